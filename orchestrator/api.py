@@ -1,0 +1,12 @@
+"""Every HTTP router, in one place."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from orchestrator.campaigns.endpoints import router as campaigns_router
+from orchestrator.webhooks.endpoints import router as webhooks_router
+
+api_router = APIRouter()
+api_router.include_router(campaigns_router)
+api_router.include_router(webhooks_router)

@@ -1,0 +1,94 @@
+"""Turning a claimed call attempt into the provider's ``POST /call`` request, exactly once."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from orchestrator.calls import repository
+from orchestrator.calls.service import fail_call
+from orchestrator.campaigns import repository as campaigns_repo
+from orchestrator.config import Settings
+from orchestrator.models import Call, Campaign, ContactStatus
+from orchestrator.providers.vapi import CreateCallRequest
+
+CAMPAIGN_STOPPED = "campaign-ended-by-user"
+WEBHOOK_PATH = "/webhooks/vapi"
+
+
+def deep_merge(
+    base: Mapping[str, Any] | None, override: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """Nested dicts merge key by key; any other value in ``override`` wins."""
+    merged: dict[str, Any] = copy.deepcopy(dict(base or {}))
+    for key, value in (override or {}).items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def correlation_metadata(call: Call) -> dict[str, Any]:
+    """Ids the provider echoes back in every webhook, so an event finds its call row."""
+    return {
+        "orchestratorCallId": str(call.id),
+        "orchestratorCampaignId": str(call.campaign_id) if call.campaign_id else None,
+        "orchestratorContactId": str(call.contact_id) if call.contact_id else None,
+        "orchestratorOrgId": str(call.org_id),
+        "orchestratorAttempt": call.attempt,
+    }
+
+
+def build_create_request(call: Call, campaign: Campaign, settings: Settings) -> CreateCallRequest:
+    customer = dict(call.customer)
+    customer_overrides = customer.pop("assistantOverrides", None)
+    customer_squad_overrides = customer.pop("squadOverrides", None)
+    overrides = deep_merge(campaign.assistant_overrides, customer_overrides)
+    overrides["metadata"] = {**overrides.get("metadata", {}), **correlation_metadata(call)}
+    overrides["server"] = {
+        "url": settings.public_url.rstrip("/") + WEBHOOK_PATH,
+        "headers": {settings.webhook_secret_header: settings.webhook_secret},
+    }
+    squad_overrides = deep_merge(campaign.squad_overrides, customer_squad_overrides)
+    return CreateCallRequest(
+        assistant_id=campaign.assistant_id,
+        squad_id=campaign.squad_id,
+        workflow_id=campaign.workflow_id,
+        phone_number_id=call.phone_number_id,
+        customer=customer,
+        assistant_overrides=overrides,
+        squad_overrides=squad_overrides or None,
+    )
+
+
+def begin_dial(
+    session: Session, *, call_id: uuid.UUID, settings: Settings
+) -> CreateCallRequest | None:
+    """Win the call's compare-and-set and return its request, or None if it must not be sent.
+
+    The caller commits before sending, so a redelivered task finds ``dialing`` and stops.
+    """
+    if not repository.claim_for_dialing(session, call_id=call_id):
+        return None
+    call = repository.get_call_for_update(session, call_id=call_id)
+    if call is None or call.campaign_id is None:
+        return None
+    # A plain read: locking the campaign here while holding the call row could deadlock with a
+    # user's cancel, which locks the campaign first. A cancel that commits after this read
+    # finds the call ``dialing`` and lets it finish like any call in flight.
+    campaign = session.get(Campaign, call.campaign_id)
+    if campaign is None or campaign.status not in campaigns_repo.ACTIVE_STATUSES:
+        fail_call(
+            session,
+            call,
+            reason=CAMPAIGN_STOPPED,
+            message="campaign stopped before the call was placed",
+            contact_outcome=ContactStatus.SKIPPED,
+        )
+        return None
+    return build_create_request(call, campaign, settings)

@@ -1,0 +1,116 @@
+"""Call attempts: every status change goes through ``move_call`` so counters move with it."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from orchestrator.calls import repository
+from orchestrator.calls.ended_reasons import VOICEMAIL_REASON, completes_contact
+from orchestrator.calls.states import counter_bucket, is_in_flight, next_call_status
+from orchestrator.campaigns import repository as campaigns_repo
+from orchestrator.contacts import repository as contacts_repo
+from orchestrator.models import Call, CallStatus, ContactStatus
+from orchestrator.models.base import utcnow
+
+
+@dataclass(frozen=True)
+class CallEnding:
+    ended_reason: str | None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+def _contact_status_after(call: Call) -> ContactStatus:
+    if call.status == CallStatus.ENDED and completes_contact(call.ended_reason):
+        return ContactStatus.COMPLETED
+    return ContactStatus.FAILED
+
+
+def _finish_contact(
+    session: Session, call: Call, deltas: Counter[str], outcome: ContactStatus | None
+) -> None:
+    if call.contact_id is None:
+        return
+    contact = contacts_repo.get_contact_for_update(session, contact_id=call.contact_id)
+    if contact is None or contact.status != ContactStatus.DISPATCHED:
+        return
+    outcome = outcome or _contact_status_after(call)
+    contact.status = outcome
+    contact.last_ended_reason = call.ended_reason
+    contact.status_reason = None if outcome == ContactStatus.COMPLETED else call.error_message
+    contact.updated_at = utcnow()
+    deltas["contacts_dispatched"] -= 1
+    deltas[f"contacts_{outcome.value.replace('-', '_')}"] += 1
+
+
+def move_call(
+    session: Session,
+    call: Call,
+    reported: CallStatus,
+    *,
+    ending: CallEnding | None = None,
+    contact_outcome: ContactStatus | None = None,
+) -> bool:
+    """Move ``call`` (locked by the caller) forward to ``reported``; False if it changes nothing."""
+    target = next_call_status(call.status, reported)
+    if target is None:
+        return False
+    deltas: Counter[str] = Counter()
+    before, after = counter_bucket(call.status), counter_bucket(target)
+    if before != after:
+        if before:
+            deltas[before] -= 1
+        if after:
+            deltas[after] += 1
+    call.status = target
+    call.updated_at = utcnow()
+    if ending is not None:
+        call.ended_reason = call.ended_reason or ending.ended_reason
+        call.started_at = call.started_at or ending.started_at
+        call.ended_at = call.ended_at or ending.ended_at or utcnow()
+    if not is_in_flight(target):
+        if target == CallStatus.ENDED and call.ended_reason == VOICEMAIL_REASON:
+            deltas["calls_counter_ended_voicemail"] += 1
+        _finish_contact(session, call, deltas, contact_outcome)
+    if call.campaign_id is not None:
+        campaigns_repo.bump_counters(session, campaign_id=call.campaign_id, **deltas)
+        if not is_in_flight(target):
+            campaigns_repo.finish_if_done(session, campaign_id=call.campaign_id)
+    return True
+
+
+def fail_call(
+    session: Session,
+    call: Call,
+    *,
+    reason: str,
+    message: str,
+    contact_outcome: ContactStatus | None = None,
+) -> bool:
+    """The provider never had this call (refused create, campaign stopped before dialing)."""
+    call.error_message = message
+    return move_call(
+        session,
+        call,
+        CallStatus.FAILED,
+        ending=CallEnding(ended_reason=reason),
+        contact_outcome=contact_outcome,
+    )
+
+
+def record_provider_call(
+    session: Session, *, call_id: uuid.UUID, provider_call: dict[str, Any]
+) -> Call | None:
+    """Store the provider's id for a created call; webhooks may already have moved it on."""
+    call = repository.get_call_for_update(session, call_id=call_id)
+    if call is None:
+        return None
+    call.provider_call_id = call.provider_call_id or str(provider_call["id"])
+    move_call(session, call, CallStatus.QUEUED)
+    return call

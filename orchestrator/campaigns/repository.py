@@ -1,0 +1,167 @@
+"""Queries for campaigns, always scoped to the caller's org."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from orchestrator.campaigns.schemas import CampaignListQuery, SortOrder
+from orchestrator.models import Call, Campaign, CampaignStatus, PhoneNumber
+from orchestrator.models.base import utcnow
+from orchestrator.models.campaign import COUNTER_COLUMNS
+
+ACTIVE_STATUSES = (CampaignStatus.SCHEDULED, CampaignStatus.IN_PROGRESS)
+
+
+def add_campaign(session: Session, campaign: Campaign) -> Campaign:
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def get_campaign(
+    session: Session, *, org_id: uuid.UUID, campaign_id: uuid.UUID, for_update: bool = False
+) -> Campaign | None:
+    stmt = select(Campaign).where(
+        Campaign.id == campaign_id,
+        Campaign.org_id == org_id,
+        Campaign.status != CampaignStatus.ARCHIVED,
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).first()
+
+
+def lock_campaign(session: Session, *, campaign_id: uuid.UUID) -> Campaign | None:
+    """Row lock for internal state changes (scheduler, webhooks), not scoped by org."""
+    return session.get(Campaign, campaign_id, with_for_update=True, populate_existing=True)
+
+
+def _list_filters(org_id: uuid.UUID, query: CampaignListQuery) -> list[ColumnElement[bool]]:
+    filters: list[ColumnElement[bool]] = [
+        Campaign.org_id == org_id,
+        Campaign.status != CampaignStatus.ARCHIVED,
+    ]
+    if query.id is not None:
+        try:
+            filters.append(Campaign.id == uuid.UUID(query.id))
+        except ValueError:
+            filters.append(Campaign.id.is_(None))
+    if query.status is not None:
+        filters.append(Campaign.status == query.status)
+    bounds: list[tuple[Any, datetime | None, str]] = [
+        (Campaign.created_at, query.created_at_gt, "gt"),
+        (Campaign.created_at, query.created_at_lt, "lt"),
+        (Campaign.created_at, query.created_at_ge, "ge"),
+        (Campaign.created_at, query.created_at_le, "le"),
+        (Campaign.updated_at, query.updated_at_gt, "gt"),
+        (Campaign.updated_at, query.updated_at_lt, "lt"),
+        (Campaign.updated_at, query.updated_at_ge, "ge"),
+        (Campaign.updated_at, query.updated_at_le, "le"),
+    ]
+    for column, value, op in bounds:
+        if value is not None:
+            filters.append(getattr(column, f"__{op}__")(value))
+    return filters
+
+
+def list_campaigns(
+    session: Session, *, org_id: uuid.UUID, query: CampaignListQuery
+) -> tuple[list[Campaign], int]:
+    filters = _list_filters(org_id, query)
+    total = session.scalar(select(func.count()).select_from(Campaign).where(*filters)) or 0
+    order = Campaign.created_at.asc() if query.sort_order == SortOrder.ASC else None
+    order = order if order is not None else Campaign.created_at.desc()
+    stmt = (
+        select(Campaign)
+        .where(*filters)
+        .order_by(order, Campaign.id)
+        .offset((query.page - 1) * query.limit)
+        .limit(query.limit)
+    )
+    return list(session.scalars(stmt)), int(total)
+
+
+def calls_of_campaigns(session: Session, *, campaign_ids: Sequence[uuid.UUID]) -> list[Call]:
+    if not campaign_ids:
+        return []
+    stmt = (
+        select(Call)
+        .where(Call.campaign_id.in_(campaign_ids), Call.provider_call_id.is_not(None))
+        .order_by(Call.created_at)
+    )
+    return list(session.scalars(stmt))
+
+
+def bump_counters(session: Session, *, campaign_id: uuid.UUID, **deltas: int) -> None:
+    """Move counters in the caller's transaction with one relative UPDATE (no read-modify-write)."""
+    values: dict[str, Any] = {}
+    for name, delta in deltas.items():
+        if name not in COUNTER_COLUMNS:
+            raise KeyError(name)
+        if delta:
+            values[name] = getattr(Campaign, name) + delta
+    if not values:
+        return
+    values["updated_at"] = utcnow()
+    session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def ensure_phone_numbers(
+    session: Session, *, org_id: uuid.UUID, provider_ids: Sequence[str]
+) -> None:
+    if not provider_ids:
+        return
+    rows = [
+        {"org_id": org_id, "provider_phone_number_id": pid, "id": uuid.uuid4()}
+        for pid in provider_ids
+    ]
+    stmt = (
+        pg_insert(PhoneNumber)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["org_id", "provider_phone_number_id"])
+    )
+    session.execute(stmt)
+
+
+def due_campaign_ids(session: Session, *, now: datetime) -> list[uuid.UUID]:
+    stmt = (
+        select(Campaign.id)
+        .where(
+            Campaign.status.in_(ACTIVE_STATUSES),
+            (Campaign.earliest_at.is_(None)) | (Campaign.earliest_at <= now),
+        )
+        .order_by(Campaign.created_at)
+    )
+    return list(session.scalars(stmt))
+
+
+def finish_if_done(session: Session, *, campaign_id: uuid.UUID) -> bool:
+    """End an active campaign once no contact is pending or in flight (one guarded UPDATE)."""
+    from orchestrator.campaigns.states import CampaignEvent, next_campaign_state
+
+    move = next_campaign_state(CampaignStatus.IN_PROGRESS, CampaignEvent.COMPLETE)
+    now = utcnow()
+    result = session.execute(
+        update(Campaign)
+        .where(
+            Campaign.id == campaign_id,
+            Campaign.status.in_(ACTIVE_STATUSES),
+            Campaign.contacts_pending == 0,
+            Campaign.contacts_dispatched == 0,
+        )
+        .values(status=move.status, ended_reason=move.ended_reason, ended_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

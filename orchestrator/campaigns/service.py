@@ -1,0 +1,164 @@
+"""Campaign use cases: create, list, get, update, delete. Services never commit."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from orchestrator.campaigns import repository
+from orchestrator.campaigns.schemas import (
+    CampaignListQuery,
+    CreateCampaignIn,
+    UpdateCampaignIn,
+    UpdateStatus,
+)
+from orchestrator.campaigns.states import (
+    CampaignEvent,
+    InvalidCampaignTransition,
+    next_campaign_state,
+)
+from orchestrator.campaigns.validation import validate_create, validate_update
+from orchestrator.campaigns.wire import campaign_to_wire, list_envelope
+from orchestrator.config import get_settings
+from orchestrator.contacts import repository as contacts_repo
+from orchestrator.exceptions import NotFound, ValidationFailed
+from orchestrator.models import Call, Campaign, CampaignStatus
+from orchestrator.models.base import utcnow
+from orchestrator.scheduling.cancellation import release_unsent_calls
+
+SKIPPED_BY_USER = "campaign-ended-by-user"
+
+
+def create_campaign(
+    session: Session, *, org_id: uuid.UUID, body: CreateCampaignIn
+) -> dict[str, Any]:
+    contacts = validate_create(body, max_customers=get_settings().max_customers_per_request)
+    schedule = body.schedule_plan
+    campaign = repository.add_campaign(
+        session,
+        Campaign(
+            id=uuid.uuid4(),
+            org_id=org_id,
+            name=body.name,
+            status=CampaignStatus.SCHEDULED,
+            assistant_id=body.assistant_id,
+            workflow_id=body.workflow_id,
+            squad_id=body.squad_id,
+            phone_number_id=body.phone_number_id,
+            uses_dial_plan=body.dial_plan is not None,
+            earliest_at=schedule.earliest_at if schedule else None,
+            latest_at=schedule.latest_at if schedule else None,
+            max_concurrency=body.max_concurrency,
+            assistant_overrides=body.assistant_overrides,
+            squad_overrides=body.squad_overrides,
+            server=body.server,
+            server_messages=body.server_messages,
+            predial_plan=body.predial_plan,
+            extensions={},
+            contacts_total=len(contacts),
+            contacts_pending=len(contacts),
+            calls_counter_scheduled=len(contacts),
+        ),
+    )
+    contacts_repo.copy_contacts(session, campaign_id=campaign.id, org_id=org_id, contacts=contacts)
+    caller_ids = sorted({c.phone_number_id for c in contacts if c.phone_number_id})
+    repository.ensure_phone_numbers(session, org_id=org_id, provider_ids=caller_ids)
+    return campaign_to_wire(campaign, calls=[])
+
+
+def _require(session: Session, org_id: uuid.UUID, campaign_id: str, *, lock: bool) -> Campaign:
+    try:
+        parsed = uuid.UUID(campaign_id)
+    except ValueError:
+        raise NotFound("Campaign not found") from None
+    campaign = repository.get_campaign(session, org_id=org_id, campaign_id=parsed, for_update=lock)
+    if campaign is None:
+        raise NotFound("Campaign not found")
+    return campaign
+
+
+def _calls_of(session: Session, campaign: Campaign) -> list[Call]:
+    return repository.calls_of_campaigns(session, campaign_ids=[campaign.id])
+
+
+def get_campaign(session: Session, *, org_id: uuid.UUID, campaign_id: str) -> dict[str, Any]:
+    campaign = _require(session, org_id, campaign_id, lock=False)
+    return campaign_to_wire(campaign, calls=_calls_of(session, campaign))
+
+
+def list_campaigns(
+    session: Session, *, org_id: uuid.UUID, query: CampaignListQuery
+) -> dict[str, Any]:
+    campaigns, total = repository.list_campaigns(session, org_id=org_id, query=query)
+    calls = repository.calls_of_campaigns(session, campaign_ids=[c.id for c in campaigns])
+    by_campaign: dict[uuid.UUID, list[Call]] = {}
+    for call in calls:
+        if call.campaign_id is not None:
+            by_campaign.setdefault(call.campaign_id, []).append(call)
+    results = [campaign_to_wire(c, calls=by_campaign.get(c.id, [])) for c in campaigns]
+    return list_envelope(results, total=total, query=query)
+
+
+def stop_campaign(session: Session, *, campaign: Campaign, event: CampaignEvent) -> None:
+    """End or cancel by the user: pending contacts are skipped, calls in flight finish."""
+    try:
+        move = next_campaign_state(campaign.status, event, None)
+    except InvalidCampaignTransition as exc:
+        raise ValidationFailed(
+            [f"status cannot be changed: campaign is {campaign.status}"]
+        ) from exc
+    skipped = contacts_repo.skip_pending_contacts(
+        session, campaign_id=campaign.id, reason=SKIPPED_BY_USER
+    )
+    repository.bump_counters(
+        session,
+        campaign_id=campaign.id,
+        calls_counter_scheduled=-skipped,
+        contacts_pending=-skipped,
+        contacts_skipped=skipped,
+    )
+    release_unsent_calls(session, campaign_id=campaign.id, reason=SKIPPED_BY_USER)
+    campaign.status = move.status
+    campaign.ended_reason = move.ended_reason
+    campaign.ended_at = utcnow()
+
+
+def update_campaign(
+    session: Session, *, org_id: uuid.UUID, campaign_id: str, body: UpdateCampaignIn
+) -> dict[str, Any]:
+    campaign = _require(session, org_id, campaign_id, lock=True)
+    validate_update(campaign, body)
+    if body.name is not None:
+        campaign.name = body.name
+    for field in ("assistant_id", "workflow_id", "squad_id"):
+        if field in body.model_fields_set:
+            setattr(campaign, field, getattr(body, field))
+    if body.schedule_plan is not None:
+        campaign.earliest_at = body.schedule_plan.earliest_at
+        campaign.latest_at = body.schedule_plan.latest_at
+    if body.status is not None:
+        event = (
+            CampaignEvent.END_BY_USER
+            if body.status == UpdateStatus.ENDED
+            else CampaignEvent.CANCEL_BY_USER
+        )
+        stop_campaign(session, campaign=campaign, event=event)
+    campaign.updated_at = utcnow()
+    session.flush()
+    session.refresh(campaign)
+    return campaign_to_wire(campaign, calls=_calls_of(session, campaign))
+
+
+def delete_campaign(session: Session, *, org_id: uuid.UUID, campaign_id: str) -> dict[str, Any]:
+    campaign = _require(session, org_id, campaign_id, lock=True)
+    if campaign.status in repository.ACTIVE_STATUSES:
+        stop_campaign(session, campaign=campaign, event=CampaignEvent.CANCEL_BY_USER)
+    move = next_campaign_state(campaign.status, CampaignEvent.ARCHIVE, None)
+    campaign.status = move.status
+    campaign.archived_at = utcnow()
+    campaign.updated_at = utcnow()
+    session.flush()
+    session.refresh(campaign)
+    return campaign_to_wire(campaign, calls=_calls_of(session, campaign))

@@ -1,0 +1,96 @@
+"""Campaigns in Vapi's ``Campaign`` shape and the ``{results, metadata}`` list envelope."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from orchestrator.calls.wire import vapi_status
+from orchestrator.campaigns.schemas import CampaignListQuery
+from orchestrator.models import Call, Campaign
+from orchestrator.wire import iso
+
+
+def _calls_map(calls: Sequence[Call]) -> dict[str, Any]:
+    """Vapi keys a campaign's calls by the provider's call id."""
+    return {
+        call.provider_call_id: {
+            "customer": call.customer,
+            "status": vapi_status(call.status),
+            "endedReason": call.ended_reason,
+            "startedAt": iso(call.started_at),
+            "endedAt": iso(call.ended_at),
+        }
+        for call in calls
+        if call.provider_call_id
+    }
+
+
+def _schedule_plan(campaign: Campaign) -> dict[str, Any] | None:
+    if campaign.earliest_at is None:
+        return None
+    plan: dict[str, Any] = {"earliestAt": iso(campaign.earliest_at)}
+    if campaign.latest_at is not None:
+        plan["latestAt"] = iso(campaign.latest_at)
+    return plan
+
+
+def contact_counters(campaign: Campaign) -> dict[str, int]:
+    return {
+        "pending": campaign.contacts_pending,
+        "dispatched": campaign.contacts_dispatched,
+        "completed": campaign.contacts_completed,
+        "failed": campaign.contacts_failed,
+        "skipped": campaign.contacts_skipped,
+        "predialFailed": campaign.contacts_predial_failed,
+        "total": campaign.contacts_total,
+    }
+
+
+def campaign_to_wire(campaign: Campaign, *, calls: Sequence[Call]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": str(campaign.id),
+        "orgId": str(campaign.org_id),
+        "name": campaign.name,
+        "status": str(campaign.status),
+        "endedReason": campaign.ended_reason,
+        "assistantId": campaign.assistant_id,
+        "workflowId": campaign.workflow_id,
+        "squadId": campaign.squad_id,
+        "phoneNumberId": campaign.phone_number_id,
+        "schedulePlan": _schedule_plan(campaign),
+        "maxConcurrency": campaign.max_concurrency,
+        "assistantOverrides": campaign.assistant_overrides,
+        "squadOverrides": campaign.squad_overrides,
+        "server": campaign.server,
+        "serverMessages": campaign.server_messages,
+        "predialPlan": campaign.predial_plan,
+        "createdAt": iso(campaign.created_at),
+        "updatedAt": iso(campaign.updated_at),
+        "calls": _calls_map(calls),
+        "callsCounterScheduled": campaign.calls_counter_scheduled,
+        "callsCounterQueued": campaign.calls_counter_queued,
+        "callsCounterInProgress": campaign.calls_counter_in_progress,
+        "callsCounterEndedVoicemail": campaign.calls_counter_ended_voicemail,
+        "callsCounterEnded": campaign.calls_counter_ended,
+        "contactCounters": contact_counters(campaign),
+    }
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def list_envelope(
+    results: list[dict[str, Any]], *, total: int, query: CampaignListQuery
+) -> dict[str, Any]:
+    pages = math.ceil(total / query.limit) if query.limit else 0
+    return {
+        "results": results,
+        "metadata": {
+            "itemsPerPage": query.limit,
+            "totalItems": total,
+            "currentPage": query.page,
+            "totalPages": pages,
+            "hasNextPage": query.page < pages,
+            "sortOrder": str(query.sort_order),
+        },
+    }

@@ -1,0 +1,162 @@
+"""The ``orchestrator`` command."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from orchestrator.config import get_settings
+from orchestrator.devstack import devstack_app
+
+app = typer.Typer(help="Outbound campaign orchestrator.", no_args_is_help=True)
+org_app = typer.Typer(help="Orgs and API keys.", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+app.add_typer(devstack_app, name="devstack")
+console = Console()
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=get_settings().log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@org_app.command("create")
+def org_create(
+    name: str,
+    concurrency_limit: Annotated[int, typer.Option(help="Calls in flight at once.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line.")] = False,
+) -> None:
+    """Create an org and print its id and a new API key (shown once)."""
+    from orchestrator.db import session_scope
+    from orchestrator.orgs.service import create_org
+
+    with session_scope() as session:
+        created = create_org(session, name=name, concurrency_limit=concurrency_limit)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "orgId": str(created.org_id),
+                    "name": created.name,
+                    "concurrencyLimit": created.concurrency_limit,
+                    "apiKey": created.api_key,
+                }
+            )
+        )
+        return
+    console.print(f"org id:            {created.org_id}")
+    console.print(f"concurrency limit: {created.concurrency_limit}")
+    console.print(f"API key:           {created.api_key}")
+    console.print("[yellow]The key is shown once; store it now.[/yellow]")
+
+
+@org_app.command("set-limit")
+def org_set_limit(org_id: str, concurrency_limit: int) -> None:
+    """Change an org's concurrency limit (calls in flight across all its campaigns)."""
+    import uuid
+
+    from orchestrator.db import session_scope
+    from orchestrator.orgs.service import set_concurrency_limit
+
+    with session_scope() as session:
+        set_concurrency_limit(
+            session, org_id=uuid.UUID(org_id), concurrency_limit=concurrency_limit
+        )
+    console.print(f"org {org_id}: concurrency limit {concurrency_limit}")
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (Alembic) up to the latest."""
+    from orchestrator.migrate import upgrade_to_head
+
+    upgrade_to_head()
+    console.print("database is at the latest migration")
+
+
+@app.command()
+def api(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
+) -> None:
+    """Serve the HTTP API."""
+    import uvicorn
+
+    uvicorn.run(
+        "orchestrator.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=get_settings().log_level.lower(),
+    )
+
+
+def _celery(args: list[str]) -> None:
+    command = [sys.executable, "-m", "celery", "-A", "workers.celery_app:celery_app", *args]
+    raise typer.Exit(subprocess.call(command, env=os.environ.copy()))
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Processes (or threads) per worker.")] = 8,
+    pool: Annotated[str, typer.Option(help="prefork, threads, solo.")] = "threads",
+    loglevel: str = "INFO",
+    hostname: str | None = None,
+) -> None:
+    """Run a Celery worker (dial tasks, scheduler ticks)."""
+    args = ["worker", f"--concurrency={concurrency}", f"--pool={pool}", f"--loglevel={loglevel}"]
+    if hostname:
+        args.append(f"--hostname={hostname}")
+    _celery(args)
+
+
+@app.command()
+def beat(
+    loglevel: str = "INFO",
+    schedule: Annotated[str, typer.Option(help="Beat's state file.")] = (
+        "/tmp/orchestrator-beat-schedule"
+    ),
+) -> None:
+    """Run the scheduler's clock (Celery beat): one tick every second."""
+    _celery(["beat", f"--loglevel={loglevel}", f"--schedule={schedule}"])
+
+
+@app.command()
+def flower(port: int = 5555) -> None:
+    """Run Flower, the live Celery dashboard."""
+    _celery(["flower", f"--port={port}", "--address=127.0.0.1"])
+
+
+@app.command()
+def simulator(
+    port: int = 8200,
+    host: str = "127.0.0.1",
+    profile: Annotated[str, typer.Option(help="instant, fast or realistic.")] = "fast",
+    seed: int = 0,
+    concurrency_limit: Annotated[int, typer.Option(help="Provider's calls in flight.")] = 10,
+) -> None:
+    """Run the Vapi-compatible provider simulator."""
+    from orchestrator.simulator.server import run_simulator
+
+    run_simulator(
+        host=host, port=port, profile=profile, seed=seed, concurrency_limit=concurrency_limit
+    )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

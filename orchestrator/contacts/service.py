@@ -1,0 +1,97 @@
+"""Turning a request's customers into contacts: E.164 validation, dial order, de-duplication."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+
+from orchestrator.campaigns.schemas import CustomerIn
+
+E164_SHAPE = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+@dataclass(frozen=True)
+class NewContact:
+    position: int
+    phone_number_id: str | None
+    number: str | None
+    dedupe_key: str
+    customer: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CustomerBatch:
+    """Customers of one caller number, with the path their errors are reported under."""
+
+    path: str
+    phone_number_id: str | None
+    customers: Sequence[CustomerIn]
+
+
+def is_valid_e164(number: str) -> bool:
+    if not E164_SHAPE.match(number):
+        return False
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.is_valid_number(parsed))
+
+
+def customer_key(customer: CustomerIn) -> str | None:
+    """Two customers with the same key would reach the same phone: only one may be called."""
+    if customer.number:
+        digits = re.sub(r"[^\d+]", "", customer.number)
+        extension = f";ext={customer.extension}" if customer.extension else ""
+        return f"tel:{digits}{extension}"
+    if customer.sip_uri:
+        return f"sip:{customer.sip_uri.strip().lower()}"
+    return None
+
+
+def _customer_errors(customer: CustomerIn, path: str) -> list[str]:
+    if customer.number is None and customer.sip_uri is None:
+        return [f"{path} must have a number or a sipUri"]
+    if customer.number is not None and customer.number_e164_check_enabled:
+        if not is_valid_e164(customer.number):
+            return [f"{path}.number must be a valid E.164 phone number"]
+    return []
+
+
+def normalize_customers(batches: Sequence[CustomerBatch]) -> tuple[list[NewContact], list[str]]:
+    """Validate every customer and give each a dial-order position; duplicates are rejected.
+
+    A duplicate number is an error rather than silently dropped, so that the caller always
+    knows exactly which customers the campaign will call.
+    """
+    contacts: list[NewContact] = []
+    errors: list[str] = []
+    first_seen: dict[str, str] = {}
+    for batch in batches:
+        for index, customer in enumerate(batch.customers):
+            path = f"{batch.path}.{index}"
+            problems = _customer_errors(customer, path)
+            key = customer_key(customer)
+            if not problems and key is not None:
+                if key in first_seen:
+                    field = "number" if customer.number else "sipUri"
+                    problems = [f"{path}.{field} duplicates {first_seen[key]}.{field}"]
+                else:
+                    first_seen[key] = path
+            if problems:
+                errors.extend(problems)
+                continue
+            contacts.append(
+                NewContact(
+                    position=len(contacts),
+                    phone_number_id=batch.phone_number_id,
+                    number=customer.number,
+                    dedupe_key=key or path,
+                    customer=customer.model_dump(by_alias=True, exclude_unset=True),
+                )
+            )
+    return contacts, errors

@@ -1,0 +1,31 @@
+"""ORM models, one file per table."""
+
+from orchestrator.models.api_key import ApiKey
+from orchestrator.models.base import Base
+from orchestrator.models.call import Call
+from orchestrator.models.campaign import Campaign
+from orchestrator.models.contact import Contact
+from orchestrator.models.enums import (
+    CallStatus,
+    CampaignEndedReason,
+    CampaignStatus,
+    ContactStatus,
+)
+from orchestrator.models.org import Org
+from orchestrator.models.phone_number import PhoneNumber
+from orchestrator.models.webhook_event import WebhookEvent
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Call",
+    "CallStatus",
+    "Campaign",
+    "CampaignEndedReason",
+    "CampaignStatus",
+    "Contact",
+    "ContactStatus",
+    "Org",
+    "PhoneNumber",
+    "WebhookEvent",
+]

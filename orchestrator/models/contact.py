@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from orchestrator.models.base import Base, Timestamped, new_id
+from orchestrator.models.enums import ContactStatus
+
+
+class Contact(Timestamped, Base):
+    """One customer of one campaign: its place in dial order and the caller number to use."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "dedupe_key", name="uq_contacts_campaign_dedupe"),
+        # The claim query walks this index in dial order and stops after a batch,
+        # so a tick costs the same whatever the size of the campaign.
+        Index(
+            "ix_contacts_due",
+            "campaign_id",
+            "position",
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    phone_number_id: Mapped[str | None] = mapped_column(String(200))
+    number: Mapped[str | None] = mapped_column(String(64))
+    dedupe_key: Mapped[str] = mapped_column(String(300))
+    customer: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[ContactStatus] = mapped_column(String(20), default=ContactStatus.PENDING)
+    status_reason: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_ended_reason: Mapped[str | None] = mapped_column(String(200))

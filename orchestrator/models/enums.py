@@ -1,0 +1,57 @@
+"""Status values of every state machine; the transitions live in each domain's ``states.py``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CampaignStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in-progress"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+    ARCHIVED = "archived"
+
+
+class CampaignEndedReason(StrEnum):
+    SUCCESS = "campaign.ended.success"
+    SCHEDULED_ENDED_BY_USER = "campaign.scheduled.ended-by-user"
+    IN_PROGRESS_ENDED_BY_USER = "campaign.in-progress.ended-by-user"
+
+
+class ContactStatus(StrEnum):
+    PENDING = "pending"
+    DISPATCHED = "dispatched"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    PREDIAL_FAILED = "predial-failed"
+
+
+class CallStatus(StrEnum):
+    """Vapi's call statuses, preceded by two of ours for the time before the provider knows it.
+
+    ``claimed``: the scheduler reserved capacity and wrote the row; no request sent yet.
+    ``dialing``: a worker won the compare-and-set and is sending ``POST /call``.
+    ``failed``: the provider refused the create; the call never existed there.
+    """
+
+    CLAIMED = "claimed"
+    DIALING = "dialing"
+    QUEUED = "queued"
+    RINGING = "ringing"
+    IN_PROGRESS = "in-progress"
+    FORWARDING = "forwarding"
+    ENDED = "ended"
+    FAILED = "failed"
+
+
+IN_FLIGHT_CALL_STATUSES: tuple[CallStatus, ...] = (
+    CallStatus.CLAIMED,
+    CallStatus.DIALING,
+    CallStatus.QUEUED,
+    CallStatus.RINGING,
+    CallStatus.IN_PROGRESS,
+    CallStatus.FORWARDING,
+)
+TERMINAL_CALL_STATUSES: tuple[CallStatus, ...] = (CallStatus.ENDED, CallStatus.FAILED)

@@ -1,0 +1,132 @@
+"""A 300-contact campaign over two caller numbers, through every real component."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.engine import Engine
+
+from orchestrator.calls.ended_reasons import completes_contact
+from orchestrator.campaigns.counters import counter_drift
+from orchestrator.models import Call, Campaign, Contact
+from orchestrator.orgs.service import create_org
+from tests.e2e.stack import Stack, running_stack
+from tests.factories import customer_numbers
+
+pytestmark = pytest.mark.e2e
+
+CONTACTS = 300
+MAX_CONCURRENCY = 12
+
+
+@pytest.fixture(scope="module")
+def stack(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with running_stack(tmp_path_factory.mktemp("stack"), profile="fast", workers=1) as stack:
+        yield stack
+
+
+@pytest.fixture
+def committed(engine: Engine) -> Iterator[Session]:
+    """A session that commits for real: the stack's processes must see what it writes."""
+    session = sessionmaker(bind=engine, expire_on_commit=False)()
+    yield session
+    session.close()
+
+
+def _simulator_calls(stack: Stack, campaign_id: str) -> list[dict[str, Any]]:
+    response = httpx.get(
+        f"{stack.simulator_url}/call",
+        params={"limit": 1000},
+        headers={"Authorization": "Bearer e2e"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return [
+        call
+        for call in response.json()
+        if call["assistantOverrides"]["metadata"]["orchestratorCampaignId"] == campaign_id
+    ]
+
+
+def _wait_for_end(client: httpx.Client, campaign_id: str, stack: Stack) -> dict[str, Any]:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        campaign: dict[str, Any] = client.get(f"/campaign/{campaign_id}").json()
+        if campaign["status"] == "ended":
+            return campaign
+        time.sleep(0.5)
+    pytest.fail(f"campaign did not end: {campaign}\n{stack.logs()}")
+
+
+def _post_campaign(client: httpx.Client) -> dict[str, Any]:
+    numbers = customer_numbers(CONTACTS, start=5000)
+    half = CONTACTS // 2
+    body = {
+        "name": "end-to-end",
+        "assistantId": "assistant-e2e",
+        "maxConcurrency": MAX_CONCURRENCY,
+        "dialPlan": [
+            {"phoneNumberId": "caller-a", "customers": [{"number": n} for n in numbers[:half]]},
+            {"phoneNumberId": "caller-b", "customers": [{"number": n} for n in numbers[half:]]},
+        ],
+    }
+    response = client.post("/campaign", json=body)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def test_campaign_runs_to_success_matching_ground_truth(stack: Stack, committed: Session) -> None:
+    org = create_org(committed, name=f"e2e-{uuid.uuid4()}", concurrency_limit=50)
+    committed.commit()
+    headers = {"Authorization": f"Bearer {org.api_key}"}
+    with httpx.Client(base_url=stack.api_url, headers=headers, timeout=30) as client:
+        created = _post_campaign(client)
+        campaign = _wait_for_end(client, created["id"], stack)
+    assert campaign["endedReason"] == "campaign.ended.success"
+
+    truth = _simulator_calls(stack, created["id"])
+    dialed = Counter(call["customer"]["number"] for call in truth)
+    assert len(dialed) == CONTACTS
+    assert max(dialed.values()) == 1, "a customer was dialed twice"
+    assert {call["status"] for call in truth} == {"ended"}
+
+    stats = httpx.get(f"{stack.simulator_url}/simulator/stats").json()
+    assert stats["maxInFlight"] <= MAX_CONCURRENCY
+    assert stats["concurrencyRejections"] == 0
+
+    by_provider_id = {call["id"]: call for call in truth}
+    assert set(campaign["calls"]) == set(by_provider_id)
+    for provider_id, ours in campaign["calls"].items():
+        assert ours["endedReason"] == by_provider_id[provider_id]["endedReason"]
+        assert ours["status"] == "ended"
+
+    campaign_id = uuid.UUID(created["id"])
+    rows = committed.execute(
+        select(Contact.status, Contact.number, Contact.phone_number_id, Call.provider_call_id)
+        .join(Call, Call.contact_id == Contact.id)
+        .where(Contact.campaign_id == campaign_id)
+    ).all()
+    assert len(rows) == CONTACTS
+    for status, number, caller, provider_id in rows:
+        real = by_provider_id[provider_id]
+        assert real["customer"]["number"] == number
+        assert real["phoneNumberId"] == caller
+        expected = "completed" if completes_contact(real["endedReason"]) else "failed"
+        assert status == expected, (number, real["endedReason"])
+
+    stored = committed.get(Campaign, campaign_id)
+    assert stored is not None
+    assert counter_drift(committed, campaign=stored) == {}
+    assert campaign["callsCounterEnded"] == CONTACTS
+    voicemails = sum(1 for call in truth if call["endedReason"] == "voicemail")
+    assert campaign["callsCounterEndedVoicemail"] == voicemails

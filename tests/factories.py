@@ -1,0 +1,40 @@
+"""Plain factory functions for test data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from orchestrator.orgs.service import CreatedOrg, create_org
+
+VALID_NUMBERS_BASE = 14155550000
+
+
+def make_org(session: Session, *, name: str = "acme", concurrency_limit: int = 10) -> CreatedOrg:
+    return create_org(session, name=name, concurrency_limit=concurrency_limit)
+
+
+AREA_CODES = ("415", "650", "212", "312", "617", "206", "303", "512", "702", "808")
+
+
+def customer_numbers(count: int, *, start: int = 0) -> list[str]:
+    """Distinct, valid US numbers in E.164, deterministic for a given ``start``."""
+    numbers = []
+    for i in range(start, start + count):
+        area = AREA_CODES[(i // 10000) % len(AREA_CODES)]
+        numbers.append(f"+1{area}555{i % 10000:04d}")
+    return numbers
+
+
+def campaign_body(
+    *, customers: int = 3, phone_number_id: str = "phone-1", **extra: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": "Spring reminders",
+        "assistantId": "assistant-1",
+        "phoneNumberId": phone_number_id,
+        "customers": [{"number": n} for n in customer_numbers(customers)],
+    }
+    body.update(extra)
+    return body
