@@ -7,6 +7,8 @@ import logging
 import os
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -124,12 +126,11 @@ def worker(
 @app.command()
 def beat(
     loglevel: str = "INFO",
-    schedule: Annotated[str, typer.Option(help="Beat's state file.")] = (
-        "/tmp/orchestrator-beat-schedule"
-    ),
+    schedule: Annotated[str | None, typer.Option(help="Beat's state file.")] = None,
 ) -> None:
     """Run the scheduler's clock (Celery beat): one tick every second."""
-    _celery(["beat", f"--loglevel={loglevel}", f"--schedule={schedule}"])
+    state_file = schedule or str(Path(tempfile.gettempdir()) / "orchestrator-beat-schedule")
+    _celery(["beat", f"--loglevel={loglevel}", f"--schedule={state_file}"])
 
 
 @app.command()

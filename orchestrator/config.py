@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     provider_timeout_seconds: float = 10.0
     public_url: str = "http://127.0.0.1:8000"
     webhook_secret: str = Field(default="dev-webhook-secret", repr=False)
-    webhook_secret_header: str = "X-Vapi-Secret"
+    webhook_secret_header: str = "X-Vapi-Secret"  # noqa: S105 - a header name, not a secret
     default_org_concurrency_limit: int = 10
     max_customers_per_request: int = 10_000
     tick_interval_seconds: float = 1.0

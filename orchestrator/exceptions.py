@@ -39,7 +39,7 @@ class PayloadTooLarge(DomainError):
 
 
 def error_body(status_code: int, messages: list[str] | str) -> dict[str, object]:
-    """Vapi answers ``{"statusCode", "error", "message"}``; ``message`` is a list for validation errors."""
+    """Vapi's shape ``{"statusCode", "error", "message"}``; validation errors list messages."""
     phrase = HTTPStatus(status_code).phrase
     message: list[str] | str = messages
     if isinstance(messages, list) and len(messages) == 1 and status_code != 400:

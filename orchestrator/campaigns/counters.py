@@ -37,6 +37,8 @@ def counter_drift(session: Session, *, campaign: Campaign) -> dict[str, int]:
     """Stored minus recounted, for every counter that differs (empty when exact)."""
     recounted = recount_counters(session, campaign_id=campaign.id)
     stored = stored_counters(campaign)
-    return {name: stored[name] - recounted[name] for name in COUNTER_COLUMNS if stored[name] != recounted[name]}
-
-
+    return {
+        name: stored[name] - recounted[name]
+        for name in COUNTER_COLUMNS
+        if stored[name] != recounted[name]
+    }

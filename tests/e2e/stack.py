@@ -40,7 +40,9 @@ class Stack:
         return "\n".join(parts)
 
 
-def _spawn(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> subprocess.Popen[bytes]:
+def _spawn(
+    name: str, args: list[str], env: dict[str, str], log_dir: Path
+) -> subprocess.Popen[bytes]:
     log = (log_dir / f"{name}.log").open("wb")
     return subprocess.Popen(
         [sys.executable, "-m", "orchestrator.cli", *args],
@@ -102,8 +104,13 @@ def running_stack(
     try:
         procs["simulator"] = _spawn(
             "simulator",
-            ["simulator", f"--port={sim_port}", f"--profile={profile}", f"--seed={seed}",
-             f"--concurrency-limit={simulator_concurrency}"],
+            [
+                "simulator",
+                f"--port={sim_port}",
+                f"--profile={profile}",
+                f"--seed={seed}",
+                f"--concurrency-limit={simulator_concurrency}",
+            ],
             env,
             log_dir,
         )
@@ -115,7 +122,9 @@ def running_stack(
                 env,
                 log_dir,
             )
-        procs["beat"] = _spawn("beat", ["beat", f"--schedule={log_dir / 'beat-schedule'}"], env, log_dir)
+        procs["beat"] = _spawn(
+            "beat", ["beat", f"--schedule={log_dir / 'beat-schedule'}"], env, log_dir
+        )
         _wait_healthy(stack.simulator_url, procs["simulator"])
         _wait_healthy(stack.api_url, procs["api"])
         yield stack

@@ -1,0 +1,72 @@
+"""Shared pieces of the benchmarks: a fresh migrated database and a real API process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+from sqlalchemy import create_engine, text
+
+from orchestrator.config import get_settings
+from orchestrator.devstack import ensure_devstack
+from orchestrator.migrate import upgrade_to_head
+
+BENCH_DATABASE = "orchestrator_bench"
+
+
+def prepare_bench_database() -> str:
+    """Point every component at an empty, migrated ``orchestrator_bench`` database."""
+    base = os.environ.get("ORCH_DATABASE_URL", get_settings().database_url)
+    url = base.rsplit("/", 1)[0] + f"/{BENCH_DATABASE}"
+    os.environ["ORCH_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    ensure_devstack()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade_to_head(url)
+    return url
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def api_process() -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator.cli", "api", f"--port={port}"],
+        env={**os.environ, "ORCH_LOG_LEVEL": "WARNING"},
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
