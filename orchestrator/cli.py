@@ -155,6 +155,88 @@ def simulator(
     )
 
 
+ApiPortOption = Annotated[int, typer.Option(help="API port (0: any free port).")]
+SimulatorPortOption = Annotated[int, typer.Option(help="Simulator port (0: any free port).")]
+WorkersOption = Annotated[int, typer.Option(min=1, help="Celery worker processes.")]
+ConcurrencyOption = Annotated[int, typer.Option(min=1, help="Threads per worker.")]
+ProfileOption = Annotated[str, typer.Option(help="Simulator profile: instant, fast, realistic.")]
+SimLimitOption = Annotated[int, typer.Option(min=0, help="Simulator's calls in flight.")]
+OrgLimitOption = Annotated[int, typer.Option(min=1, help="Concurrency limit of the dev org.")]
+
+
+@app.command()
+def up(
+    api_port: ApiPortOption = 8000,
+    simulator_port: SimulatorPortOption = 8200,
+    workers: WorkersOption = 1,
+    concurrency: ConcurrencyOption = 8,
+    profile: ProfileOption = "fast",
+    seed: int = 0,
+    simulator_concurrency_limit: SimLimitOption = 50,
+    org_concurrency_limit: OrgLimitOption = 50,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON line on stdout; logs go to stderr.")
+    ] = False,
+) -> None:
+    """Run the whole stack for development: API, workers, beat and the simulator."""
+    from orchestrator.runner import StackOptions, run_up
+
+    options = StackOptions(
+        api_port=api_port,
+        simulator_port=simulator_port,
+        workers=workers,
+        concurrency=concurrency,
+        profile=profile,
+        seed=seed,
+        simulator_concurrency_limit=simulator_concurrency_limit,
+        org_concurrency_limit=org_concurrency_limit,
+    )
+    raise typer.Exit(run_up(options, as_json=as_json))
+
+
+@app.command()
+def demo(
+    api_port: ApiPortOption = 0,
+    simulator_port: SimulatorPortOption = 0,
+    workers: WorkersOption = 2,
+    concurrency: ConcurrencyOption = 16,
+    profile: ProfileOption = "fast",
+    seed: int = 0,
+    simulator_concurrency_limit: SimLimitOption = 50,
+    org_concurrency_limit: OrgLimitOption = 50,
+    contacts: Annotated[int, typer.Option(min=1, help="Customers in the campaign.")] = 500,
+    max_concurrency: Annotated[int, typer.Option(min=1, help="Campaign maxConcurrency.")] = 25,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the campaign.")] = 300.0,
+    verbose: Annotated[bool, typer.Option(help="Stream every process's log.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as one JSON line.")
+    ] = False,
+) -> None:
+    """Run a campaign end to end on a fresh stack and the simulator, then print a summary."""
+    from orchestrator.demo import DemoOptions, run_demo
+    from orchestrator.runner import StackOptions
+
+    stack = StackOptions(
+        api_port=api_port,
+        simulator_port=simulator_port,
+        workers=workers,
+        concurrency=concurrency,
+        profile=profile,
+        seed=seed,
+        simulator_concurrency_limit=simulator_concurrency_limit,
+        org_concurrency_limit=org_concurrency_limit,
+    )
+    options = DemoOptions(
+        stack=stack,
+        contacts=contacts,
+        max_concurrency=max_concurrency,
+        timeout=timeout,
+        verbose=verbose,
+        as_json=as_json,
+    )
+    raise typer.Exit(run_demo(options))
+
+
 def main() -> None:
     app()
 

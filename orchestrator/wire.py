@@ -1,15 +1,33 @@
-"""Helpers for Vapi's wire format: timestamps and pydantic error messages in NestJS wording."""
+"""Helpers for Vapi's wire format: timestamps, E.164 numbers and NestJS-worded errors."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import phonenumbers
 from pydantic import ConfigDict
 from pydantic_core import ErrorDetails
 
 CAMEL_MODEL_CONFIG = ConfigDict(populate_by_name=True, extra="forbid")
+
+# Error type of a rule spanning several fields: its message is already complete.
+RULE_ERROR = "rule"
+
+E164_SHAPE = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def is_valid_e164(number: str) -> bool:
+    """``+`` and digits only, and a number some country actually assigns."""
+    if not E164_SHAPE.match(number):
+        return False
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.is_valid_number(parsed))
 
 
 def iso(value: datetime | None) -> str | None:
@@ -29,6 +47,8 @@ def nest_message(error: ErrorDetails) -> str:
     path = _path(loc) or "body"
     ctx: dict[str, Any] = dict(error.get("ctx") or {})
     kind = error["type"]
+    if kind == RULE_ERROR:
+        return str(error["msg"])
     if kind == "missing":
         return f"{path} should not be empty"
     if kind == "extra_forbidden":
@@ -58,7 +78,8 @@ def nest_message(error: ErrorDetails) -> str:
         bound = ctx.get("le", ctx.get("lt"))
         return f"{path} must not be greater than {bound}"
     if kind in ("enum", "literal_error"):
-        expected = ctx.get("expected", "")
+        # pydantic lists "'a', 'b' or 'c'"; class-validator lists "a, b, c".
+        expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
         return f"{path} must be one of the following values: {expected}"
     if kind == "json_invalid":
         return "body must be valid JSON"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -28,13 +29,28 @@ def customer_numbers(count: int, *, start: int = 0) -> list[str]:
 
 
 def campaign_body(
-    *, customers: int = 3, phone_number_id: str = "phone-1", **extra: Any
+    *, customers: int | list[dict[str, Any]] = 3, phone_number_id: str = "phone-1", **extra: Any
 ) -> dict[str, Any]:
+    if isinstance(customers, int):
+        customers = [{"number": n} for n in customer_numbers(customers)]
     body: dict[str, Any] = {
         "name": "Spring reminders",
         "assistantId": "assistant-1",
         "phoneNumberId": phone_number_id,
-        "customers": [{"number": n} for n in customer_numbers(customers)],
+        "customers": customers,
     }
     body.update(extra)
     return body
+
+
+def make_campaign(session: Session, *, org: CreatedOrg, **body: Any) -> uuid.UUID:
+    """A campaign created through the service, as ``POST /campaign`` would."""
+    from orchestrator.campaigns.schemas import CreateCampaignIn
+    from orchestrator.campaigns.service import create_campaign
+
+    customers = body.pop("customers", 3)
+    payload = campaign_body(customers=customers, **body)
+    created = create_campaign(
+        session, org_id=org.org_id, body=CreateCampaignIn.model_validate(payload)
+    )
+    return uuid.UUID(created["id"])

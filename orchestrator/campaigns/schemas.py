@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from orchestrator.models.enums import CampaignStatus
-from orchestrator.wire import CAMEL_MODEL_CONFIG
+from orchestrator.wire import CAMEL_MODEL_CONFIG, RULE_ERROR, is_valid_e164
+
+TARGET_FIELDS = ("assistantId", "workflowId", "squadId")
 
 
 class CustomerIn(BaseModel):
@@ -25,6 +38,21 @@ class CustomerIn(BaseModel):
     email: str | None = Field(None, max_length=40)
     external_id: str | None = Field(None, alias="externalId", max_length=40)
 
+    @field_validator("number")
+    @classmethod
+    def _e164(cls, number: str | None, info: ValidationInfo) -> str | None:
+        # Declared after numberE164CheckEnabled, so that flag is already in ``info.data``.
+        checked = info.data.get("number_e164_check_enabled", True)
+        if number is not None and checked and not is_valid_e164(number):
+            raise PydanticCustomError("e164", "must be a valid E.164 phone number")
+        return number
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Self:
+        if self.number is None and self.sip_uri is None:
+            raise PydanticCustomError("customer_destination", "must have a number or a sipUri")
+        return self
+
 
 class DialPlanEntryIn(BaseModel):
     model_config = CAMEL_MODEL_CONFIG
@@ -38,6 +66,62 @@ class SchedulePlanIn(BaseModel):
 
     earliest_at: datetime = Field(alias="earliestAt")
     latest_at: datetime | None = Field(None, alias="latestAt")
+
+    @field_validator("earliest_at", "latest_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        # A naive time would be read in the server's zone, not the caller's.
+        if value is not None and value.tzinfo is None:
+            raise PydanticCustomError("timezone", "must include a timezone offset (e.g. Z)")
+        return value
+
+    @field_validator("latest_at")
+    @classmethod
+    def _after_earliest(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        earliest = info.data.get("earliest_at")
+        if value is not None and earliest is not None and value <= earliest:
+            raise PydanticCustomError("schedule_order", "must be after earliestAt")
+        return value
+
+
+def presence_errors(fields: Mapping[str, Any]) -> list[str]:
+    """Rules between the top-level fields of a create, judged on presence alone.
+
+    They need no parsed values, so they can be reported next to the field errors of a body
+    that failed to parse, giving the caller every problem in one answer.
+    """
+    errors: list[str] = []
+    if sum(fields.get(name) is not None for name in TARGET_FIELDS) != 1:
+        errors.append("exactly one of assistantId, workflowId or squadId must be provided")
+    has_phone = fields.get("phoneNumberId") is not None
+    has_plan = fields.get("dialPlan") is not None
+    if has_phone == has_plan:
+        errors.append("exactly one of phoneNumberId or dialPlan must be provided")
+    if has_plan and fields.get("customers"):
+        errors.append("customers must not be given with dialPlan")
+    if has_plan and fields.get("dialPlan") == []:
+        errors.append("dialPlan should not be empty")
+    if not has_plan and not fields.get("customers"):
+        errors.append("customers should not be empty")
+    if fields.get("duplicateFromCampaignId") is not None:
+        errors.append("duplicateFromCampaignId is not supported")
+    return errors
+
+
+def _with_rule_errors(exc: ValidationError, rules: list[str], data: Any) -> ValidationError:
+    details = [
+        InitErrorDetails(
+            type=PydanticCustomError(error["type"], error["msg"], error.get("ctx")),
+            loc=error["loc"],
+            input=error["input"],
+        )
+        for error in exc.errors(include_url=False)
+    ]
+    details += [
+        InitErrorDetails(type=PydanticCustomError(RULE_ERROR, rule), loc=(), input=data)
+        for rule in rules
+    ]
+    return ValidationError.from_exception_data(exc.title, details)
 
 
 class CreateCampaignIn(BaseModel):
@@ -60,6 +144,29 @@ class CreateCampaignIn(BaseModel):
     server_messages: list[str] | None = Field(None, alias="serverMessages")
     predial_plan: dict[str, Any] | None = Field(None, alias="predialPlan")
     duplicate_from_campaign_id: str | None = Field(None, alias="duplicateFromCampaignId")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_error_at_once(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            rules = presence_errors(data) if isinstance(data, Mapping) else []
+            if not rules:
+                raise
+            raise _with_rule_errors(exc, rules, data) from None
+
+    def given_fields(self) -> dict[str, Any]:
+        """The top-level values :func:`presence_errors` judges, under their wire names."""
+        return {
+            "assistantId": self.assistant_id,
+            "workflowId": self.workflow_id,
+            "squadId": self.squad_id,
+            "phoneNumberId": self.phone_number_id,
+            "dialPlan": self.dial_plan,
+            "customers": self.customers,
+            "duplicateFromCampaignId": self.duplicate_from_campaign_id,
+        }
 
 
 class UpdateStatus(StrEnum):

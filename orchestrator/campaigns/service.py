@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from orchestrator.campaigns import repository
@@ -20,11 +21,11 @@ from orchestrator.campaigns.states import (
     next_campaign_state,
 )
 from orchestrator.campaigns.validation import validate_create, validate_update
-from orchestrator.campaigns.wire import campaign_to_wire, list_envelope
+from orchestrator.campaigns.wire import CustomerEntry, campaign_to_wire, list_envelope
 from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.exceptions import NotFound, ValidationFailed
-from orchestrator.models import Call, Campaign, CampaignStatus
+from orchestrator.models import Call, Campaign, CampaignStatus, Contact
 from orchestrator.models.base import utcnow
 from orchestrator.scheduling.cancellation import release_unsent_calls
 
@@ -65,7 +66,8 @@ def create_campaign(
     contacts_repo.copy_contacts(session, campaign_id=campaign.id, org_id=org_id, contacts=contacts)
     caller_ids = sorted({c.phone_number_id for c in contacts if c.phone_number_id})
     repository.ensure_phone_numbers(session, org_id=org_id, provider_ids=caller_ids)
-    return campaign_to_wire(campaign, calls=[])
+    customers = [(contact.phone_number_id, contact.customer) for contact in contacts]
+    return campaign_to_wire(campaign, calls=[], customers=customers)
 
 
 def _require(session: Session, org_id: uuid.UUID, campaign_id: str, *, lock: bool) -> Campaign:
@@ -79,25 +81,47 @@ def _require(session: Session, org_id: uuid.UUID, campaign_id: str, *, lock: boo
     return campaign
 
 
-def _calls_of(session: Session, campaign: Campaign) -> list[Call]:
-    return repository.calls_of_campaigns(session, campaign_ids=[campaign.id])
+def _customers_of(
+    session: Session, campaign_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[CustomerEntry]]:
+    """Each campaign's customers in dial order, for the ``customers`` of Vapi's ``Campaign``."""
+    if not campaign_ids:
+        return {}
+    rows = session.execute(
+        select(Contact.campaign_id, Contact.phone_number_id, Contact.customer)
+        .where(Contact.campaign_id.in_(campaign_ids))
+        .order_by(Contact.campaign_id, Contact.position)
+    )
+    by_campaign: dict[uuid.UUID, list[CustomerEntry]] = {}
+    for campaign_id, phone_number_id, customer in rows:
+        by_campaign.setdefault(campaign_id, []).append((phone_number_id, customer))
+    return by_campaign
+
+
+def _to_wire(session: Session, campaign: Campaign) -> dict[str, Any]:
+    calls = repository.calls_of_campaigns(session, campaign_ids=[campaign.id])
+    customers = _customers_of(session, [campaign.id]).get(campaign.id, [])
+    return campaign_to_wire(campaign, calls=calls, customers=customers)
 
 
 def get_campaign(session: Session, *, org_id: uuid.UUID, campaign_id: str) -> dict[str, Any]:
-    campaign = _require(session, org_id, campaign_id, lock=False)
-    return campaign_to_wire(campaign, calls=_calls_of(session, campaign))
+    return _to_wire(session, _require(session, org_id, campaign_id, lock=False))
 
 
 def list_campaigns(
     session: Session, *, org_id: uuid.UUID, query: CampaignListQuery
 ) -> dict[str, Any]:
     campaigns, total = repository.list_campaigns(session, org_id=org_id, query=query)
-    calls = repository.calls_of_campaigns(session, campaign_ids=[c.id for c in campaigns])
+    ids = [c.id for c in campaigns]
     by_campaign: dict[uuid.UUID, list[Call]] = {}
-    for call in calls:
+    for call in repository.calls_of_campaigns(session, campaign_ids=ids):
         if call.campaign_id is not None:
             by_campaign.setdefault(call.campaign_id, []).append(call)
-    results = [campaign_to_wire(c, calls=by_campaign.get(c.id, [])) for c in campaigns]
+    customers = _customers_of(session, ids)
+    results = [
+        campaign_to_wire(c, calls=by_campaign.get(c.id, []), customers=customers.get(c.id, []))
+        for c in campaigns
+    ]
     return list_envelope(results, total=total, query=query)
 
 
@@ -148,7 +172,7 @@ def update_campaign(
     campaign.updated_at = utcnow()
     session.flush()
     session.refresh(campaign)
-    return campaign_to_wire(campaign, calls=_calls_of(session, campaign))
+    return _to_wire(session, campaign)
 
 
 def delete_campaign(session: Session, *, org_id: uuid.UUID, campaign_id: str) -> dict[str, Any]:
@@ -161,4 +185,4 @@ def delete_campaign(session: Session, *, org_id: uuid.UUID, campaign_id: str) ->
     campaign.updated_at = utcnow()
     session.flush()
     session.refresh(campaign)
-    return campaign_to_wire(campaign, calls=_calls_of(session, campaign))
+    return _to_wire(session, campaign)

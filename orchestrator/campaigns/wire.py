@@ -27,6 +27,22 @@ def _calls_map(calls: Sequence[Call]) -> dict[str, Any]:
     }
 
 
+# One contact as the campaign's response lists it: its caller number and the customer as posted.
+CustomerEntry = tuple[str | None, dict[str, Any]]
+
+
+def _audience(campaign: Campaign, customers: Sequence[CustomerEntry]) -> dict[str, Any]:
+    """The customers in dial order, grouped again by caller number if a dial plan was posted."""
+    if not campaign.uses_dial_plan:
+        return {"customers": [customer for _, customer in customers]}
+    plan: list[dict[str, Any]] = []
+    for phone_number_id, customer in customers:
+        if not plan or plan[-1]["phoneNumberId"] != phone_number_id:
+            plan.append({"phoneNumberId": phone_number_id, "customers": []})
+        plan[-1]["customers"].append(customer)
+    return {"dialPlan": plan}
+
+
 def _schedule_plan(campaign: Campaign) -> dict[str, Any] | None:
     if campaign.earliest_at is None:
         return None
@@ -48,7 +64,9 @@ def contact_counters(campaign: Campaign) -> dict[str, int]:
     }
 
 
-def campaign_to_wire(campaign: Campaign, *, calls: Sequence[Call]) -> dict[str, Any]:
+def campaign_to_wire(
+    campaign: Campaign, *, calls: Sequence[Call], customers: Sequence[CustomerEntry]
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": str(campaign.id),
         "orgId": str(campaign.org_id),
@@ -59,6 +77,7 @@ def campaign_to_wire(campaign: Campaign, *, calls: Sequence[Call]) -> dict[str, 
         "workflowId": campaign.workflow_id,
         "squadId": campaign.squad_id,
         "phoneNumberId": campaign.phone_number_id,
+        **_audience(campaign, customers),
         "schedulePlan": _schedule_plan(campaign),
         "maxConcurrency": campaign.max_concurrency,
         "assistantOverrides": campaign.assistant_overrides,

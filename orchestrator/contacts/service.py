@@ -7,11 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import phonenumbers
-
 from orchestrator.campaigns.schemas import CustomerIn
-
-E164_SHAPE = re.compile(r"^\+[1-9]\d{6,14}$")
+from orchestrator.wire import is_valid_e164 as is_valid_e164
 
 
 @dataclass(frozen=True)
@@ -32,20 +29,12 @@ class CustomerBatch:
     customers: Sequence[CustomerIn]
 
 
-def is_valid_e164(number: str) -> bool:
-    if not E164_SHAPE.match(number):
-        return False
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
-        return False
-    return bool(phonenumbers.is_valid_number(parsed))
-
-
 def customer_key(customer: CustomerIn) -> str | None:
     """Two customers with the same key would reach the same phone: only one may be called."""
     if customer.number:
-        digits = re.sub(r"[^\d+]", "", customer.number)
+        # Formatting does not make a different phone; a number without digits (allowed when
+        # the E.164 check is off) is its own key rather than colliding with every other one.
+        digits = re.sub(r"[^\d+]", "", customer.number) or customer.number.strip()
         extension = f";ext={customer.extension}" if customer.extension else ""
         return f"tel:{digits}{extension}"
     if customer.sip_uri:
@@ -56,9 +45,9 @@ def customer_key(customer: CustomerIn) -> str | None:
 def _customer_errors(customer: CustomerIn, path: str) -> list[str]:
     if customer.number is None and customer.sip_uri is None:
         return [f"{path} must have a number or a sipUri"]
-    if customer.number is not None and customer.number_e164_check_enabled:
-        if not is_valid_e164(customer.number):
-            return [f"{path}.number must be a valid E.164 phone number"]
+    checked = customer.number is not None and customer.number_e164_check_enabled
+    if checked and not is_valid_e164(customer.number or ""):
+        return [f"{path}.number must be a valid E.164 phone number"]
     return []
 
 

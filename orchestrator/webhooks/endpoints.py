@@ -11,8 +11,8 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from starlette.concurrency import run_in_threadpool
 
 from orchestrator.config import get_settings
-from orchestrator.db import session_scope
 from orchestrator.exceptions import PayloadTooLarge, ValidationFailed
+from orchestrator.orgs.auth import SessionDep
 from orchestrator.webhooks.service import ingest_message, verify_shared_secret
 from workers.tasks import enqueue_dispatch
 
@@ -22,7 +22,10 @@ router = APIRouter(tags=["Webhooks"])
 MAX_BODY_BYTES = 1_000_000
 
 
-async def _read_json(request: Request) -> dict[str, Any]:
+async def read_json_body(request: Request) -> dict[str, Any]:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise PayloadTooLarge("Webhook body too large")
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         raise PayloadTooLarge("Webhook body too large")
@@ -35,14 +38,7 @@ async def _read_json(request: Request) -> dict[str, Any]:
     return payload
 
 
-def _store_and_apply(payload: dict[str, Any]) -> uuid.UUID | None:
-    """Commit the event and its effects; the event is stored before we answer 2xx."""
-    with session_scope() as session:
-        result = ingest_message(session, payload=payload)
-    return result.freed_campaign_id
-
-
-def _redispatch(campaign_id: uuid.UUID) -> None:
+def redispatch(campaign_id: uuid.UUID) -> None:
     """Capacity freed by an ended call is reused at once instead of at the next tick."""
     try:
         enqueue_dispatch(campaign_id)
@@ -50,14 +46,21 @@ def _redispatch(campaign_id: uuid.UUID) -> None:
         logger.warning("could not enqueue dispatch for campaign %s", campaign_id, exc_info=True)
 
 
-@router.post("/webhooks/vapi")
-async def receive_vapi_webhook(request: Request, background: BackgroundTasks) -> dict[str, str]:
+def authenticate_provider(request: Request) -> None:
     settings = get_settings()
     verify_shared_secret(
         request.headers.get(settings.webhook_secret_header), settings.webhook_secret
     )
-    payload = await _read_json(request)
-    freed = await run_in_threadpool(_store_and_apply, payload)
-    if freed is not None:
-        background.add_task(_redispatch, freed)
+
+
+@router.post("/webhooks/vapi")
+async def receive_vapi_webhook(
+    request: Request, session: SessionDep, background: BackgroundTasks
+) -> dict[str, str]:
+    """Stored and applied in the request's transaction, committed before the 2xx."""
+    authenticate_provider(request)
+    payload = await read_json_body(request)
+    result = await run_in_threadpool(ingest_message, session, payload=payload)
+    if result.freed_campaign_id is not None:
+        background.add_task(redispatch, result.freed_campaign_id)
     return {"status": "ok"}

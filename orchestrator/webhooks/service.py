@@ -128,5 +128,6 @@ def ingest_message(session: Session, *, payload: dict[str, Any]) -> IngestResult
         changed = _apply_report(session, call, message)
     event.outcome = "applied" if changed else "duplicate"
     event.applied_at = utcnow()
+    session.flush()
     freed = changed and not is_in_flight(call.status)
     return IngestResult(event, call.campaign_id if freed else None)

@@ -1,0 +1,177 @@
+"""Applying provider messages: forward-only, duplicates change nothing, counters stay exact."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from orchestrator.calls.service import record_provider_call
+from orchestrator.campaigns.counters import counter_drift
+from orchestrator.models import (
+    Call,
+    CallStatus,
+    Campaign,
+    CampaignStatus,
+    Contact,
+    ContactStatus,
+    WebhookEvent,
+)
+from orchestrator.models.base import utcnow
+from orchestrator.scheduling.service import dispatch_campaign
+from orchestrator.webhooks.service import ingest_message
+from tests.factories import make_campaign, make_org
+
+
+def _placed_calls(session: Session, customers: int = 1) -> tuple[uuid.UUID, list[Call]]:
+    org = make_org(session)
+    campaign_id = make_campaign(session, org=org, customers=customers)
+    result = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=50)
+    calls = []
+    for call_id in result.call_ids:
+        call = record_provider_call(
+            session, call_id=call_id, provider_call={"id": str(uuid.uuid4())}
+        )
+        assert call is not None
+        calls.append(call)
+    return campaign_id, calls
+
+
+def status_update(
+    call: Call, status: str, *, call_fields: dict[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "message": {
+            "type": "status-update",
+            "status": status,
+            "call": {"id": call.provider_call_id, **(call_fields or {})},
+            **extra,
+        }
+    }
+
+
+def report(call: Call, ended_reason: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "message": {
+            "type": "end-of-call-report",
+            "endedReason": ended_reason,
+            "startedAt": "2026-03-01T12:00:01.000Z",
+            "endedAt": "2026-03-01T12:00:31.000Z",
+            "cost": 0.12,
+            "analysis": {"summary": "Booked for Tuesday."},
+            "artifact": {},
+            "call": {"id": call.provider_call_id},
+            **extra,
+        }
+    }
+
+
+def _campaign(session: Session, campaign_id: uuid.UUID) -> Campaign:
+    campaign = session.get(Campaign, campaign_id, populate_existing=True)
+    assert campaign is not None
+    return campaign
+
+
+def test_full_sequence_completes_contact_and_ends_campaign(session: Session) -> None:
+    campaign_id, (call,) = _placed_calls(session)
+    for payload in (
+        status_update(call, "ringing"),
+        status_update(call, "in-progress", call_fields={"startedAt": "2026-03-01T12:00:01.000Z"}),
+        status_update(call, "ended", endedReason="customer-ended-call"),
+        report(call, "customer-ended-call"),
+    ):
+        ingest_message(session, payload=payload)
+    session.refresh(call)
+    assert call.status == CallStatus.ENDED
+    assert call.ended_reason == "customer-ended-call"
+    assert call.cost == 0.12
+    assert call.summary == "Booked for Tuesday."
+    assert call.started_at is not None and call.ended_at is not None
+    contact = session.get(Contact, call.contact_id)
+    assert contact is not None and contact.status == ContactStatus.COMPLETED
+    campaign = _campaign(session, campaign_id)
+    assert campaign.status == CampaignStatus.ENDED
+    assert campaign.ended_reason == "campaign.ended.success"
+    assert campaign.calls_counter_ended == 1
+    assert counter_drift(session, campaign=campaign) == {}
+
+
+def test_late_ringing_after_ended_changes_nothing(session: Session) -> None:
+    campaign_id, (call, _) = _placed_calls(session, customers=2)
+    ingest_message(session, payload=status_update(call, "ended", endedReason="customer-busy"))
+    result = ingest_message(session, payload=status_update(call, "ringing"))
+    assert result.event.outcome == "duplicate"
+    session.refresh(call)
+    assert call.status == CallStatus.ENDED
+    contact = session.get(Contact, call.contact_id)
+    assert contact is not None and contact.status == ContactStatus.FAILED
+    campaign = _campaign(session, campaign_id)
+    assert (campaign.calls_counter_in_progress, campaign.calls_counter_ended) == (0, 1)
+    assert counter_drift(session, campaign=campaign) == {}
+
+
+def test_duplicates_change_nothing_but_are_stored(session: Session) -> None:
+    campaign_id, (call, _) = _placed_calls(session, customers=2)
+    payload = status_update(call, "ended", endedReason="voicemail")
+    outcomes = [ingest_message(session, payload=payload).event.outcome for _ in range(3)]
+    assert outcomes == ["applied", "duplicate", "duplicate"]
+    stored = session.scalar(
+        select(func.count()).select_from(WebhookEvent).where(WebhookEvent.call_id == call.id)
+    )
+    assert stored == 3
+    campaign = _campaign(session, campaign_id)
+    assert (campaign.calls_counter_ended, campaign.calls_counter_ended_voicemail) == (1, 1)
+    assert campaign.contacts_completed == 1
+    assert counter_drift(session, campaign=campaign) == {}
+
+
+def test_report_before_ended_status_ends_the_call(session: Session) -> None:
+    campaign_id, (call, _) = _placed_calls(session, customers=2)
+    ingest_message(session, payload=report(call, "customer-did-not-answer"))
+    ingest_message(
+        session, payload=status_update(call, "ended", endedReason="customer-did-not-answer")
+    )
+    session.refresh(call)
+    assert call.status == CallStatus.ENDED
+    assert call.ended_reason == "customer-did-not-answer"
+    campaign = _campaign(session, campaign_id)
+    assert campaign.contacts_failed == 1
+    assert counter_drift(session, campaign=campaign) == {}
+
+
+def test_webhook_that_beats_the_create_response_is_correlated_by_metadata(
+    session: Session,
+) -> None:
+    org = make_org(session)
+    campaign_id = make_campaign(session, org=org, customers=1)
+    (call_id,) = dispatch_campaign(
+        session, campaign_id=campaign_id, now=utcnow(), batch_limit=5
+    ).call_ids
+    provider_id = str(uuid.uuid4())
+    metadata = {"orchestratorCallId": str(call_id)}
+    payload = {
+        "message": {
+            "type": "status-update",
+            "status": "ringing",
+            "call": {"id": provider_id, "assistantOverrides": {"metadata": metadata}},
+        }
+    }
+    assert ingest_message(session, payload=payload).event.outcome == "applied"
+    call = record_provider_call(session, call_id=call_id, provider_call={"id": provider_id})
+    assert call is not None
+    assert call.provider_call_id == provider_id
+    assert call.status == CallStatus.RINGING, "the create response must not move it back"
+    assert counter_drift(session, campaign=_campaign(session, campaign_id)) == {}
+
+
+def test_unknown_call_and_unknown_message_types_are_stored_not_applied(session: Session) -> None:
+    unknown = ingest_message(
+        session,
+        payload={"message": {"type": "status-update", "status": "ringing", "call": {"id": "nope"}}},
+    )
+    assert unknown.event.outcome == "unknown-call"
+    other = ingest_message(session, payload={"message": {"type": "transcript", "transcript": "hi"}})
+    assert other.event.outcome == "ignored"
+    assert other.event.id is not None
