@@ -37,7 +37,7 @@ class ProviderError(Exception):
         )
 
 
-class ProviderTimeout(ProviderError):  # noqa: N818 - name is part of the public API
+class ProviderTimeout(ProviderError):
     """No response: the request timed out or the connection broke after it may have been sent."""
 
     ambiguous = True
@@ -59,7 +59,7 @@ class ProviderServerError(ProviderError):
     ambiguous = True
 
 
-class ProviderRateLimited(ProviderError):  # noqa: N818 - name is part of the public API
+class ProviderRateLimited(ProviderError):
     """The provider answered 429; ``retry_after`` is its Retry-After hint in seconds, if any."""
 
     def __init__(
@@ -73,7 +73,7 @@ class ProviderRateLimited(ProviderError):  # noqa: N818 - name is part of the pu
         self.retry_after = retry_after
 
 
-class ProviderRejected(ProviderError):  # noqa: N818 - name is part of the public API
+class ProviderRejected(ProviderError):
     """The provider refused the request (a 4xx other than 429); retrying it unchanged is futile.
 
     ``message`` is the provider's own explanation, the ``message`` field of its NestJS error body

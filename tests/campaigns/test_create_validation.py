@@ -237,7 +237,7 @@ def test_unknown_properties(reject: Reject) -> None:
     body = campaign_body(customers=2, priority="high")
     body["customers"][1]["phone"] = "+14155550100"
     assert reject(body) == [
-        "customers.1.phone should not exist".replace("customers", "property customers", 1),
+        "property customers.1.phone should not exist",
         "property priority should not exist",
     ]
 
@@ -305,22 +305,21 @@ def test_every_error_is_listed_at_once(reject: Reject) -> None:
 
 
 def test_every_rule_between_fields_is_listed_at_once(reject: Reject) -> None:
-    first, second = customer_numbers(2)
+    first, second, third = customer_numbers(3)
     plan = [
-        {"phoneNumberId": "phone-a", "customers": [{"number": first}, {"number": "+1"}]},
-        {"phoneNumberId": "phone-b", "customers": [{"number": second}, {"number": first}]},
+        {"phoneNumberId": "phone-a", "customers": [{"number": first}, {"number": third}]},
+        {"phoneNumberId": "phone-b", "customers": [{"number": second}, {"number": third}]},
         {"phoneNumberId": "phone-c", "customers": []},
     ]
-    body = campaign_body(customers=1, dialPlan=plan, workflowId="workflow-1")
-    body["customers"].append({"number": second})
+    body = campaign_body(customers=2, dialPlan=plan, workflowId="workflow-1")
     assert sorted(reject(body)) == sorted(
         [
             TARGET_RULE,
             CALLER_RULE,
             "customers must not be given with dialPlan",
             "dialPlan.2.customers should not be empty",
-            "dialPlan.0.customers.1.number must be a valid E.164 phone number",
-            "dialPlan.1.customers.1.number duplicates dialPlan.0.customers.0.number",
+            "dialPlan.1.customers.1.number duplicates dialPlan.0.customers.1.number",
+            "customers.0.number duplicates dialPlan.0.customers.0.number",
             "customers.1.number duplicates dialPlan.1.customers.0.number",
         ]
     )

@@ -148,7 +148,7 @@ def test_create_call_sends_camel_case_body_and_bearer(server_url: str) -> None:
 
 def test_get_and_list_calls(server_url: str) -> None:
     with make_client(server_url, "ok") as client:
-        assert client.get_call(CALL["id"]).status == "queued"
+        assert client.get_call(str(CALL["id"])).status == "queued"
         assert Handler.seen[-1]["path"] == f"/ok/call/{CALL['id']}"
         since = datetime(2026, 1, 1, tzinfo=UTC)
         calls = client.list_calls(created_at_gt=since, limit=50, phone_number_id="pn-1")
