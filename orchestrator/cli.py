@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -129,7 +130,10 @@ def beat(
     schedule: Annotated[str | None, typer.Option(help="Beat's state file.")] = None,
 ) -> None:
     """Run the scheduler's clock (Celery beat): one tick every second."""
-    state_file = schedule or str(Path(tempfile.gettempdir()) / "orchestrator-beat-schedule")
+    # One state file per broker, so two stacks on different Redis databases never share one.
+    broker = hashlib.sha256(get_settings().redis_url.encode()).hexdigest()[:12]
+    default = Path(tempfile.gettempdir()) / f"orchestrator-beat-{broker}"
+    state_file = schedule or str(default)
     _celery(["beat", f"--loglevel={loglevel}", f"--schedule={state_file}"])
 
 

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
-from rich.console import Console
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -34,6 +36,7 @@ from orchestrator.runner import (
     StackOptions,
     Terminated,
     handle_termination,
+    hurry_requested,
     prefix_width,
     running_stack,
 )
@@ -56,9 +59,11 @@ AREA_CODES: tuple[str, ...] = ("202", "212", "312", "415", "617", "303", "206", 
 AREA_CODES += ("305", "213", "602", "702", "503", "615", "919", "718", "646", "773", "214")
 MAX_CONTACTS = 100 * len(AREA_CODES)
 POLL_INTERVAL_SECONDS = 0.5
+DRAIN_SECONDS = 10.0
 FINISHED_STATUSES = frozenset({"ended", "cancelled", "archived"})
 IN_PROGRESS_CALL_STATUSES = frozenset({"ringing", "in-progress", "forwarding"})
 ERROR_ECHO_LIMIT = 20
+ERROR_MARKERS = ("ERROR", "CRITICAL", "Traceback")
 
 
 class DemoError(RuntimeError):
@@ -67,7 +72,11 @@ class DemoError(RuntimeError):
 
 @dataclass(frozen=True)
 class DemoOptions:
-    stack: StackOptions = field(default_factory=lambda: StackOptions(workers=2, concurrency=16))
+    stack: StackOptions = field(
+        default_factory=lambda: StackOptions(
+            api_port=0, simulator_port=0, workers=2, concurrency=16
+        )
+    )
     contacts: int = 500
     max_concurrency: int = 25
     timeout: float = 300.0
@@ -205,7 +214,8 @@ def summarize(campaign: Mapping[str, Any], *, wall_seconds: float) -> DemoSummar
 
 def render_summary(console: Console, summary: DemoSummary) -> None:
     total_calls = sum(summary.ended_reasons.values()) or 1
-    reasons = Table(title=f"campaign {summary.campaign_id}: {summary.status}", title_justify="left")
+    console.print(f"[bold]campaign {summary.campaign_id}[/bold]: {escape(summary.status)}")
+    reasons = Table()
     reasons.add_column("endedReason")
     reasons.add_column("calls", justify="right")
     reasons.add_column("share", justify="right")
@@ -235,16 +245,21 @@ def render_summary(console: Console, summary: DemoSummary) -> None:
 # --------------------------------------------------------------------------- live view
 
 
-def _counters_line(campaign: Mapping[str, Any]) -> str:
+COUNTER_COLUMNS = (
+    ("scheduled", "callsCounterScheduled"),
+    ("queued", "callsCounterQueued"),
+    ("in-progress", "callsCounterInProgress"),
+    ("ended", "callsCounterEnded"),
+    ("voicemail", "callsCounterEndedVoicemail"),
+)
+
+
+def _counters(campaign: Mapping[str, Any]) -> dict[str, int]:
     contacts = campaign.get("contactCounters") or {}
-    return (
-        f"scheduled {campaign.get('callsCounterScheduled', 0)} · "
-        f"queued {campaign.get('callsCounterQueued', 0)} · "
-        f"in-progress {campaign.get('callsCounterInProgress', 0)} · "
-        f"ended {campaign.get('callsCounterEnded', 0)} "
-        f"(voicemail {campaign.get('callsCounterEndedVoicemail', 0)}) · "
-        f"completed {contacts.get('completed', 0)} · failed {contacts.get('failed', 0)}"
-    )
+    values = {label: int(campaign.get(key, 0)) for label, key in COUNTER_COLUMNS}
+    values["completed"] = int(contacts.get("completed", 0))
+    values["failed"] = int(contacts.get("failed", 0))
+    return values
 
 
 def _contacts_done(campaign: Mapping[str, Any]) -> int:
@@ -252,39 +267,64 @@ def _contacts_done(campaign: Mapping[str, Any]) -> int:
     return sum(int(contacts.get(k, 0)) for k in ("completed", "failed", "skipped", "predialFailed"))
 
 
+class _LiveView:
+    """A bar over the contacts and a row with the campaign's counters, redrawn on every poll."""
+
+    def __init__(self, console: Console, *, enabled: bool) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]contacts"),
+            BarColumn(bar_width=None),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        self.task = self.progress.add_task("contacts", total=None)
+        self.counters = _counters({})
+        self.live = Live(self, console=console, refresh_per_second=8) if enabled else None
+
+    def __rich__(self) -> RenderableType:
+        table = Table(box=box.SIMPLE, padding=(0, 1), show_edge=False)
+        for label in self.counters:
+            table.add_column(label, justify="right")
+        table.add_row(*(str(value) for value in self.counters.values()))
+        return Group(self.progress, table)
+
+    def update(self, campaign: Mapping[str, Any]) -> None:
+        total = (campaign.get("contactCounters") or {}).get("total")
+        self.progress.update(self.task, total=total, completed=_contacts_done(campaign))
+        self.counters = _counters(campaign)
+
+    def __enter__(self) -> _LiveView:
+        if self.live is not None:
+            self.live.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.live is not None:
+            self.live.stop()
+            if not self.live.console.is_terminal:
+                # Off a terminal Live prints its last frame without ending the line.
+                self.live.console.line()
+
+
 def _watch(
-    client: httpx.Client, stack: StackInfo, campaign_id: str, *, timeout: float, progress: Progress
+    client: httpx.Client, stack: StackInfo, campaign_id: str, *, timeout: float, view: _LiveView
 ) -> dict[str, Any]:
     """Poll until the campaign finishes; the stack dying or the timeout ends the wait early."""
-    task = progress.add_task("contacts", total=None, counters="")
     deadline = time.monotonic() + timeout
     while True:
         stack.raise_if_failed()
         campaign = _get_campaign(client, campaign_id)
-        total = (campaign.get("contactCounters") or {}).get("total")
-        progress.update(
-            task, total=total, completed=_contacts_done(campaign), counters=_counters_line(campaign)
-        )
+        view.update(campaign)
         if campaign.get("status") in FINISHED_STATUSES:
             return campaign
         if time.monotonic() >= deadline:
+            counters = ", ".join(f"{k} {v}" for k, v in _counters(campaign).items())
             raise DemoError(
                 f"campaign {campaign_id} did not end within {timeout:.0f} s "
-                f"(status {campaign.get('status')}; {_counters_line(campaign)})"
+                f"(status {campaign.get('status')}; {counters})"
             )
         time.sleep(POLL_INTERVAL_SECONDS)
-
-
-def _progress(console: Console, *, disable: bool) -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[counters]}"),
-        console=console,
-        disable=disable,
-    )
 
 
 # --------------------------------------------------------------------------- logs
@@ -304,16 +344,17 @@ class _DemoLogSink:
         with self.lock:
             self.stream.write(f"{source:<{self.echo.width}}| {line}\n")
             self.stream.flush()
-            is_error = any(level in line for level in ("ERROR", "CRITICAL", "Traceback"))
-            if source != RUNNER_SOURCE and not is_error:
+            if source != RUNNER_SOURCE and not self._echo_error(line):
                 return
-            if source != RUNNER_SOURCE:
-                self.errors_echoed += 1
-                if self.errors_echoed > ERROR_ECHO_LIMIT:
-                    if self.errors_echoed == ERROR_ECHO_LIMIT + 1:
-                        self.echo.emit(RUNNER_SOURCE, f"more errors only in {self.path}")
-                    return
         self.echo.emit(source, line)
+
+    def _echo_error(self, line: str) -> bool:
+        if not any(marker in line for marker in ERROR_MARKERS):
+            return False
+        self.errors_echoed += 1
+        if self.errors_echoed == ERROR_ECHO_LIMIT + 1:
+            self.echo.emit(RUNNER_SOURCE, f"further errors only in {self.path}")
+        return self.errors_echoed <= ERROR_ECHO_LIMIT
 
 
 @contextmanager
@@ -341,14 +382,66 @@ def _run_campaign(options: DemoOptions, stack: StackInfo, console: Console) -> D
         started = time.monotonic()
         campaign_id = _create_campaign(client, body)
         console.print(
-            f"posted campaign {campaign_id}: {options.contacts} contacts, "
-            f"maxConcurrency {options.max_concurrency}, profile {options.stack.profile}"
+            f"campaign {campaign_id}: {options.contacts} contacts, "
+            f"maxConcurrency {options.max_concurrency}"
         )
-        with _progress(console, disable=options.as_json) as progress:
-            campaign = _watch(
-                client, stack, campaign_id, timeout=options.timeout, progress=progress
-            )
+        with (
+            _ended_on_exit(client, campaign_id, console),
+            _LiveView(console, enabled=not options.as_json) as view,
+        ):
+            campaign = _watch(client, stack, campaign_id, timeout=options.timeout, view=view)
         return summarize(campaign, wall_seconds=time.monotonic() - started)
+
+
+@contextmanager
+def _ended_on_exit(client: httpx.Client, campaign_id: str, console: Console) -> Iterator[None]:
+    """End the campaign if the demo stops watching it early (timeout, failure, Ctrl-C).
+
+    Left running, it would be dialled by the next stack started on the same database.
+    """
+    finished = False
+    try:
+        yield
+        finished = True
+    finally:
+        if not finished:
+            _end_campaign(client, campaign_id, console)
+
+
+def _end_campaign(client: httpx.Client, campaign_id: str, console: Console) -> None:
+    try:
+        response = client.patch(f"/campaign/{campaign_id}", json={"status": "ended"}, timeout=5.0)
+    except httpx.HTTPError as exc:
+        console.print(f"[yellow]could not end campaign {campaign_id}: {escape(str(exc))}[/yellow]")
+        return
+    if response.status_code != 200:
+        text = escape(_error_text(response))
+        console.print(f"[yellow]could not end campaign {campaign_id}: {text}[/yellow]")
+        return
+    console.print(f"ended campaign {campaign_id} (status ended by the demo)")
+    busy = _drain(client, campaign_id)
+    if busy:
+        console.print(f"[yellow]{busy} calls were still in flight when the stack stopped[/yellow]")
+
+
+def _drain(client: httpx.Client, campaign_id: str) -> int:
+    """Let calls already placed end while the simulator still runs; return how many did not.
+
+    A call whose provider goes away stays in flight in the database and holds org capacity.
+    """
+    deadline = time.monotonic() + DRAIN_SECONDS
+    busy = 0
+    while not hurry_requested():
+        try:
+            campaign = _get_campaign(client, campaign_id)
+        except (DemoError, httpx.HTTPError):
+            return busy
+        busy = int(campaign.get("callsCounterQueued", 0))
+        busy += int(campaign.get("callsCounterInProgress", 0))
+        if busy == 0 or time.monotonic() >= deadline:
+            return busy
+        time.sleep(0.25)
+    return busy
 
 
 def run_demo(options: DemoOptions) -> int:

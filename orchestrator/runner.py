@@ -38,6 +38,8 @@ from sqlalchemy.pool import NullPool
 
 from orchestrator.devstack import DevstackError, DevstackInfo, ensure_devstack
 from orchestrator.migrate import upgrade_to_head
+from orchestrator.orgs.repository import get_org_by_name
+from orchestrator.orgs.service import create_org, issue_api_key, set_concurrency_limit
 from orchestrator.simulator.outcomes import PROFILES
 
 __all__ = [
@@ -52,6 +54,7 @@ __all__ = [
     "ensure_dev_org",
     "free_port",
     "handle_termination",
+    "hurry_requested",
     "prefix_width",
     "run_up",
     "running_stack",
@@ -67,7 +70,12 @@ TAIL_LINES = 30
 # Any constant works; it only has to differ from the keys other code locks on.
 DEV_ORG_LOCK_KEY = 0x6F7263_646576
 WORKER_READY = re.compile(r"@\S+ ready\.")
-FIXED_COLOURS = {"api": "cyan", "sim": "magenta", "beat": "yellow", RUNNER_SOURCE: "bold white"}
+# Beat ticks every second; three log lines a second would drown everything else. A tick that
+# fails still shows (its "raised" / "failed" line is not matched).
+ROUTINE_LINE = re.compile(
+    r"Sending due task scheduler-tick|Task scheduler\.tick\[[^\]]*\] (received|succeeded)"
+)
+FIXED_COLOURS = {"api": "cyan", "sim": "magenta", "beat": "yellow", RUNNER_SOURCE: "bold"}
 WORKER_COLOURS = ("green", "blue", "bright_green", "bright_blue", "bright_cyan", "bright_magenta")
 
 
@@ -127,7 +135,7 @@ class StackOptions:
 
     def with_ports(self) -> StackOptions:
         """These options with every 0 port replaced by a free one."""
-        api = self.api_port or free_port()
+        api = self.api_port or free_port(avoid=self.simulator_port)
         simulator = self.simulator_port or free_port(avoid=api)
         return replace(self, api_port=api, simulator_port=simulator)
 
@@ -189,7 +197,7 @@ def _colour(source: str) -> str:
     if source in FIXED_COLOURS:
         return FIXED_COLOURS[source]
     index = source.removeprefix("worker")
-    return WORKER_COLOURS[(int(index) - 1) % len(WORKER_COLOURS)] if index.isdigit() else "white"
+    return WORKER_COLOURS[(int(index) - 1) % len(WORKER_COLOURS)] if index.isdigit() else "default"
 
 
 def _redactor(hidden: Iterable[str]) -> Callable[[str], str]:
@@ -222,6 +230,11 @@ class _ShutdownState:
 
 
 _SHUTDOWN = _ShutdownState()
+
+
+def hurry_requested() -> bool:
+    """Whether a second SIGINT/SIGTERM arrived: whatever is still being tidied up should stop."""
+    return _SHUTDOWN.hurry.is_set()
 
 
 @contextlib.contextmanager
@@ -288,6 +301,8 @@ class _Supervisor:
         assert child.process.stdout is not None
         for raw in child.process.stdout:
             line = self.redact(raw.rstrip("\r\n"))
+            if ROUTINE_LINE.search(line):
+                continue
             child.tail.append(line)
             if child.ready_pattern is not None and child.ready_pattern.search(line):
                 child.ready.set()
@@ -297,7 +312,8 @@ class _Supervisor:
         for child in self.children:
             code = child.process.poll()
             if code is not None:
-                raise StackError(f"{child.name} exited unexpectedly (exit code {code})", child.tail)
+                how = f"killed by {_signal_name(-code)}" if code < 0 else f"exit code {code}"
+                raise StackError(f"{child.name} exited unexpectedly ({how})", child.tail)
 
     def stop(self) -> None:
         _SHUTDOWN.stopping = True
@@ -335,6 +351,13 @@ class _Supervisor:
         return True
 
 
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
 def _live_groups(pgids: set[int]) -> set[int]:
     """Those process groups with a member that is neither a zombie nor dead.
 
@@ -370,13 +393,13 @@ def _group_exists(pgid: int) -> bool:
 
 @dataclass(frozen=True)
 class StackInfo:
-    """A running stack. ``pids`` are the direct children, each leading its own process group."""
+    """A running stack. ``processes`` maps each child's name to its pid (and process group)."""
 
     api_url: str
     simulator_url: str
     api_key: str = field(repr=False)
     org_id: uuid.UUID
-    pids: tuple[int, ...]
+    processes: Mapping[str, int]
     _supervisor: _Supervisor = field(repr=False, compare=False)
 
     def raise_if_failed(self) -> None:
@@ -412,9 +435,6 @@ def child_environment(
 
 def ensure_dev_org(database_url: str, *, concurrency_limit: int) -> tuple[uuid.UUID, str]:
     """Create the ``dev`` org or reuse it (setting its limit); issue a new API key for it."""
-    from orchestrator.orgs.repository import get_org_by_name
-    from orchestrator.orgs.service import create_org, issue_api_key, set_concurrency_limit
-
     engine = create_engine(database_url, poolclass=NullPool)
     try:
         with Session(engine) as session, session.begin():
@@ -449,7 +469,10 @@ def _prepare(options: StackOptions, sink: LogSink) -> DevstackInfo:
         raise StackError(f"devstack failed: {exc}") from exc
     for action in devstack.actions:
         sink.emit(RUNNER_SOURCE, action)
-    upgrade_to_head(devstack.database_url)
+    try:
+        upgrade_to_head(devstack.database_url)
+    except Exception as exc:
+        raise StackError(f"database migrations failed: {exc}") from exc
     sink.emit(RUNNER_SOURCE, "database is at the latest migration")
     return devstack
 
@@ -520,9 +543,12 @@ def running_stack(options: StackOptions, *, sink: LogSink | None = None) -> Iter
     options = options.with_ports()
     sink = sink or ConsoleSink(Console(stderr=True), width=prefix_width(options))
     devstack = _prepare(options, sink)
-    org_id, api_key = ensure_dev_org(
-        devstack.database_url, concurrency_limit=options.org_concurrency_limit
-    )
+    try:
+        org_id, api_key = ensure_dev_org(
+            devstack.database_url, concurrency_limit=options.org_concurrency_limit
+        )
+    except Exception as exc:
+        raise StackError(f'could not set up the "{DEV_ORG_NAME}" org: {exc}') from exc
     sink.emit(
         RUNNER_SOURCE,
         f'org "{DEV_ORG_NAME}" ({org_id}): concurrency limit {options.org_concurrency_limit}, '
@@ -540,7 +566,7 @@ def running_stack(options: StackOptions, *, sink: LogSink | None = None) -> Iter
             simulator_url=options.simulator_url,
             api_key=api_key,
             org_id=org_id,
-            pids=tuple(child.process.pid for child in supervisor.children),
+            processes={child.name: child.process.pid for child in supervisor.children},
             _supervisor=supervisor,
         )
     finally:

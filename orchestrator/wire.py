@@ -41,48 +41,50 @@ def _path(loc: Sequence[int | str]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+_PHRASES: dict[str, str] = {
+    "missing": "{path} should not be empty",
+    "extra_forbidden": "property {path} should not exist",
+    "string_type": "{path} must be a string",
+    "int_type": "{path} must be an integer number",
+    "int_parsing": "{path} must be an integer number",
+    "int_from_float": "{path} must be an integer number",
+    "float_type": "{path} must be a number conforming to the specified constraints",
+    "float_parsing": "{path} must be a number conforming to the specified constraints",
+    "bool_type": "{path} must be a boolean value",
+    "bool_parsing": "{path} must be a boolean value",
+    "list_type": "{path} must be an array",
+    "dict_type": "{path} must be an object",
+    "model_type": "{path} must be an object",
+    "model_attributes_type": "{path} must be an object",
+    "datetime_type": "{path} must be a valid ISO 8601 date string",
+    "datetime_parsing": "{path} must be a valid ISO 8601 date string",
+    "datetime_from_date_parsing": "{path} must be a valid ISO 8601 date string",
+    "string_too_long": "{path} must be shorter than or equal to {max_length} characters",
+    "string_too_short": "{path} must be longer than or equal to {min_length} characters",
+    "greater_than_equal": "{path} must not be less than {ge}",
+    "greater_than": "{path} must be greater than {gt}",
+    "less_than_equal": "{path} must not be greater than {le}",
+    "less_than": "{path} must be less than {lt}",
+    "enum": "{path} must be one of the following values: {expected}",
+    "literal_error": "{path} must be one of the following values: {expected}",
+    "json_invalid": "body must be valid JSON",
+}
+
+
 def nest_message(error: ErrorDetails) -> str:
     """One pydantic error as class-validator would phrase it, prefixed by the field path."""
     loc = [part for part in error["loc"] if part not in ("body", "query", "path")]
     path = _path(loc) or "body"
-    ctx: dict[str, Any] = dict(error.get("ctx") or {})
     kind = error["type"]
     if kind == RULE_ERROR:
         return str(error["msg"])
-    if kind == "missing":
-        return f"{path} should not be empty"
-    if kind == "extra_forbidden":
-        return f"property {path} should not exist"
-    if kind == "string_type":
-        return f"{path} must be a string"
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"{path} must be an integer number"
-    if kind in ("float_type", "float_parsing"):
-        return f"{path} must be a number conforming to the specified constraints"
-    if kind in ("bool_type", "bool_parsing"):
-        return f"{path} must be a boolean value"
-    if kind == "list_type":
-        return f"{path} must be an array"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"{path} must be an object"
-    if kind in ("datetime_type", "datetime_parsing", "datetime_from_date_parsing"):
-        return f"{path} must be a valid ISO 8601 date string"
-    if kind == "string_too_long":
-        return f"{path} must be shorter than or equal to {ctx.get('max_length')} characters"
-    if kind == "string_too_short":
-        return f"{path} must be longer than or equal to {ctx.get('min_length')} characters"
-    if kind in ("greater_than_equal", "greater_than"):
-        bound = ctx.get("ge", ctx.get("gt"))
-        return f"{path} must not be less than {bound}"
-    if kind in ("less_than_equal", "less_than"):
-        bound = ctx.get("le", ctx.get("lt"))
-        return f"{path} must not be greater than {bound}"
-    if kind in ("enum", "literal_error"):
+    ctx: dict[str, Any] = dict(error.get("ctx") or {})
+    if "expected" in ctx:
         # pydantic lists "'a', 'b' or 'c'"; class-validator lists "a, b, c".
-        expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
-        return f"{path} must be one of the following values: {expected}"
-    if kind == "json_invalid":
-        return "body must be valid JSON"
+        ctx["expected"] = str(ctx["expected"]).replace("'", "").replace(" or ", ", ")
+    phrase = _PHRASES.get(kind)
+    if phrase is not None:
+        return phrase.format_map({**ctx, "path": path})
     message = str(error["msg"])
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]

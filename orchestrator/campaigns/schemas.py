@@ -24,6 +24,10 @@ from orchestrator.wire import CAMEL_MODEL_CONFIG, RULE_ERROR, is_valid_e164
 
 TARGET_FIELDS = ("assistantId", "workflowId", "squadId")
 
+# Column sizes: longer input must be a 400, not a database error.
+ID_MAX_LENGTH = 200
+SIP_URI_MAX_LENGTH = 255
+
 
 class CustomerIn(BaseModel):
     model_config = CAMEL_MODEL_CONFIG
@@ -33,7 +37,7 @@ class CustomerIn(BaseModel):
     assistant_overrides: dict[str, Any] | None = Field(None, alias="assistantOverrides")
     squad_overrides: dict[str, Any] | None = Field(None, alias="squadOverrides")
     number: str | None = Field(None, min_length=3, max_length=40)
-    sip_uri: str | None = Field(None, alias="sipUri")
+    sip_uri: str | None = Field(None, alias="sipUri", max_length=SIP_URI_MAX_LENGTH)
     name: str | None = Field(None, max_length=40)
     email: str | None = Field(None, max_length=40)
     external_id: str | None = Field(None, alias="externalId", max_length=40)
@@ -57,7 +61,7 @@ class CustomerIn(BaseModel):
 class DialPlanEntryIn(BaseModel):
     model_config = CAMEL_MODEL_CONFIG
 
-    phone_number_id: str = Field(alias="phoneNumberId", min_length=1)
+    phone_number_id: str = Field(alias="phoneNumberId", min_length=1, max_length=ID_MAX_LENGTH)
     customers: list[CustomerIn]
 
 
@@ -130,10 +134,10 @@ class CreateCampaignIn(BaseModel):
     model_config = CAMEL_MODEL_CONFIG
 
     name: str = Field(min_length=1, max_length=400)
-    assistant_id: str | None = Field(None, alias="assistantId")
-    workflow_id: str | None = Field(None, alias="workflowId")
-    squad_id: str | None = Field(None, alias="squadId")
-    phone_number_id: str | None = Field(None, alias="phoneNumberId")
+    assistant_id: str | None = Field(None, alias="assistantId", max_length=ID_MAX_LENGTH)
+    workflow_id: str | None = Field(None, alias="workflowId", max_length=ID_MAX_LENGTH)
+    squad_id: str | None = Field(None, alias="squadId", max_length=ID_MAX_LENGTH)
+    phone_number_id: str | None = Field(None, alias="phoneNumberId", max_length=ID_MAX_LENGTH)
     dial_plan: list[DialPlanEntryIn] | None = Field(None, alias="dialPlan")
     schedule_plan: SchedulePlanIn | None = Field(None, alias="schedulePlan")
     customers: list[CustomerIn] | None = None
@@ -180,10 +184,10 @@ class UpdateCampaignIn(BaseModel):
     model_config = CAMEL_MODEL_CONFIG
 
     name: str | None = Field(None, min_length=1, max_length=400)
-    assistant_id: str | None = Field(None, alias="assistantId")
-    workflow_id: str | None = Field(None, alias="workflowId")
-    squad_id: str | None = Field(None, alias="squadId")
-    phone_number_id: str | None = Field(None, alias="phoneNumberId")
+    assistant_id: str | None = Field(None, alias="assistantId", max_length=ID_MAX_LENGTH)
+    workflow_id: str | None = Field(None, alias="workflowId", max_length=ID_MAX_LENGTH)
+    squad_id: str | None = Field(None, alias="squadId", max_length=ID_MAX_LENGTH)
+    phone_number_id: str | None = Field(None, alias="phoneNumberId", max_length=ID_MAX_LENGTH)
     dial_plan: list[DialPlanEntryIn] | None = Field(None, alias="dialPlan")
     schedule_plan: SchedulePlanIn | None = Field(None, alias="schedulePlan")
     status: UpdateStatus | None = None

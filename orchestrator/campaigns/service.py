@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from orchestrator.campaigns import repository
@@ -25,7 +25,7 @@ from orchestrator.campaigns.wire import CustomerEntry, campaign_to_wire, list_en
 from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.exceptions import NotFound, ValidationFailed
-from orchestrator.models import Call, Campaign, CampaignStatus, Contact
+from orchestrator.models import Call, Campaign, CampaignStatus, Contact, ContactStatus
 from orchestrator.models.base import utcnow
 from orchestrator.scheduling.cancellation import release_unsent_calls
 
@@ -159,6 +159,8 @@ def update_campaign(
     for field in ("assistant_id", "workflow_id", "squad_id"):
         if field in body.model_fields_set:
             setattr(campaign, field, getattr(body, field))
+    if body.phone_number_id is not None:
+        _change_caller(session, campaign, body.phone_number_id)
     if body.schedule_plan is not None:
         campaign.earliest_at = body.schedule_plan.earliest_at
         campaign.latest_at = body.schedule_plan.latest_at
@@ -173,6 +175,18 @@ def update_campaign(
     session.flush()
     session.refresh(campaign)
     return _to_wire(session, campaign)
+
+
+def _change_caller(session: Session, campaign: Campaign, phone_number_id: str) -> None:
+    """Only a scheduled campaign gets here, so none of its contacts has been dialed yet."""
+    session.execute(
+        update(Contact)
+        .where(Contact.campaign_id == campaign.id, Contact.status == ContactStatus.PENDING)
+        .values(phone_number_id=phone_number_id, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    repository.ensure_phone_numbers(session, org_id=campaign.org_id, provider_ids=[phone_number_id])
+    campaign.phone_number_id = phone_number_id
 
 
 def delete_campaign(session: Session, *, org_id: uuid.UUID, campaign_id: str) -> dict[str, Any]:

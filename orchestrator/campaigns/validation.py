@@ -41,8 +41,12 @@ def validate_create(body: CreateCampaignIn, *, max_customers: int) -> list[NewCo
 def validate_update(campaign: Campaign, body: UpdateCampaignIn) -> None:
     errors = []
     scheduled = campaign.status == CampaignStatus.SCHEDULED
-    if body.dial_plan is not None or body.phone_number_id is not None:
-        errors.append("phoneNumberId and dialPlan cannot be changed after creation")
+    if body.dial_plan is not None:
+        errors.append("dialPlan cannot be changed after creation")
+    if body.phone_number_id is not None and campaign.uses_dial_plan:
+        errors.append("phoneNumberId cannot be set on a campaign that has a dialPlan")
+    elif body.phone_number_id is not None and not scheduled:
+        errors.append("phoneNumberId can only change while the campaign is scheduled")
     targets = {"assistant_id", "workflow_id", "squad_id"} & body.model_fields_set
     if targets:
         if not scheduled:

@@ -10,22 +10,15 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from orchestrator.db import get_sessionmaker
+from orchestrator.db import session_scope
 from orchestrator.exceptions import Unauthorized
 from orchestrator.orgs import service
 
 
 def get_session() -> Iterator[Session]:
     """The request owns the transaction: commit when the endpoint returns, roll back on error."""
-    session = get_sessionmaker()()
-    try:
+    with session_scope() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -32,11 +32,19 @@ def generate_api_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
+NAME_MAX_LENGTH = 200
+
+
 def create_org(session: Session, *, name: str, concurrency_limit: int) -> CreatedOrg:
+    errors = []
     if not name.strip():
-        raise ValidationFailed(["name should not be empty"])
+        errors.append("name should not be empty")
+    if len(name) > NAME_MAX_LENGTH:
+        errors.append(f"name must be shorter than or equal to {NAME_MAX_LENGTH} characters")
     if concurrency_limit < 1:
-        raise ValidationFailed(["concurrencyLimit must not be less than 1"])
+        errors.append("concurrencyLimit must not be less than 1")
+    if errors:
+        raise ValidationFailed(errors)
     org = repository.add_org(session, name=name, concurrency_limit=concurrency_limit)
     api_key = issue_api_key(session, org_id=org.id)
     return CreatedOrg(org.id, org.name, org.concurrency_limit, api_key)

@@ -67,7 +67,7 @@ def test_no_assistant_workflow_or_squad(reject: Reject) -> None:
     ],
 )
 def test_more_than_one_of_assistant_workflow_squad(reject: Reject, targets: dict[str, str]) -> None:
-    assert reject(campaign_body(**targets)) == [TARGET_RULE]
+    assert reject({**campaign_body(), **targets}) == [TARGET_RULE]
 
 
 def test_both_phone_number_and_dial_plan(reject: Reject) -> None:
@@ -127,9 +127,7 @@ def test_e164_check_can_be_disabled_per_customer(
     assert stored == [body["customers"][0]["number"], "(415) 555-0177"]
     body["customers"].append({"number": "(415) 555-0178"})
     refused = api.post("/campaign", json=body, headers=auth)
-    assert error_messages(refused, 400) == [
-        "customers.2.number must be a valid E.164 phone number"
-    ]
+    assert error_messages(refused, 400) == ["customers.2.number must be a valid E.164 phone number"]
 
 
 def test_sip_uri_customers_need_no_number(api: TestClient, auth: dict[str, str]) -> None:
@@ -168,7 +166,9 @@ def test_duplicate_across_dial_plan_entries(reject: Reject) -> None:
         {"phoneNumberId": "phone-b", "customers": [{"number": third}, {"number": first}]},
     ]
     body = without(campaign_body(dialPlan=plan), "phoneNumberId", "customers")
-    assert reject(body) == ["dialPlan.1.customers.1.number duplicates dialPlan.0.customers.0.number"]
+    assert reject(body) == [
+        "dialPlan.1.customers.1.number duplicates dialPlan.0.customers.0.number"
+    ]
 
 
 def test_more_than_ten_thousand_customers(reject: Reject) -> None:
@@ -220,8 +220,15 @@ def test_ten_thousand_customers_accepted(
             {"earliestAt": "2030-01-01T10:00:00"},
             "schedulePlan.earliestAt must include a timezone offset (e.g. Z)",
         ),
+        (
+            {"earliestAt": "2030-01-01T10:00:00Z", "latestAt": "2030-01-01T09:00:00"},
+            "schedulePlan.latestAt must include a timezone offset (e.g. Z)",
+        ),
         ({"latestAt": "2030-01-01T10:00:00Z"}, "schedulePlan.earliestAt should not be empty"),
-        ({"earliestAt": "next tuesday"}, "schedulePlan.earliestAt must be a valid ISO 8601 date string"),
+        (
+            {"earliestAt": "next tuesday"},
+            "schedulePlan.earliestAt must be a valid ISO 8601 date string",
+        ),
     ],
 )
 def test_bad_schedule_plan(reject: Reject, plan: dict[str, str], message: str) -> None:
@@ -239,6 +246,41 @@ def test_unknown_properties(reject: Reject) -> None:
     assert reject(body) == [
         "property customers.1.phone should not exist",
         "property priority should not exist",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "size", "message"),
+    [
+        ("name", 401, "name must be shorter than or equal to 400 characters"),
+        ("assistantId", 201, "assistantId must be shorter than or equal to 200 characters"),
+        ("phoneNumberId", 201, "phoneNumberId must be shorter than or equal to 200 characters"),
+    ],
+)
+def test_too_long_values(reject: Reject, field: str, size: int, message: str) -> None:
+    assert reject({**campaign_body(), field: "x" * size}) == [message]
+
+
+@pytest.mark.parametrize(
+    ("customer", "message"),
+    [
+        ({"sipUri": "sip:" + "a" * 252}, "customers.0.sipUri must be shorter than or equal to 255"),
+        ({"number": "+1" + "4" * 39}, "customers.0.number must be shorter than or equal to 40"),
+        ({"number": "+14155550100", "name": "n" * 41}, "customers.0.name must be shorter"),
+        ({"number": "+14155550100", "extension": "1" * 11}, "customers.0.extension must be"),
+    ],
+)
+def test_too_long_customer_values(reject: Reject, customer: dict[str, str], message: str) -> None:
+    messages = reject(campaign_body(customers=[customer]))
+    assert len(messages) == 1
+    assert messages[0].startswith(message)
+
+
+def test_too_long_dial_plan_phone_number_id(reject: Reject) -> None:
+    plan = [{"phoneNumberId": "p" * 201, "customers": [{"number": "+14155550100"}]}]
+    body = without(campaign_body(dialPlan=plan), "phoneNumberId", "customers")
+    assert reject(body) == [
+        "dialPlan.0.phoneNumberId must be shorter than or equal to 200 characters"
     ]
 
 

@@ -18,7 +18,8 @@ from orchestrator.calls.ended_reasons import completes_contact
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.models import Call, Campaign, Contact
 from orchestrator.orgs.service import create_org
-from tests.e2e.stack import Stack, running_stack
+from orchestrator.runner import StackOptions
+from tests.e2e.stack import Stack, e2e_stack
 from tests.factories import customer_numbers
 
 pytestmark = pytest.mark.e2e
@@ -28,8 +29,17 @@ MAX_CONCURRENCY = 12
 
 
 @pytest.fixture(scope="module")
-def stack(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("stack"), profile="fast", workers=1) as stack:
+def stack(engine: Engine) -> Iterator[Stack]:
+    options = StackOptions(
+        api_port=0,
+        simulator_port=0,
+        workers=1,
+        concurrency=8,
+        profile="fast",
+        seed=7,
+        simulator_concurrency_limit=100,
+    )
+    with e2e_stack(options) as stack:
         yield stack
 
 

@@ -1,0 +1,82 @@
+"""The campaign state machine: every status against every event."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from orchestrator.campaigns.states import (
+    CampaignEvent,
+    CampaignTransition,
+    InvalidCampaignTransition,
+    next_campaign_state,
+)
+from orchestrator.models.enums import CampaignEndedReason, CampaignStatus
+
+S = CampaignStatus
+E = CampaignEvent
+R = CampaignEndedReason
+
+# Every allowed move; any (status, event) pair missing here must be refused.
+ALLOWED: dict[tuple[CampaignStatus, CampaignEvent], CampaignTransition] = {
+    (S.SCHEDULED, E.START): CampaignTransition(S.IN_PROGRESS, None),
+    (S.SCHEDULED, E.COMPLETE): CampaignTransition(S.ENDED, R.SUCCESS),
+    (S.SCHEDULED, E.END_BY_USER): CampaignTransition(S.ENDED, R.SCHEDULED_ENDED_BY_USER),
+    (S.SCHEDULED, E.CANCEL_BY_USER): CampaignTransition(S.CANCELLED, R.SCHEDULED_ENDED_BY_USER),
+    (S.SCHEDULED, E.ARCHIVE): CampaignTransition(S.ARCHIVED, R.SCHEDULED_ENDED_BY_USER),
+    (S.IN_PROGRESS, E.COMPLETE): CampaignTransition(S.ENDED, R.SUCCESS),
+    (S.IN_PROGRESS, E.END_BY_USER): CampaignTransition(S.ENDED, R.IN_PROGRESS_ENDED_BY_USER),
+    (S.IN_PROGRESS, E.CANCEL_BY_USER): CampaignTransition(S.CANCELLED, R.IN_PROGRESS_ENDED_BY_USER),
+    (S.IN_PROGRESS, E.ARCHIVE): CampaignTransition(S.ARCHIVED, R.IN_PROGRESS_ENDED_BY_USER),
+    (S.ENDED, E.ARCHIVE): CampaignTransition(S.ARCHIVED, R.SUCCESS),
+    (S.CANCELLED, E.ARCHIVE): CampaignTransition(S.ARCHIVED, R.SUCCESS),
+}
+
+PAIRS = list(itertools.product(CampaignStatus, CampaignEvent))
+REFUSED = [pair for pair in PAIRS if pair not in ALLOWED]
+
+
+def test_the_table_covers_every_status_and_event() -> None:
+    assert len(PAIRS) == 25
+    assert len(ALLOWED) + len(REFUSED) == len(PAIRS)
+
+
+@pytest.mark.parametrize(("status", "event"), list(ALLOWED), ids=str)
+def test_allowed_move(status: CampaignStatus, event: CampaignEvent) -> None:
+    # An ended campaign's reason is passed in as its current one: archiving must keep it.
+    current = R.SUCCESS if status in (S.ENDED, S.CANCELLED) else None
+    assert next_campaign_state(status, event, current) == ALLOWED[(status, event)]
+
+
+@pytest.mark.parametrize(("status", "event"), REFUSED, ids=str)
+def test_refused_move(status: CampaignStatus, event: CampaignEvent) -> None:
+    with pytest.raises(InvalidCampaignTransition) as raised:
+        next_campaign_state(status, event, R.SUCCESS)
+    assert raised.value.status == status
+    assert raised.value.event == event
+    assert str(raised.value) == f"campaign cannot go from {status.value} by {event.value}"
+
+
+@pytest.mark.parametrize("reason", [*CampaignEndedReason, None])
+@pytest.mark.parametrize("status", [S.ENDED, S.CANCELLED])
+def test_archiving_keeps_the_reason_a_campaign_ended_with(
+    status: CampaignStatus, reason: CampaignEndedReason | None
+) -> None:
+    assert next_campaign_state(status, E.ARCHIVE, reason) == CampaignTransition(S.ARCHIVED, reason)
+
+
+@pytest.mark.parametrize("status", [S.SCHEDULED, S.IN_PROGRESS])
+def test_a_user_stop_ignores_any_earlier_reason(status: CampaignStatus) -> None:
+    ended = next_campaign_state(status, E.END_BY_USER, R.SUCCESS)
+    assert ended.ended_reason != R.SUCCESS
+
+
+def test_an_archived_campaign_never_moves() -> None:
+    for event in CampaignEvent:
+        with pytest.raises(InvalidCampaignTransition):
+            next_campaign_state(S.ARCHIVED, event)
+
+
+def test_refusal_is_a_value_error() -> None:
+    assert issubclass(InvalidCampaignTransition, ValueError)

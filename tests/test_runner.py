@@ -1,0 +1,320 @@
+"""``orchestrator up`` and the demo's building blocks.
+
+The end-to-end tests run ``orchestrator up`` the way a user does, as a subprocess, against a
+database and a Redis database of their own: a worker sharing the default broker with another
+stack (a developer's ``up``, other suites) would take that stack's tasks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import phonenumbers
+import pytest
+
+from orchestrator.config import get_settings
+from orchestrator.demo import (
+    MAX_CONTACTS,
+    campaign_body,
+    counter_mismatches,
+    demo_customers,
+    summarize,
+)
+from orchestrator.devstack import DevstackInfo, ensure_devstack
+from orchestrator.migrate import upgrade_to_head
+from orchestrator.runner import (
+    StackError,
+    StackOptions,
+    child_environment,
+    ensure_dev_org,
+    free_port,
+    running_stack,
+)
+
+RUNNER_DATABASE = "orchestrator_runner_test"
+RUNNER_REDIS_DB = 13
+STARTUP_TIMEOUT = 60.0
+STOP_TIMEOUT = 25.0
+
+needs_proc = pytest.mark.skipif(
+    not Path("/proc/self/stat").exists(), reason="process-tree checks read /proc"
+)
+
+
+def _isolated_urls() -> tuple[str, str]:
+    settings = get_settings()
+    database_url = settings.database_url.rsplit("/", 1)[0] + f"/{RUNNER_DATABASE}"
+    redis_url = urlunsplit(urlsplit(settings.redis_url)._replace(path=f"/{RUNNER_REDIS_DB}"))
+    return database_url, redis_url
+
+
+@pytest.fixture
+def isolated_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    database_url, redis_url = _isolated_urls()
+    monkeypatch.setenv("ORCH_DATABASE_URL", database_url)
+    monkeypatch.setenv("ORCH_REDIS_URL", redis_url)
+    return dict(os.environ)
+
+
+# --------------------------------------------------------------------------- process helpers
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """Fields after the command name: state, ppid, pgrp, ...; None once the pid is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+
+
+def _descendants(root: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        fields = _proc_stat(int(entry.name)) if entry.name.isdigit() else None
+        if fields:
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found: set[int] = set()
+    pending = [root]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            if child not in found:
+                found.add(child)
+                pending.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    fields = _proc_stat(pid)
+    return fields is not None and fields[0] not in ("Z", "X")
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _lines(stream: IO[str]) -> queue.Queue[str | None]:
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        for line in stream:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+def _kill_all(pids: set[int]) -> None:
+    """Teardown after a failed test: the processes are ours, started by the ``up`` under test."""
+    for pid in pids:
+        if _alive(pid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+
+
+# --------------------------------------------------------------------------- `up` end to end
+
+
+class UpProcess:
+    def __init__(self, tmp_path: Path, env: dict[str, str]) -> None:
+        self.api_port = free_port()
+        self.simulator_port = free_port(avoid=self.api_port)
+        self.log_path = tmp_path / "up-stderr.log"
+        self._log = self.log_path.open("w")
+        argv = [
+            *(sys.executable, "-m", "orchestrator.cli", "up", "--json"),
+            *("--profile", "instant", "--workers", "1", "--concurrency", "2"),
+            f"--api-port={self.api_port}",
+            f"--simulator-port={self.simulator_port}",
+        ]
+        self.process = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=self._log, text=True, env=env
+        )
+        assert self.process.stdout is not None
+        self.stdout = _lines(self.process.stdout)
+        self.seen: set[int] = set()
+
+    def log_tail(self) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-40:])
+
+    def first_line(self) -> dict[str, Any]:
+        try:
+            line = self.stdout.get(timeout=STARTUP_TIMEOUT)
+        except queue.Empty:
+            pytest.fail(f"no JSON line within {STARTUP_TIMEOUT:.0f} s\n{self.log_tail()}")
+        if line is None:
+            pytest.fail(f"up exited with {self.process.wait()} before ready\n{self.log_tail()}")
+        parsed: dict[str, Any] = json.loads(line)
+        return parsed
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.seen |= _descendants(self.process.pid)
+            self.process.kill()
+            self.process.wait()
+        _kill_all(self.seen)
+        self._log.close()
+
+
+@pytest.fixture
+def up(tmp_path: Path, isolated_env: dict[str, str]) -> Iterator[UpProcess]:
+    process = UpProcess(tmp_path, isolated_env)
+    yield process
+    process.close()
+
+
+@needs_proc
+@pytest.mark.timeout(90)
+def test_up_serves_the_api_and_sigterm_stops_everything(up: UpProcess) -> None:
+    info = up.first_line()
+    assert set(info) == {"api", "apiKey", "simulator"}
+    assert info["api"] == f"http://127.0.0.1:{up.api_port}"
+    assert info["simulator"] == f"http://127.0.0.1:{up.simulator_port}"
+    up.seen = _descendants(up.process.pid)
+    # simulator, api, beat (+ its Celery), one worker (+ its Celery)
+    assert len(up.seen) >= 6
+
+    with httpx.Client(timeout=5.0, trust_env=False) as http:
+        assert http.get(f"{info['api']}/healthz").status_code == 200
+        assert http.get(f"{info['simulator']}/healthz").status_code == 200
+        bad = http.get(f"{info['api']}/campaign", headers={"Authorization": "Bearer orch_nope"})
+        assert bad.status_code == 401
+        good = http.get(
+            f"{info['api']}/campaign", headers={"Authorization": f"Bearer {info['apiKey']}"}
+        )
+        assert good.status_code == 200, good.text
+        assert "results" in good.json()
+
+    up.process.send_signal(signal.SIGTERM)
+    assert up.process.wait(timeout=STOP_TIMEOUT) == 0, up.log_tail()
+    assert {pid for pid in up.seen if _alive(pid)} == set()
+    assert not _accepts(up.api_port)
+    assert not _accepts(up.simulator_port)
+    assert up.stdout.get(timeout=5) is None, "stdout carries exactly one line"
+    assert info["apiKey"] not in up.log_path.read_text()
+
+
+@needs_proc
+@pytest.mark.timeout(90)
+def test_a_child_that_dies_stops_the_stack(isolated_env: dict[str, str]) -> None:
+    options = StackOptions(api_port=0, simulator_port=0, profile="instant", concurrency=2)
+    lines: list[tuple[str, str]] = []
+
+    class Collect:
+        def emit(self, source: str, line: str) -> None:
+            lines.append((source, line))
+
+    with running_stack(options, sink=Collect()) as stack:
+        pids = stack.processes.values()
+        everything = set(pids).union(*(_descendants(pid) for pid in pids))
+        os.kill(stack.processes["api"], signal.SIGKILL)
+        with pytest.raises(StackError, match="api exited unexpectedly"):
+            stack.wait(poll_interval=0.05)
+    assert {pid for pid in everything if _alive(pid)} == set()
+    assert ("up", "stopped") in lines
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+def test_options_report_every_problem() -> None:
+    problems = StackOptions(
+        api_port=9000, simulator_port=9000, workers=0, concurrency=0, profile="slow"
+    ).errors()
+    assert len(problems) == 4
+    assert StackOptions().errors() == []
+
+
+def test_zero_ports_become_distinct_free_ports() -> None:
+    options = StackOptions(api_port=0, simulator_port=0).with_ports()
+    assert options.api_port and options.simulator_port
+    assert options.api_port != options.simulator_port
+
+
+def test_children_share_urls_and_one_secret() -> None:
+    options = StackOptions(api_port=8100, simulator_port=8300)
+    devstack = DevstackInfo("postgresql+psycopg://db/x", "redis://r/0", Path("/tmp/ds"))
+    base = {"ORCH_LOG_LEVEL": "DEBUG", "ORCH_PUBLIC_URL": "http://elsewhere", "PATH": "/bin"}
+    env = child_environment(options, devstack, webhook_secret="s3cret", base=base)
+    assert env["ORCH_PUBLIC_URL"] == "http://127.0.0.1:8100"
+    assert env["ORCH_PROVIDER_BASE_URL"] == "http://127.0.0.1:8300"
+    assert env["ORCH_WEBHOOK_SECRET"] == "s3cret"
+    assert (env["ORCH_DATABASE_URL"], env["ORCH_REDIS_URL"]) == (
+        devstack.database_url,
+        devstack.redis_url,
+    )
+    assert env["ORCH_LOG_LEVEL"] == "DEBUG"
+
+
+def test_dev_org_is_reused_with_a_new_key_each_time(isolated_env: dict[str, str]) -> None:
+    info = ensure_devstack()
+    upgrade_to_head(info.database_url)
+    first_org, first_key = ensure_dev_org(info.database_url, concurrency_limit=7)
+    second_org, second_key = ensure_dev_org(info.database_url, concurrency_limit=9)
+    assert isinstance(first_org, uuid.UUID)
+    assert first_org == second_org
+    assert first_key != second_key
+
+
+def test_demo_customers_are_distinct_valid_e164_numbers() -> None:
+    customers = demo_customers(MAX_CONTACTS)
+    numbers = [customer["number"] for customer in customers]
+    assert len(set(numbers)) == MAX_CONTACTS
+    assert all(phonenumbers.is_valid_number(phonenumbers.parse(n)) for n in numbers)
+    with pytest.raises(ValueError, match="between 1 and"):
+        demo_customers(MAX_CONTACTS + 1)
+
+
+def test_demo_campaign_splits_customers_across_two_numbers() -> None:
+    body = campaign_body(demo_customers(5), max_concurrency=3)
+    assert [len(entry["customers"]) for entry in body["dialPlan"]] == [3, 2]
+    assert "phoneNumberId" not in body
+    assert len(campaign_body(demo_customers(1), max_concurrency=1)["dialPlan"]) == 1
+
+
+def _campaign(**counters: int) -> dict[str, Any]:
+    calls = {
+        "c1": {"status": "ended", "endedReason": "voicemail"},
+        "c2": {"status": "ended", "endedReason": "customer-ended-call"},
+        "c3": {"status": "ended", "endedReason": "customer-ended-call"},
+    }
+    body: dict[str, Any] = {
+        "id": "campaign-1",
+        "status": "ended",
+        "calls": calls,
+        "callsCounterQueued": 0,
+        "callsCounterInProgress": 0,
+        "callsCounterEnded": 3,
+        "callsCounterEndedVoicemail": 1,
+        "contactCounters": {"completed": 2, "failed": 1, "total": 3},
+    }
+    body.update(counters)
+    return body
+
+
+def test_counters_are_checked_against_a_recount_of_the_calls_map() -> None:
+    assert counter_mismatches(_campaign()) == []
+    assert counter_mismatches(_campaign(callsCounterEnded=4)) == [
+        "callsCounterEnded is 4, recount 3"
+    ]
+    summary = summarize(_campaign(), wall_seconds=2.0)
+    assert summary.ended_reasons == {"customer-ended-call": 2, "voicemail": 1}
+    assert summary.calls_per_second == 1.5
