@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from orchestrator.campaigns import repository
@@ -21,7 +21,7 @@ from orchestrator.campaigns.states import (
     next_campaign_state,
 )
 from orchestrator.campaigns.validation import validate_create, validate_update
-from orchestrator.campaigns.wire import CustomerEntry, campaign_to_wire, list_envelope
+from orchestrator.campaigns.wire import campaign_to_wire, list_envelope
 from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.exceptions import NotFound, ValidationFailed
@@ -81,26 +81,11 @@ def _require(session: Session, org_id: uuid.UUID, campaign_id: str, *, lock: boo
     return campaign
 
 
-def _customers_of(
-    session: Session, campaign_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[CustomerEntry]]:
-    """Each campaign's customers in dial order, for the ``customers`` of Vapi's ``Campaign``."""
-    if not campaign_ids:
-        return {}
-    rows = session.execute(
-        select(Contact.campaign_id, Contact.phone_number_id, Contact.customer)
-        .where(Contact.campaign_id.in_(campaign_ids))
-        .order_by(Contact.campaign_id, Contact.position)
-    )
-    by_campaign: dict[uuid.UUID, list[CustomerEntry]] = {}
-    for campaign_id, phone_number_id, customer in rows:
-        by_campaign.setdefault(campaign_id, []).append((phone_number_id, customer))
-    return by_campaign
-
-
 def _to_wire(session: Session, campaign: Campaign) -> dict[str, Any]:
     calls = repository.calls_of_campaigns(session, campaign_ids=[campaign.id])
-    customers = _customers_of(session, [campaign.id]).get(campaign.id, [])
+    customers = contacts_repo.customers_by_campaign(session, campaign_ids=[campaign.id]).get(
+        campaign.id, []
+    )
     return campaign_to_wire(campaign, calls=calls, customers=customers)
 
 
@@ -117,7 +102,7 @@ def list_campaigns(
     for call in repository.calls_of_campaigns(session, campaign_ids=ids):
         if call.campaign_id is not None:
             by_campaign.setdefault(call.campaign_id, []).append(call)
-    customers = _customers_of(session, ids)
+    customers = contacts_repo.customers_by_campaign(session, campaign_ids=ids)
     results = [
         campaign_to_wire(c, calls=by_campaign.get(c.id, []), customers=customers.get(c.id, []))
         for c in campaigns

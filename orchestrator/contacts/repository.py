@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -122,3 +123,20 @@ def has_unfinished_contacts(session: Session, *, campaign_id: uuid.UUID) -> bool
         Contact.status.in_([ContactStatus.PENDING, ContactStatus.DISPATCHED]),
     )
     return session.execute(stmt.limit(1)).first() is not None
+
+
+def customers_by_campaign(
+    session: Session, *, campaign_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[str | None, dict[str, Any]]]]:
+    """Each campaign's ``(caller number id, customer)`` pairs in dial order."""
+    if not campaign_ids:
+        return {}
+    rows = session.execute(
+        select(Contact.campaign_id, Contact.phone_number_id, Contact.customer)
+        .where(Contact.campaign_id.in_(campaign_ids))
+        .order_by(Contact.campaign_id, Contact.position)
+    )
+    by_campaign: dict[uuid.UUID, list[tuple[str | None, dict[str, Any]]]] = {}
+    for campaign_id, phone_number_id, customer in rows:
+        by_campaign.setdefault(campaign_id, []).append((phone_number_id, customer))
+    return by_campaign

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.campaigns.schemas import CustomerIn
-from orchestrator.wire import is_valid_e164 as is_valid_e164
 
 
 @dataclass(frozen=True)
@@ -43,11 +42,9 @@ def customer_key(customer: CustomerIn) -> str | None:
 
 
 def _customer_errors(customer: CustomerIn, path: str) -> list[str]:
+    """Rules across customers; each number's E.164 form was checked when the body was parsed."""
     if customer.number is None and customer.sip_uri is None:
         return [f"{path} must have a number or a sipUri"]
-    checked = customer.number is not None and customer.number_e164_check_enabled
-    if checked and not is_valid_e164(customer.number or ""):
-        return [f"{path}.number must be a valid E.164 phone number"]
     return []
 
 
