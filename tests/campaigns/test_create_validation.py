@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -172,11 +172,9 @@ def test_duplicate_across_dial_plan_entries(reject: Reject) -> None:
 
 
 def test_more_than_ten_thousand_customers(reject: Reject) -> None:
-    started = time.perf_counter()
     assert reject(campaign_body(customers=10_001)) == [
         "customers must contain no more than 10000 elements"
     ]
-    assert time.perf_counter() - started < 5
 
 
 def test_more_than_ten_thousand_customers_over_a_dial_plan(reject: Reject) -> None:
@@ -192,17 +190,15 @@ def test_more_than_ten_thousand_customers_over_a_dial_plan(reject: Reject) -> No
 def test_ten_thousand_customers_accepted(
     api: TestClient, auth: dict[str, str], session: Session
 ) -> None:
-    started = time.perf_counter()
     response = api.post("/campaign", json=campaign_body(customers=10_000), headers=auth)
-    elapsed = time.perf_counter() - started
     assert response.status_code == 201, response.text
     campaign = response.json()
     assert campaign["callsCounterScheduled"] == 10_000
     assert campaign["contactCounters"]["total"] == 10_000
     assert len(campaign["customers"]) == 10_000
-    assert session.scalar(select(func.count()).select_from(Contact)) == 10_000
-    assert session.scalar(select(func.max(Contact.position))) == 9_999
-    assert elapsed < 5
+    of_campaign = Contact.campaign_id == uuid.UUID(campaign["id"])
+    assert session.scalar(select(func.count()).select_from(Contact).where(of_campaign)) == 10_000
+    assert session.scalar(select(func.max(Contact.position)).where(of_campaign)) == 9_999
 
 
 @pytest.mark.parametrize(

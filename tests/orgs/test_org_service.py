@@ -35,7 +35,11 @@ def test_every_org_gets_a_different_key(session: Session) -> None:
 
 def test_only_the_digest_is_stored(session: Session) -> None:
     created = service.create_org(session, name="acme", concurrency_limit=10)
-    rows = session.execute(text("SELECT * FROM api_keys")).mappings().all()
+    rows = (
+        session.execute(text("SELECT * FROM api_keys WHERE org_id = :org"), {"org": created.org_id})
+        .mappings()
+        .all()
+    )
     assert len(rows) == 1
     stored = [str(value) for value in rows[0].values()]
     assert created.api_key not in stored
@@ -77,7 +81,7 @@ def test_authenticate_fails_with_a_wrong_key(
 
 def test_a_revoked_key_no_longer_authenticates(session: Session) -> None:
     created = service.create_org(session, name="acme", concurrency_limit=10)
-    key = session.scalars(select(ApiKey)).one()
+    key = session.scalars(select(ApiKey).where(ApiKey.org_id == created.org_id)).one()
     key.revoked_at = utcnow()
     session.flush()
     assert service.authenticate(session, api_key=created.api_key) is None
@@ -104,11 +108,13 @@ def test_a_second_key_works_alongside_the_first(session: Session) -> None:
     ],
 )
 def test_create_org_validation(session: Session, name: str, limit: int, message: str) -> None:
+    orgs = session.scalar(select(func.count()).select_from(Org))
+    keys = session.scalar(select(func.count()).select_from(ApiKey))
     with pytest.raises(ValidationFailed) as raised:
         service.create_org(session, name=name, concurrency_limit=limit)
     assert raised.value.messages == [message]
-    assert session.scalar(select(func.count()).select_from(Org)) == 0
-    assert session.scalar(select(func.count()).select_from(ApiKey)) == 0
+    assert session.scalar(select(func.count()).select_from(Org)) == orgs
+    assert session.scalar(select(func.count()).select_from(ApiKey)) == keys
 
 
 def test_create_org_lists_every_problem(session: Session) -> None:
