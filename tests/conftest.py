@@ -60,7 +60,7 @@ def database_url() -> str:
 def engine(database_url: str) -> Iterator[Engine]:
     from orchestrator.migrate import upgrade_to_head
 
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, pool_pre_ping=True)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))

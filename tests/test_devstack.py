@@ -7,6 +7,7 @@ the rest of the suite, and other people's shells, rely on it.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,15 +105,43 @@ def test_external_urls_are_returned_untouched(
     assert not any("started" in action or "secret" in action for action in info.actions)
 
 
-def test_down_then_up_cycle_leaves_it_running(devstack: DevstackInfo) -> None:
-    try:
-        stop_devstack()
-        assert devstack_status() == {"postgres": False, "redis": False}
-        assert CliRunner().invoke(devstack_app, ["status"]).exit_code == 1
-    finally:
-        result = CliRunner().invoke(devstack_app, ["up"])
+@pytest.fixture
+def private_devstack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """A second devstack on spare ports in its own root, so stopping it disturbs nobody."""
+    import orchestrator.devstack as devstack_module
 
-    assert result.exit_code == 0, result.output
-    assert "started Postgres" in result.output
-    assert "started Redis" in result.output
-    assert devstack_status() == {"postgres": True, "redis": True}
+    pg_port, redis_port = _free_port(), _free_port()
+    monkeypatch.setattr(devstack_module, "DEVSTACK_PG_PORT", pg_port)
+    monkeypatch.setattr(devstack_module, "DEVSTACK_REDIS_PORT", redis_port)
+    monkeypatch.setattr(
+        devstack_module,
+        "DEFAULT_DATABASE_URL",
+        f"postgresql+psycopg://orchestrator@127.0.0.1:{pg_port}/orchestrator",
+    )
+    monkeypatch.setattr(devstack_module, "DEFAULT_REDIS_URL", f"redis://127.0.0.1:{redis_port}/0")
+    root = tmp_path / "stack"
+    monkeypatch.setenv("ORCH_DEVSTACK_DIR", str(root))
+    yield root
+    stop_devstack(root)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_up_down_up_cycle(private_devstack: Path) -> None:
+    first = CliRunner().invoke(devstack_app, ["up"])
+    assert first.exit_code == 0, first.output
+    assert "started Postgres" in first.output
+    assert "started Redis" in first.output
+    assert devstack_status(private_devstack) == {"postgres": True, "redis": True}
+
+    stop_devstack(private_devstack)
+    assert devstack_status(private_devstack) == {"postgres": False, "redis": False}
+    assert CliRunner().invoke(devstack_app, ["status"]).exit_code == 1
+
+    again = CliRunner().invoke(devstack_app, ["up"])
+    assert again.exit_code == 0, again.output
+    assert devstack_status(private_devstack) == {"postgres": True, "redis": True}
