@@ -10,13 +10,14 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
 from orchestrator.config import get_settings
 from orchestrator.devstack import devstack_app
+from orchestrator.exceptions import DomainError
 
 app = typer.Typer(help="Outbound campaign orchestrator.", no_args_is_help=True)
 org_app = typer.Typer(help="Orgs and API keys.", no_args_is_help=True)
@@ -32,6 +33,12 @@ def _configure_logging() -> None:
     )
 
 
+def _fail(error: DomainError) -> NoReturn:
+    for message in error.messages:
+        console.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(2)
+
+
 @org_app.command("create")
 def org_create(
     name: str,
@@ -42,8 +49,11 @@ def org_create(
     from orchestrator.db import session_scope
     from orchestrator.orgs.service import create_org
 
-    with session_scope() as session:
-        created = create_org(session, name=name, concurrency_limit=concurrency_limit)
+    try:
+        with session_scope() as session:
+            created = create_org(session, name=name, concurrency_limit=concurrency_limit)
+    except DomainError as error:
+        _fail(error)
     if as_json:
         typer.echo(
             json.dumps(
@@ -70,10 +80,13 @@ def org_set_limit(org_id: str, concurrency_limit: int) -> None:
     from orchestrator.db import session_scope
     from orchestrator.orgs.service import set_concurrency_limit
 
-    with session_scope() as session:
-        set_concurrency_limit(
-            session, org_id=uuid.UUID(org_id), concurrency_limit=concurrency_limit
-        )
+    try:
+        with session_scope() as session:
+            set_concurrency_limit(
+                session, org_id=uuid.UUID(org_id), concurrency_limit=concurrency_limit
+            )
+    except DomainError as error:
+        _fail(error)
     console.print(f"org {org_id}: concurrency limit {concurrency_limit}")
 
 

@@ -29,7 +29,7 @@ def test_every_status_has_a_rank() -> None:
     assert set(CALL_STATUS_RANK) == set(CallStatus)
 
 
-@pytest.mark.parametrize(("current", "reported"), itertools.product(CallStatus, CallStatus))
+@pytest.mark.parametrize(("current", "reported"), list(itertools.product(CallStatus, CallStatus)))
 def test_status_moves_only_forward(current: CallStatus, reported: CallStatus) -> None:
     result = next_call_status(current, reported)
     if current in TERMINAL:

@@ -1,0 +1,47 @@
+"""The ``orchestrator org`` commands against the real test database."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from orchestrator.cli import app
+from orchestrator.models import ApiKey, Org
+from orchestrator.orgs.service import hash_api_key
+
+
+def test_org_create_prints_id_and_key_once_stored_hashed(engine: Engine) -> None:
+    name = f"cli-{uuid.uuid4()}"
+    result = CliRunner().invoke(app, ["org", "create", name, "--concurrency-limit", "7", "--json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    assert printed["name"] == name
+    assert printed["concurrencyLimit"] == 7
+    with Session(engine) as session:
+        org = session.get(Org, uuid.UUID(printed["orgId"]))
+        assert org is not None
+        assert org.concurrency_limit == 7
+        stored = session.scalars(select(ApiKey.key_hash).where(ApiKey.org_id == org.id)).all()
+    assert stored == [hash_api_key(printed["apiKey"])]
+
+
+def test_org_set_limit_changes_the_limit(engine: Engine) -> None:
+    created = CliRunner().invoke(app, ["org", "create", f"cli-{uuid.uuid4()}", "--json"])
+    org_id = json.loads(created.output)["orgId"]
+    result = CliRunner().invoke(app, ["org", "set-limit", org_id, "25"])
+    assert result.exit_code == 0, result.output
+    with Session(engine) as session:
+        org = session.get(Org, uuid.UUID(org_id))
+        assert org is not None
+        assert org.concurrency_limit == 25
+
+
+def test_org_create_rejects_a_zero_limit(engine: Engine) -> None:
+    result = CliRunner().invoke(app, ["org", "create", "x", "--concurrency-limit", "0"])
+    assert result.exit_code == 2
+    assert "concurrencyLimit must not be less than 1" in result.output
