@@ -151,9 +151,9 @@ def beat(
 
 
 @app.command()
-def flower(port: int = 5555) -> None:
+def flower(port: int = 5555, host: str = "127.0.0.1") -> None:
     """Run Flower, the live Celery dashboard."""
-    _celery(["flower", f"--port={port}", "--address=127.0.0.1"])
+    _celery(["flower", f"--port={port}", f"--address={host}"])
 
 
 @app.command()
