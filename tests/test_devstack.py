@@ -108,17 +108,21 @@ def test_external_urls_are_returned_untouched(
 @pytest.fixture
 def private_devstack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     """A second devstack on spare ports in its own root, so stopping it disturbs nobody."""
-    import orchestrator.devstack as devstack_module
+    from orchestrator.devstack import common, paths, postgres, redis_server
 
     pg_port, redis_port = _free_port(), _free_port()
-    monkeypatch.setattr(devstack_module, "DEVSTACK_PG_PORT", pg_port)
-    monkeypatch.setattr(devstack_module, "DEVSTACK_REDIS_PORT", redis_port)
+    # Each submodule binds these names at import time, so patch every module that reads them.
+    for module in (common, paths, postgres):
+        monkeypatch.setattr(module, "DEVSTACK_PG_PORT", pg_port)
+    for module in (common, redis_server):
+        monkeypatch.setattr(module, "DEVSTACK_REDIS_PORT", redis_port)
     monkeypatch.setattr(
-        devstack_module,
+        common,
         "DEFAULT_DATABASE_URL",
         f"postgresql+psycopg://orchestrator@127.0.0.1:{pg_port}/orchestrator",
     )
-    monkeypatch.setattr(devstack_module, "DEFAULT_REDIS_URL", f"redis://127.0.0.1:{redis_port}/0")
+    for module in (common, redis_server):
+        monkeypatch.setattr(module, "DEFAULT_REDIS_URL", f"redis://127.0.0.1:{redis_port}/0")
     root = tmp_path / "stack"
     monkeypatch.setenv("ORCH_DEVSTACK_DIR", str(root))
     yield root
