@@ -1,0 +1,69 @@
+"""Calls-per-second limits shared by every worker and host: GCRA in one atomic Redis script.
+
+The generic cell rate algorithm keeps a single timestamp per key, the theoretical arrival
+time (TAT) of the next call. A call is allowed when ``now >= TAT - burst``; it then pushes TAT
+one emission interval (``1 / rate``) forward. A refused call learns exactly how long to wait.
+Time comes from Redis itself (``TIME``) so hosts with skewed clocks still share one limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+
+# Microseconds throughout: integers keep the script exact.
+GCRA_SCRIPT = """
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+if now < 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local allowed_at = tat - burst
+if now < allowed_at then
+  return {0, allowed_at - now}
+end
+local new_tat = tat + interval
+redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 1000)
+return {1, 0}
+"""
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    allowed: bool
+    retry_after_seconds: float
+
+
+class RateLimiter:
+    """One GCRA limit per key (for example a caller phone number)."""
+
+    def __init__(self, client: redis.Redis[bytes], *, prefix: str = "orch:rate:") -> None:
+        self._client = client
+        self._prefix = prefix
+        self._script = client.register_script(GCRA_SCRIPT)
+
+    def try_acquire(
+        self, key: str, *, per_second: float, burst: int = 1, now_us: int | None = None
+    ) -> RateDecision:
+        """Take one call's slot under ``per_second`` if it is free now.
+
+        ``burst`` is how many calls may go back to back after a quiet spell (1 means evenly
+        spaced). ``now_us`` replaces Redis's clock, for tests.
+        """
+        if per_second <= 0:
+            raise ValueError("per_second must be positive")
+        interval = max(1, round(1_000_000 / per_second))
+        tolerance = interval * (max(1, burst) - 1)
+        allowed, wait_us = self._script(
+            keys=[self._prefix + key],
+            args=[interval, tolerance, -1 if now_us is None else now_us],
+        )
+        return RateDecision(bool(allowed), int(wait_us) / 1_000_000)
+
+    def reset(self, key: str) -> None:
+        self._client.delete(self._prefix + key)
