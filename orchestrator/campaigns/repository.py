@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from orchestrator.campaigns.schemas import CampaignListQuery, SortOrder
+from orchestrator.campaigns.states import CampaignEvent, next_campaign_state
 from orchestrator.models import Call, Campaign, CampaignStatus, PhoneNumber
 from orchestrator.models.base import utcnow
 from orchestrator.models.campaign import COUNTER_COLUMNS
@@ -149,8 +150,6 @@ def due_campaign_ids(session: Session, *, now: datetime) -> list[uuid.UUID]:
 
 def finish_if_done(session: Session, *, campaign_id: uuid.UUID) -> bool:
     """End an active campaign once no contact is pending or in flight (one guarded UPDATE)."""
-    from orchestrator.campaigns.states import CampaignEvent, next_campaign_state
-
     move = next_campaign_state(CampaignStatus.IN_PROGRESS, CampaignEvent.COMPLETE)
     now = utcnow()
     result = session.execute(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from orchestrator.campaigns import repository
@@ -25,7 +24,7 @@ from orchestrator.campaigns.wire import campaign_to_wire, list_envelope
 from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.exceptions import NotFound, ValidationFailed
-from orchestrator.models import Call, Campaign, CampaignStatus, Contact, ContactStatus
+from orchestrator.models import Call, Campaign, CampaignEndedReason, CampaignStatus
 from orchestrator.models.base import utcnow
 from orchestrator.scheduling.cancellation import release_unsent_calls
 
@@ -113,7 +112,7 @@ def list_campaigns(
 def stop_campaign(session: Session, *, campaign: Campaign, event: CampaignEvent) -> None:
     """End or cancel by the user: pending contacts are skipped, calls in flight finish."""
     try:
-        move = next_campaign_state(campaign.status, event, None)
+        move = next_campaign_state(campaign.status, event)
     except InvalidCampaignTransition as exc:
         raise ValidationFailed(
             [f"status cannot be changed: campaign is {campaign.status}"]
@@ -164,11 +163,8 @@ def update_campaign(
 
 def _change_caller(session: Session, campaign: Campaign, phone_number_id: str) -> None:
     """Only a scheduled campaign gets here, so none of its contacts has been dialed yet."""
-    session.execute(
-        update(Contact)
-        .where(Contact.campaign_id == campaign.id, Contact.status == ContactStatus.PENDING)
-        .values(phone_number_id=phone_number_id, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
+    contacts_repo.set_caller_of_pending(
+        session, campaign_id=campaign.id, phone_number_id=phone_number_id
     )
     repository.ensure_phone_numbers(session, org_id=campaign.org_id, provider_ids=[phone_number_id])
     campaign.phone_number_id = phone_number_id
@@ -178,8 +174,10 @@ def delete_campaign(session: Session, *, org_id: uuid.UUID, campaign_id: str) ->
     campaign = _require(session, org_id, campaign_id, lock=True)
     if campaign.status in repository.ACTIVE_STATUSES:
         stop_campaign(session, campaign=campaign, event=CampaignEvent.CANCEL_BY_USER)
-    move = next_campaign_state(campaign.status, CampaignEvent.ARCHIVE, None)
+    reason = CampaignEndedReason(campaign.ended_reason) if campaign.ended_reason else None
+    move = next_campaign_state(campaign.status, CampaignEvent.ARCHIVE, reason)
     campaign.status = move.status
+    campaign.ended_reason = move.ended_reason
     campaign.archived_at = utcnow()
     campaign.updated_at = utcnow()
     session.flush()

@@ -140,3 +140,14 @@ def customers_by_campaign(
     for campaign_id, phone_number_id, customer in rows:
         by_campaign.setdefault(campaign_id, []).append((phone_number_id, customer))
     return by_campaign
+
+
+def set_caller_of_pending(
+    session: Session, *, campaign_id: uuid.UUID, phone_number_id: str
+) -> None:
+    session.execute(
+        update(Contact)
+        .where(Contact.campaign_id == campaign_id, Contact.status == ContactStatus.PENDING)
+        .values(phone_number_id=phone_number_id, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
