@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     webhook_secret: str = Field(default="dev-webhook-secret", repr=False)
     webhook_secret_header: str = "X-Vapi-Secret"  # noqa: S105 - a header name, not a secret
     default_org_concurrency_limit: int = 10
+    # Pacing of a caller number nobody configured: Twilio's default of one call per second.
+    default_calls_per_second: float = 1.0
     max_customers_per_request: int = 10_000
     tick_interval_seconds: float = 1.0
     dispatch_batch_limit: int = 500

@@ -1,0 +1,30 @@
+"""Caller numbers: Vapi's list and get paths, plus the pacing extension."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from orchestrator.orgs.auth import CallerDep, SessionDep
+from orchestrator.phone_numbers import service
+from orchestrator.phone_numbers.schemas import PacingIn, PhoneNumberListQuery
+
+router = APIRouter(tags=["Phone Numbers"])
+
+
+@router.get("/phone-number")
+def list_phone_numbers(
+    query: Annotated[PhoneNumberListQuery, Query()], caller: CallerDep, session: SessionDep
+) -> Any:
+    return service.list_phone_numbers(session, org_id=caller.org_id, query=query)
+
+
+@router.get("/phone-number/{phone_number_id}")
+def get_phone_number(phone_number_id: str, caller: CallerDep, session: SessionDep) -> Any:
+    return service.get_phone_number(session, org_id=caller.org_id, provider_id=phone_number_id)
+
+
+@router.put("/phone-number/{phone_number_id}/pacing")
+def set_pacing(phone_number_id: str, body: PacingIn, caller: CallerDep, session: SessionDep) -> Any:
+    return service.set_pacing(session, org_id=caller.org_id, provider_id=phone_number_id, body=body)

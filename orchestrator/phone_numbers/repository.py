@@ -1,0 +1,72 @@
+"""Queries for caller phone numbers and their pacing, scoped to the org."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from orchestrator.models import PhoneNumber
+from orchestrator.models.base import utcnow
+from orchestrator.phone_numbers.schemas import PhoneNumberListQuery
+
+
+def upsert_pacing(
+    session: Session,
+    *,
+    org_id: uuid.UUID,
+    provider_id: str,
+    calls_per_second: float,
+    max_concurrency: int | None,
+) -> PhoneNumber:
+    now = utcnow()
+    values = {"calls_per_second": calls_per_second, "max_concurrency": max_concurrency}
+    stmt = (
+        pg_insert(PhoneNumber)
+        .values(id=uuid.uuid4(), org_id=org_id, provider_phone_number_id=provider_id, **values)
+        .on_conflict_do_update(
+            index_elements=["org_id", "provider_phone_number_id"],
+            set_={**values, "updated_at": now},
+        )
+        .returning(PhoneNumber)
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(stmt).one()
+
+
+def get_phone_number(
+    session: Session, *, org_id: uuid.UUID, provider_id: str
+) -> PhoneNumber | None:
+    stmt = select(PhoneNumber).where(
+        PhoneNumber.org_id == org_id, PhoneNumber.provider_phone_number_id == provider_id
+    )
+    return session.scalars(stmt).first()
+
+
+def list_phone_numbers(
+    session: Session, *, org_id: uuid.UUID, query: PhoneNumberListQuery
+) -> list[PhoneNumber]:
+    filters: list[ColumnElement[bool]] = [PhoneNumber.org_id == org_id]
+    bounds: list[tuple[Any, Any, str]] = [
+        (PhoneNumber.created_at, query.created_at_gt, "gt"),
+        (PhoneNumber.created_at, query.created_at_lt, "lt"),
+        (PhoneNumber.created_at, query.created_at_ge, "ge"),
+        (PhoneNumber.created_at, query.created_at_le, "le"),
+        (PhoneNumber.updated_at, query.updated_at_gt, "gt"),
+        (PhoneNumber.updated_at, query.updated_at_lt, "lt"),
+        (PhoneNumber.updated_at, query.updated_at_ge, "ge"),
+        (PhoneNumber.updated_at, query.updated_at_le, "le"),
+    ]
+    for column, value, op in bounds:
+        if value is not None:
+            filters.append(getattr(column, f"__{op}__")(value))
+    stmt = (
+        select(PhoneNumber)
+        .where(*filters)
+        .order_by(PhoneNumber.created_at.desc(), PhoneNumber.id)
+        .limit(query.limit)
+    )
+    return list(session.scalars(stmt))

@@ -1,0 +1,62 @@
+"""Caller numbers and their pacing. A number nobody configured gets the defaults."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from orchestrator.config import get_settings
+from orchestrator.exceptions import NotFound
+from orchestrator.models import PhoneNumber
+from orchestrator.phone_numbers import repository
+from orchestrator.phone_numbers.schemas import PacingIn, PhoneNumberListQuery
+from orchestrator.wire import iso
+
+
+def phone_number_to_wire(number: PhoneNumber) -> dict[str, Any]:
+    settings = get_settings()
+    calls_per_second = number.calls_per_second
+    return {
+        "id": number.provider_phone_number_id,
+        "orgId": str(number.org_id),
+        "createdAt": iso(number.created_at),
+        "updatedAt": iso(number.updated_at),
+        "pacing": {
+            "callsPerSecond": (
+                calls_per_second
+                if calls_per_second is not None
+                else settings.default_calls_per_second
+            ),
+            "maxConcurrency": number.max_concurrency,
+            "isDefault": calls_per_second is None,
+        },
+    }
+
+
+def set_pacing(
+    session: Session, *, org_id: uuid.UUID, provider_id: str, body: PacingIn
+) -> dict[str, Any]:
+    number = repository.upsert_pacing(
+        session,
+        org_id=org_id,
+        provider_id=provider_id,
+        calls_per_second=body.calls_per_second,
+        max_concurrency=body.max_concurrency,
+    )
+    return phone_number_to_wire(number)
+
+
+def get_phone_number(session: Session, *, org_id: uuid.UUID, provider_id: str) -> dict[str, Any]:
+    number = repository.get_phone_number(session, org_id=org_id, provider_id=provider_id)
+    if number is None:
+        raise NotFound("Phone number not found")
+    return phone_number_to_wire(number)
+
+
+def list_phone_numbers(
+    session: Session, *, org_id: uuid.UUID, query: PhoneNumberListQuery
+) -> list[dict[str, Any]]:
+    numbers = repository.list_phone_numbers(session, org_id=org_id, query=query)
+    return [phone_number_to_wire(number) for number in numbers]
