@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from orchestrator.campaigns.schemas import CampaignListQuery, SortOrder
 from orchestrator.campaigns.states import CampaignEvent, next_campaign_state
+from orchestrator.listing import time_range_filters
 from orchestrator.models import Call, Campaign, CampaignStatus, PhoneNumber
 from orchestrator.models.base import utcnow
 from orchestrator.models.campaign import COUNTER_COLUMNS
@@ -56,19 +57,7 @@ def _list_filters(org_id: uuid.UUID, query: CampaignListQuery) -> list[ColumnEle
             filters.append(Campaign.id.is_(None))
     if query.status is not None:
         filters.append(Campaign.status == query.status)
-    bounds: list[tuple[Any, datetime | None, str]] = [
-        (Campaign.created_at, query.created_at_gt, "gt"),
-        (Campaign.created_at, query.created_at_lt, "lt"),
-        (Campaign.created_at, query.created_at_ge, "ge"),
-        (Campaign.created_at, query.created_at_le, "le"),
-        (Campaign.updated_at, query.updated_at_gt, "gt"),
-        (Campaign.updated_at, query.updated_at_lt, "lt"),
-        (Campaign.updated_at, query.updated_at_ge, "ge"),
-        (Campaign.updated_at, query.updated_at_le, "le"),
-    ]
-    for column, value, op in bounds:
-        if value is not None:
-            filters.append(getattr(column, f"__{op}__")(value))
+    filters.extend(time_range_filters(Campaign, query))
     return filters
 
 

@@ -9,7 +9,6 @@ from typing import Any, Self
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     ModelWrapValidatorHandler,
     ValidationError,
@@ -19,6 +18,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from orchestrator.listing import TimeRangeQuery
 from orchestrator.models.enums import CampaignStatus
 from orchestrator.wire import CAMEL_MODEL_CONFIG, RULE_ERROR, is_valid_e164
 
@@ -204,20 +204,9 @@ class SortBy(StrEnum):
     COST = "cost"
 
 
-class CampaignListQuery(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
+class CampaignListQuery(TimeRangeQuery):
     id: str | None = None
     status: CampaignStatus | None = None
     page: int = Field(1, ge=1)
     sort_order: SortOrder = Field(SortOrder.DESC, alias="sortOrder")
     sort_by: SortBy = Field(SortBy.CREATED_AT, alias="sortBy")
-    limit: int = Field(100, ge=0, le=1000)
-    created_at_gt: datetime | None = Field(None, alias="createdAtGt")
-    created_at_lt: datetime | None = Field(None, alias="createdAtLt")
-    created_at_ge: datetime | None = Field(None, alias="createdAtGe")
-    created_at_le: datetime | None = Field(None, alias="createdAtLe")
-    updated_at_gt: datetime | None = Field(None, alias="updatedAtGt")
-    updated_at_lt: datetime | None = Field(None, alias="updatedAtLt")
-    updated_at_ge: datetime | None = Field(None, alias="updatedAtGe")
-    updated_at_le: datetime | None = Field(None, alias="updatedAtLe")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from orchestrator.listing import time_range_filters
 from orchestrator.models import PhoneNumber
 from orchestrator.models.base import utcnow
 from orchestrator.phone_numbers.schemas import PhoneNumberListQuery
@@ -49,20 +49,7 @@ def get_phone_number(
 def list_phone_numbers(
     session: Session, *, org_id: uuid.UUID, query: PhoneNumberListQuery
 ) -> list[PhoneNumber]:
-    filters: list[ColumnElement[bool]] = [PhoneNumber.org_id == org_id]
-    bounds: list[tuple[Any, Any, str]] = [
-        (PhoneNumber.created_at, query.created_at_gt, "gt"),
-        (PhoneNumber.created_at, query.created_at_lt, "lt"),
-        (PhoneNumber.created_at, query.created_at_ge, "ge"),
-        (PhoneNumber.created_at, query.created_at_le, "le"),
-        (PhoneNumber.updated_at, query.updated_at_gt, "gt"),
-        (PhoneNumber.updated_at, query.updated_at_lt, "lt"),
-        (PhoneNumber.updated_at, query.updated_at_ge, "ge"),
-        (PhoneNumber.updated_at, query.updated_at_le, "le"),
-    ]
-    for column, value, op in bounds:
-        if value is not None:
-            filters.append(getattr(column, f"__{op}__")(value))
+    filters = [PhoneNumber.org_id == org_id, *time_range_filters(PhoneNumber, query)]
     stmt = (
         select(PhoneNumber)
         .where(*filters)

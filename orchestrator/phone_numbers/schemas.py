@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from pydantic import BaseModel, Field
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from orchestrator.listing import TimeRangeQuery
 from orchestrator.wire import CAMEL_MODEL_CONFIG
 
 
@@ -18,15 +17,5 @@ class PacingIn(BaseModel):
     max_concurrency: int | None = Field(None, alias="maxConcurrency", ge=1, le=100_000)
 
 
-class PhoneNumberListQuery(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    limit: int = Field(100, ge=0, le=1000)
-    created_at_gt: datetime | None = Field(None, alias="createdAtGt")
-    created_at_lt: datetime | None = Field(None, alias="createdAtLt")
-    created_at_ge: datetime | None = Field(None, alias="createdAtGe")
-    created_at_le: datetime | None = Field(None, alias="createdAtLe")
-    updated_at_gt: datetime | None = Field(None, alias="updatedAtGt")
-    updated_at_lt: datetime | None = Field(None, alias="updatedAtLt")
-    updated_at_ge: datetime | None = Field(None, alias="updatedAtGe")
-    updated_at_le: datetime | None = Field(None, alias="updatedAtLe")
+class PhoneNumberListQuery(TimeRangeQuery):
+    """Vapi's ``GET /phone-number`` filters."""
