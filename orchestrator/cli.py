@@ -90,6 +90,29 @@ def org_set_limit(org_id: str, concurrency_limit: int) -> None:
     console.print(f"org {org_id}: concurrency limit {concurrency_limit}")
 
 
+@org_app.command("calling-hours")
+def org_calling_hours(
+    org_id: str,
+    enabled: bool = typer.Option(..., "--on/--off", help="Switch the default policy on or off."),
+) -> None:
+    """Default calling hours for campaigns that set none: every day 08:00-21:00 local time.
+
+    The contact's zone comes from customer.timezone or the number's region (UTC if unknown).
+    """
+    import uuid
+
+    from orchestrator.db import session_scope
+    from orchestrator.orgs.service import set_default_calling_hours
+
+    try:
+        with session_scope() as session:
+            set_default_calling_hours(session, org_id=uuid.UUID(org_id), enabled=enabled)
+    except DomainError as error:
+        _fail(error)
+    state = "on" if enabled else "off"
+    console.print(f"org {org_id}: default calling hours (08:00-21:00 local) {state}")
+
+
 @app.command()
 def migrate() -> None:
     """Apply database migrations (Alembic) up to the latest."""

@@ -54,6 +54,8 @@ __all__ = [
 
 DEMO_ASSISTANT_ID = "demo-assistant"
 DEMO_PHONE_NUMBER_IDS = ("demo-caller-1", "demo-caller-2")
+# Each demo caller number's pacing, set through ``PUT /phone-number/{id}/pacing``.
+DEMO_CALLS_PER_SECOND = 25.0
 # 555-0100..0199 is the North American range reserved for fiction: 100 numbers per area code.
 AREA_CODES: tuple[str, ...] = ("202", "212", "312", "415", "617", "303", "206", "512", "404")
 AREA_CODES += ("305", "213", "602", "702", "503", "615", "919", "718", "646", "773", "214")
@@ -121,6 +123,16 @@ def _error_text(response: httpx.Response) -> str:
     if isinstance(message, list):
         message = "; ".join(str(item) for item in message[:5])
     return f"HTTP {response.status_code}: {message}"
+
+
+def _set_pacing(client: httpx.Client) -> None:
+    for number_id in DEMO_PHONE_NUMBER_IDS:
+        response = client.put(
+            f"/phone-number/{number_id}/pacing",
+            json={"callsPerSecond": DEMO_CALLS_PER_SECOND, "maxConcurrency": None},
+        )
+        if response.status_code != 200:
+            raise DemoError(f"PUT pacing of {number_id} was refused: {_error_text(response)}")
 
 
 def _create_campaign(client: httpx.Client, body: Mapping[str, Any]) -> str:
@@ -379,11 +391,13 @@ def _run_campaign(options: DemoOptions, stack: StackInfo, console: Console) -> D
     with httpx.Client(
         base_url=stack.api_url, headers=headers, timeout=30.0, trust_env=False
     ) as client:
+        _set_pacing(client)
         started = time.monotonic()
         campaign_id = _create_campaign(client, body)
         console.print(
             f"campaign {campaign_id}: {options.contacts} contacts, "
-            f"maxConcurrency {options.max_concurrency}"
+            f"maxConcurrency {options.max_concurrency}, "
+            f"{len(DEMO_PHONE_NUMBER_IDS)} caller numbers at {DEMO_CALLS_PER_SECOND:g} calls/s each"
         )
         with (
             _ended_on_exit(client, campaign_id, console),

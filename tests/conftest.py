@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from orchestrator.clock import ManualClock, use_clock
 from orchestrator.config import DEVSTACK_PG_PORT, get_settings
 from orchestrator.orgs.service import CreatedOrg
 from tests.factories import make_org
@@ -111,3 +113,11 @@ def org(session: Session) -> CreatedOrg:
 @pytest.fixture
 def auth(org: CreatedOrg) -> dict[str, str]:
     return {"Authorization": f"Bearer {org.api_key}"}
+
+
+@pytest.fixture
+def clock() -> Iterator[ManualClock]:
+    """The service's clock, standing still at a fixed instant until the test moves it."""
+    manual = ManualClock(datetime(2026, 3, 2, 15, 0, tzinfo=UTC))
+    with use_clock(manual):
+        yield manual

@@ -6,8 +6,10 @@ import logging
 import uuid
 from collections.abc import Sequence
 
-from orchestrator.calls.placing import place_call
-from orchestrator.scheduling.runner import dispatch_one, run_tick
+from celery import Task
+
+from orchestrator.calls.placing import PlaceOutcome, place_call
+from orchestrator.scheduling.runner import dispatch_campaign_org, run_tick
 from workers.celery_app import celery_app
 
 logger = logging.getLogger(__name__)
@@ -30,9 +32,15 @@ def scheduler_tick_task() -> int:
 
 @celery_app.task(name="campaigns.dispatch")
 def dispatch_campaign_task(campaign_id: str) -> int:
-    return len(dispatch_one(uuid.UUID(campaign_id), enqueue=enqueue_place_calls).call_ids)
+    result = dispatch_campaign_org(uuid.UUID(campaign_id), enqueue=enqueue_place_calls)
+    return len(result.call_ids) if result is not None else 0
 
 
-@celery_app.task(name="calls.place")
-def place_call_task(call_id: str) -> str:
-    return place_call(uuid.UUID(call_id)).value
+# A call waiting for its number's next calls-per-second slot comes back exactly when the
+# limiter says, as a new message: it holds no worker while it waits, and never dials early.
+@celery_app.task(name="calls.place", bind=True, max_retries=None)
+def place_call_task(self: Task[[str], str], call_id: str) -> str:
+    result = place_call(uuid.UUID(call_id))
+    if result.outcome == PlaceOutcome.WAITING:
+        raise self.retry(countdown=result.retry_after_seconds)
+    return result.outcome.value

@@ -13,11 +13,14 @@ from orchestrator.calls import repository
 from orchestrator.calls.service import fail_call
 from orchestrator.campaigns import repository as campaigns_repo
 from orchestrator.config import Settings
-from orchestrator.models import Call, Campaign, ContactStatus
+from orchestrator.models import Call, Campaign, CampaignStatus
 from orchestrator.providers.vapi import CreateCallRequest
+from orchestrator.scheduling.cancellation import return_call_to_pending
 
 CAMPAIGN_STOPPED = "campaign-ended-by-user"
 WEBHOOK_PATH = "/webhooks/vapi"
+# Our additions to Vapi's customer: they steer the scheduler and are never sent on.
+CUSTOMER_EXTENSION_FIELDS = ("timezone",)
 
 
 def deep_merge(
@@ -46,6 +49,8 @@ def correlation_metadata(call: Call) -> dict[str, Any]:
 
 def build_create_request(call: Call, campaign: Campaign, settings: Settings) -> CreateCallRequest:
     customer = dict(call.customer)
+    for field in CUSTOMER_EXTENSION_FIELDS:
+        customer.pop(field, None)
     customer_overrides = customer.pop("assistantOverrides", None)
     customer_squad_overrides = customer.pop("squadOverrides", None)
     overrides = deep_merge(campaign.assistant_overrides, customer_overrides)
@@ -82,13 +87,16 @@ def begin_dial(
     # user's cancel, which locks the campaign first. A cancel that commits after this read
     # finds the call ``dialing`` and lets it finish like any call in flight.
     campaign = session.get(Campaign, call.campaign_id)
-    if campaign is None or campaign.status not in campaigns_repo.ACTIVE_STATUSES:
+    if campaign is not None and campaign.status == CampaignStatus.PAUSED:
+        return_call_to_pending(session, call)
+        return None
+    if campaign is None or campaign.status not in campaigns_repo.DIALABLE_STATUSES:
         fail_call(
             session,
             call,
             reason=CAMPAIGN_STOPPED,
             message="campaign stopped before the call was placed",
-            contact_outcome=ContactStatus.SKIPPED,
+            unsent=True,
         )
         return None
     return build_create_request(call, campaign, settings)

@@ -43,3 +43,11 @@ def category_of(ended_reason: str | None) -> str:
 
 def completes_contact(ended_reason: str | None) -> bool:
     return category_of(ended_reason) in ANSWERED_CATEGORIES
+
+
+@lru_cache(maxsize=1)
+def completing_ended_reasons() -> frozenset[str]:
+    """Every known ``endedReason`` that completes a contact."""
+    return frozenset(
+        r for r, (category, _) in ended_reason_table().items() if category in ANSWERED_CATEGORIES
+    )

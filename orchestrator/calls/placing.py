@@ -1,17 +1,32 @@
-"""Placing one call: compare-and-set, commit, ``POST /call``, record the answer."""
+"""Placing one call: a rate slot for its number, compare-and-set, commit, ``POST /call``.
+
+The slot is taken while the call is still ``claimed``, as the last step before the
+compare-and-set, so the time between the limiter's decision and the provider seeing the
+call is as short and as steady as it can be. A call that finds no slot is not dialed: its
+task comes back when the limiter says the next slot is free.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+
+import redis
+from sqlalchemy.orm import Session
 
 from orchestrator.calls import repository
 from orchestrator.calls.dialing import begin_dial
 from orchestrator.calls.service import fail_call, record_provider_call
 from orchestrator.config import get_settings
 from orchestrator.db import session_scope
+from orchestrator.models import CallStatus
+from orchestrator.models.base import utcnow
+from orchestrator.pacing.limiter import RateDecision, RateLimiter
+from orchestrator.pacing.service import ensure_pacing_state, pacing_limiter, take_slot
+from orchestrator.phone_numbers.service import pacing_of_numbers
 from orchestrator.providers.errors import ProviderError
 from orchestrator.providers.vapi import VapiClient
 
@@ -19,12 +34,21 @@ logger = logging.getLogger(__name__)
 
 PROVIDER_REJECTED = "provider-rejected"
 PROVIDER_UNAVAILABLE = "provider-unavailable"
+# How long a call waits when the limits cannot be read (Redis down or its state lost).
+FAIL_CLOSED_WAIT_SECONDS = 1.0
 
 
 class PlaceOutcome(StrEnum):
     PLACED = "placed"
     NOT_MINE = "not-mine"
     FAILED = "failed"
+    WAITING = "waiting"
+
+
+@dataclass(frozen=True)
+class PlaceResult:
+    outcome: PlaceOutcome
+    retry_after_seconds: float = 0.0
 
 
 @lru_cache(maxsize=1)
@@ -47,17 +71,50 @@ def _record_failure(call_id: uuid.UUID, error: ProviderError) -> None:
             fail_call(session, call, reason=reason, message=error.message[:2000])
 
 
-def place_call(call_id: uuid.UUID) -> PlaceOutcome:
+def acquire_rate_slot(
+    session: Session, *, call_id: uuid.UUID, limiter: RateLimiter
+) -> PlaceResult | None:
+    """None when the call may be dialed now; otherwise why not and when to come back."""
+    try:
+        target = repository.dial_target(session, call_id=call_id)
+        if target is None or target[0] != CallStatus.CLAIMED:
+            return PlaceResult(PlaceOutcome.NOT_MINE)
+        _, org_id, number = target
+        pacing = pacing_of_numbers(session, org_id=org_id, provider_ids=[number])[number]
+        if not ensure_pacing_state(session, limiter, now=utcnow()):
+            return PlaceResult(PlaceOutcome.WAITING, FAIL_CLOSED_WAIT_SECONDS)
+        decision = take_slot(
+            limiter, org_id=org_id, phone_number_id=number, per_second=pacing.calls_per_second
+        )
+    except redis.RedisError as error:
+        logger.warning("call %s waits: pacing state unreadable: %s", call_id, error)
+        return PlaceResult(PlaceOutcome.WAITING, FAIL_CLOSED_WAIT_SECONDS)
+    return _waiting(decision)
+
+
+def _waiting(decision: RateDecision) -> PlaceResult | None:
+    if decision.allowed:
+        return None
+    if decision.state_lost:
+        return PlaceResult(PlaceOutcome.WAITING, FAIL_CLOSED_WAIT_SECONDS)
+    return PlaceResult(PlaceOutcome.WAITING, decision.retry_after_seconds)
+
+
+def place_call(call_id: uuid.UUID) -> PlaceResult:
+    with session_scope() as session:
+        waiting = acquire_rate_slot(session, call_id=call_id, limiter=pacing_limiter())
+    if waiting is not None:
+        return waiting
     settings = get_settings()
     with session_scope() as session:
         request = begin_dial(session, call_id=call_id, settings=settings)
     if request is None:
-        return PlaceOutcome.NOT_MINE
+        return PlaceResult(PlaceOutcome.NOT_MINE)
     try:
         created = _provider_client().create_call(request)
     except ProviderError as error:
         _record_failure(call_id, error)
-        return PlaceOutcome.FAILED
+        return PlaceResult(PlaceOutcome.FAILED)
     with session_scope() as session:
         record_provider_call(session, call_id=call_id, provider_call=created.model_dump())
-    return PlaceOutcome.PLACED
+    return PlaceResult(PlaceOutcome.PLACED)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
 from orchestrator.models import Call, CallStatus
@@ -80,3 +81,54 @@ def count_ended_with(session: Session, *, campaign_id: uuid.UUID, ended_reason: 
         )
     )
     return int(session.scalar(stmt) or 0)
+
+
+def in_flight_by_campaign_and_number(
+    session: Session, *, org_id: uuid.UUID
+) -> Sequence[Row[uuid.UUID | None, str | None, bool, int]]:
+    """Every call of the org in flight, counted by campaign, caller number and claimed-or-not."""
+    waiting = (Call.status == CallStatus.CLAIMED).label("waiting")
+    stmt = (
+        select(Call.campaign_id, Call.phone_number_id, waiting, func.count())
+        .where(Call.org_id == org_id, Call.status.in_(IN_FLIGHT_CALL_STATUSES))
+        .group_by(Call.campaign_id, Call.phone_number_id, waiting)
+    )
+    return session.execute(stmt).all()
+
+
+def last_dial_by_number(
+    session: Session, *, since: datetime
+) -> Sequence[Row[uuid.UUID, str | None, datetime | None]]:
+    """The latest dial of each (org, caller number) since ``since``: what the rate limits saw."""
+    stmt = (
+        select(Call.org_id, Call.phone_number_id, func.max(Call.dialed_at))
+        .where(Call.dialed_at >= since)
+        .group_by(Call.org_id, Call.phone_number_id)
+    )
+    return session.execute(stmt).all()
+
+
+def dial_target(
+    session: Session, *, call_id: uuid.UUID
+) -> Row[CallStatus, uuid.UUID, str | None] | None:
+    """What placing a call needs before it may take a rate slot: status, org, caller number."""
+    stmt = select(Call.status, Call.org_id, Call.phone_number_id).where(Call.id == call_id)
+    return session.execute(stmt).first()
+
+
+def stale_claimed_call_ids(session: Session, *, before: datetime) -> list[uuid.UUID]:
+    stmt = select(Call.id).where(Call.status == CallStatus.CLAIMED, Call.updated_at < before)
+    return list(session.scalars(stmt.limit(1000)))
+
+
+def average_call_seconds(session: Session, *, campaign_id: uuid.UUID) -> float | None:
+    """Mean time from dial to end of the campaign's ended calls (None before the first ends)."""
+    length = func.extract("epoch", Call.ended_at - Call.dialed_at)
+    stmt = select(func.avg(length)).where(
+        Call.campaign_id == campaign_id,
+        Call.status == CallStatus.ENDED,
+        Call.dialed_at.is_not(None),
+        Call.ended_at.is_not(None),
+    )
+    value = session.scalar(stmt)
+    return float(value) if value is not None else None

@@ -5,17 +5,19 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from orchestrator.calls import repository
 from orchestrator.calls.ended_reasons import VOICEMAIL_REASON, completes_contact
+from orchestrator.calls.retry_plan import RetryDecision, decide_retry, plan_from_extensions
 from orchestrator.calls.states import counter_bucket, is_in_flight, next_call_status
 from orchestrator.campaigns import repository as campaigns_repo
+from orchestrator.campaigns.repository import ACTIVE_STATUSES as ACTIVE_CAMPAIGN_STATUSES
 from orchestrator.contacts import repository as contacts_repo
-from orchestrator.models import Call, CallStatus, ContactStatus
+from orchestrator.models import Call, CallStatus, Campaign, Contact, ContactStatus
 from orchestrator.models.base import utcnow
 
 
@@ -32,18 +34,66 @@ def _contact_status_after(call: Call) -> ContactStatus:
     return ContactStatus.FAILED
 
 
-def _finish_contact(
-    session: Session, call: Call, deltas: Counter[str], outcome: ContactStatus | None
+def status_before_unsent_attempt(contact: Contact) -> ContactStatus:
+    """Outcome of a contact whose latest attempt never left: skipped, or what the last one got."""
+    if contact.attempts <= 1 or contact.last_ended_reason is None:
+        return ContactStatus.SKIPPED
+    if completes_contact(contact.last_ended_reason):
+        return ContactStatus.COMPLETED
+    return ContactStatus.FAILED
+
+
+def _retry_decision(session: Session, call: Call, contact: Contact) -> RetryDecision | None:
+    campaign = session.get(Campaign, call.campaign_id) if call.campaign_id else None
+    if campaign is None or campaign.status not in ACTIVE_CAMPAIGN_STATUSES:
+        return None
+    decision = decide_retry(
+        plan_from_extensions(campaign.extensions),
+        ended_reason=call.ended_reason,
+        attempts_made=contact.attempts,
+        transient_failures=contact.transient_failures,
+    )
+    if not decision.retry:
+        return None
+    due = utcnow() + timedelta(seconds=decision.delay_seconds)
+    if campaign.latest_at is not None and due >= campaign.latest_at:
+        return None
+    return decision
+
+
+def _return_for_retry(
+    contact: Contact, call: Call, decision: RetryDecision, deltas: Counter[str]
 ) -> None:
+    contact.status = ContactStatus.PENDING
+    contact.not_before = utcnow() + timedelta(seconds=decision.delay_seconds)
+    contact.last_ended_reason = call.ended_reason
+    contact.status_reason = f"retry: {decision.reason}"
+    contact.transient_failures += int(decision.transient)
+    contact.updated_at = utcnow()
+    deltas["contacts_dispatched"] -= 1
+    deltas["contacts_pending"] += 1
+    deltas["calls_counter_scheduled"] += 1
+
+
+def _finish_contact(session: Session, call: Call, deltas: Counter[str], *, unsent: bool) -> None:
     if call.contact_id is None:
         return
     contact = contacts_repo.get_contact_for_update(session, contact_id=call.contact_id)
     if contact is None or contact.status != ContactStatus.DISPATCHED:
         return
-    outcome = outcome or _contact_status_after(call)
+    reason = call.error_message
+    if unsent:
+        outcome = status_before_unsent_attempt(contact)
+        reason = call.ended_reason
+    else:
+        decision = _retry_decision(session, call, contact)
+        if decision is not None:
+            _return_for_retry(contact, call, decision, deltas)
+            return
+        outcome = _contact_status_after(call)
+        contact.last_ended_reason = call.ended_reason
     contact.status = outcome
-    contact.last_ended_reason = call.ended_reason
-    contact.status_reason = None if outcome == ContactStatus.COMPLETED else call.error_message
+    contact.status_reason = None if outcome == ContactStatus.COMPLETED else reason
     contact.updated_at = utcnow()
     deltas["contacts_dispatched"] -= 1
     deltas[f"contacts_{outcome.value.replace('-', '_')}"] += 1
@@ -55,7 +105,7 @@ def move_call(
     reported: CallStatus,
     *,
     ending: CallEnding | None = None,
-    contact_outcome: ContactStatus | None = None,
+    unsent: bool = False,
 ) -> bool:
     """Move ``call`` (locked by the caller) forward to ``reported``; False if it changes nothing."""
     target = next_call_status(call.status, reported)
@@ -77,7 +127,7 @@ def move_call(
     if not is_in_flight(target):
         if target == CallStatus.ENDED and call.ended_reason == VOICEMAIL_REASON:
             deltas["calls_counter_ended_voicemail"] += 1
-        _finish_contact(session, call, deltas, contact_outcome)
+        _finish_contact(session, call, deltas, unsent=unsent)
     if call.campaign_id is not None:
         campaigns_repo.bump_counters(session, campaign_id=call.campaign_id, **deltas)
         if not is_in_flight(target):
@@ -91,16 +141,16 @@ def fail_call(
     *,
     reason: str,
     message: str,
-    contact_outcome: ContactStatus | None = None,
+    unsent: bool = False,
 ) -> bool:
-    """The provider never had this call (refused create, campaign stopped before dialing)."""
+    """The provider never had this call: it refused the create, or (``unsent``) we never sent it."""
     call.error_message = message
     return move_call(
         session,
         call,
         CallStatus.FAILED,
         ending=CallEnding(ended_reason=reason),
-        contact_outcome=contact_outcome,
+        unsent=unsent,
     )
 
 

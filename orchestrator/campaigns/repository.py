@@ -18,7 +18,10 @@ from orchestrator.models import Call, Campaign, CampaignStatus, PhoneNumber
 from orchestrator.models.base import utcnow
 from orchestrator.models.campaign import COUNTER_COLUMNS
 
-ACTIVE_STATUSES = (CampaignStatus.SCHEDULED, CampaignStatus.IN_PROGRESS)
+# A campaign whose life is not over (a paused one still has calls finishing and may resume).
+ACTIVE_STATUSES = (CampaignStatus.SCHEDULED, CampaignStatus.IN_PROGRESS, CampaignStatus.PAUSED)
+# A campaign the scheduler may dial for.
+DIALABLE_STATUSES = (CampaignStatus.SCHEDULED, CampaignStatus.IN_PROGRESS)
 
 
 def add_campaign(session: Session, campaign: Campaign) -> Campaign:
@@ -125,14 +128,40 @@ def ensure_phone_numbers(
     session.execute(stmt)
 
 
-def due_campaign_ids(session: Session, *, now: datetime) -> list[uuid.UUID]:
+def _inside_window(now: datetime) -> list[ColumnElement[bool]]:
+    return [
+        Campaign.status.in_(DIALABLE_STATUSES),
+        (Campaign.earliest_at.is_(None)) | (Campaign.earliest_at <= now),
+        (Campaign.latest_at.is_(None)) | (Campaign.latest_at > now),
+    ]
+
+
+def due_org_ids(session: Session, *, now: datetime) -> list[uuid.UUID]:
+    """Orgs with a campaign inside its schedule window: the tick dispatches each org at once."""
+    stmt = select(Campaign.org_id).where(*_inside_window(now)).group_by(Campaign.org_id)
+    return list(session.scalars(stmt))
+
+
+def dialable_campaigns_for_update(
+    session: Session, *, org_id: uuid.UUID, now: datetime
+) -> list[Campaign]:
+    """The org's campaigns inside their window, oldest first (the tie-break of fair sharing)."""
     stmt = (
-        select(Campaign.id)
-        .where(
-            Campaign.status.in_(ACTIVE_STATUSES),
-            (Campaign.earliest_at.is_(None)) | (Campaign.earliest_at <= now),
-        )
-        .order_by(Campaign.created_at)
+        select(Campaign)
+        .where(Campaign.org_id == org_id, *_inside_window(now))
+        .order_by(Campaign.created_at, Campaign.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(stmt))
+
+
+def campaigns_past_latest_at(session: Session, *, now: datetime) -> list[uuid.UUID]:
+    """Campaigns whose window closed while they still had contacts or calls unsent."""
+    stmt = select(Campaign.id).where(
+        Campaign.status.in_(ACTIVE_STATUSES),
+        Campaign.latest_at.is_not(None),
+        Campaign.latest_at <= now,
     )
     return list(session.scalars(stmt))
 

@@ -18,8 +18,10 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from orchestrator.calls.retry_plan import RetryPlanIn
 from orchestrator.listing import TimeRangeQuery
 from orchestrator.models.enums import CampaignStatus
+from orchestrator.scheduling.calling_hours import CallingHoursIn, check_timezone_name
 from orchestrator.wire import CAMEL_MODEL_CONFIG, RULE_ERROR, is_valid_e164
 
 TARGET_FIELDS = ("assistantId", "workflowId", "squadId")
@@ -41,6 +43,14 @@ class CustomerIn(BaseModel):
     name: str | None = Field(None, max_length=40)
     email: str | None = Field(None, max_length=40)
     external_id: str | None = Field(None, alias="externalId", max_length=40)
+    # Extension: the customer's IANA time zone for calling hours, when the number's region
+    # is not precise enough.
+    timezone: str | None = Field(None, max_length=64)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else check_timezone_name(value)
 
     @field_validator("number")
     @classmethod
@@ -148,6 +158,9 @@ class CreateCampaignIn(BaseModel):
     server_messages: list[str] | None = Field(None, alias="serverMessages")
     predial_plan: dict[str, Any] | None = Field(None, alias="predialPlan")
     duplicate_from_campaign_id: str | None = Field(None, alias="duplicateFromCampaignId")
+    # Extensions beyond Vapi's fields.
+    calling_hours: CallingHoursIn | None = Field(None, alias="callingHours")
+    retry_plan: RetryPlanIn | None = Field(None, alias="retryPlan")
 
     @model_validator(mode="wrap")
     @classmethod
@@ -176,6 +189,10 @@ class CreateCampaignIn(BaseModel):
 class UpdateStatus(StrEnum):
     ENDED = "ended"
     CANCELLED = "cancelled"
+    # Extension: pause, and resume with either of the statuses a running campaign has.
+    PAUSED = "paused"
+    IN_PROGRESS = "in-progress"
+    SCHEDULED = "scheduled"
 
 
 class UpdateCampaignIn(BaseModel):
@@ -191,6 +208,8 @@ class UpdateCampaignIn(BaseModel):
     dial_plan: list[DialPlanEntryIn] | None = Field(None, alias="dialPlan")
     schedule_plan: SchedulePlanIn | None = Field(None, alias="schedulePlan")
     status: UpdateStatus | None = None
+    calling_hours: CallingHoursIn | None = Field(None, alias="callingHours")
+    retry_plan: RetryPlanIn | None = Field(None, alias="retryPlan")
 
 
 class SortOrder(StrEnum):

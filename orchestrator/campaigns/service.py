@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from orchestrator.calls.retry_plan import RETRY_PLAN_EXTENSION
 from orchestrator.campaigns import repository
 from orchestrator.campaigns.schemas import (
     CampaignListQuery,
@@ -16,6 +17,7 @@ from orchestrator.campaigns.schemas import (
 )
 from orchestrator.campaigns.states import (
     CampaignEvent,
+    CampaignTransition,
     InvalidCampaignTransition,
     next_campaign_state,
 )
@@ -24,9 +26,11 @@ from orchestrator.campaigns.wire import campaign_to_wire, list_envelope
 from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.exceptions import NotFound, ValidationFailed
-from orchestrator.models import Call, Campaign, CampaignEndedReason, CampaignStatus
+from orchestrator.models import Call, Campaign, CampaignEndedReason, CampaignStatus, Org
 from orchestrator.models.base import utcnow
-from orchestrator.scheduling.cancellation import release_unsent_calls
+from orchestrator.scheduling.cancellation import release_unsent_calls, return_unsent_calls
+from orchestrator.scheduling.insight import pacing_insight
+from orchestrator.scheduling.policy import CALLING_HOURS_FIELD
 
 SKIPPED_BY_USER = "campaign-ended-by-user"
 
@@ -56,7 +60,9 @@ def create_campaign(
             server=body.server,
             server_messages=body.server_messages,
             predial_plan=body.predial_plan,
-            extensions={},
+            extensions=_extensions_of(body),
+            caller_ids=sorted({c.phone_number_id for c in contacts if c.phone_number_id}),
+            contact_timezones=sorted({c.timezone for c in contacts}),
             contacts_total=len(contacts),
             contacts_pending=len(contacts),
             calls_counter_scheduled=len(contacts),
@@ -67,6 +73,16 @@ def create_campaign(
     repository.ensure_phone_numbers(session, org_id=org_id, provider_ids=caller_ids)
     customers = [(contact.phone_number_id, contact.customer) for contact in contacts]
     return campaign_to_wire(campaign, calls=[], customers=customers)
+
+
+def _extensions_of(body: CreateCampaignIn | UpdateCampaignIn) -> dict[str, Any]:
+    """Our optional fields beyond Vapi's, stored as given (camelCase) on the campaign."""
+    extensions: dict[str, Any] = {}
+    if body.calling_hours is not None:
+        extensions[CALLING_HOURS_FIELD] = body.calling_hours.model_dump(by_alias=True)
+    if body.retry_plan is not None:
+        extensions[RETRY_PLAN_EXTENSION] = body.retry_plan.model_dump(by_alias=True)
+    return extensions
 
 
 def _require(session: Session, org_id: uuid.UUID, campaign_id: str, *, lock: bool) -> Campaign:
@@ -85,7 +101,13 @@ def _to_wire(session: Session, campaign: Campaign) -> dict[str, Any]:
     customers = contacts_repo.customers_by_campaign(session, campaign_ids=[campaign.id]).get(
         campaign.id, []
     )
-    return campaign_to_wire(campaign, calls=calls, customers=customers)
+    org = session.get(Org, campaign.org_id)
+    pacing = (
+        pacing_insight(session, campaign=campaign, org=org, now=utcnow())
+        if org is not None
+        else None
+    )
+    return campaign_to_wire(campaign, calls=calls, customers=customers, pacing=pacing)
 
 
 def get_campaign(session: Session, *, org_id: uuid.UUID, campaign_id: str) -> dict[str, Any]:
@@ -111,21 +133,17 @@ def list_campaigns(
 
 def stop_campaign(session: Session, *, campaign: Campaign, event: CampaignEvent) -> None:
     """End or cancel by the user: pending contacts are skipped, calls in flight finish."""
-    try:
-        move = next_campaign_state(campaign.status, event)
-    except InvalidCampaignTransition as exc:
-        raise ValidationFailed(
-            [f"status cannot be changed: campaign is {campaign.status}"]
-        ) from exc
-    skipped = contacts_repo.skip_pending_contacts(
+    move = _move(campaign, event)
+    closed = contacts_repo.close_pending_contacts(
         session, campaign_id=campaign.id, reason=SKIPPED_BY_USER
     )
+    total = sum(closed.values())
     repository.bump_counters(
         session,
         campaign_id=campaign.id,
-        calls_counter_scheduled=-skipped,
-        contacts_pending=-skipped,
-        contacts_skipped=skipped,
+        calls_counter_scheduled=-total,
+        contacts_pending=-total,
+        **{f"contacts_{status.value.replace('-', '_')}": n for status, n in closed.items()},
     )
     release_unsent_calls(session, campaign_id=campaign.id, reason=SKIPPED_BY_USER)
     campaign.status = move.status
@@ -148,17 +166,52 @@ def update_campaign(
     if body.schedule_plan is not None:
         campaign.earliest_at = body.schedule_plan.earliest_at
         campaign.latest_at = body.schedule_plan.latest_at
+    extensions = _extensions_of(body)
+    if extensions:
+        campaign.extensions = {**(campaign.extensions or {}), **extensions}
     if body.status is not None:
-        event = (
-            CampaignEvent.END_BY_USER
-            if body.status == UpdateStatus.ENDED
-            else CampaignEvent.CANCEL_BY_USER
-        )
-        stop_campaign(session, campaign=campaign, event=event)
+        _change_status(session, campaign, body.status)
     campaign.updated_at = utcnow()
     session.flush()
     session.refresh(campaign)
     return _to_wire(session, campaign)
+
+
+def _change_status(session: Session, campaign: Campaign, status: UpdateStatus) -> None:
+    if status in (UpdateStatus.ENDED, UpdateStatus.CANCELLED):
+        event = (
+            CampaignEvent.END_BY_USER
+            if status == UpdateStatus.ENDED
+            else CampaignEvent.CANCEL_BY_USER
+        )
+        stop_campaign(session, campaign=campaign, event=event)
+    elif status == UpdateStatus.PAUSED:
+        pause_campaign(session, campaign=campaign)
+    else:
+        resume_campaign(campaign=campaign)
+
+
+def pause_campaign(session: Session, *, campaign: Campaign) -> None:
+    """No new dials; calls already sent finish; calls claimed but not sent go back to waiting."""
+    move = _move(campaign, CampaignEvent.PAUSE)
+    return_unsent_calls(session, campaign_id=campaign.id)
+    campaign.status = move.status
+    campaign.paused_at = utcnow()
+
+
+def resume_campaign(*, campaign: Campaign) -> None:
+    move = _move(campaign, CampaignEvent.RESUME)
+    campaign.status = move.status
+    campaign.paused_at = None
+
+
+def _move(campaign: Campaign, event: CampaignEvent) -> CampaignTransition:
+    try:
+        return next_campaign_state(campaign.status, event, started=campaign.started_at is not None)
+    except InvalidCampaignTransition as exc:
+        raise ValidationFailed(
+            [f"status cannot be changed: campaign is {campaign.status}"]
+        ) from exc
 
 
 def _change_caller(session: Session, campaign: Campaign, phone_number_id: str) -> None:
@@ -175,7 +228,9 @@ def delete_campaign(session: Session, *, org_id: uuid.UUID, campaign_id: str) ->
     if campaign.status in repository.ACTIVE_STATUSES:
         stop_campaign(session, campaign=campaign, event=CampaignEvent.CANCEL_BY_USER)
     reason = CampaignEndedReason(campaign.ended_reason) if campaign.ended_reason else None
-    move = next_campaign_state(campaign.status, CampaignEvent.ARCHIVE, reason)
+    move = next_campaign_state(
+        campaign.status, CampaignEvent.ARCHIVE, reason, started=campaign.started_at is not None
+    )
     campaign.status = move.status
     campaign.ended_reason = move.ended_reason
     campaign.archived_at = utcnow()

@@ -6,7 +6,12 @@ rules here need the whole parsed body.
 
 from __future__ import annotations
 
-from orchestrator.campaigns.schemas import CreateCampaignIn, UpdateCampaignIn, presence_errors
+from orchestrator.campaigns.schemas import (
+    CreateCampaignIn,
+    UpdateCampaignIn,
+    UpdateStatus,
+    presence_errors,
+)
 from orchestrator.contacts.service import CustomerBatch, NewContact, normalize_customers
 from orchestrator.exceptions import ValidationFailed
 from orchestrator.models import Campaign, CampaignStatus
@@ -56,10 +61,20 @@ def validate_update(campaign: Campaign, body: UpdateCampaignIn) -> None:
             errors.append("exactly one of assistantId, workflowId or squadId must be provided")
     if body.schedule_plan is not None and not scheduled:
         errors.append("schedulePlan can only change while the campaign is scheduled")
-    if body.status is not None and campaign.status not in (
-        CampaignStatus.SCHEDULED,
-        CampaignStatus.IN_PROGRESS,
-    ):
-        errors.append(f"status cannot be changed: campaign is {campaign.status}")
+    if body.status is not None:
+        errors += _status_errors(campaign, body.status)
     if errors:
         raise ValidationFailed(errors)
+
+
+def _status_errors(campaign: Campaign, status: UpdateStatus) -> list[str]:
+    current = campaign.status
+    if current not in (CampaignStatus.SCHEDULED, CampaignStatus.IN_PROGRESS, CampaignStatus.PAUSED):
+        return [f"status cannot be changed: campaign is {current}"]
+    if status == UpdateStatus.PAUSED and current == CampaignStatus.PAUSED:
+        return ["campaign is already paused"]
+    if status in (UpdateStatus.IN_PROGRESS, UpdateStatus.SCHEDULED) and current != (
+        CampaignStatus.PAUSED
+    ):
+        return [f"status can only be set to {status} to resume a paused campaign"]
+    return []

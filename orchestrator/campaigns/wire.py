@@ -65,8 +65,13 @@ def contact_counters(campaign: Campaign) -> dict[str, int]:
 
 
 def campaign_to_wire(
-    campaign: Campaign, *, calls: Sequence[Call], customers: Sequence[CustomerEntry]
+    campaign: Campaign,
+    *,
+    calls: Sequence[Call],
+    customers: Sequence[CustomerEntry],
+    pacing: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Vapi's fields, then our extensions (``callingHours``, ``retryPlan``, ``pacing``...)."""
     body: dict[str, Any] = {
         "id": str(campaign.id),
         "orgId": str(campaign.org_id),
@@ -94,6 +99,9 @@ def campaign_to_wire(
         "callsCounterEndedVoicemail": campaign.calls_counter_ended_voicemail,
         "callsCounterEnded": campaign.calls_counter_ended,
         "contactCounters": contact_counters(campaign),
+        **(campaign.extensions or {}),
+        "pausedAt": iso(campaign.paused_at),
+        "pacing": pacing,
     }
     return {key: value for key, value in body.items() if value is not None}
 

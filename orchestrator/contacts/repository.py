@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, case, func, select, union_all, update
 from sqlalchemy.orm import Session
 
+from orchestrator.calls.ended_reasons import completing_ended_reasons
 from orchestrator.contacts.service import NewContact
 from orchestrator.models import Contact, ContactStatus
 from orchestrator.models.base import utcnow
@@ -26,6 +28,8 @@ COPY_COLUMNS = (
     "customer",
     "status",
     "attempts",
+    "timezone",
+    "not_before",
     "created_at",
     "updated_at",
 )
@@ -57,55 +61,118 @@ def copy_contacts(
                         json.dumps(contact.customer),
                         ContactStatus.PENDING.value,
                         0,
+                        contact.timezone,
+                        now,
                         now,
                         now,
                     )
                 )
 
 
-def claim_due_contacts(
-    session: Session, *, campaign_id: uuid.UUID, now: datetime, limit: int
-) -> list[Contact]:
-    """Lock the next pending contacts in dial order; rows another tick holds are skipped."""
-    if limit <= 0:
+@dataclass(frozen=True)
+class DueGroup:
+    """Pending contacts of one caller number in one calling-hours zone, up to ``limit``."""
+
+    phone_number_id: str | None
+    timezone: str
+    limit: int
+
+
+def due_contacts(
+    session: Session, *, campaign_id: uuid.UUID, groups: Sequence[DueGroup], now: datetime
+) -> Sequence[Row[uuid.UUID, str | None]]:
+    """The first due contacts of each group, merged in due order (one index range per group)."""
+    parts = []
+    for group in groups:
+        if group.limit <= 0:
+            continue
+        number = (
+            Contact.phone_number_id.is_(None)
+            if group.phone_number_id is None
+            else Contact.phone_number_id == group.phone_number_id
+        )
+        parts.append(
+            select(Contact.id, Contact.phone_number_id, Contact.not_before, Contact.position)
+            .where(
+                Contact.campaign_id == campaign_id,
+                Contact.status == ContactStatus.PENDING,
+                number,
+                Contact.timezone == group.timezone,
+                Contact.not_before <= now,
+            )
+            .order_by(Contact.not_before, Contact.position)
+            .limit(group.limit)
+            .subquery()
+        )
+    if not parts:
+        return []
+    merged = union_all(*(select(part) for part in parts)).subquery()
+    stmt = select(merged.c.id, merged.c.phone_number_id).order_by(
+        merged.c.not_before, merged.c.position
+    )
+    return session.execute(stmt).all()
+
+
+def claim_contacts(
+    session: Session, *, contact_ids: Sequence[uuid.UUID]
+) -> Sequence[Row[uuid.UUID, uuid.UUID, int, str | None, dict[str, Any]]]:
+    """Pending → dispatched for those still pending (the UPDATE re-checks under the row lock)."""
+    if not contact_ids:
         return []
     stmt = (
-        select(Contact)
-        .where(
-            Contact.campaign_id == campaign_id,
-            Contact.status == ContactStatus.PENDING,
-            (Contact.next_attempt_at.is_(None)) | (Contact.next_attempt_at <= now),
-        )
-        .order_by(Contact.position)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return list(session.scalars(stmt))
-
-
-def mark_dispatched(session: Session, *, contact_ids: Sequence[uuid.UUID]) -> None:
-    if not contact_ids:
-        return
-    session.execute(
         update(Contact)
-        .where(Contact.id.in_(contact_ids))
+        .where(Contact.id.in_(contact_ids), Contact.status == ContactStatus.PENDING)
         .values(status=ContactStatus.DISPATCHED, attempts=Contact.attempts + 1, updated_at=utcnow())
+        .returning(
+            Contact.id,
+            Contact.campaign_id,
+            Contact.attempts,
+            Contact.phone_number_id,
+            Contact.customer,
+        )
         .execution_options(synchronize_session=False)
     )
+    return session.execute(stmt).all()
 
 
-def skip_pending_contacts(session: Session, *, campaign_id: uuid.UUID, reason: str) -> int:
-    result = session.execute(
+def close_pending_contacts(
+    session: Session, *, campaign_id: uuid.UUID, reason: str
+) -> dict[ContactStatus, int]:
+    """Every pending contact ends: never dialed → skipped; else as its last attempt ended."""
+    completing = sorted(completing_ended_reasons())
+    outcome = case(
+        (Contact.attempts == 0, ContactStatus.SKIPPED.value),
+        (Contact.last_ended_reason.in_(completing), ContactStatus.COMPLETED.value),
+        else_=ContactStatus.FAILED.value,
+    )
+    stmt = (
         update(Contact)
         .where(Contact.campaign_id == campaign_id, Contact.status == ContactStatus.PENDING)
-        .values(status=ContactStatus.SKIPPED, status_reason=reason, updated_at=utcnow())
+        .values(status=outcome, status_reason=reason, updated_at=utcnow())
+        .returning(Contact.status)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    counts: dict[ContactStatus, int] = {}
+    for status in session.scalars(stmt):
+        counts[ContactStatus(status)] = counts.get(ContactStatus(status), 0) + 1
+    return counts
+
+
+def pending_by_zone(
+    session: Session, *, campaign_id: uuid.UUID, now: datetime
+) -> Sequence[Row[str, bool, int]]:
+    """Pending contacts counted by calling-hours zone and whether they are due now."""
+    due = (Contact.not_before <= now).label("due")
+    stmt = (
+        select(Contact.timezone, due, func.count())
+        .where(Contact.campaign_id == campaign_id, Contact.status == ContactStatus.PENDING)
+        .group_by(Contact.timezone, due)
+    )
+    return session.execute(stmt).all()
 
 
 def get_contact_for_update(session: Session, *, contact_id: uuid.UUID) -> Contact | None:
-    return session.get(Contact, contact_id, with_for_update=True)
+    return session.get(Contact, contact_id, with_for_update=True, populate_existing=True)
 
 
 def count_by_status(session: Session, *, campaign_id: uuid.UUID) -> dict[str, int]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.campaigns.schemas import CustomerIn
+from orchestrator.scheduling.calling_hours import contact_zone_key
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class NewContact:
     number: str | None
     dedupe_key: str
     customer: dict[str, Any]
+    timezone: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,9 @@ def normalize_customers(batches: Sequence[CustomerBatch]) -> tuple[list[NewConta
                     number=customer.number,
                     dedupe_key=key or path,
                     customer=customer.model_dump(by_alias=True, exclude_unset=True),
+                    timezone=contact_zone_key(
+                        number=customer.number, customer_timezone=customer.timezone
+                    ),
                 )
             )
     return contacts, errors

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import DateTime, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from orchestrator.clock import utcnow
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -16,9 +18,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["Base", "Timestamped", "new_id", "utcnow"]
 
 
 def new_id() -> uuid.UUID:

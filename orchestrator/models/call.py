@@ -21,6 +21,13 @@ class Call(Timestamped, Base):
     __table_args__ = (
         Index("ix_calls_in_flight_org", "org_id", postgresql_where=text(IN_FLIGHT_SQL)),
         Index("ix_calls_in_flight_campaign", "campaign_id", postgresql_where=text(IN_FLIGHT_SQL)),
+        Index(
+            "ix_calls_in_flight_number",
+            "org_id",
+            "phone_number_id",
+            postgresql_where=text(IN_FLIGHT_SQL),
+        ),
+        Index("ix_calls_number_dialed", "org_id", "phone_number_id", "dialed_at"),
         Index("ix_calls_campaign_created", "campaign_id", "created_at"),
         Index("ix_calls_contact", "contact_id"),
     )

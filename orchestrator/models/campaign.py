@@ -33,7 +33,7 @@ class Campaign(Timestamped, Base):
         Index(
             "ix_campaigns_active",
             "earliest_at",
-            postgresql_where=text("status IN ('scheduled', 'in-progress')"),
+            postgresql_where=text("status IN ('scheduled', 'in-progress', 'paused')"),
         ),
     )
 
@@ -59,6 +59,11 @@ class Campaign(Timestamped, Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What the tick iterates over instead of scanning contacts: the campaign's caller numbers
+    # and the distinct calling-hours zone keys of its contacts, both fixed at creation.
+    caller_ids: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
+    contact_timezones: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
 
     contacts_total: Mapped[int] = mapped_column(Integer, default=0)
     calls_counter_scheduled: Mapped[int] = mapped_column(Integer, default=0)
@@ -72,3 +77,8 @@ class Campaign(Timestamped, Base):
     contacts_failed: Mapped[int] = mapped_column(Integer, default=0)
     contacts_skipped: Mapped[int] = mapped_column(Integer, default=0)
     contacts_predial_failed: Mapped[int] = mapped_column(Integer, default=0)
+
+    def caller_numbers(self) -> list[str | None]:
+        """Every caller number the campaign dials from (a dial plan has several)."""
+        numbers: list[str | None] = list(self.caller_ids)
+        return numbers or [self.phone_number_id]

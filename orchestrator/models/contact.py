@@ -4,11 +4,20 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from orchestrator.models.base import Base, Timestamped, new_id
+from orchestrator.models.base import Base, Timestamped, new_id, utcnow
 from orchestrator.models.enums import ContactStatus
 
 
@@ -18,11 +27,15 @@ class Contact(Timestamped, Base):
     __tablename__ = "contacts"
     __table_args__ = (
         UniqueConstraint("campaign_id", "dedupe_key", name="uq_contacts_campaign_dedupe"),
-        # The claim query walks this index in dial order and stops after a batch,
-        # so a tick costs the same whatever the size of the campaign.
+        # The claim reads one range of this index per (caller number, time zone) group, in
+        # due order, and stops after a batch: a tick costs the same whatever the size of the
+        # campaign, and contacts whose calling hours are closed are never even read.
         Index(
             "ix_contacts_due",
             "campaign_id",
+            "phone_number_id",
+            "timezone",
+            "not_before",
             "position",
             postgresql_where=text("status = 'pending'"),
         ),
@@ -39,5 +52,11 @@ class Contact(Timestamped, Base):
     status: Mapped[ContactStatus] = mapped_column(String(20), default=ContactStatus.PENDING)
     status_reason: Mapped[str | None] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Zone key for calling hours ("" when unknown): see scheduling.calling_hours.
+    timezone: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Not dialed before this instant (retry delays); the tick reads it through ix_contacts_due.
+    not_before: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, server_default=func.now()
+    )
+    transient_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_ended_reason: Mapped[str | None] = mapped_column(String(200))

@@ -8,6 +8,7 @@ from enum import StrEnum
 class CampaignStatus(StrEnum):
     SCHEDULED = "scheduled"
     IN_PROGRESS = "in-progress"
+    PAUSED = "paused"
     ENDED = "ended"
     CANCELLED = "cancelled"
     ARCHIVED = "archived"

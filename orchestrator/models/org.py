@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from orchestrator.models.base import Base, Timestamped, new_id
@@ -14,3 +14,8 @@ class Org(Timestamped, Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200))
     concurrency_limit: Mapped[int] = mapped_column(Integer, default=10)
+    # The documented default calling-hours policy (08:00-21:00 in the contact's local time)
+    # applies to this org's campaigns that set no ``callingHours`` of their own.
+    default_calling_hours: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="false"
+    )

@@ -70,3 +70,12 @@ def set_concurrency_limit(session: Session, *, org_id: uuid.UUID, concurrency_li
         raise NotFound("Org not found")
     org.concurrency_limit = concurrency_limit
     return org
+
+
+def set_default_calling_hours(session: Session, *, org_id: uuid.UUID, enabled: bool) -> Org:
+    """Switch the default calling-hours policy for campaigns without ``callingHours``."""
+    org = repository.get_org(session, org_id=org_id)
+    if org is None:
+        raise NotFound("Org not found")
+    org.default_calling_hours = enabled
+    return org

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 import redis
 
 # Microseconds throughout: integers keep the script exact.
+# KEYS[2] marks the state as whole: when Redis lost it (restart, eviction, flush) every
+# answer is "state lost" until the state is rebuilt, so no limit is ever forgotten silently.
 GCRA_SCRIPT = """
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  return {-1, 0}
+end
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
@@ -33,10 +38,23 @@ return {1, 0}
 """
 
 
+SEED_SCRIPT = """
+local tat = tonumber(ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if tat > now then
+  redis.call('SET', KEYS[1], tat, 'PX', math.ceil((tat - now) / 1000) + 1000)
+end
+return now
+"""
+
+
 @dataclass(frozen=True)
 class RateDecision:
     allowed: bool
     retry_after_seconds: float
+    # Redis no longer has the limits' state: nothing may be allowed until it is rebuilt.
+    state_lost: bool = False
 
 
 class RateLimiter:
@@ -45,7 +63,35 @@ class RateLimiter:
     def __init__(self, client: redis.Redis[bytes], *, prefix: str = "orch:rate:") -> None:
         self._client = client
         self._prefix = prefix
+        self._epoch_key = prefix + "epoch"
         self._script = client.register_script(GCRA_SCRIPT)
+        self._seed = client.register_script(SEED_SCRIPT)
+
+    @property
+    def client(self) -> redis.Redis[bytes]:
+        return self._client
+
+    def redis_key(self, key: str) -> str:
+        return self._prefix + key
+
+    def forget_state(self) -> None:
+        """What a Redis restart without persistence does: the state is no longer whole."""
+        self._client.delete(self._epoch_key)
+
+    def has_state(self) -> bool:
+        return bool(self._client.exists(self._epoch_key))
+
+    def mark_state_complete(self, epoch: str) -> None:
+        """The state is whole again (rebuilt, or new): decisions may be made from it."""
+        self._client.set(self._epoch_key, epoch)
+
+    def seed(self, key: str, *, next_allowed_us: int) -> int:
+        """Restore one key: nothing under it before ``next_allowed_us`` (Redis clock, µs)."""
+        return int(self._seed(keys=[self._prefix + key], args=[next_allowed_us]))
+
+    def redis_time_us(self) -> int:
+        seconds, micros = self._client.time()
+        return int(seconds) * 1_000_000 + int(micros)
 
     def try_acquire(
         self, key: str, *, per_second: float, burst: int = 1, now_us: int | None = None
@@ -60,9 +106,11 @@ class RateLimiter:
         interval = max(1, round(1_000_000 / per_second))
         tolerance = interval * (max(1, burst) - 1)
         allowed, wait_us = self._script(
-            keys=[self._prefix + key],
+            keys=[self._prefix + key, self._epoch_key],
             args=[interval, tolerance, -1 if now_us is None else now_us],
         )
+        if int(allowed) < 0:
+            return RateDecision(False, 0.0, state_lost=True)
         return RateDecision(bool(allowed), int(wait_us) / 1_000_000)
 
     def reset(self, key: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -55,5 +56,16 @@ def list_phone_numbers(
         .where(*filters)
         .order_by(PhoneNumber.created_at.desc(), PhoneNumber.id)
         .limit(query.limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def pacing_rows(
+    session: Session, *, org_id: uuid.UUID, provider_ids: Sequence[str]
+) -> list[PhoneNumber]:
+    if not provider_ids:
+        return []
+    stmt = select(PhoneNumber).where(
+        PhoneNumber.org_id == org_id, PhoneNumber.provider_phone_number_id.in_(provider_ids)
     )
     return list(session.scalars(stmt))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from orchestrator.exceptions import NotFound
 from orchestrator.models import PhoneNumber
 from orchestrator.phone_numbers import repository
 from orchestrator.phone_numbers.schemas import PacingIn, PhoneNumberListQuery
+from orchestrator.scheduling.capacity import NumberPacing
 from orchestrator.wire import iso
 
 
@@ -60,3 +62,18 @@ def list_phone_numbers(
 ) -> list[dict[str, Any]]:
     numbers = repository.list_phone_numbers(session, org_id=org_id, query=query)
     return [phone_number_to_wire(number) for number in numbers]
+
+
+def pacing_of_numbers(
+    session: Session, *, org_id: uuid.UUID, provider_ids: Sequence[str | None]
+) -> dict[str | None, NumberPacing]:
+    """Each number's pacing; a number nobody configured (or no number) gets the defaults."""
+    default = NumberPacing(get_settings().default_calls_per_second, None)
+    known = [pid for pid in provider_ids if pid is not None]
+    pacing: dict[str | None, NumberPacing] = dict.fromkeys(provider_ids, default)
+    for row in repository.pacing_rows(session, org_id=org_id, provider_ids=known):
+        pacing[row.provider_phone_number_id] = NumberPacing(
+            row.calls_per_second if row.calls_per_second is not None else default.calls_per_second,
+            row.max_concurrency,
+        )
+    return pacing

@@ -1,4 +1,4 @@
-"""Calls claimed but not yet sent when a campaign stops are released, never dialed."""
+"""Calls claimed but not yet sent when a campaign stops or pauses never reach the provider."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ from sqlalchemy.orm import Session
 
 from orchestrator.calls import repository as calls_repo
 from orchestrator.calls.service import fail_call
-from orchestrator.models import ContactStatus
+from orchestrator.campaigns import repository as campaigns_repo
+from orchestrator.contacts import repository as contacts_repo
+from orchestrator.models import Call, ContactStatus
+from orchestrator.models.base import utcnow
 
 
 def release_unsent_calls(session: Session, *, campaign_id: uuid.UUID, reason: str) -> int:
-    """Fail every ``claimed`` call of the campaign and skip its contact.
+    """Fail every ``claimed`` call of the campaign; its contact ends as its last real attempt did.
 
     A worker that already won the compare-and-set (``dialing``) is past this point: that
     call goes out and finishes like any call in flight.
@@ -24,6 +27,41 @@ def release_unsent_calls(session: Session, *, campaign_id: uuid.UUID, reason: st
             call,
             reason=reason,
             message="campaign stopped before the call was placed",
-            contact_outcome=ContactStatus.SKIPPED,
+            unsent=True,
         )
     return released
+
+
+def return_call_to_pending(session: Session, call: Call) -> bool:
+    """Undo a claim (the call is locked and still ``claimed``): the attempt never happened."""
+    contact = (
+        contacts_repo.get_contact_for_update(session, contact_id=call.contact_id)
+        if call.contact_id
+        else None
+    )
+    session.delete(call)
+    if contact is None or contact.status != ContactStatus.DISPATCHED:
+        session.flush()
+        return False
+    contact.status = ContactStatus.PENDING
+    contact.attempts -= 1
+    contact.updated_at = utcnow()
+    session.flush()
+    if call.campaign_id is not None:
+        campaigns_repo.bump_counters(
+            session,
+            campaign_id=call.campaign_id,
+            calls_counter_queued=-1,
+            calls_counter_scheduled=1,
+            contacts_dispatched=-1,
+            contacts_pending=1,
+        )
+    return True
+
+
+def return_unsent_calls(session: Session, *, campaign_id: uuid.UUID) -> int:
+    """On pause: every claimed call is undone, its contact waits for the resume."""
+    return sum(
+        return_call_to_pending(session, call)
+        for call in calls_repo.unsent_calls_for_update(session, campaign_id=campaign_id)
+    )

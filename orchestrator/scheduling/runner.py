@@ -1,42 +1,96 @@
-"""One scheduler tick: every due campaign dispatched in its own transaction, tasks sent after."""
+"""One scheduler tick: close windows, then dispatch every due org in its own transaction.
+
+Tasks are sent only after each transaction commits, so a task never sees a row that is not
+there yet.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import redis
+
+from orchestrator.calls import repository as calls_repo
 from orchestrator.campaigns import repository as campaigns_repo
 from orchestrator.config import get_settings
 from orchestrator.db import session_scope
+from orchestrator.models import Campaign
 from orchestrator.models.base import utcnow
-from orchestrator.scheduling.service import DispatchResult, dispatch_campaign
+from orchestrator.pacing.service import ensure_pacing_state, pacing_limiter
+from orchestrator.scheduling.service import DispatchResult, dispatch_org
+from orchestrator.scheduling.window import close_window
 
 logger = logging.getLogger(__name__)
 
 EnqueueCalls = Callable[[Sequence[uuid.UUID]], None]
+# A claimed call whose task has not placed it by then lost its message (a broker restart):
+# it is sent again, safely, since only one delivery can win the call's compare-and-set.
+STALE_CLAIM_AFTER = timedelta(seconds=60)
 
 
-def dispatch_one(
-    campaign_id: uuid.UUID, *, enqueue: EnqueueCalls, now: datetime | None = None
+def dispatch_org_now(
+    org_id: uuid.UUID, *, enqueue: EnqueueCalls, now: datetime | None = None
 ) -> DispatchResult:
     with session_scope() as session:
-        result = dispatch_campaign(
+        result = dispatch_org(
             session,
-            campaign_id=campaign_id,
+            org_id=org_id,
             now=now or utcnow(),
             batch_limit=get_settings().dispatch_batch_limit,
         )
     if result.call_ids:
         enqueue(result.call_ids)
-    if result.finished:
-        logger.info("campaign %s ended: every contact is done", campaign_id)
     return result
+
+
+def dispatch_campaign_org(
+    campaign_id: uuid.UUID, *, enqueue: EnqueueCalls, now: datetime | None = None
+) -> DispatchResult | None:
+    """Capacity freed by one campaign's call may go to any campaign of its org."""
+    with session_scope() as session:
+        campaign = session.get(Campaign, campaign_id)
+        org_id = campaign.org_id if campaign is not None else None
+    if org_id is None:
+        return None
+    return dispatch_org_now(org_id, enqueue=enqueue, now=now)
+
+
+def close_windows(*, now: datetime) -> int:
+    with session_scope() as session:
+        campaign_ids = campaigns_repo.campaigns_past_latest_at(session, now=now)
+    closed = 0
+    for campaign_id in campaign_ids:
+        with session_scope() as session:
+            closed += close_window(session, campaign_id=campaign_id, now=now)
+    return closed
+
+
+def redrive_stale_claims(*, enqueue: EnqueueCalls, now: datetime) -> int:
+    with session_scope() as session:
+        call_ids = calls_repo.stale_claimed_call_ids(session, before=now - STALE_CLAIM_AFTER)
+    if call_ids:
+        logger.warning("sending %d claimed calls again: their tasks were lost", len(call_ids))
+        enqueue(call_ids)
+    return len(call_ids)
+
+
+def check_pacing_state(*, now: datetime) -> bool:
+    try:
+        with session_scope() as session:
+            return ensure_pacing_state(session, pacing_limiter(), now=now)
+    except redis.RedisError as error:
+        logger.warning("pacing state unreadable, calls wait: %s", error)
+        return False
 
 
 def run_tick(*, enqueue: EnqueueCalls, now: datetime | None = None) -> list[DispatchResult]:
     moment = now or utcnow()
+    check_pacing_state(now=moment)
+    close_windows(now=moment)
+    redrive_stale_claims(enqueue=enqueue, now=moment)
     with session_scope() as session:
-        campaign_ids = campaigns_repo.due_campaign_ids(session, now=moment)
-    return [dispatch_one(cid, enqueue=enqueue, now=moment) for cid in campaign_ids]
+        org_ids = campaigns_repo.due_org_ids(session, now=moment)
+    return [dispatch_org_now(org_id, enqueue=enqueue, now=moment) for org_id in org_ids]

@@ -13,15 +13,15 @@ from orchestrator.campaigns.states import CampaignEvent
 from orchestrator.config import get_settings
 from orchestrator.models import Call, CallStatus, Campaign, Contact, ContactStatus
 from orchestrator.models.base import utcnow
-from orchestrator.scheduling.service import dispatch_campaign
 from tests.factories import make_campaign, make_org
+from tests.scheduling.helpers import dispatch_campaign
 
 
 def _claimed_call(session: Session, **campaign: object) -> Call:
     org = make_org(session)
     campaign_id = make_campaign(session, org=org, **campaign)
     call_ids = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=1)
-    call = session.get(Call, call_ids.call_ids[0])
+    call = session.get(Call, call_ids[0])
     assert call is not None
     return call
 

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.models import Call, CallStatus, Campaign, Contact, ContactStatus, PhoneNumber
 from orchestrator.orgs.service import CreatedOrg
-from orchestrator.scheduling.service import dispatch_campaign
 from tests.campaigns.helpers import (
     at,
     contact_statuses,
@@ -24,6 +23,7 @@ from tests.campaigns.helpers import (
     start_campaign,
 )
 from tests.factories import campaign_body, customer_numbers, make_org
+from tests.scheduling.helpers import dispatch_campaign
 
 # --- create -----------------------------------------------------------------------------------
 
@@ -317,9 +317,9 @@ def test_list_limit_thousand_is_allowed(
         ({"page": 0}, "page must not be less than 1"),
         ({"sortOrder": "asc"}, "sortOrder must be one of the following values: ASC, DESC"),
         (
-            {"status": "paused"},
+            {"status": "stopped"},
             "status must be one of the following values: "
-            "scheduled, in-progress, ended, cancelled, archived",
+            "scheduled, in-progress, paused, ended, cancelled, archived",
         ),
         ({"createdAtGt": "yesterday"}, "createdAtGt must be a valid ISO 8601 date string"),
     ],
@@ -349,11 +349,12 @@ def test_patch_name(api: TestClient, auth: dict[str, str], session: Session) -> 
 def test_patch_rejects_bad_body(api: TestClient, auth: dict[str, str]) -> None:
     created = create_campaign(api, auth)
     response = api.patch(
-        f"/campaign/{created['id']}", json={"status": "paused", "name": ""}, headers=auth
+        f"/campaign/{created['id']}", json={"status": "stopped", "name": ""}, headers=auth
     )
     assert sorted(error_messages(response, 400)) == [
         "name must be longer than or equal to 1 characters",
-        "status must be one of the following values: ended, cancelled",
+        "status must be one of the following values: "
+        "ended, cancelled, paused, in-progress, scheduled",
     ]
     assert api.get(f"/campaign/{created['id']}", headers=auth).json()["status"] == "scheduled"
 
@@ -478,7 +479,7 @@ def test_stopping_releases_claimed_calls_and_keeps_counters_exact(
     campaign_id = uuid.UUID(created["id"])
     now = datetime.now(UTC)
     claimed = dispatch_campaign(session, campaign_id=campaign_id, now=now, batch_limit=500)
-    assert len(claimed.call_ids) == 2
+    assert len(claimed) == 2
     response = api.patch(f"/campaign/{created['id']}", json={"status": status}, headers=auth)
     campaign = response.json()
     assert campaign["status"] == status

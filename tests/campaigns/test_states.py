@@ -29,6 +29,15 @@ ALLOWED: dict[tuple[CampaignStatus, CampaignEvent], CampaignTransition] = {
     (S.IN_PROGRESS, E.END_BY_USER): CampaignTransition(S.ENDED, R.IN_PROGRESS_ENDED_BY_USER),
     (S.IN_PROGRESS, E.CANCEL_BY_USER): CampaignTransition(S.CANCELLED, R.IN_PROGRESS_ENDED_BY_USER),
     (S.IN_PROGRESS, E.ARCHIVE): CampaignTransition(S.ARCHIVED, R.IN_PROGRESS_ENDED_BY_USER),
+    (S.SCHEDULED, E.PAUSE): CampaignTransition(S.PAUSED, None),
+    (S.IN_PROGRESS, E.PAUSE): CampaignTransition(S.PAUSED, None),
+    # A paused campaign that never dialed: resuming goes back to scheduled (see below for one
+    # that did), and a stop counts as a stop of a scheduled campaign.
+    (S.PAUSED, E.RESUME): CampaignTransition(S.SCHEDULED, None),
+    (S.PAUSED, E.COMPLETE): CampaignTransition(S.ENDED, R.SUCCESS),
+    (S.PAUSED, E.END_BY_USER): CampaignTransition(S.ENDED, R.SCHEDULED_ENDED_BY_USER),
+    (S.PAUSED, E.CANCEL_BY_USER): CampaignTransition(S.CANCELLED, R.SCHEDULED_ENDED_BY_USER),
+    (S.PAUSED, E.ARCHIVE): CampaignTransition(S.ARCHIVED, R.SCHEDULED_ENDED_BY_USER),
     (S.ENDED, E.ARCHIVE): CampaignTransition(S.ARCHIVED, R.SUCCESS),
     (S.CANCELLED, E.ARCHIVE): CampaignTransition(S.ARCHIVED, R.SUCCESS),
 }
@@ -38,7 +47,7 @@ REFUSED = [pair for pair in PAIRS if pair not in ALLOWED]
 
 
 def test_the_table_covers_every_status_and_event() -> None:
-    assert len(PAIRS) == 25
+    assert len(PAIRS) == 42
     assert len(ALLOWED) + len(REFUSED) == len(PAIRS)
 
 
@@ -70,6 +79,19 @@ def test_archiving_keeps_the_reason_a_campaign_ended_with(
 def test_a_user_stop_ignores_any_earlier_reason(status: CampaignStatus) -> None:
     ended = next_campaign_state(status, E.END_BY_USER, R.SUCCESS)
     assert ended.ended_reason != R.SUCCESS
+
+
+def test_a_paused_campaign_that_dialed_resumes_in_progress() -> None:
+    resumed = next_campaign_state(S.PAUSED, E.RESUME, started=True)
+    assert resumed == CampaignTransition(S.IN_PROGRESS, None)
+
+
+@pytest.mark.parametrize("event", [E.END_BY_USER, E.CANCEL_BY_USER, E.ARCHIVE])
+def test_stopping_a_paused_campaign_that_dialed_is_an_in_progress_stop(
+    event: CampaignEvent,
+) -> None:
+    stopped = next_campaign_state(S.PAUSED, event, started=True)
+    assert stopped.ended_reason == R.IN_PROGRESS_ENDED_BY_USER
 
 
 def test_an_archived_campaign_never_moves() -> None:

@@ -77,6 +77,11 @@ def _wait_for_end(client: httpx.Client, campaign_id: str, stack: Stack) -> dict[
 
 
 def _post_campaign(client: httpx.Client) -> dict[str, Any]:
+    for caller in ("caller-a", "caller-b"):
+        paced = client.put(
+            f"/phone-number/{caller}/pacing", json={"callsPerSecond": 25, "maxConcurrency": None}
+        )
+        assert paced.status_code == 200, paced.text
     numbers = customer_numbers(CONTACTS, start=5000)
     half = CONTACTS // 2
     body = {

@@ -18,7 +18,10 @@ SECOND = 1_000_000
 @pytest.fixture
 def limiter(database_url: str) -> Iterator[RateLimiter]:
     client = redis.Redis.from_url(get_settings().redis_url)
-    yield RateLimiter(client, prefix=f"test:{uuid.uuid4()}:")
+    limiter = RateLimiter(client, prefix=f"test:{uuid.uuid4()}:")
+    limiter.mark_state_complete("test")
+    yield limiter
+    limiter.forget_state()
     client.close()
 
 
@@ -78,3 +81,22 @@ def test_concurrent_callers_share_one_limit(limiter: RateLimiter) -> None:
 def test_rate_must_be_positive(limiter: RateLimiter) -> None:
     with pytest.raises(ValueError, match="positive"):
         limiter.try_acquire("n", per_second=0)
+
+
+def test_nothing_is_allowed_once_the_state_is_lost(limiter: RateLimiter) -> None:
+    start = 70 * SECOND
+    assert limiter.try_acquire("n", per_second=5, now_us=start).allowed
+    limiter.forget_state()
+    for offset in (0, SECOND, 10 * SECOND):
+        decision = limiter.try_acquire("n", per_second=5, now_us=start + offset)
+        assert (decision.allowed, decision.state_lost) == (False, True)
+    limiter.mark_state_complete("rebuilt")
+    assert limiter.try_acquire("n", per_second=5, now_us=start + SECOND).allowed
+
+
+def test_seeding_a_key_holds_calls_back_until_then(limiter: RateLimiter) -> None:
+    redis_now = limiter.redis_time_us()
+    limiter.seed("n", next_allowed_us=redis_now + 3 * SECOND)
+    refused = limiter.try_acquire("n", per_second=5)
+    assert not refused.allowed
+    assert 2.5 < refused.retry_after_seconds <= 3.0

@@ -1,4 +1,4 @@
-"""Dispatch: claiming due contacts within the campaign's and the org's limits."""
+"""Dispatch: claiming due contacts within every limit at once, shared fairly across campaigns."""
 
 from __future__ import annotations
 
@@ -10,27 +10,32 @@ from sqlalchemy.orm import Session
 
 from orchestrator.calls.service import fail_call
 from orchestrator.campaigns.counters import counter_drift
-from orchestrator.models import Call, CallStatus, Campaign, CampaignStatus, Contact, ContactStatus
-from orchestrator.scheduling.service import dispatch_campaign
+from orchestrator.models import Call, CallStatus, CampaignStatus, Contact, ContactStatus
+from orchestrator.orgs.service import CreatedOrg
 from tests.factories import make_campaign, make_org
+from tests.scheduling.helpers import campaign_of, fast_number
+from tests.scheduling.helpers import dispatch as dispatch_now
 
-NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-def _dispatch(session: Session, campaign_id: uuid.UUID, now: datetime = NOW) -> list[uuid.UUID]:
-    return dispatch_campaign(session, campaign_id=campaign_id, now=now, batch_limit=500).call_ids
+NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # the manual clock's start
 
 
-def _campaign(session: Session, campaign_id: uuid.UUID) -> Campaign:
-    campaign = session.get(Campaign, campaign_id, populate_existing=True)
-    assert campaign is not None
-    return campaign
+def dispatch(session: Session, org: CreatedOrg, now: datetime = NOW) -> list[uuid.UUID]:
+    return dispatch_now(session, org, now)
+
+
+def claimed_by_campaign(session: Session, call_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    counts: dict[uuid.UUID, int] = {}
+    for call in session.scalars(select(Call).where(Call.id.in_(call_ids))):
+        assert call.campaign_id is not None
+        counts[call.campaign_id] = counts.get(call.campaign_id, 0) + 1
+    return counts
 
 
 def test_claims_in_dial_order_up_to_max_concurrency(session: Session) -> None:
     org = make_org(session, concurrency_limit=50)
+    fast_number(session, org)
     campaign_id = make_campaign(session, org=org, customers=8, maxConcurrency=3)
-    call_ids = _dispatch(session, campaign_id)
+    call_ids = dispatch(session, org)
     assert len(call_ids) == 3
     calls = session.scalars(select(Call).where(Call.id.in_(call_ids))).all()
     positions = sorted(
@@ -40,7 +45,8 @@ def test_claims_in_dial_order_up_to_max_concurrency(session: Session) -> None:
     )
     assert positions == [0, 1, 2]
     assert {c.status for c in calls} == {CallStatus.CLAIMED}
-    campaign = _campaign(session, campaign_id)
+    assert {c.attempt for c in calls} == {1}
+    campaign = campaign_of(session, campaign_id)
     assert campaign.status == CampaignStatus.IN_PROGRESS
     assert (campaign.calls_counter_scheduled, campaign.calls_counter_queued) == (5, 3)
     assert counter_drift(session, campaign=campaign) == {}
@@ -48,57 +54,143 @@ def test_claims_in_dial_order_up_to_max_concurrency(session: Session) -> None:
 
 def test_second_tick_claims_nothing_while_calls_are_in_flight(session: Session) -> None:
     org = make_org(session, concurrency_limit=50)
-    campaign_id = make_campaign(session, org=org, customers=8, maxConcurrency=3)
-    _dispatch(session, campaign_id)
-    assert _dispatch(session, campaign_id) == []
+    fast_number(session, org)
+    make_campaign(session, org=org, customers=8, maxConcurrency=3)
+    dispatch(session, org)
+    assert dispatch(session, org) == []
 
 
 def test_ended_call_frees_capacity_for_the_next_contact(session: Session) -> None:
     org = make_org(session, concurrency_limit=50)
-    campaign_id = make_campaign(session, org=org, customers=5, maxConcurrency=2)
-    first = _dispatch(session, campaign_id)
+    fast_number(session, org)
+    make_campaign(session, org=org, customers=5, maxConcurrency=2)
+    first = dispatch(session, org)
     call = session.get(Call, first[0])
     assert call is not None
     fail_call(session, call, reason="provider-rejected", message="test")
-    assert len(_dispatch(session, campaign_id)) == 1
+    assert len(dispatch(session, org)) == 1
 
 
-def test_org_limit_is_shared_by_all_campaigns_of_the_org(session: Session) -> None:
+def test_org_capacity_is_shared_fairly_between_its_campaigns(session: Session) -> None:
     org = make_org(session, concurrency_limit=4)
-    first = make_campaign(session, org=org, customers=10, maxConcurrency=3)
-    second = make_campaign(session, org=org, customers=10, maxConcurrency=3, phone_number_id="p2")
-    assert len(_dispatch(session, first)) == 3
-    assert len(_dispatch(session, second)) == 1
-    other_org = make_org(session, name="other", concurrency_limit=4)
-    third = make_campaign(session, org=other_org, customers=10, maxConcurrency=3)
-    assert len(_dispatch(session, third)) == 3
+    fast_number(session, org)
+    fast_number(session, org, "p2")
+    big = make_campaign(session, org=org, customers=50, maxConcurrency=10)
+    small = make_campaign(session, org=org, customers=5, maxConcurrency=10, phone_number_id="p2")
+    assert claimed_by_campaign(session, dispatch(session, org)) == {big: 2, small: 2}
+
+
+def test_other_orgs_are_not_limited_by_this_one(session: Session) -> None:
+    org = make_org(session, concurrency_limit=2)
+    fast_number(session, org)
+    make_campaign(session, org=org, customers=10, maxConcurrency=10)
+    other = make_org(session, name="other", concurrency_limit=4)
+    fast_number(session, other)
+    make_campaign(session, org=other, customers=10, maxConcurrency=10)
+    assert len(dispatch(session, org)) == 2
+    assert len(dispatch(session, other)) == 4
+
+
+def test_calls_outside_campaigns_count_against_the_org_limit(session: Session) -> None:
+    org = make_org(session, concurrency_limit=5)
+    fast_number(session, org)
+    make_campaign(session, org=org, customers=10, maxConcurrency=10)
+    session.add_all(
+        Call(org_id=org.org_id, status=CallStatus.IN_PROGRESS, phone_number_id="x", customer={})
+        for _ in range(3)
+    )
+    session.flush()
+    assert len(dispatch(session, org)) == 2
+
+
+def test_a_numbers_max_concurrency_holds_across_campaigns(session: Session) -> None:
+    org = make_org(session, concurrency_limit=50)
+    fast_number(session, org, max_concurrency=3)
+    make_campaign(session, org=org, customers=10, maxConcurrency=10)
+    make_campaign(session, org=org, customers=10, maxConcurrency=10)
+    assert len(dispatch(session, org)) == 3
+    assert dispatch(session, org) == []
+
+
+def test_a_number_is_claimed_only_a_few_seconds_of_its_rate_ahead(session: Session) -> None:
+    org = make_org(session, concurrency_limit=50)
+    fast_number(session, org, calls_per_second=2)
+    make_campaign(session, org=org, customers=20, maxConcurrency=20)
+    # Two seconds of lookahead at 2 calls per second; they wait as claimed calls.
+    assert len(dispatch(session, org)) == 4
+    assert dispatch(session, org) == []
+
+
+def test_unconfigured_numbers_get_the_default_rate(session: Session) -> None:
+    org = make_org(session, concurrency_limit=50)
+    make_campaign(session, org=org, customers=20, maxConcurrency=20)
+    assert len(dispatch(session, org)) == 2  # 1 call per second, 2 seconds ahead
+
+
+def test_a_saturated_number_does_not_hold_back_the_others(session: Session) -> None:
+    org = make_org(session, concurrency_limit=50)
+    fast_number(session, org, "slow", max_concurrency=1)
+    fast_number(session, org, "fast")
+    customers = [{"number": f"+1415555{i:04d}"} for i in range(10)]
+    make_campaign(
+        session,
+        org=org,
+        customers=[],
+        phone_number_id=None,
+        dialPlan=[
+            {"phoneNumberId": "slow", "customers": customers[:6]},
+            {"phoneNumberId": "fast", "customers": customers[6:]},
+        ],
+    )
+    calls = session.scalars(select(Call).where(Call.id.in_(dispatch(session, org)))).all()
+    assert sorted(c.phone_number_id or "" for c in calls) == ["fast"] * 4 + ["slow"]
 
 
 def test_nothing_is_dialed_before_earliest_at(session: Session) -> None:
     org = make_org(session)
-    later = (NOW + timedelta(minutes=5)).isoformat()
-    campaign_id = make_campaign(session, org=org, schedulePlan={"earliestAt": later})
-    assert _dispatch(session, campaign_id) == []
-    assert _campaign(session, campaign_id).status == CampaignStatus.SCHEDULED
-    assert len(_dispatch(session, campaign_id, NOW + timedelta(minutes=5))) == 3
+    fast_number(session, org)
+    start = NOW + timedelta(minutes=5)
+    campaign_id = make_campaign(session, org=org, schedulePlan={"earliestAt": start.isoformat()})
+    assert dispatch(session, org, start - timedelta(microseconds=1)) == []
+    assert campaign_of(session, campaign_id).status == CampaignStatus.SCHEDULED
+    assert len(dispatch(session, org, start)) == 3
+    assert campaign_of(session, campaign_id).started_at == start
 
 
-def test_stopped_campaign_is_not_dispatched(session: Session) -> None:
+def test_nothing_is_dialed_from_latest_at_on(session: Session) -> None:
     org = make_org(session)
-    campaign_id = make_campaign(session, org=org)
-    _campaign(session, campaign_id).status = CampaignStatus.CANCELLED
+    fast_number(session, org, max_concurrency=1)
+    end = NOW + timedelta(hours=1)
+    make_campaign(
+        session,
+        org=org,
+        schedulePlan={"earliestAt": NOW.isoformat(), "latestAt": end.isoformat()},
+    )
+    assert len(dispatch(session, org, end - timedelta(seconds=1))) == 1
+    fast_number(session, org, max_concurrency=5)
+    assert dispatch(session, org, end) == []
+
+
+def test_stopped_and_paused_campaigns_are_not_dispatched(session: Session) -> None:
+    org = make_org(session)
+    fast_number(session, org)
+    cancelled = make_campaign(session, org=org)
+    paused = make_campaign(session, org=org)
+    campaign_of(session, cancelled).status = CampaignStatus.CANCELLED
+    campaign_of(session, paused).status = CampaignStatus.PAUSED
     session.flush()
-    assert _dispatch(session, campaign_id) == []
+    assert dispatch(session, org) == []
 
 
 def test_campaign_ends_when_every_contact_is_done(session: Session) -> None:
     org = make_org(session)
+    fast_number(session, org)
     campaign_id = make_campaign(session, org=org, customers=2)
-    for call_id in _dispatch(session, campaign_id):
+    for call_id in dispatch(session, org):
         call = session.get(Call, call_id)
         assert call is not None
         fail_call(session, call, reason="provider-rejected", message="bad number")
-    campaign = _campaign(session, campaign_id)
+    campaign = campaign_of(session, campaign_id)
     assert campaign.status == CampaignStatus.ENDED
     assert campaign.ended_reason == "campaign.ended.success"
     statuses = session.scalars(select(Contact.status).where(Contact.campaign_id == campaign_id))

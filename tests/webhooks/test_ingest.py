@@ -20,17 +20,17 @@ from orchestrator.models import (
     WebhookEvent,
 )
 from orchestrator.models.base import utcnow
-from orchestrator.scheduling.service import dispatch_campaign
 from orchestrator.webhooks.service import ingest_message
 from tests.factories import make_campaign, make_org
+from tests.scheduling.helpers import dispatch_campaign
 
 
 def _placed_calls(session: Session, customers: int = 1) -> tuple[uuid.UUID, list[Call]]:
     org = make_org(session)
     campaign_id = make_campaign(session, org=org, customers=customers)
-    result = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=50)
+    call_ids = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=50)
     calls = []
-    for call_id in result.call_ids:
+    for call_id in call_ids:
         call = record_provider_call(
             session, call_id=call_id, provider_call={"id": str(uuid.uuid4())}
         )
@@ -146,9 +146,7 @@ def test_webhook_that_beats_the_create_response_is_correlated_by_metadata(
 ) -> None:
     org = make_org(session)
     campaign_id = make_campaign(session, org=org, customers=1)
-    (call_id,) = dispatch_campaign(
-        session, campaign_id=campaign_id, now=utcnow(), batch_limit=5
-    ).call_ids
+    (call_id,) = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=5)
     provider_id = str(uuid.uuid4())
     metadata = {"orchestratorCallId": str(call_id)}
     payload = {

@@ -1,0 +1,94 @@
+"""Calls-per-second slots for caller numbers, and rebuilding the limits when Redis lost them.
+
+Dispatch fails closed: when Redis no longer holds the limits' state (a restart without
+persistence, an eviction, a flush), no slot is given until the state is rebuilt from the
+database, where every dial's time is recorded. The rebuild puts each number's next slot
+after its last dial, so a limit is never exceeded across the loss.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+import redis
+from sqlalchemy.orm import Session
+
+from orchestrator.calls import repository as calls_repo
+from orchestrator.config import get_settings
+from orchestrator.pacing.limiter import RateDecision, RateLimiter
+from orchestrator.phone_numbers.service import pacing_of_numbers
+
+logger = logging.getLogger(__name__)
+
+REBUILD_LOCK_KEY = "orch:rate:rebuild-lock"
+# A dial older than this cannot hold back any rate we allow (the slowest is 1 call a minute).
+REBUILD_LOOKBACK = timedelta(seconds=120)
+
+
+@lru_cache(maxsize=1)
+def pacing_limiter() -> RateLimiter:
+    """One Redis connection pool per process, created lazily (after a worker forks)."""
+    client: redis.Redis[bytes] = redis.Redis.from_url(
+        get_settings().redis_url, socket_timeout=5, socket_connect_timeout=5
+    )
+    return RateLimiter(client)
+
+
+def number_key(org_id: uuid.UUID, phone_number_id: str | None) -> str:
+    return f"{org_id}:{phone_number_id or '-'}"
+
+
+def effective_rate(calls_per_second: float) -> float:
+    """The rate calls actually leave at: a margin under the limit absorbs network jitter."""
+    return calls_per_second / (1 + get_settings().pacing_safety_margin)
+
+
+def take_slot(
+    limiter: RateLimiter, *, org_id: uuid.UUID, phone_number_id: str | None, per_second: float
+) -> RateDecision:
+    return limiter.try_acquire(
+        number_key(org_id, phone_number_id), per_second=effective_rate(per_second)
+    )
+
+
+def rebuild_pacing_state(session: Session, limiter: RateLimiter, *, now: datetime) -> int:
+    """Put back every number's next slot from the dials recorded in the database.
+
+    Returns how many numbers were restored. Only one process rebuilds at a time; the others
+    keep failing closed until it is done.
+    """
+    lock = limiter.client.lock(REBUILD_LOCK_KEY, timeout=30, blocking=False)
+    if not lock.acquire():
+        return 0
+    try:
+        if limiter.has_state():
+            return 0
+        restored = 0
+        offset_us = limiter.redis_time_us() - int(now.timestamp() * 1_000_000)
+        for org_id, number, last_dial in calls_repo.last_dial_by_number(
+            session, since=now - REBUILD_LOOKBACK
+        ):
+            if last_dial is None:
+                continue
+            pacing = pacing_of_numbers(session, org_id=org_id, provider_ids=[number])[number]
+            interval_us = round(1_000_000 / effective_rate(pacing.calls_per_second))
+            # Our clock may differ from Redis's: translate, and wait one interval more as margin.
+            next_us = int(last_dial.timestamp() * 1_000_000) + offset_us + 2 * interval_us
+            limiter.seed(number_key(org_id, number), next_allowed_us=next_us)
+            restored += 1
+        limiter.mark_state_complete(now.isoformat())
+        logger.warning("pacing state was missing in Redis: rebuilt %d numbers", restored)
+        return restored
+    finally:
+        lock.release()
+
+
+def ensure_pacing_state(session: Session, limiter: RateLimiter, *, now: datetime) -> bool:
+    """True when decisions may be made; rebuilds the state first when Redis lost it."""
+    if limiter.has_state():
+        return True
+    rebuild_pacing_state(session, limiter, now=now)
+    return limiter.has_state()

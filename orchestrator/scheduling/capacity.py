@@ -1,0 +1,101 @@
+"""How many calls may start now, and who gets them: every limit at once, shared fairly.
+
+Pure functions over counts the tick read under the org's lock. Limits:
+
+* the org's concurrency limit, over every call in flight (campaigns and ``POST /call``);
+* each campaign's ``maxConcurrency``;
+* each caller number's ``maxConcurrency`` (over the whole org);
+* each caller number's calls per second: the tick claims at most ``lookahead`` seconds of
+  the number's rate ahead of the limiter, which then spaces the calls exactly.
+
+Campaigns of one org share its capacity by max-min fairness: each free slot goes to the
+campaign with the fewest calls in flight, so a big campaign cannot starve a small one.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NumberPacing:
+    calls_per_second: float
+    max_concurrency: int | None
+
+
+@dataclass(frozen=True)
+class NumberLoad:
+    in_flight: int = 0
+    # Claimed calls not sent yet: they are already waiting for the number's rate.
+    waiting: int = 0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A due contact the tick could claim, in the campaign's due order."""
+
+    contact_id: uuid.UUID
+    phone_number_id: str | None
+
+
+@dataclass(frozen=True)
+class CampaignDemand:
+    campaign_id: uuid.UUID
+    in_flight: int
+    max_concurrency: int
+    candidates: Sequence[Candidate]
+
+
+def number_allowance(pacing: NumberPacing, load: NumberLoad, *, lookahead_seconds: float) -> int:
+    """Calls of one number the tick may claim now."""
+    ahead = max(1, math.ceil(pacing.calls_per_second * lookahead_seconds)) - load.waiting
+    if pacing.max_concurrency is not None:
+        ahead = min(ahead, pacing.max_concurrency - load.in_flight)
+    return max(0, ahead)
+
+
+def allocate(
+    demands: Sequence[CampaignDemand], *, org_free: int, number_free: Mapping[str | None, int]
+) -> dict[uuid.UUID, list[Candidate]]:
+    """Hand out ``org_free`` slots one at a time, each to the least-loaded campaign that can use it.
+
+    A campaign takes its candidates in order, passing over those whose number has no slot left
+    (they stay pending); ties go to the campaign listed first (the oldest).
+    """
+    free = dict(number_free)
+    chosen: dict[uuid.UUID, list[Candidate]] = {d.campaign_id: [] for d in demands}
+    cursor = {d.campaign_id: 0 for d in demands}
+    heap = [(d.in_flight, order, d) for order, d in enumerate(demands)]
+    heapq.heapify(heap)
+    while heap and org_free > 0:
+        load, order, demand = heapq.heappop(heap)
+        taken = chosen[demand.campaign_id]
+        if demand.in_flight + len(taken) >= demand.max_concurrency:
+            continue
+        pick = _next_candidate(demand, cursor, free)
+        if pick is None:
+            continue
+        taken.append(pick)
+        free[pick.phone_number_id] -= 1
+        org_free -= 1
+        heapq.heappush(heap, (load + 1, order, demand))
+    return chosen
+
+
+def _next_candidate(
+    demand: CampaignDemand, cursor: dict[uuid.UUID, int], free: Mapping[str | None, int]
+) -> Candidate | None:
+    position = cursor[demand.campaign_id]
+    candidates = demand.candidates
+    while position < len(candidates):
+        candidate = candidates[position]
+        position += 1
+        if free.get(candidate.phone_number_id, 0) > 0:
+            cursor[demand.campaign_id] = position
+            return candidate
+    cursor[demand.campaign_id] = position
+    return None

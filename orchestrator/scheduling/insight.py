@@ -1,0 +1,145 @@
+"""Why a campaign's contacts are waiting, and when it should finish at the current rates.
+
+Shown on ``GET /campaign/{id}`` as the extension field ``pacing``. Waiting reasons:
+
+* ``paused``: the campaign is paused;
+* ``windowClosed``: before ``earliestAt`` or after ``latestAt``;
+* ``callingHours``: the contact's local calling hours are closed;
+* ``retryDelay``: the contact waits for its retry's not-before time;
+* ``concurrency``: due now, but a concurrency limit (campaign, org or number) is full;
+* ``rate``: due now, waiting for a caller number's calls-per-second slot.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from orchestrator.calls import repository as calls_repo
+from orchestrator.contacts import repository as contacts_repo
+from orchestrator.models import Campaign, CampaignStatus, Org
+from orchestrator.phone_numbers.service import pacing_of_numbers
+from orchestrator.scheduling.calling_hours import is_open, next_open
+from orchestrator.scheduling.policy import calling_hours_of
+from orchestrator.scheduling.service import read_org_load
+from orchestrator.wire import iso
+
+# Until calls of the campaign have ended, a call is assumed to last this long.
+ASSUMED_CALL_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Throughput:
+    calls_per_second: float
+    concurrency_bound: bool
+
+
+def _numbers(campaign: Campaign) -> list[str | None]:
+    return campaign.caller_numbers()
+
+
+def _throughput(session: Session, campaign: Campaign, org: Org) -> Throughput:
+    """Calls per second the campaign can sustain: its numbers' rates, or concurrency / length."""
+    pacing = pacing_of_numbers(session, org_id=org.id, provider_ids=_numbers(campaign))
+    rate = sum(p.calls_per_second for p in pacing.values())
+    average = calls_repo.average_call_seconds(session, campaign_id=campaign.id)
+    concurrency = min(campaign.max_concurrency, org.concurrency_limit)
+    by_concurrency = concurrency / max(average or ASSUMED_CALL_SECONDS, 1.0)
+    return Throughput(min(rate, by_concurrency), by_concurrency < rate)
+
+
+def _concurrency_full(session: Session, campaign: Campaign, org: Org) -> bool:
+    load = read_org_load(session, org_id=org.id)
+    if load.total >= org.concurrency_limit:
+        return True
+    if load.by_campaign[campaign.id] >= campaign.max_concurrency:
+        return True
+    pacing = pacing_of_numbers(session, org_id=org.id, provider_ids=_numbers(campaign))
+    return all(
+        p.max_concurrency is not None and load.in_flight_by_number[n] >= p.max_concurrency
+        for n, p in pacing.items()
+    )
+
+
+def _window_closed(campaign: Campaign, now: datetime) -> bool:
+    early = campaign.earliest_at is not None and campaign.earliest_at > now
+    late = campaign.latest_at is not None and campaign.latest_at <= now
+    return early or late
+
+
+def waiting_reasons(
+    session: Session, *, campaign: Campaign, org: Org, now: datetime
+) -> dict[str, int]:
+    pending = campaign.contacts_pending
+    if pending == 0:
+        return {}
+    if campaign.status == CampaignStatus.PAUSED:
+        return {"paused": pending}
+    if _window_closed(campaign, now):
+        return {"windowClosed": pending}
+    hours = calling_hours_of(campaign, org)
+    reasons: dict[str, int] = {}
+    due_now = 0
+    for zone, due, count in contacts_repo.pending_by_zone(
+        session, campaign_id=campaign.id, now=now
+    ):
+        if hours is not None and not is_open(hours, zone, now):
+            reasons["callingHours"] = reasons.get("callingHours", 0) + count
+        elif not due:
+            reasons["retryDelay"] = reasons.get("retryDelay", 0) + count
+        else:
+            due_now += count
+    if due_now:
+        key = "concurrency" if _concurrency_full(session, campaign, org) else "rate"
+        reasons[key] = due_now
+    return reasons
+
+
+def _start_of_dialing(campaign: Campaign, org: Org, now: datetime) -> datetime | None:
+    start = max(now, campaign.earliest_at or now)
+    hours = calling_hours_of(campaign, org)
+    if hours is None:
+        return start
+    openings = [next_open(hours, zone, start) for zone in campaign.contact_timezones or [""]]
+    known = [moment for moment in openings if moment is not None]
+    return min(known) if known else None
+
+
+def estimated_finish(
+    session: Session, *, campaign: Campaign, org: Org, now: datetime
+) -> datetime | None:
+    """A straight-line estimate: remaining contacts at the sustainable rate, from the next opening.
+
+    Calling hours closing again and retries are not projected; the estimate is recomputed on
+    every read, so it converges as the campaign runs.
+    """
+    if campaign.status not in (CampaignStatus.SCHEDULED, CampaignStatus.IN_PROGRESS):
+        return None
+    start = _start_of_dialing(campaign, org, now)
+    throughput = _throughput(session, campaign, org)
+    if start is None or throughput.calls_per_second <= 0:
+        return None
+    average = calls_repo.average_call_seconds(session, campaign_id=campaign.id)
+    seconds = campaign.contacts_pending / throughput.calls_per_second
+    if campaign.contacts_pending or campaign.contacts_dispatched:
+        seconds += average or ASSUMED_CALL_SECONDS
+    finish = start + timedelta(seconds=math.ceil(seconds))
+    if campaign.latest_at is not None:
+        finish = min(finish, campaign.latest_at)
+    return finish
+
+
+def pacing_insight(
+    session: Session, *, campaign: Campaign, org: Org, now: datetime
+) -> dict[str, Any]:
+    throughput = _throughput(session, campaign, org)
+    return {
+        "waiting": waiting_reasons(session, campaign=campaign, org=org, now=now),
+        "estimatedFinishAt": iso(estimated_finish(session, campaign=campaign, org=org, now=now)),
+        "sustainableCallsPerSecond": round(throughput.calls_per_second, 3),
+        "limitedBy": "concurrency" if throughput.concurrency_bound else "rate",
+    }

@@ -1,0 +1,45 @@
+"""Closing a campaign's schedule window at ``latestAt``.
+
+Contacts never dialed become ``skipped`` with a reason; contacts waiting for a retry end as
+their last attempt did; calls claimed but not sent are released. Calls in flight finish, and
+the campaign ends when the last of them does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from orchestrator.campaigns import repository as campaigns_repo
+from orchestrator.contacts import repository as contacts_repo
+from orchestrator.scheduling.cancellation import release_unsent_calls
+
+WINDOW_CLOSED = "schedule-plan-latest-at-reached"
+
+
+def close_window(session: Session, *, campaign_id: uuid.UUID, now: datetime) -> bool:
+    """Close the window of a campaign past its ``latestAt``; True if anything changed."""
+    campaign = campaigns_repo.lock_campaign(session, campaign_id=campaign_id)
+    if (
+        campaign is None
+        or campaign.status not in campaigns_repo.ACTIVE_STATUSES
+        or campaign.latest_at is None
+        or campaign.latest_at > now
+    ):
+        return False
+    released = release_unsent_calls(session, campaign_id=campaign_id, reason=WINDOW_CLOSED)
+    closed = contacts_repo.close_pending_contacts(
+        session, campaign_id=campaign_id, reason=WINDOW_CLOSED
+    )
+    total = sum(closed.values())
+    campaigns_repo.bump_counters(
+        session,
+        campaign_id=campaign_id,
+        calls_counter_scheduled=-total,
+        contacts_pending=-total,
+        **{f"contacts_{status.value.replace('-', '_')}": n for status, n in closed.items()},
+    )
+    finished = campaigns_repo.finish_if_done(session, campaign_id=campaign_id)
+    return bool(released or total or finished)

@@ -1,0 +1,124 @@
+"""Taking calls-per-second slots before dialing, and failing closed when Redis lost the state."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import redis
+from sqlalchemy.orm import Session
+
+from orchestrator.calls.placing import PlaceOutcome, acquire_rate_slot
+from orchestrator.clock import ManualClock
+from orchestrator.config import get_settings
+from orchestrator.models import Call, CallStatus
+from orchestrator.orgs.service import CreatedOrg
+from orchestrator.pacing.limiter import RateLimiter
+from orchestrator.pacing.service import (
+    REBUILD_LOCK_KEY,
+    effective_rate,
+    ensure_pacing_state,
+    number_key,
+    rebuild_pacing_state,
+)
+from tests.scheduling.helpers import fast_number
+
+
+@pytest.fixture
+def limiter(database_url: str) -> Iterator[RateLimiter]:
+    """A limiter of its own (own key prefix) on the test Redis, state complete."""
+    client: redis.Redis[bytes] = redis.Redis.from_url(get_settings().redis_url)
+    prefix = f"test:{uuid.uuid4()}:"
+    limiter = RateLimiter(client, prefix=prefix)
+    limiter.mark_state_complete("test")
+    yield limiter
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+def _claimed_call(session: Session, org: CreatedOrg, number: str = "phone-1") -> uuid.UUID:
+    call = Call(org_id=org.org_id, status=CallStatus.CLAIMED, phone_number_id=number, customer={})
+    session.add(call)
+    session.flush()
+    return call.id
+
+
+def test_a_second_call_of_a_number_waits_exactly_one_interval(
+    session: Session, org: CreatedOrg, limiter: RateLimiter
+) -> None:
+    fast_number(session, org, calls_per_second=2)
+    first, second = _claimed_call(session, org), _claimed_call(session, org)
+    assert acquire_rate_slot(session, call_id=first, limiter=limiter) is None
+    waiting = acquire_rate_slot(session, call_id=second, limiter=limiter)
+    assert waiting is not None
+    assert waiting.outcome == PlaceOutcome.WAITING
+    interval = 1 / effective_rate(2)
+    assert interval * 0.9 < waiting.retry_after_seconds <= interval
+
+
+def test_numbers_and_orgs_have_separate_limits(
+    session: Session, org: CreatedOrg, limiter: RateLimiter
+) -> None:
+    fast_number(session, org, calls_per_second=1)
+    fast_number(session, org, "phone-2", calls_per_second=1)
+    assert acquire_rate_slot(session, call_id=_claimed_call(session, org), limiter=limiter) is None
+    other = _claimed_call(session, org, "phone-2")
+    assert acquire_rate_slot(session, call_id=other, limiter=limiter) is None
+
+
+def test_a_call_no_longer_claimed_takes_no_slot(
+    session: Session, org: CreatedOrg, limiter: RateLimiter
+) -> None:
+    call_id = _claimed_call(session, org)
+    call = session.get(Call, call_id)
+    assert call is not None
+    call.status = CallStatus.DIALING
+    session.flush()
+    result = acquire_rate_slot(session, call_id=call_id, limiter=limiter)
+    assert result is not None
+    assert result.outcome == PlaceOutcome.NOT_MINE
+    assert not limiter.client.exists(limiter.redis_key(number_key(org.org_id, "phone-1")))
+
+
+def test_lost_state_fails_closed_while_another_process_rebuilds(
+    session: Session, org: CreatedOrg, limiter: RateLimiter, clock: ManualClock
+) -> None:
+    limiter.forget_state()
+    lock = limiter.client.lock(REBUILD_LOCK_KEY, timeout=5)
+    assert lock.acquire(blocking=False)
+    try:
+        result = acquire_rate_slot(session, call_id=_claimed_call(session, org), limiter=limiter)
+        assert result is not None
+        assert result.outcome == PlaceOutcome.WAITING
+        assert result.retry_after_seconds > 0
+    finally:
+        lock.release()
+    assert ensure_pacing_state(session, limiter, now=clock.now)
+    assert acquire_rate_slot(session, call_id=_claimed_call(session, org), limiter=limiter) is None
+
+
+def test_rebuild_puts_each_numbers_next_slot_after_its_last_dial(
+    session: Session, org: CreatedOrg, limiter: RateLimiter
+) -> None:
+    fast_number(session, org, calls_per_second=0.5)
+    now_us = limiter.redis_time_us()
+    now = datetime.fromtimestamp(now_us / 1_000_000, UTC)
+    dialed = Call(
+        org_id=org.org_id,
+        status=CallStatus.QUEUED,
+        phone_number_id="phone-1",
+        customer={},
+        dialed_at=now - timedelta(milliseconds=500),
+    )
+    session.add(dialed)
+    session.flush()
+    limiter.forget_state()
+    assert rebuild_pacing_state(session, limiter, now=now) >= 1
+    assert limiter.has_state()
+    refused = limiter.try_acquire(number_key(org.org_id, "phone-1"), per_second=effective_rate(0.5))
+    assert not refused.allowed
+    # Two seconds between calls, from a dial half a second ago: well over a second to wait.
+    assert refused.retry_after_seconds > 1.4
