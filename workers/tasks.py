@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from celery import Task
 
 from orchestrator.calls.placing import PlaceOutcome, place_call
+from orchestrator.pacing.limiter import Reservation
 from orchestrator.scheduling.runner import dispatch_campaign_org, run_tick
 from workers.celery_app import celery_app
 
@@ -36,11 +37,29 @@ def dispatch_campaign_task(campaign_id: str) -> int:
     return len(result.call_ids) if result is not None else 0
 
 
-# A call waiting for its number's next calls-per-second slot comes back exactly when the
-# limiter says, as a new message: it holds no worker while it waits, and never dials early.
+# A call waiting for its number's calls-per-second slot holds a reservation for it and comes
+# back exactly then, as a new message: it holds no worker while it waits, never dials early,
+# and waiting calls never contend for the same slot.
 @celery_app.task(name="calls.place", bind=True, max_retries=None)
-def place_call_task(self: Task[[str], str], call_id: str) -> str:
-    result = place_call(uuid.UUID(call_id))
+def place_call_task(
+    self: Task[..., str],
+    call_id: str,
+    slot_us: int | None = None,
+    epoch: str | None = None,
+    interval_us: int | None = None,
+) -> str:
+    held = (
+        Reservation(slot_us, epoch, interval_us)
+        if slot_us is not None and epoch is not None and interval_us is not None
+        else None
+    )
+    result = place_call(uuid.UUID(call_id), reservation=held)
     if result.outcome == PlaceOutcome.WAITING:
-        raise self.retry(countdown=result.retry_after_seconds)
+        slot = result.reservation
+        kwargs = (
+            {"slot_us": slot.slot_us, "epoch": slot.epoch, "interval_us": slot.interval_us}
+            if slot
+            else {}
+        )
+        raise self.retry(countdown=result.retry_after_seconds, kwargs=kwargs)
     return result.outcome.value

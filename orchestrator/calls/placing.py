@@ -24,8 +24,14 @@ from orchestrator.config import get_settings
 from orchestrator.db import session_scope
 from orchestrator.models import CallStatus
 from orchestrator.models.base import utcnow
-from orchestrator.pacing.limiter import RateDecision, RateLimiter
-from orchestrator.pacing.service import ensure_pacing_state, pacing_limiter, take_slot
+from orchestrator.pacing.limiter import RateLimiter, Reservation, ReservationCheck, ReserveResult
+from orchestrator.pacing.service import (
+    MAX_RESERVATION_SECONDS,
+    check_reservation,
+    ensure_pacing_state,
+    pacing_limiter,
+    reserve_slot,
+)
 from orchestrator.phone_numbers.service import pacing_of_numbers
 from orchestrator.providers.errors import ProviderError
 from orchestrator.providers.vapi import VapiClient
@@ -49,6 +55,8 @@ class PlaceOutcome(StrEnum):
 class PlaceResult:
     outcome: PlaceOutcome
     retry_after_seconds: float = 0.0
+    # A slot held for this call: the task brings it back when it comes again.
+    reservation: Reservation | None = None
 
 
 @lru_cache(maxsize=1)
@@ -72,7 +80,11 @@ def _record_failure(call_id: uuid.UUID, error: ProviderError) -> None:
 
 
 def acquire_rate_slot(
-    session: Session, *, call_id: uuid.UUID, limiter: RateLimiter
+    session: Session,
+    *,
+    call_id: uuid.UUID,
+    limiter: RateLimiter,
+    reservation: Reservation | None = None,
 ) -> PlaceResult | None:
     """None when the call may be dialed now; otherwise why not and when to come back."""
     try:
@@ -80,29 +92,53 @@ def acquire_rate_slot(
         if target is None or target[0] != CallStatus.CLAIMED:
             return PlaceResult(PlaceOutcome.NOT_MINE)
         _, org_id, number = target
+        if reservation is not None:
+            held = _use_reservation(limiter, reservation, org_id=org_id, number=number)
+            if held is not _VOID:
+                return held
         pacing = pacing_of_numbers(session, org_id=org_id, provider_ids=[number])[number]
         if not ensure_pacing_state(session, limiter, now=utcnow()):
             return PlaceResult(PlaceOutcome.WAITING, FAIL_CLOSED_WAIT_SECONDS)
-        decision = take_slot(
+        result = reserve_slot(
             limiter, org_id=org_id, phone_number_id=number, per_second=pacing.calls_per_second
         )
     except redis.RedisError as error:
         logger.warning("call %s waits: pacing state unreadable: %s", call_id, error)
         return PlaceResult(PlaceOutcome.WAITING, FAIL_CLOSED_WAIT_SECONDS)
-    return _waiting(decision)
+    return _after_reserving(result)
 
 
-def _waiting(decision: RateDecision) -> PlaceResult | None:
-    if decision.allowed:
+# A reservation that can no longer be used: the call queues for a new slot.
+_VOID = PlaceResult(PlaceOutcome.WAITING)
+
+
+def _use_reservation(
+    limiter: RateLimiter, reservation: Reservation, *, org_id: uuid.UUID, number: str | None
+) -> PlaceResult | None:
+    check, early_by = check_reservation(limiter, reservation, org_id=org_id, phone_number_id=number)
+    if check == ReservationCheck.READY:
         return None
-    if decision.state_lost:
+    if check == ReservationCheck.EARLY:
+        return PlaceResult(PlaceOutcome.WAITING, early_by, reservation)
+    return _VOID
+
+
+def _after_reserving(result: ReserveResult) -> PlaceResult | None:
+    if result.state_lost:
         return PlaceResult(PlaceOutcome.WAITING, FAIL_CLOSED_WAIT_SECONDS)
-    return PlaceResult(PlaceOutcome.WAITING, decision.retry_after_seconds)
+    if not result.granted:
+        wait = result.wait_seconds - MAX_RESERVATION_SECONDS
+        return PlaceResult(PlaceOutcome.WAITING, max(wait, FAIL_CLOSED_WAIT_SECONDS))
+    if result.wait_seconds <= 0:
+        return None
+    return PlaceResult(PlaceOutcome.WAITING, result.wait_seconds, result.reservation)
 
 
-def place_call(call_id: uuid.UUID) -> PlaceResult:
+def place_call(call_id: uuid.UUID, *, reservation: Reservation | None = None) -> PlaceResult:
     with session_scope() as session:
-        waiting = acquire_rate_slot(session, call_id=call_id, limiter=pacing_limiter())
+        waiting = acquire_rate_slot(
+            session, call_id=call_id, limiter=pacing_limiter(), reservation=reservation
+        )
     if waiting is not None:
         return waiting
     settings = get_settings()

@@ -9,6 +9,7 @@ Time comes from Redis itself (``TIME``) so hosts with skewed clocks still share 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 import redis
 
@@ -38,6 +39,63 @@ return {1, 0}
 """
 
 
+# Reserving: the caller gets the next free slot (evenly spaced, no burst) if it is no more
+# than ARGV[3] µs away, and comes back for it then. Waiting callers never contend for one
+# slot: each holds its own. The state's epoch is returned so that a reservation made before
+# the state was lost is never honoured after it.
+RESERVE_SCRIPT = """
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  return {-1, 0, 0, ''}
+end
+local interval = tonumber(ARGV[1])
+local now = tonumber(ARGV[2])
+if now < 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local max_wait = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+if tat - now > max_wait then
+  return {0, tat - now, now, epoch}
+end
+local last_key = KEYS[1] .. ':last'
+local last = tonumber(redis.call('GET', last_key) or 0)
+if tat < last + interval then tat = last + interval end
+if tat - now > max_wait then
+  return {0, tat - now, now, epoch}
+end
+local new_tat = tat + interval
+redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 1000)
+if tat == now then
+  redis.call('SET', last_key, now, 'PX', 60000)
+end
+return {1, tat - now, now, epoch}
+"""
+
+# Using a reservation: allowed once its slot has come AND one interval has passed since the
+# last call actually let through under the key. Calls are often a little late for their slot;
+# spacing them from the previous real call (not from its slot) means a late call never bunches
+# up with the next one. KEYS[1] rate key, KEYS[2] epoch, ARGV slot, interval.
+CONFIRM_SCRIPT = """
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  return {-1, 0, ''}
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local last_key = KEYS[1] .. ':last'
+local ready_at = tonumber(ARGV[1])
+local last = tonumber(redis.call('GET', last_key) or 0)
+if last + tonumber(ARGV[2]) > ready_at then ready_at = last + tonumber(ARGV[2]) end
+if now < ready_at then
+  return {0, ready_at - now, epoch}
+end
+redis.call('SET', last_key, now, 'PX', 60000)
+return {1, 0, epoch}
+"""
+
 SEED_SCRIPT = """
 local tat = tonumber(ARGV[1])
 local t = redis.call('TIME')
@@ -57,6 +115,29 @@ class RateDecision:
     state_lost: bool = False
 
 
+@dataclass(frozen=True)
+class ReserveResult:
+    granted: bool
+    wait_seconds: float
+    reservation: Reservation | None = None
+    state_lost: bool = False
+
+
+class ReservationCheck(StrEnum):
+    READY = "ready"
+    EARLY = "early"
+    VOID = "void"
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """A slot held for one call: it may go at ``slot_us`` (Redis clock), in ``epoch``."""
+
+    slot_us: int
+    epoch: str
+    interval_us: int
+
+
 class RateLimiter:
     """One GCRA limit per key (for example a caller phone number)."""
 
@@ -66,6 +147,8 @@ class RateLimiter:
         self._epoch_key = prefix + "epoch"
         self._script = client.register_script(GCRA_SCRIPT)
         self._seed = client.register_script(SEED_SCRIPT)
+        self._reserve = client.register_script(RESERVE_SCRIPT)
+        self._confirm = client.register_script(CONFIRM_SCRIPT)
 
     @property
     def client(self) -> redis.Redis[bytes]:
@@ -113,5 +196,43 @@ class RateLimiter:
             return RateDecision(False, 0.0, state_lost=True)
         return RateDecision(bool(allowed), int(wait_us) / 1_000_000)
 
+    def reserve(
+        self, key: str, *, per_second: float, max_wait_seconds: float, now_us: int | None = None
+    ) -> ReserveResult:
+        """Hold the next evenly spaced slot under ``per_second`` if it is close enough."""
+        if per_second <= 0:
+            raise ValueError("per_second must be positive")
+        interval = max(1, round(1_000_000 / per_second))
+        granted, wait_us, now, epoch = self._reserve(
+            keys=[self._prefix + key, self._epoch_key],
+            args=[interval, -1 if now_us is None else now_us, round(max_wait_seconds * 1e6)],
+        )
+        if int(granted) < 0:
+            return ReserveResult(False, 0.0, state_lost=True)
+        wait = int(wait_us) / 1_000_000
+        if not int(granted):
+            return ReserveResult(False, wait)
+        held = Reservation(int(now) + int(wait_us), _text(epoch), interval)
+        return ReserveResult(True, wait, held)
+
+    def check(self, key: str, reservation: Reservation) -> tuple[ReservationCheck, float]:
+        """Use a held slot now if its time has come; else how long to wait for it.
+
+        A reservation from before the state was lost is void: the call must queue again.
+        """
+        ready, wait_us, epoch = self._confirm(
+            keys=[self._prefix + key, self._epoch_key],
+            args=[reservation.slot_us, reservation.interval_us],
+        )
+        if int(ready) < 0 or _text(epoch) != reservation.epoch:
+            return ReservationCheck.VOID, 0.0
+        if not int(ready):
+            return ReservationCheck.EARLY, int(wait_us) / 1_000_000
+        return ReservationCheck.READY, 0.0
+
     def reset(self, key: str) -> None:
         self._client.delete(self._prefix + key)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

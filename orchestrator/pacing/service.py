@@ -18,7 +18,12 @@ from sqlalchemy.orm import Session
 
 from orchestrator.calls import repository as calls_repo
 from orchestrator.config import get_settings
-from orchestrator.pacing.limiter import RateDecision, RateLimiter
+from orchestrator.pacing.limiter import (
+    RateLimiter,
+    Reservation,
+    ReservationCheck,
+    ReserveResult,
+)
 from orchestrator.phone_numbers.service import pacing_of_numbers
 
 logger = logging.getLogger(__name__)
@@ -26,6 +31,9 @@ logger = logging.getLogger(__name__)
 REBUILD_LOCK_KEY = "orch:rate:rebuild-lock"
 # A dial older than this cannot hold back any rate we allow (the slowest is 1 call a minute).
 REBUILD_LOOKBACK = timedelta(seconds=120)
+# A call holds a slot at most this far ahead; beyond, it asks again later (short countdowns
+# only: the broker must never hold long-delayed messages).
+MAX_RESERVATION_SECONDS = 5.0
 
 
 @lru_cache(maxsize=1)
@@ -46,12 +54,24 @@ def effective_rate(calls_per_second: float) -> float:
     return calls_per_second / (1 + get_settings().pacing_safety_margin)
 
 
-def take_slot(
+def reserve_slot(
     limiter: RateLimiter, *, org_id: uuid.UUID, phone_number_id: str | None, per_second: float
-) -> RateDecision:
-    return limiter.try_acquire(
-        number_key(org_id, phone_number_id), per_second=effective_rate(per_second)
+) -> ReserveResult:
+    return limiter.reserve(
+        number_key(org_id, phone_number_id),
+        per_second=effective_rate(per_second),
+        max_wait_seconds=MAX_RESERVATION_SECONDS,
     )
+
+
+def check_reservation(
+    limiter: RateLimiter,
+    reservation: Reservation,
+    *,
+    org_id: uuid.UUID,
+    phone_number_id: str | None,
+) -> tuple[ReservationCheck, float]:
+    return limiter.check(number_key(org_id, phone_number_id), reservation)
 
 
 def rebuild_pacing_state(session: Session, limiter: RateLimiter, *, now: datetime) -> int:

@@ -224,9 +224,8 @@ def _e164_zone_key(number: str) -> tuple[str, bool]:
         # phonenumbers rejects it on its first digits alone.
         return "", True
     national = digits[len(str(country_code)) :]
-    national_prefix = _national_prefix(country_code)
-    if national_prefix is not None and national_prefix.match(national):
-        # parse may strip a trunk prefix here; such numbers are rare, so take its answer as is.
+    if _may_strip_national_prefix(country_code, national):
+        # Such numbers are rare (a trunk 0 kept after the country code): take parse's answer.
         return _parsed_zone_key(number), False
     zones = time_zones_for_number(_phone_number(country_code, national))
     return _key_of(zones), _settled_by_prefix(country_code)
@@ -254,15 +253,22 @@ def _phone_number(country_code: int, national: str) -> phonenumbers.PhoneNumber:
     return parsed
 
 
-def _main_metadata(country_code: int) -> PhoneMetadata | None:
-    region = phonenumbers.region_code_for_country_code(country_code)
-    return PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)
+def _may_strip_national_prefix(country_code: int, national: str) -> bool:
+    """Whether parse may rewrite the national number, taking it for a trunk prefix and more."""
+    pattern = _national_prefix(country_code)
+    match = pattern.match(national) if pattern is not None else None
+    if match is None:
+        return False
+    # An empty match that captures nothing leaves the number as it was; Argentina's pattern
+    # matches every number that way.
+    return bool(match.end()) or any(group is not None for group in match.groups())
 
 
 @lru_cache(maxsize=512)  # one entry per country calling code
 def _national_prefix(country_code: int) -> re.Pattern[str] | None:
-    """The trunk-prefix pattern parse tries on the national number (main region's metadata)."""
-    metadata = _main_metadata(country_code)
+    """The trunk-prefix pattern parse tries, from the metadata of the code's main region."""
+    region = phonenumbers.region_code_for_country_code(country_code)
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)
     pattern = metadata.national_prefix_for_parsing if metadata is not None else None
     return re.compile(pattern) if pattern else None
 

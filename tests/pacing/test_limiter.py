@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -10,7 +11,7 @@ import pytest
 import redis
 
 from orchestrator.config import get_settings
-from orchestrator.pacing.limiter import RateLimiter
+from orchestrator.pacing.limiter import RateLimiter, ReservationCheck
 
 SECOND = 1_000_000
 
@@ -100,3 +101,54 @@ def test_seeding_a_key_holds_calls_back_until_then(limiter: RateLimiter) -> None
     refused = limiter.try_acquire("n", per_second=5)
     assert not refused.allowed
     assert 2.5 < refused.retry_after_seconds <= 3.0
+
+
+def test_reservations_hand_out_evenly_spaced_slots(limiter: RateLimiter) -> None:
+    start = 90 * SECOND
+    waits = [
+        limiter.reserve("n", per_second=5, max_wait_seconds=0.9, now_us=start).wait_seconds
+        for _ in range(5)
+    ]
+    assert waits == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8])
+    too_far = limiter.reserve("n", per_second=5, max_wait_seconds=0.9, now_us=start)
+    assert not too_far.granted
+    assert too_far.reservation is None
+    assert too_far.wait_seconds == pytest.approx(1.0)
+
+
+def test_a_held_slot_is_used_once_its_time_has_come(limiter: RateLimiter) -> None:
+    limiter.reserve("n", per_second=20, max_wait_seconds=1.0)  # dials now
+    held = limiter.reserve("n", per_second=20, max_wait_seconds=1.0)
+    assert held.reservation is not None
+    check, wait = limiter.check("n", held.reservation)
+    assert check == ReservationCheck.EARLY
+    assert 0 < wait <= 0.05
+    time.sleep(wait + 0.01)
+    assert limiter.check("n", held.reservation)[0] == ReservationCheck.READY
+
+
+def test_calls_after_a_late_one_are_spaced_from_it_not_from_its_slot(
+    limiter: RateLimiter,
+) -> None:
+    limiter.reserve("n", per_second=10, max_wait_seconds=1.0)
+    late = limiter.reserve("n", per_second=10, max_wait_seconds=1.0).reservation
+    on_time = limiter.reserve("n", per_second=10, max_wait_seconds=1.0).reservation
+    assert late is not None
+    assert on_time is not None
+    time.sleep(0.15)  # past both slots: the first holder comes 50 ms late
+    assert limiter.check("n", late)[0] == ReservationCheck.READY
+    check, wait = limiter.check("n", on_time)
+    assert check == ReservationCheck.EARLY
+    assert wait > 0.09
+
+
+def test_a_reservation_from_before_the_state_was_lost_is_void(limiter: RateLimiter) -> None:
+    limiter.reserve("n", per_second=10, max_wait_seconds=1.0)
+    held = limiter.reserve("n", per_second=10, max_wait_seconds=1.0).reservation
+    assert held is not None
+    limiter.forget_state()
+    assert limiter.check("n", held)[0] == ReservationCheck.VOID
+    lost = limiter.reserve("n", per_second=10, max_wait_seconds=1.0)
+    assert lost.state_lost
+    limiter.mark_state_complete("rebuilt")
+    assert limiter.check("n", held)[0] == ReservationCheck.VOID

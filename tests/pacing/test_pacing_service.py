@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -57,6 +58,18 @@ def test_a_second_call_of_a_number_waits_exactly_one_interval(
     assert waiting.outcome == PlaceOutcome.WAITING
     interval = 1 / effective_rate(2)
     assert interval * 0.9 < waiting.retry_after_seconds <= interval
+    # The slot is held for this call: coming back early waits again, on time it dials.
+    assert waiting.reservation is not None
+    again = acquire_rate_slot(
+        session, call_id=second, limiter=limiter, reservation=waiting.reservation
+    )
+    assert again is not None
+    assert again.reservation == waiting.reservation
+    time.sleep(again.retry_after_seconds + 0.01)
+    assert (
+        acquire_rate_slot(session, call_id=second, limiter=limiter, reservation=waiting.reservation)
+        is None
+    )
 
 
 def test_numbers_and_orgs_have_separate_limits(
