@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     pacing_lookahead_seconds: float = 2.0
     # Calls leave this fraction slower than the configured rate, so that jitter between the
     # limiter and the provider cannot push a 1-second window at the provider over the limit.
-    pacing_safety_margin: float = 0.05
+    pacing_safety_margin: float = 0.08
     max_customers_per_request: int = 10_000
     tick_interval_seconds: float = 1.0
     dispatch_batch_limit: int = 500

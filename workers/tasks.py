@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections.abc import Sequence
 
 from celery import Task
+from celery.signals import worker_ready
 
-from orchestrator.calls.placing import PlaceOutcome, place_call
+from orchestrator.calls.placing import PlaceOutcome, place_call, warm_up_provider_client
 from orchestrator.pacing.limiter import Reservation
 from orchestrator.scheduling.runner import dispatch_campaign_org, run_tick
 from workers.celery_app import celery_app
 
 logger = logging.getLogger(__name__)
+
+
+@worker_ready.connect
+def _warm_up(**_: object) -> None:
+    warm_up_provider_client()
 
 
 def enqueue_place_calls(call_ids: Sequence[uuid.UUID]) -> None:
@@ -47,19 +54,16 @@ def place_call_task(
     slot_us: int | None = None,
     epoch: str | None = None,
     interval_us: int | None = None,
+    window_calls: int = 1,
 ) -> str:
     held = (
-        Reservation(slot_us, epoch, interval_us)
+        Reservation(slot_us, epoch, interval_us, window_calls)
         if slot_us is not None and epoch is not None and interval_us is not None
         else None
     )
     result = place_call(uuid.UUID(call_id), reservation=held)
     if result.outcome == PlaceOutcome.WAITING:
         slot = result.reservation
-        kwargs = (
-            {"slot_us": slot.slot_us, "epoch": slot.epoch, "interval_us": slot.interval_us}
-            if slot
-            else {}
-        )
+        kwargs = dataclasses.asdict(slot) if slot else {}
         raise self.retry(countdown=result.retry_after_seconds, kwargs=kwargs)
     return result.outcome.value

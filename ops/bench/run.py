@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ops.bench import campaign_create
+from ops.bench import campaign_create, pacing_accuracy, tick_cost
 from ops.bench.common import prepare_bench_database
 
 
 def main() -> None:
-    prepare_bench_database()
-    for bench in (campaign_create.run,):
+    for bench in (campaign_create.run, tick_cost.run, pacing_accuracy.run):
+        prepare_bench_database()
         print(bench(), flush=True)
 
 

@@ -27,8 +27,8 @@ from orchestrator.models.base import utcnow
 from orchestrator.pacing.limiter import RateLimiter, Reservation, ReservationCheck, ReserveResult
 from orchestrator.pacing.service import (
     MAX_RESERVATION_SECONDS,
-    check_reservation,
     ensure_pacing_state,
+    number_key,
     pacing_limiter,
     reserve_slot,
 )
@@ -49,6 +49,8 @@ class PlaceOutcome(StrEnum):
     NOT_MINE = "not-mine"
     FAILED = "failed"
     WAITING = "waiting"
+    # The call's slot has come: it may be sent once it passes the rate gate.
+    HOLDING = "holding"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class PlaceResult:
     retry_after_seconds: float = 0.0
     # A slot held for this call: the task brings it back when it comes again.
     reservation: Reservation | None = None
+    rate_key: str = ""
 
 
 @lru_cache(maxsize=1)
@@ -70,6 +73,19 @@ def _provider_client() -> VapiClient:
     )
 
 
+def warm_up_provider_client() -> None:
+    """Open the provider connection before the first call needs it.
+
+    A cold first request (connection, first-use setup) is slower than the rest; were the
+    first call of a worker delayed that way, it could reach the provider bunched up with the
+    calls the rate gate let through after it.
+    """
+    try:
+        _provider_client().list_calls(limit=1)
+    except ProviderError as error:
+        logger.warning("provider not reachable yet: %s", error)
+
+
 def _record_failure(call_id: uuid.UUID, error: ProviderError) -> None:
     reason = PROVIDER_UNAVAILABLE if error.ambiguous else PROVIDER_REJECTED
     logger.warning("call %s: provider create failed: %s", call_id, error)
@@ -79,23 +95,25 @@ def _record_failure(call_id: uuid.UUID, error: ProviderError) -> None:
             fail_call(session, call, reason=reason, message=error.message[:2000])
 
 
-def acquire_rate_slot(
+def hold_rate_slot(
     session: Session,
     *,
     call_id: uuid.UUID,
     limiter: RateLimiter,
     reservation: Reservation | None = None,
-) -> PlaceResult | None:
-    """None when the call may be dialed now; otherwise why not and when to come back."""
+) -> PlaceResult:
+    """HOLDING with a slot whose time has come, or why the call cannot go yet."""
     try:
         target = repository.dial_target(session, call_id=call_id)
         if target is None or target[0] != CallStatus.CLAIMED:
             return PlaceResult(PlaceOutcome.NOT_MINE)
         _, org_id, number = target
+        key = number_key(org_id, number)
         if reservation is not None:
-            held = _use_reservation(limiter, reservation, org_id=org_id, number=number)
-            if held is not _VOID:
-                return held
+            early = (reservation.slot_us - limiter.redis_time_us()) / 1_000_000
+            if early > 0:
+                return PlaceResult(PlaceOutcome.WAITING, early, reservation, key)
+            return PlaceResult(PlaceOutcome.HOLDING, 0.0, reservation, key)
         pacing = pacing_of_numbers(session, org_id=org_id, provider_ids=[number])[number]
         if not ensure_pacing_state(session, limiter, now=utcnow()):
             return PlaceResult(PlaceOutcome.WAITING, FAIL_CLOSED_WAIT_SECONDS)
@@ -105,47 +123,48 @@ def acquire_rate_slot(
     except redis.RedisError as error:
         logger.warning("call %s waits: pacing state unreadable: %s", call_id, error)
         return PlaceResult(PlaceOutcome.WAITING, FAIL_CLOSED_WAIT_SECONDS)
-    return _after_reserving(result)
+    return _after_reserving(result, key)
 
 
-# A reservation that can no longer be used: the call queues for a new slot.
-_VOID = PlaceResult(PlaceOutcome.WAITING)
+def _after_reserving(result: ReserveResult, key: str) -> PlaceResult:
+    if result.state_lost or result.reservation is None:
+        wait = result.wait_seconds - MAX_RESERVATION_SECONDS
+        return PlaceResult(PlaceOutcome.WAITING, max(wait, FAIL_CLOSED_WAIT_SECONDS))
+    outcome = PlaceOutcome.WAITING if result.wait_seconds > 0 else PlaceOutcome.HOLDING
+    return PlaceResult(outcome, result.wait_seconds, result.reservation, key)
 
 
-def _use_reservation(
-    limiter: RateLimiter, reservation: Reservation, *, org_id: uuid.UUID, number: str | None
-) -> PlaceResult | None:
-    check, early_by = check_reservation(limiter, reservation, org_id=org_id, phone_number_id=number)
+def pass_rate_gate(limiter: RateLimiter, held: PlaceResult) -> PlaceResult | None:
+    """None once the call may be sent this instant; otherwise when to come back."""
+    assert held.reservation is not None
+    try:
+        check, wait = limiter.check(held.rate_key, held.reservation)
+    except redis.RedisError:
+        return PlaceResult(PlaceOutcome.WAITING, FAIL_CLOSED_WAIT_SECONDS)
     if check == ReservationCheck.READY:
         return None
     if check == ReservationCheck.EARLY:
-        return PlaceResult(PlaceOutcome.WAITING, early_by, reservation)
-    return _VOID
-
-
-def _after_reserving(result: ReserveResult) -> PlaceResult | None:
-    if result.state_lost:
-        return PlaceResult(PlaceOutcome.WAITING, FAIL_CLOSED_WAIT_SECONDS)
-    if not result.granted:
-        wait = result.wait_seconds - MAX_RESERVATION_SECONDS
-        return PlaceResult(PlaceOutcome.WAITING, max(wait, FAIL_CLOSED_WAIT_SECONDS))
-    if result.wait_seconds <= 0:
-        return None
-    return PlaceResult(PlaceOutcome.WAITING, result.wait_seconds, result.reservation)
+        return PlaceResult(PlaceOutcome.WAITING, wait, held.reservation, held.rate_key)
+    return PlaceResult(PlaceOutcome.WAITING, 0.0)
 
 
 def place_call(call_id: uuid.UUID, *, reservation: Reservation | None = None) -> PlaceResult:
+    """Slot, compare-and-set, gate, send: the gate is passed the instant before sending, after
+    the database work, so the provider sees the calls spaced as the gate let them through."""
+    limiter = pacing_limiter()
     with session_scope() as session:
-        waiting = acquire_rate_slot(
-            session, call_id=call_id, limiter=pacing_limiter(), reservation=reservation
-        )
-    if waiting is not None:
-        return waiting
-    settings = get_settings()
+        held = hold_rate_slot(session, call_id=call_id, limiter=limiter, reservation=reservation)
+    if held.outcome != PlaceOutcome.HOLDING:
+        return held
     with session_scope() as session:
-        request = begin_dial(session, call_id=call_id, settings=settings)
+        request = begin_dial(session, call_id=call_id, settings=get_settings())
     if request is None:
         return PlaceResult(PlaceOutcome.NOT_MINE)
+    not_yet = pass_rate_gate(limiter, held)
+    if not_yet is not None:
+        with session_scope() as session:
+            repository.release_dialing(session, call_id=call_id)
+        return not_yet
     try:
         created = _provider_client().create_call(request)
     except ProviderError as error:

@@ -39,6 +39,17 @@ def claim_for_dialing(session: Session, *, call_id: uuid.UUID) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def release_dialing(session: Session, *, call_id: uuid.UUID) -> bool:
+    """Undo a won compare-and-set whose call was not sent after all (it must wait longer)."""
+    result = session.execute(
+        update(Call)
+        .where(Call.id == call_id, Call.status == CallStatus.DIALING)
+        .values(status=CallStatus.CLAIMED, dialed_at=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def count_in_flight(
     session: Session, *, org_id: uuid.UUID, campaign_id: uuid.UUID | None = None
 ) -> int:

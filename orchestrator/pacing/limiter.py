@@ -60,39 +60,40 @@ if tat < now then tat = now end
 if tat - now > max_wait then
   return {0, tat - now, now, epoch}
 end
-local last_key = KEYS[1] .. ':last'
-local last = tonumber(redis.call('GET', last_key) or 0)
-if tat < last + interval then tat = last + interval end
-if tat - now > max_wait then
-  return {0, tat - now, now, epoch}
-end
 local new_tat = tat + interval
 redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 1000)
-if tat == now then
-  redis.call('SET', last_key, now, 'PX', 60000)
-end
 return {1, tat - now, now, epoch}
 """
 
-# Using a reservation: allowed once its slot has come AND one interval has passed since the
-# last call actually let through under the key. Calls are often a little late for their slot;
-# spacing them from the previous real call (not from its slot) means a late call never bunches
-# up with the next one. KEYS[1] rate key, KEYS[2] epoch, ARGV slot, interval.
-CONFIRM_SCRIPT = """
+# The gate a call passes the instant before it is sent, once its slot has come. It keeps the
+# times of the last K calls sent under the key and lets a call through only when the K-th
+# latest was at least K intervals ago (so any K + 1 consecutive calls span K intervals: with
+# K = the rate, never more than the rate in any second) and the latest at least half an
+# interval ago (no bunching). A call that came late for its slot may thus catch up a little,
+# without ever breaking the window. KEYS[1] log, KEYS[2] epoch; ARGV slot, interval, K.
+GATE_SCRIPT = """
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
   return {-1, 0, ''}
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local last_key = KEYS[1] .. ':last'
+local interval = tonumber(ARGV[2])
+local k = tonumber(ARGV[3])
 local ready_at = tonumber(ARGV[1])
-local last = tonumber(redis.call('GET', last_key) or 0)
-if last + tonumber(ARGV[2]) > ready_at then ready_at = last + tonumber(ARGV[2]) end
+local log = redis.call('LRANGE', KEYS[1], 0, k - 1)
+if #log >= 1 and tonumber(log[1]) + math.floor(interval / 2) > ready_at then
+  ready_at = tonumber(log[1]) + math.floor(interval / 2)
+end
+if #log >= k and tonumber(log[k]) + k * interval > ready_at then
+  ready_at = tonumber(log[k]) + k * interval
+end
 if now < ready_at then
   return {0, ready_at - now, epoch}
 end
-redis.call('SET', last_key, now, 'PX', 60000)
+redis.call('LPUSH', KEYS[1], now)
+redis.call('LTRIM', KEYS[1], 0, k - 1)
+redis.call('PEXPIRE', KEYS[1], math.ceil(k * interval / 1000) + 1000)
 return {1, 0, epoch}
 """
 
@@ -136,6 +137,8 @@ class Reservation:
     slot_us: int
     epoch: str
     interval_us: int
+    # K: calls let through in any K intervals (the configured calls per second, at least 1).
+    window_calls: int = 1
 
 
 class RateLimiter:
@@ -148,7 +151,7 @@ class RateLimiter:
         self._script = client.register_script(GCRA_SCRIPT)
         self._seed = client.register_script(SEED_SCRIPT)
         self._reserve = client.register_script(RESERVE_SCRIPT)
-        self._confirm = client.register_script(CONFIRM_SCRIPT)
+        self._gate = client.register_script(GATE_SCRIPT)
 
     @property
     def client(self) -> redis.Redis[bytes]:
@@ -197,7 +200,13 @@ class RateLimiter:
         return RateDecision(bool(allowed), int(wait_us) / 1_000_000)
 
     def reserve(
-        self, key: str, *, per_second: float, max_wait_seconds: float, now_us: int | None = None
+        self,
+        key: str,
+        *,
+        per_second: float,
+        max_wait_seconds: float,
+        window_calls: int = 1,
+        now_us: int | None = None,
     ) -> ReserveResult:
         """Hold the next evenly spaced slot under ``per_second`` if it is close enough."""
         if per_second <= 0:
@@ -212,17 +221,18 @@ class RateLimiter:
         wait = int(wait_us) / 1_000_000
         if not int(granted):
             return ReserveResult(False, wait)
-        held = Reservation(int(now) + int(wait_us), _text(epoch), interval)
+        held = Reservation(int(now) + int(wait_us), _text(epoch), interval, window_calls)
         return ReserveResult(True, wait, held)
 
     def check(self, key: str, reservation: Reservation) -> tuple[ReservationCheck, float]:
-        """Use a held slot now if its time has come; else how long to wait for it.
+        """Pass the gate with a held slot now, or learn how long to wait for it.
 
         A reservation from before the state was lost is void: the call must queue again.
+        Passing the gate counts as sending the call, so it is the last step before sending.
         """
-        ready, wait_us, epoch = self._confirm(
-            keys=[self._prefix + key, self._epoch_key],
-            args=[reservation.slot_us, reservation.interval_us],
+        ready, wait_us, epoch = self._gate(
+            keys=[self._prefix + key + ":sent", self._epoch_key],
+            args=[reservation.slot_us, reservation.interval_us, max(1, reservation.window_calls)],
         )
         if int(ready) < 0 or _text(epoch) != reservation.epoch:
             return ReservationCheck.VOID, 0.0

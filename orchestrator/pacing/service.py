@@ -9,6 +9,7 @@ after its last dial, so a limit is never exceeded across the loss.
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -20,8 +21,6 @@ from orchestrator.calls import repository as calls_repo
 from orchestrator.config import get_settings
 from orchestrator.pacing.limiter import (
     RateLimiter,
-    Reservation,
-    ReservationCheck,
     ReserveResult,
 )
 from orchestrator.phone_numbers.service import pacing_of_numbers
@@ -61,17 +60,9 @@ def reserve_slot(
         number_key(org_id, phone_number_id),
         per_second=effective_rate(per_second),
         max_wait_seconds=MAX_RESERVATION_SECONDS,
+        # At 5 calls per second, any 6 consecutive calls span 5 (stretched) intervals.
+        window_calls=max(1, math.floor(per_second)),
     )
-
-
-def check_reservation(
-    limiter: RateLimiter,
-    reservation: Reservation,
-    *,
-    org_id: uuid.UUID,
-    phone_number_id: str | None,
-) -> tuple[ReservationCheck, float]:
-    return limiter.check(number_key(org_id, phone_number_id), reservation)
 
 
 def rebuild_pacing_state(session: Session, limiter: RateLimiter, *, now: datetime) -> int:

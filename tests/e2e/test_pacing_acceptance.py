@@ -37,7 +37,7 @@ def stack(engine: Engine) -> Iterator[Stack]:
         api_port=0,
         simulator_port=0,
         workers=2,
-        concurrency=6,
+        concurrency=4,
         profile="fast",
         seed=11,
         simulator_concurrency_limit=200,
@@ -110,7 +110,7 @@ def _wait_for_end(client: httpx.Client, campaign_id: str, stack: Stack) -> dict[
         campaign = client.get(f"/campaign/{campaign_id}").json()
         if campaign["status"] == "ended":
             return campaign
-        time.sleep(1)
+        time.sleep(2)
     pytest.fail(f"campaign did not end: {campaign.get('pacing')}\n{stack.logs()}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ import pytest
 import redis
 from sqlalchemy.orm import Session
 
-from orchestrator.calls.placing import PlaceOutcome, acquire_rate_slot
+from orchestrator.calls.placing import PlaceOutcome, PlaceResult, hold_rate_slot, pass_rate_gate
 from orchestrator.clock import ManualClock
 from orchestrator.config import get_settings
 from orchestrator.models import Call, CallStatus
@@ -52,24 +53,24 @@ def test_a_second_call_of_a_number_waits_exactly_one_interval(
 ) -> None:
     fast_number(session, org, calls_per_second=2)
     first, second = _claimed_call(session, org), _claimed_call(session, org)
-    assert acquire_rate_slot(session, call_id=first, limiter=limiter) is None
-    waiting = acquire_rate_slot(session, call_id=second, limiter=limiter)
-    assert waiting is not None
+    holding = hold_rate_slot(session, call_id=first, limiter=limiter)
+    assert holding.outcome == PlaceOutcome.HOLDING
+    assert pass_rate_gate(limiter, holding) is None
+    waiting = hold_rate_slot(session, call_id=second, limiter=limiter)
     assert waiting.outcome == PlaceOutcome.WAITING
     interval = 1 / effective_rate(2)
     assert interval * 0.9 < waiting.retry_after_seconds <= interval
     # The slot is held for this call: coming back early waits again, on time it dials.
     assert waiting.reservation is not None
-    again = acquire_rate_slot(
+    again = hold_rate_slot(
         session, call_id=second, limiter=limiter, reservation=waiting.reservation
     )
-    assert again is not None
+    assert again.outcome == PlaceOutcome.WAITING
     assert again.reservation == waiting.reservation
     time.sleep(again.retry_after_seconds + 0.01)
-    assert (
-        acquire_rate_slot(session, call_id=second, limiter=limiter, reservation=waiting.reservation)
-        is None
-    )
+    due = hold_rate_slot(session, call_id=second, limiter=limiter, reservation=waiting.reservation)
+    assert due.outcome == PlaceOutcome.HOLDING
+    assert pass_rate_gate(limiter, due) is None
 
 
 def test_numbers_and_orgs_have_separate_limits(
@@ -77,9 +78,9 @@ def test_numbers_and_orgs_have_separate_limits(
 ) -> None:
     fast_number(session, org, calls_per_second=1)
     fast_number(session, org, "phone-2", calls_per_second=1)
-    assert acquire_rate_slot(session, call_id=_claimed_call(session, org), limiter=limiter) is None
-    other = _claimed_call(session, org, "phone-2")
-    assert acquire_rate_slot(session, call_id=other, limiter=limiter) is None
+    first = hold_rate_slot(session, call_id=_claimed_call(session, org), limiter=limiter)
+    other = hold_rate_slot(session, call_id=_claimed_call(session, org, "phone-2"), limiter=limiter)
+    assert (first.outcome, other.outcome) == (PlaceOutcome.HOLDING, PlaceOutcome.HOLDING)
 
 
 def test_a_call_no_longer_claimed_takes_no_slot(
@@ -90,8 +91,7 @@ def test_a_call_no_longer_claimed_takes_no_slot(
     assert call is not None
     call.status = CallStatus.DIALING
     session.flush()
-    result = acquire_rate_slot(session, call_id=call_id, limiter=limiter)
-    assert result is not None
+    result = hold_rate_slot(session, call_id=call_id, limiter=limiter)
     assert result.outcome == PlaceOutcome.NOT_MINE
     assert not limiter.client.exists(limiter.redis_key(number_key(org.org_id, "phone-1")))
 
@@ -103,14 +103,14 @@ def test_lost_state_fails_closed_while_another_process_rebuilds(
     lock = limiter.client.lock(REBUILD_LOCK_KEY, timeout=5)
     assert lock.acquire(blocking=False)
     try:
-        result = acquire_rate_slot(session, call_id=_claimed_call(session, org), limiter=limiter)
-        assert result is not None
+        result = hold_rate_slot(session, call_id=_claimed_call(session, org), limiter=limiter)
         assert result.outcome == PlaceOutcome.WAITING
         assert result.retry_after_seconds > 0
     finally:
         lock.release()
     assert ensure_pacing_state(session, limiter, now=clock.now)
-    assert acquire_rate_slot(session, call_id=_claimed_call(session, org), limiter=limiter) is None
+    resumed = hold_rate_slot(session, call_id=_claimed_call(session, org), limiter=limiter)
+    assert resumed.outcome == PlaceOutcome.HOLDING
 
 
 def test_rebuild_puts_each_numbers_next_slot_after_its_last_dial(
@@ -135,3 +135,28 @@ def test_rebuild_puts_each_numbers_next_slot_after_its_last_dial(
     assert not refused.allowed
     # Two seconds between calls, from a dial half a second ago: well over a second to wait.
     assert refused.retry_after_seconds > 1.4
+
+
+def _send_when_allowed(session: Session, org: CreatedOrg, limiter: RateLimiter) -> int:
+    """Hold a slot and pass the gate, waiting as told; the Redis time the call went."""
+    held = hold_rate_slot(session, call_id=_claimed_call(session, org), limiter=limiter)
+    while held.outcome == PlaceOutcome.WAITING:
+        time.sleep(held.retry_after_seconds)
+        held = (
+            hold_rate_slot(session, call_id=_claimed_call(session, org), limiter=limiter)
+            if held.reservation is None
+            else PlaceResult(PlaceOutcome.HOLDING, 0.0, held.reservation, held.rate_key)
+        )
+    while (gate := pass_rate_gate(limiter, held)) is not None:
+        time.sleep(gate.retry_after_seconds)
+    return limiter.redis_time_us()
+
+
+def test_the_gate_keeps_any_k_plus_one_calls_k_intervals_apart(
+    session: Session, org: CreatedOrg, limiter: RateLimiter
+) -> None:
+    fast_number(session, org, calls_per_second=20)
+    sent = [_send_when_allowed(session, org, limiter) for _ in range(30)]
+    # 20 calls per second: no 21 consecutive calls within one second.
+    assert all(b - a >= 1_000_000 for a, b in zip(sent, sent[20:], strict=False))
+    assert all(b - a >= 20_000 for a, b in itertools.pairwise(sent))
