@@ -48,7 +48,7 @@ OURS_REDIS_DB = 2
 BASELINE_BUDGET_SECONDS = 2 * CONTACTS / (NUMBERS * LIMIT_PER_SECOND)
 AREA_CODES = ("415", "650")
 LIST_PAGE = 1000
-POLL_SECONDS = 0.5
+POLL_SECONDS = 2.0
 # Timestamps carry milliseconds; this only absorbs float rounding at exactly 1 s apart.
 WINDOW_EPSILON = 1e-6
 
