@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help system-deps install devstack test lint typecheck unit e2e demo up bench clean
+.PHONY: help system-deps install devstack test lint typecheck unit e2e acceptance demo up bench clean
 
 help:
 	@echo "make demo   run a 500-contact campaign end to end against the simulator"
@@ -44,10 +44,13 @@ typecheck: install
 	$(BIN)/mypy --strict orchestrator workers tests ops
 
 test: devstack lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not acceptance"
 
 e2e: devstack
-	$(BIN)/pytest -q -m e2e
+	$(BIN)/pytest -q -m "e2e and not acceptance"
+
+acceptance: devstack
+	$(BIN)/pytest -q -m acceptance
 
 demo: devstack
 	$(BIN)/orchestrator demo

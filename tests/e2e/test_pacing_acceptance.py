@@ -23,7 +23,7 @@ from orchestrator.runner import StackOptions
 from tests.e2e.stack import Stack, e2e_stack
 from tests.factories import customer_numbers
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.acceptance]
 
 CONTACTS = 600
 CALLS_PER_SECOND = 5
