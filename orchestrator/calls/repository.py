@@ -50,19 +50,6 @@ def release_dialing(session: Session, *, call_id: uuid.UUID) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def count_in_flight(
-    session: Session, *, org_id: uuid.UUID, campaign_id: uuid.UUID | None = None
-) -> int:
-    stmt = (
-        select(func.count())
-        .select_from(Call)
-        .where(Call.org_id == org_id, Call.status.in_(IN_FLIGHT_CALL_STATUSES))
-    )
-    if campaign_id is not None:
-        stmt = stmt.where(Call.campaign_id == campaign_id)
-    return int(session.scalar(stmt) or 0)
-
-
 def unsent_calls_for_update(session: Session, *, campaign_id: uuid.UUID) -> list[Call]:
     stmt = (
         select(Call)

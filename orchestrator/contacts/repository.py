@@ -184,14 +184,6 @@ def count_by_status(session: Session, *, campaign_id: uuid.UUID) -> dict[str, in
     return {str(status): int(count) for status, count in rows}
 
 
-def has_unfinished_contacts(session: Session, *, campaign_id: uuid.UUID) -> bool:
-    stmt = select(Contact.id).where(
-        Contact.campaign_id == campaign_id,
-        Contact.status.in_([ContactStatus.PENDING, ContactStatus.DISPATCHED]),
-    )
-    return session.execute(stmt.limit(1)).first() is not None
-
-
 def customers_by_campaign(
     session: Session, *, campaign_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[tuple[str | None, dict[str, Any]]]]:

@@ -36,6 +36,7 @@ ASSUMED_CALL_SECONDS = 60.0
 class Throughput:
     calls_per_second: float
     concurrency_bound: bool
+    average_call_seconds: float | None
 
 
 def _numbers(campaign: Campaign) -> list[str | None]:
@@ -49,7 +50,7 @@ def _throughput(session: Session, campaign: Campaign, org: Org) -> Throughput:
     average = calls_repo.average_call_seconds(session, campaign_id=campaign.id)
     concurrency = min(campaign.max_concurrency, org.concurrency_limit)
     by_concurrency = concurrency / max(average or ASSUMED_CALL_SECONDS, 1.0)
-    return Throughput(min(rate, by_concurrency), by_concurrency < rate)
+    return Throughput(min(rate, by_concurrency), by_concurrency < rate, average)
 
 
 def _concurrency_full(session: Session, campaign: Campaign, org: Org) -> bool:
@@ -110,7 +111,7 @@ def _start_of_dialing(campaign: Campaign, org: Org, now: datetime) -> datetime |
 
 
 def estimated_finish(
-    session: Session, *, campaign: Campaign, org: Org, now: datetime
+    *, campaign: Campaign, org: Org, throughput: Throughput, now: datetime
 ) -> datetime | None:
     """A straight-line estimate: remaining contacts at the sustainable rate, from the next opening.
 
@@ -120,10 +121,9 @@ def estimated_finish(
     if campaign.status not in (CampaignStatus.SCHEDULED, CampaignStatus.IN_PROGRESS):
         return None
     start = _start_of_dialing(campaign, org, now)
-    throughput = _throughput(session, campaign, org)
     if start is None or throughput.calls_per_second <= 0:
         return None
-    average = calls_repo.average_call_seconds(session, campaign_id=campaign.id)
+    average = throughput.average_call_seconds
     seconds = campaign.contacts_pending / throughput.calls_per_second
     if campaign.contacts_pending or campaign.contacts_dispatched:
         seconds += average or ASSUMED_CALL_SECONDS
@@ -139,7 +139,9 @@ def pacing_insight(
     throughput = _throughput(session, campaign, org)
     return {
         "waiting": waiting_reasons(session, campaign=campaign, org=org, now=now),
-        "estimatedFinishAt": iso(estimated_finish(session, campaign=campaign, org=org, now=now)),
+        "estimatedFinishAt": iso(
+            estimated_finish(campaign=campaign, org=org, throughput=throughput, now=now)
+        ),
         "sustainableCallsPerSecond": round(throughput.calls_per_second, 3),
         "limitedBy": "concurrency" if throughput.concurrency_bound else "rate",
     }

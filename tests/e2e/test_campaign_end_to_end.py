@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from orchestrator.calls.ended_reasons import completes_contact
 from orchestrator.campaigns.counters import counter_drift
@@ -41,14 +41,6 @@ def stack(engine: Engine) -> Iterator[Stack]:
     )
     with e2e_stack(options) as stack:
         yield stack
-
-
-@pytest.fixture
-def committed(engine: Engine) -> Iterator[Session]:
-    """A session that commits for real: the stack's processes must see what it writes."""
-    session = sessionmaker(bind=engine, expire_on_commit=False)()
-    yield session
-    session.close()
 
 
 def _simulator_calls(stack: Stack, campaign_id: str) -> list[dict[str, Any]]:

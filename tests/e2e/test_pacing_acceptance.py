@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from orchestrator.orgs.service import create_org
 from orchestrator.runner import StackOptions
@@ -44,13 +44,6 @@ def stack(engine: Engine) -> Iterator[Stack]:
     )
     with e2e_stack(options) as stack:
         yield stack
-
-
-@pytest.fixture
-def committed(engine: Engine) -> Iterator[Session]:
-    session = sessionmaker(bind=engine, expire_on_commit=False)()
-    yield session
-    session.close()
 
 
 def max_in_any_second(times: Sequence[float]) -> int:
