@@ -44,10 +44,10 @@ typecheck: install
 	$(BIN)/mypy --strict orchestrator workers tests ops
 
 test: devstack lint typecheck
-	$(BIN)/pytest -q -m "not acceptance"
+	$(BIN)/pytest -q
 
 e2e: devstack
-	$(BIN)/pytest -q -m "e2e and not acceptance"
+	$(BIN)/pytest -q -m e2e
 
 acceptance: devstack
 	$(BIN)/pytest -q -m acceptance

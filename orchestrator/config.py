@@ -30,9 +30,10 @@ class Settings(BaseSettings):
     # Calls of one number claimed ahead of its rate, in seconds of that rate: enough to keep
     # the number busy from one tick to the next without a long queue of waiting tasks.
     pacing_lookahead_seconds: float = 2.0
-    # Calls leave this fraction slower than the configured rate, so that jitter between the
-    # limiter and the provider cannot push a 1-second window at the provider over the limit.
-    pacing_safety_margin: float = 0.08
+    # Slots are handed out this fraction slower than the configured rate, so that calls come
+    # to the rate gate just after the spacing it requires rather than just before it (the gate
+    # alone guarantees the limit at the provider).
+    pacing_safety_margin: float = 0.02
     max_customers_per_request: int = 10_000
     tick_interval_seconds: float = 1.0
     dispatch_batch_limit: int = 500

@@ -55,9 +55,10 @@ def place_call_task(
     epoch: str | None = None,
     interval_us: int | None = None,
     window_calls: int = 1,
+    span_us: int = 0,
 ) -> str:
     held = (
-        Reservation(slot_us, epoch, interval_us, window_calls)
+        Reservation(slot_us, epoch, interval_us, window_calls, span_us)
         if slot_us is not None and epoch is not None and interval_us is not None
         else None
     )

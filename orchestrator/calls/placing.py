@@ -9,6 +9,7 @@ task comes back when the limiter says the next slot is free.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
@@ -31,10 +32,11 @@ from orchestrator.pacing.service import (
     number_key,
     pacing_limiter,
     reserve_slot,
+    unfinished_send_stale_seconds,
 )
 from orchestrator.phone_numbers.service import pacing_of_numbers
 from orchestrator.providers.errors import ProviderError
-from orchestrator.providers.vapi import VapiClient
+from orchestrator.providers.vapi import CreateCallRequest, VapiClient
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,8 @@ PROVIDER_REJECTED = "provider-rejected"
 PROVIDER_UNAVAILABLE = "provider-unavailable"
 # How long a call waits when the limits cannot be read (Redis down or its state lost).
 FAIL_CLOSED_WAIT_SECONDS = 1.0
+# The longest a call ready to be sent waits at the rate gate before queueing again.
+MAX_GATE_WAIT_SECONDS = 0.25
 
 
 class PlaceOutcome(StrEnum):
@@ -134,18 +138,56 @@ def _after_reserving(result: ReserveResult, key: str) -> PlaceResult:
     return PlaceResult(outcome, result.wait_seconds, result.reservation, key)
 
 
-def pass_rate_gate(limiter: RateLimiter, held: PlaceResult) -> PlaceResult | None:
-    """None once the call may be sent this instant; otherwise when to come back."""
+def pass_rate_gate(limiter: RateLimiter, held: PlaceResult, *, token: str) -> PlaceResult | None:
+    """None once the call may be sent this instant; otherwise when to come back.
+
+    A wait of a few milliseconds (the call it must be spaced from is still being answered)
+    is spent here, holding the call ready, rather than queueing it again.
+    """
     assert held.reservation is not None
+    waited = 0.0
+    while True:
+        try:
+            check, wait = limiter.check(
+                held.rate_key,
+                held.reservation,
+                token=token,
+                stale_seconds=unfinished_send_stale_seconds(),
+            )
+        except redis.RedisError:
+            return PlaceResult(PlaceOutcome.WAITING, FAIL_CLOSED_WAIT_SECONDS)
+        if check == ReservationCheck.READY:
+            return None
+        if check == ReservationCheck.VOID:
+            return PlaceResult(PlaceOutcome.WAITING, 0.0)
+        if waited + wait > MAX_GATE_WAIT_SECONDS:
+            return PlaceResult(PlaceOutcome.WAITING, wait, held.reservation, held.rate_key)
+        time.sleep(wait)
+        waited += wait
+
+
+def _finish_send(limiter: RateLimiter, rate_key: str, *, token: str) -> None:
     try:
-        check, wait = limiter.check(held.rate_key, held.reservation)
-    except redis.RedisError:
-        return PlaceResult(PlaceOutcome.WAITING, FAIL_CLOSED_WAIT_SECONDS)
-    if check == ReservationCheck.READY:
-        return None
-    if check == ReservationCheck.EARLY:
-        return PlaceResult(PlaceOutcome.WAITING, wait, held.reservation, held.rate_key)
-    return PlaceResult(PlaceOutcome.WAITING, 0.0)
+        limiter.finish(rate_key, token=token, stale_seconds=unfinished_send_stale_seconds())
+    except redis.RedisError as error:
+        # The gate then counts the send as finished only once it is stale: slower, still safe.
+        logger.warning("call %s: end of send not recorded: %s", token, error)
+
+
+def _send(
+    limiter: RateLimiter, held: PlaceResult, *, call_id: uuid.UUID, request: CreateCallRequest
+) -> PlaceResult:
+    token = str(call_id)
+    try:
+        created = _provider_client().create_call(request)
+    except ProviderError as error:
+        _finish_send(limiter, held.rate_key, token=token)
+        _record_failure(call_id, error)
+        return PlaceResult(PlaceOutcome.FAILED)
+    _finish_send(limiter, held.rate_key, token=token)
+    with session_scope() as session:
+        record_provider_call(session, call_id=call_id, provider_call=created.model_dump())
+    return PlaceResult(PlaceOutcome.PLACED)
 
 
 def place_call(call_id: uuid.UUID, *, reservation: Reservation | None = None) -> PlaceResult:
@@ -160,16 +202,9 @@ def place_call(call_id: uuid.UUID, *, reservation: Reservation | None = None) ->
         request = begin_dial(session, call_id=call_id, settings=get_settings())
     if request is None:
         return PlaceResult(PlaceOutcome.NOT_MINE)
-    not_yet = pass_rate_gate(limiter, held)
+    not_yet = pass_rate_gate(limiter, held, token=str(call_id))
     if not_yet is not None:
         with session_scope() as session:
             repository.release_dialing(session, call_id=call_id)
         return not_yet
-    try:
-        created = _provider_client().create_call(request)
-    except ProviderError as error:
-        _record_failure(call_id, error)
-        return PlaceResult(PlaceOutcome.FAILED)
-    with session_scope() as session:
-        record_provider_call(session, call_id=call_id, provider_call=created.model_dump())
-    return PlaceResult(PlaceOutcome.PLACED)
+    return _send(limiter, held, call_id=call_id, request=request)

@@ -66,11 +66,18 @@ return {1, tat - now, now, epoch}
 """
 
 # The gate a call passes the instant before it is sent, once its slot has come. It keeps the
-# times of the last K calls sent under the key and lets a call through only when the K-th
-# latest was at least K intervals ago (so any K + 1 consecutive calls span K intervals: with
-# K = the rate, never more than the rate in any second) and the latest at least half an
-# interval ago (no bunching). A call that came late for its slot may thus catch up a little,
-# without ever breaking the window. KEYS[1] log, KEYS[2] epoch; ARGV slot, interval, K.
+# last K calls let through under the key (K = calls per second) and lets a call through only
+#  - when the latest went at least half an interval ago (no bunching);
+#  - when the K-th latest went at least K intervals ago (any K + 1 consecutive calls span K
+#    intervals, so a late call may catch up a little without breaking the window);
+#  - and when the K-th latest call's create request has finished at least one window span
+#    ago. The provider recorded that call before answering it, and records this one after it
+#    is sent, so however long either request takes in the network, the two are at least a
+#    span apart at the provider: no window there ever holds more than K calls. A K-th latest
+#    call still being sent makes the gate wait for it; one nobody reported finished counts as
+#    finished ``stale`` after it went (its sender crashed or gave up).
+# KEYS[1] log ("sent_us:token", newest first), KEYS[2] epoch, KEYS[3] finish times by token.
+# ARGV slot, interval, K, span, token, stale, poll: microseconds.
 GATE_SCRIPT = """
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
@@ -78,23 +85,54 @@ if not epoch then
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local ready_at = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
 local k = tonumber(ARGV[3])
-local ready_at = tonumber(ARGV[1])
+local span = tonumber(ARGV[4])
+local stale = tonumber(ARGV[6])
 local log = redis.call('LRANGE', KEYS[1], 0, k - 1)
-if #log >= 1 and tonumber(log[1]) + math.floor(interval / 2) > ready_at then
-  ready_at = tonumber(log[1]) + math.floor(interval / 2)
+if #log >= 1 then
+  local latest = tonumber(string.match(log[1], '^(%d+)'))
+  ready_at = math.max(ready_at, latest + math.floor(interval / 2))
 end
-if #log >= k and tonumber(log[k]) + k * interval > ready_at then
-  ready_at = tonumber(log[k]) + k * interval
+if #log >= k then
+  local sent_text, token = string.match(log[k], '^(%d+):(.*)$')
+  local sent = tonumber(sent_text)
+  ready_at = math.max(ready_at, sent + k * interval)
+  local finished = redis.call('HGET', KEYS[3], token)
+  if finished then
+    finished = tonumber(finished)
+  elseif now - sent >= stale then
+    finished = sent + stale
+  else
+    return {0, math.min(tonumber(ARGV[7]), sent + stale - now), epoch}
+  end
+  ready_at = math.max(ready_at, finished + span)
 end
 if now < ready_at then
   return {0, ready_at - now, epoch}
 end
-redis.call('LPUSH', KEYS[1], now)
+redis.call('LPUSH', KEYS[1], string.format('%.0f', now) .. ':' .. ARGV[5])
+for _, dropped in ipairs(redis.call('LRANGE', KEYS[1], k, -1)) do
+  redis.call('HDEL', KEYS[3], string.match(dropped, '^%d+:(.*)$'))
+end
 redis.call('LTRIM', KEYS[1], 0, k - 1)
-redis.call('PEXPIRE', KEYS[1], math.ceil(k * interval / 1000) + 1000)
+local ttl = math.ceil((k * interval + span + stale) / 1000) + 1000
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('PEXPIRE', KEYS[3], ttl)
 return {1, 0, epoch}
+"""
+
+# A call's create request has finished (answered, failed or given up): Redis's clock is read
+# after the answer came, so the time recorded is never earlier than the provider's record.
+FINISH_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('HSET', KEYS[1], ARGV[1], now)
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+end
+return now
 """
 
 SEED_SCRIPT = """
@@ -106,6 +144,14 @@ if tat > now then
 end
 return now
 """
+
+
+# How often a call asks again while the call it must be spaced from is still being sent.
+IN_FLIGHT_POLL_US = 5_000
+# A call let through whose end nobody reported counts as finished this long after it went.
+DEFAULT_STALE_SECONDS = 31.0
+# Finish times outlive the longest a gate can need them.
+FINISHED_KEEP_MS = 120_000
 
 
 @dataclass(frozen=True)
@@ -139,6 +185,11 @@ class Reservation:
     interval_us: int
     # K: calls let through in any K intervals (the configured calls per second, at least 1).
     window_calls: int = 1
+    # How far apart, at the provider, any K + 1 calls must be (µs); 0: K intervals.
+    span_us: int = 0
+
+    def window_span_us(self) -> int:
+        return self.span_us or self.window_calls * self.interval_us
 
 
 class RateLimiter:
@@ -152,6 +203,7 @@ class RateLimiter:
         self._seed = client.register_script(SEED_SCRIPT)
         self._reserve = client.register_script(RESERVE_SCRIPT)
         self._gate = client.register_script(GATE_SCRIPT)
+        self._finish = client.register_script(FINISH_SCRIPT)
 
     @property
     def client(self) -> redis.Redis[bytes]:
@@ -206,6 +258,7 @@ class RateLimiter:
         per_second: float,
         max_wait_seconds: float,
         window_calls: int = 1,
+        window_span_us: int = 0,
         now_us: int | None = None,
     ) -> ReserveResult:
         """Hold the next evenly spaced slot under ``per_second`` if it is close enough."""
@@ -221,24 +274,51 @@ class RateLimiter:
         wait = int(wait_us) / 1_000_000
         if not int(granted):
             return ReserveResult(False, wait)
-        held = Reservation(int(now) + int(wait_us), _text(epoch), interval, window_calls)
+        held = Reservation(
+            int(now) + int(wait_us), _text(epoch), interval, window_calls, window_span_us
+        )
         return ReserveResult(True, wait, held)
 
-    def check(self, key: str, reservation: Reservation) -> tuple[ReservationCheck, float]:
+    def check(
+        self,
+        key: str,
+        reservation: Reservation,
+        *,
+        token: str,
+        stale_seconds: float = DEFAULT_STALE_SECONDS,
+    ) -> tuple[ReservationCheck, float]:
         """Pass the gate with a held slot now, or learn how long to wait for it.
 
         A reservation from before the state was lost is void: the call must queue again.
-        Passing the gate counts as sending the call, so it is the last step before sending.
+        Passing the gate counts as sending the call, so it is the last step before sending;
+        ``finish`` with the same ``token`` once the create request is over.
         """
         ready, wait_us, epoch = self._gate(
-            keys=[self._prefix + key + ":sent", self._epoch_key],
-            args=[reservation.slot_us, reservation.interval_us, max(1, reservation.window_calls)],
+            keys=[
+                self._prefix + key + ":sent",
+                self._epoch_key,
+                self._prefix + key + ":finished",
+            ],
+            args=[
+                reservation.slot_us,
+                reservation.interval_us,
+                max(1, reservation.window_calls),
+                reservation.window_span_us(),
+                token,
+                round(stale_seconds * 1_000_000),
+                IN_FLIGHT_POLL_US,
+            ],
         )
         if int(ready) < 0 or _text(epoch) != reservation.epoch:
             return ReservationCheck.VOID, 0.0
         if not int(ready):
             return ReservationCheck.EARLY, int(wait_us) / 1_000_000
         return ReservationCheck.READY, 0.0
+
+    def finish(self, key: str, *, token: str, stale_seconds: float = DEFAULT_STALE_SECONDS) -> None:
+        """The create request of the call let through as ``token`` is over."""
+        keep_ms = round(stale_seconds * 1000) + FINISHED_KEEP_MS
+        self._finish(keys=[self._prefix + key + ":finished"], args=[token, keep_ms])
 
     def reset(self, key: str) -> None:
         self._client.delete(self._prefix + key)

@@ -33,6 +33,8 @@ REBUILD_LOOKBACK = timedelta(seconds=120)
 # A call holds a slot at most this far ahead; beyond, it asks again later (short countdowns
 # only: the broker must never hold long-delayed messages).
 MAX_RESERVATION_SECONDS = 5.0
+# Calls exactly one window apart must not share a window, whichever way its edges are counted.
+WINDOW_EDGE_US = 1_000
 
 
 @lru_cache(maxsize=1)
@@ -56,13 +58,25 @@ def effective_rate(calls_per_second: float) -> float:
 def reserve_slot(
     limiter: RateLimiter, *, org_id: uuid.UUID, phone_number_id: str | None, per_second: float
 ) -> ReserveResult:
+    window_calls = max(1, math.floor(per_second))
     return limiter.reserve(
         number_key(org_id, phone_number_id),
         per_second=effective_rate(per_second),
         max_wait_seconds=MAX_RESERVATION_SECONDS,
-        # At 5 calls per second, any 6 consecutive calls span 5 (stretched) intervals.
-        window_calls=max(1, math.floor(per_second)),
+        # At 5 calls per second, any 6 consecutive calls span 5 (stretched) intervals, and
+        # are at least a second apart at the provider.
+        window_calls=window_calls,
+        window_span_us=math.ceil(window_calls * 1_000_000 / per_second) + WINDOW_EDGE_US,
     )
+
+
+def unfinished_send_stale_seconds() -> float:
+    """When a call let through whose end nobody reported counts as finished.
+
+    Past every timeout of its create request (connect, write, read), so the provider can no
+    longer be recording it.
+    """
+    return 3 * get_settings().provider_timeout_seconds + 1.0
 
 
 def rebuild_pacing_state(session: Session, limiter: RateLimiter, *, now: datetime) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 import uuid
@@ -11,7 +12,7 @@ import pytest
 import redis
 
 from orchestrator.config import get_settings
-from orchestrator.pacing.limiter import RateLimiter, ReservationCheck
+from orchestrator.pacing.limiter import RateLimiter, Reservation, ReservationCheck
 
 SECOND = 1_000_000
 
@@ -120,11 +121,11 @@ def test_a_held_slot_is_used_once_its_time_has_come(limiter: RateLimiter) -> Non
     limiter.reserve("n", per_second=20, max_wait_seconds=1.0)  # dials now
     held = limiter.reserve("n", per_second=20, max_wait_seconds=1.0)
     assert held.reservation is not None
-    check, wait = limiter.check("n", held.reservation)
+    check, wait = limiter.check("n", held.reservation, token="b")
     assert check == ReservationCheck.EARLY
     assert 0 < wait <= 0.05
     time.sleep(wait + 0.01)
-    assert limiter.check("n", held.reservation)[0] == ReservationCheck.READY
+    assert limiter.check("n", held.reservation, token="b")[0] == ReservationCheck.READY
 
 
 def test_calls_after_a_late_one_are_spaced_from_it_not_from_its_slot(
@@ -136,8 +137,9 @@ def test_calls_after_a_late_one_are_spaced_from_it_not_from_its_slot(
     assert late is not None
     assert on_time is not None
     time.sleep(0.15)  # past both slots: the first holder comes 50 ms late
-    assert limiter.check("n", late)[0] == ReservationCheck.READY
-    check, wait = limiter.check("n", on_time)
+    assert limiter.check("n", late, token="late")[0] == ReservationCheck.READY
+    limiter.finish("n", token="late")
+    check, wait = limiter.check("n", on_time, token="on-time")
     assert check == ReservationCheck.EARLY
     assert wait > 0.09
 
@@ -147,8 +149,117 @@ def test_a_reservation_from_before_the_state_was_lost_is_void(limiter: RateLimit
     held = limiter.reserve("n", per_second=10, max_wait_seconds=1.0).reservation
     assert held is not None
     limiter.forget_state()
-    assert limiter.check("n", held)[0] == ReservationCheck.VOID
+    assert limiter.check("n", held, token="x")[0] == ReservationCheck.VOID
     lost = limiter.reserve("n", per_second=10, max_wait_seconds=1.0)
     assert lost.state_lost
     limiter.mark_state_complete("rebuilt")
-    assert limiter.check("n", held)[0] == ReservationCheck.VOID
+    assert limiter.check("n", held, token="x")[0] == ReservationCheck.VOID
+
+
+def _pass(limiter: RateLimiter, held: Reservation, token: str, *, stale: float = 31.0) -> int:
+    """Wait at the gate as told until the call is let through; the Redis time it went."""
+    while True:
+        check, wait = limiter.check("n", held, token=token, stale_seconds=stale)
+        if check == ReservationCheck.READY:
+            return limiter.redis_time_us()
+        assert check == ReservationCheck.EARLY
+        time.sleep(wait)
+
+
+def _reserve(limiter: RateLimiter, per_second: float) -> Reservation:
+    window_calls = max(1, int(per_second))
+    span = round(window_calls * SECOND / per_second)
+    result = limiter.reserve(
+        "n",
+        per_second=per_second,
+        max_wait_seconds=10,
+        window_calls=window_calls,
+        window_span_us=span,
+    )
+    assert result.reservation is not None
+    return result.reservation
+
+
+def test_the_gate_waits_while_the_kth_latest_call_is_still_being_sent(
+    limiter: RateLimiter,
+) -> None:
+    first, second, third = (_reserve(limiter, 2) for _ in range(3))
+    _pass(limiter, first, "first")
+    _pass(limiter, second, "second")
+    limiter.finish("n", token="second")
+    time.sleep(third.slot_us / SECOND - limiter.redis_time_us() / SECOND + 0.01)
+    # The third call's slot has come, but "first" (2 calls ago) has not finished sending.
+    check, wait = limiter.check("n", third, token="third")
+    assert check == ReservationCheck.EARLY
+    assert 0 < wait <= 0.005
+    time.sleep(0.2)
+    assert limiter.check("n", third, token="third")[0] == ReservationCheck.EARLY
+    limiter.finish("n", token="first")
+    finished = limiter.redis_time_us()
+    # Now a whole window span (1 s at 2 calls per second) after "first" finished.
+    check, wait = limiter.check("n", third, token="third")
+    assert check == ReservationCheck.EARLY
+    assert 0.95 < wait <= 1.0
+    went = _pass(limiter, third, "third")
+    assert went - finished >= SECOND
+
+
+def test_a_call_nobody_reported_finished_counts_as_finished_once_stale(
+    limiter: RateLimiter,
+) -> None:
+    first, second = _reserve(limiter, 1), _reserve(limiter, 1)
+    sent = _pass(limiter, first, "crashed-sender", stale=0.3)
+    went = _pass(limiter, second, "next", stale=0.3)
+    # Stale after 0.3 s, then one window span (1 s at 1 call per second).
+    assert went - sent >= 1_300_000
+
+
+def test_finish_times_are_forgotten_with_the_calls_they_space(limiter: RateLimiter) -> None:
+    for index in range(6):
+        held = _reserve(limiter, 20)
+        _pass(limiter, held, f"call-{index}")
+        limiter.finish("n", token=f"call-{index}")
+    finished = limiter.client.hkeys(limiter.redis_key("n:finished"))
+    # Only the last K (20) are kept; none dropped yet, and all six are there.
+    assert sorted(finished) == sorted(f"call-{i}".encode() for i in range(6))
+    many = [_reserve(limiter, 20) for _ in range(25)]
+    for index, held in enumerate(many):
+        _pass(limiter, held, f"more-{index}")
+        limiter.finish("n", token=f"more-{index}")
+    assert limiter.client.hlen(limiter.redis_key("n:finished")) <= 21
+
+
+@pytest.mark.parametrize("per_second", [5.0, 2.5])
+def test_provider_windows_hold_at_most_the_rate_whatever_the_network_delays(
+    limiter: RateLimiter, per_second: float
+) -> None:
+    """Senders in parallel, each request reaching the provider after a random delay (up to
+    a quarter of a second) and finishing after another: the provider never sees more than
+    the rate in any 1-second window."""
+    rng = random.Random(7)
+    delays = [(rng.uniform(0, 0.25), rng.uniform(0, 0.05)) for _ in range(24)]
+    recorded: list[int] = []
+    lock = threading.Lock()
+
+    def send(index: int) -> None:
+        held = _reserve(limiter, per_second)
+        slot_wait = (held.slot_us - limiter.redis_time_us()) / SECOND
+        time.sleep(max(0.0, slot_wait))
+        _pass(limiter, held, f"call-{index}")
+        to_provider, to_answer = delays[index]
+        time.sleep(to_provider)
+        with lock:
+            recorded.append(limiter.redis_time_us())
+        time.sleep(to_answer)
+        limiter.finish("n", token=f"call-{index}")
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(delays))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    recorded.sort()
+    assert len(recorded) == len(delays)
+    k = max(1, int(per_second))
+    span = k * SECOND / per_second
+    assert all(b - a >= span for a, b in zip(recorded, recorded[k:], strict=False))

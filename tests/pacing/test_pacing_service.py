@@ -55,7 +55,7 @@ def test_a_second_call_of_a_number_waits_exactly_one_interval(
     first, second = _claimed_call(session, org), _claimed_call(session, org)
     holding = hold_rate_slot(session, call_id=first, limiter=limiter)
     assert holding.outcome == PlaceOutcome.HOLDING
-    assert pass_rate_gate(limiter, holding) is None
+    assert pass_rate_gate(limiter, holding, token=str(first)) is None
     waiting = hold_rate_slot(session, call_id=second, limiter=limiter)
     assert waiting.outcome == PlaceOutcome.WAITING
     interval = 1 / effective_rate(2)
@@ -70,7 +70,7 @@ def test_a_second_call_of_a_number_waits_exactly_one_interval(
     time.sleep(again.retry_after_seconds + 0.01)
     due = hold_rate_slot(session, call_id=second, limiter=limiter, reservation=waiting.reservation)
     assert due.outcome == PlaceOutcome.HOLDING
-    assert pass_rate_gate(limiter, due) is None
+    assert pass_rate_gate(limiter, due, token=str(second)) is None
 
 
 def test_numbers_and_orgs_have_separate_limits(
@@ -139,17 +139,20 @@ def test_rebuild_puts_each_numbers_next_slot_after_its_last_dial(
 
 def _send_when_allowed(session: Session, org: CreatedOrg, limiter: RateLimiter) -> int:
     """Hold a slot and pass the gate, waiting as told; the Redis time the call went."""
-    held = hold_rate_slot(session, call_id=_claimed_call(session, org), limiter=limiter)
+    call_id = _claimed_call(session, org)
+    held = hold_rate_slot(session, call_id=call_id, limiter=limiter)
     while held.outcome == PlaceOutcome.WAITING:
         time.sleep(held.retry_after_seconds)
         held = (
-            hold_rate_slot(session, call_id=_claimed_call(session, org), limiter=limiter)
+            hold_rate_slot(session, call_id=call_id, limiter=limiter)
             if held.reservation is None
             else PlaceResult(PlaceOutcome.HOLDING, 0.0, held.reservation, held.rate_key)
         )
-    while (gate := pass_rate_gate(limiter, held)) is not None:
+    while (gate := pass_rate_gate(limiter, held, token=str(call_id))) is not None:
         time.sleep(gate.retry_after_seconds)
-    return limiter.redis_time_us()
+    sent = limiter.redis_time_us()
+    limiter.finish(held.rate_key, token=str(call_id))
+    return sent
 
 
 def test_the_gate_keeps_any_k_plus_one_calls_k_intervals_apart(
