@@ -183,7 +183,7 @@ def flower(port: int = 5555, host: str = "127.0.0.1") -> None:
 def simulator(
     port: int = 8200,
     host: str = "127.0.0.1",
-    profile: Annotated[str, typer.Option(help="instant, fast or realistic.")] = "fast",
+    profile: Annotated[str, typer.Option(help="instant, fast, steady or realistic.")] = "fast",
     seed: int = 0,
     concurrency_limit: Annotated[int, typer.Option(help="Provider's calls in flight.")] = 10,
 ) -> None:
@@ -199,7 +199,9 @@ ApiPortOption = Annotated[int, typer.Option(help="API port (0: any free port).")
 SimulatorPortOption = Annotated[int, typer.Option(help="Simulator port (0: any free port).")]
 WorkersOption = Annotated[int, typer.Option(min=1, help="Celery worker processes.")]
 ConcurrencyOption = Annotated[int, typer.Option(min=1, help="Threads per worker.")]
-ProfileOption = Annotated[str, typer.Option(help="Simulator profile: instant, fast, realistic.")]
+ProfileOption = Annotated[
+    str, typer.Option(help="Simulator profile: instant, fast, steady or realistic.")
+]
 SimLimitOption = Annotated[int, typer.Option(min=0, help="Simulator's calls in flight.")]
 OrgLimitOption = Annotated[int, typer.Option(min=1, help="Concurrency limit of the dev org.")]
 

@@ -12,7 +12,7 @@ from celery.signals import worker_ready
 
 from orchestrator.calls.placing import PlaceOutcome, place_call, warm_up_provider_client
 from orchestrator.pacing.limiter import Reservation
-from orchestrator.scheduling.runner import dispatch_campaign_org, run_tick
+from orchestrator.scheduling.runner import dispatch_org_now, run_tick
 from workers.celery_app import celery_app
 
 logger = logging.getLogger(__name__)
@@ -28,8 +28,9 @@ def enqueue_place_calls(call_ids: Sequence[uuid.UUID]) -> None:
         place_call_task.delay(str(call_id))
 
 
-def enqueue_dispatch(campaign_id: uuid.UUID) -> None:
-    dispatch_campaign_task.delay(str(campaign_id))
+def enqueue_org_dispatch(org_id: uuid.UUID) -> None:
+    """Dispatch the org now (capacity freed, or a call waiting): not at the next tick."""
+    dispatch_org_task.delay(str(org_id))
 
 
 @celery_app.task(name="scheduler.tick")
@@ -38,10 +39,10 @@ def scheduler_tick_task() -> int:
     return sum(len(r.call_ids) for r in results)
 
 
-@celery_app.task(name="campaigns.dispatch")
-def dispatch_campaign_task(campaign_id: str) -> int:
-    result = dispatch_campaign_org(uuid.UUID(campaign_id), enqueue=enqueue_place_calls)
-    return len(result.call_ids) if result is not None else 0
+@celery_app.task(name="orgs.dispatch")
+def dispatch_org_task(org_id: str) -> int:
+    result = dispatch_org_now(uuid.UUID(org_id), enqueue=enqueue_place_calls)
+    return len(result.call_ids)
 
 
 # A call waiting for its number's calls-per-second slot holds a reservation for it and comes

@@ -14,8 +14,10 @@ from orchestrator.calls.service import fail_call
 from orchestrator.campaigns import repository as campaigns_repo
 from orchestrator.config import Settings
 from orchestrator.models import Call, Campaign, CampaignStatus
+from orchestrator.models.base import utcnow
 from orchestrator.providers.vapi import CreateCallRequest
 from orchestrator.scheduling.cancellation import return_call_to_pending
+from orchestrator.scheduling.window import WINDOW_CLOSED
 
 CAMPAIGN_STOPPED = "campaign-ended-by-user"
 WEBHOOK_PATH = "/webhooks/vapi"
@@ -47,18 +49,30 @@ def correlation_metadata(call: Call) -> dict[str, Any]:
     }
 
 
-def build_create_request(call: Call, campaign: Campaign, settings: Settings) -> CreateCallRequest:
+def _provider_customer(call: Call) -> dict[str, Any]:
     customer = dict(call.customer)
     for field in CUSTOMER_EXTENSION_FIELDS:
         customer.pop(field, None)
-    customer_overrides = customer.pop("assistantOverrides", None)
-    customer_squad_overrides = customer.pop("squadOverrides", None)
-    overrides = deep_merge(campaign.assistant_overrides, customer_overrides)
+    return customer
+
+
+def _with_correlation(overrides: dict[str, Any], call: Call, settings: Settings) -> dict[str, Any]:
+    """Our ids in ``metadata`` and our webhook in ``server``: every event finds its call."""
     overrides["metadata"] = {**overrides.get("metadata", {}), **correlation_metadata(call)}
     overrides["server"] = {
         "url": settings.public_url.rstrip("/") + WEBHOOK_PATH,
         "headers": {settings.webhook_secret_header: settings.webhook_secret},
     }
+    return overrides
+
+
+def build_create_request(call: Call, campaign: Campaign, settings: Settings) -> CreateCallRequest:
+    customer = _provider_customer(call)
+    customer_overrides = customer.pop("assistantOverrides", None)
+    customer_squad_overrides = customer.pop("squadOverrides", None)
+    overrides = _with_correlation(
+        deep_merge(campaign.assistant_overrides, customer_overrides), call, settings
+    )
     squad_overrides = deep_merge(campaign.squad_overrides, customer_squad_overrides)
     return CreateCallRequest(
         assistant_id=campaign.assistant_id,
@@ -71,6 +85,34 @@ def build_create_request(call: Call, campaign: Campaign, settings: Settings) -> 
     )
 
 
+def build_direct_request(call: Call, settings: Settings) -> CreateCallRequest:
+    """A direct call's request as the user made it, plus our correlation and webhook."""
+    body = dict(call.request or {})
+    body["assistantOverrides"] = _with_correlation(
+        deep_merge(body.get("assistantOverrides"), None), call, settings
+    )
+    body["phoneNumberId"] = call.phone_number_id
+    body["customer"] = _provider_customer(call)
+    if call.name:
+        body["name"] = call.name
+    return CreateCallRequest.model_validate(body)
+
+
+def _direct_call_request(
+    session: Session, call: Call, settings: Settings
+) -> CreateCallRequest | None:
+    if call.not_after is not None and call.not_after <= utcnow():
+        fail_call(
+            session,
+            call,
+            reason=WINDOW_CLOSED,
+            message="schedulePlan.latestAt was reached before the call could be placed",
+            unsent=True,
+        )
+        return None
+    return build_direct_request(call, settings)
+
+
 def begin_dial(
     session: Session, *, call_id: uuid.UUID, settings: Settings
 ) -> CreateCallRequest | None:
@@ -81,8 +123,10 @@ def begin_dial(
     if not repository.claim_for_dialing(session, call_id=call_id):
         return None
     call = repository.get_call_for_update(session, call_id=call_id)
-    if call is None or call.campaign_id is None:
+    if call is None:
         return None
+    if call.campaign_id is None:
+        return _direct_call_request(session, call, settings)
     # A plain read: locking the campaign here while holding the call row could deadlock with a
     # user's cancel, which locks the campaign first. A cancel that commits after this read
     # finds the call ``dialing`` and lets it finish like any call in flight.

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import ColumnElement, Row, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from orchestrator.models import Call, CallStatus
+from orchestrator.calls.schemas import CallListQuery
+from orchestrator.listing import time_range_filters
+from orchestrator.models import Call, CallStatus, Campaign
 from orchestrator.models.base import utcnow
 from orchestrator.models.enums import IN_FLIGHT_CALL_STATUSES
 
@@ -94,6 +96,93 @@ def in_flight_by_campaign_and_number(
     return session.execute(stmt).all()
 
 
+def due_direct_call_numbers(
+    session: Session, *, org_id: uuid.UUID, now: datetime
+) -> list[str | None]:
+    """Caller numbers with a direct call (``POST /call``) of the org waiting and due."""
+    stmt = (
+        select(Call.phone_number_id)
+        .where(Call.org_id == org_id, Call.status == CallStatus.SCHEDULED, _due(now))
+        .distinct()
+    )
+    return list(session.scalars(stmt))
+
+
+def due_direct_calls(
+    session: Session, *, org_id: uuid.UUID, limits: Mapping[str | None, int], now: datetime
+) -> list[Call]:
+    """The first due direct calls of each caller number, oldest first, at most its limit each.
+
+    Calls without a not-before time come first, in arrival order, then those whose time has
+    come, in time order: two index ranges per number, never a scan of calls scheduled later.
+    """
+    found: list[Call] = []
+    for number, limit in limits.items():
+        if limit <= 0:
+            continue
+        mine = (
+            Call.org_id == org_id,
+            Call.status == CallStatus.SCHEDULED,
+            Call.phone_number_id.is_(None) if number is None else Call.phone_number_id == number,
+        )
+        unscheduled = select(Call).where(*mine, Call.not_before.is_(None))
+        found_here = list(session.scalars(unscheduled.order_by(Call.created_at).limit(limit)))
+        if len(found_here) < limit:
+            timed = select(Call).where(*mine, Call.not_before <= now).order_by(Call.not_before)
+            found_here += session.scalars(timed.limit(limit - len(found_here)))
+        found.extend(found_here)
+    return found
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    return or_(Call.not_before.is_(None), Call.not_before <= now) & or_(
+        Call.not_after.is_(None), Call.not_after > now
+    )
+
+
+def claim_direct_calls(session: Session, *, call_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    """``scheduled`` → ``claimed`` for those still scheduled (a delete may have come first)."""
+    if not call_ids:
+        return []
+    result = session.execute(
+        update(Call)
+        .where(Call.id.in_(call_ids), Call.status == CallStatus.SCHEDULED)
+        .values(status=CallStatus.CLAIMED, updated_at=utcnow())
+        .returning(Call.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(result.scalars())
+
+
+def defer_direct_call(session: Session, *, call_id: uuid.UUID, until: datetime) -> None:
+    """A direct call outside its customer's calling hours waits, off the due range, until then."""
+    session.execute(
+        update(Call)
+        .where(Call.id == call_id, Call.status == CallStatus.SCHEDULED)
+        .values(not_before=until, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def orgs_with_due_direct_calls(session: Session, *, now: datetime) -> list[uuid.UUID]:
+    stmt = (
+        select(Call.org_id)
+        .where(Call.status == CallStatus.SCHEDULED, _due(now))
+        .group_by(Call.org_id)
+    )
+    return list(session.scalars(stmt))
+
+
+def expired_direct_calls_for_update(session: Session, *, now: datetime) -> list[Call]:
+    """Direct calls still waiting when their ``schedulePlan.latestAt`` came."""
+    stmt = (
+        select(Call)
+        .where(Call.status == CallStatus.SCHEDULED, Call.not_after <= now)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.scalars(stmt))
+
+
 def last_dial_by_number(
     session: Session, *, since: datetime
 ) -> Sequence[Row[uuid.UUID, str | None, datetime | None]]:
@@ -130,3 +219,66 @@ def average_call_seconds(session: Session, *, campaign_id: uuid.UUID) -> float |
     )
     value = session.scalar(stmt)
     return float(value) if value is not None else None
+
+
+# --- Calls as the API shows them (``/call``): always scoped to the caller's org. ---------------
+
+
+def _org_call_filters(org_id: uuid.UUID, query: CallListQuery) -> list[ColumnElement[bool]]:
+    filters: list[ColumnElement[bool]] = [Call.org_id == org_id]
+    if query.id is not None:
+        try:
+            filters.append(Call.id == uuid.UUID(query.id))
+        except ValueError:
+            filters.append(false())
+    if query.phone_number_id is not None:
+        filters.append(Call.phone_number_id == query.phone_number_id)
+    if query.assistant_id is not None:
+        # A direct call names its assistant in its request; a campaign call through its campaign.
+        campaigns_with_assistant = select(Campaign.id).where(
+            Campaign.org_id == org_id, Campaign.assistant_id == query.assistant_id
+        )
+        filters.append(
+            or_(
+                Call.request["assistantId"].astext == query.assistant_id,
+                Call.campaign_id.in_(campaigns_with_assistant),
+            )
+        )
+    filters.extend(time_range_filters(Call, query))
+    return filters
+
+
+def list_calls_for_org(session: Session, *, org_id: uuid.UUID, query: CallListQuery) -> list[Call]:
+    """The org's calls, campaign and direct, newest first."""
+    stmt = (
+        select(Call)
+        .where(*_org_call_filters(org_id, query))
+        .order_by(Call.created_at.desc(), Call.id.desc())
+        .limit(query.limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def get_call_for_org(
+    session: Session, *, org_id: uuid.UUID, call_id: uuid.UUID, for_update: bool = False
+) -> Call | None:
+    stmt = select(Call).where(Call.id == call_id, Call.org_id == org_id)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(stmt).first()
+
+
+def campaigns_by_id(
+    session: Session, *, campaign_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Campaign]:
+    """The campaigns of some calls, to show what those calls run."""
+    if not campaign_ids:
+        return {}
+    stmt = select(Campaign).where(Campaign.id.in_(campaign_ids))
+    return {campaign.id: campaign for campaign in session.scalars(stmt)}
+
+
+def delete_call(session: Session, call: Call) -> None:
+    """Remove an ended call (its stored webhook events go with it, by the foreign key)."""
+    session.delete(call)
+    session.flush()

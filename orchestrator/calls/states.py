@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from orchestrator.models.enums import CallStatus
+from orchestrator.models.enums import IN_FLIGHT_CALL_STATUSES, CallStatus
 
 CALL_STATUS_RANK: dict[CallStatus, int] = {
+    CallStatus.SCHEDULED: -1,
     CallStatus.CLAIMED: 0,
     CallStatus.DIALING: 1,
     CallStatus.QUEUED: 2,
@@ -28,7 +29,8 @@ def next_call_status(current: CallStatus, reported: CallStatus) -> CallStatus | 
 
 
 def is_in_flight(status: CallStatus) -> bool:
-    return CALL_STATUS_RANK[status] < CALL_STATUS_RANK[CallStatus.ENDED]
+    """Holding capacity: from the claim that reserved it until the call ends."""
+    return status in IN_FLIGHT_CALL_STATUSES
 
 
 def counter_bucket(status: CallStatus) -> str | None:

@@ -122,7 +122,7 @@ def presence_errors(fields: Mapping[str, Any]) -> list[str]:
     return errors
 
 
-def _with_rule_errors(exc: ValidationError, rules: list[str], data: Any) -> ValidationError:
+def with_rule_errors(exc: ValidationError, rules: list[str], data: Any) -> ValidationError:
     details = [
         InitErrorDetails(
             type=PydanticCustomError(error["type"], error["msg"], error.get("ctx")),
@@ -171,7 +171,7 @@ class CreateCampaignIn(BaseModel):
             rules = presence_errors(data) if isinstance(data, Mapping) else []
             if not rules:
                 raise
-            raise _with_rule_errors(exc, rules, data) from None
+            raise with_rule_errors(exc, rules, data) from None
 
     def given_fields(self) -> dict[str, Any]:
         """The top-level values :func:`presence_errors` judges, under their wire names."""

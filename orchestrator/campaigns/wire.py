@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from orchestrator.calls.wire import vapi_status
+from orchestrator.calls.wire import call_progress
 from orchestrator.campaigns.schemas import CampaignListQuery
 from orchestrator.models import Call, Campaign
 from orchestrator.wire import iso
@@ -14,17 +14,7 @@ from orchestrator.wire import iso
 
 def _calls_map(calls: Sequence[Call]) -> dict[str, Any]:
     """Vapi keys a campaign's calls by the provider's call id."""
-    return {
-        call.provider_call_id: {
-            "customer": call.customer,
-            "status": vapi_status(call.status),
-            "endedReason": call.ended_reason,
-            "startedAt": iso(call.started_at),
-            "endedAt": iso(call.ended_at),
-        }
-        for call in calls
-        if call.provider_call_id
-    }
+    return {call.provider_call_id: call_progress(call) for call in calls if call.provider_call_id}
 
 
 # One contact as the campaign's response lists it: its caller number and the customer as posted.

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from orchestrator.models.base import Base, Timestamped, new_id
 from orchestrator.models.enums import CallStatus
 
+SCHEDULED_SQL = "status = 'scheduled'"
 IN_FLIGHT_SQL = "status IN ('claimed', 'dialing', 'queued', 'ringing', 'in-progress', 'forwarding')"
 
 
@@ -30,6 +31,18 @@ class Call(Timestamped, Base):
         Index("ix_calls_number_dialed", "org_id", "phone_number_id", "dialed_at"),
         Index("ix_calls_campaign_created", "campaign_id", "created_at"),
         Index("ix_calls_contact", "contact_id"),
+        # Direct calls waiting: per number in due order, due ones across orgs, expiring ones.
+        Index(
+            "ix_calls_scheduled",
+            "org_id",
+            "phone_number_id",
+            "not_before",
+            "created_at",
+            postgresql_where=text(SCHEDULED_SQL),
+        ),
+        Index("ix_calls_scheduled_due", "not_before", postgresql_where=text(SCHEDULED_SQL)),
+        Index("ix_calls_scheduled_expiry", "not_after", postgresql_where=text(SCHEDULED_SQL)),
+        Index("ix_calls_org_created", "org_id", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -53,3 +66,8 @@ class Call(Timestamped, Base):
     summary: Mapped[str | None] = mapped_column(Text)
     analysis: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error_message: Mapped[str | None] = mapped_column(Text)
+    # Calls made through ``POST /call`` (no campaign): what to send, and when it may be sent.
+    request: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    name: Mapped[str | None] = mapped_column(String(200))
+    not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    not_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

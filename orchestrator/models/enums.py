@@ -30,13 +30,16 @@ class ContactStatus(StrEnum):
 
 
 class CallStatus(StrEnum):
-    """Vapi's call statuses, preceded by two of ours for the time before the provider knows it.
+    """Vapi's call statuses, with two of ours for the time before the provider knows it.
 
+    ``scheduled``: a call made through ``POST /call`` waits for its time and for capacity (on
+    the wire ``scheduled`` while its ``schedulePlan.earliestAt`` is ahead, else ``queued``).
     ``claimed``: the scheduler reserved capacity and wrote the row; no request sent yet.
     ``dialing``: a worker won the compare-and-set and is sending ``POST /call``.
     ``failed``: the provider refused the create; the call never existed there.
     """
 
+    SCHEDULED = "scheduled"
     CLAIMED = "claimed"
     DIALING = "dialing"
     QUEUED = "queued"

@@ -21,7 +21,10 @@ def get_session() -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# Function scope: the commit runs before the answer is sent and before background tasks, so a
+# client never hears of a write that is not stored, and tasks enqueued after the answer find
+# the rows committed.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
-"""Calls-per-second limits shared by every worker and host: GCRA in one atomic Redis script.
+"""Calls-per-second limits shared by every worker and host, in atomic Redis scripts.
 
-The generic cell rate algorithm keeps a single timestamp per key, the theoretical arrival
-time (TAT) of the next call. A call is allowed when ``now >= TAT - burst``; it then pushes TAT
-one emission interval (``1 / rate``) forward. A refused call learns exactly how long to wait.
-Time comes from Redis itself (``TIME``) so hosts with skewed clocks still share one limit.
+Reserving is the generic cell rate algorithm without a burst: one timestamp per key, the
+theoretical arrival time (TAT) of the next call. A caller takes the slot at TAT and pushes TAT
+one emission interval (``1 / rate``) forward, so every waiting call holds its own slot and
+learns exactly when it may go. A gate checked the instant before sending then keeps any
+K + 1 calls of a key a window apart at the provider (see ``GATE_SCRIPT``). Time comes from
+Redis itself (``TIME``) so hosts with skewed clocks still share one limit.
 """
 
 from __future__ import annotations
@@ -13,31 +15,9 @@ from enum import StrEnum
 
 import redis
 
-# Microseconds throughout: integers keep the script exact.
+# Microseconds throughout: integers keep the scripts exact.
 # KEYS[2] marks the state as whole: when Redis lost it (restart, eviction, flush) every
 # answer is "state lost" until the state is rebuilt, so no limit is ever forgotten silently.
-GCRA_SCRIPT = """
-if redis.call('EXISTS', KEYS[2]) == 0 then
-  return {-1, 0}
-end
-local interval = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
-if now < 0 then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local allowed_at = tat - burst
-if now < allowed_at then
-  return {0, allowed_at - now}
-end
-local new_tat = tat + interval
-redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 1000)
-return {1, 0}
-"""
-
 
 # Reserving: the caller gets the next free slot (evenly spaced, no burst) if it is no more
 # than ARGV[3] µs away, and comes back for it then. Waiting callers never contend for one
@@ -90,13 +70,14 @@ local interval = tonumber(ARGV[2])
 local k = tonumber(ARGV[3])
 local span = tonumber(ARGV[4])
 local stale = tonumber(ARGV[6])
-local log = redis.call('LRANGE', KEYS[1], 0, k - 1)
-if #log >= 1 then
-  local latest = tonumber(string.match(log[1], '^(%d+)'))
+local newest = redis.call('LINDEX', KEYS[1], 0)
+if newest then
+  local latest = tonumber(string.match(newest, '^(%d+)'))
   ready_at = math.max(ready_at, latest + math.floor(interval / 2))
 end
-if #log >= k then
-  local sent_text, token = string.match(log[k], '^(%d+):(.*)$')
+local kth = redis.call('LINDEX', KEYS[1], k - 1)
+if kth then
+  local sent_text, token = string.match(kth, '^(%d+):(.*)$')
   local sent = tonumber(sent_text)
   ready_at = math.max(ready_at, sent + k * interval)
   local finished = redis.call('HGET', KEYS[3], token)
@@ -155,14 +136,6 @@ FINISHED_KEEP_MS = 120_000
 
 
 @dataclass(frozen=True)
-class RateDecision:
-    allowed: bool
-    retry_after_seconds: float
-    # Redis no longer has the limits' state: nothing may be allowed until it is rebuilt.
-    state_lost: bool = False
-
-
-@dataclass(frozen=True)
 class ReserveResult:
     granted: bool
     wait_seconds: float
@@ -199,7 +172,6 @@ class RateLimiter:
         self._client = client
         self._prefix = prefix
         self._epoch_key = prefix + "epoch"
-        self._script = client.register_script(GCRA_SCRIPT)
         self._seed = client.register_script(SEED_SCRIPT)
         self._reserve = client.register_script(RESERVE_SCRIPT)
         self._gate = client.register_script(GATE_SCRIPT)
@@ -230,26 +202,6 @@ class RateLimiter:
     def redis_time_us(self) -> int:
         seconds, micros = self._client.time()
         return int(seconds) * 1_000_000 + int(micros)
-
-    def try_acquire(
-        self, key: str, *, per_second: float, burst: int = 1, now_us: int | None = None
-    ) -> RateDecision:
-        """Take one call's slot under ``per_second`` if it is free now.
-
-        ``burst`` is how many calls may go back to back after a quiet spell (1 means evenly
-        spaced). ``now_us`` replaces Redis's clock, for tests.
-        """
-        if per_second <= 0:
-            raise ValueError("per_second must be positive")
-        interval = max(1, round(1_000_000 / per_second))
-        tolerance = interval * (max(1, burst) - 1)
-        allowed, wait_us = self._script(
-            keys=[self._prefix + key, self._epoch_key],
-            args=[interval, tolerance, -1 if now_us is None else now_us],
-        )
-        if int(allowed) < 0:
-            return RateDecision(False, 0.0, state_lost=True)
-        return RateDecision(bool(allowed), int(wait_us) / 1_000_000)
 
     def reserve(
         self,

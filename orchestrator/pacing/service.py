@@ -55,18 +55,23 @@ def effective_rate(calls_per_second: float) -> float:
     return calls_per_second / (1 + get_settings().pacing_safety_margin)
 
 
+def _window_span_us(per_second: float) -> int:
+    """How far apart any K + 1 calls of a number must be at K calls per second (µs)."""
+    window_calls = max(1, math.floor(per_second))
+    return math.ceil(window_calls * 1_000_000 / per_second) + WINDOW_EDGE_US
+
+
 def reserve_slot(
     limiter: RateLimiter, *, org_id: uuid.UUID, phone_number_id: str | None, per_second: float
 ) -> ReserveResult:
-    window_calls = max(1, math.floor(per_second))
     return limiter.reserve(
         number_key(org_id, phone_number_id),
         per_second=effective_rate(per_second),
         max_wait_seconds=MAX_RESERVATION_SECONDS,
         # At 5 calls per second, any 6 consecutive calls span 5 (stretched) intervals, and
         # are at least a second apart at the provider.
-        window_calls=window_calls,
-        window_span_us=math.ceil(window_calls * 1_000_000 / per_second) + WINDOW_EDGE_US,
+        window_calls=max(1, math.floor(per_second)),
+        window_span_us=_window_span_us(per_second),
     )
 
 
@@ -99,9 +104,14 @@ def rebuild_pacing_state(session: Session, limiter: RateLimiter, *, now: datetim
             if last_dial is None:
                 continue
             pacing = pacing_of_numbers(session, org_id=org_id, provider_ids=[number])[number]
-            interval_us = round(1_000_000 / effective_rate(pacing.calls_per_second))
-            # Our clock may differ from Redis's: translate, and wait one interval more as margin.
-            next_us = int(last_dial.timestamp() * 1_000_000) + offset_us + 2 * interval_us
+            # The gate's record of when the provider answered is gone with the state: wait two
+            # whole windows after the last dial (our clock translated to Redis's), so calls
+            # before the loss and after it never share a window at the provider.
+            next_us = (
+                int(last_dial.timestamp() * 1_000_000)
+                + offset_us
+                + 2 * _window_span_us(pacing.calls_per_second)
+            )
             limiter.seed(number_key(org_id, number), next_allowed_us=next_us)
             restored += 1
         limiter.mark_state_complete(now.isoformat())

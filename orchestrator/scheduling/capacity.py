@@ -36,9 +36,9 @@ class NumberLoad:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A due contact the tick could claim, in the campaign's due order."""
+    """A due contact (or direct call) the tick could claim, in its claimant's due order."""
 
-    contact_id: uuid.UUID
+    id: uuid.UUID
     phone_number_id: str | None
 
 

@@ -17,9 +17,9 @@ from orchestrator.calls import repository as calls_repo
 from orchestrator.campaigns import repository as campaigns_repo
 from orchestrator.config import get_settings
 from orchestrator.db import session_scope
-from orchestrator.models import Campaign
 from orchestrator.models.base import utcnow
 from orchestrator.pacing.service import ensure_pacing_state, pacing_limiter
+from orchestrator.scheduling.direct import expire_direct_calls
 from orchestrator.scheduling.service import DispatchResult, dispatch_org
 from orchestrator.scheduling.window import close_window
 
@@ -46,18 +46,6 @@ def dispatch_org_now(
     return result
 
 
-def dispatch_campaign_org(
-    campaign_id: uuid.UUID, *, enqueue: EnqueueCalls, now: datetime | None = None
-) -> DispatchResult | None:
-    """Capacity freed by one campaign's call may go to any campaign of its org."""
-    with session_scope() as session:
-        campaign = session.get(Campaign, campaign_id)
-        org_id = campaign.org_id if campaign is not None else None
-    if org_id is None:
-        return None
-    return dispatch_org_now(org_id, enqueue=enqueue, now=now)
-
-
 def close_windows(*, now: datetime) -> int:
     with session_scope() as session:
         campaign_ids = campaigns_repo.campaigns_past_latest_at(session, now=now)
@@ -65,6 +53,8 @@ def close_windows(*, now: datetime) -> int:
     for campaign_id in campaign_ids:
         with session_scope() as session:
             closed += close_window(session, campaign_id=campaign_id, now=now)
+    with session_scope() as session:
+        closed += expire_direct_calls(session, now=now)
     return closed
 
 
@@ -92,5 +82,6 @@ def run_tick(*, enqueue: EnqueueCalls, now: datetime | None = None) -> list[Disp
     close_windows(now=moment)
     redrive_stale_claims(enqueue=enqueue, now=moment)
     with session_scope() as session:
-        org_ids = campaigns_repo.due_org_ids(session, now=moment)
-    return [dispatch_org_now(org_id, enqueue=enqueue, now=moment) for org_id in org_ids]
+        org_ids = set(campaigns_repo.due_org_ids(session, now=moment))
+        org_ids.update(calls_repo.orgs_with_due_direct_calls(session, now=moment))
+    return [dispatch_org_now(org_id, enqueue=enqueue, now=moment) for org_id in sorted(org_ids)]

@@ -32,6 +32,7 @@ from orchestrator.scheduling.capacity import (
     allocate,
     number_allowance,
 )
+from orchestrator.scheduling.direct import DIRECT_CALLS, direct_demand
 from orchestrator.scheduling.policy import calling_hours_of
 
 ORG_LOCK_SPACE = 2
@@ -41,11 +42,14 @@ ORG_LOCK_SPACE = 2
 class DispatchResult:
     org_id: uuid.UUID
     calls_by_campaign: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=dict)
+    # Direct calls (``POST /call``) claimed in this dispatch.
+    direct_call_ids: list[uuid.UUID] = field(default_factory=list)
     locked_out: bool = False
 
     @property
     def call_ids(self) -> list[uuid.UUID]:
-        return [call_id for ids in self.calls_by_campaign.values() for call_id in ids]
+        campaign_calls = [call_id for ids in self.calls_by_campaign.values() for call_id in ids]
+        return campaign_calls + self.direct_call_ids
 
 
 @dataclass
@@ -54,6 +58,7 @@ class OrgLoad:
 
     total: int = 0
     by_campaign: dict[uuid.UUID, int] = field(default_factory=lambda: defaultdict(int))
+    direct: int = 0
     in_flight_by_number: dict[str | None, int] = field(default_factory=lambda: defaultdict(int))
     waiting_by_number: dict[str | None, int] = field(default_factory=lambda: defaultdict(int))
 
@@ -79,6 +84,8 @@ def read_org_load(session: Session, *, org_id: uuid.UUID) -> OrgLoad:
         load.in_flight_by_number[number] += count
         if campaign_id is not None:
             load.by_campaign[campaign_id] += count
+        else:
+            load.direct += count
         if waiting:
             load.waiting_by_number[number] += count
     return load
@@ -127,19 +134,16 @@ def _campaign_demand(
 
 
 def _number_allowances(
-    session: Session, *, org_id: uuid.UUID, campaigns: list[Campaign], load: OrgLoad
+    session: Session, *, org_id: uuid.UUID, numbers: set[str | None], load: OrgLoad
 ) -> dict[str | None, int]:
-    numbers = sorted(
-        {n for c in campaigns for n in c.caller_numbers()},
-        key=lambda n: n or "",
-    )
-    pacing = pacing_of_numbers(session, org_id=org_id, provider_ids=numbers)
+    ordered = sorted(numbers, key=lambda n: n or "")
+    pacing = pacing_of_numbers(session, org_id=org_id, provider_ids=ordered)
     lookahead = get_settings().pacing_lookahead_seconds
     return {
         number: number_allowance(
             pacing[number], load.of_number(number), lookahead_seconds=lookahead
         )
-        for number in numbers
+        for number in ordered
     }
 
 
@@ -147,7 +151,7 @@ def claim_calls(
     session: Session, *, campaign: Campaign, candidates: list[Candidate]
 ) -> list[uuid.UUID]:
     """Pending contacts become dispatched with a ``claimed`` call each; counters move with them."""
-    rows = contacts_repo.claim_contacts(session, contact_ids=[c.contact_id for c in candidates])
+    rows = contacts_repo.claim_contacts(session, contact_ids=[c.id for c in candidates])
     calls = [
         Call(
             id=uuid.uuid4(),
@@ -182,12 +186,14 @@ def dispatch_org(
         return result
     org = session.get(Org, org_id)
     campaigns = campaigns_repo.dialable_campaigns_for_update(session, org_id=org_id, now=now)
-    if org is None or not campaigns:
+    direct_numbers = calls_repo.due_direct_call_numbers(session, org_id=org_id, now=now)
+    if org is None or not (campaigns or direct_numbers):
         return result
     for campaign in campaigns:
         _start_if_scheduled(campaign, now)
     load = read_org_load(session, org_id=org_id)
-    allowances = _number_allowances(session, org_id=org_id, campaigns=campaigns, load=load)
+    numbers = {n for c in campaigns for n in c.caller_numbers()} | set(direct_numbers)
+    allowances = _number_allowances(session, org_id=org_id, numbers=numbers, load=load)
     org_free = min(org.concurrency_limit - load.total, batch_limit)
     if org_free <= 0:
         return result
@@ -203,10 +209,17 @@ def dispatch_org(
         )
         for campaign in campaigns
     ]
+    if direct_numbers:
+        limits = {n: min(org_free, allowances[n]) for n in direct_numbers}
+        demands.append(
+            direct_demand(session, org=org, in_flight=load.direct, limits=limits, now=now)
+        )
     chosen = allocate(demands, org_free=org_free, number_free=allowances)
     for campaign in campaigns:
         if chosen[campaign.id]:
             result.calls_by_campaign[campaign.id] = claim_calls(
                 session, campaign=campaign, candidates=chosen[campaign.id]
             )
+    direct = [candidate.id for candidate in chosen.get(DIRECT_CALLS, [])]
+    result.direct_call_ids = calls_repo.claim_direct_calls(session, call_ids=direct)
     return result

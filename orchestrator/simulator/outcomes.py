@@ -33,6 +33,7 @@ profile     ring         talk         voicemail    no_answer
 =========== ============ ============ ============ =============
 instant     0 - 0.02     0 - 0.02     0 - 0.02     0 - 0.02
 fast        0.02 - 0.15  0.05 - 0.4   0.05 - 0.2   0.1 - 0.3
+steady      0.5 - 1.5    2 - 5        2 - 4        2 - 4
 realistic   2 - 12       15 - 120     18 - 22      20 - 35
 =========== ============ ============ ============ =============
 """
@@ -82,6 +83,8 @@ class Profile:
 PROFILES: Final[dict[str, Profile]] = {
     "instant": Profile("instant", (0.0, 0.02), (0.0, 0.02), (0.0, 0.02), (0.0, 0.02)),
     "fast": Profile("fast", (0.02, 0.15), (0.05, 0.4), (0.05, 0.2), (0.1, 0.3)),
+    # Calls long enough that concurrency caps, not only rates, hold calls back.
+    "steady": Profile("steady", (0.5, 1.5), (2.0, 5.0), (2.0, 4.0), (2.0, 4.0)),
     "realistic": Profile("realistic", (2.0, 12.0), (15.0, 120.0), (18.0, 22.0), (20.0, 35.0)),
 }
 

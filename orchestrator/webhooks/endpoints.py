@@ -14,7 +14,7 @@ from orchestrator.config import get_settings
 from orchestrator.exceptions import PayloadTooLarge, ValidationFailed
 from orchestrator.orgs.auth import SessionDep
 from orchestrator.webhooks.service import ingest_message, verify_shared_secret
-from workers.tasks import enqueue_dispatch
+from workers.tasks import enqueue_org_dispatch
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["Webhooks"])
@@ -38,12 +38,12 @@ async def read_json_body(request: Request) -> dict[str, Any]:
     return payload
 
 
-def redispatch(campaign_id: uuid.UUID) -> None:
+def redispatch(org_id: uuid.UUID) -> None:
     """Capacity freed by an ended call is reused at once instead of at the next tick."""
     try:
-        enqueue_dispatch(campaign_id)
+        enqueue_org_dispatch(org_id)
     except Exception:  # a failed enqueue only delays: the next tick dispatches anyway
-        logger.warning("could not enqueue dispatch for campaign %s", campaign_id, exc_info=True)
+        logger.warning("could not enqueue dispatch for org %s", org_id, exc_info=True)
 
 
 def authenticate_provider(request: Request) -> None:
@@ -61,6 +61,6 @@ async def receive_vapi_webhook(
     authenticate_provider(request)
     payload = await read_json_body(request)
     result = await run_in_threadpool(ingest_message, session, payload=payload)
-    if result.freed_campaign_id is not None:
-        background.add_task(redispatch, result.freed_campaign_id)
+    if result.freed_org_id is not None:
+        background.add_task(redispatch, result.freed_org_id)
     return {"status": "ok"}

@@ -94,8 +94,8 @@ def _apply_report(session: Session, call: Call, message: dict[str, Any]) -> bool
 @dataclass(frozen=True)
 class IngestResult:
     event: WebhookEvent
-    # Set when the message ended a campaign call: its capacity can be reused at once.
-    freed_campaign_id: uuid.UUID | None = None
+    # Set when the message ended a call: the org's capacity it held can be reused at once.
+    freed_org_id: uuid.UUID | None = None
 
 
 def ingest_message(session: Session, *, payload: dict[str, Any]) -> IngestResult:
@@ -122,6 +122,7 @@ def ingest_message(session: Session, *, payload: dict[str, Any]) -> IngestResult
         return IngestResult(event)
     event.call_id = call.id
     event.org_id = call.org_id
+    held_capacity = is_in_flight(call.status)
     if message_type == "status-update":
         changed = _apply_status_update(session, call, message)
     else:
@@ -129,5 +130,5 @@ def ingest_message(session: Session, *, payload: dict[str, Any]) -> IngestResult
     event.outcome = "applied" if changed else "duplicate"
     event.applied_at = utcnow()
     session.flush()
-    freed = changed and not is_in_flight(call.status)
-    return IngestResult(event, call.campaign_id if freed else None)
+    freed = held_capacity and not is_in_flight(call.status)
+    return IngestResult(event, call.org_id if freed else None)

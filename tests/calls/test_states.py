@@ -15,6 +15,7 @@ from orchestrator.calls.states import (
 from orchestrator.models import CallStatus
 
 ORDER = [
+    CallStatus.SCHEDULED,
     CallStatus.CLAIMED,
     CallStatus.DIALING,
     CallStatus.QUEUED,
@@ -44,13 +45,14 @@ def test_late_ringing_after_ended_changes_nothing() -> None:
     assert next_call_status(CallStatus.ENDED, CallStatus.RINGING) is None
 
 
-def test_in_flight_is_everything_before_a_terminal_state() -> None:
-    assert [s for s in CallStatus if is_in_flight(s)] == ORDER
+def test_in_flight_is_everything_from_the_claim_to_a_terminal_state() -> None:
+    assert [s for s in CallStatus if is_in_flight(s)] == ORDER[1:]
 
 
 @pytest.mark.parametrize(
     ("status", "bucket"),
     [
+        (CallStatus.SCHEDULED, None),
         (CallStatus.CLAIMED, "calls_counter_queued"),
         (CallStatus.DIALING, "calls_counter_queued"),
         (CallStatus.QUEUED, "calls_counter_queued"),

@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from vapi import CreateCustomerDto, Vapi
+from vapi.types import CallBatchResponse
 
 from orchestrator.calls.ended_reasons import completes_contact
 from orchestrator.campaigns.counters import counter_drift
@@ -136,3 +138,52 @@ def test_campaign_runs_to_success_matching_ground_truth(stack: Stack, committed:
     assert campaign["callsCounterEnded"] == CONTACTS
     voicemails = sum(1 for call in truth if call["endedReason"] == "voicemail")
     assert campaign["callsCounterEndedVoicemail"] == voicemails
+
+
+def test_direct_calls_through_the_sdk_end_as_the_provider_ended_them(
+    stack: Stack, committed: Session
+) -> None:
+    """``POST /call`` with Vapi's SDK: each call is paced, placed once, and ends as it did there."""
+    org = create_org(committed, name=f"direct-{uuid.uuid4()}", concurrency_limit=3)
+    committed.commit()
+    vapi = Vapi(token=org.api_key, base_url=stack.api_url)
+    numbers = customer_numbers(8, start=9000)
+    batch = vapi.calls.create(
+        assistant_id="assistant-direct",
+        phone_number_id="caller-direct",
+        customers=[CreateCustomerDto(number=number) for number in numbers],
+        name="direct batch",
+    )
+    assert isinstance(batch, CallBatchResponse)
+    ids = [call.id for call in batch.results]
+    assert len(ids) == len(numbers)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        calls = [vapi.calls.get(call_id) for call_id in ids]
+        if all(call.status == "ended" for call in calls):
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail(f"direct calls did not end: {[c.status for c in calls]}\n{stack.logs()}")
+    truth = {
+        call["metadata"]["orchestratorCallId"]: call
+        for call in (
+            {**c, "metadata": c["assistantOverrides"]["metadata"]}
+            for c in httpx.get(
+                f"{stack.simulator_url}/call",
+                params={"limit": 1000},
+                headers={"Authorization": "Bearer e2e"},
+            ).json()
+        )
+        if call["metadata"]["orchestratorCampaignId"] is None
+        and call["metadata"]["orchestratorOrgId"] == str(org.org_id)
+    }
+    assert sorted(truth) == sorted(ids), "every direct call placed exactly once"
+    for call in calls:
+        assert call.ended_reason == truth[call.id]["endedReason"]
+        assert call.customer is not None
+        assert truth[call.id]["customer"]["number"] == call.customer.number
+    stats = httpx.get(f"{stack.simulator_url}/simulator/stats").json()
+    assert stats["maxInFlightByPhoneNumber"]["caller-direct"] <= 3
+    listed = vapi.calls.list(phone_number_id="caller-direct", limit=100)
+    assert sorted(call.id for call in listed) == sorted(ids)

@@ -7,11 +7,8 @@ ground truth must show no number ever over its rate in any 1-second window, neve
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Iterator, Sequence
-from datetime import datetime
-from typing import Any
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -20,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from orchestrator.orgs.service import create_org
 from orchestrator.runner import StackOptions
+from tests.e2e.ground_truth import created_times, max_in_any_second, simulator_stats, wait_for_end
 from tests.e2e.stack import Stack, e2e_stack
 from tests.factories import customer_numbers
 
@@ -46,33 +44,6 @@ def stack(engine: Engine) -> Iterator[Stack]:
         yield stack
 
 
-def max_in_any_second(times: Sequence[float]) -> int:
-    """The most calls in any half-open 1-second window ``(t - 1, t]``."""
-    ordered = sorted(times)
-    best, start = 0, 0
-    for end, moment in enumerate(ordered):
-        while ordered[start] <= moment - 1.0:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
-
-
-def _created_times(stack: Stack, campaign_id: str) -> dict[str, list[float]]:
-    response = httpx.get(
-        f"{stack.simulator_url}/call",
-        params={"limit": 1000},
-        headers={"Authorization": "Bearer e2e"},
-    )
-    response.raise_for_status()
-    times: dict[str, list[float]] = {}
-    for call in response.json():
-        if call["assistantOverrides"]["metadata"]["orchestratorCampaignId"] != campaign_id:
-            continue
-        created = datetime.fromisoformat(call["createdAt"].replace("Z", "+00:00"))
-        times.setdefault(call["phoneNumberId"], []).append(created.timestamp())
-    return times
-
-
 def _run_campaign(client: httpx.Client) -> str:
     for caller in CALLERS:
         paced = client.put(
@@ -96,17 +67,6 @@ def _run_campaign(client: httpx.Client) -> str:
     return str(response.json()["id"])
 
 
-def _wait_for_end(client: httpx.Client, campaign_id: str, stack: Stack) -> dict[str, Any]:
-    deadline = time.monotonic() + 300
-    campaign: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        campaign = client.get(f"/campaign/{campaign_id}").json()
-        if campaign["status"] == "ended":
-            return campaign
-        time.sleep(2)
-    pytest.fail(f"campaign did not end: {campaign.get('pacing')}\n{stack.logs()}")
-
-
 def test_two_numbers_at_five_per_second_over_two_worker_processes(
     stack: Stack, committed: Session
 ) -> None:
@@ -115,20 +75,22 @@ def test_two_numbers_at_five_per_second_over_two_worker_processes(
     headers = {"Authorization": f"Bearer {org.api_key}"}
     with httpx.Client(base_url=stack.api_url, headers=headers, timeout=30) as client:
         campaign_id = _run_campaign(client)
-        campaign = _wait_for_end(client, campaign_id, stack)
+        campaign = wait_for_end(client, campaign_id, stack)
     assert campaign["endedReason"] == "campaign.ended.success"
     assert campaign["contactCounters"]["pending"] == 0
 
-    times = _created_times(stack, campaign_id)
+    times = created_times(stack, campaign_id)
     assert sorted(times) == sorted(CALLERS)
     assert sum(len(t) for t in times.values()) == CONTACTS
-    stats = httpx.get(f"{stack.simulator_url}/simulator/stats").json()
+    stats = simulator_stats(stack)
     achieved = {}
     for caller, created in times.items():
         assert max_in_any_second(created) <= CALLS_PER_SECOND, caller
         assert stats["maxCallsPerSecondByPhoneNumber"][caller] <= CALLS_PER_SECOND, caller
         achieved[caller] = (len(created) - 1) / (max(created) - min(created))
         assert achieved[caller] >= 0.9 * CALLS_PER_SECOND, achieved
+    # Shown with ``pytest -s -m acceptance``.
+    print(f"pacing acceptance: achieved {achieved}, simulator stats {stats}")
     assert stats["maxInFlight"] <= MAX_CONCURRENCY
     assert stats["concurrencyRejections"] == 0
     assert stats["numbersDialedMoreThanOnce"] == []

@@ -131,10 +131,12 @@ def test_rebuild_puts_each_numbers_next_slot_after_its_last_dial(
     limiter.forget_state()
     assert rebuild_pacing_state(session, limiter, now=now) >= 1
     assert limiter.has_state()
-    refused = limiter.try_acquire(number_key(org.org_id, "phone-1"), per_second=effective_rate(0.5))
-    assert not refused.allowed
-    # Two seconds between calls, from a dial half a second ago: well over a second to wait.
-    assert refused.retry_after_seconds > 1.4
+    refused = limiter.reserve(
+        number_key(org.org_id, "phone-1"), per_second=effective_rate(0.5), max_wait_seconds=0
+    )
+    assert not refused.granted
+    # Two windows of 2 s (one call per 2 s) after a dial half a second ago.
+    assert refused.wait_seconds == pytest.approx(3.5, abs=0.05)
 
 
 def _send_when_allowed(session: Session, org: CreatedOrg, limiter: RateLimiter) -> int:

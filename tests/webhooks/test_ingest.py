@@ -112,6 +112,16 @@ def test_late_ringing_after_ended_changes_nothing(session: Session) -> None:
     assert counter_drift(session, campaign=campaign) == {}
 
 
+def test_only_the_message_that_ends_a_call_frees_its_orgs_capacity(session: Session) -> None:
+    _, (call,) = _placed_calls(session)
+    ringing = ingest_message(session, payload=status_update(call, "ringing"))
+    assert ringing.freed_org_id is None
+    ended = ingest_message(session, payload=status_update(call, "ended", endedReason="voicemail"))
+    assert ended.freed_org_id == call.org_id
+    again = ingest_message(session, payload=report(call, "voicemail"))
+    assert again.freed_org_id is None
+
+
 def test_duplicates_change_nothing_but_are_stored(session: Session) -> None:
     campaign_id, (call, _) = _placed_calls(session, customers=2)
     payload = status_update(call, "ended", endedReason="voicemail")

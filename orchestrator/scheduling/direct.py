@@ -1,0 +1,85 @@
+"""Direct calls (``POST /call``) in the org's dispatch: the same limits, a fair share.
+
+Direct calls compete for the org's capacity as one more claimant beside its campaigns, under
+every limit campaigns obey (the org's concurrency limit, each number's cap and rate). They wait
+in the database like contacts: ``scheduled`` with an optional not-before time. With the org's
+default calling hours switched on, a call whose customer is outside them is moved to the next
+opening instead of being dialed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from orchestrator.calls import repository as calls_repo
+from orchestrator.calls.service import fail_call
+from orchestrator.models import Call, Org
+from orchestrator.scheduling.calling_hours import (
+    DEFAULT_CALLING_HOURS,
+    contact_zone_key,
+    is_open,
+    next_open,
+)
+from orchestrator.scheduling.capacity import CampaignDemand, Candidate
+from orchestrator.scheduling.window import WINDOW_CLOSED
+
+# The claimant key of an org's direct calls in the fair share (no campaign has this id).
+DIRECT_CALLS = uuid.UUID(int=0)
+# Calling hours that never open again within their horizon: look again a day later.
+NEVER_OPEN_RETRY = timedelta(days=1)
+
+
+def direct_demand(
+    session: Session,
+    *,
+    org: Org,
+    in_flight: int,
+    limits: Mapping[str | None, int],
+    now: datetime,
+) -> CampaignDemand:
+    """The org's due direct calls, oldest first, as candidates for the fair share."""
+    calls = calls_repo.due_direct_calls(session, org_id=org.id, limits=limits, now=now)
+    candidates = [
+        Candidate(call.id, call.phone_number_id)
+        for call in calls
+        if inside_calling_hours(session, call=call, org=org, now=now)
+    ]
+    return CampaignDemand(
+        campaign_id=DIRECT_CALLS,
+        in_flight=in_flight,
+        max_concurrency=org.concurrency_limit,
+        candidates=candidates,
+    )
+
+
+def inside_calling_hours(session: Session, *, call: Call, org: Org, now: datetime) -> bool:
+    """True when the call may go now; otherwise it is deferred to its customer's next opening."""
+    if not org.default_calling_hours:
+        return True
+    customer = call.customer or {}
+    zone = contact_zone_key(
+        number=customer.get("number"), customer_timezone=customer.get("timezone")
+    )
+    if is_open(DEFAULT_CALLING_HOURS, zone, now):
+        return True
+    opening = next_open(DEFAULT_CALLING_HOURS, zone, now) or now + NEVER_OPEN_RETRY
+    calls_repo.defer_direct_call(session, call_id=call.id, until=opening)
+    return False
+
+
+def expire_direct_calls(session: Session, *, now: datetime) -> int:
+    """Direct calls still waiting at their ``schedulePlan.latestAt`` are never placed."""
+    expired = 0
+    for call in calls_repo.expired_direct_calls_for_update(session, now=now):
+        expired += fail_call(
+            session,
+            call,
+            reason=WINDOW_CLOSED,
+            message="schedulePlan.latestAt was reached before the call could be placed",
+            unsent=True,
+        )
+    return expired

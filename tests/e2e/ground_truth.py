@@ -1,0 +1,61 @@
+"""Reading the simulator's ground truth for a campaign: when each call was created, and by whom."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.stack import Stack
+
+
+def max_in_any_second(times: Sequence[float]) -> int:
+    """The most calls in any half-open 1-second window ``(t - 1, t]``."""
+    ordered = sorted(times)
+    best, start = 0, 0
+    for end, moment in enumerate(ordered):
+        while ordered[start] <= moment - 1.0:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def created_times(stack: Stack, campaign_id: str) -> dict[str, list[float]]:
+    """Epoch seconds the simulator created each of the campaign's calls, by caller number."""
+    response = httpx.get(
+        f"{stack.simulator_url}/call",
+        params={"limit": 1000},
+        headers={"Authorization": "Bearer e2e"},
+    )
+    response.raise_for_status()
+    times: dict[str, list[float]] = {}
+    for call in response.json():
+        if call["assistantOverrides"]["metadata"]["orchestratorCampaignId"] != campaign_id:
+            continue
+        created = datetime.fromisoformat(call["createdAt"].replace("Z", "+00:00"))
+        times.setdefault(call["phoneNumberId"], []).append(created.timestamp())
+    return times
+
+
+def simulator_stats(stack: Stack) -> dict[str, Any]:
+    response = httpx.get(f"{stack.simulator_url}/simulator/stats")
+    response.raise_for_status()
+    stats: dict[str, Any] = response.json()
+    return stats
+
+
+def wait_for_end(
+    client: httpx.Client, campaign_id: str, stack: Stack, *, timeout: float = 300
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    campaign: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        campaign = client.get(f"/campaign/{campaign_id}").json()
+        if campaign["status"] == "ended":
+            return campaign
+        time.sleep(2)
+    pytest.fail(f"campaign did not end: {campaign.get('pacing')}\n{stack.logs()}")
