@@ -26,10 +26,11 @@ def upgrade() -> None:
     op.add_column("calls", sa.Column("name", sa.String(200), nullable=True))
     op.add_column("calls", sa.Column("not_before", sa.DateTime(timezone=True), nullable=True))
     op.add_column("calls", sa.Column("not_after", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("calls", sa.Column("seq", sa.BigInteger(), sa.Identity(), nullable=False))
     op.create_index(
         "ix_calls_scheduled",
         "calls",
-        ["org_id", "phone_number_id", "not_before", "created_at"],
+        ["org_id", "phone_number_id", "not_before", "seq"],
         postgresql_where=SCHEDULED,
     )
     op.create_index("ix_calls_scheduled_due", "calls", ["not_before"], postgresql_where=SCHEDULED)
@@ -43,6 +44,7 @@ def downgrade() -> None:
     op.drop_index("ix_calls_scheduled_expiry", table_name="calls")
     op.drop_index("ix_calls_scheduled_due", table_name="calls")
     op.drop_index("ix_calls_scheduled", table_name="calls")
+    op.drop_column("calls", "seq")
     op.drop_column("calls", "not_after")
     op.drop_column("calls", "not_before")
     op.drop_column("calls", "name")

@@ -126,9 +126,13 @@ def due_direct_calls(
             Call.phone_number_id.is_(None) if number is None else Call.phone_number_id == number,
         )
         unscheduled = select(Call).where(*mine, Call.not_before.is_(None))
-        found_here = list(session.scalars(unscheduled.order_by(Call.created_at).limit(limit)))
+        found_here = list(session.scalars(unscheduled.order_by(Call.seq).limit(limit)))
         if len(found_here) < limit:
-            timed = select(Call).where(*mine, Call.not_before <= now).order_by(Call.not_before)
+            timed = (
+                select(Call)
+                .where(*mine, Call.not_before <= now)
+                .order_by(Call.not_before, Call.seq)
+            )
             found_here += session.scalars(timed.limit(limit - len(found_here)))
         found.extend(found_here)
     return found

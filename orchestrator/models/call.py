@@ -4,7 +4,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -37,7 +48,7 @@ class Call(Timestamped, Base):
             "org_id",
             "phone_number_id",
             "not_before",
-            "created_at",
+            "seq",
             postgresql_where=text(SCHEDULED_SQL),
         ),
         Index("ix_calls_scheduled_due", "not_before", postgresql_where=text(SCHEDULED_SQL)),
@@ -71,3 +82,5 @@ class Call(Timestamped, Base):
     name: Mapped[str | None] = mapped_column(String(200))
     not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     not_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Arrival order: direct calls without a time go first come, first served (a batch in order).
+    seq: Mapped[int] = mapped_column(BigInteger, Identity())
