@@ -1,0 +1,111 @@
+"""Counters every process (API, workers, on any host) adds to, served together at ``/metrics``.
+
+Each count lives in Redis (one hash per metric, one field per label set), so the API's
+``/metrics`` shows what the workers counted too, without Prometheus's multi-process files.
+Counting never fails the work it counts: when Redis is unreachable the count is logged and lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+import redis
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from orchestrator.config import get_settings
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "orch:metrics:"
+
+
+@dataclass(frozen=True)
+class CounterSpec:
+    name: str
+    documentation: str
+    labels: tuple[str, ...] = ()
+
+
+# Every counter the service exports; ``count`` refuses names not listed here.
+COUNTERS: dict[str, CounterSpec] = {
+    spec.name: spec
+    for spec in (
+        CounterSpec(
+            "orchestrator_webhooks_rejected",
+            "Provider webhooks refused before being stored (bad credentials, stale, malformed).",
+            ("reason",),
+        ),
+        CounterSpec(
+            "orchestrator_webhook_events",
+            "Provider webhook events stored, by message type and what applying them did.",
+            ("type", "outcome"),
+        ),
+        CounterSpec(
+            "orchestrator_counter_drift",
+            "Campaign counter drift found (and corrected) by reconciliation; should stay 0.",
+            ("counter",),
+        ),
+        CounterSpec(
+            "orchestrator_calls_recovered",
+            "Calls whose outcome was learned from the provider instead of a webhook.",
+            ("source",),
+        ),
+        CounterSpec(
+            "orchestrator_ambiguous_creates",
+            "Call creates whose result was unknown (timeout, 5xx), by how they were resolved.",
+            ("resolution",),
+        ),
+    )
+}
+
+
+@lru_cache(maxsize=1)
+def _client() -> redis.Redis[bytes]:
+    return redis.Redis.from_url(
+        get_settings().redis_url, socket_timeout=2, socket_connect_timeout=2
+    )
+
+
+def _field(spec: CounterSpec, labels: Mapping[str, str]) -> str:
+    if set(labels) != set(spec.labels):
+        raise ValueError(f"{spec.name} takes labels {spec.labels}, got {sorted(labels)}")
+    return json.dumps([str(labels[name]) for name in spec.labels])
+
+
+def count(name: str, amount: float = 1, **labels: str) -> None:
+    """Add ``amount`` to counter ``name`` with these labels, for every process to see."""
+    spec = COUNTERS[name]
+    field = _field(spec, labels)
+    try:
+        _client().hincrbyfloat(KEY_PREFIX + name, field, amount)
+    except redis.RedisError as error:
+        logger.warning("metric %s%s not counted: %s", name, labels, error)
+
+
+def counted(name: str, **labels: str) -> float:
+    """The current total of one labelled counter (0 when never counted)."""
+    spec = COUNTERS[name]
+    value = _client().hget(KEY_PREFIX + name, _field(spec, labels))
+    return float(value) if value is not None else 0.0
+
+
+class RedisCounters(Collector):
+    """Reads every counter from Redis at scrape time."""
+
+    def collect(self) -> Iterator[Metric]:
+        client = _client()
+        for spec in COUNTERS.values():
+            family = CounterMetricFamily(spec.name, spec.documentation, labels=spec.labels)
+            try:
+                fields = client.hgetall(KEY_PREFIX + spec.name)
+            except redis.RedisError as error:
+                logger.warning("metric %s unreadable: %s", spec.name, error)
+                fields = {}
+            for field, value in sorted(fields.items()):
+                family.add_metric(json.loads(field), float(value))
+            yield family
