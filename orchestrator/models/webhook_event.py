@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Index, String, func
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Index, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -15,7 +15,22 @@ class WebhookEvent(Base):
     """Every provider message, stored before it is acknowledged."""
 
     __tablename__ = "webhook_events"
-    __table_args__ = (Index("ix_webhook_events_provider_call", "provider_call_id"),)
+    __table_args__ = (
+        Index("ix_webhook_events_provider_call", "provider_call_id"),
+        # A message delivered twice is stored once: its key is derived from its content.
+        Index(
+            "ix_webhook_events_dedupe",
+            "dedupe_key",
+            unique=True,
+            postgresql_where=text("dedupe_key IS NOT NULL"),
+        ),
+        # Messages for a call not recorded yet wait here until its create answer is stored.
+        Index(
+            "ix_webhook_events_parked",
+            "provider_call_id",
+            postgresql_where=text("outcome = 'parked'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"))
