@@ -179,6 +179,36 @@ def flower(port: int = 5555, host: str = "127.0.0.1") -> None:
     _celery(["flower", f"--port={port}", f"--address={host}"])
 
 
+FaultsOption = Annotated[
+    str,
+    typer.Option(
+        envvar="ORCH_SIMULATOR_FAULTS",
+        help="Simulator faults as name=value,... e.g. dup=0.2,drop=0.05,delay=0.5:2,"
+        "create_5xx=0.05 (every name: README, 'The simulator'). Empty: none.",
+    ),
+]
+HmacSecretOption = Annotated[
+    str,
+    typer.Option(
+        envvar="ORCH_SIMULATOR_WEBHOOK_HMAC_SECRET",
+        help="Sign every simulator webhook: x-timestamp and x-signature (hex HMAC-SHA256 of "
+        "'{timestamp}.{body}').",
+        show_default=False,
+    ),
+]
+
+
+def _checked_faults(faults: str) -> str:
+    """``faults`` if it parses; a usage error (exit code 2) naming every problem otherwise."""
+    from orchestrator.simulator.faults import FaultSpecError, parse_faults
+
+    try:
+        parse_faults(faults)
+    except FaultSpecError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--faults'") from None
+    return faults
+
+
 @app.command()
 def simulator(
     port: int = 8200,
@@ -186,12 +216,20 @@ def simulator(
     profile: Annotated[str, typer.Option(help="instant, fast, steady or realistic.")] = "fast",
     seed: int = 0,
     concurrency_limit: Annotated[int, typer.Option(help="Provider's calls in flight.")] = 10,
+    faults: FaultsOption = "",
+    webhook_hmac_secret: HmacSecretOption = "",
 ) -> None:
     """Run the Vapi-compatible provider simulator."""
     from orchestrator.simulator.server import run_simulator
 
     run_simulator(
-        host=host, port=port, profile=profile, seed=seed, concurrency_limit=concurrency_limit
+        host=host,
+        port=port,
+        profile=profile,
+        seed=seed,
+        concurrency_limit=concurrency_limit,
+        faults=_checked_faults(faults),
+        webhook_hmac_secret=webhook_hmac_secret,
     )
 
 
@@ -216,6 +254,8 @@ def up(
     seed: int = 0,
     simulator_concurrency_limit: SimLimitOption = 50,
     org_concurrency_limit: OrgLimitOption = 50,
+    faults: FaultsOption = "",
+    webhook_hmac_secret: HmacSecretOption = "",
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON line on stdout; logs go to stderr.")
     ] = False,
@@ -232,6 +272,8 @@ def up(
         seed=seed,
         simulator_concurrency_limit=simulator_concurrency_limit,
         org_concurrency_limit=org_concurrency_limit,
+        faults=_checked_faults(faults),
+        webhook_hmac_secret=webhook_hmac_secret,
     )
     raise typer.Exit(run_up(options, as_json=as_json))
 

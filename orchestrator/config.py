@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,26 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     webhook_secret: str = Field(default="dev-webhook-secret", repr=False)
     webhook_secret_header: str = "X-Vapi-Secret"  # noqa: S105 - a header name, not a secret
+    # How provider webhooks prove where they come from (Vapi's modes): "secret" checks
+    # ``webhook_secret_header``, "bearer" checks ``Authorization: Bearer``, "hmac" checks a
+    # signature over the body and a timestamp. ``webhook_secret`` is the secret, token or key.
+    webhook_auth_mode: Literal["secret", "bearer", "hmac"] = "secret"
+    # HMAC mode, with Vapi's defaults (its ``HMACAuthenticationPlan``): which headers carry the
+    # signature and its timestamp, how the signature is computed and encoded.
+    webhook_signature_header: str = "x-signature"
+    webhook_timestamp_header: str = "x-timestamp"
+    webhook_hmac_algorithm: Literal["sha1", "sha256", "sha512"] = "sha256"
+    webhook_signature_encoding: Literal["hex", "base64"] = "hex"
+    # Optional prefix before the signature (Vapi's ``signaturePrefix``, e.g. "sha256=").
+    webhook_signature_prefix: str = ""
+    # What is signed: {timestamp}, {body} (the raw bytes received) and {method} are filled in.
+    # Without {timestamp} the timestamp is not signed, so it is not checked either.
+    webhook_signature_payload: str = "{timestamp}.{body}"
+    # Signed timestamps further than this from our clock (past or future) are replays: refused.
+    webhook_replay_window_seconds: int = Field(default=300, gt=0)
+    # A credential configured at the provider (Vapi's ``server.credentialId``), sent with every
+    # call we create; in HMAC mode it is how the provider knows to sign.
+    webhook_credential_id: str | None = None
     default_org_concurrency_limit: int = 10
     # Pacing of a caller number nobody configured: Twilio's default of one call per second.
     default_calls_per_second: float = 1.0
@@ -37,7 +58,14 @@ class Settings(BaseSettings):
     max_customers_per_request: int = 10_000
     tick_interval_seconds: float = 1.0
     dispatch_batch_limit: int = 500
+    # How often the recovery sweep asks the provider about calls whose news was lost.
+    recovery_interval_seconds: float = Field(default=10.0, gt=0)
+    # A call the provider has, with no message for this long, is looked up with GET /call/{id}
+    # (webhooks come only when a call changes status, so this must outlast a long talk).
+    call_silence_seconds: float = Field(default=900.0, gt=0)
     log_level: str = "INFO"
+    # How often the ``campaigns.reconcile`` task recounts active and recently ended campaigns.
+    reconcile_interval_seconds: float = Field(default=60.0, gt=0)
 
 
 @lru_cache(maxsize=1)

@@ -45,3 +45,26 @@ def test_org_create_rejects_a_zero_limit(engine: Engine) -> None:
     result = CliRunner().invoke(app, ["org", "create", "x", "--concurrency-limit", "0"])
     assert result.exit_code == 2
     assert "concurrencyLimit must not be less than 1" in result.output
+
+
+def _flat(output: str) -> str:
+    """CLI output as one line, without the borders of Rich's error panel."""
+    return " ".join(output.replace("│", " ").split())
+
+
+def test_simulator_rejects_a_bad_fault_spec_before_serving() -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["simulator", "--port", "1", "--faults", "bogus=1,dup=2"])
+    assert result.exit_code == 2
+    output = _flat(result.output)
+    assert "unknown fault 'bogus'" in output
+    assert "dup=2: must be a probability" in output
+    from_env = runner.invoke(app, ["simulator", "--port", "1"], env={"ORCH_SIMULATOR_FAULTS": "x"})
+    assert from_env.exit_code == 2
+    assert "expected name=value" in _flat(from_env.output)
+
+
+def test_up_rejects_a_bad_fault_spec_before_starting_anything() -> None:
+    result = CliRunner().invoke(app, ["up", "--faults", "drop=abc"])
+    assert result.exit_code == 2
+    assert "drop=abc: not a number" in _flat(result.output)

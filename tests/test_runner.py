@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +45,8 @@ from orchestrator.runner import (
     free_port,
     running_stack,
 )
+from orchestrator.runner.stack import simulator_command
+from tests.simulator.raw_receiver import raw_receiver
 
 RUNNER_DATABASE = "orchestrator_runner_test"
 RUNNER_REDIS_DB = 13
@@ -318,3 +321,83 @@ def test_counters_are_checked_against_a_recount_of_the_calls_map() -> None:
     summary = summarize(_campaign(), wall_seconds=2.0)
     assert summary.ended_reasons == {"customer-ended-call": 2, "voicemail": 1}
     assert summary.calls_per_second == 1.5
+
+
+# --------------------------------------------------------------------------- simulator faults
+
+
+def test_options_check_the_fault_spec() -> None:
+    assert StackOptions(faults="dup=0.2,drop=0.05,delay=0.5:2").errors() == []
+    problems = StackOptions(faults="dup=2,bogus=1").errors()
+    assert len(problems) == 1
+    assert problems[0].startswith("--faults: ")
+    assert "dup=2" in problems[0]
+    assert "unknown fault 'bogus'" in problems[0]
+    assert "hmac" not in repr(StackOptions(webhook_hmac_secret="hmac-value")).lower()
+
+
+def test_simulator_gets_the_faults_in_argv_and_the_hmac_secret_in_env() -> None:
+    options = StackOptions(simulator_port=8300, faults="drop=0.1", webhook_hmac_secret="k3y")
+    argv = simulator_command(options)
+    assert "--faults=drop=0.1" in argv
+    assert not any("k3y" in arg for arg in argv)
+    devstack = DevstackInfo("postgresql+psycopg://db/x", "redis://r/0", Path("/tmp/ds"))
+    base = {"ORCH_SIMULATOR_WEBHOOK_HMAC_SECRET": "stale", "PATH": "/bin"}
+    env = child_environment(options, devstack, webhook_secret="s", base=base)
+    assert env["ORCH_SIMULATOR_WEBHOOK_HMAC_SECRET"] == "k3y"
+    # The defaults keep today's behaviour: no faults, unsigned webhooks, whatever is inherited.
+    default = StackOptions()
+    assert "--faults=" in simulator_command(default)
+    env = child_environment(default, devstack, webhook_secret="s", base=base)
+    assert env["ORCH_SIMULATOR_WEBHOOK_HMAC_SECRET"] == ""
+
+
+@pytest.mark.timeout(60)
+def test_simulator_child_applies_the_faults_and_signs(tmp_path: Path) -> None:
+    options = StackOptions(
+        simulator_port=free_port(),
+        profile="instant",
+        faults="create_timeout=1,timeout_hold=30",
+        webhook_hmac_secret="child-secret",
+    )
+    devstack = DevstackInfo("postgresql+psycopg://db/x", "redis://r/0", tmp_path)
+    # An inherited spec must not win over the options (it would answer 429 instead).
+    base = {**os.environ, "ORCH_SIMULATOR_FAULTS": "create_429=1"}
+    env = child_environment(options, devstack, webhook_secret="s", base=base)
+    process = subprocess.Popen(simulator_command(options), env=env)
+    try:
+        _wait_healthy(options.simulator_url)
+        with raw_receiver() as receiver:
+            body = {
+                "assistantId": "a",
+                "phoneNumberId": "pn-1",
+                "customer": {"number": "+15550001234"},
+                "assistantOverrides": {"server": receiver.server()},
+            }
+            with pytest.raises(httpx.TimeoutException):
+                httpx.post(
+                    f"{options.simulator_url}/call",
+                    json=body,
+                    headers={"Authorization": "Bearer k"},
+                    timeout=0.5,
+                    trust_env=False,
+                )
+            receiver.wait_for(lambda: any(d.step == "report" for d in receiver.deliveries))
+            assert all(d.signature_ok("child-secret") for d in receiver.deliveries)
+        process.terminate()
+        # The held answer ended when the client hung up, so nothing waits out the 30 s hold.
+        assert process.wait(timeout=8) is not None
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _wait_healthy(base_url: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{base_url}/healthz", timeout=1.0, trust_env=False).is_success:
+                return
+        time.sleep(0.1)
+    pytest.fail(f"{base_url} not healthy within {timeout:.0f} s")

@@ -27,7 +27,18 @@ def create_celery() -> Celery:
                 "schedule": settings.tick_interval_seconds,
                 # A tick that waited longer than one interval is stale: the next one is coming.
                 "options": {"expires": max(settings.tick_interval_seconds, 1.0)},
-            }
+            },
+            "call-recovery": {
+                "task": "calls.recover",
+                "schedule": settings.recovery_interval_seconds,
+                "options": {"expires": settings.recovery_interval_seconds},
+            },
+            "campaign-reconcile": {
+                "task": "campaigns.reconcile",
+                "schedule": settings.reconcile_interval_seconds,
+                # A run still queued when the next is due is redundant.
+                "options": {"expires": settings.reconcile_interval_seconds},
+            },
         },
     )
     return app

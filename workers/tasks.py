@@ -11,6 +11,8 @@ from celery import Task
 from celery.signals import worker_ready
 
 from orchestrator.calls.placing import PlaceOutcome, place_call, warm_up_provider_client
+from orchestrator.calls.recovery_runner import run_recovery
+from orchestrator.campaigns.reconcile import reconcile_recent_campaigns
 from orchestrator.pacing.limiter import Reservation
 from orchestrator.scheduling.runner import dispatch_org_now, run_tick
 from workers.celery_app import celery_app
@@ -37,6 +39,19 @@ def enqueue_org_dispatch(org_id: uuid.UUID) -> None:
 def scheduler_tick_task() -> int:
     results = run_tick(enqueue=enqueue_place_calls)
     return sum(len(r.call_ids) for r in results)
+
+
+@celery_app.task(name="calls.recover")
+def recover_calls_task() -> int:
+    """Settle lost create answers and silent calls by asking the provider."""
+    sweep = run_recovery(enqueue=enqueue_place_calls)
+    return sum(sweep.resolved.values()) + sweep.refreshed
+
+
+@celery_app.task(name="campaigns.reconcile")
+def reconcile_campaigns_task() -> int:
+    """Recount active and recently ended campaigns; returns how many had drifted."""
+    return len(reconcile_recent_campaigns().drifted)
 
 
 @celery_app.task(name="orgs.dispatch")

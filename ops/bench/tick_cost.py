@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ops.bench.common import percentile
+from orchestrator.campaigns import repository as campaigns_repo
 from orchestrator.clock import ManualClock, use_clock
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.contacts.service import NewContact
@@ -75,12 +76,16 @@ def seed_org(contacts: int) -> uuid.UUID:
             caller_ids=list(CALLERS),
             contact_timezones=list(ZONES),
             contacts_total=contacts,
-            contacts_pending=contacts,
-            calls_counter_scheduled=contacts,
             created_at=NOW,
         )
         session.add(campaign)
         session.flush()
+        campaigns_repo.add_counter_shards(
+            session,
+            campaign_id=campaign.id,
+            contacts_pending=contacts,
+            calls_counter_scheduled=contacts,
+        )
         for start in range(0, contacts, 100_000):
             chunk = _contacts(start, min(100_000, contacts - start))
             contacts_repo.copy_contacts(

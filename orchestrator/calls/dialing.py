@@ -18,6 +18,7 @@ from orchestrator.models.base import utcnow
 from orchestrator.providers.vapi import CreateCallRequest
 from orchestrator.scheduling.cancellation import return_call_to_pending
 from orchestrator.scheduling.window import WINDOW_CLOSED
+from orchestrator.webhooks.auth import provider_server_auth
 
 CAMPAIGN_STOPPED = "campaign-ended-by-user"
 WEBHOOK_PATH = "/webhooks/vapi"
@@ -61,7 +62,7 @@ def _with_correlation(overrides: dict[str, Any], call: Call, settings: Settings)
     overrides["metadata"] = {**overrides.get("metadata", {}), **correlation_metadata(call)}
     overrides["server"] = {
         "url": settings.public_url.rstrip("/") + WEBHOOK_PATH,
-        "headers": {settings.webhook_secret_header: settings.webhook_secret},
+        **provider_server_auth(settings),
     }
     return overrides
 

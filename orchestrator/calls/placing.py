@@ -23,6 +23,7 @@ from orchestrator.calls.dialing import begin_dial
 from orchestrator.calls.service import fail_call, record_provider_call
 from orchestrator.config import get_settings
 from orchestrator.db import session_scope
+from orchestrator.metrics.service import count
 from orchestrator.models import CallStatus
 from orchestrator.models.base import utcnow
 from orchestrator.pacing.limiter import RateLimiter, Reservation, ReservationCheck, ReserveResult
@@ -35,13 +36,15 @@ from orchestrator.pacing.service import (
     unfinished_send_stale_seconds,
 )
 from orchestrator.phone_numbers.service import pacing_of_numbers
-from orchestrator.providers.errors import ProviderError
+from orchestrator.providers.errors import ProviderError, ProviderRateLimited, ProviderUnreachable
 from orchestrator.providers.vapi import CreateCallRequest, VapiClient
+from orchestrator.webhooks.service import apply_parked_events
 
 logger = logging.getLogger(__name__)
 
 PROVIDER_REJECTED = "provider-rejected"
-PROVIDER_UNAVAILABLE = "provider-unavailable"
+# How long a call waits when the provider said 429 without Retry-After, or was unreachable.
+PROVIDER_BUSY_WAIT_SECONDS = 2.0
 # How long a call waits when the limits cannot be read (Redis down or its state lost).
 FAIL_CLOSED_WAIT_SECONDS = 1.0
 # The longest a call ready to be sent waits at the rate gate before queueing again.
@@ -50,6 +53,8 @@ MAX_GATE_WAIT_SECONDS = 0.25
 
 class PlaceOutcome(StrEnum):
     PLACED = "placed"
+    # The create's answer was lost: the recovery sweep finds out whether the call exists.
+    UNKNOWN = "unknown"
     NOT_MINE = "not-mine"
     FAILED = "failed"
     WAITING = "waiting"
@@ -67,7 +72,7 @@ class PlaceResult:
 
 
 @lru_cache(maxsize=1)
-def _provider_client() -> VapiClient:
+def provider_client() -> VapiClient:
     """One pooled client per worker process (created lazily, after the fork)."""
     settings = get_settings()
     return VapiClient(
@@ -85,18 +90,37 @@ def warm_up_provider_client() -> None:
     calls the rate gate let through after it.
     """
     try:
-        _provider_client().list_calls(limit=1)
+        provider_client().list_calls(limit=1)
     except ProviderError as error:
         logger.warning("provider not reachable yet: %s", error)
 
 
-def _record_failure(call_id: uuid.UUID, error: ProviderError) -> None:
-    reason = PROVIDER_UNAVAILABLE if error.ambiguous else PROVIDER_REJECTED
-    logger.warning("call %s: provider create failed: %s", call_id, error)
+def settle_failed_create(call_id: uuid.UUID, error: ProviderError) -> PlaceResult:
+    """What a failed create means for the call: wait and retry, look it up later, or fail.
+
+    * Ambiguous (a timeout, a 5xx): the provider may have the call. It stays ``dialing``,
+      holding its capacity, until a webhook (our metadata) or the recovery sweep (listing the
+      provider's calls) settles it; it is dialed again only if the provider has no such call.
+    * 429 or no connection at all: nothing was created; the call goes back to ``claimed`` and
+      comes back when the provider said (``Retry-After``) or shortly.
+    * Any other refusal (4xx): the contact fails with the provider's own message.
+    """
+    if error.ambiguous:
+        logger.warning("call %s: create answer unknown, to be looked up: %s", call_id, error)
+        count("orchestrator_ambiguous_creates", resolution="pending")
+        return PlaceResult(PlaceOutcome.UNKNOWN)
+    if isinstance(error, ProviderRateLimited | ProviderUnreachable):
+        wait = getattr(error, "retry_after", None) or PROVIDER_BUSY_WAIT_SECONDS
+        logger.warning("call %s: provider busy, retrying in %.1f s: %s", call_id, wait, error)
+        with session_scope() as session:
+            repository.release_dialing(session, call_id=call_id)
+        return PlaceResult(PlaceOutcome.WAITING, wait)
+    logger.warning("call %s: provider refused the create: %s", call_id, error)
     with session_scope() as session:
         call = repository.get_call_for_update(session, call_id=call_id)
         if call is not None:
-            fail_call(session, call, reason=reason, message=error.message[:2000])
+            fail_call(session, call, reason=PROVIDER_REJECTED, message=error.message[:2000])
+    return PlaceResult(PlaceOutcome.FAILED)
 
 
 def hold_rate_slot(
@@ -179,14 +203,16 @@ def _send(
 ) -> PlaceResult:
     token = str(call_id)
     try:
-        created = _provider_client().create_call(request)
+        created = provider_client().create_call(request)
     except ProviderError as error:
         _finish_send(limiter, held.rate_key, token=token)
-        _record_failure(call_id, error)
-        return PlaceResult(PlaceOutcome.FAILED)
+        return settle_failed_create(call_id, error)
     _finish_send(limiter, held.rate_key, token=token)
     with session_scope() as session:
-        record_provider_call(session, call_id=call_id, provider_call=created.model_dump())
+        call = record_provider_call(session, call_id=call_id, provider_call=created.model_dump())
+        if call is not None:
+            # Messages that beat this answer without our metadata waited for the provider id.
+            apply_parked_events(session, call=call)
     return PlaceResult(PlaceOutcome.PLACED)
 
 

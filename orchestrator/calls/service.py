@@ -26,6 +26,10 @@ class CallEnding:
     ended_reason: str | None
     started_at: datetime | None = None
     ended_at: datetime | None = None
+    # Without a reported end time, the call ended now (our own endings). Provider messages
+    # say False: their times come only from what the provider reported, so the result does
+    # not depend on the order messages arrive in.
+    stamp_now: bool = True
 
 
 def _contact_status_after(call: Call) -> ContactStatus:
@@ -123,7 +127,7 @@ def move_call(
     if ending is not None:
         call.ended_reason = call.ended_reason or ending.ended_reason
         call.started_at = call.started_at or ending.started_at
-        call.ended_at = call.ended_at or ending.ended_at or utcnow()
+        call.ended_at = call.ended_at or ending.ended_at or (utcnow() if ending.stamp_now else None)
     if not is_in_flight(target):
         if target == CallStatus.ENDED and call.ended_reason == VOICEMAIL_REASON:
             deltas["calls_counter_ended_voicemail"] += 1

@@ -42,3 +42,9 @@ def update_campaign(
 @router.delete("/campaign/{campaign_id}")
 def delete_campaign(campaign_id: str, caller: CallerDep, session: SessionDep) -> Any:
     return service.delete_campaign(session, org_id=caller.org_id, campaign_id=campaign_id)
+
+
+@router.post("/campaign/{campaign_id}/reconcile")
+def reconcile_campaign(campaign_id: str, caller: CallerDep, session: SessionDep) -> Any:
+    """Extension: recount the campaign's counters from its rows and correct any drift."""
+    return service.reconcile(session, org_id=caller.org_id, campaign_id=campaign_id)

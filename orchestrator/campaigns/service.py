@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from orchestrator.calls.retry_plan import RETRY_PLAN_EXTENSION
 from orchestrator.campaigns import repository
+from orchestrator.campaigns.reconcile import reconcile_campaign
 from orchestrator.campaigns.schemas import (
     CampaignListQuery,
     CreateCampaignIn,
@@ -22,11 +23,23 @@ from orchestrator.campaigns.states import (
     next_campaign_state,
 )
 from orchestrator.campaigns.validation import validate_create, validate_update
-from orchestrator.campaigns.wire import campaign_to_wire, list_envelope
+from orchestrator.campaigns.wire import (
+    campaign_to_wire,
+    counters_to_wire,
+    drift_to_wire,
+    list_envelope,
+)
 from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.exceptions import NotFound, ValidationFailed
-from orchestrator.models import Call, Campaign, CampaignEndedReason, CampaignStatus, Org
+from orchestrator.models import (
+    Call,
+    Campaign,
+    CampaignCounters,
+    CampaignEndedReason,
+    CampaignStatus,
+    Org,
+)
 from orchestrator.models.base import utcnow
 from orchestrator.scheduling.cancellation import release_unsent_calls, return_unsent_calls
 from orchestrator.scheduling.insight import pacing_insight
@@ -64,15 +77,22 @@ def create_campaign(
             caller_ids=sorted({c.phone_number_id for c in contacts if c.phone_number_id}),
             contact_timezones=sorted({c.timezone for c in contacts}),
             contacts_total=len(contacts),
-            contacts_pending=len(contacts),
-            calls_counter_scheduled=len(contacts),
         ),
     )
     contacts_repo.copy_contacts(session, campaign_id=campaign.id, org_id=org_id, contacts=contacts)
+    repository.add_counter_shards(
+        session,
+        campaign_id=campaign.id,
+        contacts_pending=len(contacts),
+        calls_counter_scheduled=len(contacts),
+    )
     caller_ids = sorted({c.phone_number_id for c in contacts if c.phone_number_id})
     repository.ensure_phone_numbers(session, org_id=org_id, provider_ids=caller_ids)
     customers = [(contact.phone_number_id, contact.customer) for contact in contacts]
-    return campaign_to_wire(campaign, calls=[], customers=customers)
+    counters = CampaignCounters(
+        contacts_pending=len(contacts), calls_counter_scheduled=len(contacts)
+    )
+    return campaign_to_wire(campaign, counters=counters, calls=[], customers=customers)
 
 
 def _extensions_of(body: CreateCampaignIn | UpdateCampaignIn) -> dict[str, Any]:
@@ -101,17 +121,32 @@ def _to_wire(session: Session, campaign: Campaign) -> dict[str, Any]:
     customers = contacts_repo.customers_by_campaign(session, campaign_ids=[campaign.id]).get(
         campaign.id, []
     )
+    counters = repository.counters_of(session, campaign_ids=[campaign.id])[campaign.id]
     org = session.get(Org, campaign.org_id)
     pacing = (
-        pacing_insight(session, campaign=campaign, org=org, now=utcnow())
+        pacing_insight(session, campaign=campaign, org=org, now=utcnow(), counters=counters)
         if org is not None
         else None
     )
-    return campaign_to_wire(campaign, calls=calls, customers=customers, pacing=pacing)
+    return campaign_to_wire(
+        campaign, counters=counters, calls=calls, customers=customers, pacing=pacing
+    )
 
 
 def get_campaign(session: Session, *, org_id: uuid.UUID, campaign_id: str) -> dict[str, Any]:
     return _to_wire(session, _require(session, org_id, campaign_id, lock=False))
+
+
+def reconcile(session: Session, *, org_id: uuid.UUID, campaign_id: str) -> dict[str, Any]:
+    """``POST /campaign/{id}/reconcile`` (extension): recount now, correct, report the drift."""
+    campaign = _require(session, org_id, campaign_id, lock=False)
+    drift = reconcile_campaign(session, campaign_id=campaign.id)
+    counters = repository.counters_of(session, campaign_ids=[campaign.id])[campaign.id]
+    return {
+        "campaignId": str(campaign.id),
+        "drift": drift_to_wire(drift),
+        "counters": counters_to_wire(counters, contacts_total=campaign.contacts_total),
+    }
 
 
 def list_campaigns(
@@ -124,8 +159,14 @@ def list_campaigns(
         if call.campaign_id is not None:
             by_campaign.setdefault(call.campaign_id, []).append(call)
     customers = contacts_repo.customers_by_campaign(session, campaign_ids=ids)
+    counters = repository.counters_of(session, campaign_ids=ids)
     results = [
-        campaign_to_wire(c, calls=by_campaign.get(c.id, []), customers=customers.get(c.id, []))
+        campaign_to_wire(
+            c,
+            counters=counters[c.id],
+            calls=by_campaign.get(c.id, []),
+            customers=customers.get(c.id, []),
+        )
         for c in campaigns
     ]
     return list_envelope(results, total=total, query=query)

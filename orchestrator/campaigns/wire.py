@@ -8,7 +8,7 @@ from typing import Any
 
 from orchestrator.calls.wire import call_progress
 from orchestrator.campaigns.schemas import CampaignListQuery
-from orchestrator.models import Call, Campaign
+from orchestrator.models import Call, Campaign, CampaignCounters
 from orchestrator.wire import iso
 
 
@@ -42,21 +42,54 @@ def _schedule_plan(campaign: Campaign) -> dict[str, Any] | None:
     return plan
 
 
-def contact_counters(campaign: Campaign) -> dict[str, int]:
+# Each counter's place in the Campaign response: a v1 field, or a key of ``contactCounters``.
+COUNTER_WIRE_NAMES = {
+    "calls_counter_scheduled": "callsCounterScheduled",
+    "calls_counter_queued": "callsCounterQueued",
+    "calls_counter_in_progress": "callsCounterInProgress",
+    "calls_counter_ended": "callsCounterEnded",
+    "calls_counter_ended_voicemail": "callsCounterEndedVoicemail",
+    "contacts_pending": "contactCounters.pending",
+    "contacts_dispatched": "contactCounters.dispatched",
+    "contacts_completed": "contactCounters.completed",
+    "contacts_failed": "contactCounters.failed",
+    "contacts_skipped": "contactCounters.skipped",
+    "contacts_predial_failed": "contactCounters.predialFailed",
+}
+
+
+def contact_counters(counters: CampaignCounters, *, total: int) -> dict[str, int]:
     return {
-        "pending": campaign.contacts_pending,
-        "dispatched": campaign.contacts_dispatched,
-        "completed": campaign.contacts_completed,
-        "failed": campaign.contacts_failed,
-        "skipped": campaign.contacts_skipped,
-        "predialFailed": campaign.contacts_predial_failed,
-        "total": campaign.contacts_total,
+        "pending": counters.contacts_pending,
+        "dispatched": counters.contacts_dispatched,
+        "completed": counters.contacts_completed,
+        "failed": counters.contacts_failed,
+        "skipped": counters.contacts_skipped,
+        "predialFailed": counters.contacts_predial_failed,
+        "total": total,
     }
+
+
+def counters_to_wire(counters: CampaignCounters, *, contacts_total: int) -> dict[str, Any]:
+    """The counter fields of the Campaign response, in its order."""
+    return {
+        "callsCounterScheduled": counters.calls_counter_scheduled,
+        "callsCounterQueued": counters.calls_counter_queued,
+        "callsCounterInProgress": counters.calls_counter_in_progress,
+        "callsCounterEndedVoicemail": counters.calls_counter_ended_voicemail,
+        "callsCounterEnded": counters.calls_counter_ended,
+        "contactCounters": contact_counters(counters, total=contacts_total),
+    }
+
+
+def drift_to_wire(drift: dict[str, int]) -> dict[str, int]:
+    return {COUNTER_WIRE_NAMES[name]: delta for name, delta in drift.items()}
 
 
 def campaign_to_wire(
     campaign: Campaign,
     *,
+    counters: CampaignCounters,
     calls: Sequence[Call],
     customers: Sequence[CustomerEntry],
     pacing: dict[str, Any] | None = None,
@@ -83,12 +116,7 @@ def campaign_to_wire(
         "createdAt": iso(campaign.created_at),
         "updatedAt": iso(campaign.updated_at),
         "calls": _calls_map(calls),
-        "callsCounterScheduled": campaign.calls_counter_scheduled,
-        "callsCounterQueued": campaign.calls_counter_queued,
-        "callsCounterInProgress": campaign.calls_counter_in_progress,
-        "callsCounterEndedVoicemail": campaign.calls_counter_ended_voicemail,
-        "callsCounterEnded": campaign.calls_counter_ended,
-        "contactCounters": contact_counters(campaign),
+        **counters_to_wire(counters, contacts_total=campaign.contacts_total),
         **(campaign.extensions or {}),
         "pausedAt": iso(campaign.paused_at),
         "pacing": pacing,

@@ -57,7 +57,8 @@ COUNTERS: dict[str, CounterSpec] = {
         ),
         CounterSpec(
             "orchestrator_ambiguous_creates",
-            "Call creates whose result was unknown (timeout, 5xx), by how they were resolved.",
+            "Call creates whose answer was lost (timeout, 5xx): pending when it happened, then "
+            "found or not-created when the provider was asked.",
             ("resolution",),
         ),
     )

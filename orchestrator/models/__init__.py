@@ -4,6 +4,7 @@ from orchestrator.models.api_key import ApiKey
 from orchestrator.models.base import Base
 from orchestrator.models.call import Call
 from orchestrator.models.campaign import Campaign
+from orchestrator.models.campaign_counter_shard import CampaignCounters, CampaignCounterShard
 from orchestrator.models.contact import Contact
 from orchestrator.models.enums import (
     CallStatus,
@@ -21,6 +22,8 @@ __all__ = [
     "Call",
     "CallStatus",
     "Campaign",
+    "CampaignCounterShard",
+    "CampaignCounters",
     "CampaignEndedReason",
     "CampaignStatus",
     "Contact",

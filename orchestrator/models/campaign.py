@@ -4,26 +4,32 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, text
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, MappedSQLExpression, column_property, mapped_column
 
 from orchestrator.models.base import Base, Timestamped, new_id
+from orchestrator.models.campaign_counter_shard import COUNTER_COLUMNS, CampaignCounterShard
 from orchestrator.models.enums import CampaignStatus
 
-COUNTER_COLUMNS = (
-    "calls_counter_scheduled",
-    "calls_counter_queued",
-    "calls_counter_in_progress",
-    "calls_counter_ended",
-    "calls_counter_ended_voicemail",
-    "contacts_pending",
-    "contacts_dispatched",
-    "contacts_completed",
-    "contacts_failed",
-    "contacts_skipped",
-    "contacts_predial_failed",
-)
+__all__ = ["COUNTER_COLUMNS", "Campaign"]
+
+
+def _summed(name: str, campaign_id: Mapped[uuid.UUID]) -> MappedSQLExpression[int]:
+    """One counter of the campaign: the sum of its shard rows, read when first accessed.
+
+    A convenience for code holding one ``Campaign``; like any column it keeps the value it
+    was loaded with until refreshed. Readers of several campaigns, and anything that must see
+    the value now, use ``campaigns.repository.counters_of``.
+    """
+    shard = CampaignCounterShard.__table__.c[name]
+    total = (
+        select(func.coalesce(func.sum(shard), 0).cast(BigInteger))
+        .where(CampaignCounterShard.campaign_id == campaign_id)
+        .correlate_except(CampaignCounterShard)
+        .scalar_subquery()
+    )
+    return column_property(total, deferred=True, group="counters")
 
 
 class Campaign(Timestamped, Base):
@@ -66,17 +72,28 @@ class Campaign(Timestamped, Base):
     contact_timezones: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
 
     contacts_total: Mapped[int] = mapped_column(Integer, default=0)
-    calls_counter_scheduled: Mapped[int] = mapped_column(Integer, default=0)
-    calls_counter_queued: Mapped[int] = mapped_column(Integer, default=0)
-    calls_counter_in_progress: Mapped[int] = mapped_column(Integer, default=0)
-    calls_counter_ended: Mapped[int] = mapped_column(Integer, default=0)
-    calls_counter_ended_voicemail: Mapped[int] = mapped_column(Integer, default=0)
-    contacts_pending: Mapped[int] = mapped_column(Integer, default=0)
-    contacts_dispatched: Mapped[int] = mapped_column(Integer, default=0)
-    contacts_completed: Mapped[int] = mapped_column(Integer, default=0)
-    contacts_failed: Mapped[int] = mapped_column(Integer, default=0)
-    contacts_skipped: Mapped[int] = mapped_column(Integer, default=0)
-    contacts_predial_failed: Mapped[int] = mapped_column(Integer, default=0)
+    # The counters live in ``campaign_counter_shards`` (see there); these read their sums.
+    calls_counter_scheduled: Mapped[int] = _summed("calls_counter_scheduled", id)
+    calls_counter_queued: Mapped[int] = _summed("calls_counter_queued", id)
+    calls_counter_in_progress: Mapped[int] = _summed("calls_counter_in_progress", id)
+    calls_counter_ended: Mapped[int] = _summed("calls_counter_ended", id)
+    calls_counter_ended_voicemail: Mapped[int] = _summed("calls_counter_ended_voicemail", id)
+    contacts_pending: Mapped[int] = _summed("contacts_pending", id)
+    contacts_dispatched: Mapped[int] = _summed("contacts_dispatched", id)
+    contacts_completed: Mapped[int] = _summed("contacts_completed", id)
+    contacts_failed: Mapped[int] = _summed("contacts_failed", id)
+    contacts_skipped: Mapped[int] = _summed("contacts_skipped", id)
+    contacts_predial_failed: Mapped[int] = _summed("contacts_predial_failed", id)
+
+    def __init__(self, **kwargs: Any) -> None:
+        # Counters given here would be dropped silently (they are sums, not columns).
+        misplaced = sorted(set(kwargs) & set(COUNTER_COLUMNS))
+        if misplaced:
+            raise TypeError(
+                f"campaign counters {misplaced} are set with "
+                "campaigns.repository.add_counter_shards, not on the Campaign"
+            )
+        super().__init__(**kwargs)
 
     def caller_numbers(self) -> list[str | None]:
         """Every caller number the campaign dials from (a dial plan has several)."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
+from orchestrator.simulator.faults import FaultSpecError, parse_faults
 from orchestrator.simulator.outcomes import PROFILES
 
 LOOPBACK = "127.0.0.1"
@@ -15,7 +16,11 @@ STARTUP_TIMEOUT_SECONDS = 60.0
 
 @dataclass(frozen=True)
 class StackOptions:
-    """What ``up`` starts. A port of 0 means any free port on loopback."""
+    """What ``up`` starts. A port of 0 means any free port on loopback.
+
+    ``faults`` is the simulator's ``--faults`` spec (empty: none); ``webhook_hmac_secret``, when
+    set, makes the simulator sign its webhooks.
+    """
 
     api_port: int = 8000
     simulator_port: int = 8200
@@ -26,6 +31,8 @@ class StackOptions:
     simulator_concurrency_limit: int = 50
     org_concurrency_limit: int = 50
     startup_timeout: float = STARTUP_TIMEOUT_SECONDS
+    faults: str = ""
+    webhook_hmac_secret: str = field(default="", repr=False)
 
     def errors(self) -> list[str]:
         problems = [
@@ -49,6 +56,10 @@ class StackOptions:
             problems.append("--simulator-concurrency-limit must not be negative")
         if self.profile not in PROFILES:
             problems.append(f"--profile must be one of {', '.join(PROFILES)}")
+        try:
+            parse_faults(self.faults)
+        except FaultSpecError as exc:
+            problems.append(f"--faults: {exc}")
         return problems
 
     def with_ports(self) -> StackOptions:

@@ -74,9 +74,25 @@ def child_environment(
         ORCH_WEBHOOK_SECRET=webhook_secret,
         ORCH_DATABASE_URL=devstack.database_url,
         ORCH_REDIS_URL=devstack.redis_url,
+        # Through the environment, not argv, so the secret never shows in a process listing;
+        # always set, so an inherited value cannot differ from the options.
+        ORCH_SIMULATOR_WEBHOOK_HMAC_SECRET=options.webhook_hmac_secret,
         PYTHONUNBUFFERED="1",
     )
     return env
+
+
+def simulator_command(options: StackOptions) -> list[str]:
+    """The simulator child's argv (its HMAC secret comes through ``child_environment``)."""
+    return _orchestrator(
+        "simulator",
+        f"--port={options.simulator_port}",
+        f"--profile={options.profile}",
+        f"--seed={options.seed}",
+        f"--concurrency-limit={options.simulator_concurrency_limit}",
+        # Always passed, even empty, so an inherited ORCH_SIMULATOR_FAULTS cannot add faults.
+        f"--faults={options.faults}",
+    )
 
 
 def ensure_dev_org(database_url: str, *, concurrency_limit: int) -> tuple[uuid.UUID, str]:
@@ -125,16 +141,7 @@ def _prepare(options: StackOptions, sink: LogSink) -> DevstackInfo:
 
 def _spawn_all(supervisor: _Supervisor, options: StackOptions) -> dict[str, Callable[[], bool]]:
     """Start every child; return how to tell that each part is ready."""
-    supervisor.spawn(
-        "sim",
-        _orchestrator(
-            "simulator",
-            f"--port={options.simulator_port}",
-            f"--profile={options.profile}",
-            f"--seed={options.seed}",
-            f"--concurrency-limit={options.simulator_concurrency_limit}",
-        ),
-    )
+    supervisor.spawn("sim", simulator_command(options))
     supervisor.spawn("api", _orchestrator("api", f"--port={options.api_port}"))
     checks = {
         "simulator": lambda: _healthy(options.simulator_url),
@@ -200,7 +207,9 @@ def running_stack(options: StackOptions, *, sink: LogSink | None = None) -> Iter
         f'org "{DEV_ORG_NAME}" ({org_id}): concurrency limit {options.org_concurrency_limit}, '
         "new API key issued",
     )
-    webhook_secret = secrets.token_urlsafe(32)
+    # With signed webhooks the simulator's key is the stack's webhook secret, so the API
+    # accepts them in every auth mode (ORCH_WEBHOOK_AUTH_MODE=hmac verifies with that secret).
+    webhook_secret = options.webhook_hmac_secret or secrets.token_urlsafe(32)
     env = child_environment(options, devstack, webhook_secret=webhook_secret)
     supervisor = _Supervisor(env, sink, _redactor((api_key, webhook_secret)))
     _SHUTDOWN.stopping = False
@@ -227,9 +236,14 @@ def _announce(stack: StackInfo, options: StackOptions, console: Console, as_json
         line = {"api": stack.api_url, "apiKey": stack.api_key, "simulator": stack.simulator_url}
         print(json.dumps(line), flush=True)
         return
+    simulated = f"profile {options.profile}, seed {options.seed}"
+    if options.faults:
+        simulated += f", faults {options.faults}"
+    if options.webhook_hmac_secret:
+        simulated += ", signed webhooks"
     rows: list[tuple[str, str]] = [
         ("API", f"{stack.api_url}   (OpenAPI docs: {stack.api_url}/docs)"),
-        ("simulator", f"{stack.simulator_url}   (profile {options.profile}, seed {options.seed})"),
+        ("simulator", f"{stack.simulator_url}   ({simulated})"),
         ("workers", f"{options.workers} x {options.concurrency} threads, plus beat"),
         ("API key", f'{stack.api_key}   (org "{DEV_ORG_NAME}"; a new key every run)'),
     ]

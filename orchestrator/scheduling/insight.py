@@ -20,8 +20,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from orchestrator.calls import repository as calls_repo
+from orchestrator.campaigns import repository as campaigns_repo
 from orchestrator.contacts import repository as contacts_repo
-from orchestrator.models import Campaign, CampaignStatus, Org
+from orchestrator.models import Campaign, CampaignCounters, CampaignStatus, Org
 from orchestrator.phone_numbers.service import pacing_of_numbers
 from orchestrator.scheduling.calling_hours import is_open, next_open
 from orchestrator.scheduling.policy import calling_hours_of
@@ -72,10 +73,19 @@ def _window_closed(campaign: Campaign, now: datetime) -> bool:
     return early or late
 
 
+def _counters(session: Session, campaign: Campaign) -> CampaignCounters:
+    return campaigns_repo.counters_of(session, campaign_ids=[campaign.id])[campaign.id]
+
+
 def waiting_reasons(
-    session: Session, *, campaign: Campaign, org: Org, now: datetime
+    session: Session,
+    *,
+    campaign: Campaign,
+    org: Org,
+    now: datetime,
+    counters: CampaignCounters | None = None,
 ) -> dict[str, int]:
-    pending = campaign.contacts_pending
+    pending = (counters or _counters(session, campaign)).contacts_pending
     if pending == 0:
         return {}
     if campaign.status == CampaignStatus.PAUSED:
@@ -111,7 +121,12 @@ def _start_of_dialing(campaign: Campaign, org: Org, now: datetime) -> datetime |
 
 
 def estimated_finish(
-    *, campaign: Campaign, org: Org, throughput: Throughput, now: datetime
+    *,
+    campaign: Campaign,
+    org: Org,
+    throughput: Throughput,
+    now: datetime,
+    counters: CampaignCounters,
 ) -> datetime | None:
     """A straight-line estimate: remaining contacts at the sustainable rate, from the next opening.
 
@@ -124,8 +139,8 @@ def estimated_finish(
     if start is None or throughput.calls_per_second <= 0:
         return None
     average = throughput.average_call_seconds
-    seconds = campaign.contacts_pending / throughput.calls_per_second
-    if campaign.contacts_pending or campaign.contacts_dispatched:
+    seconds = counters.contacts_pending / throughput.calls_per_second
+    if counters.contacts_pending or counters.contacts_dispatched:
         seconds += average or ASSUMED_CALL_SECONDS
     finish = start + timedelta(seconds=math.ceil(seconds))
     if campaign.latest_at is not None:
@@ -134,14 +149,21 @@ def estimated_finish(
 
 
 def pacing_insight(
-    session: Session, *, campaign: Campaign, org: Org, now: datetime
+    session: Session,
+    *,
+    campaign: Campaign,
+    org: Org,
+    now: datetime,
+    counters: CampaignCounters | None = None,
 ) -> dict[str, Any]:
     throughput = _throughput(session, campaign, org)
+    counters = counters or _counters(session, campaign)
+    finish = estimated_finish(
+        campaign=campaign, org=org, throughput=throughput, now=now, counters=counters
+    )
     return {
-        "waiting": waiting_reasons(session, campaign=campaign, org=org, now=now),
-        "estimatedFinishAt": iso(
-            estimated_finish(campaign=campaign, org=org, throughput=throughput, now=now)
-        ),
+        "waiting": waiting_reasons(session, campaign=campaign, org=org, now=now, counters=counters),
+        "estimatedFinishAt": iso(finish),
         "sustainableCallsPerSecond": round(throughput.calls_per_second, 3),
         "limitedBy": "concurrency" if throughput.concurrency_bound else "rate",
     }

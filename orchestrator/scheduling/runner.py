@@ -76,10 +76,25 @@ def check_pacing_state(*, now: datetime) -> bool:
         return False
 
 
+def end_finished_campaigns() -> list[uuid.UUID]:
+    """End campaigns whose last calls ended in concurrent transactions.
+
+    Each of those transactions saw the other's counters uncommitted, so none of them ended
+    the campaign; this sees them all committed. It runs every tick, so such a campaign ends
+    within one tick of its last call.
+    """
+    with session_scope() as session:
+        ended = campaigns_repo.finish_done_campaigns(session)
+    if ended:
+        logger.info("ended %d finished campaigns: %s", len(ended), ended)
+    return ended
+
+
 def run_tick(*, enqueue: EnqueueCalls, now: datetime | None = None) -> list[DispatchResult]:
     moment = now or utcnow()
     check_pacing_state(now=moment)
     close_windows(now=moment)
+    end_finished_campaigns()
     redrive_stale_claims(enqueue=enqueue, now=moment)
     with session_scope() as session:
         org_ids = set(campaigns_repo.due_org_ids(session, now=moment))

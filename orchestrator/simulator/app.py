@@ -2,12 +2,18 @@
 
 * ``POST /call``: bearer auth; validates a CreateCallDTO subset and answers 201 with a queued
   Call, then plays it (see ``engine``). Over the concurrency limit the call is still created but
-  ends at once with ``call.start.error-subscription-concurrency-limit-reached``.
+  ends at once with ``call.start.error-subscription-concurrency-limit-reached``. Configured
+  create faults (429, 5xx with or without the call, a held answer) apply to valid requests
+  only; see ``faults``.
 * ``GET /call``: Vapi's list, a bare JSON array, newest first (``sortOrder=ASC`` reverses),
   filtered by ``id``, ``phoneNumberId``, ``assistantId``, ``createdAt{Gt,Lt,Ge,Le}``; ``limit``
   defaults to 100, at most 1000.
 * ``GET /call/{id}``: one call, or 404.
 * ``GET /simulator/stats``, ``POST /simulator/reset``, ``GET /healthz``: no auth.
+
+``GET /call``, ``GET /call/{id}`` and the stats are the ground truth: every call that really
+exists (including those whose create answer was a 5xx or never arrived) with its true status,
+whatever webhooks were dropped; a call whose create failed without creating it is absent.
 
 Errors use Vapi's NestJS shape ``{"statusCode", "error", "message"}``, where ``message`` is a
 list for validation failures.
@@ -15,6 +21,8 @@ list for validation failures.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -28,10 +36,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orchestrator.simulator.engine import CallEngine
+from orchestrator.simulator.faults import CreateDecision, CreateFault, decide_create
 from orchestrator.simulator.state import CallQuery, SimulatorConfig, SimulatorState
 
 CALL_TARGETS = ("assistantId", "assistant", "squadId", "squad", "workflowId", "workflow")
 MAX_LIST_LIMIT = 1000
+# How often a held create answer checks whether its client has hung up.
+HOLD_POLL_SECONDS = 0.05
 
 
 class ApiError(Exception):
@@ -151,9 +162,41 @@ async def create_call(request: Request, simulator: SimulatorDep) -> JSONResponse
     errors = validate_create(body)
     if errors:
         raise ApiError(400, errors)
-    record = await simulator.state.create_call(body)
+    state, config = simulator.state, simulator.config
+    number = str(body["customer"]["number"])
+    index = await state.next_request_index(number)
+    decision = decide_create(config.faults, seed=config.seed, number=number, request_index=index)
+    if decision.fault is not CreateFault.NONE:
+        await state.count_fault(decision.fault.value)
+    if not decision.fault.creates:
+        return _fault_response(decision, config.faults.retry_after)
+    record = await state.create_call(body, request_index=index)
     simulator.engine.start(record)
+    if decision.fault is CreateFault.SERVER_ERROR_CREATED:
+        return _fault_response(decision, config.faults.retry_after)
+    if decision.fault is CreateFault.TIMEOUT:
+        await _hold(request, config.faults.timeout_hold)
     return JSONResponse(record.to_json(), status_code=201)
+
+
+def _fault_response(decision: CreateDecision, retry_after: int) -> JSONResponse:
+    if decision.status_code == 429:
+        response = nest_error(429, "Rate limit exceeded (simulated fault).")
+        response.headers["Retry-After"] = str(retry_after)
+        return response
+    return nest_error(decision.status_code, "Internal error (simulated fault).")
+
+
+async def _hold(request: Request, seconds: float) -> None:
+    """Sit on a create answer until ``seconds`` pass or the client hangs up.
+
+    Returning once the client is gone lets a shutdown proceed instead of waiting out the hold.
+    """
+    deadline = time.monotonic() + seconds
+    while (remaining := deadline - time.monotonic()) > 0:
+        if await request.is_disconnected():
+            return
+        await asyncio.sleep(min(HOLD_POLL_SECONDS, remaining))
 
 
 async def list_calls(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uvicorn
 
 from orchestrator.simulator.app import create_simulator_app
+from orchestrator.simulator.faults import FaultSpec, parse_faults
 from orchestrator.simulator.state import SimulatorConfig
 
 
@@ -16,9 +17,22 @@ def run_simulator(
     seed: int = 0,
     concurrency_limit: int = 10,
     log_level: str = "warning",
+    faults: str | FaultSpec = "",
+    webhook_hmac_secret: str = "",
 ) -> None:
-    """Serve a Vapi-compatible simulator until interrupted."""
-    config = SimulatorConfig(profile=profile, seed=seed, concurrency_limit=concurrency_limit)
+    """Serve a Vapi-compatible simulator until interrupted.
+
+    ``faults`` is a ``--faults`` spec or a parsed one; a bad spec raises ``FaultSpecError``
+    before anything is served.
+    """
+    spec = parse_faults(faults) if isinstance(faults, str) else faults
+    config = SimulatorConfig(
+        profile=profile,
+        seed=seed,
+        concurrency_limit=concurrency_limit,
+        faults=spec,
+        webhook_hmac_secret=webhook_hmac_secret,
+    )
     app = create_simulator_app(config)
     # One worker: the simulator's ground truth lives in this process's memory.
     uvicorn.run(app, host=host, port=port, log_level=log_level.lower(), workers=1)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from orchestrator.simulator.faults import FAULT_COUNTERS, FaultSpec
 from orchestrator.simulator.outcomes import (
     CONCURRENCY_LIMIT_REACHED,
     Outcome,
@@ -43,7 +44,11 @@ ECHOED_FIELDS = (
 
 @dataclass(frozen=True, slots=True)
 class SimulatorConfig:
-    """``webhook_retries`` counts retries after the first delivery attempt."""
+    """``webhook_retries`` counts retries after the first delivery attempt.
+
+    ``faults`` is what to get wrong on purpose (see ``faults``); with ``webhook_hmac_secret``
+    set, every webhook is signed (see ``webhooks``).
+    """
 
     profile: str = "fast"
     seed: int = 0
@@ -52,6 +57,8 @@ class SimulatorConfig:
     webhook_timeout_seconds: float = 5.0
     webhook_retries: int = 5
     webhook_backoff_seconds: float = 0.05
+    faults: FaultSpec = field(default_factory=FaultSpec)
+    webhook_hmac_secret: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         get_profile(self.profile)
@@ -87,6 +94,13 @@ class CallRecord:
     cost: float | None = None
     analysis: dict[str, Any] | None = None
     artifact: dict[str, Any] | None = None
+    # Which valid POST /call for this customer number created the call (1-based): the call's
+    # identity for fault decisions, stable across runs unlike its id.
+    request_index: int = 1
+
+    @property
+    def number(self) -> str:
+        return str(self.customer["number"])
 
     @property
     def phone_number_id(self) -> str:
@@ -162,6 +176,9 @@ class CallQuery:
 @dataclass(slots=True)
 class _Counters:
     calls_placed: int = 0
+    create_requests: int = 0
+    requests_by_number: Counter[str] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
     max_in_flight: int = 0
     concurrency_rejections: int = 0
     webhooks_sent: int = 0
@@ -190,7 +207,18 @@ class SimulatorState:
             self._in_flight.clear()
             self._counters = _Counters()
 
-    async def create_call(self, request: dict[str, Any]) -> CallRecord:
+    async def next_request_index(self, number: str) -> int:
+        """Count a valid ``POST /call`` for ``number``; returns its 1-based index."""
+        async with self.lock:
+            self._counters.create_requests += 1
+            self._counters.requests_by_number[number] += 1
+            return self._counters.requests_by_number[number]
+
+    async def count_fault(self, name: str) -> None:
+        async with self.lock:
+            self._counters.faults[name] += 1
+
+    async def create_call(self, request: dict[str, Any], *, request_index: int = 1) -> CallRecord:
         """Register a call; when the concurrency limit is hit, ``outcome`` is None."""
         async with self.lock:
             counters = self._counters
@@ -211,6 +239,7 @@ class SimulatorState:
                 outcome=outcome,
                 created_at=created,
                 updated_at=created,
+                request_index=request_index,
             )
             self._calls[record.id] = record
             if outcome is not None:
@@ -317,4 +346,6 @@ class SimulatorState:
                 "webhooksSent": counters.webhooks_sent,
                 "webhookFailures": counters.webhook_failures,
                 "endedReasons": dict(counters.ended_reasons),
+                "createRequests": counters.create_requests,
+                "faults": {name: counters.faults[name] for name in FAULT_COUNTERS},
             }

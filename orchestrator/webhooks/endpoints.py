@@ -1,4 +1,10 @@
-"""``POST /webhooks/vapi``: authenticated by the shared secret we gave the provider."""
+"""``POST /webhooks/vapi``: authenticated as configured (shared secret, bearer token or HMAC).
+
+A request is refused, and nothing stored, unless it passes in this order: the credentials
+the headers carry (an HMAC timestamp too), the size (by Content-Length before reading, then
+while reading), the HMAC signature over the raw bytes, and the JSON. Each refusal is counted
+in ``orchestrator_webhooks_rejected`` by reason.
+"""
 
 from __future__ import annotations
 
@@ -11,24 +17,36 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from starlette.concurrency import run_in_threadpool
 
 from orchestrator.config import get_settings
-from orchestrator.exceptions import PayloadTooLarge, ValidationFailed
+from orchestrator.exceptions import DomainError, PayloadTooLarge, ValidationFailed
+from orchestrator.metrics.service import count
 from orchestrator.orgs.auth import SessionDep
-from orchestrator.webhooks.service import ingest_message, verify_shared_secret
+from orchestrator.webhooks import auth
+from orchestrator.webhooks.service import ingest_message
 from workers.tasks import enqueue_org_dispatch
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["Webhooks"])
 
 MAX_BODY_BYTES = 1_000_000
+TOO_LARGE = "too-large"
+MALFORMED_JSON = "malformed-json"
 
 
-async def read_json_body(request: Request) -> dict[str, Any]:
+async def read_raw_body(request: Request, *, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The body as received, refused without being read whole when it is too large."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge("Webhook body too large")
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLarge("Webhook body too large")
+    # Content-Length may be absent (chunked) or wrong: the limit holds while reading too.
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge("Webhook body too large")
+    return bytes(body)
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
     try:
         payload = json.loads(body)
     except ValueError:
@@ -36,6 +54,30 @@ async def read_json_body(request: Request) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise ValidationFailed(["body must be a JSON object"])
     return payload
+
+
+def _rejection_reason(error: DomainError) -> str:
+    if isinstance(error, auth.WebhookRejected):
+        return error.reason
+    if isinstance(error, PayloadTooLarge):
+        return TOO_LARGE
+    return MALFORMED_JSON
+
+
+async def authenticated_payload(request: Request) -> dict[str, Any]:
+    """The webhook's JSON, or a 4xx that is counted and logged (never with a credential)."""
+    settings = get_settings()
+    try:
+        auth.check_headers(request.headers, settings=settings)
+        body = await read_raw_body(request)
+        auth.check_body(request.headers, body, method=request.method, settings=settings)
+        return parse_json_object(body)
+    except DomainError as error:
+        reason = _rejection_reason(error)
+        count("orchestrator_webhooks_rejected", reason=reason)
+        client = request.client.host if request.client else "unknown"
+        logger.warning("webhook refused (%s) from %s", reason, client)
+        raise
 
 
 def redispatch(org_id: uuid.UUID) -> None:
@@ -46,20 +88,12 @@ def redispatch(org_id: uuid.UUID) -> None:
         logger.warning("could not enqueue dispatch for org %s", org_id, exc_info=True)
 
 
-def authenticate_provider(request: Request) -> None:
-    settings = get_settings()
-    verify_shared_secret(
-        request.headers.get(settings.webhook_secret_header), settings.webhook_secret
-    )
-
-
 @router.post("/webhooks/vapi")
 async def receive_vapi_webhook(
     request: Request, session: SessionDep, background: BackgroundTasks
 ) -> dict[str, str]:
     """Stored and applied in the request's transaction, committed before the 2xx."""
-    authenticate_provider(request)
-    payload = await read_json_body(request)
+    payload = await authenticated_payload(request)
     result = await run_in_threadpool(ingest_message, session, payload=payload)
     if result.freed_org_id is not None:
         background.add_task(redispatch, result.freed_org_id)

@@ -1,8 +1,17 @@
-"""Applying provider messages: store first, then move the call forward (never backwards)."""
+"""Applying provider messages: stored once, applied in any order to the same end state.
+
+A message delivered twice is stored once (its dedupe key is derived from its content) and
+changes nothing the second time. Status only moves forward and terminal states are sticky;
+the ``ended`` status-update and the end-of-call report merge (whichever comes first ends the
+call, the report adds its details); the start time is the earliest reported, the end time the
+latest. A message for a call we cannot find yet is parked and applied once the call's
+provider id is recorded.
+"""
 
 from __future__ import annotations
 
-import hmac
+import hashlib
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,17 +22,23 @@ from sqlalchemy.orm import Session
 from orchestrator.calls import repository as calls_repo
 from orchestrator.calls.service import CallEnding, move_call
 from orchestrator.calls.states import is_in_flight
-from orchestrator.exceptions import Unauthorized
+from orchestrator.metrics.service import count
 from orchestrator.models import Call, CallStatus, WebhookEvent
 from orchestrator.models.base import utcnow
 from orchestrator.webhooks import repository
 
 REPORTED_STATUSES = {status.value: status for status in CallStatus}
-
-
-def verify_shared_secret(presented: str | None, expected: str) -> None:
-    if presented is None or not hmac.compare_digest(presented.encode(), expected.encode()):
-        raise Unauthorized("Invalid webhook secret")
+# The statuses a provider reports; ours (scheduled, claimed, dialing, failed) never come from it.
+PROVIDER_STATUSES = frozenset(
+    {
+        CallStatus.QUEUED,
+        CallStatus.RINGING,
+        CallStatus.IN_PROGRESS,
+        CallStatus.FORWARDING,
+        CallStatus.ENDED,
+    }
+)
+APPLIED_TYPES = ("status-update", "end-of-call-report")
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -59,18 +74,30 @@ def _ending(message: dict[str, Any], call_obj: dict[str, Any]) -> CallEnding:
         ended_reason=message.get("endedReason") or call_obj.get("endedReason"),
         started_at=_parse_time(message.get("startedAt") or call_obj.get("startedAt")),
         ended_at=_parse_time(message.get("endedAt") or call_obj.get("endedAt")),
+        stamp_now=False,
     )
+
+
+def _merge_times(call: Call, ending: CallEnding) -> None:
+    """The earliest reported start and the latest reported end: the same in any order."""
+    if ending.started_at and (call.started_at is None or ending.started_at < call.started_at):
+        call.started_at = ending.started_at
+    if ending.ended_at and (call.ended_at is None or ending.ended_at > call.ended_at):
+        call.ended_at = ending.ended_at
 
 
 def _apply_status_update(session: Session, call: Call, message: dict[str, Any]) -> bool:
     reported = REPORTED_STATUSES.get(str(message.get("status")))
-    if reported is None or reported in (CallStatus.CLAIMED, CallStatus.DIALING, CallStatus.FAILED):
+    if reported is None or reported not in PROVIDER_STATUSES:
         return False
     call_obj = message.get("call") or {}
-    if reported == CallStatus.IN_PROGRESS and call.started_at is None:
-        call.started_at = _parse_time(call_obj.get("startedAt")) or utcnow()
-    ending = _ending(message, call_obj) if reported == CallStatus.ENDED else None
-    return move_call(session, call, reported, ending=ending)
+    ending = _ending(message, call_obj)
+    before = (call.started_at, call.ended_at)
+    moved = move_call(
+        session, call, reported, ending=ending if reported == CallStatus.ENDED else None
+    )
+    _merge_times(call, ending)
+    return moved or before != (call.started_at, call.ended_at)
 
 
 def _apply_report(session: Session, call: Call, message: dict[str, Any]) -> bool:
@@ -78,8 +105,7 @@ def _apply_report(session: Session, call: Call, message: dict[str, Any]) -> bool
     call_obj = message.get("call") or {}
     ending = _ending(message, call_obj)
     moved = move_call(session, call, CallStatus.ENDED, ending=ending)
-    call.started_at = call.started_at or ending.started_at
-    call.ended_at = call.ended_at or ending.ended_at
+    _merge_times(call, ending)
     cost = message.get("cost")
     if isinstance(cost, int | float):
         call.cost = float(cost)
@@ -91,44 +117,94 @@ def _apply_report(session: Session, call: Call, message: dict[str, Any]) -> bool
     return moved or cost is not None or analysis is not None
 
 
+def dedupe_key(message: dict[str, Any]) -> str:
+    """The same message delivered twice has the same key (there is no event id to use)."""
+    canonical = json.dumps(message, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class IngestResult:
-    event: WebhookEvent
+    # What storing and applying the message did: applied, duplicate, parked, ignored...
+    outcome: str
+    # The stored event; None for a duplicate, which is not stored again.
+    event: WebhookEvent | None = None
     # Set when the message ended a call: the org's capacity it held can be reused at once.
     freed_org_id: uuid.UUID | None = None
 
 
-def ingest_message(session: Session, *, payload: dict[str, Any]) -> IngestResult:
-    """Store one provider message and apply it in the same transaction."""
+def _unwrap(payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     message = payload.get("message") if isinstance(payload.get("message"), dict) else payload
     assert isinstance(message, dict)
     call_obj = message.get("call") if isinstance(message.get("call"), dict) else {}
     assert isinstance(call_obj, dict)
+    return message, call_obj
+
+
+def ingest_message(session: Session, *, payload: dict[str, Any]) -> IngestResult:
+    """Store one provider message once, and apply it in the same transaction."""
+    message, call_obj = _unwrap(payload)
     message_type = str(message.get("type") or "unknown")[:80]
-    event = repository.add_event(
+    provider_call_id = call_obj.get("id") if isinstance(call_obj.get("id"), str) else None
+    event = repository.add_event_once(
         session,
         message_type=message_type,
-        provider_call_id=call_obj.get("id") if isinstance(call_obj.get("id"), str) else None,
+        provider_call_id=provider_call_id,
         status=str(message["status"])[:40] if message.get("status") else None,
         ended_reason=message.get("endedReason"),
+        dedupe_key=dedupe_key(message),
         payload=payload,
     )
-    if message_type not in ("status-update", "end-of-call-report"):
+    if event is None:
+        return _counted(IngestResult("duplicate"), message_type)
+    if message_type not in APPLIED_TYPES:
         event.outcome = "ignored"
-        return IngestResult(event)
+        return _counted(IngestResult("ignored", event), message_type)
     call = _find_call(session, call_obj)
     if call is None:
-        event.outcome = "unknown-call"
-        return IngestResult(event)
-    event.call_id = call.id
-    event.org_id = call.org_id
+        event.outcome = "parked" if provider_call_id else "unknown-call"
+        return _counted(IngestResult(event.outcome, event), message_type)
+    freed = apply_parked_events(session, call=call)
+    freed = _apply_event(session, event, call, message) or freed
+    return _counted(
+        IngestResult(event.outcome or "", event, call.org_id if freed else None), message_type
+    )
+
+
+def _apply_event(
+    session: Session, event: WebhookEvent, call: Call, message: dict[str, Any]
+) -> bool:
+    """Apply one stored message to its call; True when it ended a call that held capacity."""
     held_capacity = is_in_flight(call.status)
-    if message_type == "status-update":
+    if event.message_type == "status-update":
         changed = _apply_status_update(session, call, message)
     else:
         changed = _apply_report(session, call, message)
-    event.outcome = "applied" if changed else "duplicate"
+    event.call_id = call.id
+    event.org_id = call.org_id
+    event.outcome = "applied" if changed else "no-change"
     event.applied_at = utcnow()
     session.flush()
-    freed = held_capacity and not is_in_flight(call.status)
-    return IngestResult(event, call.org_id if freed else None)
+    return held_capacity and not is_in_flight(call.status)
+
+
+def apply_parked_events(session: Session, *, call: Call) -> bool:
+    """Messages that arrived before we knew the call's provider id, applied now it is known.
+
+    True when one of them ended the call while it held capacity.
+    """
+    if call.provider_call_id is None:
+        return False
+    freed = False
+    for event in repository.parked_events_for_update(
+        session, provider_call_id=call.provider_call_id
+    ):
+        message, _ = _unwrap(event.payload)
+        freed = _apply_event(session, event, call, message) or freed
+    return freed
+
+
+def _counted(result: IngestResult, message_type: str) -> IngestResult:
+    known = message_type if message_type in APPLIED_TYPES else "other"
+    count("orchestrator_webhook_events", type=known, outcome=result.outcome)
+    return result

@@ -11,7 +11,8 @@ from httpx import Response
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from orchestrator.models import Campaign, CampaignStatus, Contact
+from orchestrator.campaigns.repository import bump_counters, counters_of
+from orchestrator.models import Campaign, CampaignCounterShard, CampaignStatus, Contact
 from tests.factories import campaign_body
 
 
@@ -35,6 +36,29 @@ def force_campaign(session: Session, campaign_id: str, **values: Any) -> None:
     session.execute(update(Campaign).where(Campaign.id == uuid.UUID(campaign_id)).values(**values))
     session.flush()
     session.expire_all()
+
+
+def force_counters(session: Session, campaign_id: str, **values: int) -> None:
+    """Set counters to these values (a delta from what they sum to now, like any change)."""
+    parsed = uuid.UUID(campaign_id)
+    current = counters_of(session, campaign_ids=[parsed])[parsed].as_dict()
+    bump_counters(
+        session,
+        campaign_id=parsed,
+        **{name: value - current[name] for name, value in values.items()},
+    )
+    session.flush()
+    session.expire_all()
+
+
+def add_to_shard(session: Session, campaign_id: uuid.UUID, shard: int, **deltas: int) -> None:
+    """Change one shard row directly, as a bug or a manual edit would (drift, when unmatched)."""
+    table = CampaignCounterShard.__table__
+    session.execute(
+        update(CampaignCounterShard)
+        .where(CampaignCounterShard.campaign_id == campaign_id, CampaignCounterShard.shard == shard)
+        .values({name: table.c[name] + delta for name, delta in deltas.items()})
+    )
 
 
 def start_campaign(session: Session, campaign_id: str) -> None:

@@ -20,6 +20,7 @@ from tests.campaigns.helpers import (
     create_campaign,
     error_messages,
     force_campaign,
+    force_counters,
     start_campaign,
 )
 from tests.factories import campaign_body, customer_numbers, make_org
@@ -454,7 +455,7 @@ def test_patch_status_leaves_calls_in_flight(
     start_campaign(session, created["id"])
     first = session.scalars(select(Contact).where(Contact.position == 0)).one()
     first.status = ContactStatus.DISPATCHED
-    force_campaign(
+    force_counters(
         session,
         created["id"],
         contacts_pending=2,

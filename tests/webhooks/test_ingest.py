@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,7 +21,7 @@ from orchestrator.models import (
     WebhookEvent,
 )
 from orchestrator.models.base import utcnow
-from orchestrator.webhooks.service import ingest_message
+from orchestrator.webhooks.service import apply_parked_events, ingest_message
 from tests.factories import make_campaign, make_org
 from tests.scheduling.helpers import dispatch_campaign
 
@@ -102,7 +103,7 @@ def test_late_ringing_after_ended_changes_nothing(session: Session) -> None:
     campaign_id, (call, _) = _placed_calls(session, customers=2)
     ingest_message(session, payload=status_update(call, "ended", endedReason="customer-busy"))
     result = ingest_message(session, payload=status_update(call, "ringing"))
-    assert result.event.outcome == "duplicate"
+    assert result.outcome == "no-change"
     session.refresh(call)
     assert call.status == CallStatus.ENDED
     contact = session.get(Contact, call.contact_id)
@@ -122,15 +123,17 @@ def test_only_the_message_that_ends_a_call_frees_its_orgs_capacity(session: Sess
     assert again.freed_org_id is None
 
 
-def test_duplicates_change_nothing_but_are_stored(session: Session) -> None:
+def test_a_message_delivered_again_is_stored_once_and_changes_nothing(
+    session: Session,
+) -> None:
     campaign_id, (call, _) = _placed_calls(session, customers=2)
     payload = status_update(call, "ended", endedReason="voicemail")
-    outcomes = [ingest_message(session, payload=payload).event.outcome for _ in range(3)]
+    outcomes = [ingest_message(session, payload=payload).outcome for _ in range(3)]
     assert outcomes == ["applied", "duplicate", "duplicate"]
     stored = session.scalar(
         select(func.count()).select_from(WebhookEvent).where(WebhookEvent.call_id == call.id)
     )
-    assert stored == 3
+    assert stored == 1
     campaign = _campaign(session, campaign_id)
     assert (campaign.calls_counter_ended, campaign.calls_counter_ended_voicemail) == (1, 1)
     assert campaign.contacts_completed == 1
@@ -166,7 +169,7 @@ def test_webhook_that_beats_the_create_response_is_correlated_by_metadata(
             "call": {"id": provider_id, "assistantOverrides": {"metadata": metadata}},
         }
     }
-    assert ingest_message(session, payload=payload).event.outcome == "applied"
+    assert ingest_message(session, payload=payload).outcome == "applied"
     call = record_provider_call(session, call_id=call_id, provider_call={"id": provider_id})
     assert call is not None
     assert call.provider_call_id == provider_id
@@ -179,7 +182,59 @@ def test_unknown_call_and_unknown_message_types_are_stored_not_applied(session: 
         session,
         payload={"message": {"type": "status-update", "status": "ringing", "call": {"id": "nope"}}},
     )
-    assert unknown.event.outcome == "unknown-call"
+    assert unknown.outcome == "parked"
+    assert unknown.event is not None
+    nameless = ingest_message(
+        session, payload={"message": {"type": "status-update", "status": "ringing"}}
+    )
+    assert nameless.outcome == "unknown-call"
     other = ingest_message(session, payload={"message": {"type": "transcript", "transcript": "hi"}})
-    assert other.event.outcome == "ignored"
+    assert other.outcome == "ignored"
+    assert other.event is not None
     assert other.event.id is not None
+
+
+def test_a_message_for_a_call_not_recorded_yet_waits_and_is_applied_once_it_is(
+    session: Session,
+) -> None:
+    org = make_org(session)
+    campaign_id = make_campaign(session, org=org, customers=1)
+    (call_id,) = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=5)
+    provider_id = str(uuid.uuid4())
+    ended = {
+        "message": {
+            "type": "status-update",
+            "status": "ended",
+            "endedReason": "customer-busy",
+            "call": {"id": provider_id, "endedAt": "2026-03-01T12:00:09.000Z"},
+        }
+    }
+    assert ingest_message(session, payload=ended).outcome == "parked"
+    call = record_provider_call(session, call_id=call_id, provider_call={"id": provider_id})
+    assert call is not None
+    queued = call.status
+    assert apply_parked_events(session, call=call) is True
+    assert (queued, call.status) == (CallStatus.QUEUED, CallStatus.ENDED)
+    assert call.ended_reason == "customer-busy"
+    assert apply_parked_events(session, call=call) is False, "applied once"
+    event = session.scalars(select(WebhookEvent).where(WebhookEvent.call_id == call_id)).one()
+    assert event.outcome == "applied"
+    assert counter_drift(session, campaign=_campaign(session, campaign_id)) == {}
+
+
+def test_times_are_the_earliest_start_and_latest_end_reported(session: Session) -> None:
+    _, (call,) = _placed_calls(session)
+    ingest_message(session, payload=report(call, "customer-ended-call"))
+    started, ended = call.started_at, call.ended_at
+    in_progress = status_update(
+        call, "in-progress", call_fields={"startedAt": "2026-03-01T12:00:03.000Z"}
+    )
+    assert ingest_message(session, payload=in_progress).outcome == "no-change"
+    session.refresh(call)
+    assert (call.started_at, call.ended_at) == (started, ended)
+    earlier = status_update(
+        call, "in-progress", call_fields={"startedAt": "2026-03-01T11:59:59.000Z"}
+    )
+    ingest_message(session, payload=earlier)
+    session.refresh(call)
+    assert call.started_at == datetime(2026, 3, 1, 11, 59, 59, tzinfo=UTC)
