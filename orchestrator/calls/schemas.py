@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Self
 
-from pydantic import BaseModel, Field, ModelWrapValidatorHandler, ValidationError, model_validator
+from pydantic import BaseModel, Field, ModelWrapValidatorHandler, model_validator
 
 from orchestrator.campaigns.schemas import (
     ID_MAX_LENGTH,
     CustomerIn,
     SchedulePlanIn,
-    with_rule_errors,
+    validate_with_rules,
 )
 from orchestrator.listing import TimeRangeQuery
 from orchestrator.wire import CAMEL_MODEL_CONFIG
@@ -96,13 +96,7 @@ class CreateCallIn(BaseModel):
     @model_validator(mode="wrap")
     @classmethod
     def _every_error_at_once(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
-        try:
-            return handler(data)
-        except ValidationError as exc:
-            rules = create_rule_errors(data) if isinstance(data, Mapping) else []
-            if not rules:
-                raise
-            raise with_rule_errors(exc, rules, data) from None
+        return validate_with_rules(data, handler, create_rule_errors)
 
     def given_fields(self) -> dict[str, Any]:
         """Every top-level value under its wire name, for :func:`create_rule_errors`."""

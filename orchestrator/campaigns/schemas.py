@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -122,6 +122,24 @@ def presence_errors(fields: Mapping[str, Any]) -> list[str]:
     return errors
 
 
+Parsed = TypeVar("Parsed", bound=BaseModel)
+
+
+def validate_with_rules(
+    data: Any,
+    handler: ModelWrapValidatorHandler[Parsed],
+    rules_of: Callable[[Mapping[str, Any]], list[str]],
+) -> Parsed:
+    """Parse ``data``; when it fails, report the cross-field rules it breaks in the same error."""
+    try:
+        return handler(data)
+    except ValidationError as exc:
+        rules = rules_of(data) if isinstance(data, Mapping) else []
+        if not rules:
+            raise
+        raise with_rule_errors(exc, rules, data) from None
+
+
 def with_rule_errors(exc: ValidationError, rules: list[str], data: Any) -> ValidationError:
     details = [
         InitErrorDetails(
@@ -165,13 +183,7 @@ class CreateCampaignIn(BaseModel):
     @model_validator(mode="wrap")
     @classmethod
     def _every_error_at_once(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
-        try:
-            return handler(data)
-        except ValidationError as exc:
-            rules = presence_errors(data) if isinstance(data, Mapping) else []
-            if not rules:
-                raise
-            raise with_rule_errors(exc, rules, data) from None
+        return validate_with_rules(data, handler, presence_errors)
 
     def given_fields(self) -> dict[str, Any]:
         """The top-level values :func:`presence_errors` judges, under their wire names."""

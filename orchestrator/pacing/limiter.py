@@ -129,8 +129,6 @@ return now
 
 # How often a call asks again while the call it must be spaced from is still being sent.
 IN_FLIGHT_POLL_US = 5_000
-# A call let through whose end nobody reported counts as finished this long after it went.
-DEFAULT_STALE_SECONDS = 31.0
 # Finish times outlive the longest a gate can need them.
 FINISHED_KEEP_MS = 120_000
 
@@ -237,7 +235,7 @@ class RateLimiter:
         reservation: Reservation,
         *,
         token: str,
-        stale_seconds: float = DEFAULT_STALE_SECONDS,
+        stale_seconds: float,
     ) -> tuple[ReservationCheck, float]:
         """Pass the gate with a held slot now, or learn how long to wait for it.
 
@@ -267,7 +265,7 @@ class RateLimiter:
             return ReservationCheck.EARLY, int(wait_us) / 1_000_000
         return ReservationCheck.READY, 0.0
 
-    def finish(self, key: str, *, token: str, stale_seconds: float = DEFAULT_STALE_SECONDS) -> None:
+    def finish(self, key: str, *, token: str, stale_seconds: float) -> None:
         """The create request of the call let through as ``token`` is over."""
         keep_ms = round(stale_seconds * 1000) + FINISHED_KEEP_MS
         self._finish(keys=[self._prefix + key + ":finished"], args=[token, keep_ms])

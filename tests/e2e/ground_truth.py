@@ -1,4 +1,4 @@
-"""Reading the simulator's ground truth for a campaign: when each call was created, and by whom."""
+"""Acceptance runs: starting a paced campaign, and reading the simulator's ground truth for it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,40 @@ import httpx
 import pytest
 
 from tests.e2e.stack import Stack
+from tests.factories import customer_numbers
+
+
+def start_paced_campaign(
+    client: httpx.Client,
+    *,
+    name: str,
+    calls_per_second: float,
+    number_caps: dict[str, int | None],
+    contacts_by_caller: dict[str, int],
+    max_concurrency: int,
+    first_number: int,
+) -> str:
+    """Pace each caller number, then post one campaign dialing ``contacts_by_caller``."""
+    for caller, cap in number_caps.items():
+        paced = client.put(
+            f"/phone-number/{caller}/pacing",
+            json={"callsPerSecond": calls_per_second, "maxConcurrency": cap},
+        )
+        assert paced.status_code == 200, paced.text
+    total = sum(contacts_by_caller.values())
+    numbers = iter(customer_numbers(total, start=first_number))
+    body = {
+        "name": name,
+        "assistantId": "assistant-acceptance",
+        "maxConcurrency": max_concurrency,
+        "dialPlan": [
+            {"phoneNumberId": caller, "customers": [{"number": next(numbers)} for _ in range(n)]}
+            for caller, n in contacts_by_caller.items()
+        ],
+    }
+    response = client.post("/campaign", json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
 
 
 def max_in_any_second(times: Sequence[float]) -> int:

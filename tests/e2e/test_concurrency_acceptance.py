@@ -18,9 +18,14 @@ from sqlalchemy.orm import Session
 
 from orchestrator.orgs.service import create_org
 from orchestrator.runner import StackOptions
-from tests.e2e.ground_truth import created_times, max_in_any_second, simulator_stats, wait_for_end
+from tests.e2e.ground_truth import (
+    created_times,
+    max_in_any_second,
+    simulator_stats,
+    start_paced_campaign,
+    wait_for_end,
+)
 from tests.e2e.stack import Stack, e2e_stack
-from tests.factories import customer_numbers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.acceptance]
 
@@ -46,29 +51,6 @@ def stack(engine: Engine) -> Iterator[Stack]:
         yield stack
 
 
-def _run_campaign(client: httpx.Client) -> str:
-    caps = {"steady-a": None, "steady-b": NUMBER_CAP}
-    for caller, cap in caps.items():
-        paced = client.put(
-            f"/phone-number/{caller}/pacing",
-            json={"callsPerSecond": CALLS_PER_SECOND, "maxConcurrency": cap},
-        )
-        assert paced.status_code == 200, paced.text
-    numbers = iter(customer_numbers(sum(CONTACTS_BY_CALLER.values()), start=40_000))
-    body = {
-        "name": "concurrency acceptance",
-        "assistantId": "assistant-steady",
-        "maxConcurrency": MAX_CONCURRENCY,
-        "dialPlan": [
-            {"phoneNumberId": caller, "customers": [{"number": next(numbers)} for _ in range(n)]}
-            for caller, n in CONTACTS_BY_CALLER.items()
-        ],
-    }
-    response = client.post("/campaign", json=body)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
 def test_campaign_and_number_concurrency_caps_bind_and_hold(
     stack: Stack, committed: Session
 ) -> None:
@@ -76,7 +58,15 @@ def test_campaign_and_number_concurrency_caps_bind_and_hold(
     committed.commit()
     headers = {"Authorization": f"Bearer {org.api_key}"}
     with httpx.Client(base_url=stack.api_url, headers=headers, timeout=30) as client:
-        campaign_id = _run_campaign(client)
+        campaign_id = start_paced_campaign(
+            client,
+            name="concurrency acceptance",
+            calls_per_second=CALLS_PER_SECOND,
+            number_caps={"steady-a": None, "steady-b": NUMBER_CAP},
+            contacts_by_caller=CONTACTS_BY_CALLER,
+            max_concurrency=MAX_CONCURRENCY,
+            first_number=40_000,
+        )
         campaign = wait_for_end(client, campaign_id, stack)
     assert campaign["endedReason"] == "campaign.ended.success"
     assert campaign["contactCounters"]["pending"] == 0

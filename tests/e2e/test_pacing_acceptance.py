@@ -17,9 +17,14 @@ from sqlalchemy.orm import Session
 
 from orchestrator.orgs.service import create_org
 from orchestrator.runner import StackOptions
-from tests.e2e.ground_truth import created_times, max_in_any_second, simulator_stats, wait_for_end
+from tests.e2e.ground_truth import (
+    created_times,
+    max_in_any_second,
+    simulator_stats,
+    start_paced_campaign,
+    wait_for_end,
+)
 from tests.e2e.stack import Stack, e2e_stack
-from tests.factories import customer_numbers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.acceptance]
 
@@ -44,29 +49,6 @@ def stack(engine: Engine) -> Iterator[Stack]:
         yield stack
 
 
-def _run_campaign(client: httpx.Client) -> str:
-    for caller in CALLERS:
-        paced = client.put(
-            f"/phone-number/{caller}/pacing",
-            json={"callsPerSecond": CALLS_PER_SECOND, "maxConcurrency": None},
-        )
-        assert paced.status_code == 200, paced.text
-    numbers = customer_numbers(CONTACTS, start=20_000)
-    half = CONTACTS // 2
-    body = {
-        "name": "pacing acceptance",
-        "assistantId": "assistant-pacing",
-        "maxConcurrency": MAX_CONCURRENCY,
-        "dialPlan": [
-            {"phoneNumberId": caller, "customers": [{"number": n} for n in batch]}
-            for caller, batch in zip(CALLERS, (numbers[:half], numbers[half:]), strict=True)
-        ],
-    }
-    response = client.post("/campaign", json=body)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
 def test_two_numbers_at_five_per_second_over_two_worker_processes(
     stack: Stack, committed: Session
 ) -> None:
@@ -74,7 +56,15 @@ def test_two_numbers_at_five_per_second_over_two_worker_processes(
     committed.commit()
     headers = {"Authorization": f"Bearer {org.api_key}"}
     with httpx.Client(base_url=stack.api_url, headers=headers, timeout=30) as client:
-        campaign_id = _run_campaign(client)
+        campaign_id = start_paced_campaign(
+            client,
+            name="pacing acceptance",
+            calls_per_second=CALLS_PER_SECOND,
+            number_caps=dict.fromkeys(CALLERS),
+            contacts_by_caller=dict.fromkeys(CALLERS, CONTACTS // len(CALLERS)),
+            max_concurrency=MAX_CONCURRENCY,
+            first_number=20_000,
+        )
         campaign = wait_for_end(client, campaign_id, stack)
     assert campaign["endedReason"] == "campaign.ended.success"
     assert campaign["contactCounters"]["pending"] == 0

@@ -15,6 +15,8 @@ from orchestrator.config import get_settings
 from orchestrator.pacing.limiter import RateLimiter, Reservation, ReservationCheck, ReserveResult
 
 SECOND = 1_000_000
+# A send nobody reported finished counts as finished this long after it went.
+STALE = 31.0
 
 
 @pytest.fixture
@@ -121,11 +123,14 @@ def test_a_held_slot_is_used_once_its_time_has_come(limiter: RateLimiter) -> Non
     limiter.reserve("n", per_second=20, max_wait_seconds=1.0)  # dials now
     held = limiter.reserve("n", per_second=20, max_wait_seconds=1.0)
     assert held.reservation is not None
-    check, wait = limiter.check("n", held.reservation, token="b")
+    check, wait = limiter.check("n", held.reservation, token="b", stale_seconds=STALE)
     assert check == ReservationCheck.EARLY
     assert 0 < wait <= 0.05
     time.sleep(wait + 0.01)
-    assert limiter.check("n", held.reservation, token="b")[0] == ReservationCheck.READY
+    assert (
+        limiter.check("n", held.reservation, token="b", stale_seconds=STALE)[0]
+        == ReservationCheck.READY
+    )
 
 
 def test_calls_after_a_late_one_are_spaced_from_it_not_from_its_slot(
@@ -137,9 +142,9 @@ def test_calls_after_a_late_one_are_spaced_from_it_not_from_its_slot(
     assert late is not None
     assert on_time is not None
     time.sleep(0.15)  # past both slots: the first holder comes 50 ms late
-    assert limiter.check("n", late, token="late")[0] == ReservationCheck.READY
-    limiter.finish("n", token="late")
-    check, wait = limiter.check("n", on_time, token="on-time")
+    assert limiter.check("n", late, token="late", stale_seconds=STALE)[0] == ReservationCheck.READY
+    limiter.finish("n", token="late", stale_seconds=STALE)
+    check, wait = limiter.check("n", on_time, token="on-time", stale_seconds=STALE)
     assert check == ReservationCheck.EARLY
     assert wait > 0.09
 
@@ -149,14 +154,14 @@ def test_a_reservation_from_before_the_state_was_lost_is_void(limiter: RateLimit
     held = limiter.reserve("n", per_second=10, max_wait_seconds=1.0).reservation
     assert held is not None
     limiter.forget_state()
-    assert limiter.check("n", held, token="x")[0] == ReservationCheck.VOID
+    assert limiter.check("n", held, token="x", stale_seconds=STALE)[0] == ReservationCheck.VOID
     lost = limiter.reserve("n", per_second=10, max_wait_seconds=1.0)
     assert lost.state_lost
     limiter.mark_state_complete("rebuilt")
-    assert limiter.check("n", held, token="x")[0] == ReservationCheck.VOID
+    assert limiter.check("n", held, token="x", stale_seconds=STALE)[0] == ReservationCheck.VOID
 
 
-def _pass(limiter: RateLimiter, held: Reservation, token: str, *, stale: float = 31.0) -> int:
+def _pass(limiter: RateLimiter, held: Reservation, token: str, *, stale: float = STALE) -> int:
     """Wait at the gate as told until the call is let through; the Redis time it went."""
     while True:
         check, wait = limiter.check("n", held, token=token, stale_seconds=stale)
@@ -186,18 +191,20 @@ def test_the_gate_waits_while_the_kth_latest_call_is_still_being_sent(
     first, second, third = (_reserve(limiter, 2) for _ in range(3))
     _pass(limiter, first, "first")
     _pass(limiter, second, "second")
-    limiter.finish("n", token="second")
+    limiter.finish("n", token="second", stale_seconds=STALE)
     time.sleep(third.slot_us / SECOND - limiter.redis_time_us() / SECOND + 0.01)
     # The third call's slot has come, but "first" (2 calls ago) has not finished sending.
-    check, wait = limiter.check("n", third, token="third")
+    check, wait = limiter.check("n", third, token="third", stale_seconds=STALE)
     assert check == ReservationCheck.EARLY
     assert 0 < wait <= 0.005
     time.sleep(0.2)
-    assert limiter.check("n", third, token="third")[0] == ReservationCheck.EARLY
-    limiter.finish("n", token="first")
+    assert (
+        limiter.check("n", third, token="third", stale_seconds=STALE)[0] == ReservationCheck.EARLY
+    )
+    limiter.finish("n", token="first", stale_seconds=STALE)
     finished = limiter.redis_time_us()
     # Now a whole window span (1 s at 2 calls per second) after "first" finished.
-    check, wait = limiter.check("n", third, token="third")
+    check, wait = limiter.check("n", third, token="third", stale_seconds=STALE)
     assert check == ReservationCheck.EARLY
     assert 0.95 < wait <= 1.0
     went = _pass(limiter, third, "third")
@@ -218,14 +225,14 @@ def test_finish_times_are_forgotten_with_the_calls_they_space(limiter: RateLimit
     for index in range(6):
         held = _reserve(limiter, 20)
         _pass(limiter, held, f"call-{index}")
-        limiter.finish("n", token=f"call-{index}")
+        limiter.finish("n", token=f"call-{index}", stale_seconds=STALE)
     finished = limiter.client.hkeys(limiter.redis_key("n:finished"))
     # Only the last K (20) are kept; none dropped yet, and all six are there.
     assert sorted(finished) == sorted(f"call-{i}".encode() for i in range(6))
     many = [_reserve(limiter, 20) for _ in range(25)]
     for index, held in enumerate(many):
         _pass(limiter, held, f"more-{index}")
-        limiter.finish("n", token=f"more-{index}")
+        limiter.finish("n", token=f"more-{index}", stale_seconds=STALE)
     assert limiter.client.hlen(limiter.redis_key("n:finished")) <= 21
 
 
@@ -251,7 +258,7 @@ def test_provider_windows_hold_at_most_the_rate_whatever_the_network_delays(
         with lock:
             recorded.append(limiter.redis_time_us())
         time.sleep(to_answer)
-        limiter.finish("n", token=f"call-{index}")
+        limiter.finish("n", token=f"call-{index}", stale_seconds=STALE)
 
     threads = [threading.Thread(target=send, args=(i,)) for i in range(len(delays))]
     for thread in threads:

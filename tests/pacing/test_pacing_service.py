@@ -24,6 +24,7 @@ from orchestrator.pacing.service import (
     ensure_pacing_state,
     number_key,
     rebuild_pacing_state,
+    unfinished_send_stale_seconds,
 )
 from tests.scheduling.helpers import fast_number
 
@@ -153,7 +154,7 @@ def _send_when_allowed(session: Session, org: CreatedOrg, limiter: RateLimiter) 
     while (gate := pass_rate_gate(limiter, held, token=str(call_id))) is not None:
         time.sleep(gate.retry_after_seconds)
     sent = limiter.redis_time_us()
-    limiter.finish(held.rate_key, token=str(call_id))
+    limiter.finish(held.rate_key, token=str(call_id), stale_seconds=unfinished_send_stale_seconds())
     return sent
 
 

@@ -20,6 +20,7 @@ from orchestrator.calls.service import record_provider_call
 from orchestrator.campaigns.counters import counter_drift, recount_counters
 from orchestrator.clock import ManualClock
 from orchestrator.models import Call, Campaign, Contact
+from orchestrator.models.base import utcnow
 from orchestrator.orgs.service import CreatedOrg
 from orchestrator.webhooks.service import ingest_message
 from tests.factories import make_campaign, make_org
@@ -104,19 +105,13 @@ def _run(
     try:
         campaign_id = make_campaign(session, org=org, customers=1, retryPlan=RETRY_PLAN)
         (call_id,) = dispatch_campaign(
-            session, campaign_id=campaign_id, now=_now(session), batch_limit=1
+            session, campaign_id=campaign_id, now=utcnow(), batch_limit=1
         )
         provider_id = f"provider-{uuid.uuid4()}"
         _deliver(session, call_id, provider_id, order(_messages(call_id, provider_id, reason)))
         return _end_state(session, campaign_id)
     finally:
         savepoint.rollback()
-
-
-def _now(session: Session) -> Any:
-    from orchestrator.models.base import utcnow
-
-    return utcnow()
 
 
 @settings(
