@@ -61,6 +61,11 @@ COUNTERS: dict[str, CounterSpec] = {
             "found or not-created when the provider was asked.",
             ("resolution",),
         ),
+        CounterSpec(
+            "orchestrator_calls_correlated",
+            "Calls whose provider id first came from a webhook's metadata: the webhook beat the "
+            "create answer, or the answer was lost (a timeout or 5xx after the call was made).",
+        ),
     )
 }
 

@@ -9,6 +9,8 @@ Faults on webhooks (each message of a call is decided on its own):
 * ``dup=p``: the message is delivered twice, the copy (same bytes) ``dup_gap`` seconds later.
 * ``drop=p``: the message is never sent. The call itself is unaffected: ``GET /call/{id}``
   still shows its true status and ``endedReason``.
+* ``drop_call=p``: every message of the call is dropped (its server was unreachable for the
+  whole call), decided once per call; each lost message also counts as a ``drop``.
 * ``reorder=p``: the message is held back and delivered right after the next message of the
   same call that is delivered (so ``ringing`` after ``in-progress``, or the ``ended``
   status-update after the end-of-call-report). The end-of-call-report, last of every call, is
@@ -53,13 +55,14 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Final
 
-WEBHOOK_FAULTS: Final = ("dup", "reorder", "drop", "delay")
+WEBHOOK_FAULTS: Final = ("dup", "reorder", "drop", "drop_call", "delay")
 CREATE_FAULTS: Final = ("create_429", "create_5xx", "create_timeout")
 SERVER_ERROR_STATUSES: Final = (500, 502, 503)
 # Every counter /simulator/stats reports under "faults", zero included.
 FAULT_COUNTERS: Final = (
     "dup",
     "drop",
+    "drop_call",
     "reorder",
     "delay",
     "create_5xx_created",
@@ -81,6 +84,7 @@ class FaultSpec:
     dup: float = 0.0
     reorder: float = 0.0
     drop: float = 0.0
+    drop_call: float = 0.0
     delay: float = 0.0
     delay_seconds: float = 0.0
     create_5xx: float = 0.0
@@ -113,7 +117,7 @@ class FaultSpec:
     def active(self) -> bool:
         """Whether any fault can fire (parameters alone inject nothing)."""
         delays = self.delay > 0 and self.delay_seconds > 0
-        others = ("dup", "reorder", "drop", *CREATE_FAULTS)
+        others = ("dup", "reorder", "drop", "drop_call", *CREATE_FAULTS)
         return delays or any(getattr(self, name) > 0 for name in others)
 
     def __str__(self) -> str:
@@ -181,6 +185,7 @@ _PARSERS: Final[dict[str, Callable[[str, str], Values]]] = {
     "dup": _probability,
     "reorder": _probability,
     "drop": _probability,
+    "drop_call": _probability,
     "delay": _delay,
     "create_5xx": _probability,
     "create_timeout": _probability,
@@ -279,9 +284,16 @@ class DeliveryPlan:
     """How one webhook message goes out. A dropped message has no other fault."""
 
     drop: bool = False
+    # Dropped because every message of the call is (``drop_call``).
+    whole_call: bool = False
     duplicate: bool = False
     hold_back: bool = False
     delay_seconds: float = 0.0
+
+
+def call_dropped(spec: FaultSpec, *, seed: int, number: str, request_index: int) -> bool:
+    """Whether every message of the call made by that request is lost (``drop_call``)."""
+    return fault_uniform(seed, "drop_call", number, request_index) < spec.drop_call
 
 
 def plan_delivery(
@@ -298,6 +310,8 @@ def plan_delivery(
     def draw(name: str) -> float:
         return fault_uniform(seed, name, number, request_index, message_index)
 
+    if call_dropped(spec, seed=seed, number=number, request_index=request_index):
+        return DeliveryPlan(drop=True, whole_call=True)
     if draw("drop") < spec.drop:
         return DeliveryPlan(drop=True)
     delayed = spec.delay_seconds > 0 and draw("delay") < spec.delay

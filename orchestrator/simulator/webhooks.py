@@ -163,6 +163,8 @@ class Outbox:
         while (item := await self._queue.get()) is not None:
             if item.plan.drop:
                 await self._state.count_fault("drop")
+                if item.plan.whole_call and item.kind == "end-of-call-report":
+                    await self._state.count_fault("drop_call")
             elif item.plan.hold_back:
                 held.append(item)
             else:

@@ -66,6 +66,7 @@ def _find_call(session: Session, call_obj: dict[str, Any]) -> Call | None:
     call = calls_repo.get_call_for_update(session, call_id=our_id)
     if call is not None and call.provider_call_id is None and isinstance(provider_call_id, str):
         call.provider_call_id = provider_call_id
+        count("orchestrator_calls_correlated")
     return call
 
 

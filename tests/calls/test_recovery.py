@@ -150,6 +150,9 @@ def test_the_search_pages_through_the_numbers_calls(
     call = _dialing_call(session)
     provider_id = _create_at_provider(provider, call)
     for _ in range(4):  # later calls of the same number come first in the newest-first list
+        # Pages are cut by creation time (milliseconds): a page of two calls made in one
+        # millisecond could not be paged past, as a page of 1000 could not in production.
+        time.sleep(0.003)
         provider.create_call(
             CreateCallRequest(
                 assistant_id="assistant-1",
@@ -187,6 +190,7 @@ def test_a_silent_call_is_brought_up_to_date_from_the_provider(
 
 
 def test_the_recovery_sweep_runs_on_the_beat() -> None:
+    import workers.tasks  # noqa: F401  (a worker imports it: that registers the tasks)
     from workers.celery_app import celery_app
 
     entry = celery_app.conf.beat_schedule["call-recovery"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -93,3 +93,32 @@ def wait_for_end(
             return campaign
         time.sleep(2)
     pytest.fail(f"campaign did not end: {campaign.get('pacing')}\n{stack.logs()}")
+
+
+def all_simulator_calls(stack: Stack, *, campaign_id: str | None = None) -> list[dict[str, Any]]:
+    """Every call the simulator really created (oldest first), paging past its 1000 limit."""
+    calls: dict[str, dict[str, Any]] = {}
+    params: dict[str, Any] = {"limit": 1000}
+    while True:
+        response = httpx.get(
+            f"{stack.simulator_url}/call",
+            params=params,
+            headers={"Authorization": "Bearer e2e"},
+            timeout=30,
+        )
+        response.raise_for_status()
+        page: list[dict[str, Any]] = response.json()
+        fresh = [call for call in page if call["id"] not in calls]
+        calls.update((call["id"], call) for call in page)
+        if len(page) < params["limit"] or not fresh:
+            break
+        # Newest first: the next page ends just after this page's oldest (ties overlap).
+        oldest = min(datetime.fromisoformat(c["createdAt"].replace("Z", "+00:00")) for c in page)
+        params["createdAtLt"] = (oldest + timedelta(milliseconds=1)).isoformat()
+    found = [
+        call
+        for call in calls.values()
+        if campaign_id is None
+        or call["assistantOverrides"]["metadata"].get("orchestratorCampaignId") == campaign_id
+    ]
+    return sorted(found, key=lambda call: (call["createdAt"], call["id"]))

@@ -9,6 +9,7 @@ from orchestrator.simulator.faults import (
     CreateFault,
     FaultSpec,
     FaultSpecError,
+    call_dropped,
     decide_create,
     fault_uniform,
     parse_faults,
@@ -198,3 +199,24 @@ def test_server_errors_create_about_half_the_time_and_use_every_status() -> None
     assert all(
         not decide_create(never, seed=5, number=n, request_index=1).fault.creates for n in NUMBERS
     )
+
+
+def test_drop_call_loses_every_message_of_the_chosen_calls_only() -> None:
+    spec = FaultSpec(drop_call=0.3)
+    whole: list[bool] = []
+    for number in NUMBERS:
+        plans = [
+            plan_delivery(
+                spec, seed=9, number=number, request_index=1, message_index=i, last=i == 3
+            )
+            for i in range(4)
+        ]
+        dropped = call_dropped(spec, seed=9, number=number, request_index=1)
+        # One decision per call: all four messages go, or none of them is dropped.
+        assert [plan.drop for plan in plans] == [dropped] * 4
+        assert all(plan.whole_call == dropped for plan in plans)
+        whole.append(dropped)
+    assert 0.2 < sum(whole) / len(whole) < 0.4
+    assert parse_faults("drop_call=0.3") == spec
+    assert str(spec) == "drop_call=0.3"
+    assert spec.active

@@ -28,7 +28,7 @@ from orchestrator.simulator.faults import (
     fault_uniform,
     plan_delivery,
 )
-from orchestrator.simulator.outcomes import CUSTOMER_ENDED, NO_ANSWER, decide_outcome
+from orchestrator.simulator.outcomes import CUSTOMER_ENDED, NO_ANSWER, VOICEMAIL, decide_outcome
 from tests.simulator.raw_receiver import RECEIVER_SECRET, RawReceiver, raw_receiver
 
 if TYPE_CHECKING:
@@ -126,6 +126,19 @@ def test_drop_sends_nothing_yet_the_call_shows_its_true_outcome(
     assert receiver.deliveries == []
     assert stats(sim)["webhooksSent"] == 0
     assert stats(sim)["endedReasons"] == {CUSTOMER_ENDED: 1}
+
+
+def test_drop_call_loses_the_whole_call_yet_it_plays_out(
+    start_simulator: StartSimulator, receiver: RawReceiver, number_with_reason: FindNumber
+) -> None:
+    sim = start_simulator(faults=FaultSpec(drop_call=1.0))
+    number = number_with_reason(VOICEMAIL)
+    call_id = post_call(sim, number, receiver).json()["id"]
+    wait_until(lambda: stats(sim)["faults"]["drop_call"] == 1)
+    truth = httpx.get(f"{sim.base_url}/call/{call_id}", headers=sim.auth_headers).json()
+    assert (truth["status"], truth["endedReason"]) == ("ended", VOICEMAIL)
+    assert stats(sim)["faults"]["drop"] == 4
+    assert receiver.deliveries == []
 
 
 def _number_with_only_ended_reordered(number_with_reason: FindNumber, p: float) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from orchestrator.calls.service import record_provider_call
 from orchestrator.campaigns.counters import counter_drift
+from orchestrator.metrics.service import counted
 from orchestrator.models import (
     Call,
     CallStatus,
@@ -169,11 +170,17 @@ def test_webhook_that_beats_the_create_response_is_correlated_by_metadata(
             "call": {"id": provider_id, "assistantOverrides": {"metadata": metadata}},
         }
     }
+    correlated_before = counted("orchestrator_calls_correlated")
     assert ingest_message(session, payload=payload).outcome == "applied"
+    assert counted("orchestrator_calls_correlated") == correlated_before + 1
     call = record_provider_call(session, call_id=call_id, provider_call={"id": provider_id})
     assert call is not None
     assert call.provider_call_id == provider_id
     assert call.status == CallStatus.RINGING, "the create response must not move it back"
+    # Known by its provider id from now on: later messages are not counted as correlations.
+    payload["message"]["status"] = "in-progress"
+    assert ingest_message(session, payload=payload).outcome == "applied"
+    assert counted("orchestrator_calls_correlated") == correlated_before + 1
     assert counter_drift(session, campaign=_campaign(session, campaign_id)) == {}
 
 
