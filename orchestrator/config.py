@@ -18,6 +18,11 @@ class Settings(BaseSettings):
     database_url: str = (
         f"postgresql+psycopg://orchestrator@127.0.0.1:{DEVSTACK_PG_PORT}/orchestrator"
     )
+    # Connections each process keeps open, and how many more it may open for a burst (closed
+    # again after). The API runs up to 40 requests' database work at once: a pool smaller
+    # than the usual concurrency opens and closes a connection per request.
+    database_pool_size: int = Field(default=20, ge=1)
+    database_pool_overflow: int = Field(default=20, ge=0)
     redis_url: str = f"redis://127.0.0.1:{DEVSTACK_REDIS_PORT}/0"
     provider_base_url: str = "http://127.0.0.1:8200"
     provider_api_key: str = Field(default="simulator-key", repr=False)

@@ -17,8 +17,8 @@ def get_engine() -> Engine:
     settings = get_settings()
     return create_engine(
         settings.database_url,
-        pool_size=10,
-        max_overflow=20,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_pool_overflow,
         pool_pre_ping=True,
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -92,7 +93,7 @@ def session(connection: Connection) -> Iterator[Session]:
 def api(session: Session) -> Iterator[TestClient]:
     """The real FastAPI app, its requests running inside the test's transaction."""
     from orchestrator.app import create_app
-    from orchestrator.orgs.auth import get_session
+    from orchestrator.orgs.auth import UnitOfWork, get_session, get_unit_of_work
 
     app = create_app()
 
@@ -100,7 +101,11 @@ def api(session: Session) -> Iterator[TestClient]:
         yield session
         session.commit()
 
+    async def _unit_of_work() -> UnitOfWork:
+        return contextmanager(_session)
+
     app.dependency_overrides[get_session] = _session
+    app.dependency_overrides[get_unit_of_work] = _unit_of_work
     with TestClient(app) as client:
         yield client
 

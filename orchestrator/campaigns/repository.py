@@ -7,9 +7,18 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, ColumnElement, ScalarSelect, Select, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    Table,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -152,8 +161,10 @@ def bump_counters(session: Session, *, campaign_id: uuid.UUID, **deltas: int) ->
     values = _nonzero_deltas(deltas)
     if not values:
         return
-    shards = CampaignCounterShard.__table__
-    stmt = pg_insert(CampaignCounterShard).values(
+    # On the table, not the mapped class: a Core statement skips the ORM's bulk-insert path,
+    # and this runs once per webhook that moves a counter.
+    shards = cast(Table, CampaignCounterShard.__table__)
+    stmt = pg_insert(shards).values(
         campaign_id=campaign_id, shard=_THIS_TRANSACTIONS_SHARD, **values
     )
     stmt = stmt.on_conflict_do_update(

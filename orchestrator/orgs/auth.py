@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -25,6 +26,17 @@ def get_session() -> Iterator[Session]:
 # client never hears of a write that is not stored, and tasks enqueued after the answer find
 # the rows committed.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+UnitOfWork = Callable[[], AbstractContextManager[Session]]
+
+
+async def get_unit_of_work() -> UnitOfWork:
+    """How an endpoint opens its own transaction, for one that does all of its database work in
+    one worker thread (the transaction opens, works and commits there, in a single hop)."""
+    return session_scope
+
+
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_unit_of_work)]
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,13 @@ def add_event_once(
 
 
 def parked_events_for_update(session: Session, *, provider_call_id: str) -> Sequence[WebhookEvent]:
+    """The call's parked events, locked, oldest first (almost always none: checked cheaply)."""
+    events = WebhookEvent.__table__
+    parked = select(events.c.id).where(
+        events.c.provider_call_id == provider_call_id, events.c.outcome == "parked"
+    )
+    if session.execute(parked.limit(1)).first() is None:
+        return []
     stmt = (
         select(WebhookEvent)
         .where(WebhookEvent.provider_call_id == provider_call_id, WebhookEvent.outcome == "parked")

@@ -1,5 +1,7 @@
 """A 1,000-contact campaign with every network fault switched on, checked against ground truth.
 
+The stack runs as ``orchestrator up`` does, with HMAC-signed webhooks checked by the API.
+
 The simulator duplicates, reorders, delays and drops webhooks, answers creates with 429s and
 5xx errors (some after creating the call) and holds some create answers past the provider
 timeout (always after creating the call). Whatever it did, the campaign must end with every
@@ -62,6 +64,8 @@ STACK_ENV = {
     "ORCH_CALL_SILENCE_SECONDS": "5",
     "ORCH_RECOVERY_INTERVAL_SECONDS": "2",
     "ORCH_RECONCILE_INTERVAL_SECONDS": "86400",
+    # Every webhook is signed by the simulator and checked by the API (Vapi's HMAC plan).
+    "ORCH_WEBHOOK_AUTH_MODE": "hmac",
 }
 
 
@@ -76,6 +80,7 @@ def stack(engine: Engine) -> Iterator[Stack]:
         seed=404,
         simulator_concurrency_limit=1000,
         faults=FAULTS,
+        webhook_hmac_secret=f"acceptance-{uuid.uuid4()}",
     )
     with pytest.MonkeyPatch.context() as patch:
         for name, value in STACK_ENV.items():
@@ -123,9 +128,10 @@ def _metric_total(text: str, name: str, **labels: str) -> float:
     return total
 
 
-# What the run must add to each: nothing to drift, something to every recovery path.
+# What the run must add to each: nothing to drift or refusals, something to every recovery path.
 WATCHED_METRICS: dict[str, tuple[str, dict[str, str]]] = {
     "drift": ("orchestrator_counter_drift", {}),
+    "refused": ("orchestrator_webhooks_rejected", {}),
     "duplicates": ("orchestrator_webhook_events", {"outcome": "duplicate"}),
     "creates unknown": ("orchestrator_ambiguous_creates", {"resolution": "pending"}),
     "creates found": ("orchestrator_ambiguous_creates", {"resolution": "found"}),
@@ -167,6 +173,12 @@ def test_a_thousand_contacts_with_every_fault_match_the_ground_truth(
     committed.commit()
     headers = {"Authorization": f"Bearer {org.api_key}"}
     with httpx.Client(base_url=stack.api_url, headers=headers, timeout=30) as client:
+        unsigned = httpx.post(
+            f"{stack.api_url}/webhooks/vapi",
+            json={"message": {"type": "status-update", "status": "ringing", "call": {"id": "x"}}},
+            headers={"x-timestamp": str(int(time.time())), "x-signature": "0" * 64},
+        )
+        assert unsigned.status_code == 401, "the API must be checking signatures"
         before = _watched_metrics(client)
         started = time.monotonic()
         campaign_id = _start_campaign(client)
@@ -196,8 +208,9 @@ def test_a_thousand_contacts_with_every_fault_match_the_ground_truth(
     assert campaign["contactCounters"]["pending"] == 0
     print(f"faults acceptance: metrics during the run {seen}")
     assert seen["drift"] == 0
+    assert seen["refused"] == 0, "every signed webhook, copies and late ones too, is accepted"
     # The faults reached the orchestrator, and it took every recovery path.
-    assert all(seen[key] > 0 for key in WATCHED_METRICS if key != "drift"), seen
+    assert all(seen[key] > 0 for key in WATCHED_METRICS if key not in ("drift", "refused")), seen
 
 
 def _check_calls_match(

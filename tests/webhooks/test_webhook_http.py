@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import time
+import uuid
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from orchestrator.calls.service import record_provider_call
 from orchestrator.config import get_settings
 from orchestrator.models import WebhookEvent
+from orchestrator.models.base import utcnow
+from orchestrator.webhooks import endpoints
+from orchestrator.webhooks.redispatch import COALESCE_SECONDS
+from tests.factories import make_campaign, make_org
+from tests.scheduling.helpers import dispatch_campaign
 
 
 def _events(session: Session) -> int:
@@ -63,3 +73,36 @@ def test_oversized_body_is_413(api: TestClient) -> None:
         headers={settings.webhook_secret_header: settings.webhook_secret},
     )
     assert response.status_code == 413
+
+
+def test_only_the_message_ending_a_call_dispatches_its_org_again(
+    api: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enqueued: list[uuid.UUID] = []
+    monkeypatch.setattr(endpoints, "enqueue_org_dispatch", enqueued.append)
+    org = make_org(session)
+    campaign_id = make_campaign(session, org=org, customers=1)
+    (call_id,) = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=5)
+    provider_id = str(uuid.uuid4())
+    record_provider_call(session, call_id=call_id, provider_call={"id": provider_id})
+    settings = get_settings()
+    headers = {settings.webhook_secret_header: settings.webhook_secret}
+
+    def post(status: str) -> None:
+        message = {"type": "status-update", "status": status, "call": {"id": provider_id}}
+        if status == "ended":
+            message["endedReason"] = "customer-ended-call"
+        response = api.post("/webhooks/vapi", json={"message": message}, headers=headers)
+        assert response.status_code == 200, response.text
+
+    post("ringing")
+    post("in-progress")
+    time.sleep(COALESCE_SECONDS * 5)
+    assert enqueued == []
+    post("ended")
+    post("ended")  # a duplicate frees nothing more
+    deadline = time.monotonic() + 5
+    while not enqueued and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(COALESCE_SECONDS * 5)
+    assert enqueued == [org.org_id]
