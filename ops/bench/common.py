@@ -21,10 +21,15 @@ from orchestrator.migrate import upgrade_to_head
 BENCH_DATABASE = "orchestrator_bench"
 
 
+def database_url_for(database: str) -> str:
+    """The URL of another database on the server the settings point at."""
+    base = os.environ.get("ORCH_DATABASE_URL", get_settings().database_url)
+    return base.rsplit("/", 1)[0] + f"/{database}"
+
+
 def prepare_bench_database() -> str:
     """Point every component at an empty, migrated ``orchestrator_bench`` database."""
-    base = os.environ.get("ORCH_DATABASE_URL", get_settings().database_url)
-    url = base.rsplit("/", 1)[0] + f"/{BENCH_DATABASE}"
+    url = database_url_for(BENCH_DATABASE)
     os.environ["ORCH_DATABASE_URL"] = url
     get_settings.cache_clear()
     ensure_devstack()

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import create_engine, func, select, text
 
-from ops.bench.common import api_process
+from ops.bench.common import api_process, database_url_for
 from orchestrator.calls.service import record_provider_call
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.campaigns.schemas import CreateCampaignIn
@@ -226,9 +226,9 @@ def _pgbench() -> str:
 
 def pgbench_tps() -> float:
     """``pgbench -N`` with ``SENDERS`` clients on a fresh database of the same server."""
-    url = make_url_for(PGBENCH_DATABASE)
+    url = database_url_for(PGBENCH_DATABASE)
     parts = urlsplit(url.replace("postgresql+psycopg", "postgresql"))
-    admin = create_engine(make_url_for("postgres"), isolation_level="AUTOCOMMIT")
+    admin = create_engine(database_url_for("postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f"DROP DATABASE IF EXISTS {PGBENCH_DATABASE}"))
         connection.execute(text(f"CREATE DATABASE {PGBENCH_DATABASE}"))
@@ -248,10 +248,6 @@ def pgbench_tps() -> float:
     if match is None:
         raise RuntimeError(f"pgbench printed no tps: {output}")
     return float(match.group(1))
-
-
-def make_url_for(database: str) -> str:
-    return get_settings().database_url.rsplit("/", 1)[0] + f"/{database}"
 
 
 # --------------------------------------------------------------------------- the bench

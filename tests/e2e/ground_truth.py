@@ -60,16 +60,8 @@ def max_in_any_second(times: Sequence[float]) -> int:
 
 def created_times(stack: Stack, campaign_id: str) -> dict[str, list[float]]:
     """Epoch seconds the simulator created each of the campaign's calls, by caller number."""
-    response = httpx.get(
-        f"{stack.simulator_url}/call",
-        params={"limit": 1000},
-        headers={"Authorization": "Bearer e2e"},
-    )
-    response.raise_for_status()
     times: dict[str, list[float]] = {}
-    for call in response.json():
-        if call["assistantOverrides"]["metadata"]["orchestratorCampaignId"] != campaign_id:
-            continue
+    for call in all_simulator_calls(stack, campaign_id=campaign_id):
         created = datetime.fromisoformat(call["createdAt"].replace("Z", "+00:00"))
         times.setdefault(call["phoneNumberId"], []).append(created.timestamp())
     return times

@@ -21,6 +21,7 @@ from orchestrator.campaigns.counters import counter_drift
 from orchestrator.models import Call, Campaign, Contact
 from orchestrator.orgs.service import create_org
 from orchestrator.runner import StackOptions
+from tests.e2e.ground_truth import all_simulator_calls
 from tests.e2e.stack import Stack, e2e_stack
 from tests.factories import customer_numbers
 
@@ -43,21 +44,6 @@ def stack(engine: Engine) -> Iterator[Stack]:
     )
     with e2e_stack(options) as stack:
         yield stack
-
-
-def _simulator_calls(stack: Stack, campaign_id: str) -> list[dict[str, Any]]:
-    response = httpx.get(
-        f"{stack.simulator_url}/call",
-        params={"limit": 1000},
-        headers={"Authorization": "Bearer e2e"},
-        timeout=10,
-    )
-    response.raise_for_status()
-    return [
-        call
-        for call in response.json()
-        if call["assistantOverrides"]["metadata"]["orchestratorCampaignId"] == campaign_id
-    ]
 
 
 def _wait_for_end(client: httpx.Client, campaign_id: str, stack: Stack) -> dict[str, Any]:
@@ -102,7 +88,7 @@ def test_campaign_runs_to_success_matching_ground_truth(stack: Stack, committed:
         campaign = _wait_for_end(client, created["id"], stack)
     assert campaign["endedReason"] == "campaign.ended.success"
 
-    truth = _simulator_calls(stack, created["id"])
+    truth = all_simulator_calls(stack, campaign_id=created["id"])
     dialed = Counter(call["customer"]["number"] for call in truth)
     assert len(dialed) == CONTACTS
     assert max(dialed.values()) == 1, "a customer was dialed twice"

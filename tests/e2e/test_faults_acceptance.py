@@ -12,7 +12,6 @@ retry plan allows.
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -21,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -117,15 +117,14 @@ def _start_campaign(client: httpx.Client) -> str:
 
 def _metric_total(text: str, name: str, **labels: str) -> float:
     """The sum of a counter's samples in Prometheus text, over samples with these labels."""
-    total = 0.0
-    for line in text.splitlines():
-        match = re.fullmatch(rf"{name}(?:_total)?(\{{(?P<labels>[^}}]*)\}})? (?P<value>\S+)", line)
-        if match is None:
-            continue
-        found = dict(re.findall(r'(\w+)="([^"]*)"', match.group("labels") or ""))
-        if all(found.get(key) == value for key, value in labels.items()):
-            total += float(match.group("value"))
-    return total
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == name
+        for sample in family.samples
+        if sample.name == f"{name}_total"
+        and all(sample.labels.get(key) == value for key, value in labels.items())
+    )
 
 
 # What the run must add to each: nothing to drift or refusals, something to every recovery path.
