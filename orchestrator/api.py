@@ -8,11 +8,9 @@ from orchestrator.calls.endpoints import router as calls_router
 from orchestrator.campaigns.endpoints import router as campaigns_router
 from orchestrator.metrics.endpoints import router as metrics_router
 from orchestrator.phone_numbers.endpoints import router as phone_numbers_router
-from orchestrator.webhooks.endpoints import router as webhooks_router
 
 api_router = APIRouter()
 api_router.include_router(campaigns_router)
 api_router.include_router(calls_router)
 api_router.include_router(phone_numbers_router)
-api_router.include_router(webhooks_router)
 api_router.include_router(metrics_router)

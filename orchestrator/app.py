@@ -11,7 +11,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orchestrator import __version__
 from orchestrator.api import api_router
+from orchestrator.config import get_settings
+from orchestrator.db import session_scope
 from orchestrator.exceptions import DomainError, error_body
+from orchestrator.webhooks.endpoints import VapiWebhookEndpoint, redispatcher
+from orchestrator.webhooks.intake import WebhookIntake
 from orchestrator.wire import nest_messages
 
 logger = logging.getLogger(__name__)
@@ -42,6 +46,10 @@ def create_app() -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(api_router)
+    app.add_middleware(VapiWebhookEndpoint)
+    app.state.webhook_intake = WebhookIntake(
+        session_scope, mode=get_settings().webhook_apply_mode, on_freed=redispatcher.request
+    )
 
     @app.get("/healthz", tags=["Health"])
     def healthz() -> dict[str, str]:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
+import orjson
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +21,8 @@ def get_engine() -> Engine:
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_overflow,
         pool_pre_ping=True,
+        # Reading JSONB (stored webhooks) is a hot path; orjson builds the same objects.
+        json_deserializer=orjson.loads,
     )
 
 

@@ -93,7 +93,9 @@ def session(connection: Connection) -> Iterator[Session]:
 def api(session: Session) -> Iterator[TestClient]:
     """The real FastAPI app, its requests running inside the test's transaction."""
     from orchestrator.app import create_app
-    from orchestrator.orgs.auth import UnitOfWork, get_session, get_unit_of_work
+    from orchestrator.orgs.auth import get_session
+    from orchestrator.webhooks.endpoints import redispatcher
+    from orchestrator.webhooks.intake import WebhookIntake
 
     app = create_app()
 
@@ -101,11 +103,11 @@ def api(session: Session) -> Iterator[TestClient]:
         yield session
         session.commit()
 
-    async def _unit_of_work() -> UnitOfWork:
-        return contextmanager(_session)
-
     app.dependency_overrides[get_session] = _session
-    app.dependency_overrides[get_unit_of_work] = _unit_of_work
+    # Inline: a webhook is applied before its answer, in the test's session (one at a time).
+    app.state.webhook_intake = WebhookIntake(
+        contextmanager(_session), mode="inline", on_freed=redispatcher.request
+    )
     with TestClient(app) as client:
         yield client
 

@@ -33,6 +33,11 @@ def create_celery() -> Celery:
                 "schedule": settings.recovery_interval_seconds,
                 "options": {"expires": settings.recovery_interval_seconds},
             },
+            "webhook-sweep": {
+                "task": "webhooks.apply",
+                "schedule": settings.webhook_sweep_interval_seconds,
+                "options": {"expires": settings.webhook_sweep_interval_seconds},
+            },
             "campaign-reconcile": {
                 "task": "campaigns.reconcile",
                 "schedule": settings.reconcile_interval_seconds,

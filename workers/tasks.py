@@ -15,6 +15,7 @@ from orchestrator.calls.recovery_runner import run_recovery
 from orchestrator.campaigns.reconcile import reconcile_recent_campaigns
 from orchestrator.pacing.limiter import Reservation
 from orchestrator.scheduling.runner import dispatch_org_now, run_tick
+from orchestrator.webhooks.sweep import apply_stored_webhooks
 from workers.celery_app import celery_app
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,12 @@ def recover_calls_task() -> int:
 def reconcile_campaigns_task() -> int:
     """Recount active and recently ended campaigns; returns how many had drifted."""
     return len(reconcile_recent_campaigns().drifted)
+
+
+@celery_app.task(name="webhooks.apply")
+def apply_stored_webhooks_task() -> int:
+    """Apply stored webhooks an API process left unapplied (it stopped before applying)."""
+    return apply_stored_webhooks(enqueue_dispatch=enqueue_org_dispatch)
 
 
 @celery_app.task(name="orgs.dispatch")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Row, false, func, or_, select, update
@@ -36,6 +36,23 @@ def get_call_for_update(session: Session, *, call_id: uuid.UUID) -> Call | None:
 def find_by_provider_id_for_update(session: Session, *, provider_call_id: str) -> Call | None:
     stmt = select(Call).where(Call.provider_call_id == provider_call_id).with_for_update()
     return session.scalars(stmt.execution_options(populate_existing=True)).first()
+
+
+def lock_calls_by_ids(
+    session: Session, *, provider_call_ids: Iterable[str], call_ids: Iterable[uuid.UUID]
+) -> Sequence[Call]:
+    """Calls with any of these provider ids or ids, locked in id order (no deadlock between
+    two lockers of overlapping sets)."""
+    provider_ids, ids = sorted(set(provider_call_ids)), sorted(set(call_ids))
+    if not provider_ids and not ids:
+        return []
+    stmt = (
+        select(Call)
+        .where(or_(Call.provider_call_id.in_(provider_ids), Call.id.in_(ids)))
+        .order_by(Call.id)
+        .with_for_update()
+    )
+    return session.scalars(stmt.execution_options(populate_existing=True)).all()
 
 
 def claim_for_dialing(session: Session, *, call_id: uuid.UUID) -> bool:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections import Counter
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +33,52 @@ class CallEnding:
     stamp_now: bool = True
 
 
+@dataclass
+class CallBatch:
+    """Many calls moved in one transaction, their campaign writes made once at the end.
+
+    Counter deltas are summed per campaign and written in one upsert each, and each campaign
+    that had a call settle is checked for being done once. Contacts the caller has already
+    locked (``lock_contacts``) are used without another query.
+    """
+
+    counter_deltas: defaultdict[uuid.UUID, Counter[str]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
+    settled_campaigns: set[uuid.UUID] = field(default_factory=set)
+    locked_contacts: dict[uuid.UUID, Contact] = field(default_factory=dict)
+    # Held here: the session's identity map alone would let an unmodified row go, and load it
+    # again for the next call.
+    campaigns: dict[uuid.UUID, Campaign | None] = field(default_factory=dict)
+
+    def campaign(self, session: Session, campaign_id: uuid.UUID) -> Campaign | None:
+        if campaign_id not in self.campaigns:
+            self.campaigns[campaign_id] = session.get(Campaign, campaign_id)
+        return self.campaigns[campaign_id]
+
+    def lock_contacts(self, session: Session, *, contact_ids: Iterable[uuid.UUID]) -> None:
+        for contact in contacts_repo.lock_contacts(session, contact_ids=contact_ids):
+            self.locked_contacts[contact.id] = contact
+
+    def write(self, session: Session) -> None:
+        """The summed counter moves, then the done check: call once, after the last move."""
+        for campaign_id in sorted(self.counter_deltas):
+            deltas = self.counter_deltas[campaign_id]
+            campaigns_repo.bump_counters(session, campaign_id=campaign_id, **deltas)
+        for campaign_id in sorted(self.settled_campaigns):
+            campaigns_repo.finish_if_done(session, campaign_id=campaign_id)
+        self.counter_deltas.clear()
+        self.settled_campaigns.clear()
+
+
+def _locked_contact(
+    session: Session, contact_id: uuid.UUID, batch: CallBatch | None
+) -> Contact | None:
+    if batch is not None and contact_id in batch.locked_contacts:
+        return batch.locked_contacts[contact_id]
+    return contacts_repo.get_contact_for_update(session, contact_id=contact_id)
+
+
 def _contact_status_after(call: Call) -> ContactStatus:
     if call.status == CallStatus.ENDED and completes_contact(call.ended_reason):
         return ContactStatus.COMPLETED
@@ -47,8 +94,15 @@ def status_before_unsent_attempt(contact: Contact) -> ContactStatus:
     return ContactStatus.FAILED
 
 
-def _retry_decision(session: Session, call: Call, contact: Contact) -> RetryDecision | None:
-    campaign = session.get(Campaign, call.campaign_id) if call.campaign_id else None
+def _retry_decision(
+    session: Session, call: Call, contact: Contact, batch: CallBatch | None
+) -> RetryDecision | None:
+    if call.campaign_id is None:
+        return None
+    if batch is not None:
+        campaign = batch.campaign(session, call.campaign_id)
+    else:
+        campaign = session.get(Campaign, call.campaign_id)
     if campaign is None or campaign.status not in ACTIVE_CAMPAIGN_STATUSES:
         return None
     decision = decide_retry(
@@ -79,10 +133,17 @@ def _return_for_retry(
     deltas["calls_counter_scheduled"] += 1
 
 
-def _finish_contact(session: Session, call: Call, deltas: Counter[str], *, unsent: bool) -> None:
+def _finish_contact(
+    session: Session,
+    call: Call,
+    deltas: Counter[str],
+    *,
+    unsent: bool,
+    batch: CallBatch | None,
+) -> None:
     if call.contact_id is None:
         return
-    contact = contacts_repo.get_contact_for_update(session, contact_id=call.contact_id)
+    contact = _locked_contact(session, call.contact_id, batch)
     if contact is None or contact.status != ContactStatus.DISPATCHED:
         return
     reason = call.error_message
@@ -90,7 +151,7 @@ def _finish_contact(session: Session, call: Call, deltas: Counter[str], *, unsen
         outcome = status_before_unsent_attempt(contact)
         reason = call.ended_reason
     else:
-        decision = _retry_decision(session, call, contact)
+        decision = _retry_decision(session, call, contact, batch)
         if decision is not None:
             _return_for_retry(contact, call, decision, deltas)
             return
@@ -110,8 +171,12 @@ def move_call(
     *,
     ending: CallEnding | None = None,
     unsent: bool = False,
+    batch: CallBatch | None = None,
 ) -> bool:
-    """Move ``call`` (locked by the caller) forward to ``reported``; False if it changes nothing."""
+    """Move ``call`` (locked by the caller) forward to ``reported``; False if it changes nothing.
+
+    With a ``batch``, the campaign's counters and done check wait for ``batch.write``.
+    """
     target = next_call_status(call.status, reported)
     if target is None:
         return False
@@ -131,12 +196,30 @@ def move_call(
     if not is_in_flight(target):
         if target == CallStatus.ENDED and call.ended_reason == VOICEMAIL_REASON:
             deltas["calls_counter_ended_voicemail"] += 1
-        _finish_contact(session, call, deltas, unsent=unsent)
+        _finish_contact(session, call, deltas, unsent=unsent, batch=batch)
     if call.campaign_id is not None:
-        campaigns_repo.bump_counters(session, campaign_id=call.campaign_id, **deltas)
-        if not is_in_flight(target):
-            campaigns_repo.finish_if_done(session, campaign_id=call.campaign_id)
+        _campaign_moves(
+            session, call.campaign_id, deltas, settled=not is_in_flight(target), batch=batch
+        )
     return True
+
+
+def _campaign_moves(
+    session: Session,
+    campaign_id: uuid.UUID,
+    deltas: Counter[str],
+    *,
+    settled: bool,
+    batch: CallBatch | None,
+) -> None:
+    if batch is not None:
+        batch.counter_deltas[campaign_id].update(deltas)
+        if settled:
+            batch.settled_campaigns.add(campaign_id)
+        return
+    campaigns_repo.bump_counters(session, campaign_id=campaign_id, **deltas)
+    if settled:
+        campaigns_repo.finish_if_done(session, campaign_id=campaign_id)
 
 
 def fail_call(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -173,6 +173,15 @@ def pending_by_zone(
 
 def get_contact_for_update(session: Session, *, contact_id: uuid.UUID) -> Contact | None:
     return session.get(Contact, contact_id, with_for_update=True, populate_existing=True)
+
+
+def lock_contacts(session: Session, *, contact_ids: Iterable[uuid.UUID]) -> Sequence[Contact]:
+    """The contacts, locked in id order (so two lockers of overlapping sets never deadlock)."""
+    ids = sorted(set(contact_ids))
+    if not ids:
+        return []
+    stmt = select(Contact).where(Contact.id.in_(ids)).order_by(Contact.id).with_for_update()
+    return session.scalars(stmt.execution_options(populate_existing=True)).all()
 
 
 def count_by_status(session: Session, *, campaign_id: uuid.UUID) -> dict[str, int]:

@@ -12,7 +12,7 @@ from orchestrator.models.base import Base
 
 
 class WebhookEvent(Base):
-    """Every provider message, stored before it is acknowledged."""
+    """Every provider message, stored before it is acknowledged (``outcome`` NULL until applied)."""
 
     __tablename__ = "webhook_events"
     __table_args__ = (
@@ -30,6 +30,8 @@ class WebhookEvent(Base):
             "provider_call_id",
             postgresql_where=text("outcome = 'parked'"),
         ),
+        # Stored, not applied yet: what the applier claims, oldest first.
+        Index("ix_webhook_events_pending", "id", postgresql_where=text("outcome IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -27,16 +27,8 @@ def get_session() -> Iterator[Session]:
 # the rows committed.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
+# How work outside a request's session (the webhook intake) opens its own transactions.
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
-
-
-async def get_unit_of_work() -> UnitOfWork:
-    """How an endpoint opens its own transaction, for one that does all of its database work in
-    one worker thread (the transaction opens, works and commits there, in a single hop)."""
-    return session_scope
-
-
-UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_unit_of_work)]
 
 
 @dataclass(frozen=True)

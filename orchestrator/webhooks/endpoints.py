@@ -3,40 +3,41 @@
 A request is refused, and nothing stored, unless it passes in this order: the credentials
 the headers carry (an HMAC timestamp too), the size (by Content-Length before reading, then
 while reading), the HMAC signature over the raw bytes, and the JSON. Each refusal is counted
-in ``orchestrator_webhooks_rejected`` by reason.
+in ``orchestrator_webhooks_rejected`` by reason. An accepted message is answered once it is
+stored (``intake``).
+
+The endpoint is served by ``VapiWebhookEndpoint``, an ASGI layer in front of the routes: a
+provider sends one request per message, thousands a second under load, and this path skips
+the routing and dependency machinery the rest of the API uses.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import uuid
 from typing import Any
 
-import anyio
-import anyio.to_thread
-from fastapi import APIRouter, Request
+import orjson
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from orchestrator.config import get_settings
-from orchestrator.exceptions import DomainError, PayloadTooLarge, ValidationFailed
+from orchestrator.exceptions import DomainError, PayloadTooLarge, ValidationFailed, error_body
 from orchestrator.metrics.service import count
-from orchestrator.orgs.auth import UnitOfWork, UnitOfWorkDep
 from orchestrator.webhooks import auth
+from orchestrator.webhooks.intake import WebhookIntake
 from orchestrator.webhooks.redispatch import OrgRedispatcher
-from orchestrator.webhooks.service import IngestResult, ingest_message
+from orchestrator.webhooks.service import new_event
 from workers.tasks import enqueue_org_dispatch
 
 logger = logging.getLogger(__name__)
-router = APIRouter(tags=["Webhooks"])
 
+WEBHOOK_PATH = "/webhooks/vapi"
 MAX_BODY_BYTES = 1_000_000
-# Worker threads applying webhooks at once. Each one's work is mostly Python (under the GIL)
-# between short database round trips: a few threads keep the database busy, and more only
-# contend for the GIL (measured with ``python -m ops.bench.webhook_ingest``: 4 beats 2 and 8).
-INGEST_THREADS = 4
 TOO_LARGE = "too-large"
 MALFORMED_JSON = "malformed-json"
+_OK = b'{"status":"ok"}'
 
 
 async def read_raw_body(request: Request, *, limit: int = MAX_BODY_BYTES) -> bytes:
@@ -55,8 +56,8 @@ async def read_raw_body(request: Request, *, limit: int = MAX_BODY_BYTES) -> byt
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
     try:
-        payload = json.loads(body)
-    except ValueError:
+        payload = orjson.loads(body)
+    except ValueError:  # orjson.JSONDecodeError is one
         raise ValidationFailed(["body must be valid JSON"]) from None
     if not isinstance(payload, dict):
         raise ValidationFailed(["body must be a JSON object"])
@@ -71,14 +72,14 @@ def _rejection_reason(error: DomainError) -> str:
     return MALFORMED_JSON
 
 
-async def authenticated_payload(request: Request) -> dict[str, Any]:
-    """The webhook's JSON, or a 4xx that is counted and logged (never with a credential)."""
+async def authenticated_body(request: Request) -> tuple[bytes, dict[str, Any]]:
+    """The webhook's bytes and JSON, or a 4xx that is counted and logged (never a credential)."""
     settings = get_settings()
     try:
         auth.check_headers(request.headers, settings=settings)
         body = await read_raw_body(request)
         auth.check_body(request.headers, body, method=request.method, settings=settings)
-        return parse_json_object(body)
+        return body, parse_json_object(body)
     except DomainError as error:
         reason = _rejection_reason(error)
         count("orchestrator_webhooks_rejected", reason=reason)
@@ -95,25 +96,49 @@ def _enqueue_dispatch(org_id: uuid.UUID) -> None:
 redispatcher = OrgRedispatcher(_enqueue_dispatch)
 
 
-@functools.cache
-def _ingest_limiter() -> anyio.CapacityLimiter:
-    # Made on first use, inside the running event loop (anyio requires one).
-    return anyio.CapacityLimiter(INGEST_THREADS)
+def _as_text(body: bytes) -> str | None:
+    try:
+        return body.decode()
+    except UnicodeDecodeError:  # JSON in another encoding: stored re-serialised instead
+        return None
 
 
-def ingest_committed(unit_of_work: UnitOfWork, payload: dict[str, Any]) -> IngestResult:
-    """Store and apply one message in a transaction of its own, committed on return."""
-    with unit_of_work() as session:
-        return ingest_message(session, payload=payload)
+async def receive_vapi_webhook(request: Request, intake: WebhookIntake) -> None:
+    """Authenticated, then stored (and so acknowledged) with the messages arriving with it."""
+    body, payload = await authenticated_body(request)
+    await intake.submit(new_event(payload, raw=_as_text(body)))
 
 
-@router.post("/webhooks/vapi")
-async def receive_vapi_webhook(request: Request, unit_of_work: UnitOfWorkDep) -> dict[str, str]:
-    """Stored and applied in one transaction, committed before the 2xx."""
-    payload = await authenticated_payload(request)
-    result = await anyio.to_thread.run_sync(
-        ingest_committed, unit_of_work, payload, limiter=_ingest_limiter()
-    )
-    if result.freed_org_id is not None:
-        redispatcher.request(result.freed_org_id)
-    return {"status": "ok"}
+async def _answer(send: Send, status: int, body: bytes) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _answer_error(send: Send, status: int, messages: list[str] | str) -> None:
+    await _answer(send, status, json.dumps(error_body(status, messages)).encode())
+
+
+class VapiWebhookEndpoint:
+    """Serves ``POST /webhooks/vapi`` (with the app's ``webhook_intake``); passes the rest on."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != WEBHOOK_PATH:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] != "POST":
+            await _answer_error(send, 405, "Method Not Allowed")
+            return
+        try:
+            await receive_vapi_webhook(Request(scope, receive), scope["app"].state.webhook_intake)
+        except DomainError as error:
+            await _answer(send, error.status_code, json.dumps(error.to_body()).encode())
+            return
+        except Exception:
+            logger.exception("webhook not stored")
+            await _answer_error(send, 500, "webhook not stored")
+            return
+        await _answer(send, 200, _OK)

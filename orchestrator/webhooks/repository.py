@@ -1,61 +1,175 @@
-"""Queries for stored webhook events."""
+"""Queries for stored webhook events.
+
+Events are written and read in batches: one statement stores a batch of messages, one claims
+the pending ones, one records what applying them did.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from orchestrator.models import WebhookEvent
+# Applied types wait here (outcome NULL) until applied; the others are stored as ``ignored``.
+PENDING = None
+PARKED = "parked"
 
 
-def add_event_once(
-    session: Session,
-    *,
-    message_type: str,
-    provider_call_id: str | None,
-    status: str | None,
-    ended_reason: str | None,
-    dedupe_key: str,
-    payload: dict[str, Any],
-) -> WebhookEvent | None:
-    """Store the event unless one with the same key is stored (then None).
+@dataclass(frozen=True)
+class NewEvent:
+    """A message as it is stored: the columns it is found by, and its body."""
 
-    A concurrent delivery of the same message waits on the unique key, then finds it taken.
+    message_type: str
+    provider_call_id: str | None
+    status: str | None
+    ended_reason: str | None
+    dedupe_key: str
+    outcome: str | None
+    payload: dict[str, Any]
+    # The body exactly as received, stored as is (else ``payload`` is serialised).
+    raw_payload: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    id: int
+    message_type: str
+    provider_call_id: str | None
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    event_id: int
+    outcome: str
+    call_id: uuid.UUID | None = None
+    org_id: uuid.UUID | None = None
+
+
+_STORE = text(
     """
-    stmt = (
-        insert(WebhookEvent)
-        .values(
-            message_type=message_type,
-            provider_call_id=provider_call_id,
-            status=status,
-            ended_reason=ended_reason,
-            dedupe_key=dedupe_key,
-            payload=payload,
-        )
-        .on_conflict_do_nothing(
-            index_elements=["dedupe_key"], index_where=text("dedupe_key IS NOT NULL")
-        )
-        .returning(WebhookEvent)
-    )
-    return session.scalars(stmt, execution_options={"populate_existing": True}).first()
+    INSERT INTO webhook_events
+        (message_type, provider_call_id, status, ended_reason, dedupe_key, outcome, payload)
+    SELECT m.message_type, m.provider_call_id, m.status, m.ended_reason, m.dedupe_key,
+           m.outcome, p.payload
+    FROM unnest(
+        CAST(:message_types AS varchar[]), CAST(:provider_call_ids AS varchar[]),
+        CAST(:statuses AS varchar[]), CAST(:ended_reasons AS varchar[]),
+        CAST(:dedupe_keys AS varchar[]), CAST(:outcomes AS varchar[])
+    ) WITH ORDINALITY
+        AS m(message_type, provider_call_id, status, ended_reason, dedupe_key, outcome, n)
+    JOIN jsonb_array_elements(CAST(:payloads AS jsonb)) WITH ORDINALITY AS p(payload, n)
+        USING (n)
+    ORDER BY m.n
+    ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+    RETURNING id, dedupe_key
+    """
+)
 
 
-def parked_events_for_update(session: Session, *, provider_call_id: str) -> Sequence[WebhookEvent]:
-    """The call's parked events, locked, oldest first (almost always none: checked cheaply)."""
-    events = WebhookEvent.__table__
-    parked = select(events.c.id).where(
-        events.c.provider_call_id == provider_call_id, events.c.outcome == "parked"
-    )
-    if session.execute(parked.limit(1)).first() is None:
+def store_events(session: Session, events: Sequence[NewEvent]) -> dict[str, int]:
+    """Store every event whose dedupe key is not stored yet: {dedupe key: id} of those stored.
+
+    A message delivered twice (even twice in one batch) is stored once; a concurrent delivery
+    of the same message waits on the unique key, then finds it taken.
+    """
+    if not events:
+        return {}
+    params = {
+        "message_types": [e.message_type for e in events],
+        "provider_call_ids": [e.provider_call_id for e in events],
+        "statuses": [e.status for e in events],
+        "ended_reasons": [e.ended_reason for e in events],
+        "dedupe_keys": [e.dedupe_key for e in events],
+        "outcomes": [e.outcome for e in events],
+        # One JSON array of the bodies as received: a single parameter, sent as it is.
+        "payloads": "[" + ",".join(e.raw_payload or json.dumps(e.payload) for e in events) + "]",
+    }
+    return {key: event_id for event_id, key in session.execute(_STORE, params)}
+
+
+_CLAIM_PENDING = text(
+    """
+    SELECT id, message_type, provider_call_id, payload FROM webhook_events
+    WHERE outcome IS NULL ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
+    """
+)
+_CLAIM_THESE = text(
+    """
+    SELECT id, message_type, provider_call_id, payload FROM webhook_events
+    WHERE outcome IS NULL AND id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR UPDATE
+    """
+)
+
+
+def claim_pending_events(
+    session: Session, *, limit: int, event_ids: Sequence[int] | None = None
+) -> list[StoredEvent]:
+    """Events stored but not applied yet, oldest first, locked (others' claims are skipped).
+
+    With ``event_ids``, only those (waiting for any other claimer of them).
+    """
+    if event_ids is not None:
+        rows = session.execute(_CLAIM_THESE, {"ids": list(event_ids)})
+    else:
+        rows = session.execute(_CLAIM_PENDING, {"limit": limit})
+    return [StoredEvent(*row) for row in rows]
+
+
+_PENDING_IDS = text("SELECT id FROM webhook_events WHERE outcome IS NULL ORDER BY id LIMIT :limit")
+
+
+def pending_event_ids(session: Session, *, limit: int) -> list[int]:
+    return list(session.scalars(_PENDING_IDS, {"limit": limit}))
+
+
+_PARKED = text(
+    """
+    SELECT id, message_type, provider_call_id, payload FROM webhook_events
+    WHERE outcome = 'parked' AND provider_call_id = ANY(CAST(:provider_call_ids AS varchar[]))
+    ORDER BY id FOR UPDATE
+    """
+)
+
+
+def parked_events_for_update(
+    session: Session, *, provider_call_ids: Iterable[str]
+) -> list[StoredEvent]:
+    """Parked events of these provider call ids, locked, oldest first (almost always none)."""
+    ids = sorted(set(provider_call_ids))
+    if not ids:
         return []
-    stmt = (
-        select(WebhookEvent)
-        .where(WebhookEvent.provider_call_id == provider_call_id, WebhookEvent.outcome == "parked")
-        .order_by(WebhookEvent.id)
-        .with_for_update()
-    )
-    return session.scalars(stmt).all()
+    return [StoredEvent(*row) for row in session.execute(_PARKED, {"provider_call_ids": ids})]
+
+
+_RECORD = text(
+    """
+    UPDATE webhook_events AS e
+    SET outcome = v.outcome, call_id = v.call_id, org_id = v.org_id,
+        applied_at = CASE WHEN v.call_id IS NULL THEN NULL ELSE CAST(:now AS timestamptz) END
+    FROM unnest(
+        CAST(:ids AS bigint[]), CAST(:outcomes AS varchar[]),
+        CAST(:call_ids AS uuid[]), CAST(:org_ids AS uuid[])
+    ) AS v(id, outcome, call_id, org_id)
+    WHERE e.id = v.id
+    """
+)
+
+
+def record_outcomes(session: Session, outcomes: Sequence[EventOutcome], *, now: datetime) -> None:
+    if not outcomes:
+        return
+    params = {
+        "ids": [o.event_id for o in outcomes],
+        "outcomes": [o.outcome for o in outcomes],
+        "call_ids": [o.call_id for o in outcomes],
+        "org_ids": [o.org_id for o in outcomes],
+        "now": now,
+    }
+    session.execute(_RECORD, params)

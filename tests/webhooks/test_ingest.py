@@ -190,15 +190,16 @@ def test_unknown_call_and_unknown_message_types_are_stored_not_applied(session: 
         payload={"message": {"type": "status-update", "status": "ringing", "call": {"id": "nope"}}},
     )
     assert unknown.outcome == "parked"
-    assert unknown.event is not None
+    assert unknown.event_id is not None
     nameless = ingest_message(
         session, payload={"message": {"type": "status-update", "status": "ringing"}}
     )
     assert nameless.outcome == "unknown-call"
     other = ingest_message(session, payload={"message": {"type": "transcript", "transcript": "hi"}})
     assert other.outcome == "ignored"
-    assert other.event is not None
-    assert other.event.id is not None
+    stored = session.get(WebhookEvent, other.event_id)
+    assert stored is not None
+    assert stored.outcome == "ignored"
 
 
 def test_a_message_for_a_call_not_recorded_yet_waits_and_is_applied_once_it_is(
