@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,13 @@ from orchestrator.webhooks.intake import WebhookIntake
 from orchestrator.webhooks.service import apply_pending_events, new_event, store_events
 from orchestrator.webhooks.sweep import apply_batch_or_each, apply_stored_webhooks
 from tests.webhooks.test_ingest import _placed_calls, report, status_update
+
+
+@pytest.fixture(autouse=True)
+def _no_other_events(session: Session) -> None:
+    # Events other tests' processes committed (end-to-end runs) are not these tests' to apply
+    # or count; removed inside the test's transaction, which is rolled back.
+    session.execute(delete(WebhookEvent))
 
 
 def _messages(call: Call, reason: str) -> list[dict[str, Any]]:
