@@ -33,11 +33,6 @@ def get_call_for_update(session: Session, *, call_id: uuid.UUID) -> Call | None:
     return session.get(Call, call_id, with_for_update=True, populate_existing=True)
 
 
-def find_by_provider_id_for_update(session: Session, *, provider_call_id: str) -> Call | None:
-    stmt = select(Call).where(Call.provider_call_id == provider_call_id).with_for_update()
-    return session.scalars(stmt.execution_options(populate_existing=True)).first()
-
-
 def lock_calls_by_ids(
     session: Session, *, provider_call_ids: Iterable[str], call_ids: Iterable[uuid.UUID]
 ) -> Sequence[Call]:
