@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 from orchestrator import __version__
 from orchestrator.api import api_router
-from orchestrator.config import get_settings
+from orchestrator.config import Settings, get_settings
 from orchestrator.db import session_scope
 from orchestrator.exceptions import DomainError, error_body
-from orchestrator.webhooks.endpoints import VapiWebhookEndpoint, redispatcher
-from orchestrator.webhooks.intake import WebhookIntake
+from orchestrator.webhooks.endpoints import (
+    WEBHOOK_PATH,
+    apply_requests,
+    redispatcher,
+    request_apply,
+    serve_vapi_webhook,
+)
+from orchestrator.webhooks.intake import BatchStore, ConnectionStore, InlineStore, WebhookIntake
 from orchestrator.wire import nest_messages
 
 logger = logging.getLogger(__name__)
@@ -36,20 +45,46 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(exc.status_code, [str(exc.detail)]), status_code=exc.status_code)
 
 
-def create_app() -> FastAPI:
-    app = FastAPI(
+class OrchestratorApp(FastAPI):
+    """The API, with provider webhooks served ahead of the middleware and routes."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == WEBHOOK_PATH:
+            await serve_vapi_webhook(scope, receive, send, intake=self.state.webhook_intake)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def webhook_intake(settings: Settings) -> WebhookIntake:
+    store: BatchStore
+    if settings.webhook_apply_mode == "inline":
+        store = InlineStore(session_scope)
+    else:
+        store = ConnectionStore(settings.database_url)
+    return WebhookIntake(store, on_stored=request_apply, on_freed=redispatcher.request)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # What was accepted is stored, and its follow-up work enqueued, before the process ends.
+    await app.state.webhook_intake.close()
+    await apply_requests.drain()
+    await redispatcher.drain()
+
+
+def create_app() -> OrchestratorApp:
+    app = OrchestratorApp(
         title="Outbound campaign orchestrator",
         version=__version__,
         description="Vapi-compatible campaign API with local-time pacing and exact counters.",
+        lifespan=_lifespan,
     )
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(api_router)
-    app.add_middleware(VapiWebhookEndpoint)
-    app.state.webhook_intake = WebhookIntake(
-        session_scope, mode=get_settings().webhook_apply_mode, on_freed=redispatcher.request
-    )
+    app.state.webhook_intake = webhook_intake(get_settings())
 
     @app.get("/healthz", tags=["Health"])
     def healthz() -> dict[str, str]:

@@ -34,10 +34,11 @@ class Settings(BaseSettings):
     # ``webhook_secret_header``, "bearer" checks ``Authorization: Bearer``, "hmac" checks a
     # signature over the body and a timestamp. ``webhook_secret`` is the secret, token or key.
     webhook_auth_mode: Literal["secret", "bearer", "hmac"] = "secret"
-    # "background": a webhook is answered once stored, and applied right after, in batches
-    # (the highest rate); "inline": answered once stored and applied.
-    webhook_apply_mode: Literal["background", "inline"] = "background"
-    # How often stored webhooks an API process left unapplied (it stopped) are applied.
+    # "worker": a webhook is answered once stored, and the workers apply it right after, in
+    # batches (the highest rate); "inline": answered once stored and applied, by the API.
+    webhook_apply_mode: Literal["worker", "inline"] = "worker"
+    # How often the beat has stored webhooks applied (beside the API's requests, any of which
+    # may be lost with a broker outage).
     webhook_sweep_interval_seconds: float = Field(default=5.0, gt=0)
     # HMAC mode, with Vapi's defaults (its ``HMACAuthenticationPlan``): which headers carry the
     # signature and its timestamp, how the signature is computed and encoded.

@@ -95,7 +95,7 @@ def api(session: Session) -> Iterator[TestClient]:
     from orchestrator.app import create_app
     from orchestrator.orgs.auth import get_session
     from orchestrator.webhooks.endpoints import redispatcher
-    from orchestrator.webhooks.intake import WebhookIntake
+    from orchestrator.webhooks.intake import InlineStore, WebhookIntake
 
     app = create_app()
 
@@ -106,7 +106,9 @@ def api(session: Session) -> Iterator[TestClient]:
     app.dependency_overrides[get_session] = _session
     # Inline: a webhook is applied before its answer, in the test's session (one at a time).
     app.state.webhook_intake = WebhookIntake(
-        contextmanager(_session), mode="inline", on_freed=redispatcher.request
+        InlineStore(contextmanager(_session)),
+        on_stored=lambda: None,
+        on_freed=redispatcher.request,
     )
     with TestClient(app) as client:
         yield client

@@ -15,7 +15,7 @@ from orchestrator.calls.recovery_runner import run_recovery
 from orchestrator.campaigns.reconcile import reconcile_recent_campaigns
 from orchestrator.pacing.limiter import Reservation
 from orchestrator.scheduling.runner import dispatch_org_now, run_tick
-from orchestrator.webhooks.sweep import apply_stored_webhooks
+from orchestrator.webhooks.sweep import applier_redis, apply_stored_webhooks_exclusively
 from workers.celery_app import celery_app
 
 logger = logging.getLogger(__name__)
@@ -55,10 +55,15 @@ def reconcile_campaigns_task() -> int:
     return len(reconcile_recent_campaigns().drifted)
 
 
+def enqueue_webhook_apply() -> None:
+    """Have the stored webhooks applied (the API asks after storing some)."""
+    apply_stored_webhooks_task.delay()
+
+
 @celery_app.task(name="webhooks.apply")
 def apply_stored_webhooks_task() -> int:
-    """Apply stored webhooks an API process left unapplied (it stopped before applying)."""
-    return apply_stored_webhooks(enqueue_dispatch=enqueue_org_dispatch)
+    """Apply the webhooks the API stored, unless another applier is at it (it will)."""
+    return apply_stored_webhooks_exclusively(applier_redis(), enqueue_dispatch=enqueue_org_dispatch)
 
 
 @celery_app.task(name="orgs.dispatch")

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,6 +70,45 @@ def api_process() -> Iterator[str]:
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=15)
+
+
+@contextmanager
+def worker_process(*, concurrency: int = 4) -> Iterator[None]:
+    """One Celery worker process of the orchestrator, answering pings before this yields."""
+    from workers.celery_app import celery_app
+
+    name = f"bench-{os.getpid()}"
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "orchestrator.cli",
+            "worker",
+            f"--concurrency={concurrency}",
+            "--loglevel=WARNING",
+            f"--hostname={name}@%h",
+        ],
+        env={**os.environ, "ORCH_LOG_LEVEL": "WARNING"},
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not any(
+            host.startswith(f"{name}@")
+            for reply in celery_app.control.ping(timeout=0.5) or []
+            for host in reply
+        ):
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                raise RuntimeError(f"the bench's worker did not start:\n{log.read()[-4000:]!r}")
+        yield
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        log.close()
 
 
 def percentile(values: list[float], fraction: float) -> float:

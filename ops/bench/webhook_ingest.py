@@ -1,12 +1,14 @@
-"""``webhook_ingest``: provider webhooks applied per second by one API process, vs ``pgbench -N``.
+"""``webhook_ingest``: provider webhooks taken in by one API process and applied, per second,
+vs ``pgbench -N``.
 
 One campaign of ``CALLS`` placed calls; every call gets the four messages a Vapi call sends
 (``status-update`` ringing, in-progress and ended, then the ``end-of-call-report``), posted by
-``SENDERS`` concurrent keep-alive connections to ``POST /webhooks/vapi`` of one API process.
-Each sender posts its calls' messages in order, one request at a time, as a provider does. The
-figure is messages applied per second of wall time: from the first request until every
-message is answered 2xx and applied (none is left waiting in the store). After the run every
-call must have ended and the campaign's counters must equal a recount.
+``SENDERS`` concurrent keep-alive connections to ``POST /webhooks/vapi`` of one API process,
+beside one worker process that applies what the API stores (the default ``worker`` apply
+mode). Each sender posts its calls' messages in order, one request at a time, as a provider
+does. The figure is messages applied per second of wall time: from the first request until
+every message is answered 2xx and applied (none is left waiting in the store). After the run
+every call must have ended and the campaign's counters must equal a recount.
 
 Baseline: ``pgbench -N`` (simple updates, ``SENDERS`` clients) on the same Postgres, in the same
 run, on a database of its own.
@@ -31,7 +33,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import create_engine, func, select, text
 
-from ops.bench.common import api_process, database_url_for
+from ops.bench.common import api_process, database_url_for, worker_process
 from orchestrator.calls.service import record_provider_call
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.campaigns.schemas import CreateCampaignIn
@@ -281,14 +283,14 @@ def pgbench_tps() -> float:
 
 def run() -> str:
     campaign_id, calls = _placed_campaign(CALLS)
-    with api_process() as url:
+    with worker_process(), api_process() as url:
         figures = ingest_webhooks(url, calls)
     _check_exact(campaign_id, CALLS)
     tps = pgbench_tps()
     return (
         f"webhook_ingest: {figures.per_second:.0f} events/s "
         f"({figures.per_second / tps:.2f} x vs pgbench at {tps:.0f} tps; "
-        f"{figures.events} events from {SENDERS} senders, "
+        f"{figures.events} events from {SENDERS} senders to one API process, "
         f"answered at {figures.answered_per_second:.0f} events/s)"
     )
 

@@ -6,9 +6,9 @@ while reading), the HMAC signature over the raw bytes, and the JSON. Each refusa
 in ``orchestrator_webhooks_rejected`` by reason. An accepted message is answered once it is
 stored (``intake``).
 
-The endpoint is served by ``VapiWebhookEndpoint``, an ASGI layer in front of the routes: a
-provider sends one request per message, thousands a second under load, and this path skips
-the routing and dependency machinery the rest of the API uses.
+The endpoint is served by ``serve_vapi_webhook``, which the app calls before its middleware
+and routes: a provider sends one request per message, thousands a second under load, and
+this path skips the machinery the rest of the API uses.
 """
 
 from __future__ import annotations
@@ -20,16 +20,16 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from orchestrator.config import get_settings
 from orchestrator.exceptions import DomainError, PayloadTooLarge, ValidationFailed, error_body
 from orchestrator.metrics.service import count
 from orchestrator.webhooks import auth
 from orchestrator.webhooks.intake import WebhookIntake
-from orchestrator.webhooks.redispatch import OrgRedispatcher
+from orchestrator.webhooks.redispatch import Coalescer
 from orchestrator.webhooks.service import new_event
-from workers.tasks import enqueue_org_dispatch
+from workers.tasks import enqueue_org_dispatch, enqueue_webhook_apply
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ MAX_BODY_BYTES = 1_000_000
 TOO_LARGE = "too-large"
 MALFORMED_JSON = "malformed-json"
 _OK = b'{"status":"ok"}'
+APPLY_COALESCE_SECONDS = 0.05
 
 
 async def read_raw_body(request: Request, *, limit: int = MAX_BODY_BYTES) -> bytes:
@@ -92,8 +93,19 @@ def _enqueue_dispatch(org_id: uuid.UUID) -> None:
     enqueue_org_dispatch(org_id)
 
 
+def _enqueue_apply(_: None) -> None:
+    enqueue_webhook_apply()
+
+
 # Capacity freed by an ended call is reused at once instead of at the next tick.
-redispatcher = OrgRedispatcher(_enqueue_dispatch)
+redispatcher: Coalescer[uuid.UUID] = Coalescer(_enqueue_dispatch)
+# Stored webhooks are applied by the workers, one task for the batches of some milliseconds
+# (an applier already at work takes them anyway, and a task costs the worker more than that).
+apply_requests: Coalescer[None] = Coalescer(_enqueue_apply, delay=APPLY_COALESCE_SECONDS)
+
+
+def request_apply() -> None:
+    apply_requests.request(None)
 
 
 def _as_text(body: bytes) -> str | None:
@@ -119,26 +131,20 @@ async def _answer_error(send: Send, status: int, messages: list[str] | str) -> N
     await _answer(send, status, json.dumps(error_body(status, messages)).encode())
 
 
-class VapiWebhookEndpoint:
-    """Serves ``POST /webhooks/vapi`` (with the app's ``webhook_intake``); passes the rest on."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != WEBHOOK_PATH:
-            await self.app(scope, receive, send)
-            return
-        if scope["method"] != "POST":
-            await _answer_error(send, 405, "Method Not Allowed")
-            return
-        try:
-            await receive_vapi_webhook(Request(scope, receive), scope["app"].state.webhook_intake)
-        except DomainError as error:
-            await _answer(send, error.status_code, json.dumps(error.to_body()).encode())
-            return
-        except Exception:
-            logger.exception("webhook not stored")
-            await _answer_error(send, 500, "webhook not stored")
-            return
-        await _answer(send, 200, _OK)
+async def serve_vapi_webhook(
+    scope: Scope, receive: Receive, send: Send, *, intake: WebhookIntake
+) -> None:
+    """``POST /webhooks/vapi`` as a whole ASGI exchange: every answer is made here."""
+    if scope["method"] != "POST":
+        await _answer_error(send, 405, "Method Not Allowed")
+        return
+    try:
+        await receive_vapi_webhook(Request(scope, receive), intake)
+    except DomainError as error:
+        await _answer(send, error.status_code, json.dumps(error.to_body()).encode())
+        return
+    except Exception:
+        logger.exception("webhook not stored")
+        await _answer_error(send, 500, "webhook not stored")
+        return
+    await _answer(send, 200, _OK)

@@ -1,15 +1,17 @@
-"""Provider messages stored in batches and acknowledged once stored; applied in batches.
+"""Provider messages stored in batches and acknowledged once stored.
 
 Every message that arrives while a batch is being stored waits for the next batch: the
 messages of all concurrent requests are written in one statement and one commit (a group
 commit), and each request is answered when the commit of its batch returns, never before.
 
-Applying them is the applier's work. In ``background`` mode (the default) it runs beside the
-intake, one batch after another, each batch being every message stored and not applied yet:
-under load the batches grow, and the messages of one call fold into one update of its rows.
-In ``inline`` mode each batch is applied in the transaction that stores it, so the answer
-means applied (and a deployment needs no applier), at a lower rate. Either way a message is
-applied exactly once, and in whichever order the messages come the end state is the same.
+Where a batch goes depends on the apply mode. In ``worker`` mode (the default) it is stored on
+an asyncio connection of the intake's own, in autocommit (one statement: committed when it
+returns), without leaving the event loop; the workers' ``webhooks.apply`` task is then asked
+to apply what is stored (``on_stored``), in batches of its own, where a call's messages fold
+into one update. In ``inline`` mode each batch is stored and applied in one unit of work in a
+worker thread, so the answer means applied (and a deployment needs no worker for it), at a
+lower rate. Either way a message is applied exactly once, and in whichever order the
+messages come the end state is the same.
 """
 
 from __future__ import annotations
@@ -19,26 +21,99 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 import anyio.to_thread
+import psycopg
+from sqlalchemy.engine import make_url
 
 from orchestrator.orgs.auth import UnitOfWork
-from orchestrator.webhooks.repository import NewEvent
+from orchestrator.webhooks.repository import PENDING, NewEvent
 from orchestrator.webhooks.service import (
-    APPLY_BATCH,
-    AppliedEvents,
     apply_pending_events,
     store_events,
+    store_events_async,
 )
-from orchestrator.webhooks.sweep import apply_batch_or_each
 
 logger = logging.getLogger(__name__)
 
-ApplyMode = Literal["background", "inline"]
-# Retrying a failed apply: soon at first, then less often while it keeps failing.
-RETRY_FIRST_SECONDS = 0.05
-RETRY_MAX_SECONDS = 5.0
+ApplyMode = Literal["worker", "inline"]
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class StoredBatch:
+    # Orgs whose calls ended while holding capacity (applied inline): reusable at once.
+    freed_org_ids: frozenset[uuid.UUID] = frozenset()
+    # Messages stored and left waiting to be applied.
+    waiting: bool = False
+
+
+class BatchStore(Protocol):
+    async def store(self, events: Sequence[NewEvent]) -> StoredBatch:
+        """All of ``events`` committed, or none of them (raises)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def driver_conninfo(database_url: str) -> str:
+    """The SQLAlchemy URL as psycopg takes it (``postgresql+psycopg://`` → ``postgresql://``)."""
+    url = make_url(database_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+class ConnectionStore:
+    """Stores batches on one asyncio connection of its own, reopened when it breaks."""
+
+    def __init__(self, database_url: str) -> None:
+        self._conninfo = driver_conninfo(database_url)
+        self._connection: psycopg.AsyncConnection[Any] | None = None
+
+    async def _connected(self) -> psycopg.AsyncConnection[Any]:
+        if self._connection is None or self._connection.closed:
+            self._connection = await psycopg.AsyncConnection.connect(
+                self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
+            )
+        return self._connection
+
+    async def store(self, events: Sequence[NewEvent]) -> StoredBatch:
+        connection = await self._connected()
+        try:
+            ids = await store_events_async(connection, events)
+        except psycopg.Error:
+            if connection.broken:
+                await self.close()
+            raise
+        waiting = any(
+            i is not None and e.outcome is PENDING for i, e in zip(ids, events, strict=True)
+        )
+        return StoredBatch(waiting=waiting)
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.close()
+
+
+class InlineStore:
+    """Stores and applies each batch in one unit of work, in a worker thread."""
+
+    def __init__(self, unit_of_work: UnitOfWork) -> None:
+        self._unit_of_work = unit_of_work
+
+    async def store(self, events: Sequence[NewEvent]) -> StoredBatch:
+        return await anyio.to_thread.run_sync(self._store_and_apply, events)
+
+    def _store_and_apply(self, events: Sequence[NewEvent]) -> StoredBatch:
+        with self._unit_of_work() as session:
+            stored = [event_id for event_id in store_events(session, events) if event_id]
+            if not stored:
+                return StoredBatch()
+            return StoredBatch(apply_pending_events(session, event_ids=stored).freed_org_ids)
+
+    async def close(self) -> None:
+        return None
 
 
 @dataclass
@@ -50,22 +125,24 @@ class _Waiting:
 
 
 class WebhookIntake:
-    """Stores submitted messages in group commits; applies them as ``mode`` says."""
+    """Stores submitted messages in group commits through ``store``.
+
+    ``on_stored()`` is called (on the event loop) after each commit that left messages waiting
+    to be applied, ``on_freed(org_id)`` for each org whose capacity an inline apply freed.
+    """
 
     def __init__(
         self,
-        unit_of_work: UnitOfWork,
+        store: BatchStore,
         *,
-        mode: ApplyMode,
+        on_stored: Callable[[], None],
         on_freed: Callable[[uuid.UUID], None],
     ) -> None:
-        self._unit_of_work = unit_of_work
-        self._mode = mode
+        self._store = store
+        self._on_stored = on_stored
         self._on_freed = on_freed
         self._queue: list[_Waiting] = []
         self._writer: asyncio.Task[None] | None = None
-        self._applier: asyncio.Task[None] | None = None
-        self._apply_wanted = False
 
     async def submit(self, event: NewEvent) -> None:
         """Returns once the message is stored (and, inline, applied); raises if it cannot be."""
@@ -79,77 +156,39 @@ class WebhookIntake:
         while self._queue:
             batch, self._queue = self._queue, []
             try:
-                freed = await anyio.to_thread.run_sync(self._store, [w.event for w in batch])
+                stored = [await self._store.store([w.event for w in batch])]
             except Exception:
                 # One message the database refuses must not fail the others with it.
                 logger.warning("storing %d webhooks together failed", len(batch), exc_info=True)
-                freed = await self._store_one_by_one(batch)
+                stored = await self._store_one_by_one(batch)
             else:
                 for waiting in batch:
                     waiting.stored.set_result(None)
-            self._freed(freed)
-            if self._mode == "background":
-                self.request_apply()
+            self._after_commit(stored)
 
-    async def _store_one_by_one(self, batch: Sequence[_Waiting]) -> set[uuid.UUID]:
-        freed: set[uuid.UUID] = set()
+    async def _store_one_by_one(self, batch: Sequence[_Waiting]) -> list[StoredBatch]:
+        stored: list[StoredBatch] = []
         for waiting in batch:
             try:
-                freed |= await anyio.to_thread.run_sync(self._store, [waiting.event])
+                stored.append(await self._store.store([waiting.event]))
             except Exception as error:
                 logger.exception("could not store a webhook")
                 waiting.stored.set_exception(error)
             else:
                 waiting.stored.set_result(None)
-        return freed
+        return stored
 
-    def _store(self, events: Sequence[NewEvent]) -> set[uuid.UUID]:
-        """One transaction, committed on return: orgs whose capacity was freed (inline)."""
-        with self._unit_of_work() as session:
-            stored = [event_id for event_id in store_events(session, events) if event_id]
-            if self._mode != "inline" or not stored:
-                return set()
-            return set(apply_pending_events(session, event_ids=stored).freed_org_ids)
-
-    # ----------------------------------------------------------------------- applying
-
-    def request_apply(self) -> None:
-        """Apply what is stored and not applied yet, soon (call from the event loop)."""
-        self._apply_wanted = True
-        if self._applier is None or self._applier.done():
-            self._applier = asyncio.get_running_loop().create_task(self._apply_backlog())
-
-    async def _apply_backlog(self) -> None:
-        retry_in = RETRY_FIRST_SECONDS
-        while self._apply_wanted:
-            self._apply_wanted = False
-            try:
-                applied = await anyio.to_thread.run_sync(self._apply)
-            except Exception:
-                # The database is unavailable: the events wait, stored, and are tried again.
-                logger.warning("applying stored webhooks failed; retrying", exc_info=True)
-                await asyncio.sleep(retry_in)
-                retry_in = min(retry_in * 2, RETRY_MAX_SECONDS)
-                self._apply_wanted = True
-                continue
-            retry_in = RETRY_FIRST_SECONDS
-            self._freed(applied.freed_org_ids)
-            if applied.claimed >= APPLY_BATCH:
-                self._apply_wanted = True
-
-    def _apply(self) -> AppliedEvents:
-        return apply_batch_or_each(self._unit_of_work)
-
-    def _freed(self, org_ids: set[uuid.UUID] | frozenset[uuid.UUID]) -> None:
-        for org_id in org_ids:
+    def _after_commit(self, stored: Sequence[StoredBatch]) -> None:
+        for org_id in {org_id for batch in stored for org_id in batch.freed_org_ids}:
             self._on_freed(org_id)
+        if any(batch.waiting for batch in stored):
+            self._on_stored()
 
     async def drain(self) -> None:
-        """Wait until everything submitted so far is stored and applied (tests, shutdown)."""
-        while (self._writer and not self._writer.done()) or (
-            self._applier and not self._applier.done()
-        ):
-            await asyncio.gather(
-                *[t for t in (self._writer, self._applier) if t is not None],
-                return_exceptions=True,
-            )
+        """Wait until everything submitted so far is stored (tests, shutdown)."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.gather(self._writer, return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.drain()
+        await self._store.close()

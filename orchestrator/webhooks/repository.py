@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -52,25 +53,38 @@ class EventOutcome:
     org_id: uuid.UUID | None = None
 
 
-_STORE = text(
-    """
+# In the driver's own parameter style: the API's intake runs it on an asyncio connection of
+# its own (``store_events_async``), everything else through the session (``store_events``).
+_STORE = """
     INSERT INTO webhook_events
         (message_type, provider_call_id, status, ended_reason, dedupe_key, outcome, payload)
     SELECT m.message_type, m.provider_call_id, m.status, m.ended_reason, m.dedupe_key,
            m.outcome, p.payload
     FROM unnest(
-        CAST(:message_types AS varchar[]), CAST(:provider_call_ids AS varchar[]),
-        CAST(:statuses AS varchar[]), CAST(:ended_reasons AS varchar[]),
-        CAST(:dedupe_keys AS varchar[]), CAST(:outcomes AS varchar[])
+        %(message_types)s::varchar[], %(provider_call_ids)s::varchar[],
+        %(statuses)s::varchar[], %(ended_reasons)s::varchar[],
+        %(dedupe_keys)s::varchar[], %(outcomes)s::varchar[]
     ) WITH ORDINALITY
         AS m(message_type, provider_call_id, status, ended_reason, dedupe_key, outcome, n)
-    JOIN jsonb_array_elements(CAST(:payloads AS jsonb)) WITH ORDINALITY AS p(payload, n)
+    JOIN jsonb_array_elements(%(payloads)s::jsonb) WITH ORDINALITY AS p(payload, n)
         USING (n)
     ORDER BY m.n
     ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
     RETURNING id, dedupe_key
     """
-)
+
+
+def _store_params(events: Sequence[NewEvent]) -> dict[str, Any]:
+    return {
+        "message_types": [e.message_type for e in events],
+        "provider_call_ids": [e.provider_call_id for e in events],
+        "statuses": [e.status for e in events],
+        "ended_reasons": [e.ended_reason for e in events],
+        "dedupe_keys": [e.dedupe_key for e in events],
+        "outcomes": [e.outcome for e in events],
+        # One JSON array of the bodies as received: a single parameter, sent as it is.
+        "payloads": "[" + ",".join(e.raw_payload or json.dumps(e.payload) for e in events) + "]",
+    }
 
 
 def store_events(session: Session, events: Sequence[NewEvent]) -> dict[str, int]:
@@ -81,17 +95,19 @@ def store_events(session: Session, events: Sequence[NewEvent]) -> dict[str, int]
     """
     if not events:
         return {}
-    params = {
-        "message_types": [e.message_type for e in events],
-        "provider_call_ids": [e.provider_call_id for e in events],
-        "statuses": [e.status for e in events],
-        "ended_reasons": [e.ended_reason for e in events],
-        "dedupe_keys": [e.dedupe_key for e in events],
-        "outcomes": [e.outcome for e in events],
-        # One JSON array of the bodies as received: a single parameter, sent as it is.
-        "payloads": "[" + ",".join(e.raw_payload or json.dumps(e.payload) for e in events) + "]",
-    }
-    return {key: event_id for event_id, key in session.execute(_STORE, params)}
+    rows = session.connection().exec_driver_sql(_STORE, _store_params(events))
+    return {key: event_id for event_id, key in rows}
+
+
+async def store_events_async(
+    connection: psycopg.AsyncConnection[Any], events: Sequence[NewEvent]
+) -> dict[str, int]:
+    """``store_events`` on an asyncio connection, in its transaction (or committed, in
+    autocommit: one statement, so all of the batch or none of it)."""
+    if not events:
+        return {}
+    cursor = await connection.execute(_STORE, _store_params(events))
+    return {key: event_id for event_id, key in await cursor.fetchall()}
 
 
 _CLAIM_PENDING = text(

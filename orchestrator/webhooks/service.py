@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import anyio.to_thread
+import psycopg
 from sqlalchemy.orm import Session
 
 from orchestrator.calls import repository as calls_repo
@@ -157,12 +159,11 @@ def _counted_type(message_type: str) -> str:
     return message_type if message_type in APPLIED_TYPES else "other"
 
 
-def store_events(session: Session, events: Sequence[NewEvent]) -> list[int | None]:
-    """Store a batch of messages once each: per message its event id, or None (a duplicate).
-
-    Applied types are left pending for ``apply_pending_events``; others are stored ignored.
-    """
-    stored = repository.store_events(session, events)
+def _stored_ids(
+    events: Sequence[NewEvent], stored: dict[str, int]
+) -> tuple[list[int | None], Counter[tuple[str, str]]]:
+    """Per message its event id or None (a duplicate), and the tally of what was not applied."""
+    stored = dict(stored)
     ids: list[int | None] = []
     tally: Counter[tuple[str, str]] = Counter()
     for event in events:
@@ -173,7 +174,27 @@ def store_events(session: Session, events: Sequence[NewEvent]) -> list[int | Non
             tally[_counted_type(event.message_type), "duplicate"] += 1
         elif event.outcome == IGNORED:
             tally[_counted_type(event.message_type), IGNORED] += 1
+    return ids, tally
+
+
+def store_events(session: Session, events: Sequence[NewEvent]) -> list[int | None]:
+    """Store a batch of messages once each: per message its event id, or None (a duplicate).
+
+    Applied types are left pending for ``apply_pending_events``; others are stored ignored.
+    """
+    ids, tally = _stored_ids(events, repository.store_events(session, events))
     _count_events(tally)
+    return ids
+
+
+async def store_events_async(
+    connection: psycopg.AsyncConnection[Any], events: Sequence[NewEvent]
+) -> list[int | None]:
+    """``store_events`` on an asyncio connection; the event loop never waits on the metrics."""
+    stored = await repository.store_events_async(connection, events)
+    ids, tally = _stored_ids(events, stored)
+    if tally:
+        await anyio.to_thread.run_sync(_count_events, tally)
     return ids
 
 

@@ -1,8 +1,10 @@
 """Applying stored webhooks in transactions of their own: in batches, or one by one.
 
-An API process applies what it stores right after storing it; one that stopped in between
-(a restart, a crash) leaves its last messages stored and waiting. The ``webhooks.apply`` task
-applies them, in batches of their own transactions, like the API's applier would have.
+The ``webhooks.apply`` task applies what the API stored: the API asks for it after storing
+(coalesced), and the beat runs it every few seconds in case a request was lost. One applier
+works at a time (``apply_stored_webhooks_exclusively``): the batches of one grow with the
+backlog, and a call's messages fold into one update; several would split them and contend
+for the same rows. A request that finds one working leaves it a note, and it drains again.
 
 A batch that fails is applied again one message at a time, so one message whose application
 fails (a fault of ours) cannot hold back the others: that message alone is marked ``failed``,
@@ -12,11 +14,15 @@ logged and counted. A database error is not the message's fault; it is left wait
 from __future__ import annotations
 
 import logging
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import lru_cache
 
+import redis
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from orchestrator.config import get_settings
 from orchestrator.db import session_scope
 from orchestrator.orgs.auth import UnitOfWork
 from orchestrator.webhooks import repository
@@ -30,23 +36,120 @@ from orchestrator.webhooks.service import (
 
 logger = logging.getLogger(__name__)
 
+APPLIER_LOCK_KEY = "orch:webhooks:applier"
+APPLY_WANTED_KEY = "orch:webhooks:apply-wanted"
+# An org's ticks come every second; capacity freed in between is reused this much sooner.
+REDISPATCH_SECONDS = 0.25
+# An applier renews its lock after every batch; one that died frees it after this long.
+APPLIER_LOCK_SECONDS = 30
+
+
+@lru_cache(maxsize=1)
+def applier_redis() -> redis.Redis[bytes]:
+    """One Redis connection pool per process, created lazily (after a worker forks)."""
+    return redis.Redis.from_url(
+        get_settings().redis_url, socket_timeout=5, socket_connect_timeout=5
+    )
+
 
 def apply_stored_webhooks(
     *,
     enqueue_dispatch: Callable[[uuid.UUID], None],
     unit_of_work: UnitOfWork = session_scope,
     batch_size: int = APPLY_BATCH,
+    after_batch: Callable[[], None] = lambda: None,
 ) -> int:
     """Apply every stored message not applied yet; how many were claimed."""
     claimed = 0
+    dispatch = _PacedDispatch(enqueue_dispatch)
+    try:
+        while True:
+            applied = apply_batch_or_each(unit_of_work, batch_size=batch_size)
+            # After the commit: the dispatch sees the capacity the batch freed.
+            dispatch.freed(applied.freed_org_ids)
+            claimed += applied.claimed
+            after_batch()
+            if applied.claimed < batch_size:
+                return claimed
+    finally:
+        dispatch.finish()
+
+
+class _PacedDispatch:
+    """Dispatches orgs whose capacity was freed: at once, then (while a backlog is worked
+    off, batch after batch) at most every ``REDISPATCH_SECONDS`` per org, and once more at
+    the end for what was freed since its last dispatch."""
+
+    def __init__(self, enqueue: Callable[[uuid.UUID], None]) -> None:
+        self._enqueue = enqueue
+        self._last: dict[uuid.UUID, float] = {}
+        self._owed: set[uuid.UUID] = set()
+
+    def freed(self, org_ids: Iterable[uuid.UUID]) -> None:
+        now = time.monotonic()
+        for org_id in sorted(org_ids):
+            last = self._last.get(org_id)
+            if last is None or now - last >= REDISPATCH_SECONDS:
+                self._last[org_id] = now
+                self._owed.discard(org_id)
+                self._enqueue(org_id)
+            else:
+                self._owed.add(org_id)
+
+    def finish(self) -> None:
+        owed, self._owed = sorted(self._owed), set()
+        for org_id in owed:
+            self._enqueue(org_id)
+
+
+def apply_stored_webhooks_exclusively(
+    client: redis.Redis[bytes],
+    *,
+    enqueue_dispatch: Callable[[uuid.UUID], None],
+    unit_of_work: UnitOfWork = session_scope,
+    batch_size: int = APPLY_BATCH,
+) -> int:
+    """``apply_stored_webhooks``, unless another applier is at it: then it will do it.
+
+    Whatever was stored before this call is applied by this call or by the applier at work:
+    that one checks for a note after letting go of its lock, and this one, after leaving the
+    note, tries the lock once more, so one of the two sees the other.
+    """
+    lock = client.lock(APPLIER_LOCK_KEY, timeout=APPLIER_LOCK_SECONDS)
+    claimed = 0
     while True:
-        applied = apply_batch_or_each(unit_of_work, batch_size=batch_size)
-        # After the commit: the dispatch sees the capacity the batch freed.
-        for org_id in sorted(applied.freed_org_ids):
-            enqueue_dispatch(org_id)
-        claimed += applied.claimed
-        if applied.claimed < batch_size:
+        if not lock.acquire(blocking=False):
+            client.set(APPLY_WANTED_KEY, 1, ex=APPLIER_LOCK_SECONDS)
+            if not lock.acquire(blocking=False):
+                return claimed
+        try:
+            client.delete(APPLY_WANTED_KEY)
+            claimed += apply_stored_webhooks(
+                enqueue_dispatch=enqueue_dispatch,
+                unit_of_work=unit_of_work,
+                batch_size=batch_size,
+                after_batch=lambda: _renew(lock),
+            )
+        finally:
+            _release(lock)
+        if not client.exists(APPLY_WANTED_KEY):
             return claimed
+
+
+def _renew(lock: redis.lock.Lock) -> None:
+    try:
+        lock.reacquire()
+    except redis.exceptions.LockError:
+        logger.warning("the webhook applier's lock expired while it worked")
+
+
+def _release(lock: redis.lock.Lock) -> None:
+    try:
+        lock.release()
+    except redis.exceptions.LockError:
+        # It expired while a batch ran long: another applier may have worked beside this one,
+        # which is safe (events are claimed with SKIP LOCKED), only slower.
+        logger.warning("the webhook applier's lock expired while it worked")
 
 
 def _database_unavailable(error: Exception) -> bool:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select
+import redis
+from sqlalchemy import create_engine, delete, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -26,10 +28,15 @@ from orchestrator.models import (
     ContactStatus,
     WebhookEvent,
 )
-from orchestrator.webhooks import service
-from orchestrator.webhooks.intake import WebhookIntake
+from orchestrator.webhooks import service, sweep
+from orchestrator.webhooks.intake import ConnectionStore, InlineStore, StoredBatch, WebhookIntake
+from orchestrator.webhooks.repository import NewEvent
 from orchestrator.webhooks.service import apply_pending_events, new_event, store_events
-from orchestrator.webhooks.sweep import apply_batch_or_each, apply_stored_webhooks
+from orchestrator.webhooks.sweep import (
+    apply_batch_or_each,
+    apply_stored_webhooks,
+    apply_stored_webhooks_exclusively,
+)
 from tests.webhooks.test_ingest import _placed_calls, report, status_update
 
 
@@ -129,44 +136,44 @@ def test_a_parked_message_is_applied_in_the_batch_of_its_calls_next_message(
 
 @contextmanager
 def _serialised(session: Session, lock: threading.Lock, opened: list[int]) -> Iterator[Session]:
-    # The intake's writer and applier each open transactions from their own threads; the
-    # test's one session takes them one at a time, each in a savepoint (rolled back on error).
+    # The intake opens its transactions from worker threads; the test's one session takes
+    # them one at a time, each in a savepoint (rolled back on error).
     with lock, session.begin_nested():
         opened.append(1)
         yield session
 
 
-def _intake(session: Session, mode: str, freed: list[uuid.UUID]) -> tuple[WebhookIntake, list[int]]:
+def _inline_intake(session: Session, freed: list[uuid.UUID]) -> tuple[WebhookIntake, list[int]]:
     lock = threading.Lock()
     opened: list[int] = []
-    intake = WebhookIntake(
-        lambda: _serialised(session, lock, opened),
-        mode=mode,  # type: ignore[arg-type]
-        on_freed=freed.append,
-    )
-    return intake, opened
+    store = InlineStore(lambda: _serialised(session, lock, opened))
+    return WebhookIntake(store, on_stored=lambda: None, on_freed=freed.append), opened
 
 
-@pytest.mark.parametrize("mode", ["background", "inline"])
-def test_concurrent_submissions_are_stored_in_few_batches_and_all_applied(
-    session: Session, mode: str
-) -> None:
-    campaign_id, calls = _placed_calls(session, customers=8)
-    per_call = [_messages(call, "customer-ended-call") for call in calls]
-    freed: list[uuid.UUID] = []
-    intake, opened = _intake(session, mode, freed)
-
+def _send_concurrently(intake: WebhookIntake, per_sender: list[list[dict[str, Any]]]) -> None:
     async def sender(messages: list[dict[str, Any]]) -> None:
-        for message in messages + messages[-1:]:  # the report delivered twice
+        for message in messages:
             await intake.submit(new_event(message))
 
     async def scenario() -> None:
-        await asyncio.gather(*(sender(m) for m in per_call))
-        await intake.drain()
+        await asyncio.gather(*(sender(m) for m in per_sender))
+        await intake.close()
 
     asyncio.run(scenario())
 
-    assert len(opened) < 40 * (2 if mode == "background" else 1), "stored in group commits"
+
+def test_inline_concurrent_submissions_are_stored_in_few_batches_and_applied(
+    session: Session,
+) -> None:
+    campaign_id, calls = _placed_calls(session, customers=8)
+    freed: list[uuid.UUID] = []
+    intake, opened = _inline_intake(session, freed)
+
+    # Each call's report is delivered twice.
+    per_call = [_messages(c, "customer-ended-call") for c in calls]
+    _send_concurrently(intake, [messages + messages[3:] for messages in per_call])
+
+    assert len(opened) < 40, "stored in group commits"
     for call in calls:
         session.refresh(call)
         assert call.status == CallStatus.ENDED
@@ -178,10 +185,71 @@ def test_concurrent_submissions_are_stored_in_few_batches_and_all_applied(
     _assert_exact(session, campaign_id)
 
 
+def _delete_committed(keys: Sequence[str]) -> None:
+    engine = create_engine(get_settings().database_url)
+    with engine.begin() as connection:
+        connection.execute(delete(WebhookEvent).where(WebhookEvent.dedupe_key.in_(keys)))
+    engine.dispose()
+
+
+def test_worker_mode_stores_on_its_own_connection_in_few_commits_then_asks_for_an_apply(
+    session: Session,
+) -> None:
+    _, calls = _placed_calls(session, customers=8)
+    per_call = [_messages(c, "voicemail") + _messages(c, "voicemail")[3:] for c in calls]
+    keys = sorted({new_event(m).dedupe_key for messages in per_call for m in messages})
+    store = ConnectionStore(get_settings().database_url)
+    statements: list[int] = []
+    real_store = store.store
+
+    async def counted_store(events: Sequence[NewEvent]) -> StoredBatch:
+        statements.append(len(events))
+        return await real_store(events)
+
+    store.store = counted_store  # type: ignore[method-assign]
+    asked: list[int] = []
+    intake = WebhookIntake(store, on_stored=lambda: asked.append(1), on_freed=lambda _: None)
+    try:
+        _send_concurrently(intake, per_call)
+
+        # Committed, so another connection (the test's session) sees them: pending, once each.
+        stored = session.scalars(select(WebhookEvent).where(WebhookEvent.dedupe_key.in_(keys)))
+        assert sorted(str(e.dedupe_key) for e in stored if e.outcome is None) == keys
+        assert sum(statements) == 40 and len(statements) < 40, "group commits"
+        assert 1 <= len(asked) <= len(statements), "an apply asked for after each commit"
+    finally:
+        _delete_committed(keys)
+
+
+def test_worker_mode_reconnects_when_its_connection_is_lost(session: Session) -> None:
+    _, (call,) = _placed_calls(session)
+    first, second = status_update(call, "ringing"), status_update(call, "in-progress")
+    keys = [new_event(m).dedupe_key for m in (first, second)]
+    store = ConnectionStore(get_settings().database_url)
+    intake = WebhookIntake(store, on_stored=lambda: None, on_freed=lambda _: None)
+
+    async def scenario() -> None:
+        await intake.submit(new_event(first))
+        assert store._connection is not None
+        pid = store._connection.info.backend_pid
+        session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        # The batch in flight fails; tried again alone, on a new connection, it is stored.
+        await intake.submit(new_event(second))
+        assert store._connection is not None and store._connection.info.backend_pid != pid
+        await intake.close()
+
+    try:
+        asyncio.run(scenario())
+        stored = select(WebhookEvent.dedupe_key).where(WebhookEvent.dedupe_key.in_(keys))
+        assert sorted(str(key) for key in session.scalars(stored)) == sorted(keys)
+    finally:
+        _delete_committed(keys)
+
+
 def test_one_message_the_database_refuses_fails_alone(session: Session) -> None:
     _, calls = _placed_calls(session, customers=2)
     freed: list[uuid.UUID] = []
-    intake, _ = _intake(session, "inline", freed)
+    intake, _ = _inline_intake(session, freed)
     good = [new_event(status_update(call, "ringing")) for call in calls]
     bad = new_event({"message": {"type": "transcript"}}, raw="not json")
 
@@ -200,30 +268,101 @@ def test_one_message_the_database_refuses_fails_alone(session: Session) -> None:
         assert call.status == CallStatus.RINGING
 
 
-def test_a_failed_apply_is_retried_and_nothing_is_lost(session: Session) -> None:
+@contextmanager
+def _raising_once(session: Session, attempts: list[int]) -> Iterator[Session]:
+    attempts.append(1)
+    if len(attempts) == 1:
+        raise OperationalError("SELECT 1", None, ConnectionError("database went away"))
+    with session.begin_nested():
+        yield session
+
+
+@pytest.fixture
+def applier_redis() -> Iterator[redis.Redis[bytes]]:
+    client: redis.Redis[bytes] = redis.Redis.from_url(get_settings().redis_url)
+    client.delete(sweep.APPLIER_LOCK_KEY, sweep.APPLY_WANTED_KEY)
+    yield client
+    client.delete(sweep.APPLIER_LOCK_KEY, sweep.APPLY_WANTED_KEY)
+    client.close()
+
+
+def test_an_apply_the_database_refused_leaves_the_messages_for_the_next(
+    session: Session, applier_redis: redis.Redis[bytes]
+) -> None:
     campaign_id, (call,) = _placed_calls(session)
     store_events(session, [new_event(m) for m in _messages(call, "voicemail")])
     attempts: list[int] = []
 
-    @contextmanager
-    def flaky() -> Iterator[Session]:
-        attempts.append(1)
-        if len(attempts) == 1:
-            raise OperationalError("SELECT 1", None, ConnectionError("database went away"))
-        yield session
+    def apply() -> int:
+        return apply_stored_webhooks_exclusively(
+            applier_redis,
+            enqueue_dispatch=lambda _: None,
+            unit_of_work=lambda: _raising_once(session, attempts),
+        )
 
-    intake = WebhookIntake(flaky, mode="background", on_freed=lambda _: None)
-
-    async def scenario() -> None:
-        intake.request_apply()
-        await intake.drain()
-
-    asyncio.run(scenario())
-
-    assert len(attempts) == 2
+    with pytest.raises(OperationalError):
+        apply()
+    assert apply() == 4, "the lock was let go, and the messages waited"
     session.refresh(call)
     assert (call.status, call.ended_reason) == (CallStatus.ENDED, "voicemail")
     _assert_exact(session, campaign_id)
+
+
+def test_one_applier_at_a_time_and_a_request_it_missed_is_not_lost(
+    session: Session, applier_redis: redis.Redis[bytes]
+) -> None:
+    _, calls = _placed_calls(session, customers=2)
+    first, later = ([new_event(m) for m in _messages(c, "voicemail")] for c in calls)
+    store_events(session, first)
+    other = applier_redis.lock(sweep.APPLIER_LOCK_KEY, timeout=30)
+    batches: list[int] = []
+
+    @contextmanager
+    def unit_of_work() -> Iterator[Session]:
+        with session.begin_nested():
+            yield session
+        batches.append(1)
+        if len(batches) == 1:
+            # While this applier works, more is stored and its apply task finds the lock taken.
+            store_events(session, later)
+            assert other.acquire(blocking=False) is False
+            assert apply(lambda: nullcontext(session)) == 0, "left to the applier at work"
+
+    def apply(unit_of_work: Any) -> int:
+        return apply_stored_webhooks_exclusively(
+            applier_redis, enqueue_dispatch=lambda _: None, unit_of_work=unit_of_work
+        )
+
+    assert apply(unit_of_work) == 8, "it saw the note and applied again"
+    assert None not in _outcomes(session)
+    assert applier_redis.exists(sweep.APPLIER_LOCK_KEY) == 0, "and let go of the lock"
+
+
+def test_a_long_drain_dispatches_each_org_at_a_pace_and_once_at_the_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    enqueued: list[uuid.UUID] = []
+    org_a, org_b = uuid.uuid4(), uuid.uuid4()
+    dispatch = sweep._PacedDispatch(enqueued.append)
+
+    def freed_at(offset: float, *org_ids: uuid.UUID) -> None:
+        now[0] = 100.0 + offset
+        dispatch.freed(org_ids)
+
+    pace = sweep.REDISPATCH_SECONDS
+    freed_at(0, org_a)
+    freed_at(0, org_a, org_b)
+    assert enqueued == [org_a, org_b], "each org at once the first time"
+    freed_at(pace / 2, org_a)
+    assert enqueued == [org_a, org_b], "not again so soon"
+    freed_at(pace, org_a)
+    freed_at(pace * 1.2, org_b)
+    assert enqueued == [org_a, org_b, org_a, org_b], "again once its pace allows"
+    freed_at(pace * 1.5, org_b)
+    dispatch.finish()
+    assert enqueued == [org_a, org_b, org_a, org_b, org_b], "what was freed since, at the end"
 
 
 def test_the_sweep_applies_what_a_stopped_api_left_stored(session: Session) -> None:

@@ -1,4 +1,5 @@
-"""Freed capacity triggers a dispatch of its org: merged per org, always after the request."""
+"""Follow-up work (a dispatch of an org whose capacity was freed, an apply of stored webhooks)
+is enqueued merged per key, always after the request."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import threading
 import uuid
 
-from orchestrator.webhooks.redispatch import OrgRedispatcher
+from orchestrator.webhooks.redispatch import Coalescer
 
 
 def test_requests_for_one_org_during_the_wait_make_one_dispatch() -> None:
@@ -14,7 +15,7 @@ def test_requests_for_one_org_during_the_wait_make_one_dispatch() -> None:
     org_a, org_b = uuid.uuid4(), uuid.uuid4()
 
     async def scenario() -> None:
-        redispatcher = OrgRedispatcher(enqueued.append, delay=0.05)
+        redispatcher = Coalescer(enqueued.append, delay=0.05)
         for _ in range(20):
             redispatcher.request(org_a)
         redispatcher.request(org_b)
@@ -30,7 +31,7 @@ def test_a_request_after_the_dispatch_went_gets_a_dispatch_of_its_own() -> None:
     org = uuid.uuid4()
 
     async def scenario() -> None:
-        redispatcher = OrgRedispatcher(enqueued.append, delay=0.01)
+        redispatcher = Coalescer(enqueued.append, delay=0.01)
         redispatcher.request(org)
         await redispatcher.drain()
         # Capacity freed after that dispatch was enqueued must not be left to the next tick.
@@ -49,7 +50,7 @@ def test_the_enqueue_runs_off_the_event_loop_and_a_failure_is_only_logged() -> N
         raise ConnectionError("broker down")
 
     async def scenario() -> int:
-        redispatcher = OrgRedispatcher(failing_enqueue, delay=0)
+        redispatcher = Coalescer(failing_enqueue, delay=0)
         redispatcher.request(uuid.uuid4())
         await redispatcher.drain()
         # The org is not stuck as waiting: the next request enqueues again.
