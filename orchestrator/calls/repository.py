@@ -6,14 +6,27 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Row, false, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    String,
+    Uuid,
+    any_,
+    delete,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session, defer
 
 from orchestrator.calls.schemas import CallListQuery
 from orchestrator.listing import time_range_filters
-from orchestrator.models import Call, CallStatus, Campaign
+from orchestrator.models import Call, CallStatus, Campaign, WebhookEvent
 from orchestrator.models.base import utcnow
 from orchestrator.models.enums import IN_FLIGHT_CALL_STATUSES
+from orchestrator.sql import array_param
 
 # Statuses in which the provider has the call and we wait to hear how it goes.
 PROVIDER_HELD_STATUSES = (
@@ -37,13 +50,20 @@ def lock_calls_by_ids(
     session: Session, *, provider_call_ids: Iterable[str], call_ids: Iterable[uuid.UUID]
 ) -> Sequence[Call]:
     """Calls with any of these provider ids or ids, locked in id order (no deadlock between
-    two lockers of overlapping sets)."""
+    two lockers of overlapping sets). What was sent to the provider is not loaded: applying
+    its messages never reads it."""
     provider_ids, ids = sorted(set(provider_call_ids)), sorted(set(call_ids))
     if not provider_ids and not ids:
         return []
     stmt = (
         select(Call)
-        .where(or_(Call.provider_call_id.in_(provider_ids), Call.id.in_(ids)))
+        .options(defer(Call.request), defer(Call.customer))
+        .where(
+            or_(
+                Call.provider_call_id == any_(array_param("provider_ids", provider_ids, String)),
+                Call.id == any_(array_param("ids", ids, Uuid)),
+            )
+        )
         .order_by(Call.id)
         .with_for_update()
     )
@@ -343,6 +363,7 @@ def campaigns_by_id(
 
 
 def delete_call(session: Session, call: Call) -> None:
-    """Remove an ended call (its stored webhook events go with it, by the foreign key)."""
+    """Remove a call and the provider messages stored for it."""
+    session.execute(delete(WebhookEvent).where(WebhookEvent.call_id == call.id))
     session.delete(call)
     session.flush()

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, case, func, select, union_all, update
+from sqlalchemy import Row, Uuid, any_, case, func, select, union_all, update
 from sqlalchemy.orm import Session
 
 from orchestrator.calls.ended_reasons import completing_ended_reasons
 from orchestrator.contacts.service import NewContact
 from orchestrator.models import Contact, ContactStatus
 from orchestrator.models.base import utcnow
+from orchestrator.sql import array_param
 
 COPY_COLUMNS = (
     "id",
@@ -180,7 +181,12 @@ def lock_contacts(session: Session, *, contact_ids: Iterable[uuid.UUID]) -> Sequ
     ids = sorted(set(contact_ids))
     if not ids:
         return []
-    stmt = select(Contact).where(Contact.id.in_(ids)).order_by(Contact.id).with_for_update()
+    stmt = (
+        select(Contact)
+        .where(Contact.id == any_(array_param("ids", ids, Uuid)))
+        .order_by(Contact.id)
+        .with_for_update()
+    )
     return session.scalars(stmt.execution_options(populate_existing=True)).all()
 
 

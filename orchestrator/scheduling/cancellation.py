@@ -39,9 +39,8 @@ def return_call_to_pending(session: Session, call: Call) -> bool:
         if call.contact_id
         else None
     )
-    session.delete(call)
+    calls_repo.delete_call(session, call)
     if contact is None or contact.status != ContactStatus.DISPATCHED:
-        session.flush()
         return False
     contact.status = ContactStatus.PENDING
     contact.attempts -= 1

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import anyio.to_thread
+import orjson
 import psycopg
 from sqlalchemy.orm import Session
 
@@ -121,8 +122,12 @@ def _apply_report(session: Session, call: Call, message: dict[str, Any], batch: 
 
 def dedupe_key(message: dict[str, Any]) -> str:
     """The same message delivered twice has the same key (there is no event id to use)."""
-    canonical = json.dumps(message, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    try:
+        canonical = orjson.dumps(message, option=orjson.OPT_SORT_KEYS, default=str)
+    except TypeError:  # an integer wider than 64 bits: the standard library takes any
+        text = json.dumps(message, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        canonical = text.encode()
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def _unwrap(payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

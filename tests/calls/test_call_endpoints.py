@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from orchestrator.calls import endpoints
 from orchestrator.clock import ManualClock
 from orchestrator.config import get_settings
-from orchestrator.models import Call, CallStatus, Contact, PhoneNumber
+from orchestrator.models import Call, CallStatus, Contact, PhoneNumber, WebhookEvent
 from orchestrator.orgs.service import CreatedOrg
 from tests.campaigns.helpers import error_messages
 from tests.factories import customer_numbers, make_campaign, make_org
@@ -645,7 +645,12 @@ def test_delete_an_ended_call_removes_it(
     api: TestClient, auth: dict[str, str], session: Session, status: CallStatus
 ) -> None:
     created = post_call(api, auth, name="Done")
-    force(session, created["id"], status=status, ended_reason="customer-busy")
+    call = force(session, created["id"], status=status, ended_reason="customer-busy")
+    message = {"message": {"type": "status-update", "status": "ended", "call": {"id": "p-1"}}}
+    others = session.scalar(select(func.count()).select_from(WebhookEvent))
+    session.add(WebhookEvent(message_type="status-update", payload=message, call_id=call.id,
+                             org_id=call.org_id, outcome="applied"))  # fmt: skip
+    session.flush()
     response = delete(api, auth, created["id"])
     assert response.status_code == 200, response.text
     deleted = response.json()
@@ -657,6 +662,8 @@ def test_delete_an_ended_call_removes_it(
     )
     assert row(session, created["id"]) is None
     assert error_messages(api.get(f"/call/{created['id']}", headers=auth), 404)
+    remaining = session.scalar(select(func.count()).select_from(WebhookEvent))
+    assert remaining == others, "the messages stored for it went with it"
 
 
 @pytest.mark.parametrize(
