@@ -46,7 +46,7 @@ from orchestrator.phone_numbers.repository import upsert_pacing
 from orchestrator.scheduling.service import dispatch_org
 from orchestrator.simulator.engine import end_of_call_report, status_update
 
-CALLS = 2_500
+CALLS = 5_000
 SENDERS = 16
 CALLER = "ingest-a"
 PGBENCH_DATABASE = "orchestrator_pgbench"

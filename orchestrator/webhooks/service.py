@@ -346,9 +346,9 @@ class _BatchApplication:
 
 
 # Events applied in one transaction at most: large enough that a backlog is worked off in
-# few transactions (a call's messages fold into one update), small enough to hold its locks
-# only briefly.
-APPLY_BATCH = 500
+# few transactions (a call's messages fold into one update, each query serves hundreds of
+# calls), small enough to hold its locks only briefly (a few hundred milliseconds at most).
+APPLY_BATCH = 2000
 
 
 def apply_pending_events(
