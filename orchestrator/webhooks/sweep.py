@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 APPLIER_LOCK_KEY = "orch:webhooks:applier"
 APPLY_WANTED_KEY = "orch:webhooks:apply-wanted"
 # An org's ticks come every second; capacity freed in between is reused this much sooner.
-REDISPATCH_SECONDS = 0.25
+REDISPATCH_SECONDS = 0.5
 # An applier renews its lock after every batch; one that died frees it after this long.
 APPLIER_LOCK_SECONDS = 30
 
@@ -60,19 +60,29 @@ def apply_stored_webhooks(
     after_batch: Callable[[], None] = lambda: None,
 ) -> int:
     """Apply every stored message not applied yet; how many were claimed."""
-    claimed = 0
     dispatch = _PacedDispatch(enqueue_dispatch)
     try:
-        while True:
-            applied = apply_batch_or_each(unit_of_work, batch_size=batch_size)
-            # After the commit: the dispatch sees the capacity the batch freed.
-            dispatch.freed(applied.freed_org_ids)
-            claimed += applied.claimed
-            after_batch()
-            if applied.claimed < batch_size:
-                return claimed
+        return _drain(dispatch, unit_of_work, batch_size=batch_size, after_batch=after_batch)
     finally:
         dispatch.finish()
+
+
+def _drain(
+    dispatch: _PacedDispatch,
+    unit_of_work: UnitOfWork,
+    *,
+    batch_size: int,
+    after_batch: Callable[[], None],
+) -> int:
+    claimed = 0
+    while True:
+        applied = apply_batch_or_each(unit_of_work, batch_size=batch_size)
+        # After the commit: the dispatch sees the capacity the batch freed.
+        dispatch.freed(applied.freed_org_ids)
+        claimed += applied.claimed
+        after_batch()
+        if applied.claimed < batch_size:
+            return claimed
 
 
 class _PacedDispatch:
@@ -116,24 +126,25 @@ def apply_stored_webhooks_exclusively(
     note, tries the lock once more, so one of the two sees the other.
     """
     lock = client.lock(APPLIER_LOCK_KEY, timeout=APPLIER_LOCK_SECONDS)
+    dispatch = _PacedDispatch(enqueue_dispatch)
     claimed = 0
-    while True:
-        if not lock.acquire(blocking=False):
-            client.set(APPLY_WANTED_KEY, 1, ex=APPLIER_LOCK_SECONDS)
+    try:
+        while True:
             if not lock.acquire(blocking=False):
+                client.set(APPLY_WANTED_KEY, 1, ex=APPLIER_LOCK_SECONDS)
+                if not lock.acquire(blocking=False):
+                    return claimed
+            try:
+                client.delete(APPLY_WANTED_KEY)
+                claimed += _drain(
+                    dispatch, unit_of_work, batch_size=batch_size, after_batch=lambda: _renew(lock)
+                )
+            finally:
+                _release(lock)
+            if not client.exists(APPLY_WANTED_KEY):
                 return claimed
-        try:
-            client.delete(APPLY_WANTED_KEY)
-            claimed += apply_stored_webhooks(
-                enqueue_dispatch=enqueue_dispatch,
-                unit_of_work=unit_of_work,
-                batch_size=batch_size,
-                after_batch=lambda: _renew(lock),
-            )
-        finally:
-            _release(lock)
-        if not client.exists(APPLY_WANTED_KEY):
-            return claimed
+    finally:
+        dispatch.finish()
 
 
 def _renew(lock: redis.lock.Lock) -> None:
