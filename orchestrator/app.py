@@ -17,6 +17,7 @@ from orchestrator.api import api_router
 from orchestrator.config import Settings, get_settings
 from orchestrator.db import session_scope
 from orchestrator.exceptions import DomainError, error_body
+from orchestrator.gc_tuning import tune_collector
 from orchestrator.webhooks.endpoints import (
     WEBHOOK_PATH,
     apply_requests,
@@ -90,4 +91,11 @@ def create_app() -> OrchestratorApp:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    return app
+
+
+def create_served_app() -> OrchestratorApp:
+    """The app as ``orchestrator api`` serves it, in a process of its own."""
+    app = create_app()
+    tune_collector()
     return app

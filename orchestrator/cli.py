@@ -132,7 +132,7 @@ def api(
     import uvicorn
 
     uvicorn.run(
-        "orchestrator.app:create_app",
+        "orchestrator.app:create_served_app",
         factory=True,
         host=host,
         port=port,

@@ -8,11 +8,12 @@ import uuid
 from collections.abc import Sequence
 
 from celery import Task
-from celery.signals import worker_ready
+from celery.signals import worker_process_init, worker_ready
 
 from orchestrator.calls.placing import PlaceOutcome, place_call, warm_up_provider_client
 from orchestrator.calls.recovery_runner import run_recovery
 from orchestrator.campaigns.reconcile import reconcile_recent_campaigns
+from orchestrator.gc_tuning import tune_collector
 from orchestrator.pacing.limiter import Reservation
 from orchestrator.scheduling.runner import dispatch_org_now, run_tick
 from orchestrator.webhooks.sweep import applier_redis, apply_stored_webhooks_exclusively
@@ -24,6 +25,12 @@ logger = logging.getLogger(__name__)
 @worker_ready.connect
 def _warm_up(**_: object) -> None:
     warm_up_provider_client()
+    tune_collector()
+
+
+@worker_process_init.connect
+def _tune_forked_worker(**_: object) -> None:
+    tune_collector()  # each process of a prefork pool
 
 
 def enqueue_place_calls(call_ids: Sequence[uuid.UUID]) -> None:

@@ -26,7 +26,7 @@ from orchestrator.listing import time_range_filters
 from orchestrator.models import Call, CallStatus, Campaign, WebhookEvent
 from orchestrator.models.base import utcnow
 from orchestrator.models.enums import IN_FLIGHT_CALL_STATUSES
-from orchestrator.sql import array_param
+from orchestrator.sql import BulkUpdate, array_param
 
 # Statuses in which the provider has the call and we wait to hear how it goes.
 PROVIDER_HELD_STATUSES = (
@@ -68,6 +68,27 @@ def lock_calls_by_ids(
         .with_for_update()
     )
     return session.scalars(stmt.execution_options(populate_existing=True)).all()
+
+
+# What applying provider messages changes on a call.
+_CALL_STATE = BulkUpdate(
+    "calls",
+    [
+        ("provider_call_id", "varchar"),
+        ("status", "varchar"),
+        ("ended_reason", "varchar"),
+        ("started_at", "timestamptz"),
+        ("ended_at", "timestamptz"),
+        ("cost", "float8"),
+        ("summary", "text"),
+        ("analysis", "jsonb"),
+    ],
+)
+
+
+def write_call_states(session: Session, calls: Sequence[Call], *, now: datetime) -> None:
+    """Many changed calls written in one statement (their status, times, outcome)."""
+    _CALL_STATE.write(session, calls, now=now)
 
 
 def claim_for_dialing(session: Session, *, call_id: uuid.UUID) -> bool:

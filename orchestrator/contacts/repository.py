@@ -16,7 +16,7 @@ from orchestrator.calls.ended_reasons import completing_ended_reasons
 from orchestrator.contacts.service import NewContact
 from orchestrator.models import Contact, ContactStatus
 from orchestrator.models.base import utcnow
-from orchestrator.sql import array_param
+from orchestrator.sql import BulkUpdate, array_param
 
 COPY_COLUMNS = (
     "id",
@@ -188,6 +188,24 @@ def lock_contacts(session: Session, *, contact_ids: Iterable[uuid.UUID]) -> Sequ
         .with_for_update()
     )
     return session.scalars(stmt.execution_options(populate_existing=True)).all()
+
+
+# What a call's end changes on its contact.
+_CONTACT_OUTCOME = BulkUpdate(
+    "contacts",
+    [
+        ("status", "varchar"),
+        ("status_reason", "varchar"),
+        ("last_ended_reason", "varchar"),
+        ("not_before", "timestamptz"),
+        ("transient_failures", "integer"),
+    ],
+)
+
+
+def write_contact_outcomes(session: Session, contacts: Sequence[Contact], *, now: datetime) -> None:
+    """Many changed contacts written in one statement (their status, retry, last reason)."""
+    _CONTACT_OUTCOME.write(session, contacts, now=now)
 
 
 def count_by_status(session: Session, *, campaign_id: uuid.UUID) -> dict[str, int]:

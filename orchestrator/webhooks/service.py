@@ -22,11 +22,13 @@ from typing import Any, cast
 import anyio.to_thread
 import orjson
 import psycopg
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from orchestrator.calls import repository as calls_repo
 from orchestrator.calls.service import CallBatch, CallEnding, move_call
 from orchestrator.calls.states import is_in_flight
+from orchestrator.contacts import repository as contacts_repo
 from orchestrator.metrics.service import count
 from orchestrator.models import Call, CallStatus
 from orchestrator.models.base import utcnow
@@ -335,9 +337,16 @@ class _BatchApplication:
         self.tally[_counted_type(message_type), outcome.outcome] += 1
 
     def finish(self, *, claimed: int = 0) -> AppliedEvents:
+        now = utcnow()
+        # Hundreds of calls and contacts: one statement each, not one per row.
+        changed_calls = [call for call in self.by_id.values() if inspect(call).modified]
+        calls_repo.write_call_states(self.session, changed_calls, now=now)
+        contacts = self.batch.locked_contacts.values()
+        changed_contacts = [contact for contact in contacts if inspect(contact).modified]
+        contacts_repo.write_contact_outcomes(self.session, changed_contacts, now=now)
         self.session.flush()
         self.batch.write(self.session)
-        repository.record_outcomes(self.session, self.outcomes, now=utcnow())
+        repository.record_outcomes(self.session, self.outcomes, now=now)
         _count_events(self.tally)
         if self.correlated:
             count("orchestrator_calls_correlated", self.correlated)
