@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,6 +20,8 @@ from orchestrator.db import session_scope
 from orchestrator.exceptions import DomainError, error_body
 from orchestrator.gc_tuning import tune_collector
 from orchestrator.webhooks.endpoints import (
+    VAPI_ERROR_SCHEMA,
+    WEBHOOK_OPENAPI,
     WEBHOOK_PATH,
     apply_requests,
     redispatcher,
@@ -54,6 +57,15 @@ class OrchestratorApp(FastAPI):
             await serve_vapi_webhook(scope, receive, send, intake=self.state.webhook_intake)
             return
         await super().__call__(scope, receive, send)
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is not None:
+            return self.openapi_schema
+        schema = super().openapi()
+        schema["paths"][WEBHOOK_PATH] = WEBHOOK_OPENAPI
+        schema.setdefault("components", {}).setdefault("schemas", {})
+        schema["components"]["schemas"]["VapiError"] = VAPI_ERROR_SCHEMA
+        return schema
 
 
 def webhook_intake(settings: Settings) -> WebhookIntake:

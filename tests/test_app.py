@@ -67,3 +67,15 @@ def test_the_apply_mode_picks_where_batches_are_stored() -> None:
 
     assert isinstance(worker._store, ConnectionStore)
     assert isinstance(inline._store, InlineStore)
+
+
+def test_the_openapi_document_describes_the_webhook_endpoint() -> None:
+    with TestClient(create_app()) as client:
+        document = client.get("/openapi.json").json()
+    operation = document["paths"]["/webhooks/vapi"]["post"]
+    assert set(operation["responses"]) == {"200", "400", "401", "413", "500"}
+    reference = operation["responses"]["401"]["content"]["application/json"]["schema"]["$ref"]
+    name = reference.rsplit("/", 1)[1]
+    assert document["components"]["schemas"][name]["required"] == ["statusCode", "error", "message"]
+    # The routed API is still there beside it.
+    assert "/campaign" in document["paths"]

@@ -41,6 +41,76 @@ _OK = b'{"status":"ok"}'
 APPLY_COALESCE_SECONDS = 0.05
 
 
+def _error_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VapiError"}}},
+    }
+
+
+# How ``/openapi.json`` documents this endpoint: it is served ahead of FastAPI's routing.
+WEBHOOK_OPENAPI: dict[str, Any] = {
+    "post": {
+        "tags": ["Webhooks"],
+        "summary": "Receive a provider webhook",
+        "operationId": "receive_vapi_webhook",
+        "description": (
+            "Where the provider posts its server messages (`status-update`, "
+            "`end-of-call-report`, ...). Authenticated as `ORCH_WEBHOOK_AUTH_MODE` says: a "
+            "shared-secret header (`X-Vapi-Secret` by default), `Authorization: Bearer`, or an "
+            "HMAC signature with a timestamp (`x-signature`, `x-timestamp`). Answered 200 once "
+            "the message is stored; it is applied right after. Messages of unknown types are "
+            "stored and ignored."
+        ),
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["message"],
+                        "properties": {
+                            "message": {
+                                "type": "object",
+                                "required": ["type"],
+                                "properties": {"type": {"type": "string"}},
+                            }
+                        },
+                    }
+                }
+            },
+        },
+        "responses": {
+            "200": {
+                "description": "Stored",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"status": {"type": "string", "enum": ["ok"]}},
+                        }
+                    }
+                },
+            },
+            "400": _error_response("The body is not a JSON object"),
+            "401": _error_response("Missing or wrong credentials, bad signature, stale timestamp"),
+            "413": _error_response(f"The body is over {MAX_BODY_BYTES} bytes"),
+            "500": _error_response("The message could not be stored; send it again"),
+        },
+    }
+}
+
+VAPI_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["statusCode", "error", "message"],
+    "properties": {
+        "statusCode": {"type": "integer"},
+        "error": {"type": "string"},
+        "message": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
+    },
+}
+
+
 async def read_raw_body(request: Request, *, limit: int = MAX_BODY_BYTES) -> bytes:
     """The body as received, refused without being read whole when it is too large."""
     declared = request.headers.get("content-length")
