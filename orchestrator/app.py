@@ -17,10 +17,9 @@ from orchestrator import __version__
 from orchestrator.api import api_router
 from orchestrator.config import Settings, get_settings
 from orchestrator.db import session_scope
-from orchestrator.exceptions import DomainError, error_body
+from orchestrator.exceptions import VAPI_ERROR_NAME, VAPI_ERROR_SCHEMA, DomainError, error_body
 from orchestrator.gc_tuning import tune_collector
 from orchestrator.webhooks.endpoints import (
-    VAPI_ERROR_SCHEMA,
     WEBHOOK_OPENAPI,
     WEBHOOK_PATH,
     apply_requests,
@@ -64,7 +63,7 @@ class OrchestratorApp(FastAPI):
         schema = super().openapi()
         schema["paths"][WEBHOOK_PATH] = WEBHOOK_OPENAPI
         schema.setdefault("components", {}).setdefault("schemas", {})
-        schema["components"]["schemas"]["VapiError"] = VAPI_ERROR_SCHEMA
+        schema["components"]["schemas"][VAPI_ERROR_NAME] = VAPI_ERROR_SCHEMA
         return schema
 
 

@@ -45,3 +45,16 @@ def error_body(status_code: int, messages: list[str] | str) -> dict[str, object]
     if isinstance(messages, list) and len(messages) == 1 and status_code != 400:
         message = messages[0]
     return {"statusCode": status_code, "error": phrase, "message": message}
+
+
+# ``error_body``'s shape, as the OpenAPI document names and describes it.
+VAPI_ERROR_NAME = "VapiError"
+VAPI_ERROR_SCHEMA: dict[str, object] = {
+    "type": "object",
+    "required": ["statusCode", "error", "message"],
+    "properties": {
+        "statusCode": {"type": "integer"},
+        "error": {"type": "string"},
+        "message": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
+    },
+}

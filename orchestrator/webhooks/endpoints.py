@@ -23,7 +23,13 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from orchestrator.config import get_settings
-from orchestrator.exceptions import DomainError, PayloadTooLarge, ValidationFailed, error_body
+from orchestrator.exceptions import (
+    VAPI_ERROR_NAME,
+    DomainError,
+    PayloadTooLarge,
+    ValidationFailed,
+    error_body,
+)
 from orchestrator.metrics.service import count
 from orchestrator.webhooks import auth
 from orchestrator.webhooks.intake import WebhookIntake
@@ -44,7 +50,9 @@ APPLY_COALESCE_SECONDS = 0.05
 def _error_response(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VapiError"}}},
+        "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{VAPI_ERROR_NAME}"}}
+        },
     }
 
 
@@ -98,16 +106,6 @@ WEBHOOK_OPENAPI: dict[str, Any] = {
             "500": _error_response("The message could not be stored; send it again"),
         },
     }
-}
-
-VAPI_ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["statusCode", "error", "message"],
-    "properties": {
-        "statusCode": {"type": "integer"},
-        "error": {"type": "string"},
-        "message": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
-    },
 }
 
 
