@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -15,10 +16,12 @@ from starlette.types import Receive, Scope, Send
 
 from orchestrator import __version__
 from orchestrator.api import api_router
+from orchestrator.calls.recovery import note_api_start
 from orchestrator.config import Settings, get_settings
 from orchestrator.db import session_scope
 from orchestrator.exceptions import VAPI_ERROR_NAME, VAPI_ERROR_SCHEMA, DomainError, error_body
 from orchestrator.gc_tuning import tune_collector
+from orchestrator.models.base import utcnow
 from orchestrator.webhooks.endpoints import (
     WEBHOOK_OPENAPI,
     WEBHOOK_PATH,
@@ -29,6 +32,7 @@ from orchestrator.webhooks.endpoints import (
 )
 from orchestrator.webhooks.intake import BatchStore, ConnectionStore, InlineStore, WebhookIntake
 from orchestrator.wire import nest_messages
+from workers.tasks import enqueue_recovery
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +80,24 @@ def webhook_intake(settings: Settings) -> WebhookIntake:
     return WebhookIntake(store, on_stored=request_apply, on_freed=redispatcher.request)
 
 
+def recover_after_start() -> None:
+    """No API listened before this process started: the provider's webhooks sent meanwhile
+    are lost, so every call it has is asked about now rather than after its silence."""
+    try:
+        with session_scope() as session:
+            due = note_api_start(session, now=utcnow())
+        if due:
+            enqueue_recovery()
+    except Exception:
+        logger.exception("calls in flight could not be marked for lookup; the sweep will find them")
+        return
+    logger.info("API started: %d calls in flight will be looked up at the provider", due)
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    if getattr(app.state, "recover_on_start", False):
+        await anyio.to_thread.run_sync(recover_after_start)
     yield
     # What was accepted is stored, and its follow-up work enqueued, before the process ends.
     await app.state.webhook_intake.close()
@@ -108,5 +128,6 @@ def create_app() -> OrchestratorApp:
 def create_served_app() -> OrchestratorApp:
     """The app as ``orchestrator api`` serves it, in a process of its own."""
     app = create_app()
+    app.state.recover_on_start = True
     tune_collector()
     return app

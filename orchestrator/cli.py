@@ -209,6 +209,19 @@ def _checked_faults(faults: str) -> str:
     return faults
 
 
+StateDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Where the simulator keeps its calls and counters across restarts, one simulator "
+        "per dir. Default: <devstack dir>/simulator ($ORCH_DEVSTACK_DIR or ./.devstack).",
+        show_default=False,
+    ),
+]
+FreshOption = Annotated[
+    bool, typer.Option("--fresh", help="Start empty: forget the calls of earlier runs.")
+]
+
+
 @app.command()
 def simulator(
     port: int = 8200,
@@ -218,19 +231,30 @@ def simulator(
     concurrency_limit: Annotated[int, typer.Option(help="Provider's calls in flight.")] = 10,
     faults: FaultsOption = "",
     webhook_hmac_secret: HmacSecretOption = "",
+    state_dir: StateDirOption = None,
+    fresh: FreshOption = False,
 ) -> None:
     """Run the Vapi-compatible provider simulator."""
+    from orchestrator.devstack import devstack_root
+    from orchestrator.simulator.journal import SimulatorStateLocked
     from orchestrator.simulator.server import run_simulator
 
-    run_simulator(
-        host=host,
-        port=port,
-        profile=profile,
-        seed=seed,
-        concurrency_limit=concurrency_limit,
-        faults=_checked_faults(faults),
-        webhook_hmac_secret=webhook_hmac_secret,
-    )
+    checked_faults = _checked_faults(faults)
+    try:
+        run_simulator(
+            host=host,
+            port=port,
+            profile=profile,
+            seed=seed,
+            concurrency_limit=concurrency_limit,
+            faults=checked_faults,
+            webhook_hmac_secret=webhook_hmac_secret,
+            state_dir=state_dir or devstack_root() / "simulator",
+            fresh=fresh,
+        )
+    except SimulatorStateLocked as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 ApiPortOption = Annotated[int, typer.Option(help="API port (0: any free port).")]
@@ -242,6 +266,20 @@ ProfileOption = Annotated[
 ]
 SimLimitOption = Annotated[int, typer.Option(min=0, help="Simulator's calls in flight.")]
 OrgLimitOption = Annotated[int, typer.Option(min=1, help="Concurrency limit of the dev org.")]
+SimulatorStateOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Where the simulator keeps its calls across restarts. Default: <devstack "
+        "dir>/simulator.",
+        show_default=False,
+    ),
+]
+FreshSimulatorOption = Annotated[
+    bool,
+    typer.Option(
+        "--fresh-simulator", help="Start the simulator empty: forget the calls of earlier runs."
+    ),
+]
 
 
 @app.command()
@@ -256,6 +294,8 @@ def up(
     org_concurrency_limit: OrgLimitOption = 50,
     faults: FaultsOption = "",
     webhook_hmac_secret: HmacSecretOption = "",
+    simulator_state_dir: SimulatorStateOption = None,
+    fresh_simulator: FreshSimulatorOption = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON line on stdout; logs go to stderr.")
     ] = False,
@@ -274,6 +314,8 @@ def up(
         org_concurrency_limit=org_concurrency_limit,
         faults=_checked_faults(faults),
         webhook_hmac_secret=webhook_hmac_secret,
+        simulator_state_dir=str(simulator_state_dir or ""),
+        fresh_simulator=fresh_simulator,
     )
     raise typer.Exit(run_up(options, as_json=as_json))
 
@@ -292,6 +334,8 @@ def demo(
     max_concurrency: Annotated[int, typer.Option(min=1, help="Campaign maxConcurrency.")] = 25,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the campaign.")] = 300.0,
     verbose: Annotated[bool, typer.Option(help="Stream every process's log.")] = False,
+    simulator_state_dir: SimulatorStateOption = None,
+    fresh_simulator: FreshSimulatorOption = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as one JSON line.")
     ] = False,
@@ -309,6 +353,10 @@ def demo(
         seed=seed,
         simulator_concurrency_limit=simulator_concurrency_limit,
         org_concurrency_limit=org_concurrency_limit,
+        simulator_state_dir=str(simulator_state_dir or ""),
+        fresh_simulator=fresh_simulator,
+        # Beside a running `up`, the demo's simulator keeps its calls apart from that one's.
+        private_state_if_busy=True,
     )
     options = DemoOptions(
         stack=stack,

@@ -71,9 +71,24 @@ class Settings(BaseSettings):
     dispatch_batch_limit: int = 500
     # How often the recovery sweep asks the provider about calls whose news was lost.
     recovery_interval_seconds: float = Field(default=10.0, gt=0)
-    # A call the provider has, with no message for this long, is looked up with GET /call/{id}
-    # (webhooks come only when a call changes status, so this must outlast a long talk).
-    call_silence_seconds: float = Field(default=900.0, gt=0)
+    # A call the provider has, with no message for this long, is looked up with GET /call/{id}.
+    # Webhooks come only when a call changes status, so a long talk is silent: while the
+    # provider says a call goes on, the wait before asking again doubles, up to the maximum.
+    call_silence_seconds: float = Field(default=120.0, gt=0)
+    call_silence_max_seconds: float = Field(default=900.0, gt=0)
+    # Calls each recovery sweep asks the provider about, of each kind (silent calls, creates
+    # whose answer was lost), longest overdue first: many lost calls cost a steady trickle.
+    recovery_lookups_per_sweep: int = Field(default=50, ge=1)
+    # A lookup that failed (timeout, 5xx, 429...) is tried again after this, doubling with each
+    # failure in a row, up to the maximum.
+    recovery_retry_base_seconds: float = Field(default=30.0, gt=0)
+    recovery_retry_max_seconds: float = Field(default=900.0, gt=0)
+    # A call the provider answered 404 for ends (provider-call-not-found) when it answers 404
+    # again at least this much later: one 404 may be a provider's passing inconsistency.
+    provider_not_found_confirm_seconds: float = Field(default=60.0, ge=60)
+    # The longest a call can last at the provider, from dial to end: ringing plus the
+    # assistant's maxDurationSeconds (Vapi's default 600). A call in flight for longer is stuck.
+    max_call_seconds: float = Field(default=660.0, gt=0)
     log_level: str = "INFO"
     # How often the ``campaigns.reconcile`` task recounts active and recently ended campaigns.
     reconcile_interval_seconds: float = Field(default=60.0, gt=0)

@@ -76,7 +76,7 @@ class DemoError(RuntimeError):
 class DemoOptions:
     stack: StackOptions = field(
         default_factory=lambda: StackOptions(
-            api_port=0, simulator_port=0, workers=2, concurrency=16
+            api_port=0, simulator_port=0, workers=2, concurrency=16, private_state_if_busy=True
         )
     )
     contacts: int = 500

@@ -3,15 +3,27 @@ and closed when the app stops."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Sequence
 
+import redis
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from orchestrator.app import create_app, webhook_intake
+from orchestrator.calls.dialing import begin_dial
+from orchestrator.calls.service import record_provider_call
 from orchestrator.config import get_settings
+from orchestrator.models import CallLookup, Org
+from orchestrator.models.base import utcnow
 from orchestrator.webhooks.intake import ConnectionStore, InlineStore, StoredBatch, WebhookIntake
 from orchestrator.webhooks.repository import NewEvent
+from tests.factories import make_campaign, make_org
+from tests.scheduling.helpers import dispatch_campaign
 
 MESSAGE = {"message": {"type": "status-update", "status": "ringing", "call": {"id": "x"}}}
 
@@ -79,3 +91,38 @@ def test_the_openapi_document_describes_the_webhook_endpoint() -> None:
     assert document["components"]["schemas"][name]["required"] == ["statusCode", "error", "message"]
     # The routed API is still there beside it.
     assert "/campaign" in document["paths"]
+
+
+def _recover_requests(broker: redis.Redis[bytes]) -> int:
+    """``calls.recover`` tasks waiting in the broker's default queue."""
+    messages = broker.lrange("celery", 0, -1)
+    return sum(json.loads(m)["headers"]["task"] == "calls.recover" for m in messages)
+
+
+def test_the_served_api_has_every_call_in_flight_looked_up_when_it_starts(engine: Engine) -> None:
+    with Session(engine) as session:
+        org = make_org(session, name=f"restart-{uuid.uuid4()}")
+        campaign_id = make_campaign(session, org=org, customers=2)
+        held, dialing = dispatch_campaign(
+            session, campaign_id=campaign_id, now=utcnow(), batch_limit=2
+        )
+        for call_id in (held, dialing):
+            assert begin_dial(session, call_id=call_id, settings=get_settings()) is not None
+        record_provider_call(session, call_id=held, provider_call={"id": f"p-{held}"})
+        session.commit()
+    broker: redis.Redis[bytes] = redis.Redis.from_url(get_settings().redis_url)
+    before = _recover_requests(broker)
+    try:
+        app = create_app()
+        app.state.recover_on_start = True
+        with TestClient(app):
+            pass
+        with Session(engine) as session:
+            due = session.get(CallLookup, held)
+            assert due is not None and due.next_at <= utcnow()
+            assert session.get(CallLookup, dialing) is None
+        assert _recover_requests(broker) == before + 1
+    finally:
+        with Session(engine) as session:
+            session.execute(delete(Org).where(Org.id == org.org_id))
+            session.commit()

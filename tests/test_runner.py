@@ -45,7 +45,13 @@ from orchestrator.runner import (
     free_port,
     running_stack,
 )
-from orchestrator.runner.stack import simulator_command
+from orchestrator.runner.stack import (
+    WEBHOOK_SECRET_FILE,
+    simulator_command,
+    simulator_state,
+    stack_webhook_secret,
+)
+from orchestrator.simulator.journal import Journal
 from tests.simulator.raw_receiver import raw_receiver
 
 RUNNER_DATABASE = "orchestrator_runner_test"
@@ -147,6 +153,7 @@ class UpProcess:
             *("--profile", "instant", "--workers", "1", "--concurrency", "2"),
             f"--api-port={self.api_port}",
             f"--simulator-port={self.simulator_port}",
+            f"--simulator-state-dir={tmp_path / 'simulator'}",
         ]
         self.process = subprocess.Popen(
             argv, stdout=subprocess.PIPE, stderr=self._log, text=True, env=env
@@ -217,8 +224,14 @@ def test_up_serves_the_api_and_sigterm_stops_everything(up: UpProcess) -> None:
 
 @needs_proc
 @pytest.mark.timeout(90)
-def test_a_child_that_dies_stops_the_stack(isolated_env: dict[str, str]) -> None:
-    options = StackOptions(api_port=0, simulator_port=0, profile="instant", concurrency=2)
+def test_a_child_that_dies_stops_the_stack(isolated_env: dict[str, str], tmp_path: Path) -> None:
+    options = StackOptions(
+        api_port=0,
+        simulator_port=0,
+        profile="instant",
+        concurrency=2,
+        simulator_state_dir=str(tmp_path),
+    )
     lines: list[tuple[str, str]] = []
 
     class Collect:
@@ -359,6 +372,7 @@ def test_simulator_child_applies_the_faults_and_signs(tmp_path: Path) -> None:
         profile="instant",
         faults="create_timeout=1,timeout_hold=30",
         webhook_hmac_secret="child-secret",
+        simulator_state_dir=str(tmp_path / "simulator"),
     )
     devstack = DevstackInfo("postgresql+psycopg://db/x", "redis://r/0", tmp_path)
     # An inherited spec must not win over the options (it would answer 429 instead).
@@ -401,3 +415,48 @@ def _wait_healthy(base_url: str, timeout: float = 20.0) -> None:
                 return
         time.sleep(0.1)
     pytest.fail(f"{base_url} not healthy within {timeout:.0f} s")
+
+
+def test_the_simulator_gets_its_state_dir_and_fresh_flag() -> None:
+    plain = simulator_command(StackOptions())
+    assert not any(arg.startswith("--state-dir") for arg in plain)
+    assert "--fresh" not in plain
+    argv = simulator_command(StackOptions(simulator_state_dir="/tmp/sim", fresh_simulator=True))
+    assert "--state-dir=/tmp/sim" in argv
+    assert "--fresh" in argv
+
+
+def test_the_stack_webhook_secret_is_made_once_and_kept(tmp_path: Path) -> None:
+    first = stack_webhook_secret(tmp_path)
+    assert len(first) >= 32
+    assert stack_webhook_secret(tmp_path) == first
+    assert (tmp_path / WEBHOOK_SECRET_FILE).stat().st_mode & 0o777 == 0o600
+
+
+class _Lines:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def emit(self, source: str, line: str) -> None:
+        self.lines.append(line)
+
+
+def test_a_state_dir_held_by_another_simulator_is_refused_or_replaced(tmp_path: Path) -> None:
+    devstack = DevstackInfo("postgresql+psycopg://db/x", "redis://r/0", tmp_path)
+    sink = _Lines()
+    with simulator_state(StackOptions(), devstack, sink) as settled:
+        assert settled.simulator_state_dir == str(tmp_path / "simulator")
+    held = Journal(tmp_path / "simulator")
+    try:
+        with (
+            pytest.raises(StackError, match="in use by another simulator"),
+            simulator_state(StackOptions(), devstack, sink),
+        ):
+            pass
+        with simulator_state(StackOptions(private_state_if_busy=True), devstack, sink) as own:
+            private = Path(own.simulator_state_dir)
+            assert private.is_dir() and private != tmp_path / "simulator"
+        assert not private.exists()
+        assert any("in use by another simulator" in line for line in sink.lines)
+    finally:
+        held.close()

@@ -49,6 +49,11 @@ def scheduler_tick_task() -> int:
     return sum(len(r.call_ids) for r in results)
 
 
+def enqueue_recovery() -> None:
+    """Have the provider asked about calls in flight now, not at the next beat."""
+    recover_calls_task.delay()
+
+
 @celery_app.task(name="calls.recover")
 def recover_calls_task() -> int:
     """Settle lost create answers and silent calls by asking the provider."""

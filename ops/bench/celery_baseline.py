@@ -165,7 +165,12 @@ def baseline_simulator(*, profile: str, concurrency_limit: int) -> Iterator[str]
     argv = [sys.executable, "-m", "orchestrator.cli", "simulator", f"--port={port}"]
     argv += [f"--profile={profile}", f"--concurrency-limit={concurrency_limit}"]
     url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as log, _group(argv, log, dict(os.environ)) as process:
+    with (
+        tempfile.TemporaryDirectory(prefix="baseline-simulator-") as state,
+        tempfile.TemporaryFile() as log,
+        # A clean provider: the ground truth measured is this run's calls only.
+        _group([*argv, f"--state-dir={state}", "--fresh"], log, dict(os.environ)) as process,
+    ):
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         while not _simulator_ready(url):
             if process.poll() is not None or time.monotonic() > deadline:

@@ -16,12 +16,13 @@ from __future__ import annotations
 import math
 import os
 import sys
+import tempfile
 import time
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -277,10 +278,16 @@ def run_ours(
         profile=PROFILE,
         simulator_concurrency_limit=UNCAPPED,
         org_concurrency_limit=UNCAPPED,
+        # A clean provider: the ground truth measured is this run's calls only.
+        fresh_simulator=True,
     )
     sink = _TailSink()
     try:
-        with _own_redis_database(), running_stack(options, sink=sink) as stack:
+        with (
+            tempfile.TemporaryDirectory(prefix="bench-simulator-") as state,
+            _own_redis_database(),
+            running_stack(replace(options, simulator_state_dir=state), sink=sink) as stack,
+        ):
             _run_campaign(stack, planned_calls(phone_ids, contacts), limit)
             return measure_simulator(stack.simulator_url, phone_ids, limit_per_second=limit)
     except (StackError, RuntimeError, TimeoutError, httpx.HTTPError):

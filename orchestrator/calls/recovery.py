@@ -1,7 +1,8 @@
 """Learning from the provider what its webhooks did not tell us.
 
-Two cases, both found by a periodic sweep and both applied through the webhook code path (the
-provider's view becomes the messages it would have sent, stored and applied like any other):
+Three cases, all found by a periodic sweep (``recovery_runner``) and all applied through the
+webhook code path (the provider's view becomes the messages it would have sent, stored and
+applied like any other):
 
 * A create whose answer never came (timeout, 5xx, a worker that died mid-send) leaves the call
   ``dialing``. Once no create request can still be under way, the provider's calls for that
@@ -9,6 +10,8 @@ provider's view becomes the messages it would have sent, stored and applied like
   only if it does not. Nobody is dialed twice because of a lost answer.
 * A call the provider has but that has gone silent for too long (its webhooks lost) is looked
   up with ``GET /call/{id}``.
+* A call the provider no longer knows (404 twice, a minute apart: deleted there, or an API key
+  moved to another account) ends with our ``provider-call-not-found`` and frees its capacity.
 
 HTTP happens outside any transaction; the database work re-checks the call under its lock.
 """
@@ -22,18 +25,22 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from orchestrator.calls import repository
+from orchestrator.calls import lookup_repository, repository
+from orchestrator.calls.ended_reasons import PROVIDER_CALL_NOT_FOUND
+from orchestrator.calls.repository import PROVIDER_HELD_STATUSES
 from orchestrator.calls.service import record_provider_call
 from orchestrator.metrics.service import count
 from orchestrator.models import CallStatus
 from orchestrator.providers.vapi import ProviderCall, VapiClient
 from orchestrator.webhooks.service import ingest_message
+from orchestrator.wire import iso
 
 # The provider's clock may differ from ours: look this far either side of our dial time.
 CLOCK_MARGIN = timedelta(seconds=60)
 LIST_PAGE = 1000
 # Marks the messages we made from the provider's answer, so stored events show their origin.
 POLLED_SOURCE = "provider-poll"
+NOT_FOUND_SOURCE = "provider-not-found"
 
 
 class Resolution(StrEnum):
@@ -85,6 +92,7 @@ def settle_unknown_create(
     call = repository.get_call_for_update(session, call_id=call_id)
     if call is None or call.status != CallStatus.DIALING or call.dialed_at != dialed_at:
         return Resolution.SETTLED  # a webhook or another sweep got there first
+    lookup_repository.delete_lookup(session, call_id=call_id)
     if found is None:
         repository.release_dialing(session, call_id=call_id)
         count("orchestrator_ambiguous_creates", resolution=Resolution.NOT_CREATED)
@@ -95,7 +103,9 @@ def settle_unknown_create(
     return Resolution.FOUND
 
 
-def apply_provider_view(session: Session, *, provider_call: dict[str, Any]) -> bool:
+def apply_provider_view(
+    session: Session, *, provider_call: dict[str, Any], source: str = POLLED_SOURCE
+) -> bool:
     """What the provider says of a call, applied as the messages it would have sent."""
     status = provider_call.get("status")
     if not isinstance(status, str):
@@ -106,7 +116,7 @@ def apply_provider_view(session: Session, *, provider_call: dict[str, Any]) -> b
             "status": status,
             "endedReason": provider_call.get("endedReason"),
             "call": provider_call,
-            "source": POLLED_SOURCE,
+            "source": source,
         }
     ]
     if status == CallStatus.ENDED:
@@ -119,7 +129,7 @@ def apply_provider_view(session: Session, *, provider_call: dict[str, Any]) -> b
                 "cost": provider_call.get("cost"),
                 "analysis": provider_call.get("analysis"),
                 "call": provider_call,
-                "source": POLLED_SOURCE,
+                "source": source,
             }
         )
     outcomes = [ingest_message(session, payload={"message": m}).outcome for m in messages]
@@ -129,12 +139,43 @@ def apply_provider_view(session: Session, *, provider_call: dict[str, Any]) -> b
 def refresh_silent_call(
     session: Session, *, call_id: uuid.UUID, provider_call: dict[str, Any]
 ) -> bool:
-    """Apply the provider's view of a silent call; it is then not polled again for a while."""
+    """Apply the provider's view of a silent call; True when it told us something new."""
     call = repository.get_call_for_update(session, call_id=call_id)
     if call is None:
         return False
     changed = apply_provider_view(session, provider_call=provider_call)
-    repository.touch_call(session, call_id=call_id)
     if changed:
         count("orchestrator_calls_recovered", source=POLLED_SOURCE)
     return changed
+
+
+def end_call_not_found(
+    session: Session, *, call_id: uuid.UUID, provider_call_id: str, now: datetime
+) -> bool:
+    """End a call the provider no longer knows, as if it had reported it ended so.
+
+    False when the call has meanwhile ended or moved on (a webhook got there first).
+    """
+    call = repository.get_call_for_update(session, call_id=call_id)
+    if (
+        call is None
+        or call.provider_call_id != provider_call_id
+        or call.status not in PROVIDER_HELD_STATUSES
+    ):
+        return False
+    view = {
+        "id": provider_call_id,
+        "status": CallStatus.ENDED.value,
+        "endedReason": PROVIDER_CALL_NOT_FOUND,
+        "endedAt": iso(now),
+    }
+    ended = apply_provider_view(session, provider_call=view, source=NOT_FOUND_SOURCE)
+    if ended:
+        count("orchestrator_calls_provider_not_found")
+    return ended
+
+
+def note_api_start(session: Session, *, now: datetime) -> int:
+    """Webhooks sent while no API process listened are lost: every call the provider has is
+    asked about at the next sweep. Returns how many."""
+    return lookup_repository.make_provider_held_calls_due(session, now=now)

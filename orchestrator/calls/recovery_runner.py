@@ -1,36 +1,58 @@
 """The periodic recovery sweep: each call in its own short transactions, HTTP in between.
 
-Calls a lost create answer left ``dialing`` are looked up at the provider once no request for
-them can still be under way; those it never created are dialed again (after the commit).
-Calls silent for longer than ``call_silence_seconds`` are refreshed with ``GET /call/{id}``.
+Each run claims at most ``recovery_lookups_per_sweep`` calls of each kind, longest overdue
+first, and asks the provider about each once:
+
+* calls a lost create answer left ``dialing``, once no request for them can still be under
+  way: found at the provider (recorded) or not (dialed again, after the commit);
+* calls the provider has that have been silent for ``call_silence_seconds``: brought up to
+  date, or ended as ``provider-call-not-found`` after two 404s a minute apart.
+
+When a lookup fails its call is asked again after a backoff of its own (``lookups``), so an
+outage of the provider costs a trickle of requests, not every call on every sweep; after a few
+failures in a row a run stops asking and leaves the rest to the next one.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from orchestrator.calls import repository
+from orchestrator.calls import lookup_repository
+from orchestrator.calls.lookup_repository import SilentCall, UnknownCreate
+from orchestrator.calls.lookups import LookupPolicy, LookupResult, LookupState, next_lookup
 from orchestrator.calls.placing import provider_client
 from orchestrator.calls.recovery import (
     Resolution,
+    end_call_not_found,
     find_created_call,
     refresh_silent_call,
     settle_unknown_create,
 )
-from orchestrator.config import get_settings
+from orchestrator.config import Settings, get_settings
 from orchestrator.db import session_scope
+from orchestrator.metrics.service import count
 from orchestrator.models.base import utcnow
+from orchestrator.orgs.auth import UnitOfWork
 from orchestrator.pacing.service import unfinished_send_stale_seconds
-from orchestrator.providers.errors import ProviderError
+from orchestrator.providers.errors import ProviderError, ProviderRejected
 from orchestrator.providers.vapi import VapiClient
 
 logger = logging.getLogger(__name__)
 
 EnqueueCalls = Callable[[Sequence[uuid.UUID]], None]
+
+# A run stops asking after this many failed lookups in a row: the provider is down or
+# refusing us, and the calls it did not get to are due again at the next run.
+FAILURES_BEFORE_STOPPING = 3
+# How long a claimed call is kept from other runs while this one asks about it.
+CLAIM_LEASE = timedelta(minutes=10)
+CREATE_LOOKUP = "create"
+SILENT_LOOKUP = "silent"
 
 
 @dataclass
@@ -38,54 +60,193 @@ class RecoverySweep:
     resolved: dict[Resolution, int] = field(default_factory=dict)
     refreshed: int = 0
     redialed: list[uuid.UUID] = field(default_factory=list)
+    not_found: list[uuid.UUID] = field(default_factory=list)
+    # Lookups made, by kind (create, silent) and result (live, found, not-found, failed).
+    lookups: Counter[tuple[str, str]] = field(default_factory=Counter)
+    stopped_early: bool = False
 
 
-def resolve_unknown_creates(*, client: VapiClient, now: datetime, sweep: RecoverySweep) -> None:
+def lookup_policy(settings: Settings) -> LookupPolicy:
+    return LookupPolicy(
+        silence_seconds=settings.call_silence_seconds,
+        max_silence_seconds=max(settings.call_silence_max_seconds, settings.call_silence_seconds),
+        retry_base_seconds=settings.recovery_retry_base_seconds,
+        retry_max_seconds=max(
+            settings.recovery_retry_max_seconds, settings.recovery_retry_base_seconds
+        ),
+        confirm_seconds=settings.provider_not_found_confirm_seconds,
+    )
+
+
+class _Run:
+    """One run's budget of failures: enough in a row and the rest is left for later."""
+
+    def __init__(
+        self, sweep: RecoverySweep, policy: LookupPolicy, now: datetime, unit: UnitOfWork
+    ) -> None:
+        self.sweep = sweep
+        self.policy = policy
+        self.now = now
+        self.unit = unit
+        self.failures_in_a_row = 0
+
+    def note(self, kind: str, result: LookupResult) -> None:
+        self.sweep.lookups[kind, result.value] += 1
+        count("orchestrator_provider_lookups", kind=kind, result=result.value)
+        self.failures_in_a_row = self.failures_in_a_row + 1 if result == LookupResult.FAILED else 0
+        if self.failures_in_a_row >= FAILURES_BEFORE_STOPPING:
+            self.sweep.stopped_early = True
+
+    def failed(
+        self, call_id: uuid.UUID, state: LookupState, error: ProviderError, kind: str
+    ) -> None:
+        step = next_lookup(state, LookupResult.FAILED, now=self.now, policy=self.policy)
+        assert step.next_at is not None
+        with self.unit() as session:
+            lookup_repository.save_lookup(
+                session, call_id=call_id, state=step.state, next_at=step.next_at, error=str(error)
+            )
+        wait = (step.next_at - self.now).total_seconds()
+        logger.warning(
+            "call %s: provider lookup failed (%d in a row), asking again in %.0f s: %s",
+            call_id,
+            step.state.failures,
+            wait,
+            error,
+        )
+        self.note(kind, LookupResult.FAILED)
+
+
+def resolve_unknown_creates(*, client: VapiClient, run: _Run, limit: int) -> None:
     latest_send = timedelta(seconds=unfinished_send_stale_seconds())
-    with session_scope() as session:
-        stuck = repository.unknown_create_calls(session, dialed_before=now - latest_send)
-    for call_id, dialed_at, number in stuck:
-        try:
-            found = find_created_call(
-                client,
-                call_id=call_id,
-                phone_number_id=number,
-                dialed_at=dialed_at,
-                latest_send=latest_send,
+    with run.unit() as session:
+        stuck = lookup_repository.claim_unknown_creates(
+            session,
+            now=run.now,
+            dialed_before=run.now - latest_send,
+            lease=CLAIM_LEASE,
+            limit=limit,
+        )
+    for index, call in enumerate(stuck):
+        if run.sweep.stopped_early:
+            _release(stuck[index:], run)
+            return
+        _resolve_unknown_create(client, call, run, latest_send)
+
+
+def _resolve_unknown_create(
+    client: VapiClient, call: UnknownCreate, run: _Run, latest_send: timedelta
+) -> None:
+    try:
+        found = find_created_call(
+            client,
+            call_id=call.call_id,
+            phone_number_id=call.phone_number_id,
+            dialed_at=call.dialed_at,
+            latest_send=latest_send,
+        )
+    except ProviderError as error:
+        run.failed(call.call_id, call.state, error, CREATE_LOOKUP)
+        return
+    run.note(CREATE_LOOKUP, LookupResult.FOUND)
+    with run.unit() as session:
+        resolution = settle_unknown_create(
+            session, call_id=call.call_id, dialed_at=call.dialed_at, found=found
+        )
+    run.sweep.resolved[resolution] = run.sweep.resolved.get(resolution, 0) + 1
+    if resolution == Resolution.NOT_CREATED:
+        run.sweep.redialed.append(call.call_id)
+
+
+def refresh_silent_calls(*, client: VapiClient, run: _Run, limit: int) -> None:
+    quiet = timedelta(seconds=run.policy.silence_seconds)
+    with run.unit() as session:
+        silent = lookup_repository.claim_silent_calls(
+            session, now=run.now, silence=quiet, lease=CLAIM_LEASE, limit=limit
+        )
+    for index, call in enumerate(silent):
+        if run.sweep.stopped_early:
+            _release(silent[index:], run)
+            return
+        _refresh_silent_call(client, call, run)
+
+
+def _refresh_silent_call(client: VapiClient, call: SilentCall, run: _Run) -> None:
+    try:
+        found = client.get_call(call.provider_call_id)
+    except ProviderRejected as error:
+        if error.status_code != 404:
+            run.failed(call.call_id, call.state, error, SILENT_LOOKUP)
+            return
+        _not_found(call, run)
+        return
+    except ProviderError as error:
+        run.failed(call.call_id, call.state, error, SILENT_LOOKUP)
+        return
+    view = found.model_dump(mode="json", by_alias=True)
+    result = LookupResult.FOUND if view.get("status") == "ended" else LookupResult.LIVE
+    run.note(SILENT_LOOKUP, result)
+    step = next_lookup(call.state, result, now=run.now, policy=run.policy)
+    with run.unit() as session:
+        run.sweep.refreshed += refresh_silent_call(
+            session, call_id=call.call_id, provider_call=view
+        )
+        if step.next_at is None:
+            lookup_repository.delete_lookup(session, call_id=call.call_id)
+        else:
+            lookup_repository.save_lookup(
+                session, call_id=call.call_id, state=step.state, next_at=step.next_at
             )
-        except ProviderError as error:
-            logger.warning("call %s: provider lookup failed, will retry: %s", call_id, error)
-            continue
-        with session_scope() as session:
-            resolution = settle_unknown_create(
-                session, call_id=call_id, dialed_at=dialed_at, found=found
+
+
+def _not_found(call: SilentCall, run: _Run) -> None:
+    run.note(SILENT_LOOKUP, LookupResult.NOT_FOUND)
+    step = next_lookup(call.state, LookupResult.NOT_FOUND, now=run.now, policy=run.policy)
+    with run.unit() as session:
+        if not step.give_up:
+            assert step.next_at is not None
+            lookup_repository.save_lookup(
+                session, call_id=call.call_id, state=step.state, next_at=step.next_at
             )
-        sweep.resolved[resolution] = sweep.resolved.get(resolution, 0) + 1
-        if resolution == Resolution.NOT_CREATED:
-            sweep.redialed.append(call_id)
+            return
+        ended = end_call_not_found(
+            session, call_id=call.call_id, provider_call_id=call.provider_call_id, now=run.now
+        )
+        lookup_repository.delete_lookup(session, call_id=call.call_id)
+    if ended:
+        run.sweep.not_found.append(call.call_id)
+        logger.warning(
+            "call %s (provider id %s) ended as provider-call-not-found: the provider answered "
+            "404 for it since %s",
+            call.call_id,
+            call.provider_call_id,
+            call.state.not_found_at,
+        )
 
 
-def refresh_silent_calls(*, client: VapiClient, now: datetime, sweep: RecoverySweep) -> None:
-    quiet_since = now - timedelta(seconds=get_settings().call_silence_seconds)
-    with session_scope() as session:
-        silent = repository.silent_calls(session, quiet_since=quiet_since)
-    for call_id, provider_call_id in silent:
-        try:
-            provider_call = client.get_call(provider_call_id)
-        except ProviderError as error:
-            logger.warning("call %s: provider lookup failed, will retry: %s", call_id, error)
-            continue
-        with session_scope() as session:
-            view = provider_call.model_dump(mode="json", by_alias=True)
-            sweep.refreshed += refresh_silent_call(session, call_id=call_id, provider_call=view)
+def _release(calls: Sequence[SilentCall | UnknownCreate], run: _Run) -> None:
+    with run.unit() as session:
+        lookup_repository.release_claims(session, call_ids=[c.call_id for c in calls], now=run.now)
 
 
-def run_recovery(*, enqueue: EnqueueCalls, now: datetime | None = None) -> RecoverySweep:
-    moment = now or utcnow()
-    client = provider_client()
-    sweep = RecoverySweep()
-    resolve_unknown_creates(client=client, now=moment, sweep=sweep)
-    if sweep.redialed:
-        enqueue(sweep.redialed)
-    refresh_silent_calls(client=client, now=moment, sweep=sweep)
-    return sweep
+def run_recovery(
+    *,
+    enqueue: EnqueueCalls,
+    now: datetime | None = None,
+    client: VapiClient | None = None,
+    policy: LookupPolicy | None = None,
+    limit: int | None = None,
+    unit_of_work: UnitOfWork = session_scope,
+) -> RecoverySweep:
+    settings = get_settings()
+    run = _Run(RecoverySweep(), policy or lookup_policy(settings), now or utcnow(), unit_of_work)
+    client = client or provider_client()
+    limit = limit or settings.recovery_lookups_per_sweep
+    with run.unit() as session:
+        lookup_repository.delete_settled_lookups(session)
+    resolve_unknown_creates(client=client, run=run, limit=limit)
+    if run.sweep.redialed:
+        enqueue(run.sweep.redialed)
+    if not run.sweep.stopped_early:
+        refresh_silent_calls(client=client, run=run, limit=limit)
+    return run.sweep

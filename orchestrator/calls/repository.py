@@ -273,46 +273,6 @@ def stale_claimed_call_ids(session: Session, *, before: datetime) -> list[uuid.U
     return list(session.scalars(stmt.limit(1000)))
 
 
-def unknown_create_calls(
-    session: Session, *, dialed_before: datetime, limit: int = 500
-) -> Sequence[Row[uuid.UUID, datetime, str | None]]:
-    """Calls sent so long ago that no create request for them can still be under way,
-    yet still ``dialing``: the provider's answer never came."""
-    stmt = (
-        select(Call.id, Call.dialed_at, Call.phone_number_id)
-        .where(Call.status == CallStatus.DIALING, Call.dialed_at < dialed_before)
-        .order_by(Call.dialed_at)
-        .limit(limit)
-    )
-    return session.execute(stmt).all()  # type: ignore[return-value]
-
-
-def silent_calls(
-    session: Session, *, quiet_since: datetime, limit: int = 500
-) -> Sequence[Row[uuid.UUID, str]]:
-    """Calls the provider has that nothing has told us about since ``quiet_since``."""
-    stmt = (
-        select(Call.id, Call.provider_call_id)
-        .where(
-            Call.status.in_(PROVIDER_HELD_STATUSES),
-            Call.provider_call_id.is_not(None),
-            Call.updated_at < quiet_since,
-        )
-        .order_by(Call.updated_at)
-        .limit(limit)
-    )
-    return session.execute(stmt).all()  # type: ignore[return-value]
-
-
-def touch_call(session: Session, *, call_id: uuid.UUID) -> None:
-    session.execute(
-        update(Call)
-        .where(Call.id == call_id)
-        .values(updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-
-
 def average_call_seconds(session: Session, *, campaign_id: uuid.UUID) -> float | None:
     """Mean time from dial to end of the campaign's ended calls (None before the first ends)."""
     length = func.extract("epoch", Call.ended_at - Call.dialed_at)

@@ -5,17 +5,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from orchestrator.metrics.gauges import CallsInFlight
 from orchestrator.metrics.service import RedisCounters
+from orchestrator.orgs.auth import SessionDep
 
 router = APIRouter(tags=["Metrics"])
 
 
-def _registry() -> CollectorRegistry:
+def _registry(session: SessionDep) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(RedisCounters())
+    registry.register(CallsInFlight(session))
     return registry
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics() -> Response:
-    return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
+def metrics(session: SessionDep) -> Response:
+    return Response(generate_latest(_registry(session)), media_type=CONTENT_TYPE_LATEST)

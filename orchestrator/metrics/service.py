@@ -62,6 +62,18 @@ COUNTERS: dict[str, CounterSpec] = {
             ("resolution",),
         ),
         CounterSpec(
+            "orchestrator_calls_provider_not_found",
+            "Calls ended as provider-call-not-found: the provider answered 404 for a call it "
+            "had acknowledged, twice, at least a minute apart.",
+        ),
+        CounterSpec(
+            "orchestrator_provider_lookups",
+            "Calls the recovery sweep asked the provider about, by kind (create: a create whose "
+            "answer was lost; silent: a call with no news) and result (live, found, not-found, "
+            "failed).",
+            ("kind", "result"),
+        ),
+        CounterSpec(
             "orchestrator_calls_correlated",
             "Calls whose provider id first came from a webhook's metadata: the webhook beat the "
             "create answer, or the answer was lost (a timeout or 5xx after the call was made).",

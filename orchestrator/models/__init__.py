@@ -3,6 +3,7 @@
 from orchestrator.models.api_key import ApiKey
 from orchestrator.models.base import Base
 from orchestrator.models.call import Call
+from orchestrator.models.call_lookup import CallLookup
 from orchestrator.models.campaign import Campaign
 from orchestrator.models.campaign_counter_shard import CampaignCounters, CampaignCounterShard
 from orchestrator.models.contact import Contact
@@ -20,6 +21,7 @@ __all__ = [
     "ApiKey",
     "Base",
     "Call",
+    "CallLookup",
     "CallStatus",
     "Campaign",
     "CampaignCounterShard",

@@ -33,6 +33,13 @@ class StackOptions:
     startup_timeout: float = STARTUP_TIMEOUT_SECONDS
     faults: str = ""
     webhook_hmac_secret: str = field(default="", repr=False)
+    # Where the simulator keeps its calls ("": the devstack's ``simulator`` directory) and
+    # whether it starts empty instead of knowing the calls of earlier runs.
+    simulator_state_dir: str = ""
+    fresh_simulator: bool = False
+    # When another simulator holds the state directory: run on a temporary one of its own
+    # (the demo) rather than refuse to start (``up``).
+    private_state_if_busy: bool = False
 
     def errors(self) -> list[str]:
         problems = [

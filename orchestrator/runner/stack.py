@@ -7,11 +7,14 @@ import json
 import os
 import re
 import secrets
+import shutil
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import httpx
 from rich.console import Console
@@ -28,8 +31,13 @@ from orchestrator.runner.logs import RUNNER_SOURCE, ConsoleSink, LogSink, _redac
 from orchestrator.runner.options import StackOptions, _port_in_use
 from orchestrator.runner.shutdown import _SHUTDOWN, Terminated, handle_termination
 from orchestrator.runner.supervisor import StackError, _Supervisor
+from orchestrator.simulator import state_dir_in_use
 
 DEV_ORG_NAME = "dev"
+# The stack's webhook secret, kept in the devstack: the calls of an earlier run still carry it,
+# so their webhooks are accepted by the next run.
+WEBHOOK_SECRET_FILE = "webhook-secret"  # noqa: S105 - a file name, not a secret
+SIMULATOR_STATE_DIR = "simulator"
 
 
 # Any constant works; it only has to differ from the keys other code locks on.
@@ -84,7 +92,7 @@ def child_environment(
 
 def simulator_command(options: StackOptions) -> list[str]:
     """The simulator child's argv (its HMAC secret comes through ``child_environment``)."""
-    return _orchestrator(
+    argv = _orchestrator(
         "simulator",
         f"--port={options.simulator_port}",
         f"--profile={options.profile}",
@@ -93,6 +101,47 @@ def simulator_command(options: StackOptions) -> list[str]:
         # Always passed, even empty, so an inherited ORCH_SIMULATOR_FAULTS cannot add faults.
         f"--faults={options.faults}",
     )
+    if options.simulator_state_dir:
+        argv.append(f"--state-dir={options.simulator_state_dir}")
+    if options.fresh_simulator:
+        argv.append("--fresh")
+    return argv
+
+
+def stack_webhook_secret(root: Path) -> str:
+    """The devstack's webhook secret, made on first use (readable by its owner only)."""
+    path = root / WEBHOOK_SECRET_FILE
+    with contextlib.suppress(FileExistsError):
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_urlsafe(32))
+    secret = path.read_text().strip()
+    if not secret:
+        raise StackError(f"{path} is empty: delete it and a new secret is made")
+    return secret
+
+
+@contextlib.contextmanager
+def simulator_state(
+    options: StackOptions, devstack: DevstackInfo, sink: LogSink
+) -> Iterator[StackOptions]:
+    """The options with the simulator's state directory settled (a temporary one is removed
+    at the end)."""
+    state = Path(options.simulator_state_dir or devstack.root / SIMULATOR_STATE_DIR)
+    if not state_dir_in_use(state):
+        yield replace(options, simulator_state_dir=str(state))
+        return
+    if not options.private_state_if_busy:
+        raise StackError(
+            f"the simulator state directory {state} is in use by another simulator (another "
+            "`orchestrator up`?): stop it, or give this one --simulator-state-dir"
+        )
+    private = Path(tempfile.mkdtemp(prefix="orchestrator-simulator-"))
+    sink.emit(RUNNER_SOURCE, f"{state} is in use by another simulator: this one keeps {private}")
+    try:
+        yield replace(options, simulator_state_dir=str(private))
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def ensure_dev_org(database_url: str, *, concurrency_limit: int) -> tuple[uuid.UUID, str]:
@@ -209,9 +258,25 @@ def running_stack(options: StackOptions, *, sink: LogSink | None = None) -> Iter
     )
     # With signed webhooks the simulator's key is the stack's webhook secret, so the API
     # accepts them in every auth mode (ORCH_WEBHOOK_AUTH_MODE=hmac verifies with that secret).
-    webhook_secret = options.webhook_hmac_secret or secrets.token_urlsafe(32)
+    webhook_secret = options.webhook_hmac_secret or stack_webhook_secret(devstack.root)
     env = child_environment(options, devstack, webhook_secret=webhook_secret)
-    supervisor = _Supervisor(env, sink, _redactor((api_key, webhook_secret)))
+    with (
+        simulator_state(options, devstack, sink) as settled,
+        _supervised(settled, sink, env, (api_key, webhook_secret), org_id, api_key) as stack,
+    ):
+        yield stack
+
+
+@contextlib.contextmanager
+def _supervised(
+    options: StackOptions,
+    sink: LogSink,
+    env: dict[str, str],
+    secrets_to_hide: tuple[str, ...],
+    org_id: uuid.UUID,
+    api_key: str,
+) -> Iterator[StackInfo]:
+    supervisor = _Supervisor(env, sink, _redactor(secrets_to_hide))
     _SHUTDOWN.stopping = False
     try:
         checks = _spawn_all(supervisor, options)

@@ -8,6 +8,11 @@ Shown on ``GET /campaign/{id}`` as the extension field ``pacing``. Waiting reaso
 * ``retryDelay``: the contact waits for its retry's not-before time;
 * ``concurrency``: due now, but a concurrency limit (campaign, org or number) is full;
 * ``rate``: due now, waiting for a caller number's calls-per-second slot.
+
+``stuckCalls`` counts the calls holding capacity (of the org, of the campaign, of each of the
+campaign's caller numbers) that have been in flight for longer than a call can last at the
+provider (``max_call_seconds``): capacity held by calls the provider has most likely lost,
+until the recovery sweep ends them.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from orchestrator.calls import lookup_repository
 from orchestrator.calls import repository as calls_repo
 from orchestrator.campaigns import repository as campaigns_repo
+from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.models import Campaign, CampaignCounters, CampaignStatus, Org
 from orchestrator.phone_numbers.service import pacing_of_numbers
@@ -148,6 +155,24 @@ def estimated_finish(
     return finish
 
 
+def stuck_calls(session: Session, *, campaign: Campaign, org: Org, now: datetime) -> dict[str, Any]:
+    longest = get_settings().max_call_seconds
+    stale = lookup_repository.stale_in_flight(
+        session, org_id=org.id, since_before=now - timedelta(seconds=longest)
+    )
+    numbers = {n for n in _numbers(campaign) if n is not None}
+    by_number: dict[str, int] = {}
+    for _, number, count in stale:
+        if number in numbers:
+            by_number[number] = by_number.get(number, 0) + count
+    return {
+        "olderThanSeconds": longest,
+        "org": sum(count for _, _, count in stale),
+        "campaign": sum(count for owner, _, count in stale if owner == campaign.id),
+        "phoneNumbers": by_number,
+    }
+
+
 def pacing_insight(
     session: Session,
     *,
@@ -166,4 +191,5 @@ def pacing_insight(
         "estimatedFinishAt": iso(finish),
         "sustainableCallsPerSecond": round(throughput.calls_per_second, 3),
         "limitedBy": "concurrency" if throughput.concurrency_bound else "rate",
+        "stuckCalls": stuck_calls(session, campaign=campaign, org=org, now=now),
     }

@@ -3,11 +3,13 @@
 ``create_simulator_app(SimulatorConfig(...))`` builds the FastAPI app; ``run_simulator(port=...)``
 serves it. Call outcomes come from the deterministic ``decide_outcome`` documented in
 ``orchestrator.simulator.outcomes``; injected faults (``--faults``) are documented in
-``orchestrator.simulator.faults`` and webhook signing in ``orchestrator.simulator.webhooks``.
+``orchestrator.simulator.faults``, webhook signing in ``orchestrator.simulator.webhooks``, and
+the state kept on disk across restarts (``--state-dir``) in ``orchestrator.simulator.journal``.
 """
 
 from orchestrator.simulator.app import create_simulator_app
 from orchestrator.simulator.faults import FaultSpec, FaultSpecError, parse_faults
+from orchestrator.simulator.journal import SimulatorStateLocked, state_dir_in_use
 from orchestrator.simulator.outcomes import PROFILES, Outcome, Profile, decide_outcome
 from orchestrator.simulator.server import run_simulator
 from orchestrator.simulator.state import SimulatorConfig
@@ -19,8 +21,10 @@ __all__ = [
     "Outcome",
     "Profile",
     "SimulatorConfig",
+    "SimulatorStateLocked",
     "create_simulator_app",
     "decide_outcome",
     "parse_faults",
     "run_simulator",
+    "state_dir_in_use",
 ]

@@ -10,6 +10,15 @@
   defaults to 100, at most 1000.
 * ``GET /call/{id}``: one call, or 404.
 * ``GET /simulator/stats``, ``POST /simulator/reset``, ``GET /healthz``: no auth.
+* ``POST /simulator/forget`` (a test hook, no auth): ``{"ids": [...]}`` forgets those calls,
+  ``{"inFlight": true}`` every call not ended yet, as if the provider had lost them: their
+  timelines and webhooks stop, ``GET /call/{id}`` answers 404, ``GET /call`` omits them, their
+  places in the in-flight counts are freed. Counters keep them (they were dialed); the stats'
+  ``forgotten`` counts them. Answers ``{"forgotten": [ids]}`` with the ids that were known.
+
+With a state dir (``SimulatorConfig.state_dir``, ``--state-dir``) every change is journaled
+and a restarted simulator knows every call and counter of the previous runs; calls that were in
+flight when it stopped are ended on start. File format, lock and ``--fresh``: see ``journal``.
 
 ``GET /call``, ``GET /call/{id}`` and the stats are the ground truth: every call that really
 exists (including those whose create answer was a 5xx or never arrived) with its true status,
@@ -38,8 +47,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from orchestrator.simulator.engine import CallEngine
 from orchestrator.simulator.faults import CreateDecision, CreateFault, decide_create
 from orchestrator.simulator.state import CallQuery, SimulatorConfig, SimulatorState
+from orchestrator.simulator.validation import parse_forget, validate_create
 
-CALL_TARGETS = ("assistantId", "assistant", "squadId", "squad", "workflowId", "workflow")
 MAX_LIST_LIMIT = 1000
 # How often a held create answer checks whether its client has hung up.
 HOLD_POLL_SECONDS = 0.05
@@ -80,16 +89,26 @@ class Simulator:
             trust_env=False,
         )
         self._engine = CallEngine(self.state, self.config, self._http)
+        for cut in self.state.take_interrupted():
+            self._engine.finish(cut)
 
     async def stop(self) -> None:
-        if self._engine is not None:
-            await self._engine.cancel_all()
-        if self._http is not None:
-            await self._http.aclose()
+        try:
+            if self._engine is not None:
+                await self._engine.cancel_all()
+            if self._http is not None:
+                await self._http.aclose()
+        finally:
+            self.state.close()
 
     async def reset(self) -> None:
         await self.engine.cancel_all()
         await self.state.reset()
+
+    async def forget(self, ids: list[str] | None, *, in_flight: bool) -> list[str]:
+        forgotten = await self.state.forget(ids, in_flight=in_flight)
+        await self.engine.forget(forgotten)
+        return forgotten
 
 
 def get_simulator(request: Request) -> Simulator:
@@ -105,47 +124,6 @@ def require_bearer(authorization: Annotated[str | None, Header()] = None) -> Non
 
 
 SimulatorDep = Annotated[Simulator, Depends(get_simulator)]
-
-
-def validate_create(body: Any) -> list[str]:
-    """The subset of Vapi's CreateCallDTO rules the orchestrator could trip over."""
-    if not isinstance(body, dict):
-        return ["body must be a JSON object"]
-    errors: list[str] = []
-    customer = body.get("customer")
-    number = customer.get("number") if isinstance(customer, dict) else None
-    if not isinstance(number, str) or not number.strip():
-        errors.append("customer.number must be a non-empty string")
-    phone_number_id = body.get("phoneNumberId")
-    if not isinstance(phone_number_id, str) or not phone_number_id.strip():
-        errors.append("phoneNumberId must be a non-empty string")
-    if sum(body.get(key) is not None for key in CALL_TARGETS) != 1:
-        errors.append(f"exactly one of {', '.join(CALL_TARGETS)} must be provided")
-    if body.get("customers") is not None:
-        errors.append("customers (batch calls) is not supported by the simulator")
-    errors.extend(_overrides_errors(body.get("assistantOverrides")))
-    return errors
-
-
-def _overrides_errors(overrides: Any) -> list[str]:
-    if overrides is None:
-        return []
-    if not isinstance(overrides, dict):
-        return ["assistantOverrides must be an object"]
-    server = overrides.get("server")
-    if server is None:
-        return []
-    if not isinstance(server, dict):
-        return ["assistantOverrides.server must be an object"]
-    errors: list[str] = []
-    if not isinstance(server.get("url"), str):
-        errors.append("assistantOverrides.server.url must be a string")
-    headers = server.get("headers")
-    if headers is not None and not (
-        isinstance(headers, dict) and all(isinstance(v, str) for v in headers.values())
-    ):
-        errors.append("assistantOverrides.server.headers must be an object of strings")
-    return errors
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -241,6 +219,17 @@ async def reset(simulator: SimulatorDep) -> dict[str, str]:
     return {"status": "ok"}
 
 
+async def forget(request: Request, simulator: SimulatorDep) -> dict[str, list[str]]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ApiError(400, ["body must be valid JSON"]) from None
+    ids, errors = parse_forget(body)
+    if errors:
+        raise ApiError(400, errors)
+    return {"forgotten": await simulator.forget(ids, in_flight=ids is None)}
+
+
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -285,6 +274,7 @@ def create_simulator_app(config: SimulatorConfig) -> FastAPI:
     app.add_api_route("/call/{call_id}", get_call, methods=["GET"], dependencies=authed)
     app.add_api_route("/simulator/stats", get_stats, methods=["GET"])
     app.add_api_route("/simulator/reset", reset, methods=["POST"])
+    app.add_api_route("/simulator/forget", forget, methods=["POST"])
     app.add_api_route("/healthz", healthz, methods=["GET"])
     _install_error_handlers(app)
     return app

@@ -10,12 +10,15 @@ Calls that are never answered (no answer, busy) end where ``in-progress`` would 
 no ``ringing`` message. A call refused by the concurrency limit ends at once.
 
 Each message goes to the call's outbox (``webhooks.Outbox``), which delivers the call's
-messages one at a time, applying the configured faults and signing.
+messages one at a time, applying the configured faults and signing. A call ended on start
+because the previous run stopped in its middle (see ``journal``) gets only its ``ended`` and
+report, planned as the call's next messages. Forgetting a call stops its timeline and outbox.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Coroutine
@@ -23,12 +26,16 @@ from typing import Any
 
 import httpx
 
-from orchestrator.simulator.state import CallRecord, SimulatorConfig, SimulatorState
+from orchestrator.simulator.ledger import Interrupted
+from orchestrator.simulator.records import CallRecord
+from orchestrator.simulator.state import SimulatorConfig, SimulatorState
 from orchestrator.simulator.webhooks import Message, Outbox, WebhookSender
 
 logger = logging.getLogger(__name__)
 
 SETUP_SHARE = 0.2
+# The status-updates a call has been sent once it reached a status: its next message's index.
+STATUS_UPDATES_BEFORE = {"queued": 0, "ringing": 1, "in-progress": 2, "forwarding": 3}
 
 
 def _envelope(message_type: str, call: dict[str, Any]) -> Message:
@@ -71,20 +78,41 @@ class CallEngine:
         self._config = config
         self._sender = WebhookSender(state, config, http)
         self._tasks: set[asyncio.Task[None]] = set()
+        # A call's timeline and outbox tasks, so that forgetting it stops them.
+        self._by_call: dict[str, set[asyncio.Task[None]]] = {}
 
-    def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+    def spawn(
+        self, coro: Coroutine[Any, Any, None], name: str, call_id: str | None = None
+    ) -> asyncio.Task[None]:
         task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
-        task.add_done_callback(self._forget)
+        if call_id is not None:
+            self._by_call.setdefault(call_id, set()).add(task)
+        task.add_done_callback(functools.partial(self._reap, call_id))
         return task
 
-    def _forget(self, task: asyncio.Task[None]) -> None:
+    def _reap(self, call_id: str | None, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
+        if call_id is not None and (tasks := self._by_call.get(call_id)) is not None:
+            tasks.discard(task)
+            if not tasks:
+                del self._by_call[call_id]
         if not task.cancelled() and (exc := task.exception()) is not None:
             logger.error("simulator task %s failed", task.get_name(), exc_info=exc)
 
     def start(self, record: CallRecord) -> None:
-        self.spawn(self._play(record), f"call-{record.id}")
+        self.spawn(self._play(record), f"call-{record.id}", record.id)
+
+    def finish(self, cut: Interrupted) -> None:
+        """Send the webhooks of a call ended on start (see ``journal``)."""
+        self.spawn(self._report_end(cut), f"call-end-{cut.record.id}", cut.record.id)
+
+    async def forget(self, call_ids: list[str]) -> None:
+        """Stop the timelines and outboxes of these calls: nothing more is sent for them."""
+        tasks = [task for call_id in call_ids for task in self._by_call.get(call_id, ())]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def cancel_all(self) -> None:
         tasks = list(self._tasks)
@@ -92,12 +120,33 @@ class CallEngine:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _play(self, record: CallRecord) -> None:
-        outbox = Outbox(
-            record, sender=self._sender, state=self._state, config=self._config, spawn=self.spawn
+    def _outbox(self, record: CallRecord, first_index: int = 0) -> Outbox:
+        def spawn(coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+            return self.spawn(coro, name, record.id)
+
+        return Outbox(
+            record,
+            sender=self._sender,
+            state=self._state,
+            config=self._config,
+            spawn=spawn,
+            first_index=first_index,
         )
+
+    async def _play(self, record: CallRecord) -> None:
+        outbox = self._outbox(record)
         try:
             await self._timeline(record, outbox)
+            await outbox.close()
+        finally:
+            outbox.cancel()
+
+    async def _report_end(self, cut: Interrupted) -> None:
+        outbox = self._outbox(cut.record, STATUS_UPDATES_BEFORE.get(cut.status, 0))
+        try:
+            call = cut.record.to_json()
+            outbox.put(status_update(call))
+            outbox.put(end_of_call_report(call))
             await outbox.close()
         finally:
             outbox.cancel()

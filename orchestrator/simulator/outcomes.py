@@ -112,7 +112,12 @@ class Outcome:
     def cost(self) -> float:
         if not self.answered:
             return 0.0
-        return round(COST_PER_CONNECTED_CALL + self.talk_seconds / 60 * COST_PER_MINUTE, 6)
+        return talk_cost(self.talk_seconds)
+
+
+def talk_cost(talk_seconds: float) -> float:
+    """What an answered call with ``talk_seconds`` of talk time costs."""
+    return round(COST_PER_CONNECTED_CALL + talk_seconds / 60 * COST_PER_MINUTE, 6)
 
 
 def get_profile(name: str) -> Profile:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import uvicorn
 
 from orchestrator.simulator.app import create_simulator_app
@@ -19,11 +21,15 @@ def run_simulator(
     log_level: str = "warning",
     faults: str | FaultSpec = "",
     webhook_hmac_secret: str = "",
+    state_dir: Path | None = None,
+    fresh: bool = False,
 ) -> None:
     """Serve a Vapi-compatible simulator until interrupted.
 
     ``faults`` is a ``--faults`` spec or a parsed one; a bad spec raises ``FaultSpecError``
-    before anything is served.
+    before anything is served. With ``state_dir`` the state survives restarts (``fresh``:
+    start empty); a dir another simulator holds raises ``SimulatorStateLocked`` before anything
+    is served (see ``journal``).
     """
     spec = parse_faults(faults) if isinstance(faults, str) else faults
     config = SimulatorConfig(
@@ -32,7 +38,9 @@ def run_simulator(
         concurrency_limit=concurrency_limit,
         faults=spec,
         webhook_hmac_secret=webhook_hmac_secret,
+        state_dir=state_dir,
+        fresh=fresh,
     )
     app = create_simulator_app(config)
-    # One worker: the simulator's ground truth lives in this process's memory.
+    # One worker: the simulator's ground truth lives in this process's memory (and its journal).
     uvicorn.run(app, host=host, port=port, log_level=log_level.lower(), workers=1)

@@ -31,7 +31,8 @@ from typing import Any
 import httpx
 
 from orchestrator.simulator.faults import DeliveryPlan, plan_delivery
-from orchestrator.simulator.state import CallRecord, SimulatorConfig, SimulatorState
+from orchestrator.simulator.records import CallRecord
+from orchestrator.simulator.state import SimulatorConfig, SimulatorState
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +109,9 @@ class _Pending:
 class Outbox:
     """One call's messages, delivered in order (unless faults say otherwise).
 
-    Without a server URL, messages are discarded (and no fault is counted).
+    Without a server URL, messages are discarded (and no fault is counted). ``first_index`` is
+    the message index of the first message put: a call finished after a restart continues
+    from the messages its previous run had already sent, so its fault plan does too.
     """
 
     def __init__(
@@ -119,13 +122,14 @@ class Outbox:
         state: SimulatorState,
         config: SimulatorConfig,
         spawn: Spawn,
+        first_index: int = 0,
     ) -> None:
         self._record = record
         self._sender = sender
         self._state = state
         self._config = config
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
-        self._next_index = 0
+        self._next_index = first_index
         self._drainer: asyncio.Task[None] | None = None
         if (server := record.server) is not None:
             self._drainer = spawn(self._drain(server), "webhook-outbox")

@@ -68,7 +68,11 @@ def created_times(stack: Stack, campaign_id: str) -> dict[str, list[float]]:
 
 
 def simulator_stats(stack: Stack) -> dict[str, Any]:
-    response = httpx.get(f"{stack.simulator_url}/simulator/stats")
+    return stats_at(stack.simulator_url)
+
+
+def stats_at(simulator_url: str) -> dict[str, Any]:
+    response = httpx.get(f"{simulator_url}/simulator/stats")
     response.raise_for_status()
     stats: dict[str, Any] = response.json()
     return stats
@@ -89,11 +93,16 @@ def wait_for_end(
 
 def all_simulator_calls(stack: Stack, *, campaign_id: str | None = None) -> list[dict[str, Any]]:
     """Every call the simulator really created (oldest first), paging past its 1000 limit."""
+    return calls_at(stack.simulator_url, campaign_id=campaign_id)
+
+
+def calls_at(simulator_url: str, *, campaign_id: str | None = None) -> list[dict[str, Any]]:
+    """``all_simulator_calls`` of the simulator at ``simulator_url``."""
     calls: dict[str, dict[str, Any]] = {}
     params: dict[str, Any] = {"limit": 1000}
     while True:
         response = httpx.get(
-            f"{stack.simulator_url}/call",
+            f"{simulator_url}/call",
             params=params,
             headers={"Authorization": "Bearer e2e"},
             timeout=30,

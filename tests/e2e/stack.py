@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from orchestrator.runner import StackInfo, StackOptions, running_stack
 
@@ -39,6 +40,11 @@ class Stack:
 
 @contextmanager
 def e2e_stack(options: StackOptions) -> Iterator[Stack]:
+    """The stack of ``options``; its simulator starts empty in a directory of its own unless
+    the options name one (the ground truth a test reads is its own)."""
     sink = RecordingSink()
-    with running_stack(options, sink=sink) as info:
-        yield Stack(info, sink)
+    with tempfile.TemporaryDirectory(prefix="e2e-simulator-") as state:
+        if not options.simulator_state_dir:
+            options = replace(options, simulator_state_dir=state, fresh_simulator=True)
+        with running_stack(options, sink=sink) as info:
+            yield Stack(info, sink)

@@ -1,0 +1,55 @@
+"""Gauges read from the database at scrape time: what is true now, not what was counted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy.orm import Session
+
+from orchestrator.calls import lookup_repository
+from orchestrator.config import get_settings
+from orchestrator.models.base import utcnow
+
+# Upper bounds (seconds) of the age buckets of calls in flight; the last bucket is open.
+AGE_BOUNDS = (60.0, 300.0, 900.0, 3600.0)
+
+
+def age_labels(bounds: tuple[float, ...] = AGE_BOUNDS) -> list[str]:
+    """``0-60s``, ``60-300s``, ... ``3600s+``."""
+    lows = (0.0, *bounds)
+    labels = [f"{low:.0f}-{high:.0f}s" for low, high in zip(lows, bounds, strict=False)]
+    return [*labels, f"{bounds[-1]:.0f}s+"]
+
+
+class CallsInFlight(Collector):
+    """Calls holding capacity (every org), by age since dial, and those older than the longest
+    a call can last at the provider (``max_call_seconds``): capacity that is likely stuck."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def collect(self) -> Iterator[Metric]:
+        now = utcnow()
+        by_age = lookup_repository.in_flight_by_age(self.session, now=now, bounds=AGE_BOUNDS)
+        family = GaugeMetricFamily(
+            "orchestrator_calls_in_flight",
+            "Calls holding capacity now (claimed, dialing or at the provider), by time since "
+            "they were dialed.",
+            labels=("age",),
+        )
+        for index, label in enumerate(age_labels()):
+            family.add_metric([label], by_age.get(index, 0))
+        yield family
+        longest = timedelta(seconds=get_settings().max_call_seconds)
+        stuck = lookup_repository.count_in_flight_since_before(
+            self.session, since_before=now - longest
+        )
+        yield GaugeMetricFamily(
+            "orchestrator_calls_in_flight_over_max_length",
+            "Calls in flight for longer than a call can last at the provider (max_call_seconds): "
+            "their capacity is probably held by calls the provider has lost.",
+            value=stuck,
+        )

@@ -1,0 +1,357 @@
+"""The recovery sweep against a real (simulated) provider: bounded, backed off, and ending the
+calls the provider no longer knows."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from orchestrator.calls.dialing import begin_dial
+from orchestrator.calls.ended_reasons import PROVIDER_CALL_NOT_FOUND
+from orchestrator.calls.recovery import NOT_FOUND_SOURCE, end_call_not_found, note_api_start
+from orchestrator.calls.recovery_runner import RecoverySweep, run_recovery
+from orchestrator.calls.service import record_provider_call
+from orchestrator.campaigns.counters import counter_drift
+from orchestrator.clock import ManualClock
+from orchestrator.config import get_settings
+from orchestrator.metrics.service import counted
+from orchestrator.models import (
+    Call,
+    CallLookup,
+    CallStatus,
+    Campaign,
+    Contact,
+    ContactStatus,
+    WebhookEvent,
+)
+from orchestrator.models.base import utcnow
+from orchestrator.orgs.auth import UnitOfWork
+from orchestrator.providers.vapi import CreateCallRequest, VapiClient
+from orchestrator.simulator import SimulatorConfig, create_simulator_app
+from tests.calls.test_lookups import POLICY
+from tests.factories import make_campaign, make_org
+from tests.scheduling.helpers import dispatch_campaign
+from tests.simulator.conftest import serve
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[VapiClient]:
+    """Calls that ring for seconds and send no webhooks: silent until asked about."""
+    app = create_simulator_app(SimulatorConfig(profile="realistic", seed=5))
+    with serve(app) as url, VapiClient(base_url=url, api_key="sweep-test", timeout=5) as client:
+        yield client
+
+
+@pytest.fixture
+def dead_provider() -> Iterator[VapiClient]:
+    """A provider nobody answers for: every lookup fails at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with VapiClient(base_url=f"http://127.0.0.1:{port}", api_key="x", timeout=1) as client:
+        yield client
+
+
+@pytest.fixture(autouse=True)
+def _only_this_tests_calls(session: Session, clock: ManualClock) -> None:
+    # Calls other tests' processes committed (end-to-end runs) are not this sweep's to ask
+    # about; removed inside the test's transaction, which is rolled back.
+    session.execute(delete(Call))
+    session.execute(delete(WebhookEvent))
+
+
+def unit_of(session: Session) -> UnitOfWork:
+    @contextmanager
+    def unit() -> Iterator[Session]:
+        yield session
+        session.commit()
+
+    return unit
+
+
+def sweep(session: Session, client: VapiClient, clock: ManualClock, **kw: Any) -> RecoverySweep:
+    return run_recovery(
+        enqueue=lambda _: None,
+        now=clock.now,
+        client=client,
+        policy=POLICY,
+        unit_of_work=unit_of(session),
+        **kw,
+    )
+
+
+def _campaign_calls(session: Session, count: int, **campaign: Any) -> list[Call]:
+    org = make_org(session, name=f"sweep-{uuid.uuid4()}", concurrency_limit=100)
+    campaign_id = make_campaign(session, org=org, customers=count, **campaign)
+    call_ids = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=count)
+    calls = []
+    for call_id in call_ids:
+        assert begin_dial(session, call_id=call_id, settings=get_settings()) is not None
+        call = session.get(Call, call_id, populate_existing=True)
+        assert call is not None
+        calls.append(call)
+    return calls
+
+
+def _at_provider(session: Session, client: VapiClient, call: Call) -> str:
+    created = client.create_call(
+        CreateCallRequest(
+            assistant_id="assistant-1",
+            phone_number_id=call.phone_number_id,
+            customer=call.customer,
+            assistant_overrides={"metadata": {"orchestratorCallId": str(call.id)}},
+        )
+    )
+    record_provider_call(session, call_id=call.id, provider_call={"id": created.id})
+    session.flush()
+    return created.id
+
+
+def _unknown_to_provider(session: Session, call: Call) -> str:
+    """A call whose create the provider acknowledged, and has since forgotten."""
+    provider_id = f"forgotten-{uuid.uuid4()}"
+    record_provider_call(session, call_id=call.id, provider_call={"id": provider_id})
+    session.flush()
+    return provider_id
+
+
+def _lookup(session: Session, call: Call) -> CallLookup | None:
+    return session.get(CallLookup, call.id, populate_existing=True)
+
+
+def _refreshed(session: Session, call: Call) -> Call:
+    session.flush()
+    session.refresh(call)
+    return call
+
+
+def test_a_call_is_asked_about_only_once_it_has_been_silent(
+    session: Session, provider: VapiClient, clock: ManualClock
+) -> None:
+    (call,) = _campaign_calls(session, 1)
+    _at_provider(session, provider, call)
+    clock.advance(119)
+    assert sweep(session, provider, clock).lookups.total() == 0
+    clock.advance(2)
+    done = sweep(session, provider, clock)
+    assert done.lookups == {("silent", "live"): 1}
+    lookup = _lookup(session, call)
+    assert lookup is not None and lookup.next_at == clock.now + timedelta(seconds=120)
+
+
+def test_a_live_call_is_asked_about_less_and_less_often(
+    session: Session, provider: VapiClient, clock: ManualClock
+) -> None:
+    (call,) = _campaign_calls(session, 1)
+    _at_provider(session, provider, call)
+    waits: list[float] = []
+    for _ in range(3):
+        clock.advance(121 if not waits else waits[-1])
+        assert sweep(session, provider, clock).lookups == {("silent", "live"): 1}
+        lookup = _lookup(session, call)
+        assert lookup is not None
+        waits.append((lookup.next_at - clock.now).total_seconds())
+    assert waits == [120, 240, 480]
+    clock.advance(479)
+    assert sweep(session, provider, clock).lookups.total() == 0
+
+
+def test_news_of_a_call_starts_its_silence_over(
+    session: Session, provider: VapiClient, clock: ManualClock
+) -> None:
+    (call,) = _campaign_calls(session, 1)
+    _at_provider(session, provider, call)
+    clock.advance(121)
+    sweep(session, provider, clock)
+    clock.advance(60)
+    call = _refreshed(session, call)
+    call.status = CallStatus.RINGING  # what a webhook does (its counters aside)
+    session.flush()
+    clock.advance(119)
+    assert sweep(session, provider, clock).lookups.total() == 0
+    clock.advance(2)
+    assert sweep(session, provider, clock).lookups == {("silent", "live"): 1}
+
+
+def test_a_call_the_provider_no_longer_knows_ends_after_a_second_404_a_minute_later(
+    session: Session, provider: VapiClient, clock: ManualClock
+) -> None:
+    calls = _campaign_calls(session, 2)
+    for call in calls:
+        _unknown_to_provider(session, call)
+    before = counted("orchestrator_calls_provider_not_found")
+    asked = counted("orchestrator_provider_lookups", kind="silent", result="not-found")
+    clock.advance(121)
+    first = sweep(session, provider, clock)
+    assert first.lookups == {("silent", "not-found"): 2}
+    assert all(_refreshed(session, c).status == CallStatus.QUEUED for c in calls)
+    clock.advance(59)
+    assert sweep(session, provider, clock).lookups.total() == 0
+    clock.advance(1)
+    second = sweep(session, provider, clock)
+    assert second.lookups == {("silent", "not-found"): 2}
+    assert sorted(second.not_found) == sorted(c.id for c in calls)
+    for call in calls:
+        _check_ended_not_found(session, _refreshed(session, call))
+    assert counted("orchestrator_calls_provider_not_found") == before + 2
+    assert counted("orchestrator_provider_lookups", kind="silent", result="not-found") == asked + 4
+    campaign = session.get(Campaign, calls[0].campaign_id)
+    assert campaign is not None and counter_drift(session, campaign=campaign) == {}
+    clock.advance(3600)
+    assert sweep(session, provider, clock).lookups.total() == 0
+
+
+def _check_ended_not_found(session: Session, call: Call) -> None:
+    assert (call.status, call.ended_reason) == (CallStatus.ENDED, PROVIDER_CALL_NOT_FOUND)
+    assert _lookup(session, call) is None
+    contact = session.get(Contact, call.contact_id, populate_existing=True)
+    assert contact is not None
+    assert (contact.status, contact.last_ended_reason) == (
+        ContactStatus.FAILED,
+        PROVIDER_CALL_NOT_FOUND,
+    )
+    sources = session.scalars(
+        select(WebhookEvent.payload).where(WebhookEvent.call_id == call.id)
+    ).all()
+    assert sources and all(p["message"]["source"] == NOT_FOUND_SOURCE for p in sources)
+
+
+@pytest.mark.parametrize("retry_on", [PROVIDER_CALL_NOT_FOUND, "provider-lost"])
+def test_a_retry_plan_naming_the_reason_or_its_category_dials_the_contact_again(
+    session: Session, provider: VapiClient, clock: ManualClock, retry_on: str
+) -> None:
+    plan = {"maxAttempts": 2, "retryOn": [retry_on], "delaySeconds": 30}
+    (call,) = _campaign_calls(session, 1, retryPlan=plan)
+    _unknown_to_provider(session, call)
+    clock.advance(121)
+    sweep(session, provider, clock)
+    clock.advance(60)
+    assert sweep(session, provider, clock).not_found == [call.id]
+    contact = session.get(Contact, call.contact_id, populate_existing=True)
+    assert contact is not None
+    assert contact.status == ContactStatus.PENDING
+    assert contact.not_before == clock.now + timedelta(seconds=30)
+
+
+def test_a_call_that_ended_meanwhile_is_left_as_it_is(
+    session: Session, provider: VapiClient, clock: ManualClock
+) -> None:
+    (call,) = _campaign_calls(session, 1)
+    provider_id = _unknown_to_provider(session, call)
+    call = _refreshed(session, call)
+    call.status = CallStatus.ENDED
+    call.ended_reason = "customer-ended-call"
+    session.flush()
+    ended = end_call_not_found(
+        session, call_id=call.id, provider_call_id=provider_id, now=clock.now
+    )
+    assert ended is False
+    assert _refreshed(session, call).ended_reason == "customer-ended-call"
+
+
+def test_a_sweep_asks_about_a_bounded_number_of_calls_longest_silent_first(
+    session: Session, provider: VapiClient, clock: ManualClock
+) -> None:
+    calls = _campaign_calls(session, 6)
+    for call in calls:
+        _unknown_to_provider(session, call)
+        clock.advance(1)
+    clock.advance(200)
+    done = sweep(session, provider, clock, limit=4)
+    assert done.lookups == {("silent", "not-found"): 4}
+    asked = [_lookup(session, c) is not None for c in calls]
+    assert asked == [True, True, True, True, False, False]
+    assert sweep(session, provider, clock, limit=4).lookups == {("silent", "not-found"): 2}
+
+
+def test_failed_lookups_back_off_per_call_and_a_run_stops_after_three_in_a_row(
+    session: Session, dead_provider: VapiClient, clock: ManualClock
+) -> None:
+    calls = _campaign_calls(session, 5)
+    for call in calls:
+        _unknown_to_provider(session, call)
+        clock.advance(1)
+    clock.advance(200)
+    first = sweep(session, dead_provider, clock)
+    assert first.lookups == {("silent", "failed"): 3}
+    assert first.stopped_early
+    lookups = [_lookup(session, c) for c in calls]
+    assert [lk.failures if lk else None for lk in lookups] == [1, 1, 1, 0, 0]
+    assert all(lk is not None and lk.next_at == clock.now for lk in lookups[3:])
+    assert all(lk is not None and lk.last_error for lk in lookups[:3])
+    clock.advance(10)
+    assert sweep(session, dead_provider, clock).lookups == {("silent", "failed"): 2}
+    clock.advance(21)
+    assert sweep(session, dead_provider, clock).lookups == {("silent", "failed"): 3}
+    assert [_delay(session, c, clock) for c in calls[:3]] == [60, 60, 60]
+
+
+def _delay(session: Session, call: Call, clock: ManualClock) -> float:
+    lookup = _lookup(session, call)
+    assert lookup is not None
+    return (lookup.next_at - clock.now).total_seconds()
+
+
+def test_creates_whose_answer_was_lost_are_looked_up_in_bounded_backed_off_runs(
+    session: Session, dead_provider: VapiClient, clock: ManualClock
+) -> None:
+    calls = _campaign_calls(session, 3)
+    clock.advance(get_settings().provider_timeout_seconds * 3 + 2)
+    done = sweep(session, dead_provider, clock, limit=2)
+    assert done.lookups == {("create", "failed"): 2}
+    assert all(_refreshed(session, c).status == CallStatus.DIALING for c in calls)
+    clock.advance(29)
+    assert sweep(session, dead_provider, clock, limit=2).lookups == {("create", "failed"): 1}
+    clock.advance(1)
+    assert sweep(session, dead_provider, clock, limit=2).lookups == {("create", "failed"): 2}
+
+
+def test_a_create_found_missing_is_released_for_dialing_with_its_lookup_forgotten(
+    session: Session, provider: VapiClient, clock: ManualClock
+) -> None:
+    (call,) = _campaign_calls(session, 1)
+    clock.advance(get_settings().provider_timeout_seconds * 3 + 2)
+    redialed: list[uuid.UUID] = []
+    run_recovery(
+        enqueue=redialed.extend,
+        now=clock.now,
+        client=provider,
+        policy=POLICY,
+        unit_of_work=unit_of(session),
+    )
+    assert redialed == [call.id]
+    assert _refreshed(session, call).status == CallStatus.CLAIMED
+    assert _lookup(session, call) is None
+
+
+def test_the_api_starting_makes_every_call_the_provider_has_due_at_once(
+    session: Session, provider: VapiClient, clock: ManualClock
+) -> None:
+    held, dialing = _campaign_calls(session, 2)
+    _unknown_to_provider(session, held)
+    assert note_api_start(session, now=clock.now) == 1
+    lookup = _lookup(session, held)
+    assert lookup is not None and lookup.next_at == clock.now
+    assert _lookup(session, dialing) is None
+    assert sweep(session, provider, clock).lookups == {("silent", "not-found"): 1}
+
+
+def test_lookups_of_calls_that_ended_since_are_deleted(
+    session: Session, provider: VapiClient, clock: ManualClock
+) -> None:
+    (call,) = _campaign_calls(session, 1)
+    _unknown_to_provider(session, call)
+    note_api_start(session, now=clock.now)
+    call = _refreshed(session, call)
+    call.status = CallStatus.ENDED
+    session.flush()
+    sweep(session, provider, clock)
+    assert _lookup(session, call) is None

@@ -1,0 +1,117 @@
+"""Simulators that stop and start again on one state dir, served over real HTTP."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from orchestrator.simulator import SimulatorConfig, create_simulator_app, decide_outcome
+from orchestrator.simulator.journal import JOURNAL_FILE
+from orchestrator.simulator.outcomes import Outcome
+from tests.simulator.conftest import API_KEY, serve
+
+PHONE = "pn-restart"
+
+
+@dataclass(frozen=True)
+class Sim:
+    """A running simulator seen through its HTTP API."""
+
+    base_url: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {API_KEY}"}
+
+    def post_call(self, number: str, server: dict[str, Any] | None = None) -> httpx.Response:
+        overrides: dict[str, Any] = {"metadata": {"contactId": number}}
+        if server is not None:
+            overrides["server"] = server
+        body = {
+            "assistantId": "asst-1",
+            "phoneNumberId": PHONE,
+            "customer": {"number": number},
+            "assistantOverrides": overrides,
+        }
+        return httpx.post(f"{self.base_url}/call", json=body, headers=self.headers)
+
+    def create(self, number: str, server: dict[str, Any] | None = None) -> str:
+        response = self.post_call(number, server)
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    def call(self, call_id: str) -> httpx.Response:
+        return httpx.get(f"{self.base_url}/call/{call_id}", headers=self.headers)
+
+    def known(self, call_id: str) -> dict[str, Any]:
+        response = self.call(call_id)
+        assert response.status_code == 200, response.text
+        found: dict[str, Any] = response.json()
+        return found
+
+    def calls(self) -> list[dict[str, Any]]:
+        response = httpx.get(f"{self.base_url}/call", params={"limit": 1000}, headers=self.headers)
+        response.raise_for_status()
+        found: list[dict[str, Any]] = response.json()
+        return found
+
+    def stats(self) -> dict[str, Any]:
+        found: dict[str, Any] = httpx.get(f"{self.base_url}/simulator/stats").json()
+        return found
+
+    def forget(self, body: Any) -> httpx.Response:
+        return httpx.post(f"{self.base_url}/simulator/forget", json=body)
+
+    def settled(self, quiet: float = 0.3) -> dict[str, Any]:
+        """The stats once every call has ended and nothing has changed for ``quiet`` seconds."""
+        wait_until(lambda: all(call["status"] == "ended" for call in self.calls()))
+        previous: dict[str, Any] | None = None
+        while (current := self.stats()) != previous:
+            previous = current
+            time.sleep(quiet)
+        return current
+
+
+@contextmanager
+def running(state_dir: Path | None, **overrides: Any) -> Iterator[Sim]:
+    """A simulator (``instant`` unless told) on ``state_dir``, stopped cleanly on exit."""
+    config = SimulatorConfig(**{"profile": "instant", "state_dir": state_dir, **overrides})
+    with serve(create_simulator_app(config)) as base_url:
+        yield Sim(base_url)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
+
+
+def journal_path(state_dir: Path) -> Path:
+    return state_dir / JOURNAL_FILE
+
+
+def journal_lines(state_dir: Path) -> list[dict[str, Any]]:
+    """The journal's complete lines."""
+    raw = journal_path(state_dir).read_bytes()
+    return [orjson.loads(line) for line in raw.splitlines(keepends=True) if line.endswith(b"\n")]
+
+
+def find_number(predicate: Callable[[str], bool], *, prefix: str = "+1444", start: int = 0) -> str:
+    for i in range(start, start + 100_000):
+        number = f"{prefix}{i:07d}"
+        if predicate(number):
+            return number
+    raise AssertionError("no number found")
+
+
+def outcome(number: str, profile: str, attempt: int = 1) -> Outcome:
+    return decide_outcome(number=number, attempt=attempt, seed=0, profile=profile)
