@@ -26,7 +26,7 @@ from tests.e2e.ground_truth import (
 )
 from tests.e2e.stack import Stack, e2e_stack
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.acceptance]
 
 LINES = ("forget-a", "forget-b")
 CONTACTS = 50

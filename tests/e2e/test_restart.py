@@ -34,7 +34,7 @@ from orchestrator.models.enums import IN_FLIGHT_CALL_STATUSES
 from orchestrator.runner import free_port
 from tests.e2e.ground_truth import calls_at, start_paced_campaign, stats_at
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.acceptance]
 
 RESTART_DATABASE = "orchestrator_restart_test"
 RESTART_REDIS_DB = 12
