@@ -15,12 +15,15 @@ failures in a row a run stops asking and leaves the rest to the next one.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
+from typing import TypeVar
 
 from orchestrator.calls import lookup_repository
 from orchestrator.calls.lookup_repository import SilentCall, UnknownCreate
@@ -49,8 +52,9 @@ EnqueueCalls = Callable[[Sequence[uuid.UUID]], None]
 # A run stops asking after this many failed lookups in a row: the provider is down or
 # refusing us, and the calls it did not get to are due again at the next run.
 FAILURES_BEFORE_STOPPING = 3
-# How long a claimed call is kept from other runs while this one asks about it.
-CLAIM_LEASE = timedelta(minutes=10)
+# How long a claimed call is kept from other runs while this one asks about it; a run that
+# dies leaves its claims due again after this.
+CLAIM_LEASE = timedelta(minutes=2)
 CREATE_LOOKUP = "create"
 SILENT_LOOKUP = "silent"
 
@@ -97,9 +101,7 @@ class _Run:
         if self.failures_in_a_row >= FAILURES_BEFORE_STOPPING:
             self.sweep.stopped_early = True
 
-    def failed(
-        self, call_id: uuid.UUID, state: LookupState, error: ProviderError, kind: str
-    ) -> None:
+    def failed(self, call_id: uuid.UUID, state: LookupState, error: object, kind: str) -> None:
         step = next_lookup(state, LookupResult.FAILED, now=self.now, policy=self.policy)
         assert step.next_at is not None
         with self.unit() as session:
@@ -127,15 +129,13 @@ def resolve_unknown_creates(*, client: VapiClient, run: _Run, limit: int) -> Non
             lease=CLAIM_LEASE,
             limit=limit,
         )
-    for index, call in enumerate(stuck):
-        if run.sweep.stopped_early:
-            _release(stuck[index:], run)
-            return
-        _resolve_unknown_create(client, call, run, latest_send)
+    _work_through(
+        stuck, run, CREATE_LOOKUP, partial(_resolve_unknown_create, client, run, latest_send)
+    )
 
 
 def _resolve_unknown_create(
-    client: VapiClient, call: UnknownCreate, run: _Run, latest_send: timedelta
+    client: VapiClient, run: _Run, latest_send: timedelta, call: UnknownCreate
 ) -> None:
     try:
         found = find_created_call(
@@ -164,14 +164,10 @@ def refresh_silent_calls(*, client: VapiClient, run: _Run, limit: int) -> None:
         silent = lookup_repository.claim_silent_calls(
             session, now=run.now, silence=quiet, lease=CLAIM_LEASE, limit=limit
         )
-    for index, call in enumerate(silent):
-        if run.sweep.stopped_early:
-            _release(silent[index:], run)
-            return
-        _refresh_silent_call(client, call, run)
+    _work_through(silent, run, SILENT_LOOKUP, partial(_refresh_silent_call, client, run))
 
 
-def _refresh_silent_call(client: VapiClient, call: SilentCall, run: _Run) -> None:
+def _refresh_silent_call(client: VapiClient, run: _Run, call: SilentCall) -> None:
     try:
         found = client.get_call(call.provider_call_id)
     except ProviderRejected as error:
@@ -222,6 +218,32 @@ def _not_found(call: SilentCall, run: _Run) -> None:
             call.provider_call_id,
             call.state.not_found_at,
         )
+
+
+Claimed = TypeVar("Claimed", SilentCall, UnknownCreate)
+
+
+def _work_through(
+    claimed: Sequence[Claimed], run: _Run, kind: str, handle: Callable[[Claimed], None]
+) -> None:
+    """Each claimed call once, until the run stops asking; the rest are due again at once."""
+    done = 0
+    try:
+        for call in claimed:
+            if run.sweep.stopped_early:
+                break
+            try:
+                handle(call)
+            except Exception as error:
+                # A fault of ours (or of the database) with this call must not hold up the
+                # others, nor keep this call from being asked about again.
+                logger.exception("call %s: recovery failed", call.call_id)
+                with contextlib.suppress(Exception):
+                    run.failed(call.call_id, call.state, error, kind)
+            done += 1
+    finally:
+        if done < len(claimed):
+            _release(claimed[done:], run)
 
 
 def _release(calls: Sequence[SilentCall | UnknownCreate], run: _Run) -> None:

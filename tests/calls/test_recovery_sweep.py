@@ -14,9 +14,15 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from orchestrator.calls import recovery_runner
 from orchestrator.calls.dialing import begin_dial
 from orchestrator.calls.ended_reasons import PROVIDER_CALL_NOT_FOUND
-from orchestrator.calls.recovery import NOT_FOUND_SOURCE, end_call_not_found, note_api_start
+from orchestrator.calls.recovery import (
+    NOT_FOUND_SOURCE,
+    end_call_not_found,
+    note_api_start,
+    refresh_silent_call,
+)
 from orchestrator.calls.recovery_runner import RecoverySweep, run_recovery
 from orchestrator.calls.service import record_provider_call
 from orchestrator.campaigns.counters import counter_drift
@@ -355,3 +361,52 @@ def test_lookups_of_calls_that_ended_since_are_deleted(
     session.flush()
     sweep(session, provider, clock)
     assert _lookup(session, call) is None
+
+
+def test_a_call_whose_recovery_fails_is_backed_off_and_holds_up_no_other(
+    session: Session, provider: VapiClient, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = _campaign_calls(session, 2)
+    for call in (first, second):
+        _at_provider(session, provider, call)
+        clock.advance(1)
+    real = refresh_silent_call
+
+    def failing_for_the_first(session: Session, *, call_id: uuid.UUID, **kw: Any) -> bool:
+        if call_id == first.id:
+            raise RuntimeError("a fault of ours")
+        return real(session, call_id=call_id, **kw)
+
+    monkeypatch.setattr(recovery_runner, "refresh_silent_call", failing_for_the_first)
+    clock.advance(200)
+    done = sweep(session, provider, clock)
+    assert done.lookups == {("silent", "live"): 2, ("silent", "failed"): 1}
+    failed, fine = _lookup(session, first), _lookup(session, second)
+    assert failed is not None and failed.failures == 1
+    assert failed.last_error == "a fault of ours"
+    assert failed.next_at == clock.now + timedelta(seconds=POLICY.retry_base_seconds)
+    assert fine is not None and fine.failures == 0
+    assert fine.next_at == clock.now + timedelta(seconds=POLICY.silence_seconds)
+
+
+def test_calls_claimed_by_a_run_that_dies_are_due_again(
+    session: Session, provider: VapiClient, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _campaign_calls(session, 3)
+    for call in calls:
+        _at_provider(session, provider, call)
+    real = refresh_silent_call
+    seen: list[uuid.UUID] = []
+
+    def dies_on_the_second(session: Session, *, call_id: uuid.UUID, **kw: Any) -> bool:
+        seen.append(call_id)
+        if len(seen) == 2:
+            raise SystemExit("the worker stops")
+        return real(session, call_id=call_id, **kw)
+
+    monkeypatch.setattr(recovery_runner, "refresh_silent_call", dies_on_the_second)
+    clock.advance(200)
+    with pytest.raises(SystemExit):
+        sweep(session, provider, clock)
+    left = [_lookup(session, c) for c in calls if c.id not in seen[:1]]
+    assert all(lookup is not None and lookup.next_at == clock.now for lookup in left)
