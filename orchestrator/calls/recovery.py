@@ -90,9 +90,11 @@ def settle_unknown_create(
 ) -> Resolution:
     """Record the provider's call, or (it has none) make ours dialable again."""
     call = repository.get_call_for_update(session, call_id=call_id)
+    # Whatever the answer, the question is settled: a call that moved on meanwhile (a webhook
+    # correlated it) is asked about again as any other, after its silence, not after a lease.
+    lookup_repository.delete_lookup(session, call_id=call_id)
     if call is None or call.status != CallStatus.DIALING or call.dialed_at != dialed_at:
         return Resolution.SETTLED  # a webhook or another sweep got there first
-    lookup_repository.delete_lookup(session, call_id=call_id)
     if found is None:
         repository.release_dialing(session, call_id=call_id)
         count("orchestrator_ambiguous_creates", resolution=Resolution.NOT_CREATED)

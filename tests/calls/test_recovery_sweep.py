@@ -14,14 +14,17 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from orchestrator.calls import recovery_runner
+from orchestrator.calls import lookup_repository, recovery_runner
 from orchestrator.calls.dialing import begin_dial
 from orchestrator.calls.ended_reasons import PROVIDER_CALL_NOT_FOUND
+from orchestrator.calls.lookups import LookupState
 from orchestrator.calls.recovery import (
     NOT_FOUND_SOURCE,
+    Resolution,
     end_call_not_found,
     note_api_start,
     refresh_silent_call,
+    settle_unknown_create,
 )
 from orchestrator.calls.recovery_runner import RecoverySweep, run_recovery
 from orchestrator.calls.service import record_provider_call
@@ -410,3 +413,27 @@ def test_calls_claimed_by_a_run_that_dies_are_due_again(
         sweep(session, provider, clock)
     left = [_lookup(session, c) for c in calls if c.id not in seen[:1]]
     assert all(lookup is not None and lookup.next_at == clock.now for lookup in left)
+
+
+def test_a_create_settled_meanwhile_by_a_webhook_is_asked_about_after_its_silence(
+    session: Session, provider: VapiClient, clock: ManualClock
+) -> None:
+    """A webhook may correlate the call while the run asks about its create, with a time
+    stamped before the run's claim: no lease may outlive the run."""
+    (call,) = _campaign_calls(session, 1)
+    dialed_at = call.dialed_at
+    assert dialed_at is not None
+    _unknown_to_provider(session, call)  # the webhook, at the claim's instant
+    clock.advance(5)
+    lookup_repository.save_lookup(
+        session,
+        call_id=call.id,
+        state=LookupState(),
+        next_at=clock.now + timedelta(minutes=2),
+        checked_at=clock.now,
+    )
+    resolution = settle_unknown_create(session, call_id=call.id, dialed_at=dialed_at, found=None)
+    assert resolution == Resolution.SETTLED
+    assert _lookup(session, call) is None
+    clock.advance(POLICY.silence_seconds - 5)
+    assert sweep(session, provider, clock).lookups == {("silent", "not-found"): 1}
