@@ -138,8 +138,24 @@ def _lease(
     now: datetime,
     lease: timedelta,
 ) -> None:
-    for call_id, state in claimed:
-        save_lookup(session, call_id=call_id, state=state, next_at=now + lease, checked_at=now)
+    """Every claimed call kept from other runs until ``now + lease``, in one statement."""
+    if not claimed:
+        return
+    rows = [
+        {
+            "call_id": call_id,
+            "next_at": now + lease,
+            "checked_at": now,
+            "failures": state.failures,
+            "not_found_at": state.not_found_at,
+            "wait_seconds": state.wait_seconds,
+        }
+        for call_id, state in claimed
+    ]
+    stmt = insert(CallLookup).values(rows)
+    kept = ("next_at", "checked_at", "failures", "not_found_at", "wait_seconds")
+    changes = {name: stmt.excluded[name] for name in kept}
+    session.execute(stmt.on_conflict_do_update(index_elements=["call_id"], set_=changes))
 
 
 def save_lookup(
@@ -213,26 +229,30 @@ def make_provider_held_calls_due(session: Session, *, now: datetime) -> int:
 
 
 def stale_in_flight(
-    session: Session, *, org_id: uuid.UUID, since_before: datetime
+    session: Session, *, since_before: datetime, org_id: uuid.UUID | None = None
 ) -> list[tuple[uuid.UUID | None, str | None, int]]:
-    """The org's calls in flight since before ``since_before``, by campaign and caller number."""
-    since = func.coalesce(Call.dialed_at, Call.created_at)
+    """Calls in flight since before ``since_before`` (of one org, or of every org), by
+    campaign and caller number."""
+    filters = [Call.status.in_(IN_FLIGHT_CALL_STATUSES), _in_flight_since() < since_before]
+    if org_id is not None:
+        filters.append(Call.org_id == org_id)
     stmt = (
         select(Call.campaign_id, Call.phone_number_id, func.count())
-        .where(
-            Call.org_id == org_id,
-            Call.status.in_(IN_FLIGHT_CALL_STATUSES),
-            since < since_before,
-        )
+        .where(*filters)
         .group_by(Call.campaign_id, Call.phone_number_id)
     )
     return [(campaign, number, int(n)) for campaign, number, n in session.execute(stmt).all()]
 
 
+def _in_flight_since() -> ColumnElement[datetime]:
+    """When a call in flight took its capacity: its dial, or its claim if not sent yet."""
+    return func.coalesce(Call.dialed_at, Call.created_at)
+
+
 def in_flight_by_age(session: Session, *, now: datetime, bounds: Sequence[float]) -> dict[int, int]:
     """Calls in flight (every org), counted by age bucket: bucket i holds ages below
     ``bounds[i]`` seconds (and at least ``bounds[i-1]``); the last, the rest."""
-    age = func.extract("epoch", now - func.coalesce(Call.dialed_at, Call.created_at))
+    age = func.extract("epoch", now - _in_flight_since())
     bucket = case(*[(age < bound, index) for index, bound in enumerate(bounds)], else_=len(bounds))
     stmt = (
         select(bucket, func.count())
@@ -240,13 +260,3 @@ def in_flight_by_age(session: Session, *, now: datetime, bounds: Sequence[float]
         .group_by(bucket)
     )
     return {int(index): int(n) for index, n in session.execute(stmt).all()}
-
-
-def count_in_flight_since_before(session: Session, *, since_before: datetime) -> int:
-    since = func.coalesce(Call.dialed_at, Call.created_at)
-    stmt = (
-        select(func.count())
-        .select_from(Call)
-        .where(Call.status.in_(IN_FLIGHT_CALL_STATUSES), since < since_before)
-    )
-    return int(session.scalar(stmt) or 0)

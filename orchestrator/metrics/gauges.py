@@ -44,9 +44,8 @@ class CallsInFlight(Collector):
             family.add_metric([label], by_age.get(index, 0))
         yield family
         longest = timedelta(seconds=get_settings().max_call_seconds)
-        stuck = lookup_repository.count_in_flight_since_before(
-            self.session, since_before=now - longest
-        )
+        stale = lookup_repository.stale_in_flight(self.session, since_before=now - longest)
+        stuck = sum(count for _, _, count in stale)
         yield GaugeMetricFamily(
             "orchestrator_calls_in_flight_over_max_length",
             "Calls in flight for longer than a call can last at the provider (max_call_seconds): "
