@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from orchestrator.orgs.service import CreatedOrg, create_org
+from orchestrator.scheduling.calling_hours.schemas import CONTACT_TIMEZONE, DAYS, CallingHoursIn
 
 VALID_NUMBERS_BASE = 14155550000
 
@@ -54,3 +55,17 @@ def make_campaign(session: Session, *, org: CreatedOrg, **body: Any) -> uuid.UUI
         session, org_id=org.org_id, body=CreateCampaignIn.model_validate(payload)
     )
     return uuid.UUID(created["id"])
+
+
+def calling_window(start: str, end: str, days: list[str] | None = None) -> dict[str, Any]:
+    """One ``callingHours`` window, every day unless ``days`` says otherwise."""
+    return {"days": list(DAYS) if days is None else days, "start": start, "end": end}
+
+
+def calling_hours(
+    *windows: dict[str, Any], timezone: str = CONTACT_TIMEZONE, fallback: str = "UTC"
+) -> CallingHoursIn:
+    """A ``callingHours`` policy of ``windows``, as a campaign would bring it."""
+    return CallingHoursIn.model_validate(
+        {"windows": list(windows), "timezone": timezone, "fallbackTimezone": fallback}
+    )

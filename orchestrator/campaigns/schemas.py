@@ -21,7 +21,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from orchestrator.calls.retry_plan import RetryPlanIn
 from orchestrator.listing import TimeRangeQuery
 from orchestrator.models.enums import CampaignStatus
-from orchestrator.scheduling.calling_hours import CallingHoursIn, check_timezone_name
+from orchestrator.scheduling.calling_hours.schemas import CallingHoursIn, check_timezone_name
 from orchestrator.wire import CAMEL_MODEL_CONFIG, RULE_ERROR, is_valid_e164
 
 TARGET_FIELDS = ("assistantId", "workflowId", "squadId")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.campaigns.schemas import CustomerIn
-from orchestrator.scheduling.calling_hours import contact_zone_key
+from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,9 @@ from sqlalchemy.orm import Session
 from orchestrator.calls import repository as calls_repo
 from orchestrator.calls.service import fail_call
 from orchestrator.models import Call, Org
-from orchestrator.scheduling.calling_hours import (
-    DEFAULT_CALLING_HOURS,
-    contact_zone_key,
-    is_open,
-    next_open,
-)
+from orchestrator.scheduling.calling_hours.opening import is_open, next_open
+from orchestrator.scheduling.calling_hours.schemas import DEFAULT_CALLING_HOURS
+from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key
 from orchestrator.scheduling.capacity import CampaignDemand, Candidate
 from orchestrator.scheduling.window import WINDOW_CLOSED
 

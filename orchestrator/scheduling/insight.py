@@ -31,7 +31,7 @@ from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.models import Campaign, CampaignCounters, CampaignStatus, Org
 from orchestrator.phone_numbers.service import pacing_of_numbers
-from orchestrator.scheduling.calling_hours import is_open, next_open
+from orchestrator.scheduling.calling_hours.opening import is_open, next_open
 from orchestrator.scheduling.policy import calling_hours_of
 from orchestrator.scheduling.service import read_org_load
 from orchestrator.wire import iso

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from orchestrator.models import Campaign, Org
-from orchestrator.scheduling.calling_hours import DEFAULT_CALLING_HOURS, CallingHoursIn
+from orchestrator.scheduling.calling_hours.schemas import DEFAULT_CALLING_HOURS, CallingHoursIn
 
 CALLING_HOURS_FIELD = "callingHours"
 

@@ -24,7 +24,7 @@ from orchestrator.contacts import repository as contacts_repo
 from orchestrator.contacts.repository import DueGroup
 from orchestrator.models import Call, CallStatus, Campaign, CampaignStatus, Org
 from orchestrator.phone_numbers.service import pacing_of_numbers
-from orchestrator.scheduling.calling_hours import is_open
+from orchestrator.scheduling.calling_hours.opening import is_open
 from orchestrator.scheduling.capacity import (
     CampaignDemand,
     Candidate,

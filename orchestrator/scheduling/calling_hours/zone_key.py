@@ -1,0 +1,149 @@
+"""A contact's zone key: its own zone, else the zones of its number's region, else "".
+
+phonenumbers takes ~20 µs a number (parse, then validation against every region sharing the
+country code), too slow for every customer of a large create. Its answer for a number is
+decided by regular expressions over the national number, by the number's length, and by a
+longest-prefix lookup of at most TIMEZONE_LONGEST_PREFIX digits. For almost every country no
+expression can tell apart two numbers that share that prefix and length (_settled_by_prefix
+proves it from the metadata), so one phonenumbers answer serves the whole prefix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers.phonemetadata import PhoneMetadata, PhoneNumberDesc
+from phonenumbers.timezone import UNKNOWN_TIMEZONE, time_zones_for_number
+from phonenumbers.tzdata import TIMEZONE_LONGEST_PREFIX
+
+from orchestrator.scheduling.calling_hours.pattern_depth import pattern_depth
+
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_MAX_COUNTRY_CODE_DIGITS = 3
+# Bounds memory in a long-lived worker; the rare refill costs one phonenumbers call a prefix.
+_ZONE_KEY_CACHE_LIMIT = 100_000
+_zone_keys: dict[tuple[str, int], str] = {}
+
+
+def contact_zone_key(*, number: str | None, customer_timezone: str | None) -> str:
+    """The zone key stored on a contact: the customer's zone, else the number's zones, else ""."""
+    if customer_timezone:
+        return customer_timezone
+    if number is None:
+        return ""
+    if _E164.fullmatch(number) is None:
+        return _parsed_zone_key(number)
+    cache_key = (number[1 : 1 + TIMEZONE_LONGEST_PREFIX], len(number))
+    key = _zone_keys.get(cache_key)
+    if key is None:
+        key, settled = _e164_zone_key(number)
+        if settled:
+            if len(_zone_keys) >= _ZONE_KEY_CACHE_LIMIT:
+                _zone_keys.clear()
+            _zone_keys[cache_key] = key
+    return key
+
+
+def _key_of(zones: tuple[str, ...]) -> str:
+    return ",".join(sorted(zone for zone in zones if zone != UNKNOWN_TIMEZONE))
+
+
+def _parsed_zone_key(number: str) -> str:
+    """phonenumbers' own answer, from a full parse."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return ""
+    return _key_of(time_zones_for_number(parsed))
+
+
+def _e164_zone_key(number: str) -> tuple[str, bool]:
+    """The key of a ``+<digits>`` number, and whether it holds for its whole prefix."""
+    digits = number[1:]
+    country_code = _country_code(digits)
+    if country_code is None:
+        # phonenumbers rejects it on its first digits alone.
+        return "", True
+    national = digits[len(str(country_code)) :]
+    if _may_strip_national_prefix(country_code, national):
+        # Such numbers are rare (a trunk 0 kept after the country code): take parse's answer.
+        return _parsed_zone_key(number), False
+    zones = time_zones_for_number(_phone_number(country_code, national))
+    return _key_of(zones), _settled_by_prefix(country_code)
+
+
+def _country_code(digits: str) -> int | None:
+    """The calling code phonenumbers reads off the front: the shortest one that exists."""
+    for length in range(1, _MAX_COUNTRY_CODE_DIGITS + 1):
+        candidate = int(digits[:length])
+        if candidate in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            return candidate
+    return None
+
+
+def _phone_number(country_code: int, national: str) -> phonenumbers.PhoneNumber:
+    """What phonenumbers.parse makes of ``+<country code><national>`` when it strips nothing."""
+    parsed = phonenumbers.PhoneNumber(country_code=country_code, national_number=int(national))
+    zeros = len(national) - len(national.lstrip("0"))
+    if zeros and len(national) > 1:
+        # As parse does: remember leading zeros, never counting the last digit as one.
+        parsed.italian_leading_zero = True
+        counted = min(zeros, len(national) - 1)
+        if counted != 1:
+            parsed.number_of_leading_zeros = counted
+    return parsed
+
+
+def _may_strip_national_prefix(country_code: int, national: str) -> bool:
+    """Whether parse may rewrite the national number, taking it for a trunk prefix and more."""
+    pattern = _national_prefix(country_code)
+    match = pattern.match(national) if pattern is not None else None
+    if match is None:
+        return False
+    # An empty match that captures nothing leaves the number as it was; Argentina's pattern
+    # matches every number that way.
+    return bool(match.end()) or any(group is not None for group in match.groups())
+
+
+@lru_cache(maxsize=512)  # one entry per country calling code
+def _national_prefix(country_code: int) -> re.Pattern[str] | None:
+    """The trunk-prefix pattern parse tries, from the metadata of the code's main region."""
+    region = phonenumbers.region_code_for_country_code(country_code)
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)
+    pattern = metadata.national_prefix_for_parsing if metadata is not None else None
+    return re.compile(pattern) if pattern else None
+
+
+@lru_cache(maxsize=512)  # one entry per country calling code
+def _settled_by_prefix(country_code: int) -> bool:
+    """Whether phonenumbers judges this country's numbers on length and leading digits alone.
+
+    Leading digits means the first TIMEZONE_LONGEST_PREFIX digits with the country code. Every
+    expression phonenumbers may try on a national number (each region's leading digits, trunk
+    prefix and number-type patterns) is checked: where anything stricter than ``\\d`` can
+    reach past the prefix, numbers sharing it may still differ, so nothing is shared.
+    """
+    try:
+        depth = max(pattern_depth(pattern) for pattern in _country_patterns(country_code))
+    except ValueError:
+        return False
+    return len(str(country_code)) + depth <= TIMEZONE_LONGEST_PREFIX
+
+
+def _country_patterns(country_code: int) -> Iterator[str]:
+    for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[country_code]:
+        metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)
+        if metadata is None:
+            continue
+        yield from (
+            pattern
+            for pattern in (metadata.leading_digits, metadata.national_prefix_for_parsing)
+            if pattern
+        )
+        # Every description, not a fixed list: a type phonenumbers adds later is covered too.
+        for value in vars(metadata).values():
+            if isinstance(value, PhoneNumberDesc) and value.national_number_pattern:
+                yield value.national_number_pattern
