@@ -341,7 +341,7 @@ def demo(
     ] = False,
 ) -> None:
     """Run a campaign end to end on a fresh stack and the simulator, then print a summary."""
-    from orchestrator.demo import DemoOptions, run_demo
+    from orchestrator.demo.command import DemoOptions, run_demo
     from orchestrator.runner import StackOptions
 
     stack = StackOptions(

@@ -1,4 +1,4 @@
-"""``orchestrator up`` and the demo's building blocks.
+"""``orchestrator up`` and its building blocks.
 
 The end-to-end tests run ``orchestrator up`` the way a user does, as a subprocess, against a
 database and a Redis database of their own: a worker sharing the default broker with another
@@ -24,17 +24,9 @@ from typing import IO, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-import phonenumbers
 import pytest
 
 from orchestrator.config import get_settings
-from orchestrator.demo import (
-    MAX_CONTACTS,
-    campaign_body,
-    counter_mismatches,
-    demo_customers,
-    summarize,
-)
 from orchestrator.devstack import DevstackInfo, ensure_devstack
 from orchestrator.migrate import upgrade_to_head
 from orchestrator.runner import (
@@ -288,52 +280,6 @@ def test_dev_org_is_reused_with_a_new_key_each_time(isolated_env: dict[str, str]
     assert isinstance(first_org, uuid.UUID)
     assert first_org == second_org
     assert first_key != second_key
-
-
-def test_demo_customers_are_distinct_valid_e164_numbers() -> None:
-    customers = demo_customers(MAX_CONTACTS)
-    numbers = [customer["number"] for customer in customers]
-    assert len(set(numbers)) == MAX_CONTACTS
-    assert all(phonenumbers.is_valid_number(phonenumbers.parse(n)) for n in numbers)
-    with pytest.raises(ValueError, match="between 1 and"):
-        demo_customers(MAX_CONTACTS + 1)
-
-
-def test_demo_campaign_splits_customers_across_two_numbers() -> None:
-    body = campaign_body(demo_customers(5), max_concurrency=3)
-    assert [len(entry["customers"]) for entry in body["dialPlan"]] == [3, 2]
-    assert "phoneNumberId" not in body
-    assert len(campaign_body(demo_customers(1), max_concurrency=1)["dialPlan"]) == 1
-
-
-def _campaign(**counters: int) -> dict[str, Any]:
-    calls = {
-        "c1": {"status": "ended", "endedReason": "voicemail"},
-        "c2": {"status": "ended", "endedReason": "customer-ended-call"},
-        "c3": {"status": "ended", "endedReason": "customer-ended-call"},
-    }
-    body: dict[str, Any] = {
-        "id": "campaign-1",
-        "status": "ended",
-        "calls": calls,
-        "callsCounterQueued": 0,
-        "callsCounterInProgress": 0,
-        "callsCounterEnded": 3,
-        "callsCounterEndedVoicemail": 1,
-        "contactCounters": {"completed": 2, "failed": 1, "total": 3},
-    }
-    body.update(counters)
-    return body
-
-
-def test_counters_are_checked_against_a_recount_of_the_calls_map() -> None:
-    assert counter_mismatches(_campaign()) == []
-    assert counter_mismatches(_campaign(callsCounterEnded=4)) == [
-        "callsCounterEnded is 4, recount 3"
-    ]
-    summary = summarize(_campaign(), wall_seconds=2.0)
-    assert summary.ended_reasons == {"customer-ended-call": 2, "voicemail": 1}
-    assert summary.calls_per_second == 1.5
 
 
 # --------------------------------------------------------------------------- simulator faults
