@@ -24,13 +24,13 @@ from orchestrator.calls.schemas import (
 )
 from orchestrator.calls.service import fail_call
 from orchestrator.calls.wire import call_to_wire, campaign_target, vapi_status
-from orchestrator.campaigns import repository as campaigns_repo
 from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.contacts.service import CustomerBatch, NewContact, normalize_customers
 from orchestrator.exceptions import NotFound, ValidationFailed
 from orchestrator.models import Call, CallStatus
 from orchestrator.models.enums import TERMINAL_CALL_STATUSES
+from orchestrator.phone_numbers import repository as phone_numbers_repo
 
 DELETED_REASON = "scheduled-call-deleted"
 DELETED_MESSAGE = "deleted before it was placed"
@@ -95,7 +95,7 @@ def create_direct_calls(
     ]
     repository.add_calls(session, calls)
     if body.phone_number_id is not None:
-        campaigns_repo.ensure_phone_numbers(
+        phone_numbers_repo.ensure_phone_numbers(
             session, org_id=org_id, provider_ids=[body.phone_number_id]
         )
     rendered = [call_to_wire(call, target=call.request, now=now) for call in calls]

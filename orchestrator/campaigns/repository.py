@@ -34,7 +34,6 @@ from orchestrator.models import (
     CampaignCounterShard,
     CampaignStatus,
     Contact,
-    PhoneNumber,
 )
 from orchestrator.models.base import utcnow
 from orchestrator.models.campaign_counter_shard import COUNTER_COLUMNS, COUNTER_SHARDS
@@ -284,23 +283,6 @@ def campaigns_to_reconcile(
     if after is not None:
         stmt = stmt.where(Campaign.id > after)
     return list(session.scalars(stmt.order_by(Campaign.id).limit(limit)))
-
-
-def ensure_phone_numbers(
-    session: Session, *, org_id: uuid.UUID, provider_ids: Sequence[str]
-) -> None:
-    if not provider_ids:
-        return
-    rows = [
-        {"org_id": org_id, "provider_phone_number_id": pid, "id": uuid.uuid4()}
-        for pid in provider_ids
-    ]
-    stmt = (
-        pg_insert(PhoneNumber)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["org_id", "provider_phone_number_id"])
-    )
-    session.execute(stmt)
 
 
 def _inside_window(now: datetime) -> list[ColumnElement[bool]]:

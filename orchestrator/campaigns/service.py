@@ -41,6 +41,7 @@ from orchestrator.models import (
     Org,
 )
 from orchestrator.models.base import utcnow
+from orchestrator.phone_numbers import repository as phone_numbers_repo
 from orchestrator.scheduling.cancellation import release_unsent_calls, return_unsent_calls
 from orchestrator.scheduling.insight import pacing_insight
 from orchestrator.scheduling.policy import CALLING_HOURS_FIELD
@@ -87,7 +88,7 @@ def create_campaign(
         calls_counter_scheduled=len(contacts),
     )
     caller_ids = sorted({c.phone_number_id for c in contacts if c.phone_number_id})
-    repository.ensure_phone_numbers(session, org_id=org_id, provider_ids=caller_ids)
+    phone_numbers_repo.ensure_phone_numbers(session, org_id=org_id, provider_ids=caller_ids)
     customers = [(contact.phone_number_id, contact.customer) for contact in contacts]
     counters = CampaignCounters(
         contacts_pending=len(contacts), calls_counter_scheduled=len(contacts)
@@ -260,7 +261,9 @@ def _change_caller(session: Session, campaign: Campaign, phone_number_id: str) -
     contacts_repo.set_caller_of_pending(
         session, campaign_id=campaign.id, phone_number_id=phone_number_id
     )
-    repository.ensure_phone_numbers(session, org_id=campaign.org_id, provider_ids=[phone_number_id])
+    phone_numbers_repo.ensure_phone_numbers(
+        session, org_id=campaign.org_id, provider_ids=[phone_number_id]
+    )
     campaign.phone_number_id = phone_number_id
 
 

@@ -15,6 +15,24 @@ from orchestrator.models.base import utcnow
 from orchestrator.phone_numbers.schemas import PhoneNumberListQuery
 
 
+def ensure_phone_numbers(
+    session: Session, *, org_id: uuid.UUID, provider_ids: Sequence[str]
+) -> None:
+    """A row for each caller number the org uses; a new one has no pacing, so defaults apply."""
+    if not provider_ids:
+        return
+    rows = [
+        {"org_id": org_id, "provider_phone_number_id": pid, "id": uuid.uuid4()}
+        for pid in provider_ids
+    ]
+    stmt = (
+        pg_insert(PhoneNumber)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["org_id", "provider_phone_number_id"])
+    )
+    session.execute(stmt)
+
+
 def upsert_pacing(
     session: Session,
     *,
