@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -24,13 +23,6 @@ org_app = typer.Typer(help="Orgs and API keys.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(devstack_app, name="devstack")
 console = Console()
-
-
-def _configure_logging() -> None:
-    logging.basicConfig(
-        level=get_settings().log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
 
 
 def _fail(error: DomainError) -> NoReturn:

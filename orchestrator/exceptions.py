@@ -30,10 +30,6 @@ class NotFound(DomainError):
     status_code = 404
 
 
-class Conflict(DomainError):
-    status_code = 409
-
-
 class PayloadTooLarge(DomainError):
     status_code = 413
 

@@ -24,7 +24,7 @@ import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -198,11 +198,6 @@ def _wait_until_applied(timeout: float = 300) -> float:
             return time.perf_counter()
     finally:
         engine.dispose()
-
-
-def _split(items: Sequence[bytes], parts: int) -> Iterator[list[bytes]]:
-    for part in range(parts):
-        yield list(items[part::parts])
 
 
 def ingest_webhooks(url: str, calls: list[tuple[uuid.UUID, str]]) -> IngestFigures:

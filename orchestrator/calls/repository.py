@@ -122,28 +122,6 @@ def unsent_calls_for_update(session: Session, *, campaign_id: uuid.UUID) -> list
     return list(session.scalars(stmt))
 
 
-def count_by_status(session: Session, *, campaign_id: uuid.UUID) -> dict[str, int]:
-    rows = session.execute(
-        select(Call.status, func.count())
-        .where(Call.campaign_id == campaign_id)
-        .group_by(Call.status)
-    ).all()
-    return {str(status): int(count) for status, count in rows}
-
-
-def count_ended_with(session: Session, *, campaign_id: uuid.UUID, ended_reason: str) -> int:
-    stmt = (
-        select(func.count())
-        .select_from(Call)
-        .where(
-            Call.campaign_id == campaign_id,
-            Call.status == CallStatus.ENDED,
-            Call.ended_reason == ended_reason,
-        )
-    )
-    return int(session.scalar(stmt) or 0)
-
-
 def in_flight_by_campaign_and_number(
     session: Session, *, org_id: uuid.UUID
 ) -> Sequence[Row[uuid.UUID | None, str | None, bool, int]]:

@@ -208,15 +208,6 @@ def write_contact_outcomes(session: Session, contacts: Sequence[Contact], *, now
     _CONTACT_OUTCOME.write(session, contacts, now=now)
 
 
-def count_by_status(session: Session, *, campaign_id: uuid.UUID) -> dict[str, int]:
-    rows = session.execute(
-        select(Contact.status, func.count())
-        .where(Contact.campaign_id == campaign_id)
-        .group_by(Contact.status)
-    ).all()
-    return {str(status): int(count) for status, count in rows}
-
-
 def customers_by_campaign(
     session: Session, *, campaign_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[tuple[str | None, dict[str, Any]]]]:

@@ -21,7 +21,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import anyio.to_thread
 import psycopg
@@ -37,7 +37,6 @@ from orchestrator.webhooks.service import (
 
 logger = logging.getLogger(__name__)
 
-ApplyMode = Literal["worker", "inline"]
 CONNECT_TIMEOUT_SECONDS = 5
 
 
