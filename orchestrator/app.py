@@ -17,11 +17,11 @@ from starlette.types import Receive, Scope, Send
 from orchestrator import __version__
 from orchestrator.api import api_router
 from orchestrator.calls.recovery import note_api_start
+from orchestrator.clock import utcnow
 from orchestrator.config import Settings, get_settings
 from orchestrator.db import session_scope
 from orchestrator.exceptions import VAPI_ERROR_NAME, VAPI_ERROR_SCHEMA, DomainError, error_body
 from orchestrator.gc_tuning import tune_collector
-from orchestrator.models.base import utcnow
 from orchestrator.webhooks.endpoints import (
     WEBHOOK_OPENAPI,
     WEBHOOK_PATH,

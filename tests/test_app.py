@@ -17,9 +17,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from orchestrator.app import create_app, webhook_intake
 from orchestrator.calls.dialing import begin_dial
 from orchestrator.calls.service import record_provider_call
+from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.models import CallLookup, Org
-from orchestrator.models.base import utcnow
 from orchestrator.webhooks.intake import ConnectionStore, InlineStore, StoredBatch, WebhookIntake
 from orchestrator.webhooks.repository import NewEvent
 from tests.factories import make_campaign, make_org

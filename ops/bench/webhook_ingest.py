@@ -38,6 +38,7 @@ from orchestrator.calls.service import record_provider_call
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.campaigns.schemas import CreateCampaignIn
 from orchestrator.campaigns.service import create_campaign
+from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.db import session_scope
 from orchestrator.models import Call, CallStatus, Campaign
@@ -106,7 +107,7 @@ def _placed_campaign(calls: int) -> tuple[uuid.UUID, list[tuple[uuid.UUID, str]]
     placed: list[tuple[uuid.UUID, str]] = []
     while len(placed) < calls:
         with session_scope() as session:
-            result = dispatch_org(session, org_id=org_id, now=datetime.now(UTC), batch_limit=500)
+            result = dispatch_org(session, org_id=org_id, now=utcnow(), batch_limit=500)
             for call_id in result.calls_by_campaign.get(campaign_id, []):
                 provider_id = f"bench-{uuid.uuid4()}"
                 record_provider_call(session, call_id=call_id, provider_call={"id": provider_id})

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from orchestrator.calls import repository
 from orchestrator.calls.service import fail_call
 from orchestrator.campaigns import repository as campaigns_repo
+from orchestrator.clock import utcnow
 from orchestrator.config import Settings
 from orchestrator.models import Call, Campaign, CampaignStatus
-from orchestrator.models.base import utcnow
 from orchestrator.providers.vapi import CreateCallRequest
 from orchestrator.scheduling.cancellation import return_call_to_pending
 from orchestrator.scheduling.window import WINDOW_CLOSED

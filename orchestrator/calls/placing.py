@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 from orchestrator.calls import repository
 from orchestrator.calls.dialing import begin_dial
 from orchestrator.calls.service import fail_call, record_provider_call
+from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.db import session_scope
 from orchestrator.metrics.service import count
 from orchestrator.models import CallStatus
-from orchestrator.models.base import utcnow
 from orchestrator.pacing.limiter import RateLimiter, Reservation, ReservationCheck, ReserveResult
 from orchestrator.pacing.service import (
     MAX_RESERVATION_SECONDS,

@@ -36,10 +36,10 @@ from orchestrator.calls.recovery import (
     refresh_silent_call,
     settle_unknown_create,
 )
+from orchestrator.clock import utcnow
 from orchestrator.config import Settings, get_settings
 from orchestrator.db import session_scope
 from orchestrator.metrics.service import count
-from orchestrator.models.base import utcnow
 from orchestrator.orgs.auth import UnitOfWork
 from orchestrator.pacing.service import unfinished_send_stale_seconds
 from orchestrator.providers.errors import ProviderError, ProviderRejected

@@ -22,9 +22,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, defer
 
 from orchestrator.calls.schemas import CallListQuery
+from orchestrator.clock import utcnow
 from orchestrator.listing import time_range_filters
 from orchestrator.models import Call, CallStatus, Campaign, WebhookEvent
-from orchestrator.models.base import utcnow
 from orchestrator.models.enums import IN_FLIGHT_CALL_STATUSES
 from orchestrator.sql import BulkUpdate, array_param
 

@@ -17,9 +17,9 @@ from orchestrator.calls.retry_plan import RetryDecision, decide_retry, plan_from
 from orchestrator.calls.states import counter_bucket, is_in_flight, next_call_status
 from orchestrator.campaigns import repository as campaigns_repo
 from orchestrator.campaigns.repository import ACTIVE_STATUSES as ACTIVE_CAMPAIGN_STATUSES
+from orchestrator.clock import utcnow
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.models import Call, CallStatus, Campaign, Contact, ContactStatus
-from orchestrator.models.base import utcnow
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,9 @@ from sqlalchemy.orm import Session
 
 from orchestrator.campaigns import repository
 from orchestrator.campaigns.counters import counters_and_recount, drift_between
+from orchestrator.clock import utcnow
 from orchestrator.db import session_scope
 from orchestrator.metrics.service import count
-from orchestrator.models.base import utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from orchestrator.campaigns.schemas import CampaignListQuery, SortOrder
 from orchestrator.campaigns.states import CampaignEvent, next_campaign_state
+from orchestrator.clock import utcnow
 from orchestrator.listing import time_range_filters
 from orchestrator.models import (
     Call,
@@ -35,7 +36,6 @@ from orchestrator.models import (
     CampaignStatus,
     Contact,
 )
-from orchestrator.models.base import utcnow
 from orchestrator.models.campaign_counter_shard import COUNTER_COLUMNS, COUNTER_SHARDS
 
 # A campaign whose life is not over (a paused one still has calls finishing and may resume).

@@ -29,6 +29,7 @@ from orchestrator.campaigns.wire import (
     drift_to_wire,
     list_envelope,
 )
+from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.exceptions import NotFound, ValidationFailed
@@ -40,7 +41,6 @@ from orchestrator.models import (
     CampaignStatus,
     Org,
 )
-from orchestrator.models.base import utcnow
 from orchestrator.phone_numbers import repository as phone_numbers_repo
 from orchestrator.scheduling.cancellation import release_unsent_calls, return_unsent_calls
 from orchestrator.scheduling.insight import pacing_insight

@@ -13,9 +13,9 @@ from sqlalchemy import Row, Uuid, any_, case, func, select, union_all, update
 from sqlalchemy.orm import Session
 
 from orchestrator.calls.ended_reasons import completing_ended_reasons
+from orchestrator.clock import utcnow
 from orchestrator.contacts.service import NewContact
 from orchestrator.models import Contact, ContactStatus
-from orchestrator.models.base import utcnow
 from orchestrator.sql import BulkUpdate, array_param
 
 COPY_COLUMNS = (

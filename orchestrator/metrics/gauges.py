@@ -10,8 +10,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy.orm import Session
 
 from orchestrator.calls import lookup_repository
+from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
-from orchestrator.models.base import utcnow
 
 # Upper bounds (seconds) of the age buckets of calls in flight; the last bucket is open.
 AGE_BOUNDS = (60.0, 300.0, 900.0, 3600.0)

@@ -17,7 +17,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from orchestrator.models.base import Base, Timestamped, new_id, utcnow
+from orchestrator.clock import utcnow
+from orchestrator.models.base import Base, Timestamped, new_id
 from orchestrator.models.enums import ContactStatus
 
 

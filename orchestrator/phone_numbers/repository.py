@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from orchestrator.clock import utcnow
 from orchestrator.listing import time_range_filters
 from orchestrator.models import PhoneNumber
-from orchestrator.models.base import utcnow
 from orchestrator.phone_numbers.schemas import PhoneNumberListQuery
 
 

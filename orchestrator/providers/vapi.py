@@ -18,6 +18,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
+from orchestrator.clock import utcnow
 from orchestrator.providers.errors import (
     ProviderError,
     ProviderRateLimited,
@@ -96,7 +97,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return max(0.0, (when - (now or utcnow())).total_seconds())
 
 
 def extract_messages(response: httpx.Response) -> list[str]:

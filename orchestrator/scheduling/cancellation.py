@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 from orchestrator.calls import repository as calls_repo
 from orchestrator.calls.service import fail_call
 from orchestrator.campaigns import repository as campaigns_repo
+from orchestrator.clock import utcnow
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.models import Call, ContactStatus
-from orchestrator.models.base import utcnow
 
 
 def release_unsent_calls(session: Session, *, campaign_id: uuid.UUID, reason: str) -> int:

@@ -15,9 +15,9 @@ import redis
 
 from orchestrator.calls import repository as calls_repo
 from orchestrator.campaigns import repository as campaigns_repo
+from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.db import session_scope
-from orchestrator.models.base import utcnow
 from orchestrator.pacing.service import ensure_pacing_state, pacing_limiter
 from orchestrator.scheduling.direct import expire_direct_calls
 from orchestrator.scheduling.service import DispatchResult, dispatch_org

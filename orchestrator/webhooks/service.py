@@ -28,10 +28,10 @@ from sqlalchemy.orm import Session
 from orchestrator.calls import repository as calls_repo
 from orchestrator.calls.service import CallBatch, CallEnding, move_call
 from orchestrator.calls.states import is_in_flight
+from orchestrator.clock import utcnow
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.metrics.service import count
 from orchestrator.models import Call, CallStatus
-from orchestrator.models.base import utcnow
 from orchestrator.webhooks import repository
 from orchestrator.webhooks.repository import (
     PARKED,

@@ -10,9 +10,9 @@ from orchestrator.calls.dialing import begin_dial, deep_merge
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.campaigns.service import stop_campaign
 from orchestrator.campaigns.states import CampaignEvent
+from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.models import Call, CallStatus, Campaign, Contact, ContactStatus
-from orchestrator.models.base import utcnow
 from tests.factories import make_campaign, make_org
 from tests.scheduling.helpers import dispatch_campaign
 

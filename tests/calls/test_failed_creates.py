@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from orchestrator.calls.dialing import begin_dial
 from orchestrator.calls.placing import PROVIDER_REJECTED, PlaceOutcome, settle_failed_create
+from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.metrics.service import counted
 from orchestrator.models import Call, CallStatus, Contact, ContactStatus, Org
-from orchestrator.models.base import utcnow
 from orchestrator.orgs.service import create_org
 from orchestrator.providers.errors import (
     ProviderError,

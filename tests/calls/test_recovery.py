@@ -22,10 +22,10 @@ from orchestrator.calls.recovery import (
 )
 from orchestrator.calls.service import record_provider_call
 from orchestrator.campaigns.counters import counter_drift
+from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.metrics.service import counted
 from orchestrator.models import Call, CallStatus, Campaign, Contact, ContactStatus
-from orchestrator.models.base import utcnow
 from orchestrator.providers.vapi import CreateCallRequest, VapiClient
 from orchestrator.simulator import SimulatorConfig, create_simulator_app
 from tests.factories import make_campaign, make_org

@@ -29,7 +29,7 @@ from orchestrator.calls.recovery import (
 from orchestrator.calls.recovery_runner import RecoverySweep, run_recovery
 from orchestrator.calls.service import record_provider_call
 from orchestrator.campaigns.counters import counter_drift
-from orchestrator.clock import ManualClock
+from orchestrator.clock import ManualClock, utcnow
 from orchestrator.config import get_settings
 from orchestrator.metrics.service import counted
 from orchestrator.models import (
@@ -41,7 +41,6 @@ from orchestrator.models import (
     ContactStatus,
     WebhookEvent,
 )
-from orchestrator.models.base import utcnow
 from orchestrator.orgs.auth import UnitOfWork
 from orchestrator.providers.vapi import CreateCallRequest, VapiClient
 from orchestrator.simulator import SimulatorConfig, create_simulator_app

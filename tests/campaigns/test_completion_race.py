@@ -22,8 +22,8 @@ from orchestrator.campaigns.repository import (
     finish_done_campaigns,
     finish_if_done,
 )
+from orchestrator.clock import utcnow
 from orchestrator.models import CallStatus, Campaign, CampaignStatus
-from orchestrator.models.base import utcnow
 from orchestrator.orgs.service import CreatedOrg
 from orchestrator.scheduling.runner import run_tick
 from tests.campaigns.concurrency import (

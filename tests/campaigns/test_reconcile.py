@@ -17,9 +17,9 @@ from orchestrator.calls.service import CallEnding, move_call
 from orchestrator.campaigns import reconcile
 from orchestrator.campaigns.counters import counter_drift, recount_counters, stored_counters
 from orchestrator.campaigns.repository import RECONCILE_LOCK_SPACE, lock_counters_for_reconcile
+from orchestrator.clock import utcnow
 from orchestrator.metrics.service import counted
 from orchestrator.models import CallStatus, Campaign, CampaignStatus
-from orchestrator.models.base import utcnow
 from orchestrator.models.campaign_counter_shard import COUNTER_COLUMNS
 from orchestrator.orgs.service import CreatedOrg
 from tests.campaigns.concurrency import campaign_now, counters_now

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from orchestrator.clock import utcnow
 from orchestrator.exceptions import NotFound, ValidationFailed
 from orchestrator.models import ApiKey, Org
-from orchestrator.models.base import utcnow
 from orchestrator.orgs import service
 
 

@@ -18,9 +18,8 @@ from sqlalchemy.orm import Session
 
 from orchestrator.calls.service import record_provider_call
 from orchestrator.campaigns.counters import counter_drift, recount_counters
-from orchestrator.clock import ManualClock
+from orchestrator.clock import ManualClock, utcnow
 from orchestrator.models import Call, Campaign, Contact
-from orchestrator.models.base import utcnow
 from orchestrator.orgs.service import CreatedOrg
 from orchestrator.webhooks.service import ingest_message
 from tests.factories import make_campaign, make_org

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from orchestrator.calls.service import record_provider_call
 from orchestrator.campaigns.counters import counter_drift
+from orchestrator.clock import utcnow
 from orchestrator.metrics.service import counted
 from orchestrator.models import (
     Call,
@@ -21,7 +22,6 @@ from orchestrator.models import (
     ContactStatus,
     WebhookEvent,
 )
-from orchestrator.models.base import utcnow
 from orchestrator.webhooks.service import apply_parked_events, ingest_message
 from tests.factories import make_campaign, make_org
 from tests.scheduling.helpers import dispatch_campaign

@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import Headers
 
 from orchestrator.calls.dialing import begin_dial
-from orchestrator.clock import ManualClock
+from orchestrator.clock import ManualClock, utcnow
 from orchestrator.config import Settings, get_settings
 from orchestrator.models import Call
-from orchestrator.models.base import utcnow
 from orchestrator.webhooks.auth import (
     BAD_SIGNATURE,
     BAD_TIMESTAMP,

@@ -18,11 +18,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from orchestrator.calls.service import record_provider_call
-from orchestrator.clock import ManualClock
+from orchestrator.clock import ManualClock, utcnow
 from orchestrator.config import get_settings
 from orchestrator.metrics.service import counted
 from orchestrator.models import Call, CallStatus, WebhookEvent
-from orchestrator.models.base import utcnow
 from tests.factories import make_campaign, make_org
 from tests.scheduling.helpers import dispatch_campaign
 

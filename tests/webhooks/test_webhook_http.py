@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from orchestrator.calls.service import record_provider_call
+from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.models import WebhookEvent
-from orchestrator.models.base import utcnow
 from orchestrator.webhooks import endpoints
 from orchestrator.webhooks.redispatch import COALESCE_SECONDS
 from tests.factories import make_campaign, make_org
