@@ -1,12 +1,14 @@
-"""Engine and session factory shared by the API and the workers (sync SQLAlchemy on psycopg 3)."""
+"""Engine, sessions and units of work for the API and the workers (sync SQLAlchemy, psycopg 3)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
+from typing import Annotated
 
 import orjson
+from fastapi import Depends
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,3 +45,20 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+# How work outside a request opens its own transactions: ``session_scope``, or in tests one that
+# hands out the test's session.
+UnitOfWork = Callable[[], AbstractContextManager[Session]]
+
+
+def get_session() -> Iterator[Session]:
+    """The request owns the transaction: commit when the endpoint returns, roll back on error."""
+    with session_scope() as session:
+        yield session
+
+
+# Function scope: the commit runs before the answer is sent and before background tasks, so a
+# client never hears of a write that is not stored, and tasks enqueued after the answer find
+# the rows committed.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

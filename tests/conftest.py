@@ -93,7 +93,7 @@ def session(connection: Connection) -> Iterator[Session]:
 def api(session: Session) -> Iterator[TestClient]:
     """The real FastAPI app, its requests running inside the test's transaction."""
     from orchestrator.app import create_app
-    from orchestrator.orgs.auth import get_session
+    from orchestrator.db import get_session
     from orchestrator.webhooks.endpoints import redispatcher
     from orchestrator.webhooks.intake import InlineStore, WebhookIntake
 

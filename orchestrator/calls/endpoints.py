@@ -14,7 +14,8 @@ from fastapi import APIRouter, BackgroundTasks, Body, Query, status
 
 from orchestrator.calls import direct
 from orchestrator.calls.schemas import CallListQuery, CreateCallIn, DeleteCallIn, UpdateCallIn
-from orchestrator.orgs.auth import CallerDep, SessionDep
+from orchestrator.db import SessionDep
+from orchestrator.orgs.auth import CallerDep
 from workers.tasks import enqueue_org_dispatch
 
 logger = logging.getLogger(__name__)

@@ -38,9 +38,8 @@ from orchestrator.calls.recovery import (
 )
 from orchestrator.clock import utcnow
 from orchestrator.config import Settings, get_settings
-from orchestrator.db import session_scope
+from orchestrator.db import UnitOfWork, session_scope
 from orchestrator.metrics.service import count
-from orchestrator.orgs.auth import UnitOfWork
 from orchestrator.pacing.service import unfinished_send_stale_seconds
 from orchestrator.providers.errors import ProviderError, ProviderRejected
 from orchestrator.providers.vapi import VapiClient

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query, status
 
 from orchestrator.campaigns import service
 from orchestrator.campaigns.schemas import CampaignListQuery, CreateCampaignIn, UpdateCampaignIn
-from orchestrator.orgs.auth import CallerDep, SessionDep
+from orchestrator.db import SessionDep
+from orchestrator.orgs.auth import CallerDep
 
 router = APIRouter(tags=["Campaigns"])
 

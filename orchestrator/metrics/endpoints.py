@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from orchestrator.db import SessionDep
 from orchestrator.metrics.gauges import CallsInFlight
 from orchestrator.metrics.service import RedisCounters
-from orchestrator.orgs.auth import SessionDep
 
 router = APIRouter(tags=["Metrics"])
 

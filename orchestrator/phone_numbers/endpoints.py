@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from orchestrator.orgs.auth import CallerDep, SessionDep
+from orchestrator.db import SessionDep
+from orchestrator.orgs.auth import CallerDep
 from orchestrator.phone_numbers import service
 from orchestrator.phone_numbers.schemas import PacingIn, PhoneNumberListQuery
 

@@ -27,7 +27,7 @@ import anyio.to_thread
 import psycopg
 from sqlalchemy.engine import make_url
 
-from orchestrator.orgs.auth import UnitOfWork
+from orchestrator.db import UnitOfWork
 from orchestrator.webhooks.repository import PENDING, NewEvent
 from orchestrator.webhooks.service import (
     apply_pending_events,

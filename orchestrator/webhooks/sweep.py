@@ -23,8 +23,7 @@ import redis
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from orchestrator.config import get_settings
-from orchestrator.db import session_scope
-from orchestrator.orgs.auth import UnitOfWork
+from orchestrator.db import UnitOfWork, session_scope
 from orchestrator.webhooks import repository
 from orchestrator.webhooks.service import (
     APPLY_BATCH,

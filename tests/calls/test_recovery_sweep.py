@@ -31,6 +31,7 @@ from orchestrator.calls.service import record_provider_call
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.clock import ManualClock, utcnow
 from orchestrator.config import get_settings
+from orchestrator.db import UnitOfWork
 from orchestrator.metrics.service import counted
 from orchestrator.models import (
     Call,
@@ -41,7 +42,6 @@ from orchestrator.models import (
     ContactStatus,
     WebhookEvent,
 )
-from orchestrator.orgs.auth import UnitOfWork
 from orchestrator.providers.vapi import CreateCallRequest, VapiClient
 from orchestrator.simulator import SimulatorConfig, create_simulator_app
 from tests.calls.test_lookups import POLICY
