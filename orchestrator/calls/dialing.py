@@ -16,11 +16,15 @@ from orchestrator.config import Settings
 from orchestrator.models import Call, Campaign, CampaignStatus
 from orchestrator.models.base import utcnow
 from orchestrator.providers.vapi import CreateCallRequest
+from orchestrator.reasons import (
+    CAMPAIGN_STOPPED,
+    CAMPAIGN_STOPPED_MESSAGE,
+    WINDOW_CLOSED,
+    WINDOW_CLOSED_MESSAGE,
+)
 from orchestrator.scheduling.cancellation import return_call_to_pending
-from orchestrator.scheduling.window import WINDOW_CLOSED
 from orchestrator.webhooks.auth import provider_server_auth
 
-CAMPAIGN_STOPPED = "campaign-ended-by-user"
 WEBHOOK_PATH = "/webhooks/vapi"
 # Our additions to Vapi's customer: they steer the scheduler and are never sent on.
 CUSTOMER_EXTENSION_FIELDS = ("timezone",)
@@ -107,7 +111,7 @@ def _direct_call_request(
             session,
             call,
             reason=WINDOW_CLOSED,
-            message="schedulePlan.latestAt was reached before the call could be placed",
+            message=WINDOW_CLOSED_MESSAGE,
             unsent=True,
         )
         return None
@@ -140,7 +144,7 @@ def begin_dial(
             session,
             call,
             reason=CAMPAIGN_STOPPED,
-            message="campaign stopped before the call was placed",
+            message=CAMPAIGN_STOPPED_MESSAGE,
             unsent=True,
         )
         return None

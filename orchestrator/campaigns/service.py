@@ -41,11 +41,10 @@ from orchestrator.models import (
     Org,
 )
 from orchestrator.models.base import utcnow
+from orchestrator.reasons import CAMPAIGN_STOPPED
 from orchestrator.scheduling.cancellation import release_unsent_calls, return_unsent_calls
 from orchestrator.scheduling.insight import pacing_insight
 from orchestrator.scheduling.policy import CALLING_HOURS_FIELD
-
-SKIPPED_BY_USER = "campaign-ended-by-user"
 
 
 def create_campaign(
@@ -176,7 +175,7 @@ def stop_campaign(session: Session, *, campaign: Campaign, event: CampaignEvent)
     """End or cancel by the user: pending contacts are skipped, calls in flight finish."""
     move = _move(campaign, event)
     closed = contacts_repo.close_pending_contacts(
-        session, campaign_id=campaign.id, reason=SKIPPED_BY_USER
+        session, campaign_id=campaign.id, reason=CAMPAIGN_STOPPED
     )
     total = sum(closed.values())
     repository.bump_counters(
@@ -186,7 +185,7 @@ def stop_campaign(session: Session, *, campaign: Campaign, event: CampaignEvent)
         contacts_pending=-total,
         **{f"contacts_{status.value.replace('-', '_')}": n for status, n in closed.items()},
     )
-    release_unsent_calls(session, campaign_id=campaign.id, reason=SKIPPED_BY_USER)
+    release_unsent_calls(session, campaign_id=campaign.id, reason=CAMPAIGN_STOPPED)
     campaign.status = move.status
     campaign.ended_reason = move.ended_reason
     campaign.ended_at = utcnow()

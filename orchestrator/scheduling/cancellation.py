@@ -12,6 +12,7 @@ from orchestrator.campaigns import repository as campaigns_repo
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.models import Call, ContactStatus
 from orchestrator.models.base import utcnow
+from orchestrator.reasons import CAMPAIGN_STOPPED_MESSAGE
 
 
 def release_unsent_calls(session: Session, *, campaign_id: uuid.UUID, reason: str) -> int:
@@ -26,7 +27,7 @@ def release_unsent_calls(session: Session, *, campaign_id: uuid.UUID, reason: st
             session,
             call,
             reason=reason,
-            message="campaign stopped before the call was placed",
+            message=CAMPAIGN_STOPPED_MESSAGE,
             unsent=True,
         )
     return released

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from orchestrator.calls import repository as calls_repo
 from orchestrator.calls.service import fail_call
 from orchestrator.models import Call, Org
+from orchestrator.reasons import WINDOW_CLOSED, WINDOW_CLOSED_MESSAGE
 from orchestrator.scheduling.calling_hours import (
     DEFAULT_CALLING_HOURS,
     contact_zone_key,
@@ -25,7 +26,6 @@ from orchestrator.scheduling.calling_hours import (
     next_open,
 )
 from orchestrator.scheduling.capacity import CampaignDemand, Candidate
-from orchestrator.scheduling.window import WINDOW_CLOSED
 
 # The claimant key of an org's direct calls in the fair share (no campaign has this id).
 DIRECT_CALLS = uuid.UUID(int=0)
@@ -79,7 +79,7 @@ def expire_direct_calls(session: Session, *, now: datetime) -> int:
             session,
             call,
             reason=WINDOW_CLOSED,
-            message="schedulePlan.latestAt was reached before the call could be placed",
+            message=WINDOW_CLOSED_MESSAGE,
             unsent=True,
         )
     return expired

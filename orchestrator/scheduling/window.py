@@ -14,9 +14,8 @@ from sqlalchemy.orm import Session
 
 from orchestrator.campaigns import repository as campaigns_repo
 from orchestrator.contacts import repository as contacts_repo
+from orchestrator.reasons import WINDOW_CLOSED
 from orchestrator.scheduling.cancellation import release_unsent_calls
-
-WINDOW_CLOSED = "schedule-plan-latest-at-reached"
 
 
 def close_window(session: Session, *, campaign_id: uuid.UUID, now: datetime) -> bool:
