@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from orchestrator.calls import repository
-from orchestrator.calls.service import fail_call
+from orchestrator.calls.service import fail_call, return_call_to_pending
 from orchestrator.campaigns import repository as campaigns_repo
 from orchestrator.config import Settings
 from orchestrator.models import Call, Campaign, CampaignStatus
@@ -22,7 +22,6 @@ from orchestrator.reasons import (
     WINDOW_CLOSED,
     WINDOW_CLOSED_MESSAGE,
 )
-from orchestrator.scheduling.cancellation import return_call_to_pending
 from orchestrator.webhooks.auth import provider_server_auth
 
 WEBHOOK_PATH = "/webhooks/vapi"
