@@ -1,9 +1,10 @@
-"""The reasons we give ourselves: a call's ``endedReason`` when we end it, and a contact's.
+"""The reasons we give ourselves: a call's ``endedReason`` when we end it, and a contact's
+``status_reason`` when we close it without a call.
 
 Vapi's own ``endedReason`` values and their categories are in ``calls/ended_reasons.tsv``;
-the ones here are those the orchestrator sets (a few reuse a value of Vapi's that says the
-same thing). Each ended reason that can reach a contact has a category in that table too,
-which decides whether it completes the contact.
+the ones here are those the orchestrator sets (one reuses Vapi's value that says the same
+thing). A reason's category there decides whether it completes a contact; one of ours that
+is not listed fails it.
 """
 
 from __future__ import annotations
