@@ -15,12 +15,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ops.bench.common import percentile
-from orchestrator.campaigns import repository as campaigns_repo
+from orchestrator.campaigns import counter_repository
+from orchestrator.campaigns.counters import counter_deltas
 from orchestrator.clock import ManualClock, use_clock
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.contacts.service import NewContact
 from orchestrator.db import get_engine, session_scope
-from orchestrator.models import Campaign, CampaignStatus
+from orchestrator.models import Campaign, CampaignStatus, ContactStatus
 from orchestrator.orgs.service import create_org
 from orchestrator.phone_numbers.repository import upsert_pacing
 from orchestrator.scheduling.service import dispatch_org
@@ -80,11 +81,10 @@ def seed_org(contacts: int) -> uuid.UUID:
         )
         session.add(campaign)
         session.flush()
-        campaigns_repo.add_counter_shards(
+        counter_repository.add_counter_shards(
             session,
             campaign_id=campaign.id,
-            contacts_pending=contacts,
-            calls_counter_scheduled=contacts,
+            initial=counter_deltas(contact_after=ContactStatus.PENDING) * contacts,
         )
         for start in range(0, contacts, 100_000):
             chunk = _contacts(start, min(100_000, contacts - start))

@@ -10,17 +10,20 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from orchestrator.calls import repository
-from orchestrator.calls.service import fail_call
+from orchestrator.calls.service import fail_call, return_call_to_pending
 from orchestrator.campaigns import repository as campaigns_repo
 from orchestrator.clock import utcnow
 from orchestrator.config import Settings
 from orchestrator.models import Call, Campaign, CampaignStatus
 from orchestrator.providers.vapi import CreateCallRequest
-from orchestrator.scheduling.cancellation import return_call_to_pending
-from orchestrator.scheduling.window import WINDOW_CLOSED
+from orchestrator.reasons import (
+    CAMPAIGN_STOPPED,
+    CAMPAIGN_STOPPED_MESSAGE,
+    WINDOW_CLOSED,
+    WINDOW_CLOSED_MESSAGE,
+)
 from orchestrator.webhooks.auth import provider_server_auth
 
-CAMPAIGN_STOPPED = "campaign-ended-by-user"
 WEBHOOK_PATH = "/webhooks/vapi"
 # Our additions to Vapi's customer: they steer the scheduler and are never sent on.
 CUSTOMER_EXTENSION_FIELDS = ("timezone",)
@@ -107,7 +110,7 @@ def _direct_call_request(
             session,
             call,
             reason=WINDOW_CLOSED,
-            message="schedulePlan.latestAt was reached before the call could be placed",
+            message=WINDOW_CLOSED_MESSAGE,
             unsent=True,
         )
         return None
@@ -140,7 +143,7 @@ def begin_dial(
             session,
             call,
             reason=CAMPAIGN_STOPPED,
-            message="campaign stopped before the call was placed",
+            message=CAMPAIGN_STOPPED_MESSAGE,
             unsent=True,
         )
         return None

@@ -31,9 +31,7 @@ from orchestrator.exceptions import NotFound, ValidationFailed
 from orchestrator.models import Call, CallStatus
 from orchestrator.models.enums import TERMINAL_CALL_STATUSES
 from orchestrator.phone_numbers import repository as phone_numbers_repo
-
-DELETED_REASON = "scheduled-call-deleted"
-DELETED_MESSAGE = "deleted before it was placed"
+from orchestrator.reasons import SCHEDULED_CALL_DELETED, SCHEDULED_CALL_DELETED_MESSAGE
 
 
 def _customers(body: CreateCallIn) -> tuple[list[NewContact], list[str]]:
@@ -174,7 +172,13 @@ def delete_call(
             ]
         )
     if call.status == CallStatus.SCHEDULED:
-        fail_call(session, call, reason=DELETED_REASON, message=DELETED_MESSAGE, unsent=True)
+        fail_call(
+            session,
+            call,
+            reason=SCHEDULED_CALL_DELETED,
+            message=SCHEDULED_CALL_DELETED_MESSAGE,
+            unsent=True,
+        )
         session.flush()
         return _one(session, call)
     if call.status in TERMINAL_CALL_STATUSES:

@@ -23,10 +23,6 @@ ANSWERED_CATEGORIES = frozenset(
     }
 )
 VOICEMAIL_REASON = "voicemail"
-# Ours: the provider twice answered 404 for a call it had acknowledged (category
-# ``provider-lost``). Nobody knows whether the customer was reached, so it fails the contact
-# unless a retry plan names it.
-PROVIDER_CALL_NOT_FOUND = "provider-call-not-found"
 
 
 @lru_cache(maxsize=1)

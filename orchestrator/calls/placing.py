@@ -38,11 +38,11 @@ from orchestrator.pacing.service import (
 from orchestrator.phone_numbers.service import pacing_of_numbers
 from orchestrator.providers.errors import ProviderError, ProviderRateLimited, ProviderUnreachable
 from orchestrator.providers.vapi import CreateCallRequest, VapiClient
+from orchestrator.reasons import PROVIDER_REJECTED
 from orchestrator.webhooks.service import apply_parked_events
 
 logger = logging.getLogger(__name__)
 
-PROVIDER_REJECTED = "provider-rejected"
 # How long a call waits when the provider said 429 without Retry-After, or was unreachable.
 PROVIDER_BUSY_WAIT_SECONDS = 2.0
 # How long a call waits when the limits cannot be read (Redis down or its state lost).

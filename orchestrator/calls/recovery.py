@@ -26,12 +26,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from orchestrator.calls import lookup_repository, repository
-from orchestrator.calls.ended_reasons import PROVIDER_CALL_NOT_FOUND
 from orchestrator.calls.repository import PROVIDER_HELD_STATUSES
 from orchestrator.calls.service import record_provider_call
 from orchestrator.metrics.service import count
-from orchestrator.models import CallStatus
+from orchestrator.models import CallStatus, WebhookOutcome
 from orchestrator.providers.vapi import ProviderCall, VapiClient
+from orchestrator.reasons import PROVIDER_CALL_NOT_FOUND
 from orchestrator.webhooks.service import ingest_message
 from orchestrator.wire import iso
 
@@ -135,7 +135,7 @@ def apply_provider_view(
             }
         )
     outcomes = [ingest_message(session, payload={"message": m}).outcome for m in messages]
-    return "applied" in outcomes
+    return WebhookOutcome.APPLIED in outcomes
 
 
 def refresh_silent_call(

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, defer
 
 from orchestrator.calls.schemas import CallListQuery
+from orchestrator.calls.states import CallEvent, call_event_move
 from orchestrator.clock import utcnow
 from orchestrator.listing import time_range_filters
 from orchestrator.models import Call, CallStatus, Campaign, WebhookEvent
@@ -93,10 +94,11 @@ def write_call_states(session: Session, calls: Sequence[Call], *, now: datetime)
 
 def claim_for_dialing(session: Session, *, call_id: uuid.UUID) -> bool:
     """Compare-and-set ``claimed`` → ``dialing``: of two deliveries of one task, one wins."""
+    source, target = call_event_move(CallEvent.DIAL)
     result = session.execute(
         update(Call)
-        .where(Call.id == call_id, Call.status == CallStatus.CLAIMED)
-        .values(status=CallStatus.DIALING, dialed_at=utcnow(), updated_at=utcnow())
+        .where(Call.id == call_id, Call.status == source)
+        .values(status=target, dialed_at=utcnow(), updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -104,10 +106,11 @@ def claim_for_dialing(session: Session, *, call_id: uuid.UUID) -> bool:
 
 def release_dialing(session: Session, *, call_id: uuid.UUID) -> bool:
     """Undo a won compare-and-set whose call was not sent after all (it must wait longer)."""
+    source, target = call_event_move(CallEvent.RELEASE)
     result = session.execute(
         update(Call)
-        .where(Call.id == call_id, Call.status == CallStatus.DIALING)
-        .values(status=CallStatus.CLAIMED, dialed_at=None, updated_at=utcnow())
+        .where(Call.id == call_id, Call.status == source)
+        .values(status=target, dialed_at=None, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -187,10 +190,11 @@ def claim_direct_calls(session: Session, *, call_ids: Sequence[uuid.UUID]) -> li
     """``scheduled`` → ``claimed`` for those still scheduled (a delete may have come first)."""
     if not call_ids:
         return []
+    source, target = call_event_move(CallEvent.CLAIM)
     result = session.execute(
         update(Call)
-        .where(Call.id.in_(call_ids), Call.status == CallStatus.SCHEDULED)
-        .values(status=CallStatus.CLAIMED, updated_at=utcnow())
+        .where(Call.id.in_(call_ids), Call.status == source)
+        .values(status=target, updated_at=utcnow())
         .returning(Call.id)
         .execution_options(synchronize_session=False)
     )

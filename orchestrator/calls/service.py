@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -12,13 +11,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from orchestrator.calls import repository
-from orchestrator.calls.ended_reasons import VOICEMAIL_REASON, completes_contact
+from orchestrator.calls.ended_reasons import completes_contact
 from orchestrator.calls.retry_plan import RetryDecision, decide_retry, plan_from_extensions
-from orchestrator.calls.states import counter_bucket, is_in_flight, next_call_status
+from orchestrator.calls.states import is_in_flight, next_call_status
+from orchestrator.campaigns import counter_repository
 from orchestrator.campaigns import repository as campaigns_repo
+from orchestrator.campaigns.counters import CounterDeltas, counter_deltas
 from orchestrator.campaigns.repository import ACTIVE_STATUSES as ACTIVE_CAMPAIGN_STATUSES
 from orchestrator.clock import utcnow
 from orchestrator.contacts import repository as contacts_repo
+from orchestrator.contacts.states import ContactEvent, next_contact_status, unsent_attempt_event
 from orchestrator.models import Call, CallStatus, Campaign, Contact, ContactStatus
 
 
@@ -42,9 +44,7 @@ class CallBatch:
     locked (``lock_contacts``) are used without another query.
     """
 
-    counter_deltas: defaultdict[uuid.UUID, Counter[str]] = field(
-        default_factory=lambda: defaultdict(Counter)
-    )
+    counter_deltas: dict[uuid.UUID, CounterDeltas] = field(default_factory=dict)
     settled_campaigns: set[uuid.UUID] = field(default_factory=set)
     locked_contacts: dict[uuid.UUID, Contact] = field(default_factory=dict)
     # Held here: the session's identity map alone would let an unmodified row go, and load it
@@ -60,11 +60,16 @@ class CallBatch:
         for contact in contacts_repo.lock_contacts(session, contact_ids=contact_ids):
             self.locked_contacts[contact.id] = contact
 
+    def add_deltas(self, campaign_id: uuid.UUID, deltas: CounterDeltas) -> None:
+        self.counter_deltas[campaign_id] = (
+            self.counter_deltas.get(campaign_id, CounterDeltas()) + deltas
+        )
+
     def write(self, session: Session) -> None:
         """The summed counter moves, then the done check: call once, after the last move."""
         for campaign_id in sorted(self.counter_deltas):
             deltas = self.counter_deltas[campaign_id]
-            campaigns_repo.bump_counters(session, campaign_id=campaign_id, **deltas)
+            counter_repository.bump_counters(session, campaign_id=campaign_id, deltas=deltas)
         for campaign_id in sorted(self.settled_campaigns):
             campaigns_repo.finish_if_done(session, campaign_id=campaign_id)
         self.counter_deltas.clear()
@@ -77,21 +82,6 @@ def _locked_contact(
     if batch is not None and contact_id in batch.locked_contacts:
         return batch.locked_contacts[contact_id]
     return contacts_repo.get_contact_for_update(session, contact_id=contact_id)
-
-
-def _contact_status_after(call: Call) -> ContactStatus:
-    if call.status == CallStatus.ENDED and completes_contact(call.ended_reason):
-        return ContactStatus.COMPLETED
-    return ContactStatus.FAILED
-
-
-def status_before_unsent_attempt(contact: Contact) -> ContactStatus:
-    """Outcome of a contact whose latest attempt never left: skipped, or what the last one got."""
-    if contact.attempts <= 1 or contact.last_ended_reason is None:
-        return ContactStatus.SKIPPED
-    if completes_contact(contact.last_ended_reason):
-        return ContactStatus.COMPLETED
-    return ContactStatus.FAILED
 
 
 def _retry_decision(
@@ -119,49 +109,58 @@ def _retry_decision(
     return decision
 
 
-def _return_for_retry(
-    contact: Contact, call: Call, decision: RetryDecision, deltas: Counter[str]
-) -> None:
-    contact.status = ContactStatus.PENDING
-    contact.not_before = utcnow() + timedelta(seconds=decision.delay_seconds)
-    contact.last_ended_reason = call.ended_reason
-    contact.status_reason = f"retry: {decision.reason}"
-    contact.transient_failures += int(decision.transient)
-    contact.updated_at = utcnow()
-    deltas["contacts_dispatched"] -= 1
-    deltas["contacts_pending"] += 1
-    deltas["calls_counter_scheduled"] += 1
-
-
-def _finish_contact(
-    session: Session,
-    call: Call,
-    deltas: Counter[str],
-    *,
-    unsent: bool,
-    batch: CallBatch | None,
-) -> None:
-    if call.contact_id is None:
-        return
-    contact = _locked_contact(session, call.contact_id, batch)
-    if contact is None or contact.status != ContactStatus.DISPATCHED:
-        return
-    reason = call.error_message
+def _outcome_event(call: Call, contact: Contact, *, unsent: bool) -> ContactEvent:
+    """How the contact's attempts ended, if no retry follows."""
     if unsent:
-        outcome = status_before_unsent_attempt(contact)
-        reason = call.ended_reason
-    else:
-        decision = _retry_decision(session, call, contact, batch)
-        if decision is not None:
-            _return_for_retry(contact, call, decision, deltas)
-            return
-        outcome = _contact_status_after(call)
-        contact.last_ended_reason = call.ended_reason
-    contact.status = outcome
-    contact.status_reason = None if outcome == ContactStatus.COMPLETED else reason
+        return unsent_attempt_event(
+            attempts=contact.attempts, last_ended_reason=contact.last_ended_reason
+        )
+    if call.status == CallStatus.ENDED and completes_contact(call.ended_reason):
+        return ContactEvent.COMPLETE
+    return ContactEvent.FAIL
+
+
+def _settle_contact(
+    session: Session, call: Call, *, unsent: bool, batch: CallBatch | None
+) -> tuple[ContactStatus, ContactStatus] | None:
+    """Move on the contact of a call that is over; its statuses before and after, or None."""
+    if call.contact_id is None:
+        return None
+    contact = _locked_contact(session, call.contact_id, batch)
+    if contact is None:
+        return None
+    before = contact.status
+    retry = None
+    if not unsent and next_contact_status(before, ContactEvent.RETRY) is not None:
+        retry = _retry_decision(session, call, contact, batch)
+    event = (
+        ContactEvent.RETRY if retry is not None else _outcome_event(call, contact, unsent=unsent)
+    )
+    after = next_contact_status(before, event)
+    if after is None:
+        return None  # it no longer waits for this call
+    contact.status = after
     contact.updated_at = utcnow()
-    deltas["contacts_dispatched"] -= 1
-    deltas[f"contacts_{outcome.value.replace('-', '_')}"] += 1
+    if retry is not None:
+        _wait_for_retry(contact, call, retry)
+    else:
+        _record_outcome(contact, call, unsent=unsent)
+    return before, after
+
+
+def _wait_for_retry(contact: Contact, call: Call, retry: RetryDecision) -> None:
+    contact.not_before = utcnow() + timedelta(seconds=retry.delay_seconds)
+    contact.last_ended_reason = call.ended_reason
+    contact.status_reason = f"retry: {retry.reason}"
+    contact.transient_failures += int(retry.transient)
+
+
+def _record_outcome(contact: Contact, call: Call, *, unsent: bool) -> None:
+    # An attempt never sent ends the contact as its last real one did: that one's reason stays.
+    if not unsent:
+        contact.last_ended_reason = call.ended_reason
+    reason = call.ended_reason if unsent else call.error_message
+    contact.status_reason = None if contact.status == ContactStatus.COMPLETED else reason
 
 
 def move_call(
@@ -175,51 +174,75 @@ def move_call(
 ) -> bool:
     """Move ``call`` (locked by the caller) forward to ``reported``; False if it changes nothing.
 
-    With a ``batch``, the campaign's counters and done check wait for ``batch.write``.
+    A call that is over settles its contact, and the counters move with both. With a
+    ``batch``, the campaign's counters and done check wait for ``batch.write``.
     """
     target = next_call_status(call.status, reported)
     if target is None:
         return False
-    deltas: Counter[str] = Counter()
-    before, after = counter_bucket(call.status), counter_bucket(target)
-    if before != after:
-        if before:
-            deltas[before] -= 1
-        if after:
-            deltas[after] += 1
+    before = call.status
     call.status = target
     call.updated_at = utcnow()
     if ending is not None:
         call.ended_reason = call.ended_reason or ending.ended_reason
         call.started_at = call.started_at or ending.started_at
         call.ended_at = call.ended_at or ending.ended_at or (utcnow() if ending.stamp_now else None)
-    if not is_in_flight(target):
-        if target == CallStatus.ENDED and call.ended_reason == VOICEMAIL_REASON:
-            deltas["calls_counter_ended_voicemail"] += 1
-        _finish_contact(session, call, deltas, unsent=unsent, batch=batch)
+    settled = not is_in_flight(target)
+    contact = _settle_contact(session, call, unsent=unsent, batch=batch) if settled else None
+    deltas = counter_deltas(
+        contact_before=contact[0] if contact else None,
+        contact_after=contact[1] if contact else None,
+        call_before=before,
+        call_after=target,
+        ended_reason=call.ended_reason,
+    )
     if call.campaign_id is not None:
-        _campaign_moves(
-            session, call.campaign_id, deltas, settled=not is_in_flight(target), batch=batch
-        )
+        _campaign_moves(session, call.campaign_id, deltas, settled=settled, batch=batch)
     return True
 
 
 def _campaign_moves(
     session: Session,
     campaign_id: uuid.UUID,
-    deltas: Counter[str],
+    deltas: CounterDeltas,
     *,
     settled: bool,
     batch: CallBatch | None,
 ) -> None:
     if batch is not None:
-        batch.counter_deltas[campaign_id].update(deltas)
+        batch.add_deltas(campaign_id, deltas)
         if settled:
             batch.settled_campaigns.add(campaign_id)
         return
-    campaigns_repo.bump_counters(session, campaign_id=campaign_id, **deltas)
+    counter_repository.bump_counters(session, campaign_id=campaign_id, deltas=deltas)
     if settled:
         campaigns_repo.finish_if_done(session, campaign_id=campaign_id)
+
+
+def return_call_to_pending(session: Session, call: Call) -> bool:
+    """Withdraw a call not sent yet (locked by the caller): the attempt never happened.
+
+    The call row goes, and its contact waits again as if it had never been claimed.
+    """
+    contact = (
+        contacts_repo.get_contact_for_update(session, contact_id=call.contact_id)
+        if call.contact_id
+        else None
+    )
+    call_before = call.status
+    repository.delete_call(session, call)
+    before = contact.status if contact is not None else None
+    after = next_contact_status(before, ContactEvent.UNCLAIM) if before is not None else None
+    if contact is None or after is None:
+        return False
+    contact.status = after
+    contact.attempts -= 1
+    contact.updated_at = utcnow()
+    session.flush()
+    if call.campaign_id is not None:
+        deltas = counter_deltas(contact_before=before, contact_after=after, call_before=call_before)
+        counter_repository.bump_counters(session, campaign_id=call.campaign_id, deltas=deltas)
+    return True
 
 
 def fail_call(

@@ -1,6 +1,13 @@
-"""The call state machine: status only moves forward, terminal states are sticky."""
+"""The call state machine: status only moves forward, terminal states are sticky.
+
+What the provider reports moves a call forward (``next_call_status``). Our own moves before
+the provider knows the call are named events (``CallEvent``), each a compare-and-set from
+one status to another; the one that goes back, ``dialing`` to ``claimed``, is among them.
+"""
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 from orchestrator.models.enums import IN_FLIGHT_CALL_STATUSES, CallStatus
 
@@ -28,17 +35,34 @@ def next_call_status(current: CallStatus, reported: CallStatus) -> CallStatus | 
     return None
 
 
+class CallEvent(StrEnum):
+    # A direct call's time came and the scheduler reserved capacity for it.
+    CLAIM = "claim"
+    # A worker won the compare-and-set: it sends the create, exactly once.
+    DIAL = "dial"
+    # Nothing was created (the provider was busy or unreachable, the rate gate said later, or
+    # the provider has no such call): the call may be dialed again.
+    RELEASE = "release"
+
+
+_EVENT_MOVES: dict[CallEvent, tuple[CallStatus, CallStatus]] = {
+    CallEvent.CLAIM: (CallStatus.SCHEDULED, CallStatus.CLAIMED),
+    CallEvent.DIAL: (CallStatus.CLAIMED, CallStatus.DIALING),
+    CallEvent.RELEASE: (CallStatus.DIALING, CallStatus.CLAIMED),
+}
+
+
+def call_event_move(event: CallEvent) -> tuple[CallStatus, CallStatus]:
+    """The one status ``event`` applies to and the status it leads to (a compare-and-set)."""
+    return _EVENT_MOVES[event]
+
+
+def call_status_after(status: CallStatus, event: CallEvent) -> CallStatus | None:
+    """Where ``event`` takes a call in ``status``, or None when it does not apply to it."""
+    source, target = _EVENT_MOVES[event]
+    return target if status == source else None
+
+
 def is_in_flight(status: CallStatus) -> bool:
     """Holding capacity: from the claim that reserved it until the call ends."""
     return status in IN_FLIGHT_CALL_STATUSES
-
-
-def counter_bucket(status: CallStatus) -> str | None:
-    """The v1 campaign counter a call in ``status`` is counted under."""
-    if status in (CallStatus.CLAIMED, CallStatus.DIALING, CallStatus.QUEUED):
-        return "calls_counter_queued"
-    if status in (CallStatus.RINGING, CallStatus.IN_PROGRESS, CallStatus.FORWARDING):
-        return "calls_counter_in_progress"
-    if status == CallStatus.ENDED:
-        return "calls_counter_ended"
-    return None

@@ -32,8 +32,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from orchestrator.campaigns import repository
-from orchestrator.campaigns.counters import counters_and_recount, drift_between
+from orchestrator.campaigns import counter_repository, repository
+from orchestrator.campaigns.counters import CounterDeltas, counters_and_recount, drift_between
 from orchestrator.clock import utcnow
 from orchestrator.db import session_scope
 from orchestrator.metrics.service import count
@@ -66,9 +66,7 @@ def correct_drift(session: Session, *, campaign_id: uuid.UUID, drift: dict[str, 
     """Take ``drift`` out of the counters, as one delta, and count it."""
     if not drift:
         return
-    repository.bump_counters(
-        session, campaign_id=campaign_id, **{name: -delta for name, delta in drift.items()}
-    )
+    counter_repository.bump_counters(session, campaign_id=campaign_id, deltas=-CounterDeltas(drift))
     for name, delta in drift.items():
         count(DRIFT_METRIC, abs(delta), counter=name)
     # The correction may have been all that kept a finished campaign from ending.
@@ -80,7 +78,7 @@ def reconcile_campaign(session: Session, *, campaign_id: uuid.UUID) -> dict[str,
 
     Runs in the caller's transaction, which must be READ COMMITTED (the default).
     """
-    repository.lock_counters_for_reconcile(session, campaign_id=campaign_id)
+    counter_repository.lock_counters_for_reconcile(session, campaign_id=campaign_id)
     drift = measure_drift(session, campaign_id=campaign_id)
     correct_drift(session, campaign_id=campaign_id, drift=drift)
     return drift

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from orchestrator.calls.retry_plan import RETRY_PLAN_EXTENSION
-from orchestrator.campaigns import repository
+from orchestrator.campaigns import counter_repository, repository
+from orchestrator.campaigns.counters import counter_deltas, counters_to_wire, drift_to_wire
 from orchestrator.campaigns.reconcile import reconcile_campaign
 from orchestrator.campaigns.schemas import (
     CampaignListQuery,
@@ -23,15 +24,11 @@ from orchestrator.campaigns.states import (
     next_campaign_state,
 )
 from orchestrator.campaigns.validation import validate_create, validate_update
-from orchestrator.campaigns.wire import (
-    campaign_to_wire,
-    counters_to_wire,
-    drift_to_wire,
-    list_envelope,
-)
+from orchestrator.campaigns.wire import campaign_to_wire, list_envelope
 from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
+from orchestrator.contacts.closing import close_pending_contacts
 from orchestrator.exceptions import NotFound, ValidationFailed
 from orchestrator.models import (
     Call,
@@ -39,14 +36,14 @@ from orchestrator.models import (
     CampaignCounters,
     CampaignEndedReason,
     CampaignStatus,
+    ContactStatus,
     Org,
 )
 from orchestrator.phone_numbers import repository as phone_numbers_repo
+from orchestrator.reasons import CAMPAIGN_STOPPED
 from orchestrator.scheduling.cancellation import release_unsent_calls, return_unsent_calls
 from orchestrator.scheduling.insight import pacing_insight
 from orchestrator.scheduling.policy import CALLING_HOURS_FIELD
-
-SKIPPED_BY_USER = "campaign-ended-by-user"
 
 
 def create_campaign(
@@ -81,18 +78,12 @@ def create_campaign(
         ),
     )
     contacts_repo.copy_contacts(session, campaign_id=campaign.id, org_id=org_id, contacts=contacts)
-    repository.add_counter_shards(
-        session,
-        campaign_id=campaign.id,
-        contacts_pending=len(contacts),
-        calls_counter_scheduled=len(contacts),
-    )
+    initial = counter_deltas(contact_after=ContactStatus.PENDING) * len(contacts)
+    counter_repository.add_counter_shards(session, campaign_id=campaign.id, initial=initial)
     caller_ids = sorted({c.phone_number_id for c in contacts if c.phone_number_id})
     phone_numbers_repo.ensure_phone_numbers(session, org_id=org_id, provider_ids=caller_ids)
     customers = [(contact.phone_number_id, contact.customer) for contact in contacts]
-    counters = CampaignCounters(
-        contacts_pending=len(contacts), calls_counter_scheduled=len(contacts)
-    )
+    counters = CampaignCounters(**initial)
     return campaign_to_wire(campaign, counters=counters, calls=[], customers=customers)
 
 
@@ -122,7 +113,7 @@ def _to_wire(session: Session, campaign: Campaign) -> dict[str, Any]:
     customers = contacts_repo.customers_by_campaign(session, campaign_ids=[campaign.id]).get(
         campaign.id, []
     )
-    counters = repository.counters_of(session, campaign_ids=[campaign.id])[campaign.id]
+    counters = counter_repository.counters_of(session, campaign_ids=[campaign.id])[campaign.id]
     org = session.get(Org, campaign.org_id)
     pacing = (
         pacing_insight(session, campaign=campaign, org=org, now=utcnow(), counters=counters)
@@ -142,7 +133,7 @@ def reconcile(session: Session, *, org_id: uuid.UUID, campaign_id: str) -> dict[
     """``POST /campaign/{id}/reconcile`` (extension): recount now, correct, report the drift."""
     campaign = _require(session, org_id, campaign_id, lock=False)
     drift = reconcile_campaign(session, campaign_id=campaign.id)
-    counters = repository.counters_of(session, campaign_ids=[campaign.id])[campaign.id]
+    counters = counter_repository.counters_of(session, campaign_ids=[campaign.id])[campaign.id]
     return {
         "campaignId": str(campaign.id),
         "drift": drift_to_wire(drift),
@@ -160,7 +151,7 @@ def list_campaigns(
         if call.campaign_id is not None:
             by_campaign.setdefault(call.campaign_id, []).append(call)
     customers = contacts_repo.customers_by_campaign(session, campaign_ids=ids)
-    counters = repository.counters_of(session, campaign_ids=ids)
+    counters = counter_repository.counters_of(session, campaign_ids=ids)
     results = [
         campaign_to_wire(
             c,
@@ -176,18 +167,8 @@ def list_campaigns(
 def stop_campaign(session: Session, *, campaign: Campaign, event: CampaignEvent) -> None:
     """End or cancel by the user: pending contacts are skipped, calls in flight finish."""
     move = _move(campaign, event)
-    closed = contacts_repo.close_pending_contacts(
-        session, campaign_id=campaign.id, reason=SKIPPED_BY_USER
-    )
-    total = sum(closed.values())
-    repository.bump_counters(
-        session,
-        campaign_id=campaign.id,
-        calls_counter_scheduled=-total,
-        contacts_pending=-total,
-        **{f"contacts_{status.value.replace('-', '_')}": n for status, n in closed.items()},
-    )
-    release_unsent_calls(session, campaign_id=campaign.id, reason=SKIPPED_BY_USER)
+    close_pending_contacts(session, campaign_id=campaign.id, reason=CAMPAIGN_STOPPED)
+    release_unsent_calls(session, campaign_id=campaign.id, reason=CAMPAIGN_STOPPED)
     campaign.status = move.status
     campaign.ended_reason = move.ended_reason
     campaign.ended_at = utcnow()

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from orchestrator.calls.wire import call_progress
+from orchestrator.campaigns.counters import counters_to_wire
 from orchestrator.campaigns.schemas import CampaignListQuery
 from orchestrator.models import Call, Campaign, CampaignCounters
 from orchestrator.wire import iso
@@ -40,50 +41,6 @@ def _schedule_plan(campaign: Campaign) -> dict[str, Any] | None:
     if campaign.latest_at is not None:
         plan["latestAt"] = iso(campaign.latest_at)
     return plan
-
-
-# Each counter's place in the Campaign response: a v1 field, or a key of ``contactCounters``.
-COUNTER_WIRE_NAMES = {
-    "calls_counter_scheduled": "callsCounterScheduled",
-    "calls_counter_queued": "callsCounterQueued",
-    "calls_counter_in_progress": "callsCounterInProgress",
-    "calls_counter_ended": "callsCounterEnded",
-    "calls_counter_ended_voicemail": "callsCounterEndedVoicemail",
-    "contacts_pending": "contactCounters.pending",
-    "contacts_dispatched": "contactCounters.dispatched",
-    "contacts_completed": "contactCounters.completed",
-    "contacts_failed": "contactCounters.failed",
-    "contacts_skipped": "contactCounters.skipped",
-    "contacts_predial_failed": "contactCounters.predialFailed",
-}
-
-
-def contact_counters(counters: CampaignCounters, *, total: int) -> dict[str, int]:
-    return {
-        "pending": counters.contacts_pending,
-        "dispatched": counters.contacts_dispatched,
-        "completed": counters.contacts_completed,
-        "failed": counters.contacts_failed,
-        "skipped": counters.contacts_skipped,
-        "predialFailed": counters.contacts_predial_failed,
-        "total": total,
-    }
-
-
-def counters_to_wire(counters: CampaignCounters, *, contacts_total: int) -> dict[str, Any]:
-    """The counter fields of the Campaign response, in its order."""
-    return {
-        "callsCounterScheduled": counters.calls_counter_scheduled,
-        "callsCounterQueued": counters.calls_counter_queued,
-        "callsCounterInProgress": counters.calls_counter_in_progress,
-        "callsCounterEndedVoicemail": counters.calls_counter_ended_voicemail,
-        "callsCounterEnded": counters.calls_counter_ended,
-        "contactCounters": contact_counters(counters, total=contacts_total),
-    }
-
-
-def drift_to_wire(drift: dict[str, int]) -> dict[str, int]:
-    return {COUNTER_WIRE_NAMES[name]: delta for name, delta in drift.items()}
 
 
 def campaign_to_wire(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from orchestrator.calls.ended_reasons import completing_ended_reasons
 from orchestrator.clock import utcnow
 from orchestrator.contacts.service import NewContact
+from orchestrator.contacts.states import ContactEvent, next_contact_status
 from orchestrator.models import Contact, ContactStatus
 from orchestrator.sql import BulkUpdate, array_param
 
@@ -114,6 +115,13 @@ def due_contacts(
     return session.execute(stmt).all()
 
 
+def _from_pending(event: ContactEvent) -> str:
+    """Where ``event`` takes a pending contact: the status an UPDATE of pending rows sets."""
+    target = next_contact_status(ContactStatus.PENDING, event)
+    assert target is not None, event
+    return target.value
+
+
 def claim_contacts(
     session: Session, *, contact_ids: Sequence[uuid.UUID]
 ) -> Sequence[Row[uuid.UUID, uuid.UUID, int, str | None, dict[str, Any]]]:
@@ -123,7 +131,11 @@ def claim_contacts(
     stmt = (
         update(Contact)
         .where(Contact.id.in_(contact_ids), Contact.status == ContactStatus.PENDING)
-        .values(status=ContactStatus.DISPATCHED, attempts=Contact.attempts + 1, updated_at=utcnow())
+        .values(
+            status=_from_pending(ContactEvent.CLAIM),
+            attempts=Contact.attempts + 1,
+            updated_at=utcnow(),
+        )
         .returning(
             Contact.id,
             Contact.campaign_id,
@@ -142,9 +154,9 @@ def close_pending_contacts(
     """Every pending contact ends: never dialed → skipped; else as its last attempt ended."""
     completing = sorted(completing_ended_reasons())
     outcome = case(
-        (Contact.attempts == 0, ContactStatus.SKIPPED.value),
-        (Contact.last_ended_reason.in_(completing), ContactStatus.COMPLETED.value),
-        else_=ContactStatus.FAILED.value,
+        (Contact.attempts == 0, _from_pending(ContactEvent.CLOSE_UNDIALED)),
+        (Contact.last_ended_reason.in_(completing), _from_pending(ContactEvent.CLOSE_COMPLETED)),
+        else_=_from_pending(ContactEvent.CLOSE_FAILED),
     )
     stmt = (
         update(Contact)

@@ -12,6 +12,7 @@ from orchestrator.models.enums import (
     CampaignEndedReason,
     CampaignStatus,
     ContactStatus,
+    WebhookOutcome,
 )
 from orchestrator.models.org import Org
 from orchestrator.models.phone_number import PhoneNumber
@@ -33,4 +34,5 @@ __all__ = [
     "Org",
     "PhoneNumber",
     "WebhookEvent",
+    "WebhookOutcome",
 ]

@@ -20,7 +20,7 @@ def _summed(name: str, campaign_id: Mapped[uuid.UUID]) -> MappedSQLExpression[in
 
     A convenience for code holding one ``Campaign``; like any column it keeps the value it
     was loaded with until refreshed. Readers of several campaigns, and anything that must see
-    the value now, use ``campaigns.repository.counters_of``.
+    the value now, use ``campaigns.counter_repository.counters_of``.
     """
     shard = CampaignCounterShard.__table__.c[name]
     total = (
@@ -91,7 +91,7 @@ class Campaign(Timestamped, Base):
         if misplaced:
             raise TypeError(
                 f"campaign counters {misplaced} are set with "
-                "campaigns.repository.add_counter_shards, not on the Campaign"
+                "campaigns.counter_repository.add_counter_shards, not on the Campaign"
             )
         super().__init__(**kwargs)
 

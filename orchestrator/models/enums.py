@@ -50,6 +50,25 @@ class CallStatus(StrEnum):
     FAILED = "failed"
 
 
+class WebhookOutcome(StrEnum):
+    """What became of a provider message: stored in ``webhook_events.outcome`` (NULL while it
+    waits to be applied), logged, and counted by ``orchestrator_webhook_events``."""
+
+    APPLIED = "applied"
+    # Applied, and it changed nothing (a late or repeated status, for one).
+    NO_CHANGE = "no-change"
+    # For a call whose provider id we do not know yet: applied once the create's answer comes.
+    PARKED = "parked"
+    # Without a provider call id and without our metadata: no call of ours to apply it to.
+    UNKNOWN_CALL = "unknown-call"
+    # A type we store but do not apply.
+    IGNORED = "ignored"
+    # Applying it raised (a fault of ours, logged): kept for inspection, never retried.
+    FAILED = "failed"
+    # The same message again: never stored twice, only counted.
+    DUPLICATE = "duplicate"
+
+
 IN_FLIGHT_CALL_STATUSES: tuple[CallStatus, ...] = (
     CallStatus.CLAIMED,
     CallStatus.DIALING,

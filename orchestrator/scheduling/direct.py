@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from orchestrator.calls import repository as calls_repo
 from orchestrator.calls.service import fail_call
 from orchestrator.models import Call, Org
+from orchestrator.reasons import WINDOW_CLOSED, WINDOW_CLOSED_MESSAGE
 from orchestrator.scheduling.calling_hours.opening import is_open, next_open
 from orchestrator.scheduling.calling_hours.schemas import DEFAULT_CALLING_HOURS
 from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key
 from orchestrator.scheduling.capacity import CampaignDemand, Candidate
-from orchestrator.scheduling.window import WINDOW_CLOSED
 
 # The claimant key of an org's direct calls in the fair share (no campaign has this id).
 DIRECT_CALLS = uuid.UUID(int=0)
@@ -76,7 +76,7 @@ def expire_direct_calls(session: Session, *, now: datetime) -> int:
             session,
             call,
             reason=WINDOW_CLOSED,
-            message="schedulePlan.latestAt was reached before the call could be placed",
+            message=WINDOW_CLOSED_MESSAGE,
             unsent=True,
         )
     return expired

@@ -26,10 +26,11 @@ from sqlalchemy.orm import Session
 
 from orchestrator.calls import lookup_repository
 from orchestrator.calls import repository as calls_repo
-from orchestrator.campaigns import repository as campaigns_repo
+from orchestrator.campaigns import counter_repository
+from orchestrator.campaigns.counters import contacts_in
 from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
-from orchestrator.models import Campaign, CampaignCounters, CampaignStatus, Org
+from orchestrator.models import Campaign, CampaignCounters, CampaignStatus, ContactStatus, Org
 from orchestrator.phone_numbers.service import pacing_of_numbers
 from orchestrator.scheduling.calling_hours.opening import is_open, next_open
 from orchestrator.scheduling.policy import calling_hours_of
@@ -81,7 +82,7 @@ def _window_closed(campaign: Campaign, now: datetime) -> bool:
 
 
 def _counters(session: Session, campaign: Campaign) -> CampaignCounters:
-    return campaigns_repo.counters_of(session, campaign_ids=[campaign.id])[campaign.id]
+    return counter_repository.counters_of(session, campaign_ids=[campaign.id])[campaign.id]
 
 
 def waiting_reasons(
@@ -92,7 +93,7 @@ def waiting_reasons(
     now: datetime,
     counters: CampaignCounters | None = None,
 ) -> dict[str, int]:
-    pending = (counters or _counters(session, campaign)).contacts_pending
+    pending = contacts_in(counters or _counters(session, campaign), ContactStatus.PENDING)
     if pending == 0:
         return {}
     if campaign.status == CampaignStatus.PAUSED:
@@ -146,8 +147,9 @@ def estimated_finish(
     if start is None or throughput.calls_per_second <= 0:
         return None
     average = throughput.average_call_seconds
-    seconds = counters.contacts_pending / throughput.calls_per_second
-    if counters.contacts_pending or counters.contacts_dispatched:
+    pending = contacts_in(counters, ContactStatus.PENDING)
+    seconds = pending / throughput.calls_per_second
+    if pending or contacts_in(counters, ContactStatus.DISPATCHED):
         seconds += average or ASSUMED_CALL_SECONDS
     finish = start + timedelta(seconds=math.ceil(seconds))
     if campaign.latest_at is not None:

@@ -17,12 +17,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from orchestrator.calls import repository as calls_repo
+from orchestrator.campaigns import counter_repository
 from orchestrator.campaigns import repository as campaigns_repo
+from orchestrator.campaigns.counters import counter_deltas
 from orchestrator.campaigns.states import CampaignEvent, next_campaign_state
 from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.contacts.repository import DueGroup
-from orchestrator.models import Call, CallStatus, Campaign, CampaignStatus, Org
+from orchestrator.models import Call, CallStatus, Campaign, CampaignStatus, ContactStatus, Org
 from orchestrator.phone_numbers.service import pacing_of_numbers
 from orchestrator.scheduling.calling_hours.opening import is_open
 from orchestrator.scheduling.capacity import (
@@ -166,14 +168,12 @@ def claim_calls(
         for contact_id, _, attempt, number, customer in rows
     ]
     calls_repo.add_calls(session, calls)
-    campaigns_repo.bump_counters(
-        session,
-        campaign_id=campaign.id,
-        calls_counter_scheduled=-len(calls),
-        calls_counter_queued=len(calls),
-        contacts_pending=-len(calls),
-        contacts_dispatched=len(calls),
+    claimed = counter_deltas(
+        contact_before=ContactStatus.PENDING,
+        contact_after=ContactStatus.DISPATCHED,
+        call_after=CallStatus.CLAIMED,
     )
+    counter_repository.bump_counters(session, campaign_id=campaign.id, deltas=claimed * len(calls))
     return [call.id for call in calls]
 
 

@@ -13,10 +13,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from orchestrator.campaigns import repository as campaigns_repo
-from orchestrator.contacts import repository as contacts_repo
+from orchestrator.contacts.closing import close_pending_contacts
+from orchestrator.reasons import WINDOW_CLOSED
 from orchestrator.scheduling.cancellation import release_unsent_calls
-
-WINDOW_CLOSED = "schedule-plan-latest-at-reached"
 
 
 def close_window(session: Session, *, campaign_id: uuid.UUID, now: datetime) -> bool:
@@ -30,16 +29,6 @@ def close_window(session: Session, *, campaign_id: uuid.UUID, now: datetime) -> 
     ):
         return False
     released = release_unsent_calls(session, campaign_id=campaign_id, reason=WINDOW_CLOSED)
-    closed = contacts_repo.close_pending_contacts(
-        session, campaign_id=campaign_id, reason=WINDOW_CLOSED
-    )
-    total = sum(closed.values())
-    campaigns_repo.bump_counters(
-        session,
-        campaign_id=campaign_id,
-        calls_counter_scheduled=-total,
-        contacts_pending=-total,
-        **{f"contacts_{status.value.replace('-', '_')}": n for status, n in closed.items()},
-    )
+    total = close_pending_contacts(session, campaign_id=campaign_id, reason=WINDOW_CLOSED)
     finished = campaigns_repo.finish_if_done(session, campaign_id=campaign_id)
     return bool(released or total or finished)

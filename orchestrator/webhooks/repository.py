@@ -18,9 +18,10 @@ import psycopg
 from sqlalchemy import Row, text
 from sqlalchemy.orm import Session
 
+from orchestrator.models import WebhookOutcome
+
 # Applied types wait here (outcome NULL) until applied; the others are stored as ``ignored``.
 PENDING = None
-PARKED = "parked"
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class NewEvent:
     status: str | None
     ended_reason: str | None
     dedupe_key: str
-    outcome: str | None
+    outcome: WebhookOutcome | None
     payload: dict[str, Any]
     # The body exactly as received, stored as is (else ``payload`` is serialised).
     raw_payload: str | None = None
@@ -49,7 +50,7 @@ class StoredEvent:
 @dataclass(frozen=True)
 class EventOutcome:
     event_id: int
-    outcome: str
+    outcome: WebhookOutcome
     call_id: uuid.UUID | None = None
     org_id: uuid.UUID | None = None
 

@@ -31,10 +31,9 @@ from orchestrator.calls.states import is_in_flight
 from orchestrator.clock import utcnow
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.metrics.service import count
-from orchestrator.models import Call, CallStatus
+from orchestrator.models import Call, CallStatus, WebhookOutcome
 from orchestrator.webhooks import repository
 from orchestrator.webhooks.repository import (
-    PARKED,
     PENDING,
     EventOutcome,
     NewEvent,
@@ -53,9 +52,6 @@ PROVIDER_STATUSES = frozenset(
     }
 )
 APPLIED_TYPES = ("status-update", "end-of-call-report")
-IGNORED = "ignored"
-# Applying it raised (a fault of ours, logged): kept for inspection, never retried.
-FAILED = "failed"
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -156,7 +152,7 @@ def new_event(payload: dict[str, Any], *, raw: str | None = None) -> NewEvent:
         status=str(status)[:40] if status else None,
         ended_reason=_short(message.get("endedReason"), 200),
         dedupe_key=dedupe_key(message),
-        outcome=PENDING if message_type in APPLIED_TYPES else IGNORED,
+        outcome=PENDING if message_type in APPLIED_TYPES else WebhookOutcome.IGNORED,
         payload=payload,
         raw_payload=raw,
     )
@@ -168,19 +164,19 @@ def _counted_type(message_type: str) -> str:
 
 def _stored_ids(
     events: Sequence[NewEvent], stored: dict[str, int]
-) -> tuple[list[int | None], Counter[tuple[str, str]]]:
+) -> tuple[list[int | None], Counter[tuple[str, WebhookOutcome]]]:
     """Per message its event id or None (a duplicate), and the tally of what was not applied."""
     stored = dict(stored)
     ids: list[int | None] = []
-    tally: Counter[tuple[str, str]] = Counter()
+    tally: Counter[tuple[str, WebhookOutcome]] = Counter()
     for event in events:
         # A key stored by this batch belongs to its first message; a repeat is a duplicate.
         event_id = stored.pop(event.dedupe_key, None)
         ids.append(event_id)
         if event_id is None:
-            tally[_counted_type(event.message_type), "duplicate"] += 1
-        elif event.outcome == IGNORED:
-            tally[_counted_type(event.message_type), IGNORED] += 1
+            tally[_counted_type(event.message_type), WebhookOutcome.DUPLICATE] += 1
+        elif event.outcome == WebhookOutcome.IGNORED:
+            tally[_counted_type(event.message_type), WebhookOutcome.IGNORED] += 1
     return ids, tally
 
 
@@ -205,7 +201,7 @@ async def store_events_async(
     return ids
 
 
-def _count_events(tally: Counter[tuple[str, str]]) -> None:
+def _count_events(tally: Counter[tuple[str, WebhookOutcome]]) -> None:
     for (message_type, outcome), amount in tally.items():
         count("orchestrator_webhook_events", amount, type=message_type, outcome=outcome)
 
@@ -215,7 +211,7 @@ class AppliedEvents:
     """What applying a batch of stored events did."""
 
     # Per event id: applied, no-change, parked or unknown-call.
-    outcomes: dict[int, str] = field(default_factory=dict)
+    outcomes: dict[int, WebhookOutcome] = field(default_factory=dict)
     # Orgs whose calls ended here while holding capacity, which can be reused at once.
     freed_org_ids: frozenset[uuid.UUID] = frozenset()
     # Pending events claimed (a full batch means more may be waiting).
@@ -248,7 +244,7 @@ class _BatchApplication:
         self.parked: dict[str, list[StoredEvent]] = {}
         self.outcomes: list[EventOutcome] = []
         self.freed: set[uuid.UUID] = set()
-        self.tally: Counter[tuple[str, str]] = Counter()
+        self.tally: Counter[tuple[str, WebhookOutcome]] = Counter()
         self.correlated = 0
 
     def lock_rows(self, events: Sequence[StoredEvent]) -> None:
@@ -308,7 +304,9 @@ class _BatchApplication:
     def apply(self, event: StoredEvent) -> None:
         call = self._call_for(event)
         if call is None:
-            outcome = PARKED if event.provider_call_id else "unknown-call"
+            outcome = (
+                WebhookOutcome.PARKED if event.provider_call_id else WebhookOutcome.UNKNOWN_CALL
+            )
             self._record(EventOutcome(event.id, outcome), event.message_type)
             return
         self.apply_parked(call)
@@ -329,7 +327,7 @@ class _BatchApplication:
             changed = _apply_report(self.session, call, message, self.batch)
         if held_capacity and not is_in_flight(call.status):
             self.freed.add(call.org_id)
-        outcome = "applied" if changed else "no-change"
+        outcome = WebhookOutcome.APPLIED if changed else WebhookOutcome.NO_CHANGE
         self._record(EventOutcome(event.id, outcome, call.id, call.org_id), event.message_type)
 
     def _record(self, outcome: EventOutcome, message_type: str) -> None:
@@ -392,14 +390,15 @@ def apply_parked_events(session: Session, *, call: Call) -> bool:
 
 def mark_failed(session: Session, *, event_id: int) -> None:
     """A message whose application raised: it stops waiting, and is counted."""
-    repository.record_outcomes(session, [EventOutcome(event_id, FAILED)], now=utcnow())
-    count("orchestrator_webhook_events", type="other", outcome=FAILED)
+    failed = WebhookOutcome.FAILED
+    repository.record_outcomes(session, [EventOutcome(event_id, failed)], now=utcnow())
+    count("orchestrator_webhook_events", type="other", outcome=failed)
 
 
 @dataclass(frozen=True)
 class IngestResult:
     # What storing and applying the message did: applied, duplicate, parked, ignored...
-    outcome: str
+    outcome: WebhookOutcome
     # The stored event's id; None for a duplicate, which is not stored again.
     event_id: int | None = None
     # Set when the message ended a call: the org's capacity it held can be reused at once.
@@ -411,9 +410,9 @@ def ingest_message(session: Session, *, payload: dict[str, Any]) -> IngestResult
     event = new_event(payload)
     (event_id,) = store_events(session, [event])
     if event_id is None:
-        return IngestResult("duplicate")
-    if event.outcome == IGNORED:
-        return IngestResult(IGNORED, event_id)
+        return IngestResult(WebhookOutcome.DUPLICATE)
+    if event.outcome == WebhookOutcome.IGNORED:
+        return IngestResult(WebhookOutcome.IGNORED, event_id)
     applied = apply_pending_events(session, event_ids=[event_id])
     freed = next(iter(applied.freed_org_ids), None)
     return IngestResult(applied.outcomes[event_id], event_id, freed)

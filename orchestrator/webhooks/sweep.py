@@ -24,10 +24,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from orchestrator.config import get_settings
 from orchestrator.db import UnitOfWork, session_scope
+from orchestrator.models import WebhookOutcome
 from orchestrator.webhooks import repository
 from orchestrator.webhooks.service import (
     APPLY_BATCH,
-    FAILED,
     AppliedEvents,
     apply_pending_events,
     mark_failed,
@@ -188,7 +188,7 @@ def apply_each(unit_of_work: UnitOfWork, *, batch_size: int) -> AppliedEvents:
     with unit_of_work() as session:
         event_ids = repository.pending_event_ids(session, limit=batch_size)
     freed: set[uuid.UUID] = set()
-    outcomes: dict[int, str] = {}
+    outcomes: dict[int, WebhookOutcome] = {}
     for event_id in event_ids:
         try:
             with unit_of_work() as session:
@@ -199,7 +199,7 @@ def apply_each(unit_of_work: UnitOfWork, *, batch_size: int) -> AppliedEvents:
             logger.exception("stored webhook %s could not be applied; marked failed", event_id)
             with unit_of_work() as session:
                 mark_failed(session, event_id=event_id)
-            outcomes[event_id] = FAILED
+            outcomes[event_id] = WebhookOutcome.FAILED
             continue
         freed |= applied.freed_org_ids
         outcomes |= applied.outcomes

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from orchestrator.calls.dialing import begin_dial
-from orchestrator.calls.placing import PROVIDER_REJECTED, PlaceOutcome, settle_failed_create
+from orchestrator.calls.placing import PlaceOutcome, settle_failed_create
 from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.metrics.service import counted
@@ -25,6 +25,7 @@ from orchestrator.providers.errors import (
     ProviderTimeout,
     ProviderUnreachable,
 )
+from orchestrator.reasons import PROVIDER_REJECTED
 from tests.factories import make_campaign
 from tests.scheduling.helpers import dispatch_campaign
 

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from orchestrator.calls import lookup_repository, recovery_runner
 from orchestrator.calls.dialing import begin_dial
-from orchestrator.calls.ended_reasons import PROVIDER_CALL_NOT_FOUND
 from orchestrator.calls.lookups import LookupState
 from orchestrator.calls.recovery import (
     NOT_FOUND_SOURCE,
@@ -43,6 +42,7 @@ from orchestrator.models import (
     WebhookEvent,
 )
 from orchestrator.providers.vapi import CreateCallRequest, VapiClient
+from orchestrator.reasons import PROVIDER_CALL_NOT_FOUND
 from orchestrator.simulator import SimulatorConfig, create_simulator_app
 from tests.calls.test_lookups import POLICY
 from tests.factories import make_campaign, make_org

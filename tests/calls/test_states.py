@@ -8,7 +8,9 @@ import pytest
 
 from orchestrator.calls.states import (
     CALL_STATUS_RANK,
-    counter_bucket,
+    CallEvent,
+    call_event_move,
+    call_status_after,
     is_in_flight,
     next_call_status,
 )
@@ -49,19 +51,25 @@ def test_in_flight_is_everything_from_the_claim_to_a_terminal_state() -> None:
     assert [s for s in CallStatus if is_in_flight(s)] == ORDER[1:]
 
 
-@pytest.mark.parametrize(
-    ("status", "bucket"),
-    [
-        (CallStatus.SCHEDULED, None),
-        (CallStatus.CLAIMED, "calls_counter_queued"),
-        (CallStatus.DIALING, "calls_counter_queued"),
-        (CallStatus.QUEUED, "calls_counter_queued"),
-        (CallStatus.RINGING, "calls_counter_in_progress"),
-        (CallStatus.IN_PROGRESS, "calls_counter_in_progress"),
-        (CallStatus.FORWARDING, "calls_counter_in_progress"),
-        (CallStatus.ENDED, "calls_counter_ended"),
-        (CallStatus.FAILED, None),
-    ],
-)
-def test_counter_bucket(status: CallStatus, bucket: str | None) -> None:
-    assert counter_bucket(status) == bucket
+# Our own moves: each from exactly one status to one other; every other pair is refused.
+EVENT_MOVES = {
+    (CallStatus.SCHEDULED, CallEvent.CLAIM): CallStatus.CLAIMED,
+    (CallStatus.CLAIMED, CallEvent.DIAL): CallStatus.DIALING,
+    (CallStatus.DIALING, CallEvent.RELEASE): CallStatus.CLAIMED,
+}
+
+
+@pytest.mark.parametrize(("status", "event"), list(itertools.product(CallStatus, CallEvent)))
+def test_each_event_moves_one_status_only(status: CallStatus, event: CallEvent) -> None:
+    assert call_status_after(status, event) == EVENT_MOVES.get((status, event))
+
+
+@pytest.mark.parametrize("event", list(CallEvent))
+def test_an_events_compare_and_set_is_its_one_move(event: CallEvent) -> None:
+    source, target = call_event_move(event)
+    assert EVENT_MOVES[(source, event)] == target
+
+
+def test_release_is_the_one_move_back() -> None:
+    back = [(s, e) for (s, e), t in EVENT_MOVES.items() if ORDER.index(t) < ORDER.index(s)]
+    assert back == [(CallStatus.DIALING, CallEvent.RELEASE)]

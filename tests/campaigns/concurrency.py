@@ -10,7 +10,7 @@ from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from orchestrator.campaigns.repository import counters_of
+from orchestrator.campaigns.counter_repository import counters_of
 from orchestrator.models import Campaign, CampaignCounters, Org
 from orchestrator.models.campaign_counter_shard import COUNTER_SHARDS
 

@@ -11,7 +11,7 @@ from httpx import Response
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from orchestrator.campaigns.repository import bump_counters, counters_of
+from orchestrator.campaigns.counter_repository import bump_counters, counters_of
 from orchestrator.models import Campaign, CampaignCounterShard, CampaignStatus, Contact
 from tests.factories import campaign_body
 
@@ -45,7 +45,7 @@ def force_counters(session: Session, campaign_id: str, **values: int) -> None:
     bump_counters(
         session,
         campaign_id=parsed,
-        **{name: value - current[name] for name, value in values.items()},
+        deltas={name: value - current[name] for name, value in values.items()},
     )
     session.flush()
     session.expire_all()

@@ -15,13 +15,9 @@ from sqlalchemy.orm import Session
 
 from orchestrator.calls import repository as calls_repo
 from orchestrator.calls.service import CallEnding, move_call
+from orchestrator.campaigns.counter_repository import bump_counters, counters_of
 from orchestrator.campaigns.counters import counter_drift
-from orchestrator.campaigns.repository import (
-    bump_counters,
-    counters_of,
-    finish_done_campaigns,
-    finish_if_done,
-)
+from orchestrator.campaigns.repository import finish_done_campaigns, finish_if_done
 from orchestrator.clock import utcnow
 from orchestrator.models import CallStatus, Campaign, CampaignStatus
 from orchestrator.orgs.service import CreatedOrg
@@ -144,8 +140,10 @@ def test_the_sweep_ends_only_campaigns_with_nothing_pending_or_in_flight(
 ) -> None:
     done = make_campaign(session, org=org, customers=2)
     waiting = make_campaign(session, org=org, customers=2)
-    bump_counters(session, campaign_id=done, contacts_pending=-2, contacts_skipped=2)
-    bump_counters(session, campaign_id=waiting, contacts_pending=-1, contacts_dispatched=1)
+    bump_counters(session, campaign_id=done, deltas={"contacts_pending": -2, "contacts_skipped": 2})
+    bump_counters(
+        session, campaign_id=waiting, deltas={"contacts_pending": -1, "contacts_dispatched": 1}
+    )
     assert finish_done_campaigns(session) == [done]
     assert _status_seen_by(session, done) == CampaignStatus.ENDED
     assert _status_seen_by(session, waiting) == CampaignStatus.SCHEDULED

@@ -13,8 +13,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from orchestrator.campaigns.counter_repository import bump_counters, counters_of
 from orchestrator.campaigns.counters import counter_drift
-from orchestrator.campaigns.repository import bump_counters, counters_of
 from orchestrator.models import Campaign, CampaignCounters, CampaignCounterShard
 from orchestrator.models.campaign_counter_shard import COUNTER_COLUMNS, COUNTER_SHARDS
 from orchestrator.orgs.service import CreatedOrg
@@ -114,7 +114,11 @@ def test_a_transaction_writes_one_shard_row_chosen_by_its_backend(
     campaign_id = make_campaign(session, org=org, customers=4)
     before = _shard_rows(session, campaign_id)
     for _ in range(3):
-        bump_counters(session, campaign_id=campaign_id, contacts_pending=-1, contacts_skipped=1)
+        bump_counters(
+            session,
+            campaign_id=campaign_id,
+            deltas={"contacts_pending": -1, "contacts_skipped": 1},
+        )
     pid = session.scalar(select(func.pg_backend_pid()))
     assert pid is not None
     mine = pid % COUNTER_SHARDS
@@ -131,8 +135,8 @@ def test_a_campaign_made_without_shard_rows_gets_them_on_first_bump(
     session.execute(
         delete(CampaignCounterShard).where(CampaignCounterShard.campaign_id == campaign_id)
     )
-    bump_counters(session, campaign_id=campaign_id, contacts_pending=2)
-    bump_counters(session, campaign_id=campaign_id, contacts_pending=-1)
+    bump_counters(session, campaign_id=campaign_id, deltas={"contacts_pending": 2})
+    bump_counters(session, campaign_id=campaign_id, deltas={"contacts_pending": -1})
     assert len(_shard_rows(session, campaign_id)) == 1
     assert counters_of(session, campaign_ids=[campaign_id])[campaign_id].contacts_pending == 1
 
@@ -143,9 +147,11 @@ def test_unknown_counters_are_refused_and_zero_deltas_write_nothing(
     campaign_id = make_campaign(session, org=org, customers=1)
     before = _shard_rows(session, campaign_id)
     with pytest.raises(KeyError):
-        bump_counters(session, campaign_id=campaign_id, contacts_pending=1, contacts_lost=1)
-    bump_counters(session, campaign_id=campaign_id, contacts_pending=0)
-    bump_counters(session, campaign_id=campaign_id)
+        bump_counters(
+            session, campaign_id=campaign_id, deltas={"contacts_pending": 1, "contacts_lost": 1}
+        )
+    bump_counters(session, campaign_id=campaign_id, deltas={"contacts_pending": 0})
+    bump_counters(session, campaign_id=campaign_id, deltas={})
     assert _shard_rows(session, campaign_id) == before
 
 
@@ -174,7 +180,7 @@ def _committed_campaign(engine: Engine, org: CreatedOrg, customers: int) -> uuid
 
 def _bump_in(connection: Connection, campaign_id: uuid.UUID, **deltas: int) -> None:
     with Session(bind=connection, join_transaction_mode="rollback_only") as session:
-        bump_counters(session, campaign_id=campaign_id, **deltas)
+        bump_counters(session, campaign_id=campaign_id, deltas=deltas)
         session.flush()
 
 
@@ -206,7 +212,9 @@ def test_many_threads_bumping_one_campaign_end_exact(
         for _ in range(rounds):
             with Session(real_engine) as session:
                 bump_counters(
-                    session, campaign_id=campaign_id, calls_counter_ended=1, contacts_failed=2
+                    session,
+                    campaign_id=campaign_id,
+                    deltas={"calls_counter_ended": 1, "contacts_failed": 2},
                 )
                 session.commit()
 

@@ -15,8 +15,11 @@ from sqlalchemy.orm import Session
 from orchestrator.calls import repository as calls_repo
 from orchestrator.calls.service import CallEnding, move_call
 from orchestrator.campaigns import reconcile
+from orchestrator.campaigns.counter_repository import (
+    RECONCILE_LOCK_SPACE,
+    lock_counters_for_reconcile,
+)
 from orchestrator.campaigns.counters import counter_drift, recount_counters, stored_counters
-from orchestrator.campaigns.repository import RECONCILE_LOCK_SPACE, lock_counters_for_reconcile
 from orchestrator.clock import utcnow
 from orchestrator.metrics.service import counted
 from orchestrator.models import CallStatus, Campaign, CampaignStatus

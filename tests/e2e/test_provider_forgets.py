@@ -14,9 +14,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from orchestrator.calls.ended_reasons import PROVIDER_CALL_NOT_FOUND
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.models import Campaign
+from orchestrator.reasons import PROVIDER_CALL_NOT_FOUND
 from orchestrator.runner import StackOptions
 from tests.e2e.ground_truth import (
     all_simulator_calls,

@@ -14,9 +14,9 @@ from orchestrator.clock import ManualClock
 from orchestrator.config import get_settings
 from orchestrator.models import Call, CallStatus, Org
 from orchestrator.orgs.service import CreatedOrg
+from orchestrator.reasons import WINDOW_CLOSED
 from orchestrator.scheduling.direct import expire_direct_calls
 from orchestrator.scheduling.service import dispatch_org
-from orchestrator.scheduling.window import WINDOW_CLOSED
 from tests.factories import customer_numbers, make_campaign, make_org
 from tests.scheduling.helpers import end_call, fast_number
 

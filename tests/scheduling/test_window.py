@@ -10,7 +10,8 @@ from orchestrator.calls.service import move_call
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.clock import ManualClock
 from orchestrator.models import Call, CallStatus, CampaignStatus, ContactStatus
-from orchestrator.scheduling.window import WINDOW_CLOSED, close_window
+from orchestrator.reasons import WINDOW_CLOSED
+from orchestrator.scheduling.window import close_window
 from tests.factories import make_campaign, make_org
 from tests.scheduling.helpers import (
     campaign_of,

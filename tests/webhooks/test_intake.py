@@ -27,6 +27,7 @@ from orchestrator.models import (
     Contact,
     ContactStatus,
     WebhookEvent,
+    WebhookOutcome,
 )
 from orchestrator.webhooks import service, sweep
 from orchestrator.webhooks.intake import ConnectionStore, InlineStore, StoredBatch, WebhookIntake
@@ -95,7 +96,7 @@ def test_one_batch_applies_every_message_of_many_calls_exactly(session: Session)
 
     assert applied.claimed == 12
     # Newest first: each call's report ends it; its earlier messages then change nothing.
-    assert list(applied.outcomes.values()).count("applied") == 3
+    assert list(applied.outcomes.values()).count(WebhookOutcome.APPLIED) == 3
     assert set(applied.freed_org_ids) == {calls[0].org_id}
     for call, reason in zip(calls, reasons, strict=True):
         session.refresh(call)
@@ -417,7 +418,7 @@ def test_a_message_that_cannot_be_applied_is_marked_failed_and_holds_back_nothin
 
     applied = apply_batch_or_each(unit_of_work)
 
-    assert list(applied.outcomes.values()).count("failed") == 1
+    assert list(applied.outcomes.values()).count(WebhookOutcome.FAILED) == 1
     assert _outcomes(session).get("failed") == 1
     assert None not in _outcomes(session), "nothing left waiting behind it"
     for call in calls:

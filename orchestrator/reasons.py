@@ -1,0 +1,30 @@
+"""The reasons we give ourselves: a call's ``endedReason`` when we end it, and a contact's
+``status_reason`` when we close it without a call.
+
+Vapi's own ``endedReason`` values and their categories are in ``calls/ended_reasons.tsv``;
+the ones here are those the orchestrator sets (one reuses Vapi's value that says the same
+thing). A reason's category there decides whether it completes a contact; one of ours that
+is not listed fails it.
+"""
+
+from __future__ import annotations
+
+# --- a call's endedReason, and the endedMessage that goes with it -----------------------------
+
+# The campaign was ended or cancelled by the user before the call was sent. Also the
+# ``status_reason`` of the contacts it skipped.
+CAMPAIGN_STOPPED = "campaign-ended-by-user"
+CAMPAIGN_STOPPED_MESSAGE = "campaign stopped before the call was placed"
+# ``schedulePlan.latestAt`` came before the call was sent. Also the ``status_reason`` of
+# the contacts the closing window skipped.
+WINDOW_CLOSED = "schedule-plan-latest-at-reached"
+WINDOW_CLOSED_MESSAGE = "schedulePlan.latestAt was reached before the call could be placed"
+# Vapi's value for a scheduled call deleted by its owner: ``DELETE /call/{id}`` before it left.
+SCHEDULED_CALL_DELETED = "scheduled-call-deleted"
+SCHEDULED_CALL_DELETED_MESSAGE = "deleted before it was placed"
+# The provider refused the create (a 4xx other than 429); the message is the provider's own.
+PROVIDER_REJECTED = "provider-rejected"
+# The provider twice answered 404 for a call it had acknowledged (category ``provider-lost``).
+# Nobody knows whether the customer was reached, so it fails the contact unless a retry plan
+# names it.
+PROVIDER_CALL_NOT_FOUND = "provider-call-not-found"
