@@ -73,7 +73,7 @@ def create_campaign(
             predial_plan=body.predial_plan,
             extensions=_extensions_of(body),
             caller_ids=sorted({c.phone_number_id for c in contacts if c.phone_number_id}),
-            contact_timezones=sorted({c.timezone for c in contacts}),
+            contact_zone_keys=sorted({c.zone_key for c in contacts}),
             contacts_total=len(contacts),
         ),
     )

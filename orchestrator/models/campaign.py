@@ -69,7 +69,7 @@ class Campaign(Timestamped, Base):
     # What the tick iterates over instead of scanning contacts: the campaign's caller numbers
     # and the distinct calling-hours zone keys of its contacts, both fixed at creation.
     caller_ids: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
-    contact_timezones: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
+    contact_zone_keys: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
 
     contacts_total: Mapped[int] = mapped_column(Integer, default=0)
     # The counters live in ``campaign_counter_shards`` (see there); these read their sums.

@@ -103,10 +103,10 @@ def waiting_reasons(
     hours = calling_hours_of(campaign, org)
     reasons: dict[str, int] = {}
     due_now = 0
-    for zone, due, count in contacts_repo.pending_by_zone(
+    for zone_key, due, count in contacts_repo.pending_by_zone_key(
         session, campaign_id=campaign.id, now=now
     ):
-        if hours is not None and not is_open(hours, zone, now):
+        if hours is not None and not is_open(hours, zone_key, now):
             reasons["callingHours"] = reasons.get("callingHours", 0) + count
         elif not due:
             reasons["retryDelay"] = reasons.get("retryDelay", 0) + count
@@ -123,7 +123,7 @@ def _start_of_dialing(campaign: Campaign, org: Org, now: datetime) -> datetime |
     hours = calling_hours_of(campaign, org)
     if hours is None:
         return start
-    openings = [next_open(hours, zone, start) for zone in campaign.contact_timezones or [""]]
+    openings = [next_open(hours, key, start) for key in campaign.contact_zone_keys or [""]]
     known = [moment for moment in openings if moment is not None]
     return min(known) if known else None
 

@@ -100,20 +100,20 @@ def _start_if_scheduled(campaign: Campaign, now: datetime) -> None:
         campaign.started_at = now
 
 
-def open_zones(*, campaign: Campaign, org: Org, now: datetime) -> list[str]:
+def open_zone_keys(*, campaign: Campaign, org: Org, now: datetime) -> list[str]:
     """The campaign's zone keys whose calling hours are open now (all of them without hours)."""
     hours = calling_hours_of(campaign, org)
-    zones = campaign.contact_timezones or [""]
+    zone_keys = campaign.contact_zone_keys or [""]
     if hours is None:
-        return list(zones)
-    return [zone for zone in zones if is_open(hours, zone, now)]
+        return list(zone_keys)
+    return [key for key in zone_keys if is_open(hours, key, now)]
 
 
 def _campaign_demand(
     session: Session,
     *,
     campaign: Campaign,
-    zones: list[str],
+    zone_keys: list[str],
     load: OrgLoad,
     allowances: dict[str | None, int],
     now: datetime,
@@ -122,9 +122,9 @@ def _campaign_demand(
     in_flight = load.by_campaign[campaign.id]
     room = min(campaign.max_concurrency - in_flight, batch_limit)
     groups = [
-        DueGroup(number, zone, min(room, allowances.get(number, 0)))
+        DueGroup(number, zone_key, min(room, allowances.get(number, 0)))
         for number in campaign.caller_numbers()
-        for zone in zones
+        for zone_key in zone_keys
     ]
     rows = contacts_repo.due_contacts(session, campaign_id=campaign.id, groups=groups, now=now)
     return CampaignDemand(
@@ -201,7 +201,7 @@ def dispatch_org(
         _campaign_demand(
             session,
             campaign=campaign,
-            zones=open_zones(campaign=campaign, org=org, now=now),
+            zone_keys=open_zone_keys(campaign=campaign, org=org, now=now),
             load=load,
             allowances=allowances,
             now=now,

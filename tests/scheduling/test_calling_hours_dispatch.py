@@ -51,7 +51,7 @@ def test_contacts_are_zoned_by_number_region_or_their_own_timezone(session: Sess
     campaign_id = _campaign(session, org, callingHours=DAYTIME)
     zones = dict(
         session.execute(
-            select(Contact.number, Contact.timezone).where(Contact.campaign_id == campaign_id)
+            select(Contact.number, Contact.zone_key).where(Contact.campaign_id == campaign_id)
         ).all()
     )
     assert zones == {
