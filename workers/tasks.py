@@ -84,7 +84,7 @@ def dispatch_org_task(org_id: str) -> int:
     return len(result.call_ids)
 
 
-# A call waiting for its number's calls-per-second slot holds a reservation for it and comes
+# A call waiting for its caller number's calls-per-second slot holds a reservation for it and comes
 # back exactly then, as a new message: it holds no worker while it waits, never dials early,
 # and waiting calls never contend for the same slot.
 @celery_app.task(name="calls.place", bind=True, max_retries=None)

@@ -74,7 +74,7 @@ def seed_org(contacts: int) -> uuid.UUID:
             uses_dial_plan=True,
             max_concurrency=BATCH,
             extensions={"callingHours": HOURS},
-            caller_ids=list(CALLERS),
+            caller_number_ids=list(CALLERS),
             contact_zone_keys=list(ZONES),
             contacts_total=contacts,
             created_at=NOW,

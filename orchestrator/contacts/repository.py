@@ -88,7 +88,7 @@ def due_contacts(
     for group in groups:
         if group.limit <= 0:
             continue
-        number = (
+        of_caller = (
             Contact.phone_number_id.is_(None)
             if group.phone_number_id is None
             else Contact.phone_number_id == group.phone_number_id
@@ -98,7 +98,7 @@ def due_contacts(
             .where(
                 Contact.campaign_id == campaign_id,
                 Contact.status == ContactStatus.PENDING,
-                number,
+                of_caller,
                 Contact.zone_key == group.zone_key,
                 Contact.not_before <= now,
             )

@@ -20,9 +20,9 @@ from orchestrator.orgs.service import CreatedOrg
 from orchestrator.pacing.limiter import RateLimiter
 from orchestrator.pacing.service import (
     REBUILD_LOCK_KEY,
+    caller_number_key,
     effective_rate,
     ensure_pacing_state,
-    number_key,
     rebuild_pacing_state,
     unfinished_send_stale_seconds,
 )
@@ -42,8 +42,15 @@ def limiter(database_url: str) -> Iterator[RateLimiter]:
     client.close()
 
 
-def _claimed_call(session: Session, org: CreatedOrg, number: str = "phone-1") -> uuid.UUID:
-    call = Call(org_id=org.org_id, status=CallStatus.CLAIMED, phone_number_id=number, customer={})
+def _claimed_call(
+    session: Session, org: CreatedOrg, caller_number_id: str = "phone-1"
+) -> uuid.UUID:
+    call = Call(
+        org_id=org.org_id,
+        status=CallStatus.CLAIMED,
+        phone_number_id=caller_number_id,
+        customer={},
+    )
     session.add(call)
     session.flush()
     return call.id
@@ -94,7 +101,7 @@ def test_a_call_no_longer_claimed_takes_no_slot(
     session.flush()
     result = hold_rate_slot(session, call_id=call_id, limiter=limiter)
     assert result.outcome == PlaceOutcome.NOT_MINE
-    assert not limiter.client.exists(limiter.redis_key(number_key(org.org_id, "phone-1")))
+    assert not limiter.client.exists(limiter.redis_key(caller_number_key(org.org_id, "phone-1")))
 
 
 def test_lost_state_fails_closed_while_another_process_rebuilds(
@@ -133,7 +140,7 @@ def test_rebuild_puts_each_numbers_next_slot_after_its_last_dial(
     assert rebuild_pacing_state(session, limiter, now=now) >= 1
     assert limiter.has_state()
     refused = limiter.reserve(
-        number_key(org.org_id, "phone-1"), per_second=effective_rate(0.5), max_wait_seconds=0
+        caller_number_key(org.org_id, "phone-1"), per_second=effective_rate(0.5), max_wait_seconds=0
     )
     assert not refused.granted
     # Two windows of 2 s (one call per 2 s) after a dial half a second ago.

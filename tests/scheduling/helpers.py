@@ -23,7 +23,7 @@ def dispatch(session: Session, org: CreatedOrg, now: datetime) -> list[uuid.UUID
 def fast_number(
     session: Session,
     org: CreatedOrg,
-    number: str = "phone-1",
+    caller_number_id: str = "phone-1",
     *,
     calls_per_second: float = 1000,
     max_concurrency: int | None = None,
@@ -32,7 +32,7 @@ def fast_number(
     upsert_pacing(
         session,
         org_id=org.org_id,
-        provider_id=number,
+        provider_id=caller_number_id,
         calls_per_second=calls_per_second,
         max_concurrency=max_concurrency,
     )
@@ -78,11 +78,11 @@ def dispatch_campaign(
     """Dispatch the campaign's org with rates that never bind; the campaign's new calls."""
     campaign = session.get(Campaign, campaign_id)
     assert campaign is not None
-    for number in campaign.caller_numbers():
+    for caller_number_id in campaign.caller_number_ids_to_dial():
         upsert_pacing(
             session,
             org_id=campaign.org_id,
-            provider_id=number or "",
+            provider_id=caller_number_id or "",
             calls_per_second=1000,
             max_concurrency=None,
         )

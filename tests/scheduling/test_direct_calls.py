@@ -27,7 +27,7 @@ def direct_call(
     session: Session,
     org: CreatedOrg,
     *,
-    number: str = "phone-1",
+    caller_number_id: str = "phone-1",
     customer: dict[str, Any] | None = None,
     not_before: datetime | None = None,
     not_after: datetime | None = None,
@@ -36,7 +36,7 @@ def direct_call(
     call = Call(
         org_id=org.org_id,
         status=CallStatus.SCHEDULED,
-        phone_number_id=number,
+        phone_number_id=caller_number_id,
         customer=customer or {"number": "+14155550100"},
         request={"assistantId": "assistant-direct", "assistantOverrides": {"metadata": {"k": 1}}},
         name="reminder",
@@ -106,7 +106,7 @@ def test_a_numbers_cap_and_rate_count_direct_calls_too(session: Session) -> None
         direct_call(session, org)
     assert len(dispatch_org(session, org_id=org.org_id, now=NOW, batch_limit=500).call_ids) == 3
     fast_number(session, org, "phone-2", calls_per_second=1)
-    slow = [direct_call(session, org, number="phone-2") for _ in range(5)]
+    slow = [direct_call(session, org, caller_number_id="phone-2") for _ in range(5)]
     claimed = dispatch_org(session, org_id=org.org_id, now=NOW, batch_limit=500).call_ids
     # One call per second, claimed two seconds ahead of the rate at most.
     assert claimed == slow[:2]
