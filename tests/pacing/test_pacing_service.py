@@ -26,7 +26,7 @@ from orchestrator.pacing.service import (
     rebuild_pacing_state,
     unfinished_send_stale_seconds,
 )
-from tests.scheduling.helpers import fast_number
+from tests.scheduling.helpers import fast_caller_number
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def _claimed_call(
 def test_a_second_call_of_a_number_waits_exactly_one_interval(
     session: Session, org: CreatedOrg, limiter: RateLimiter
 ) -> None:
-    fast_number(session, org, calls_per_second=2)
+    fast_caller_number(session, org, calls_per_second=2)
     first, second = _claimed_call(session, org), _claimed_call(session, org)
     holding = hold_rate_slot(session, call_id=first, limiter=limiter)
     assert holding.outcome == PlaceOutcome.HOLDING
@@ -84,8 +84,8 @@ def test_a_second_call_of_a_number_waits_exactly_one_interval(
 def test_numbers_and_orgs_have_separate_limits(
     session: Session, org: CreatedOrg, limiter: RateLimiter
 ) -> None:
-    fast_number(session, org, calls_per_second=1)
-    fast_number(session, org, "phone-2", calls_per_second=1)
+    fast_caller_number(session, org, calls_per_second=1)
+    fast_caller_number(session, org, "phone-2", calls_per_second=1)
     first = hold_rate_slot(session, call_id=_claimed_call(session, org), limiter=limiter)
     other = hold_rate_slot(session, call_id=_claimed_call(session, org, "phone-2"), limiter=limiter)
     assert (first.outcome, other.outcome) == (PlaceOutcome.HOLDING, PlaceOutcome.HOLDING)
@@ -124,7 +124,7 @@ def test_lost_state_fails_closed_while_another_process_rebuilds(
 def test_rebuild_puts_each_numbers_next_slot_after_its_last_dial(
     session: Session, org: CreatedOrg, limiter: RateLimiter
 ) -> None:
-    fast_number(session, org, calls_per_second=0.5)
+    fast_caller_number(session, org, calls_per_second=0.5)
     now_us = limiter.redis_time_us()
     now = datetime.fromtimestamp(now_us / 1_000_000, UTC)
     dialed = Call(
@@ -168,7 +168,7 @@ def _send_when_allowed(session: Session, org: CreatedOrg, limiter: RateLimiter) 
 def test_the_gate_keeps_any_k_plus_one_calls_k_intervals_apart(
     session: Session, org: CreatedOrg, limiter: RateLimiter
 ) -> None:
-    fast_number(session, org, calls_per_second=20)
+    fast_caller_number(session, org, calls_per_second=20)
     sent = [_send_when_allowed(session, org, limiter) for _ in range(30)]
     # 20 calls per second: no 21 consecutive calls within one second.
     assert all(b - a >= 1_000_000 for a, b in zip(sent, sent[20:], strict=False))

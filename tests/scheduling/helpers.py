@@ -20,7 +20,7 @@ def dispatch(session: Session, org: CreatedOrg, now: datetime) -> list[uuid.UUID
     return dispatch_org(session, org_id=org.org_id, now=now, batch_limit=500).call_ids
 
 
-def fast_number(
+def fast_caller_number(
     session: Session,
     org: CreatedOrg,
     caller_number_id: str = "phone-1",

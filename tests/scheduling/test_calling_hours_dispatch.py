@@ -13,7 +13,7 @@ from orchestrator.models import Call, Contact, ContactStatus, Org
 from orchestrator.orgs.service import CreatedOrg
 from orchestrator.scheduling.insight import waiting_reasons
 from tests.factories import make_campaign, make_org
-from tests.scheduling.helpers import campaign_of, dispatch, fast_number
+from tests.scheduling.helpers import campaign_of, dispatch, fast_caller_number
 
 NEW_YORK = {"number": "+12125550100", "name": "new-york"}
 LONDON = {"number": "+442079460000", "name": "london"}
@@ -42,7 +42,7 @@ def claimed_names(session: Session, call_ids: list[uuid.UUID]) -> set[str]:
 
 
 def _campaign(session: Session, org: CreatedOrg, **extra: object) -> uuid.UUID:
-    fast_number(session, org)
+    fast_caller_number(session, org)
     return make_campaign(session, org=org, customers=[NEW_YORK, LONDON, SYDNEY, KOLKATA], **extra)
 
 

@@ -17,7 +17,13 @@ from orchestrator.config import get_settings
 from orchestrator.models import Call, CallStatus, CampaignStatus, ContactStatus
 from orchestrator.orgs.service import CreatedOrg
 from tests.factories import campaign_body
-from tests.scheduling.helpers import campaign_of, contacts_of, dispatch, end_call, fast_number
+from tests.scheduling.helpers import (
+    campaign_of,
+    contacts_of,
+    dispatch,
+    end_call,
+    fast_caller_number,
+)
 
 PLAN = {"maxAttempts": 2, "retryOn": ["no-answer"], "delaySeconds": 30}
 
@@ -51,7 +57,7 @@ def _attempts_per_contact(session: Session, campaign_id: uuid.UUID) -> Counter[u
 def test_pause_stops_new_dials_lets_calls_finish_and_resume_continues(
     api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session, clock: ManualClock
 ) -> None:
-    fast_number(session, org, max_concurrency=3)
+    fast_caller_number(session, org, max_concurrency=3)
     campaign_id = _create(api, auth, customers=6, maxConcurrency=3)
     sent, *unsent = dispatch(session, org, clock.now)
     _send(session, sent)
@@ -84,7 +90,7 @@ def test_pause_stops_new_dials_lets_calls_finish_and_resume_continues(
 def test_a_call_claimed_before_the_pause_is_not_sent_after_it(
     api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session, clock: ManualClock
 ) -> None:
-    fast_number(session, org)
+    fast_caller_number(session, org)
     campaign_id = _create(api, auth, customers=1)
     (call_id,) = dispatch(session, org, clock.now)
     campaign_of(session, campaign_id).status = CampaignStatus.PAUSED
@@ -119,7 +125,7 @@ def test_resume_is_refused_unless_paused(api: TestClient, auth: dict[str, str]) 
 def test_cancel_mid_campaign_keeps_every_outcome(
     api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session, clock: ManualClock
 ) -> None:
-    fast_number(session, org, max_concurrency=2)
+    fast_caller_number(session, org, max_concurrency=2)
     campaign_id = _create(api, auth, customers=5, maxConcurrency=2, retryPlan=PLAN)
     first, second = dispatch(session, org, clock.now)
     _send(session, first)

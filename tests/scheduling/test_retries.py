@@ -16,7 +16,7 @@ from tests.scheduling.helpers import (
     contacts_of,
     dispatch,
     end_call,
-    fast_number,
+    fast_caller_number,
 )
 
 NO_ANSWER = "customer-did-not-answer"
@@ -32,7 +32,7 @@ def test_a_contact_is_retried_at_its_not_before_time_until_max_attempts(
     session: Session, clock: ManualClock
 ) -> None:
     org = make_org(session)
-    fast_number(session, org)
+    fast_caller_number(session, org)
     campaign_id = make_campaign(session, org=org, customers=1, retryPlan=PLAN)
     (contact,) = contacts_of(session, campaign_id)
     for attempt, delay in ((1, 60), (2, 120)):
@@ -58,7 +58,7 @@ def test_a_contact_is_retried_at_its_not_before_time_until_max_attempts(
 
 def test_the_final_status_reflects_the_last_attempt(session: Session, clock: ManualClock) -> None:
     org = make_org(session)
-    fast_number(session, org)
+    fast_caller_number(session, org)
     campaign_id = make_campaign(session, org=org, customers=1, retryPlan=PLAN)
     (call_id,) = dispatch(session, org, clock.now)
     end_call(session, call_id, "customer-busy")
@@ -71,7 +71,7 @@ def test_the_final_status_reflects_the_last_attempt(session: Session, clock: Man
 
 def test_outcomes_not_listed_are_not_retried(session: Session, clock: ManualClock) -> None:
     org = make_org(session)
-    fast_number(session, org)
+    fast_caller_number(session, org)
     campaign_id = make_campaign(session, org=org, customers=1, retryPlan=PLAN)
     (call_id,) = dispatch(session, org, clock.now)
     end_call(session, call_id, "voicemail")
@@ -82,7 +82,7 @@ def test_outcomes_not_listed_are_not_retried(session: Session, clock: ManualCloc
 
 def test_without_a_plan_a_no_answer_is_final(session: Session, clock: ManualClock) -> None:
     org = make_org(session)
-    fast_number(session, org)
+    fast_caller_number(session, org)
     campaign_id = make_campaign(session, org=org, customers=1)
     (call_id,) = dispatch(session, org, clock.now)
     end_call(session, call_id, NO_ANSWER)
@@ -93,7 +93,7 @@ def test_transient_provider_failures_retry_within_a_cap(
     session: Session, clock: ManualClock
 ) -> None:
     org = make_org(session)
-    fast_number(session, org)
+    fast_caller_number(session, org)
     campaign_id = make_campaign(session, org=org, customers=1)
     transient = "call.start.error-vapifault-database-error"
     for delay in (5, 10, 20):
@@ -113,7 +113,7 @@ def test_transient_provider_failures_retry_within_a_cap(
 
 def test_no_retry_is_planned_past_latest_at(session: Session, clock: ManualClock) -> None:
     org = make_org(session)
-    fast_number(session, org)
+    fast_caller_number(session, org)
     schedule = {
         "earliestAt": clock.now.isoformat(),
         "latestAt": (clock.now + timedelta(seconds=90)).isoformat(),
@@ -131,7 +131,7 @@ def test_no_retry_is_planned_past_latest_at(session: Session, clock: ManualClock
 
 def test_retries_wait_behind_contacts_due_earlier(session: Session, clock: ManualClock) -> None:
     org = make_org(session)
-    fast_number(session, org, max_concurrency=1)
+    fast_caller_number(session, org, max_concurrency=1)
     campaign_id = make_campaign(
         session, org=org, customers=3, retryPlan={**PLAN, "delaySeconds": 0}
     )

@@ -17,7 +17,7 @@ from orchestrator.metrics.gauges import age_labels
 from orchestrator.models import Call, CallStatus
 from orchestrator.orgs.service import CreatedOrg
 from tests.factories import customer_numbers, make_org
-from tests.scheduling.helpers import dispatch, fast_number
+from tests.scheduling.helpers import dispatch, fast_caller_number
 
 
 def _campaign(api: TestClient, auth: dict[str, str], start: int) -> uuid.UUID:
@@ -59,7 +59,7 @@ def test_pacing_counts_calls_in_flight_longer_than_a_call_can_last(
     api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session, clock: ManualClock
 ) -> None:
     for line in ("line-a", "line-b"):
-        fast_number(session, org, line)
+        fast_caller_number(session, org, line)
     first = _campaign(api, auth, start=100)
     assert len(_send_all(session, org, clock)) == 6
     longest = get_settings().max_call_seconds
@@ -89,7 +89,7 @@ def test_another_orgs_stuck_calls_are_not_counted(
     other_auth = {"Authorization": f"Bearer {other.api_key}"}
     for owner in (org, other):
         for line in ("line-a", "line-b"):
-            fast_number(session, owner, line)
+            fast_caller_number(session, owner, line)
     mine = _campaign(api, auth, start=300)
     _campaign(api, other_auth, start=400)
     _send_all(session, other, clock)
@@ -114,7 +114,7 @@ def test_metrics_count_calls_in_flight_by_age(
 ) -> None:
     session.execute(delete(Call))  # other tests' committed calls are not these to count
     for line in ("line-a", "line-b"):
-        fast_number(session, org, line)
+        fast_caller_number(session, org, line)
     _campaign(api, auth, start=500)
     _send_all(session, org, clock)
     labels = age_labels()

@@ -18,7 +18,7 @@ from tests.scheduling.helpers import (
     contacts_of,
     dispatch,
     end_call,
-    fast_number,
+    fast_caller_number,
 )
 
 
@@ -26,7 +26,7 @@ def test_at_latest_at_the_never_dialed_are_skipped_and_calls_in_flight_finish(
     session: Session, clock: ManualClock
 ) -> None:
     org = make_org(session)
-    fast_number(session, org, max_concurrency=2)
+    fast_caller_number(session, org, max_concurrency=2)
     end = clock.now + timedelta(minutes=30)
     schedule = {"earliestAt": clock.now.isoformat(), "latestAt": end.isoformat()}
     campaign_id = make_campaign(session, org=org, customers=5, schedulePlan=schedule)
@@ -60,7 +60,7 @@ def test_a_contact_waiting_for_a_retry_ends_as_its_last_attempt(
     session: Session, clock: ManualClock
 ) -> None:
     org = make_org(session)
-    fast_number(session, org)
+    fast_caller_number(session, org)
     end = clock.now + timedelta(minutes=30)
     schedule = {"earliestAt": clock.now.isoformat(), "latestAt": end.isoformat()}
     plan = {"maxAttempts": 5, "retryOn": ["no-answer"], "delaySeconds": 60}
