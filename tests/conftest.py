@@ -94,8 +94,9 @@ def api(session: Session) -> Iterator[TestClient]:
     """The real FastAPI app, its requests running inside the test's transaction."""
     from orchestrator.app import create_app
     from orchestrator.db import get_session
+    from orchestrator.flows.apply_webhooks import InlineStore
     from orchestrator.webhooks.endpoints import redispatcher
-    from orchestrator.webhooks.intake import InlineStore, WebhookIntake
+    from orchestrator.webhooks.intake import WebhookIntake
 
     app = create_app()
 

@@ -16,8 +16,17 @@ from sqlalchemy import create_engine, delete, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from orchestrator.calls import provider_reports
+from orchestrator.calls.provider_reports import StatusReport
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.config import get_settings
+from orchestrator.flows import apply_webhooks
+from orchestrator.flows.apply_webhooks import (
+    InlineStore,
+    apply_batch_or_each,
+    apply_stored_webhooks,
+    apply_stored_webhooks_exclusively,
+)
 from orchestrator.metrics.service import counted
 from orchestrator.models import (
     Call,
@@ -29,15 +38,12 @@ from orchestrator.models import (
     WebhookEvent,
     WebhookOutcome,
 )
-from orchestrator.webhooks import service, sweep
-from orchestrator.webhooks.intake import ConnectionStore, InlineStore, StoredBatch, WebhookIntake
+from orchestrator.webhooks import applying
+from orchestrator.webhooks.applying import apply_pending_events
+from orchestrator.webhooks.intake import ConnectionStore, StoredBatch, WebhookIntake
+from orchestrator.webhooks.messages import new_event
 from orchestrator.webhooks.repository import NewEvent
-from orchestrator.webhooks.service import apply_pending_events, new_event, store_events
-from orchestrator.webhooks.sweep import (
-    apply_batch_or_each,
-    apply_stored_webhooks,
-    apply_stored_webhooks_exclusively,
-)
+from orchestrator.webhooks.storing import store_events
 from tests.webhooks.test_ingest import _placed_calls, report, status_update
 
 
@@ -281,9 +287,9 @@ def _raising_once(session: Session, attempts: list[int]) -> Iterator[Session]:
 @pytest.fixture
 def applier_redis() -> Iterator[redis.Redis[bytes]]:
     client: redis.Redis[bytes] = redis.Redis.from_url(get_settings().redis_url)
-    client.delete(sweep.APPLIER_LOCK_KEY, sweep.APPLY_WANTED_KEY)
+    client.delete(apply_webhooks.APPLIER_LOCK_KEY, apply_webhooks.APPLY_WANTED_KEY)
     yield client
-    client.delete(sweep.APPLIER_LOCK_KEY, sweep.APPLY_WANTED_KEY)
+    client.delete(apply_webhooks.APPLIER_LOCK_KEY, apply_webhooks.APPLY_WANTED_KEY)
     client.close()
 
 
@@ -315,7 +321,7 @@ def test_one_applier_at_a_time_and_a_request_it_missed_is_not_lost(
     _, calls = _placed_calls(session, customers=2)
     first, later = ([new_event(m) for m in _messages(c, "voicemail")] for c in calls)
     store_events(session, first)
-    other = applier_redis.lock(sweep.APPLIER_LOCK_KEY, timeout=30)
+    other = applier_redis.lock(apply_webhooks.APPLIER_LOCK_KEY, timeout=30)
     batches: list[int] = []
 
     @contextmanager
@@ -336,7 +342,7 @@ def test_one_applier_at_a_time_and_a_request_it_missed_is_not_lost(
 
     assert apply(unit_of_work) == 8, "it saw the note and applied again"
     assert None not in _outcomes(session)
-    assert applier_redis.exists(sweep.APPLIER_LOCK_KEY) == 0, "and let go of the lock"
+    assert applier_redis.exists(apply_webhooks.APPLIER_LOCK_KEY) == 0, "and let go of the lock"
 
 
 def test_a_long_drain_dispatches_each_org_at_a_pace_and_once_at_the_end(
@@ -346,13 +352,13 @@ def test_a_long_drain_dispatches_each_org_at_a_pace_and_once_at_the_end(
     monkeypatch.setattr(time, "monotonic", lambda: now[0])
     enqueued: list[uuid.UUID] = []
     org_a, org_b = uuid.uuid4(), uuid.uuid4()
-    dispatch = sweep._PacedDispatch(enqueued.append)
+    dispatch = apply_webhooks._PacedDispatch(enqueued.append)
 
     def freed_at(offset: float, *org_ids: uuid.UUID) -> None:
         now[0] = 100.0 + offset
         dispatch.freed(org_ids)
 
-    pace = sweep.REDISPATCH_SECONDS
+    pace = apply_webhooks.REDISPATCH_SECONDS
     freed_at(0, org_a)
     freed_at(0, org_a, org_b)
     assert enqueued == [org_a, org_b], "each org at once the first time"
@@ -402,14 +408,14 @@ def test_a_message_that_cannot_be_applied_is_marked_failed_and_holds_back_nothin
     campaign_id, calls = _placed_calls(session, customers=2)
     poison_id = calls[0].provider_call_id
     store_events(session, [new_event(m) for c in calls for m in _messages(c, "voicemail")])
-    real_apply = service._apply_status_update
+    real_apply = provider_reports.apply_status_report
 
-    def failing(session: Session, call: Call, message: dict[str, Any], batch: Any) -> bool:
-        if call.provider_call_id == poison_id and message.get("status") == "ringing":
+    def failing(session: Session, *, call: Call, report: StatusReport, batch: Any) -> bool:
+        if call.provider_call_id == poison_id and report.status == CallStatus.RINGING:
             raise KeyError("a fault of ours")
-        return real_apply(session, call, message, batch)
+        return real_apply(session, call=call, report=report, batch=batch)
 
-    monkeypatch.setattr(service, "_apply_status_update", failing)
+    monkeypatch.setattr(applying, "apply_status_report", failing)
 
     @contextmanager
     def unit_of_work() -> Iterator[Session]:
