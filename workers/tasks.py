@@ -13,10 +13,10 @@ from celery.signals import worker_process_init, worker_ready
 from orchestrator.calls.placing import PlaceOutcome, place_call, warm_up_provider_client
 from orchestrator.calls.recovery_runner import run_recovery
 from orchestrator.campaigns.reconcile import reconcile_recent_campaigns
+from orchestrator.flows.apply_webhooks import applier_redis, apply_stored_webhooks_exclusively
 from orchestrator.gc_tuning import tune_collector
 from orchestrator.pacing.limiter import Reservation
 from orchestrator.scheduling.runner import dispatch_org_now, run_tick
-from orchestrator.webhooks.sweep import applier_redis, apply_stored_webhooks_exclusively
 from workers.celery_app import celery_app
 
 logger = logging.getLogger(__name__)

@@ -39,7 +39,7 @@ from orchestrator.phone_numbers.service import pacing_of_caller_numbers
 from orchestrator.providers.errors import ProviderError, ProviderRateLimited, ProviderUnreachable
 from orchestrator.providers.vapi import CreateCallRequest, VapiClient
 from orchestrator.reasons import PROVIDER_REJECTED
-from orchestrator.webhooks.service import apply_parked_events
+from orchestrator.webhooks.applying import apply_parked_events
 
 logger = logging.getLogger(__name__)
 

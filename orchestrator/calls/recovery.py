@@ -32,7 +32,7 @@ from orchestrator.metrics.service import count
 from orchestrator.models import CallStatus, WebhookOutcome
 from orchestrator.providers.vapi import ProviderCall, VapiClient
 from orchestrator.reasons import PROVIDER_CALL_NOT_FOUND
-from orchestrator.webhooks.service import ingest_message
+from orchestrator.webhooks.applying import ingest_message
 from orchestrator.wire import iso
 
 # The provider's clock may differ from ours: look this far either side of our dial time.

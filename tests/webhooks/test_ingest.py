@@ -22,7 +22,7 @@ from orchestrator.models import (
     ContactStatus,
     WebhookEvent,
 )
-from orchestrator.webhooks.service import apply_parked_events, ingest_message
+from orchestrator.webhooks.applying import apply_parked_events, ingest_message
 from tests.factories import make_campaign, make_org
 from tests.scheduling.helpers import dispatch_campaign
 
