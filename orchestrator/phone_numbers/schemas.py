@@ -1,11 +1,19 @@
-"""Per-number pacing (an extension of Vapi's API)."""
+"""Caller numbers and their pacing (an extension of Vapi's API): the bodies in and out."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Path
 from pydantic import BaseModel, Field
 
+from orchestrator.campaigns.schemas import ID_MAX_LENGTH
 from orchestrator.listing import TimeRangeQuery
-from orchestrator.wire import CAMEL_MODEL_CONFIG
+from orchestrator.wire import CAMEL_MODEL_CONFIG, RESPONSE_MODEL_CONFIG, STORABLE_TEXT, Timestamp
+
+# The provider's id of a number, as the path names it: looked up, or stored when pacing is set.
+PhoneNumberId = Annotated[str, Path(pattern=STORABLE_TEXT)]
+StoredPhoneNumberId = Annotated[str, Path(pattern=STORABLE_TEXT, max_length=ID_MAX_LENGTH)]
 
 
 class PacingIn(BaseModel):
@@ -19,3 +27,25 @@ class PacingIn(BaseModel):
 
 class PhoneNumberListQuery(TimeRangeQuery):
     """Vapi's ``GET /phone-number`` filters."""
+
+
+class NumberPacingOut(BaseModel):
+    """The number's pacing; ``isDefault`` when nobody set it and the defaults apply."""
+
+    model_config = RESPONSE_MODEL_CONFIG
+
+    calls_per_second: float
+    max_concurrency: int | None
+    is_default: bool
+
+
+class PhoneNumberOut(BaseModel):
+    """A caller number the org's campaigns and calls use, by the provider's id."""
+
+    model_config = RESPONSE_MODEL_CONFIG
+
+    id: str
+    org_id: str
+    created_at: Timestamp
+    updated_at: Timestamp
+    pacing: NumberPacingOut
