@@ -21,7 +21,7 @@ from orchestrator.calls.recovery import note_api_start
 from orchestrator.clock import utcnow
 from orchestrator.config import Settings, get_settings
 from orchestrator.db import session_scope
-from orchestrator.exceptions import VAPI_ERROR_NAME, DomainError, VapiError, error_body
+from orchestrator.exceptions import DomainError, error_body
 from orchestrator.flows.apply_webhooks import InlineStore
 from orchestrator.gc_tuning import tune_collector
 from orchestrator.webhooks.endpoints import (
@@ -92,7 +92,6 @@ def _answer_invalid_requests_with_400(paths: dict[str, Any], schemas: dict[str, 
         operation["responses"].pop("422", None)
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
-    schemas.setdefault(VAPI_ERROR_NAME, VapiError.model_json_schema())
 
 
 def _require_the_api_key(paths: dict[str, Any], components: dict[str, Any]) -> None:

@@ -62,7 +62,6 @@ _ERROR_MEANINGS = {
     400: "The request is invalid: `message` lists every problem found in it.",
     401: "No API key, or not a valid one (`Authorization: Bearer <key>`).",
     404: "No such resource in the caller's org.",
-    413: "The body is too large.",
 }
 
 

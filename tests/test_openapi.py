@@ -41,7 +41,7 @@ from tests.scheduling.helpers import dispatch_campaign, end_call
 
 # Fixed, so a run is repeatable and a failure reproduces; bounded, so the run stays short.
 SEED = 20_260_302
-MAX_EXAMPLES = 100
+MAX_EXAMPLES = 60
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 
 APP = create_app()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, Field, ModelWrapValidatorHandler, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, model_validator
 
 from orchestrator.calls.wire import WireCallStatus
 from orchestrator.campaigns.schemas import (
@@ -79,7 +79,18 @@ def create_rule_errors(fields: Mapping[str, Any]) -> list[str]:
 class CreateCallIn(BaseModel):
     """Vapi's ``CreateCallDTO``: one outbound call, or one per customer of ``customers``."""
 
-    model_config = CAMEL_MODEL_CONFIG
+    model_config = ConfigDict(
+        **CAMEL_MODEL_CONFIG,
+        json_schema_extra={
+            "examples": [
+                {
+                    "assistantId": "assistant-1",
+                    "phoneNumberId": "phone-1",
+                    "customer": {"number": "+14155550123"},
+                }
+            ]
+        },
+    )
 
     name: Text | None = Field(None, max_length=NAME_MAX_LENGTH)
     assistant_id: Text | None = Field(None, alias="assistantId", max_length=ID_MAX_LENGTH)

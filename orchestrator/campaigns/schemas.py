@@ -9,6 +9,7 @@ from typing import Any, Literal, Self, TypeVar
 
 from pydantic import (
     BaseModel,
+    ConfigDict,
     Field,
     ModelWrapValidatorHandler,
     ValidationError,
@@ -182,7 +183,22 @@ def with_rule_errors(exc: ValidationError, rules: list[str], data: Any) -> Valid
 class CreateCampaignIn(BaseModel):
     """Vapi's ``CreateCampaignDTO``."""
 
-    model_config = CAMEL_MODEL_CONFIG
+    model_config = ConfigDict(
+        **CAMEL_MODEL_CONFIG,
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Spring reminders",
+                    "assistantId": "assistant-1",
+                    "phoneNumberId": "phone-1",
+                    "customers": [{"number": "+14155550123", "name": "Ada"}],
+                    "callingHours": {
+                        "windows": [{"days": ["mon", "tue"], "start": "09:00", "end": "17:00"}]
+                    },
+                }
+            ]
+        },
+    )
 
     name: Text = Field(min_length=1, max_length=400)
     assistant_id: Text | None = Field(None, alias="assistantId", max_length=ID_MAX_LENGTH)
