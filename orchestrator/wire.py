@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import phonenumbers
-from pydantic import AfterValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    WithJsonSchema,
+)
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
-from pydantic_core import ErrorDetails, PydanticCustomError
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 CAMEL_MODEL_CONFIG = ConfigDict(populate_by_name=True, extra="forbid")
 
@@ -30,6 +38,40 @@ Omitted = SkipJsonSchema[None]
 
 # Error type of a rule spanning several fields: its message is already complete.
 RULE_ERROR = "rule"
+
+Parsed = TypeVar("Parsed", bound=BaseModel)
+
+
+def validate_with_rules(
+    data: Any,
+    handler: ModelWrapValidatorHandler[Parsed],
+    rules_of: Callable[[Mapping[str, Any]], list[str]],
+) -> Parsed:
+    """Parse ``data``; when it fails, report the cross-field rules it breaks in the same error."""
+    try:
+        return handler(data)
+    except ValidationError as exc:
+        rules = rules_of(data) if isinstance(data, Mapping) else []
+        if not rules:
+            raise
+        raise with_rule_errors(exc, rules, data) from None
+
+
+def with_rule_errors(exc: ValidationError, rules: list[str], data: Any) -> ValidationError:
+    details = [
+        InitErrorDetails(
+            type=PydanticCustomError(error["type"], error["msg"], error.get("ctx")),
+            loc=error["loc"],
+            input=error["input"],
+        )
+        for error in exc.errors(include_url=False)
+    ]
+    details += [
+        InitErrorDetails(type=PydanticCustomError(RULE_ERROR, rule), loc=(), input=data)
+        for rule in rules
+    ]
+    return ValidationError.from_exception_data(exc.title, details)
+
 
 # Postgres stores no NUL character, in text or in JSON: a string holding one is a 400, not a
 # database error. The pattern also makes pydantic refuse strings that are not valid Unicode

@@ -18,7 +18,6 @@ from orchestrator.campaigns.schemas import (
     CustomerOut,
     SchedulePlanIn,
     SchedulePlanOut,
-    validate_with_rules,
 )
 from orchestrator.listing import TimeRangeQuery
 from orchestrator.wire import (
@@ -28,6 +27,7 @@ from orchestrator.wire import (
     Omitted,
     Text,
     Timestamp,
+    validate_with_rules,
 )
 
 # Vapi's limit on a call's name.

@@ -82,6 +82,7 @@ def delete_campaign(campaign_id: str, caller: CallerDep, session: SessionDep) ->
 @router.post(
     "/campaign/{campaign_id}/reconcile",
     response_model=ReconcileOut,
+    response_model_exclude_unset=True,
     responses=error_responses(401, 404),
 )
 def reconcile_campaign(campaign_id: str, caller: CallerDep, session: SessionDep) -> Any:

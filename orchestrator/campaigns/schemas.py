@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, Self
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     ModelWrapValidatorHandler,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import PydanticCustomError
 
 from orchestrator.calls.retry_plan import RetryPlanIn
 from orchestrator.calls.wire import WireCallStatus
@@ -27,13 +26,13 @@ from orchestrator.scheduling.calling_hours.schemas import CallingHoursIn, check_
 from orchestrator.wire import (
     CAMEL_MODEL_CONFIG,
     RESPONSE_MODEL_CONFIG,
-    RULE_ERROR,
     JsonObject,
     Omitted,
     Text,
     Timestamp,
     is_valid_e164,
     iso,
+    validate_with_rules,
 )
 
 TARGET_FIELDS = ("assistantId", "workflowId", "squadId")
@@ -144,40 +143,6 @@ def presence_errors(fields: Mapping[str, Any]) -> list[str]:
     if fields.get("duplicateFromCampaignId") is not None:
         errors.append("duplicateFromCampaignId is not supported")
     return errors
-
-
-Parsed = TypeVar("Parsed", bound=BaseModel)
-
-
-def validate_with_rules(
-    data: Any,
-    handler: ModelWrapValidatorHandler[Parsed],
-    rules_of: Callable[[Mapping[str, Any]], list[str]],
-) -> Parsed:
-    """Parse ``data``; when it fails, report the cross-field rules it breaks in the same error."""
-    try:
-        return handler(data)
-    except ValidationError as exc:
-        rules = rules_of(data) if isinstance(data, Mapping) else []
-        if not rules:
-            raise
-        raise with_rule_errors(exc, rules, data) from None
-
-
-def with_rule_errors(exc: ValidationError, rules: list[str], data: Any) -> ValidationError:
-    details = [
-        InitErrorDetails(
-            type=PydanticCustomError(error["type"], error["msg"], error.get("ctx")),
-            loc=error["loc"],
-            input=error["input"],
-        )
-        for error in exc.errors(include_url=False)
-    ]
-    details += [
-        InitErrorDetails(type=PydanticCustomError(RULE_ERROR, rule), loc=(), input=data)
-        for rule in rules
-    ]
-    return ValidationError.from_exception_data(exc.title, details)
 
 
 class CreateCampaignIn(BaseModel):
@@ -353,17 +318,10 @@ class CampaignCountersOut(BaseModel):
     contact_counters: ContactCountersOut
 
 
-class WaitingOut(BaseModel):
-    """How many pending contacts wait, by reason (a reason nobody waits for is left out)."""
-
-    model_config = RESPONSE_MODEL_CONFIG
-
-    paused: int | Omitted = None
-    window_closed: int | Omitted = None
-    calling_hours: int | Omitted = None
-    retry_delay: int | Omitted = None
-    concurrency: int | Omitted = None
-    rate: int | Omitted = None
+# Why pending contacts wait; the pacing insight counts them by reason, leaving out the others.
+WaitingReason = Literal[
+    "paused", "windowClosed", "callingHours", "retryDelay", "concurrency", "rate"
+]
 
 
 class StuckCallsOut(BaseModel):
@@ -382,7 +340,7 @@ class PacingInsightOut(BaseModel):
 
     model_config = RESPONSE_MODEL_CONFIG
 
-    waiting: WaitingOut
+    waiting: dict[WaitingReason, int]
     estimated_finish_at: Timestamp | None
     sustainable_calls_per_second: float
     limited_by: Literal["concurrency", "rate"]

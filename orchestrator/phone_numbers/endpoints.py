@@ -24,6 +24,7 @@ router = APIRouter(tags=["Phone Numbers"])
 @router.get(
     "/phone-number",
     response_model=list[PhoneNumberOut],
+    response_model_exclude_unset=True,
     responses=error_responses(400, 401),
 )
 def list_phone_numbers(
@@ -35,6 +36,7 @@ def list_phone_numbers(
 @router.get(
     "/phone-number/{phone_number_id}",
     response_model=PhoneNumberOut,
+    response_model_exclude_unset=True,
     responses=error_responses(400, 401, 404),
 )
 def get_phone_number(phone_number_id: PhoneNumberId, caller: CallerDep, session: SessionDep) -> Any:
@@ -44,6 +46,7 @@ def get_phone_number(phone_number_id: PhoneNumberId, caller: CallerDep, session:
 @router.put(
     "/phone-number/{phone_number_id}/pacing",
     response_model=PhoneNumberOut,
+    response_model_exclude_unset=True,
     responses=error_responses(400, 401),
 )
 def set_pacing(
