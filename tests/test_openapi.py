@@ -148,33 +148,24 @@ def _walk_campaigns(request: Client, session: Session) -> None:
     )
     planned_id = request("POST", "/campaign", body=planned)["id"]
 
+    by_id = {"campaign_id": campaign_id}
     assert len(request("GET", "/campaign", query={"limit": 10})["results"]) == 2
-    assert (
-        len(
-            request("GET", "/campaign/{campaign_id}", path_parameters={"campaign_id": campaign_id})[
-                "calls"
-            ]
-        )
-        == 2
-    )
+    assert len(request("GET", "/campaign/{campaign_id}", path_parameters=by_id)["calls"]) == 2
     paused = request(
         "PATCH",
         "/campaign/{campaign_id}",
-        path_parameters={"campaign_id": campaign_id},
+        path_parameters=by_id,
         body={"name": "Paused", "status": "paused"},
     )
     assert paused["pausedAt"]
-    request(
-        "POST", "/campaign/{campaign_id}/reconcile", path_parameters={"campaign_id": campaign_id}
-    )
-    deleted = request(
-        "DELETE", "/campaign/{campaign_id}", path_parameters={"campaign_id": planned_id}
-    )
+    request("POST", "/campaign/{campaign_id}/reconcile", path_parameters=by_id)
+    planned_by_id = {"campaign_id": planned_id}
+    deleted = request("DELETE", "/campaign/{campaign_id}", path_parameters=planned_by_id)
     assert deleted["status"] == "archived"
 
 
 def _walk_direct_calls(request: Client) -> None:
-    one = {
+    one: dict[str, Any] = {
         "assistantId": "assistant-1",
         "phoneNumberId": "phone-1",
         "customer": {"number": customer_numbers(1, start=5)[0]},
@@ -182,8 +173,8 @@ def _walk_direct_calls(request: Client) -> None:
         "schedulePlan": {"earliestAt": "2030-03-01T09:00:00Z"},
     }
     call_id = request("POST", "/call", body=one)["id"]
-    many = {**one, "customer": None, "customers": [{"number": n} for n in customer_numbers(2)]}
-    del many["customer"]
+    many = {key: value for key, value in one.items() if key != "customer"}
+    many["customers"] = [{"number": number} for number in customer_numbers(2)]
     assert len(request("POST", "/call", body=many)["results"]) == 2
 
     assert len(request("GET", "/call", query={"limit": 10})) == 5
