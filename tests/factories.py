@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from orchestrator.enqueue import DISPATCH_ORG, TaskQueue
 from orchestrator.orgs.service import CreatedOrg, create_org
 from orchestrator.scheduling.calling_hours.schemas import CONTACT_TIMEZONE, DAYS, CallingHoursIn
 
@@ -69,3 +70,16 @@ def calling_hours(
     return CallingHoursIn.model_validate(
         {"windows": list(windows), "timezone": timezone, "fallbackTimezone": fallback}
     )
+
+
+class RecordedTasks(TaskQueue):
+    """The tasks the code under test sent, by name and arguments, kept instead of sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, tuple[str, ...]]] = []
+
+    def send(self, name: str, *args: str) -> None:
+        self.sent.append((name, args))
+
+    def dispatched_orgs(self) -> list[uuid.UUID]:
+        return [uuid.UUID(args[0]) for name, args in self.sent if name == DISPATCH_ORG]

@@ -15,27 +15,31 @@ from fastapi import APIRouter, BackgroundTasks, Body, Query, status
 from orchestrator.calls import direct
 from orchestrator.calls.schemas import CallListQuery, CreateCallIn, DeleteCallIn, UpdateCallIn
 from orchestrator.db import SessionDep
+from orchestrator.enqueue import TaskQueue, TaskQueueDep
 from orchestrator.orgs.auth import CallerDep
-from workers.tasks import enqueue_org_dispatch
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["Calls"])
 
 
-def dispatch_soon(org_id: uuid.UUID) -> None:
+def dispatch_soon(queue: TaskQueue, org_id: uuid.UUID) -> None:
     """New calls are dialed at once when the limits allow, rather than at the next tick."""
     try:
-        enqueue_org_dispatch(org_id)
+        queue.dispatch_org(org_id)
     except Exception:  # a failed enqueue only delays: the next tick dispatches anyway
         logger.warning("could not enqueue dispatch for org %s", org_id, exc_info=True)
 
 
 @router.post("/call", status_code=status.HTTP_201_CREATED)
 def create_call(
-    body: CreateCallIn, caller: CallerDep, session: SessionDep, background: BackgroundTasks
+    body: CreateCallIn,
+    caller: CallerDep,
+    session: SessionDep,
+    background: BackgroundTasks,
+    queue: TaskQueueDep,
 ) -> Any:
     created = direct.create_direct_calls(session, org_id=caller.org_id, body=body)
-    background.add_task(dispatch_soon, caller.org_id)
+    background.add_task(dispatch_soon, queue, caller.org_id)
     return created
 
 
