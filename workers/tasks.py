@@ -21,9 +21,9 @@ from orchestrator.enqueue import (
     SCHEDULER_TICK,
     TaskQueue,
 )
+from orchestrator.flows.tick import dispatch_org_now, run_tick
 from orchestrator.gc_tuning import tune_collector
 from orchestrator.pacing.limiter import Reservation
-from orchestrator.scheduling.runner import dispatch_org_now, run_tick
 from orchestrator.webhooks.sweep import applier_redis, apply_stored_webhooks_exclusively
 from workers.celery_app import celery_app
 

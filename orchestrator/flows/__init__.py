@@ -1,0 +1,1 @@
+"""What opens transactions and drives several domains: the tasks and endpoints call these."""
