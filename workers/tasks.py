@@ -9,7 +9,7 @@ import uuid
 from celery import Task
 from celery.signals import worker_process_init, worker_ready
 
-from orchestrator.calls.placing import PlaceOutcome, place_call, warm_up_provider_client
+from orchestrator.calls.placing import PlaceOutcome
 from orchestrator.calls.recovery_runner import run_recovery
 from orchestrator.campaigns.reconcile import reconcile_recent_campaigns
 from orchestrator.enqueue import (
@@ -21,9 +21,11 @@ from orchestrator.enqueue import (
     SCHEDULER_TICK,
     TaskQueue,
 )
+from orchestrator.flows.place_call import place_call
 from orchestrator.flows.tick import dispatch_org_now, run_tick
 from orchestrator.gc_tuning import tune_collector
 from orchestrator.pacing.limiter import Reservation
+from orchestrator.providers.client import warm_up_provider_client
 from orchestrator.webhooks.sweep import applier_redis, apply_stored_webhooks_exclusively
 from workers.celery_app import celery_app
 

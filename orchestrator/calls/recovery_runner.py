@@ -28,7 +28,6 @@ from typing import TypeVar
 from orchestrator.calls import lookup_repository
 from orchestrator.calls.lookup_repository import SilentCall, UnknownCreate
 from orchestrator.calls.lookups import LookupPolicy, LookupResult, LookupState, next_lookup
-from orchestrator.calls.placing import provider_client
 from orchestrator.calls.recovery import (
     Resolution,
     end_call_not_found,
@@ -41,6 +40,7 @@ from orchestrator.config import Settings, get_settings
 from orchestrator.db import UnitOfWork, session_scope
 from orchestrator.metrics.service import count
 from orchestrator.pacing.service import unfinished_send_stale_seconds
+from orchestrator.providers.client import provider_client
 from orchestrator.providers.errors import ProviderError, ProviderRejected
 from orchestrator.providers.vapi import VapiClient
 
