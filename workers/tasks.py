@@ -10,7 +10,6 @@ from celery import Task
 from celery.signals import worker_process_init, worker_ready
 
 from orchestrator.calls.placing import PlaceOutcome
-from orchestrator.campaigns.reconcile import reconcile_recent_campaigns
 from orchestrator.enqueue import (
     APPLY_WEBHOOKS,
     DISPATCH_ORG,
@@ -21,6 +20,7 @@ from orchestrator.enqueue import (
     TaskQueue,
 )
 from orchestrator.flows.place_call import place_call
+from orchestrator.flows.reconcile_counters import reconcile_recent_campaigns
 from orchestrator.flows.recover_calls import run_recovery
 from orchestrator.flows.tick import dispatch_org_now, run_tick
 from orchestrator.gc_tuning import tune_collector
