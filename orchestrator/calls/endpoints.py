@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Body, Query, status
 
-from orchestrator.calls import direct
+from orchestrator.calls import direct_calls
 from orchestrator.calls.schemas import CallListQuery, CreateCallIn, DeleteCallIn, UpdateCallIn
 from orchestrator.db import SessionDep
 from orchestrator.enqueue import TaskQueue, TaskQueueDep
@@ -38,7 +38,7 @@ def create_call(
     background: BackgroundTasks,
     queue: TaskQueueDep,
 ) -> Any:
-    created = direct.create_direct_calls(session, org_id=caller.org_id, body=body)
+    created = direct_calls.create_direct_calls(session, org_id=caller.org_id, body=body)
     background.add_task(dispatch_soon, queue, caller.org_id)
     return created
 
@@ -47,17 +47,17 @@ def create_call(
 def list_calls(
     query: Annotated[CallListQuery, Query()], caller: CallerDep, session: SessionDep
 ) -> Any:
-    return direct.list_calls(session, org_id=caller.org_id, query=query)
+    return direct_calls.list_calls(session, org_id=caller.org_id, query=query)
 
 
 @router.get("/call/{call_id}")
 def get_call(call_id: str, caller: CallerDep, session: SessionDep) -> Any:
-    return direct.get_call(session, org_id=caller.org_id, call_id=call_id)
+    return direct_calls.get_call(session, org_id=caller.org_id, call_id=call_id)
 
 
 @router.patch("/call/{call_id}")
 def update_call(call_id: str, body: UpdateCallIn, caller: CallerDep, session: SessionDep) -> Any:
-    return direct.rename_call(session, org_id=caller.org_id, call_id=call_id, body=body)
+    return direct_calls.rename_call(session, org_id=caller.org_id, call_id=call_id, body=body)
 
 
 @router.delete("/call/{call_id}")
@@ -67,4 +67,4 @@ def delete_call(
     session: SessionDep,
     body: Annotated[DeleteCallIn | None, Body()] = None,
 ) -> Any:
-    return direct.delete_call(session, org_id=caller.org_id, call_id=call_id, body=body)
+    return direct_calls.delete_call(session, org_id=caller.org_id, call_id=call_id, body=body)

@@ -19,7 +19,7 @@ from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.db import UnitOfWork, session_scope
 from orchestrator.pacing.service import ensure_pacing_state, pacing_limiter
-from orchestrator.scheduling.direct import expire_direct_calls
+from orchestrator.scheduling.direct_dispatch import expire_direct_calls
 from orchestrator.scheduling.service import DispatchResult, dispatch_org
 from orchestrator.scheduling.window import close_window
 
