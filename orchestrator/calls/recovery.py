@@ -20,9 +20,6 @@ from orchestrator.providers.vapi import ProviderCall, VapiClient
 # The provider's clock may differ from ours: look this far either side of our dial time.
 CLOCK_MARGIN = timedelta(seconds=60)
 LIST_PAGE = 1000
-# Marks the messages we made from the provider's answer, so stored events show their origin.
-POLLED_SOURCE = "provider-poll"
-NOT_FOUND_SOURCE = "provider-not-found"
 
 
 class Resolution(StrEnum):

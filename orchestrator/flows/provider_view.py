@@ -1,9 +1,9 @@
 """What the provider tells us of a call when asked, applied as the messages it would have sent.
 
 The provider's view goes through the webhook code path (stored and applied like any other
-message), so a call recovered by asking ends exactly as it would have from its webhooks. Each
-function runs in the caller's transaction and re-checks the call under its lock: a webhook
-that got there first wins.
+message), so a call recovered by asking ends exactly as it would have from its webhooks. All
+run in the caller's transaction, and those settling a call re-check it under its lock: a
+webhook that got there first wins.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from orchestrator.calls import lookup_repository, repository
-from orchestrator.calls.recovery import NOT_FOUND_SOURCE, POLLED_SOURCE, Resolution
+from orchestrator.calls.recovery import Resolution
 from orchestrator.calls.repository import PROVIDER_HELD_STATUSES
 from orchestrator.calls.service import record_provider_call
 from orchestrator.metrics.service import count
@@ -23,6 +23,10 @@ from orchestrator.models import CallStatus, WebhookOutcome
 from orchestrator.reasons import PROVIDER_CALL_NOT_FOUND
 from orchestrator.webhooks.service import ingest_message
 from orchestrator.wire import iso
+
+# Marks the messages we made from the provider's answer, so stored events show their origin.
+POLLED_SOURCE = "provider-poll"
+NOT_FOUND_SOURCE = "provider-not-found"
 
 
 def settle_unknown_create(

@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 from orchestrator.calls import lookup_repository
 from orchestrator.calls.dialing import begin_dial
 from orchestrator.calls.lookups import LookupState
-from orchestrator.calls.recovery import NOT_FOUND_SOURCE, Resolution, note_api_start
+from orchestrator.calls.recovery import Resolution, note_api_start
 from orchestrator.calls.service import record_provider_call
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.clock import ManualClock, utcnow
 from orchestrator.config import get_settings
 from orchestrator.flows import recover_calls
 from orchestrator.flows.provider_view import (
+    NOT_FOUND_SOURCE,
     end_call_not_found,
     refresh_silent_call,
     settle_unknown_create,
