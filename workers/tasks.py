@@ -1,4 +1,4 @@
-"""Thin, idempotent task shells: open a session, re-check state, call a service."""
+"""Thin task shells: each calls a flow, which opens its own transactions and re-checks state."""
 
 from __future__ import annotations
 
