@@ -21,6 +21,7 @@ from orchestrator.calls.recovery import note_api_start
 from orchestrator.clock import utcnow
 from orchestrator.config import Settings, get_settings
 from orchestrator.db import session_scope
+from orchestrator.enqueue import task_queue
 from orchestrator.exceptions import DomainError, error_body
 from orchestrator.flows.apply_webhooks import InlineStore
 from orchestrator.gc_tuning import tune_collector
@@ -34,7 +35,6 @@ from orchestrator.webhooks.endpoints import (
 )
 from orchestrator.webhooks.intake import BatchStore, ConnectionStore, WebhookIntake
 from orchestrator.wire import nest_messages
-from workers.tasks import enqueue_recovery
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def recover_after_start() -> None:
         with session_scope() as session:
             due = note_api_start(session, now=utcnow())
         if due:
-            enqueue_recovery()
+            task_queue().recover_calls()
     except Exception:
         logger.exception("calls in flight could not be marked for lookup; the sweep will find them")
         return

@@ -21,7 +21,7 @@ from orchestrator.clock import ManualClock, use_clock
 from orchestrator.config import DEVSTACK_PG_PORT, get_settings
 from orchestrator.models import WebhookEvent
 from orchestrator.orgs.service import CreatedOrg
-from tests.factories import make_org
+from tests.factories import RecordedTasks, make_org
 
 TEST_DATABASE = "orchestrator_test"
 
@@ -91,13 +91,20 @@ def session(connection: Connection) -> Iterator[Session]:
 
 
 @pytest.fixture
-def api(session: Session) -> Iterator[TestClient]:
+def tasks() -> RecordedTasks:
+    """What the API sent to the workers (the ``api`` fixture sends nothing to a broker)."""
+    return RecordedTasks()
+
+
+@pytest.fixture
+def api(session: Session, tasks: RecordedTasks) -> Iterator[TestClient]:
     """The real FastAPI app, its requests running inside the test's transaction."""
     from orchestrator.app import create_app
     from orchestrator.db import get_session
+    from orchestrator.enqueue import get_task_queue
     from orchestrator.flows.apply_webhooks import InlineStore
-    from orchestrator.webhooks.endpoints import redispatcher
     from orchestrator.webhooks.intake import WebhookIntake
+    from orchestrator.webhooks.redispatch import Coalescer
 
     app = create_app()
 
@@ -106,14 +113,16 @@ def api(session: Session) -> Iterator[TestClient]:
         session.commit()
 
     app.dependency_overrides[get_session] = _session
+    app.dependency_overrides[get_task_queue] = lambda: tasks
     # Inline: a webhook is applied before its answer, in the test's session (one at a time).
+    freed = Coalescer(tasks.dispatch_org)
     app.state.webhook_intake = WebhookIntake(
-        InlineStore(contextmanager(_session)),
-        on_stored=lambda: None,
-        on_freed=redispatcher.request,
+        InlineStore(contextmanager(_session)), on_stored=lambda: None, on_freed=freed.request
     )
     with TestClient(app) as client:
         yield client
+        assert client.portal is not None
+        client.portal.call(freed.drain)
 
 
 @pytest.fixture

@@ -5,41 +5,38 @@ from __future__ import annotations
 from celery import Celery
 
 from orchestrator.config import get_settings
+from orchestrator.enqueue import (
+    APPLY_WEBHOOKS,
+    RECONCILE_CAMPAIGNS,
+    RECOVER_CALLS,
+    SCHEDULER_TICK,
+    create_celery,
+)
 
 
-def create_celery() -> Celery:
+def create_worker_celery() -> Celery:
     settings = get_settings()
-    app = Celery("orchestrator", broker=settings.redis_url, include=["workers.tasks"])
+    app = create_celery(settings, include=["workers.tasks"])
     app.conf.update(
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,
-        task_ignore_result=True,
-        task_serializer="json",
-        accept_content=["json"],
-        timezone="UTC",
-        enable_utc=True,
-        broker_connection_retry_on_startup=True,
-        worker_hijack_root_logger=False,
         beat_schedule={
             "scheduler-tick": {
-                "task": "scheduler.tick",
+                "task": SCHEDULER_TICK,
                 "schedule": settings.tick_interval_seconds,
                 # A tick that waited longer than one interval is stale: the next one is coming.
                 "options": {"expires": max(settings.tick_interval_seconds, 1.0)},
             },
             "call-recovery": {
-                "task": "calls.recover",
+                "task": RECOVER_CALLS,
                 "schedule": settings.recovery_interval_seconds,
                 "options": {"expires": settings.recovery_interval_seconds},
             },
             "webhook-sweep": {
-                "task": "webhooks.apply",
+                "task": APPLY_WEBHOOKS,
                 "schedule": settings.webhook_sweep_interval_seconds,
                 "options": {"expires": settings.webhook_sweep_interval_seconds},
             },
             "campaign-reconcile": {
-                "task": "campaigns.reconcile",
+                "task": RECONCILE_CAMPAIGNS,
                 "schedule": settings.reconcile_interval_seconds,
                 # A run still queued when the next is due is redundant.
                 "options": {"expires": settings.reconcile_interval_seconds},
@@ -49,4 +46,4 @@ def create_celery() -> Celery:
     return app
 
 
-celery_app = create_celery()
+celery_app = create_worker_celery()

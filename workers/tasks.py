@@ -1,25 +1,38 @@
-"""Thin, idempotent task shells: open a session, re-check state, call a service."""
+"""Thin task shells: each calls a flow, which opens its own transactions and re-checks state."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 import uuid
-from collections.abc import Sequence
 
 from celery import Task
 from celery.signals import worker_process_init, worker_ready
 
-from orchestrator.calls.placing import PlaceOutcome, place_call, warm_up_provider_client
-from orchestrator.calls.recovery_runner import run_recovery
-from orchestrator.campaigns.reconcile import reconcile_recent_campaigns
+from orchestrator.calls.placing import PlaceOutcome
+from orchestrator.enqueue import (
+    APPLY_WEBHOOKS,
+    DISPATCH_ORG,
+    PLACE_CALL,
+    RECONCILE_CAMPAIGNS,
+    RECOVER_CALLS,
+    SCHEDULER_TICK,
+    TaskQueue,
+)
 from orchestrator.flows.apply_webhooks import applier_redis, apply_stored_webhooks_exclusively
+from orchestrator.flows.place_call import place_call
+from orchestrator.flows.reconcile_counters import reconcile_recent_campaigns
+from orchestrator.flows.recover_calls import run_recovery
+from orchestrator.flows.tick import dispatch_org_now, run_tick
 from orchestrator.gc_tuning import tune_collector
 from orchestrator.pacing.limiter import Reservation
-from orchestrator.scheduling.runner import dispatch_org_now, run_tick
+from orchestrator.providers.client import warm_up_provider_client
 from workers.celery_app import celery_app
 
 logger = logging.getLogger(__name__)
+
+# What the tasks send on, on the workers' own app and broker connections.
+queue = TaskQueue(celery_app)
 
 
 @worker_ready.connect
@@ -33,61 +46,41 @@ def _tune_forked_worker(**_: object) -> None:
     tune_collector()  # each process of a prefork pool
 
 
-def enqueue_place_calls(call_ids: Sequence[uuid.UUID]) -> None:
-    for call_id in call_ids:
-        place_call_task.delay(str(call_id))
-
-
-def enqueue_org_dispatch(org_id: uuid.UUID) -> None:
-    """Dispatch the org now (capacity freed, or a call waiting): not at the next tick."""
-    dispatch_org_task.delay(str(org_id))
-
-
-@celery_app.task(name="scheduler.tick")
+@celery_app.task(name=SCHEDULER_TICK)
 def scheduler_tick_task() -> int:
-    results = run_tick(enqueue=enqueue_place_calls)
+    results = run_tick(enqueue=queue.place_calls)
     return sum(len(r.call_ids) for r in results)
 
 
-def enqueue_recovery() -> None:
-    """Have the provider asked about calls in flight now, not at the next beat."""
-    recover_calls_task.delay()
-
-
-@celery_app.task(name="calls.recover")
+@celery_app.task(name=RECOVER_CALLS)
 def recover_calls_task() -> int:
     """Settle lost create answers and silent calls by asking the provider."""
-    sweep = run_recovery(enqueue=enqueue_place_calls)
+    sweep = run_recovery(enqueue=queue.place_calls)
     return sum(sweep.resolved.values()) + sweep.refreshed
 
 
-@celery_app.task(name="campaigns.reconcile")
+@celery_app.task(name=RECONCILE_CAMPAIGNS)
 def reconcile_campaigns_task() -> int:
     """Recount active and recently ended campaigns; returns how many had drifted."""
     return len(reconcile_recent_campaigns().drifted)
 
 
-def enqueue_webhook_apply() -> None:
-    """Have the stored webhooks applied (the API asks after storing some)."""
-    apply_stored_webhooks_task.delay()
-
-
-@celery_app.task(name="webhooks.apply")
+@celery_app.task(name=APPLY_WEBHOOKS)
 def apply_stored_webhooks_task() -> int:
     """Apply the webhooks the API stored, unless another applier is at it (it will)."""
-    return apply_stored_webhooks_exclusively(applier_redis(), enqueue_dispatch=enqueue_org_dispatch)
+    return apply_stored_webhooks_exclusively(applier_redis(), enqueue_dispatch=queue.dispatch_org)
 
 
-@celery_app.task(name="orgs.dispatch")
+@celery_app.task(name=DISPATCH_ORG)
 def dispatch_org_task(org_id: str) -> int:
-    result = dispatch_org_now(uuid.UUID(org_id), enqueue=enqueue_place_calls)
+    result = dispatch_org_now(uuid.UUID(org_id), enqueue=queue.place_calls)
     return len(result.call_ids)
 
 
 # A call waiting for its caller number's calls-per-second slot holds a reservation for it and comes
 # back exactly then, as a new message: it holds no worker while it waits, never dials early,
 # and waiting calls never contend for the same slot.
-@celery_app.task(name="calls.place", bind=True, max_retries=None)
+@celery_app.task(name=PLACE_CALL, bind=True, max_retries=None)
 def place_call_task(
     self: Task[..., str],
     call_id: str,

@@ -16,13 +16,13 @@ from orchestrator.clock import utcnow
 from orchestrator.config import Settings
 from orchestrator.models import Call, Campaign, CampaignStatus
 from orchestrator.providers.vapi import CreateCallRequest
+from orchestrator.providers.webhook_server import provider_server_auth
 from orchestrator.reasons import (
     CAMPAIGN_STOPPED,
     CAMPAIGN_STOPPED_MESSAGE,
     WINDOW_CLOSED,
     WINDOW_CLOSED_MESSAGE,
 )
-from orchestrator.webhooks.auth import provider_server_auth
 
 WEBHOOK_PATH = "/webhooks/vapi"
 # Our additions to Vapi's customer: they steer the scheduler and are never sent on.

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Body, Query, status
 
-from orchestrator.calls import direct
+from orchestrator.calls import direct_calls
 from orchestrator.calls.schemas import (
     CallBatchOut,
     CallListQuery,
@@ -22,18 +22,18 @@ from orchestrator.calls.schemas import (
     UpdateCallIn,
 )
 from orchestrator.db import SessionDep
+from orchestrator.enqueue import TaskQueue, TaskQueueDep
 from orchestrator.exceptions import error_responses
 from orchestrator.orgs.auth import CallerDep
-from workers.tasks import enqueue_org_dispatch
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["Calls"])
 
 
-def dispatch_soon(org_id: uuid.UUID) -> None:
+def dispatch_soon(queue: TaskQueue, org_id: uuid.UUID) -> None:
     """New calls are dialed at once when the limits allow, rather than at the next tick."""
     try:
-        enqueue_org_dispatch(org_id)
+        queue.dispatch_org(org_id)
     except Exception:  # a failed enqueue only delays: the next tick dispatches anyway
         logger.warning("could not enqueue dispatch for org %s", org_id, exc_info=True)
 
@@ -46,10 +46,14 @@ def dispatch_soon(org_id: uuid.UUID) -> None:
     responses=error_responses(400, 401),
 )
 def create_call(
-    body: CreateCallIn, caller: CallerDep, session: SessionDep, background: BackgroundTasks
+    body: CreateCallIn,
+    caller: CallerDep,
+    session: SessionDep,
+    background: BackgroundTasks,
+    queue: TaskQueueDep,
 ) -> Any:
-    created = direct.create_direct_calls(session, org_id=caller.org_id, body=body)
-    background.add_task(dispatch_soon, caller.org_id)
+    created = direct_calls.create_direct_calls(session, org_id=caller.org_id, body=body)
+    background.add_task(dispatch_soon, queue, caller.org_id)
     return created
 
 
@@ -62,7 +66,7 @@ def create_call(
 def list_calls(
     query: Annotated[CallListQuery, Query()], caller: CallerDep, session: SessionDep
 ) -> Any:
-    return direct.list_calls(session, org_id=caller.org_id, query=query)
+    return direct_calls.list_calls(session, org_id=caller.org_id, query=query)
 
 
 @router.get(
@@ -72,7 +76,7 @@ def list_calls(
     responses=error_responses(401, 404),
 )
 def get_call(call_id: str, caller: CallerDep, session: SessionDep) -> Any:
-    return direct.get_call(session, org_id=caller.org_id, call_id=call_id)
+    return direct_calls.get_call(session, org_id=caller.org_id, call_id=call_id)
 
 
 @router.patch(
@@ -82,7 +86,7 @@ def get_call(call_id: str, caller: CallerDep, session: SessionDep) -> Any:
     responses=error_responses(400, 401, 404),
 )
 def update_call(call_id: str, body: UpdateCallIn, caller: CallerDep, session: SessionDep) -> Any:
-    return direct.rename_call(session, org_id=caller.org_id, call_id=call_id, body=body)
+    return direct_calls.rename_call(session, org_id=caller.org_id, call_id=call_id, body=body)
 
 
 @router.delete(
@@ -97,4 +101,4 @@ def delete_call(
     session: SessionDep,
     body: Annotated[DeleteCallIn | None, Body()] = None,
 ) -> Any:
-    return direct.delete_call(session, org_id=caller.org_id, call_id=call_id, body=body)
+    return direct_calls.delete_call(session, org_id=caller.org_id, call_id=call_id, body=body)

@@ -232,18 +232,6 @@ def expired_direct_calls_for_update(session: Session, *, now: datetime) -> list[
     return list(session.scalars(stmt))
 
 
-def last_dial_by_caller(
-    session: Session, *, since: datetime
-) -> Sequence[Row[uuid.UUID, str | None, datetime | None]]:
-    """The latest dial of each (org, caller number id) since ``since``: what the rate limits saw."""
-    stmt = (
-        select(Call.org_id, Call.phone_number_id, func.max(Call.dialed_at))
-        .where(Call.dialed_at >= since)
-        .group_by(Call.org_id, Call.phone_number_id)
-    )
-    return session.execute(stmt).all()
-
-
 def dial_target(
     session: Session, *, call_id: uuid.UUID
 ) -> Row[CallStatus, uuid.UUID, str | None] | None:

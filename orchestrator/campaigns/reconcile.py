@@ -27,23 +27,16 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from orchestrator.campaigns import counter_repository, repository
 from orchestrator.campaigns.counters import CounterDeltas, counters_and_recount, drift_between
-from orchestrator.clock import utcnow
-from orchestrator.db import session_scope
 from orchestrator.metrics.service import count
 
 logger = logging.getLogger(__name__)
 
 DRIFT_METRIC = "orchestrator_counter_drift"
-# Ended campaigns stay under watch this long: calls in flight at a user's stop finish later.
-RECENTLY_ENDED = timedelta(hours=1)
-BATCH_SIZE = 100
 
 
 def measure_drift(session: Session, *, campaign_id: uuid.UUID) -> dict[str, int]:
@@ -82,47 +75,3 @@ def reconcile_campaign(session: Session, *, campaign_id: uuid.UUID) -> dict[str,
     drift = measure_drift(session, campaign_id=campaign_id)
     correct_drift(session, campaign_id=campaign_id, drift=drift)
     return drift
-
-
-@dataclass
-class ReconcileRun:
-    campaigns: int = 0
-    drifted: dict[uuid.UUID, dict[str, int]] = field(default_factory=dict)
-    failed: list[uuid.UUID] = field(default_factory=list)
-
-
-def _reconcile_one(campaign_id: uuid.UUID, run: ReconcileRun) -> None:
-    try:
-        with session_scope() as session:
-            drift = reconcile_campaign(session, campaign_id=campaign_id)
-    except Exception:
-        logger.exception("reconciling campaign %s failed", campaign_id)
-        run.failed.append(campaign_id)
-        return
-    run.campaigns += 1
-    if drift:
-        run.drifted[campaign_id] = drift
-
-
-def reconcile_recent_campaigns(
-    *, now: datetime | None = None, batch_size: int = BATCH_SIZE
-) -> ReconcileRun:
-    """The periodic job: active campaigns and those ended within the last hour.
-
-    Campaigns are read in pages; each is reconciled in its own transaction, so a long run
-    holds nothing for long and one failure does not stop the others. (Like the scheduler's
-    runner, this owns its transactions: it is what the ``campaigns.reconcile`` task runs.)
-    """
-    ended_since = (now or utcnow()) - RECENTLY_ENDED
-    run = ReconcileRun()
-    after: uuid.UUID | None = None
-    while True:
-        with session_scope() as session:
-            page = repository.campaigns_to_reconcile(
-                session, ended_since=ended_since, after=after, limit=batch_size
-            )
-        for campaign_id in page:
-            _reconcile_one(campaign_id, run)
-        if len(page) < batch_size:
-            return run
-        after = page[-1]

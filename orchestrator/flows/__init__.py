@@ -1,1 +1,1 @@
-"""What opens a transaction and drives several domains."""
+"""What opens transactions and drives several domains: the tasks and endpoints call these."""

@@ -17,8 +17,8 @@ from functools import lru_cache
 import redis
 from sqlalchemy.orm import Session
 
-from orchestrator.calls import repository as calls_repo
 from orchestrator.config import get_settings
+from orchestrator.pacing import repository
 from orchestrator.pacing.limiter import (
     RateLimiter,
     ReserveResult,
@@ -98,7 +98,7 @@ def rebuild_pacing_state(session: Session, limiter: RateLimiter, *, now: datetim
             return 0
         restored = 0
         offset_us = limiter.redis_time_us() - int(now.timestamp() * 1_000_000)
-        for org_id, caller_number_id, last_dial in calls_repo.last_dial_by_caller(
+        for org_id, caller_number_id, last_dial in repository.last_dial_by_caller(
             session, since=now - REBUILD_LOOKBACK
         ):
             if last_dial is None:

@@ -35,7 +35,7 @@ from orchestrator.scheduling.capacity import (
     allocate,
     caller_number_allowance,
 )
-from orchestrator.scheduling.direct import DIRECT_CALLS, direct_demand
+from orchestrator.scheduling.direct_dispatch import DIRECT_CALLS, direct_demand
 from orchestrator.scheduling.policy import calling_hours_of
 
 ORG_LOCK_SPACE = 2

@@ -1,4 +1,5 @@
-"""Authenticating provider webhooks in each of Vapi's modes, and telling the provider how.
+"""Authenticating provider webhooks in each of Vapi's modes (the provider is told how by
+``providers.webhook_server``).
 
 - ``secret``: the shared secret in a header (Vapi's legacy ``X-Vapi-Secret``, or any name).
 - ``bearer``: ``Authorization: Bearer <token>``.
@@ -19,7 +20,6 @@ import hmac
 import logging
 import re
 import string
-from typing import Any
 
 from starlette.datastructures import Headers
 
@@ -175,19 +175,3 @@ def check_body(headers: Headers, body: bytes, *, method: str, settings: Settings
     presented = _decode_signature(headers.get(settings.webhook_signature_header) or "", settings)
     if presented is None or not hmac.compare_digest(presented, expected):
         raise WebhookRejected("Invalid webhook signature", reason=BAD_SIGNATURE)
-
-
-def provider_server_auth(settings: Settings) -> dict[str, Any]:
-    """The ``server`` fields (besides ``url``) that make the provider authenticate as we check.
-
-    In HMAC mode no secret travels with the call: the provider signs with a credential it
-    holds, named by ``credentialId`` when one is configured.
-    """
-    fields: dict[str, Any] = {}
-    if settings.webhook_auth_mode == "secret":
-        fields["headers"] = {settings.webhook_secret_header: settings.webhook_secret}
-    elif settings.webhook_auth_mode == "bearer":
-        fields["headers"] = {"Authorization": f"Bearer {settings.webhook_secret}"}
-    if settings.webhook_credential_id:
-        fields["credentialId"] = settings.webhook_credential_id
-    return fields

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from orchestrator.config import get_settings
+from orchestrator.enqueue import task_queue
 from orchestrator.exceptions import (
     VAPI_ERROR_NAME,
     DomainError,
@@ -35,7 +36,6 @@ from orchestrator.webhooks import auth
 from orchestrator.webhooks.intake import WebhookIntake
 from orchestrator.webhooks.messages import new_event
 from orchestrator.webhooks.redispatch import Coalescer
-from workers.tasks import enqueue_org_dispatch, enqueue_webhook_apply
 
 logger = logging.getLogger(__name__)
 
@@ -158,11 +158,11 @@ async def authenticated_body(request: Request) -> tuple[bytes, dict[str, Any]]:
 
 
 def _enqueue_dispatch(org_id: uuid.UUID) -> None:
-    enqueue_org_dispatch(org_id)
+    task_queue().dispatch_org(org_id)
 
 
 def _enqueue_apply(_: None) -> None:
-    enqueue_webhook_apply()
+    task_queue().apply_webhooks()
 
 
 # Capacity freed by an ended call is reused at once instead of at the next tick.

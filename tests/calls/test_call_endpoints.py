@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from orchestrator.calls import endpoints
 from orchestrator.clock import ManualClock
 from orchestrator.config import get_settings
+from orchestrator.enqueue import TaskQueue, get_task_queue
 from orchestrator.models import Call, CallStatus, Contact, PhoneNumber, WebhookEvent
 from orchestrator.orgs.service import CreatedOrg
 from tests.campaigns.helpers import error_messages
@@ -27,24 +28,25 @@ NUMBERS = customer_numbers(5)
 OVERRIDES = {"variableValues": {"appointment": "Tuesday 10:00"}}
 
 
-@dataclass
-class Dispatches:
+class Dispatches(TaskQueue):
     """Every dispatch the endpoints enqueued: the org, and whether a transaction was still open."""
 
-    session: Session
-    seen: list[tuple[uuid.UUID, bool]] = field(default_factory=list)
-    fail: bool = False
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.seen: list[tuple[uuid.UUID, bool]] = []
+        self.fail = False
 
-    def __call__(self, org_id: uuid.UUID) -> None:
+    def dispatch_org(self, org_id: uuid.UUID) -> None:
         self.seen.append((org_id, self.session.in_transaction()))
         if self.fail:
             raise ConnectionError("broker down")
 
 
 @pytest.fixture(autouse=True)
-def dispatches(monkeypatch: pytest.MonkeyPatch, session: Session) -> Dispatches:
+def dispatches(api: TestClient, session: Session) -> Dispatches:
     recorder = Dispatches(session)
-    monkeypatch.setattr(endpoints, "enqueue_org_dispatch", recorder)
+    assert isinstance(api.app, FastAPI)
+    api.app.dependency_overrides[get_task_queue] = lambda: recorder
     return recorder
 
 

@@ -6,7 +6,6 @@ strictly against the same models (after the SDK's own camelCase-to-field mapping
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -21,11 +20,10 @@ from vapi.core.api_error import ApiError
 from vapi.core.serialization import convert_and_respect_annotation_metadata
 from vapi.types import Call, CallBatchResponse
 
-from orchestrator.calls import endpoints
 from orchestrator.models import Call as CallRow
 from orchestrator.models import CallStatus, Contact
 from orchestrator.orgs.service import CreatedOrg
-from tests.factories import customer_numbers, make_campaign
+from tests.factories import RecordedTasks, customer_numbers, make_campaign
 
 # The SDK passes its own timeout on every request, which Starlette's TestClient only warns about.
 pytestmark = pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument")
@@ -43,13 +41,6 @@ def strictly(model: type[Model], raw: Any) -> Model:
         object_=raw, annotation=model, direction="read"
     )
     return model.model_validate(fields)
-
-
-@pytest.fixture(autouse=True)
-def no_broker(monkeypatch: pytest.MonkeyPatch) -> list[uuid.UUID]:
-    enqueued: list[uuid.UUID] = []
-    monkeypatch.setattr(endpoints, "enqueue_org_dispatch", enqueued.append)
-    return enqueued
 
 
 @pytest.fixture
@@ -86,7 +77,7 @@ def create_one(vapi: Vapi, **extra: Any) -> Call:
 
 
 def test_create_get_rename_delete(
-    vapi: Vapi, answers: list[httpx.Response], org: CreatedOrg, no_broker: list[uuid.UUID]
+    vapi: Vapi, answers: list[httpx.Response], org: CreatedOrg, tasks: RecordedTasks
 ) -> None:
     created = create_one(vapi)
     assert answers[-1].status_code == 201
@@ -102,7 +93,7 @@ def test_create_get_rename_delete(
         assert (parsed.customer.number, parsed.customer.name) == (NUMBERS[0], "Ada")
         assert parsed.schedule_plan == SchedulePlan(earliest_at=EARLIEST, latest_at=LATEST)
         assert parsed.name == "Renewal"
-    assert no_broker == [org.org_id]
+    assert tasks.dispatched_orgs() == [org.org_id]
     fetched = vapi.calls.get(created.id)
     assert strictly(Call, answers[-1].json()) == fetched
     renamed = vapi.calls.update(created.id, name="Renewal (gold)")

@@ -19,9 +19,9 @@ from orchestrator.campaigns.counter_repository import bump_counters, counters_of
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.campaigns.repository import finish_done_campaigns, finish_if_done
 from orchestrator.clock import utcnow
+from orchestrator.flows.tick import run_tick
 from orchestrator.models import CallStatus, Campaign, CampaignStatus
 from orchestrator.orgs.service import CreatedOrg
-from orchestrator.scheduling.runner import run_tick
 from tests.campaigns.concurrency import (
     campaign_now,
     connections_on_distinct_shards,

@@ -6,10 +6,9 @@ import logging
 import threading
 import time
 import uuid
-from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, text, update
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from orchestrator.calls import repository as calls_repo
@@ -25,7 +24,7 @@ from orchestrator.metrics.service import counted
 from orchestrator.models import CallStatus, Campaign, CampaignStatus
 from orchestrator.models.campaign_counter_shard import COUNTER_COLUMNS
 from orchestrator.orgs.service import CreatedOrg
-from tests.campaigns.concurrency import campaign_now, counters_now
+from tests.campaigns.concurrency import counters_now
 from tests.campaigns.helpers import add_to_shard
 from tests.factories import make_campaign
 from tests.scheduling.helpers import dispatch_campaign
@@ -201,44 +200,3 @@ def test_two_reconciliations_at_once_correct_the_drift_once(
     assert _metric_change(metric) == {"contacts_failed": 1, "calls_counter_in_progress": 1}
     with Session(real_engine) as session:
         assert counter_drift(session, campaign=_campaign(session, campaign_id)) == {}
-
-
-def test_the_periodic_job_covers_active_and_recently_ended_campaigns(
-    real_engine: Engine, committed_org: CreatedOrg
-) -> None:
-    now = utcnow()
-    with Session(real_engine) as session:
-        ids = [make_campaign(session, org=committed_org, customers=2) for _ in range(3)]
-        active, recent, old = ids
-        for campaign_id in ids:
-            add_to_shard(session, campaign_id, 5, contacts_skipped=1)
-        for campaign_id, ended_at in (
-            (recent, now - timedelta(minutes=10)),
-            (old, now - timedelta(hours=2)),
-        ):
-            session.execute(
-                update(Campaign)
-                .where(Campaign.id == campaign_id)
-                .values(status=CampaignStatus.CANCELLED, ended_at=ended_at)
-            )
-        session.commit()
-
-    run = reconcile.reconcile_recent_campaigns(now=now, batch_size=1)
-
-    assert {active, recent} <= set(run.drifted)
-    assert old not in run.drifted
-    assert run.drifted[active] == {"contacts_skipped": 1}
-    assert run.failed == []
-    assert counters_now(real_engine, active).contacts_skipped == 0
-    assert counters_now(real_engine, recent).contacts_skipped == 0
-    assert counters_now(real_engine, old).contacts_skipped == 1
-    assert campaign_now(real_engine, old).status == CampaignStatus.CANCELLED
-
-
-def test_the_reconcile_task_runs_every_interval() -> None:
-    from workers.celery_app import celery_app
-    from workers.tasks import reconcile_campaigns_task
-
-    entry = celery_app.conf.beat_schedule["campaign-reconcile"]
-    assert entry["task"] == reconcile_campaigns_task.name == "campaigns.reconcile"
-    assert entry["schedule"] == 60.0

@@ -8,13 +8,10 @@ import hmac
 from typing import Any
 
 import pytest
-from sqlalchemy.orm import Session
 from starlette.datastructures import Headers
 
-from orchestrator.calls.dialing import begin_dial
-from orchestrator.clock import ManualClock, utcnow
-from orchestrator.config import Settings, get_settings
-from orchestrator.models import Call
+from orchestrator.clock import ManualClock
+from orchestrator.config import Settings
 from orchestrator.webhooks.auth import (
     BAD_SIGNATURE,
     BAD_TIMESTAMP,
@@ -24,12 +21,9 @@ from orchestrator.webhooks.auth import (
     check_body,
     check_headers,
     parse_timestamp,
-    provider_server_auth,
     sign,
     signed_payload,
 )
-from tests.factories import make_campaign, make_org
-from tests.scheduling.helpers import dispatch_campaign
 
 KEY = "k3y-for-tests"
 BODY = b'{"message":{"type":"status-update","status":"ringing","call":{"id":"c-1"}}}'
@@ -283,55 +277,3 @@ def test_parse_timestamp_tells_seconds_from_milliseconds() -> None:
     assert parse_timestamp("1772463600.5") == 1772463600.5
     with pytest.raises(WebhookRejected):
         parse_timestamp("2026-03-02T15:00:00Z")
-
-
-# --- what the provider is told ----------------------------------------------------------
-
-
-def test_provider_server_auth_per_mode() -> None:
-    assert provider_server_auth(settings()) == {"headers": {"X-Vapi-Secret": KEY}}
-    assert provider_server_auth(settings(webhook_secret_header="X-Hook-Token")) == {
-        "headers": {"X-Hook-Token": KEY}
-    }
-    assert provider_server_auth(settings(webhook_auth_mode="bearer")) == {
-        "headers": {"Authorization": f"Bearer {KEY}"}
-    }
-    assert provider_server_auth(hmac_settings()) == {}, "no secret travels in HMAC mode"
-    assert provider_server_auth(hmac_settings(webhook_credential_id="cred-1")) == {
-        "credentialId": "cred-1"
-    }
-
-
-def _claimed_call(session: Session) -> Call:
-    org = make_org(session)
-    campaign_id = make_campaign(session, org=org, customers=1)
-    (call_id,) = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=1)
-    call = session.get(Call, call_id)
-    assert call is not None
-    return call
-
-
-@pytest.mark.parametrize(
-    ("mode", "expected"),
-    [
-        ("secret", {"headers": {"X-Vapi-Secret": KEY}}),
-        ("bearer", {"headers": {"Authorization": f"Bearer {KEY}"}}),
-        ("hmac", {"credentialId": "cred-hmac"}),
-    ],
-)
-def test_create_call_request_tells_the_provider_how_to_authenticate(
-    session: Session, mode: str, expected: dict[str, Any]
-) -> None:
-    config = get_settings().model_copy(
-        update={
-            "webhook_auth_mode": mode,
-            "webhook_secret": KEY,
-            "webhook_secret_header": "X-Vapi-Secret",
-            "webhook_credential_id": "cred-hmac" if mode == "hmac" else None,
-        }
-    )
-    call = _claimed_call(session)
-    request = begin_dial(session, call_id=call.id, settings=config)
-    assert request is not None
-    server = request.model_dump(by_alias=True, exclude_none=True)["assistantOverrides"]["server"]
-    assert server == {"url": config.public_url.rstrip("/") + "/webhooks/vapi", **expected}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 import uuid
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,9 +13,8 @@ from orchestrator.calls.service import record_provider_call
 from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.models import WebhookEvent
-from orchestrator.webhooks import endpoints
 from orchestrator.webhooks.redispatch import COALESCE_SECONDS
-from tests.factories import make_campaign, make_org
+from tests.factories import RecordedTasks, make_campaign, make_org
 from tests.scheduling.helpers import dispatch_campaign
 
 
@@ -76,10 +74,8 @@ def test_oversized_body_is_413(api: TestClient) -> None:
 
 
 def test_only_the_message_ending_a_call_dispatches_its_org_again(
-    api: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+    api: TestClient, session: Session, tasks: RecordedTasks
 ) -> None:
-    enqueued: list[uuid.UUID] = []
-    monkeypatch.setattr(endpoints, "enqueue_org_dispatch", enqueued.append)
     org = make_org(session)
     campaign_id = make_campaign(session, org=org, customers=1)
     (call_id,) = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=5)
@@ -98,11 +94,11 @@ def test_only_the_message_ending_a_call_dispatches_its_org_again(
     post("ringing")
     post("in-progress")
     time.sleep(COALESCE_SECONDS * 5)
-    assert enqueued == []
+    assert tasks.dispatched_orgs() == []
     post("ended")
     post("ended")  # a duplicate frees nothing more
     deadline = time.monotonic() + 5
-    while not enqueued and time.monotonic() < deadline:
+    while not tasks.dispatched_orgs() and time.monotonic() < deadline:
         time.sleep(0.01)
     time.sleep(COALESCE_SECONDS * 5)
-    assert enqueued == [org.org_id]
+    assert tasks.dispatched_orgs() == [org.org_id]

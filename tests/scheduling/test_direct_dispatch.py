@@ -15,7 +15,7 @@ from orchestrator.config import get_settings
 from orchestrator.models import Call, CallStatus, Org
 from orchestrator.orgs.service import CreatedOrg
 from orchestrator.reasons import WINDOW_CLOSED
-from orchestrator.scheduling.direct import expire_direct_calls
+from orchestrator.scheduling.direct_dispatch import expire_direct_calls
 from orchestrator.scheduling.service import dispatch_org
 from tests.factories import customer_numbers, make_campaign, make_org
 from tests.scheduling.helpers import end_call, fast_caller_number

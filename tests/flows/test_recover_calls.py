@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -14,23 +13,22 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from orchestrator.calls import lookup_repository, recovery_runner
+from orchestrator.calls import lookup_repository
 from orchestrator.calls.dialing import begin_dial
 from orchestrator.calls.lookups import LookupState
-from orchestrator.calls.recovery import (
-    NOT_FOUND_SOURCE,
-    Resolution,
-    end_call_not_found,
-    note_api_start,
-    refresh_silent_call,
-    settle_unknown_create,
-)
-from orchestrator.calls.recovery_runner import RecoverySweep, run_recovery
+from orchestrator.calls.recovery import Resolution, note_api_start
 from orchestrator.calls.service import record_provider_call
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.clock import ManualClock, utcnow
 from orchestrator.config import get_settings
-from orchestrator.db import UnitOfWork
+from orchestrator.flows import recover_calls
+from orchestrator.flows.provider_view import (
+    NOT_FOUND_SOURCE,
+    end_call_not_found,
+    refresh_silent_call,
+    settle_unknown_create,
+)
+from orchestrator.flows.recover_calls import RecoverySweep, run_recovery
 from orchestrator.metrics.service import counted
 from orchestrator.models import (
     Call,
@@ -45,7 +43,7 @@ from orchestrator.providers.vapi import CreateCallRequest, VapiClient
 from orchestrator.reasons import PROVIDER_CALL_NOT_FOUND
 from orchestrator.simulator import SimulatorConfig, create_simulator_app
 from tests.calls.test_lookups import POLICY
-from tests.factories import make_campaign, make_org
+from tests.factories import make_campaign, make_org, unit_of
 from tests.scheduling.helpers import dispatch_campaign
 from tests.simulator.conftest import serve
 
@@ -74,15 +72,6 @@ def _only_this_tests_calls(session: Session, clock: ManualClock) -> None:
     # about; removed inside the test's transaction, which is rolled back.
     session.execute(delete(Call))
     session.execute(delete(WebhookEvent))
-
-
-def unit_of(session: Session) -> UnitOfWork:
-    @contextmanager
-    def unit() -> Iterator[Session]:
-        yield session
-        session.commit()
-
-    return unit
 
 
 def sweep(session: Session, client: VapiClient, clock: ManualClock, **kw: Any) -> RecoverySweep:
@@ -379,7 +368,7 @@ def test_a_call_whose_recovery_fails_is_backed_off_and_holds_up_no_other(
             raise RuntimeError("a fault of ours")
         return real(session, call_id=call_id, **kw)
 
-    monkeypatch.setattr(recovery_runner, "refresh_silent_call", failing_for_the_first)
+    monkeypatch.setattr(recover_calls, "refresh_silent_call", failing_for_the_first)
     clock.advance(200)
     done = sweep(session, provider, clock)
     assert done.lookups == {("silent", "live"): 2, ("silent", "failed"): 1}
@@ -406,7 +395,7 @@ def test_calls_claimed_by_a_run_that_dies_are_due_again(
             raise SystemExit("the worker stops")
         return real(session, call_id=call_id, **kw)
 
-    monkeypatch.setattr(recovery_runner, "refresh_silent_call", dies_on_the_second)
+    monkeypatch.setattr(recover_calls, "refresh_silent_call", dies_on_the_second)
     clock.advance(200)
     with pytest.raises(SystemExit):
         sweep(session, provider, clock)

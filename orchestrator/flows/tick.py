@@ -17,9 +17,9 @@ from orchestrator.calls import repository as calls_repo
 from orchestrator.campaigns import repository as campaigns_repo
 from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
-from orchestrator.db import session_scope
+from orchestrator.db import UnitOfWork, session_scope
 from orchestrator.pacing.service import ensure_pacing_state, pacing_limiter
-from orchestrator.scheduling.direct import expire_direct_calls
+from orchestrator.scheduling.direct_dispatch import expire_direct_calls
 from orchestrator.scheduling.service import DispatchResult, dispatch_org
 from orchestrator.scheduling.window import close_window
 
@@ -32,9 +32,13 @@ STALE_CLAIM_AFTER = timedelta(seconds=60)
 
 
 def dispatch_org_now(
-    org_id: uuid.UUID, *, enqueue: EnqueueCalls, now: datetime | None = None
+    org_id: uuid.UUID,
+    *,
+    enqueue: EnqueueCalls,
+    now: datetime | None = None,
+    unit_of_work: UnitOfWork = session_scope,
 ) -> DispatchResult:
-    with session_scope() as session:
+    with unit_of_work() as session:
         result = dispatch_org(
             session,
             org_id=org_id,
@@ -46,20 +50,22 @@ def dispatch_org_now(
     return result
 
 
-def close_windows(*, now: datetime) -> int:
-    with session_scope() as session:
+def close_windows(*, now: datetime, unit_of_work: UnitOfWork = session_scope) -> int:
+    with unit_of_work() as session:
         campaign_ids = campaigns_repo.campaigns_past_latest_at(session, now=now)
     closed = 0
     for campaign_id in campaign_ids:
-        with session_scope() as session:
+        with unit_of_work() as session:
             closed += close_window(session, campaign_id=campaign_id, now=now)
-    with session_scope() as session:
+    with unit_of_work() as session:
         closed += expire_direct_calls(session, now=now)
     return closed
 
 
-def redrive_stale_claims(*, enqueue: EnqueueCalls, now: datetime) -> int:
-    with session_scope() as session:
+def redrive_stale_claims(
+    *, enqueue: EnqueueCalls, now: datetime, unit_of_work: UnitOfWork = session_scope
+) -> int:
+    with unit_of_work() as session:
         call_ids = calls_repo.stale_claimed_call_ids(session, before=now - STALE_CLAIM_AFTER)
     if call_ids:
         logger.warning("sending %d claimed calls again: their tasks were lost", len(call_ids))
@@ -67,36 +73,44 @@ def redrive_stale_claims(*, enqueue: EnqueueCalls, now: datetime) -> int:
     return len(call_ids)
 
 
-def check_pacing_state(*, now: datetime) -> bool:
+def check_pacing_state(*, now: datetime, unit_of_work: UnitOfWork = session_scope) -> bool:
     try:
-        with session_scope() as session:
+        with unit_of_work() as session:
             return ensure_pacing_state(session, pacing_limiter(), now=now)
     except redis.RedisError as error:
         logger.warning("pacing state unreadable, calls wait: %s", error)
         return False
 
 
-def end_finished_campaigns() -> list[uuid.UUID]:
+def end_finished_campaigns(*, unit_of_work: UnitOfWork = session_scope) -> list[uuid.UUID]:
     """End campaigns whose last calls ended in concurrent transactions.
 
     Each of those transactions saw the other's counters uncommitted, so none of them ended
     the campaign; this sees them all committed. It runs every tick, so such a campaign ends
     within one tick of its last call.
     """
-    with session_scope() as session:
+    with unit_of_work() as session:
         ended = campaigns_repo.finish_done_campaigns(session)
     if ended:
         logger.info("ended %d finished campaigns: %s", len(ended), ended)
     return ended
 
 
-def run_tick(*, enqueue: EnqueueCalls, now: datetime | None = None) -> list[DispatchResult]:
+def run_tick(
+    *,
+    enqueue: EnqueueCalls,
+    now: datetime | None = None,
+    unit_of_work: UnitOfWork = session_scope,
+) -> list[DispatchResult]:
     moment = now or utcnow()
-    check_pacing_state(now=moment)
-    close_windows(now=moment)
-    end_finished_campaigns()
-    redrive_stale_claims(enqueue=enqueue, now=moment)
-    with session_scope() as session:
+    check_pacing_state(now=moment, unit_of_work=unit_of_work)
+    close_windows(now=moment, unit_of_work=unit_of_work)
+    end_finished_campaigns(unit_of_work=unit_of_work)
+    redrive_stale_claims(enqueue=enqueue, now=moment, unit_of_work=unit_of_work)
+    with unit_of_work() as session:
         org_ids = set(campaigns_repo.due_org_ids(session, now=moment))
         org_ids.update(calls_repo.orgs_with_due_direct_calls(session, now=moment))
-    return [dispatch_org_now(org_id, enqueue=enqueue, now=moment) for org_id in sorted(org_ids)]
+    return [
+        dispatch_org_now(org_id, enqueue=enqueue, now=moment, unit_of_work=unit_of_work)
+        for org_id in sorted(org_ids)
+    ]

@@ -1,12 +1,17 @@
-"""The periodic recovery sweep: each call in its own short transactions, HTTP in between.
+"""Learning from the provider what its webhooks did not tell us: the periodic recovery sweep.
 
 Each run claims at most ``recovery_lookups_per_sweep`` calls of each kind, longest overdue
-first, and asks the provider about each once:
+first, and asks the provider about each once, outside any transaction. What it answers is
+applied in short transactions of their own, through the webhook code path (``provider_view``):
 
-* calls a lost create answer left ``dialing``, once no request for them can still be under
-  way: found at the provider (recorded) or not (dialed again, after the commit);
-* calls the provider has that have been silent for ``call_silence_seconds``: brought up to
-  date, or ended as ``provider-call-not-found`` after two 404s a minute apart.
+* A create whose answer never came (timeout, 5xx, a worker that died mid-send) leaves the call
+  ``dialing``. Once no create request can still be under way, the provider's calls for that
+  number and time are listed: the call is recorded if the provider has it, and dialed again
+  (after the commit) only if it does not. Nobody is dialed twice because of a lost answer.
+* A call the provider has that has been silent for ``call_silence_seconds`` (its webhooks
+  lost) is looked up with ``GET /call/{id}`` and brought up to date.
+* A call the provider no longer knows (404 twice, a minute apart: deleted there, or an API key
+  moved to another account) ends with our ``provider-call-not-found`` and frees its capacity.
 
 When a lookup fails its call is asked again after a backoff of its own (``lookups``), so an
 outage of the provider costs a trickle of requests, not every call on every sweep; after a few
@@ -28,19 +33,18 @@ from typing import TypeVar
 from orchestrator.calls import lookup_repository
 from orchestrator.calls.lookup_repository import SilentCall, UnknownCreate
 from orchestrator.calls.lookups import LookupPolicy, LookupResult, LookupState, next_lookup
-from orchestrator.calls.placing import provider_client
-from orchestrator.calls.recovery import (
-    Resolution,
-    end_call_not_found,
-    find_created_call,
-    refresh_silent_call,
-    settle_unknown_create,
-)
+from orchestrator.calls.recovery import Resolution, find_created_call
 from orchestrator.clock import utcnow
 from orchestrator.config import Settings, get_settings
 from orchestrator.db import UnitOfWork, session_scope
+from orchestrator.flows.provider_view import (
+    end_call_not_found,
+    refresh_silent_call,
+    settle_unknown_create,
+)
 from orchestrator.metrics.service import count
 from orchestrator.pacing.service import unfinished_send_stale_seconds
+from orchestrator.providers.client import provider_client
 from orchestrator.providers.errors import ProviderError, ProviderRejected
 from orchestrator.providers.vapi import VapiClient
 

@@ -13,17 +13,16 @@ from sqlalchemy.orm import Session
 
 from orchestrator.calls import recovery
 from orchestrator.calls.dialing import begin_dial
-from orchestrator.calls.recovery import (
-    Resolution,
-    apply_provider_view,
-    find_created_call,
-    refresh_silent_call,
-    settle_unknown_create,
-)
+from orchestrator.calls.recovery import Resolution, find_created_call
 from orchestrator.calls.service import record_provider_call
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
+from orchestrator.flows.provider_view import (
+    apply_provider_view,
+    refresh_silent_call,
+    settle_unknown_create,
+)
 from orchestrator.metrics.service import counted
 from orchestrator.models import Call, CallStatus, Campaign, Contact, ContactStatus
 from orchestrator.providers.vapi import CreateCallRequest, VapiClient

@@ -11,9 +11,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from orchestrator.calls.dialing import begin_dial
-from orchestrator.calls.placing import PlaceOutcome, settle_failed_create
+from orchestrator.calls.placing import PlaceOutcome
 from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
+from orchestrator.flows.place_call import settle_failed_create
 from orchestrator.metrics.service import counted
 from orchestrator.models import Call, CallStatus, Contact, ContactStatus, Org
 from orchestrator.orgs.service import create_org

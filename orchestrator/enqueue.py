@@ -1,0 +1,88 @@
+"""Sending work to the workers: Celery tasks sent by name, so nothing here imports them.
+
+Work is sent only after the transaction that made it commits; a task opens its own session
+and re-checks what it finds, so a task sent twice does its work once. The API sends through
+``TaskQueueDep`` (tests put a recorder in its place with ``app.dependency_overrides``); the
+workers send through a ``TaskQueue`` on their own Celery app.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Annotated, Any
+
+from celery import Celery
+from fastapi import Depends
+
+from orchestrator.config import Settings, get_settings
+
+SCHEDULER_TICK = "scheduler.tick"
+PLACE_CALL = "calls.place"
+RECOVER_CALLS = "calls.recover"
+RECONCILE_CAMPAIGNS = "campaigns.reconcile"
+APPLY_WEBHOOKS = "webhooks.apply"
+DISPATCH_ORG = "orgs.dispatch"
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """What the workers' app and the API's client share, so their messages never differ."""
+    return {
+        "broker_url": settings.redis_url,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_ignore_result": True,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "timezone": "UTC",
+        "enable_utc": True,
+        "broker_connection_retry_on_startup": True,
+        "worker_hijack_root_logger": False,
+    }
+
+
+def create_celery(settings: Settings, *, include: Sequence[str] = ()) -> Celery:
+    app = Celery("orchestrator", include=list(include))
+    app.conf.update(celery_config(settings))
+    return app
+
+
+class TaskQueue:
+    """The workers' tasks, by name: the one way the API and the flows hand work over."""
+
+    def __init__(self, app: Celery) -> None:
+        self._app = app
+
+    def send(self, name: str, *args: str) -> None:
+        self._app.send_task(name, args=list(args))
+
+    def place_calls(self, call_ids: Sequence[uuid.UUID]) -> None:
+        for call_id in call_ids:
+            self.send(PLACE_CALL, str(call_id))
+
+    def dispatch_org(self, org_id: uuid.UUID) -> None:
+        """Dispatch the org now (capacity freed, or a call waiting): not at the next tick."""
+        self.send(DISPATCH_ORG, str(org_id))
+
+    def recover_calls(self) -> None:
+        """Have the provider asked about calls in flight now, not at the next beat."""
+        self.send(RECOVER_CALLS)
+
+    def apply_webhooks(self) -> None:
+        """Have the stored webhooks applied (the API asks after storing some)."""
+        self.send(APPLY_WEBHOOKS)
+
+
+@lru_cache(maxsize=1)
+def task_queue() -> TaskQueue:
+    """The API process's sender: one Celery client and broker pool, made on first use."""
+    return TaskQueue(create_celery(get_settings()))
+
+
+def get_task_queue() -> TaskQueue:
+    return task_queue()
+
+
+TaskQueueDep = Annotated[TaskQueue, Depends(get_task_queue)]

@@ -1,0 +1,69 @@
+"""The task port: tasks sent by name reach the broker as the workers' own tasks would."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from typing import Any
+
+import redis
+
+from orchestrator.config import get_settings
+from orchestrator.enqueue import (
+    APPLY_WEBHOOKS,
+    DISPATCH_ORG,
+    PLACE_CALL,
+    RECONCILE_CAMPAIGNS,
+    RECOVER_CALLS,
+    SCHEDULER_TICK,
+    TaskQueue,
+    celery_config,
+    create_celery,
+)
+
+QUEUE = "enqueue-test"
+
+
+def test_every_name_the_port_sends_is_a_task_of_the_workers() -> None:
+    import workers.tasks  # noqa: F401  (a worker imports it: that registers the tasks)
+    from workers.celery_app import celery_app
+
+    names = {SCHEDULER_TICK, PLACE_CALL, RECOVER_CALLS, RECONCILE_CAMPAIGNS, APPLY_WEBHOOKS}
+    assert names | {DISPATCH_ORG} <= set(celery_app.tasks)
+    for key, value in celery_config(get_settings()).items():
+        assert celery_app.conf[key] == value, key
+
+
+def test_tasks_are_sent_by_name_with_string_arguments() -> None:
+    settings = get_settings()
+    app = create_celery(settings)
+    app.conf.task_default_queue = QUEUE  # a queue of its own: no worker takes these
+    broker: redis.Redis[bytes] = redis.Redis.from_url(settings.redis_url)
+    broker.delete(QUEUE)
+    call_ids = [uuid.uuid4(), uuid.uuid4()]
+    org_id = uuid.uuid4()
+    try:
+        queue = TaskQueue(app)
+        queue.place_calls(call_ids)
+        queue.dispatch_org(org_id)
+        queue.recover_calls()
+        queue.apply_webhooks()
+        messages = [json.loads(m) for m in reversed(broker.lrange(QUEUE, 0, -1))]
+    finally:
+        broker.delete(QUEUE)
+        broker.close()
+    sent = [(m["headers"]["task"], _arguments(m)) for m in messages]
+    assert sent == [
+        (PLACE_CALL, [str(call_ids[0])]),
+        (PLACE_CALL, [str(call_ids[1])]),
+        (DISPATCH_ORG, [str(org_id)]),
+        (RECOVER_CALLS, []),
+        (APPLY_WEBHOOKS, []),
+    ]
+
+
+def _arguments(message: dict[str, Any]) -> list[Any]:
+    args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+    assert isinstance(args, list)
+    return args
