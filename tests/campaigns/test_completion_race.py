@@ -22,14 +22,14 @@ from orchestrator.clock import utcnow
 from orchestrator.models import CallStatus, Campaign, CampaignStatus
 from orchestrator.orgs.service import CreatedOrg
 from orchestrator.scheduling.runner import run_tick
-from tests.campaigns.concurrency import (
+from tests.factories import make_campaign
+from tests.scheduling.helpers import dispatch_campaign
+from tests.support.concurrency import (
     campaign_now,
     connections_on_distinct_shards,
     counters_now,
     set_lock_timeout,
 )
-from tests.factories import make_campaign
-from tests.scheduling.helpers import dispatch_campaign
 
 
 def _campaign_with_calls_in_progress(

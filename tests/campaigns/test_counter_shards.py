@@ -18,15 +18,15 @@ from orchestrator.campaigns.counters import counter_drift
 from orchestrator.models import Campaign, CampaignCounters, CampaignCounterShard
 from orchestrator.models.campaign_counter_shard import COUNTER_COLUMNS, COUNTER_SHARDS
 from orchestrator.orgs.service import CreatedOrg
-from tests.campaigns.concurrency import (
+from tests.campaigns.helpers import add_to_shard
+from tests.factories import campaign_body, make_campaign
+from tests.support.concurrency import (
     connections_on_distinct_shards,
     connections_on_one_shard,
     counters_now,
     set_lock_timeout,
     shard_of,
 )
-from tests.campaigns.helpers import add_to_shard
-from tests.factories import campaign_body, make_campaign
 
 
 def _shard_rows(session: Session, campaign_id: uuid.UUID) -> dict[int, dict[str, int]]:

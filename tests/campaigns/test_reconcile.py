@@ -25,10 +25,10 @@ from orchestrator.metrics.service import counted
 from orchestrator.models import CallStatus, Campaign, CampaignStatus
 from orchestrator.models.campaign_counter_shard import COUNTER_COLUMNS
 from orchestrator.orgs.service import CreatedOrg
-from tests.campaigns.concurrency import campaign_now, counters_now
 from tests.campaigns.helpers import add_to_shard
 from tests.factories import make_campaign
 from tests.scheduling.helpers import dispatch_campaign
+from tests.support.concurrency import campaign_now, counters_now
 
 
 def _drift_metric() -> dict[str, float]:
