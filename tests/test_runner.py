@@ -44,7 +44,7 @@ from orchestrator.runner.stack import (
     stack_webhook_secret,
 )
 from orchestrator.simulator.journal import Journal
-from tests.simulator.raw_receiver import raw_receiver
+from tests.support.raw_receiver import raw_receiver
 
 RUNNER_DATABASE = "orchestrator_runner_test"
 RUNNER_REDIS_DB = 13

@@ -29,7 +29,7 @@ from orchestrator.simulator.faults import (
     plan_delivery,
 )
 from orchestrator.simulator.outcomes import CUSTOMER_ENDED, NO_ANSWER, VOICEMAIL, decide_outcome
-from tests.simulator.raw_receiver import RECEIVER_SECRET, RawReceiver, raw_receiver
+from tests.support.raw_receiver import RECEIVER_SECRET, RawReceiver, raw_receiver
 
 if TYPE_CHECKING:
     from tests.simulator.conftest import SimulatorHandle, StartSimulator

@@ -12,7 +12,6 @@ import pytest
 
 from orchestrator.simulator.faults import FaultSpec, plan_delivery
 from orchestrator.simulator.outcomes import BUSY, CONCURRENCY_LIMIT_REACHED, FAILED_TO_CONNECT
-from tests.simulator.raw_receiver import RawReceiver, raw_receiver
 from tests.simulator.restarts import (
     find_number,
     journal_lines,
@@ -21,6 +20,7 @@ from tests.simulator.restarts import (
     running,
     wait_until,
 )
+from tests.support.raw_receiver import RawReceiver, raw_receiver
 
 
 def test_forget_by_ids(tmp_path: Path) -> None:
