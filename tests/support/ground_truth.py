@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.stack import Stack
 from tests.factories import customer_numbers
+from tests.support.stack import Stack
 
 
 def start_paced_campaign(
