@@ -30,7 +30,7 @@ from orchestrator.providers.vapi import CreateCallRequest, VapiClient
 from orchestrator.simulator import SimulatorConfig, create_simulator_app
 from tests.factories import make_campaign, make_org
 from tests.scheduling.helpers import dispatch_campaign
-from tests.simulator.conftest import serve
+from tests.support.servers import serve
 
 LATEST_SEND = timedelta(seconds=31)
 

@@ -47,7 +47,7 @@ from orchestrator.simulator import SimulatorConfig, create_simulator_app
 from tests.calls.test_lookups import POLICY
 from tests.factories import make_campaign, make_org
 from tests.scheduling.helpers import dispatch_campaign
-from tests.simulator.conftest import serve
+from tests.support.servers import serve
 
 
 @pytest.fixture(scope="module")

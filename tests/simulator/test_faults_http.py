@@ -7,7 +7,7 @@ import hmac
 import json
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 import pytest
@@ -30,9 +30,7 @@ from orchestrator.simulator.faults import (
 )
 from orchestrator.simulator.outcomes import CUSTOMER_ENDED, NO_ANSWER, VOICEMAIL, decide_outcome
 from tests.support.raw_receiver import RECEIVER_SECRET, RawReceiver, raw_receiver
-
-if TYPE_CHECKING:
-    from tests.simulator.conftest import SimulatorHandle, StartSimulator
+from tests.support.simulators import SimulatorHandle, StartSimulator
 
 PHONE = "pn-faults"
 FULL_CALL = ["ringing", "in-progress", "ended", "report"]

@@ -12,15 +12,15 @@ import pytest
 
 from orchestrator.simulator.faults import FaultSpec, plan_delivery
 from orchestrator.simulator.outcomes import BUSY, CONCURRENCY_LIMIT_REACHED, FAILED_TO_CONNECT
-from tests.simulator.restarts import (
+from tests.support.raw_receiver import RawReceiver, raw_receiver
+from tests.support.servers import wait_until
+from tests.support.simulators import (
     find_number,
     journal_lines,
     journal_path,
     outcome,
     running,
-    wait_until,
 )
-from tests.support.raw_receiver import RawReceiver, raw_receiver
 
 
 def test_forget_by_ids(tmp_path: Path) -> None:

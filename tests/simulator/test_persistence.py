@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
@@ -17,16 +17,14 @@ from orchestrator.simulator.outcomes import (
     talk_cost,
 )
 from orchestrator.simulator.records import from_ms, iso
-from tests.simulator.restarts import (
+from tests.support.servers import wait_until
+from tests.support.simulators import (
     find_number,
     journal_lines,
     outcome,
     running,
-    wait_until,
 )
-
-if TYPE_CHECKING:
-    from tests.simulator.conftest import Received, WebhookReceiver
+from tests.support.webhook_receiver import Received, WebhookReceiver
 
 
 def steps(messages: list[Received]) -> list[str]:

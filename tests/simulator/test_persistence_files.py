@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from orchestrator.simulator.journal import LOCK_FILE
-from tests.simulator.restarts import journal_lines, journal_path, running
+from tests.support.simulators import journal_lines, journal_path, running
 
 # Paths opened for writing while a test listens (None: nobody listens).
 _opened_for_writing: list[str] | None = None

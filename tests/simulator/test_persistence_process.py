@@ -24,14 +24,14 @@ from orchestrator.simulator import (
 )
 from orchestrator.simulator.outcomes import CUSTOMER_ENDED, FAILED_TO_CONNECT, NO_ANSWER
 from orchestrator.simulator.records import from_ms, iso
-from tests.simulator.restarts import (
+from tests.support.servers import wait_until
+from tests.support.simulators import (
     Sim,
     find_number,
     journal_lines,
     journal_path,
     outcome,
     running,
-    wait_until,
 )
 
 

@@ -7,7 +7,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 import pytest
@@ -28,14 +28,8 @@ from orchestrator.simulator.outcomes import (
     VOICEMAIL,
     decide_outcome,
 )
-
-if TYPE_CHECKING:
-    from tests.simulator.conftest import (
-        Received,
-        SimulatorHandle,
-        StartSimulator,
-        WebhookReceiver,
-    )
+from tests.support.simulators import SimulatorHandle, StartSimulator
+from tests.support.webhook_receiver import Received, WebhookReceiver
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 PHONE = "pn-0001"

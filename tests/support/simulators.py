@@ -1,4 +1,8 @@
-"""Simulators that stop and start again on one state dir, served over real HTTP."""
+"""Simulators served over real HTTP in the test process.
+
+``running`` serves one on a state dir (stopped cleanly on exit, started again on the same dir),
+``SimulatorHandle`` is what the ``start_simulator`` fixture serves.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +16,14 @@ from typing import Any
 import httpx
 import orjson
 
+from orchestrator.providers import VapiClient
 from orchestrator.simulator import SimulatorConfig, create_simulator_app, decide_outcome
+from orchestrator.simulator.app import Simulator
 from orchestrator.simulator.journal import JOURNAL_FILE
 from orchestrator.simulator.outcomes import Outcome
-from tests.simulator.conftest import API_KEY, serve
+from tests.support.servers import serve, wait_until
 
+API_KEY = "sim-test-key"
 PHONE = "pn-restart"
 
 
@@ -25,6 +32,8 @@ class Sim:
     """A running simulator seen through its HTTP API."""
 
     base_url: str
+    # The simulator itself when it is served in this process (not a child process's).
+    simulator: Simulator | None = None
 
     @property
     def headers(self) -> dict[str, str]:
@@ -83,16 +92,28 @@ class Sim:
 def running(state_dir: Path | None, **overrides: Any) -> Iterator[Sim]:
     """A simulator (``instant`` unless told) on ``state_dir``, stopped cleanly on exit."""
     config = SimulatorConfig(**{"profile": "instant", "state_dir": state_dir, **overrides})
-    with serve(create_simulator_app(config)) as base_url:
-        yield Sim(base_url)
+    app = create_simulator_app(config)
+    with serve(app) as base_url:
+        yield Sim(base_url, app.state.simulator)
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.01)
+@dataclass
+class SimulatorHandle:
+    """A simulator served by the ``start_simulator`` fixture."""
+
+    base_url: str
+    config: SimulatorConfig
+    simulator: Simulator
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {API_KEY}"}
+
+    def client(self, api_key: str = API_KEY) -> VapiClient:
+        return VapiClient(base_url=self.base_url, api_key=api_key, timeout=5.0)
+
+
+StartSimulator = Callable[..., SimulatorHandle]
 
 
 def journal_path(state_dir: Path) -> Path:
@@ -115,3 +136,12 @@ def find_number(predicate: Callable[[str], bool], *, prefix: str = "+1444", star
 
 def outcome(number: str, profile: str, attempt: int = 1) -> Outcome:
     return decide_outcome(number=number, attempt=attempt, seed=0, profile=profile)
+
+
+def number_with_reason(reason: str, *, seed: int = 0, attempt: int = 1, start: int = 0) -> str:
+    """The first test number whose ``attempt``-th dial ends with ``reason``."""
+    for i in range(start, start + 10_000):
+        number = f"+1555{i:07d}"
+        if decide_outcome(number=number, attempt=attempt, seed=seed).ended_reason == reason:
+            return number
+    raise AssertionError(f"no number found for {reason}")
