@@ -20,8 +20,8 @@ from orchestrator.clock import ManualClock
 from orchestrator.config import get_settings
 from orchestrator.models import Call, CallStatus, Contact, PhoneNumber, WebhookEvent
 from orchestrator.orgs.service import CreatedOrg
-from tests.campaigns.helpers import error_messages
 from tests.factories import customer_numbers, make_campaign, make_org
+from tests.support.errors import error_messages
 
 NUMBERS = customer_numbers(5)
 OVERRIDES = {"variableValues": {"appointment": "Tuesday 10:00"}}

@@ -45,8 +45,7 @@ from orchestrator.providers.vapi import CreateCallRequest, VapiClient
 from orchestrator.reasons import PROVIDER_CALL_NOT_FOUND
 from orchestrator.simulator import SimulatorConfig, create_simulator_app
 from tests.calls.test_lookups import POLICY
-from tests.factories import make_campaign, make_org
-from tests.scheduling.helpers import dispatch_campaign
+from tests.factories import dispatch_campaign, make_campaign, make_org
 from tests.support.servers import serve
 
 

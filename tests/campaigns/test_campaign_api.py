@@ -14,17 +14,19 @@ from sqlalchemy.orm import Session
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.models import Call, CallStatus, Campaign, Contact, ContactStatus, PhoneNumber
 from orchestrator.orgs.service import CreatedOrg
-from tests.campaigns.helpers import (
+from tests.factories import (
     at,
+    campaign_body,
     contact_statuses,
-    create_campaign,
-    error_messages,
+    customer_numbers,
+    dispatch_campaign,
     force_campaign,
     force_counters,
+    make_org,
+    post_campaign,
     start_campaign,
 )
-from tests.factories import campaign_body, customer_numbers, make_org
-from tests.scheduling.helpers import dispatch_campaign
+from tests.support.errors import error_messages
 
 # --- create -----------------------------------------------------------------------------------
 
@@ -32,7 +34,7 @@ from tests.scheduling.helpers import dispatch_campaign
 def test_create_with_phone_number_id(
     api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session
 ) -> None:
-    campaign = create_campaign(api, auth, customer_count=3, phone_number_id="phone-9")
+    campaign = post_campaign(api, auth, customer_count=3, phone_number_id="phone-9")
     assert campaign["name"] == "Spring reminders"
     assert campaign["orgId"] == str(org.org_id)
     assert campaign["status"] == "scheduled"
@@ -126,7 +128,7 @@ def test_create_keeps_every_optional_field(api: TestClient, auth: dict[str, str]
 def test_get_returns_counters_customers_and_calls(
     api: TestClient, auth: dict[str, str], session: Session
 ) -> None:
-    created = create_campaign(api, auth, customer_count=2)
+    created = post_campaign(api, auth, customer_count=2)
     contact = session.scalars(select(Contact).order_by(Contact.position)).first()
     assert contact is not None
     for provider_call_id, status in (("prov-1", CallStatus.RINGING), (None, CallStatus.CLAIMED)):
@@ -184,10 +186,10 @@ def dated(api: TestClient, auth: dict[str, str], session: Session) -> list[dict[
     """Three campaigns created a day apart; updated in the opposite order."""
     campaigns = []
     for day, name in ((1, "jan-1"), (2, "jan-2"), (3, "jan-3")):
-        campaign = create_campaign(api, auth, name=name, customer_count=1)
+        campaign = post_campaign(api, auth, name=name, customer_count=1)
         force_campaign(
             session,
-            campaign["id"],
+            campaign_id=campaign["id"],
             created_at=at(f"2030-01-0{day}T12:00:00+00:00"),
             updated_at=at(f"2030-02-0{4 - day}T12:00:00+00:00"),
         )
@@ -221,7 +223,7 @@ def test_list_by_id(api: TestClient, auth: dict[str, str], dated: list[dict[str,
 def test_list_by_status(
     api: TestClient, auth: dict[str, str], session: Session, dated: list[dict[str, Any]]
 ) -> None:
-    start_campaign(session, dated[0]["id"])
+    start_campaign(session, campaign_id=dated[0]["id"])
     api.patch(f"/campaign/{dated[1]['id']}", json={"status": "ended"}, headers=auth)
     assert names(listing(api, auth, status="in-progress")) == ["jan-1"]
     assert names(listing(api, auth, status="ended")) == ["jan-2"]
@@ -279,8 +281,10 @@ def test_list_pages(
     has_next: bool,
 ) -> None:
     for i in range(5):
-        campaign = create_campaign(api, auth, name=f"c{i}", customer_count=1)
-        force_campaign(session, campaign["id"], created_at=at(f"2030-01-0{i + 1}T00:00:00+00:00"))
+        campaign = post_campaign(api, auth, name=f"c{i}", customer_count=1)
+        force_campaign(
+            session, campaign_id=campaign["id"], created_at=at(f"2030-01-0{i + 1}T00:00:00+00:00")
+        )
     result = listing(api, auth, limit=2, page=page)
     assert names(result) == expected
     assert result["metadata"] == {
@@ -336,8 +340,8 @@ def test_list_rejects_bad_query(
 
 
 def test_patch_name(api: TestClient, auth: dict[str, str], session: Session) -> None:
-    created = create_campaign(api, auth)
-    force_campaign(session, created["id"], updated_at=at("2030-01-01T00:00:00+00:00"))
+    created = post_campaign(api, auth)
+    force_campaign(session, campaign_id=created["id"], updated_at=at("2030-01-01T00:00:00+00:00"))
     response = api.patch(f"/campaign/{created['id']}", json={"name": "Renamed"}, headers=auth)
     assert response.status_code == 200, response.text
     patched = response.json()
@@ -348,7 +352,7 @@ def test_patch_name(api: TestClient, auth: dict[str, str], session: Session) -> 
 
 
 def test_patch_rejects_bad_body(api: TestClient, auth: dict[str, str]) -> None:
-    created = create_campaign(api, auth)
+    created = post_campaign(api, auth)
     response = api.patch(
         f"/campaign/{created['id']}", json={"status": "stopped", "name": ""}, headers=auth
     )
@@ -363,7 +367,7 @@ def test_patch_rejects_bad_body(api: TestClient, auth: dict[str, str]) -> None:
 def test_patch_schedule_plan_while_scheduled(
     api: TestClient, auth: dict[str, str], session: Session
 ) -> None:
-    created = create_campaign(api, auth, customer_count=1)
+    created = post_campaign(api, auth, customer_count=1)
     url = f"/campaign/{created['id']}"
     plan = {"earliestAt": "2030-05-01T08:00:00.000Z", "latestAt": "2030-05-01T18:00:00.000Z"}
     response = api.patch(url, json={"schedulePlan": plan}, headers=auth)
@@ -372,7 +376,7 @@ def test_patch_schedule_plan_while_scheduled(
     backwards = {"earliestAt": plan["latestAt"], "latestAt": plan["earliestAt"]}
     refused = api.patch(url, json={"schedulePlan": backwards}, headers=auth)
     assert error_messages(refused, 400) == ["schedulePlan.latestAt must be after earliestAt"]
-    start_campaign(session, created["id"])
+    start_campaign(session, campaign_id=created["id"])
     refused = api.patch(url, json={"schedulePlan": plan}, headers=auth)
     assert error_messages(refused, 400) == [
         "schedulePlan can only change while the campaign is scheduled"
@@ -382,7 +386,7 @@ def test_patch_schedule_plan_while_scheduled(
 def test_patch_phone_number_moves_every_contact(
     api: TestClient, auth: dict[str, str], session: Session
 ) -> None:
-    created = create_campaign(api, auth, customer_count=2)
+    created = post_campaign(api, auth, customer_count=2)
     url = f"/campaign/{created['id']}"
     response = api.patch(url, json={"phoneNumberId": "phone-new"}, headers=auth)
     assert response.status_code == 200, response.text
@@ -396,8 +400,8 @@ def test_patch_phone_number_moves_every_contact(
 def test_patch_phone_number_once_started_or_with_a_dial_plan(
     api: TestClient, auth: dict[str, str], session: Session
 ) -> None:
-    running = create_campaign(api, auth, customer_count=1)
-    start_campaign(session, running["id"])
+    running = post_campaign(api, auth, customer_count=1)
+    start_campaign(session, campaign_id=running["id"])
     response = api.patch(f"/campaign/{running['id']}", json={"phoneNumberId": "p"}, headers=auth)
     assert error_messages(response, 400) == [
         "phoneNumberId can only change while the campaign is scheduled"
@@ -433,9 +437,9 @@ def test_patch_status_stops_dialing(
     status: str,
     reason: str,
 ) -> None:
-    created = create_campaign(api, auth, customer_count=4)
+    created = post_campaign(api, auth, customer_count=4)
     if started:
-        start_campaign(session, created["id"])
+        start_campaign(session, campaign_id=created["id"])
     response = api.patch(f"/campaign/{created['id']}", json={"status": status}, headers=auth)
     assert response.status_code == 200, response.text
     campaign = response.json()
@@ -444,20 +448,20 @@ def test_patch_status_stops_dialing(
     assert campaign["callsCounterScheduled"] == 0
     assert campaign["contactCounters"]["skipped"] == 4
     assert campaign["contactCounters"]["pending"] == 0
-    assert contact_statuses(session, created["id"]) == ["skipped"] * 4
+    assert contact_statuses(session, campaign_id=created["id"]) == ["skipped"] * 4
     assert api.get(f"/campaign/{created['id']}", headers=auth).json()["endedReason"] == reason
 
 
 def test_patch_status_leaves_calls_in_flight(
     api: TestClient, auth: dict[str, str], session: Session
 ) -> None:
-    created = create_campaign(api, auth, customer_count=3)
-    start_campaign(session, created["id"])
+    created = post_campaign(api, auth, customer_count=3)
+    start_campaign(session, campaign_id=created["id"])
     first = session.scalars(select(Contact).where(Contact.position == 0)).one()
     first.status = ContactStatus.DISPATCHED
     force_counters(
         session,
-        created["id"],
+        campaign_id=created["id"],
         contacts_pending=2,
         contacts_dispatched=1,
         calls_counter_scheduled=2,
@@ -465,7 +469,11 @@ def test_patch_status_leaves_calls_in_flight(
     )
     response = api.patch(f"/campaign/{created['id']}", json={"status": "ended"}, headers=auth)
     campaign = response.json()
-    assert contact_statuses(session, created["id"]) == ["dispatched", "skipped", "skipped"]
+    assert contact_statuses(session, campaign_id=created["id"]) == [
+        "dispatched",
+        "skipped",
+        "skipped",
+    ]
     assert campaign["callsCounterScheduled"] == 0
     assert campaign["callsCounterInProgress"] == 1
     assert campaign["contactCounters"]["dispatched"] == 1
@@ -476,7 +484,7 @@ def test_patch_status_leaves_calls_in_flight(
 def test_stopping_releases_claimed_calls_and_keeps_counters_exact(
     api: TestClient, auth: dict[str, str], session: Session, status: str
 ) -> None:
-    created = create_campaign(api, auth, customer_count=5, maxConcurrency=2)
+    created = post_campaign(api, auth, customer_count=5, maxConcurrency=2)
     campaign_id = uuid.UUID(created["id"])
     now = datetime.now(UTC)
     claimed = dispatch_campaign(session, campaign_id=campaign_id, now=now, batch_limit=500)
@@ -485,7 +493,7 @@ def test_stopping_releases_claimed_calls_and_keeps_counters_exact(
     campaign = response.json()
     assert campaign["status"] == status
     assert campaign["endedReason"] == "campaign.in-progress.ended-by-user"
-    assert contact_statuses(session, created["id"]) == ["skipped"] * 5
+    assert contact_statuses(session, campaign_id=created["id"]) == ["skipped"] * 5
     assert campaign["contactCounters"]["skipped"] == 5
     assert campaign["contactCounters"]["dispatched"] == 0
     assert campaign["callsCounterScheduled"] == 0
@@ -501,7 +509,7 @@ def test_stopping_releases_claimed_calls_and_keeps_counters_exact(
 def test_patch_status_of_a_stopped_campaign(
     api: TestClient, auth: dict[str, str], first: str, second: str
 ) -> None:
-    created = create_campaign(api, auth)
+    created = post_campaign(api, auth)
     url = f"/campaign/{created['id']}"
     assert api.patch(url, json={"status": first}, headers=auth).status_code == 200
     for status in (first, second):
@@ -527,10 +535,10 @@ def test_patch_unknown_campaign(api: TestClient, auth: dict[str, str]) -> None:
 def test_delete_cancels_then_archives(
     api: TestClient, auth: dict[str, str], session: Session, started: bool, reason: str
 ) -> None:
-    kept = create_campaign(api, auth, name="kept", customer_count=1)
-    created = create_campaign(api, auth, customer_count=2, phone_number_id="phone-2")
+    kept = post_campaign(api, auth, name="kept", customer_count=1)
+    created = post_campaign(api, auth, customer_count=2, phone_number_id="phone-2")
     if started:
-        start_campaign(session, created["id"])
+        start_campaign(session, campaign_id=created["id"])
     url = f"/campaign/{created['id']}"
     response = api.delete(url, headers=auth)
     assert response.status_code == 200, response.text
@@ -539,7 +547,7 @@ def test_delete_cancels_then_archives(
     assert deleted["status"] == "archived"
     assert deleted["endedReason"] == reason
     assert deleted["contactCounters"]["skipped"] == 2
-    assert contact_statuses(session, created["id"]) == ["skipped", "skipped"]
+    assert contact_statuses(session, campaign_id=created["id"]) == ["skipped", "skipped"]
     assert error_messages(api.get(url, headers=auth), 404) == "Campaign not found"
     assert error_messages(api.patch(url, json={"name": "x"}, headers=auth), 404)
     assert error_messages(api.delete(url, headers=auth), 404)
@@ -553,12 +561,14 @@ def test_delete_cancels_then_archives(
 def test_delete_keeps_the_reason_of_an_ended_campaign(
     api: TestClient, auth: dict[str, str], session: Session
 ) -> None:
-    created = create_campaign(api, auth, customer_count=1)
-    force_campaign(session, created["id"], status="ended", ended_reason="campaign.ended.success")
+    created = post_campaign(api, auth, customer_count=1)
+    force_campaign(
+        session, campaign_id=created["id"], status="ended", ended_reason="campaign.ended.success"
+    )
     deleted = api.delete(f"/campaign/{created['id']}", headers=auth).json()
     assert deleted["status"] == "archived"
     assert deleted["endedReason"] == "campaign.ended.success"
-    assert contact_statuses(session, created["id"]) == ["pending"]
+    assert contact_statuses(session, campaign_id=created["id"]) == ["pending"]
 
 
 # --- auth and org isolation -------------------------------------------------------------------
@@ -589,14 +599,14 @@ def test_wrong_or_missing_api_key(
     path: str,
     headers: dict[str, str],
 ) -> None:
-    created = create_campaign(api, auth, customer_count=1)
+    created = post_campaign(api, auth, customer_count=1)
     body = campaign_body() if method == "POST" else {"status": "cancelled"}
     json = body if method in ("POST", "PATCH") else None
     response = api.request(method, path.format(id=created["id"]), json=json, headers=headers)
     message = error_messages(response, 401)
     assert isinstance(message, str)
     assert message
-    assert len(contact_statuses(session, created["id"])) == 1
+    assert len(contact_statuses(session, campaign_id=created["id"])) == 1
     assert api.get(f"/campaign/{created['id']}", headers=auth).json()["status"] == "scheduled"
 
 
@@ -617,8 +627,8 @@ def test_other_orgs_campaign_is_not_found(
 ) -> None:
     other = make_org(session, name="globex")
     other_auth = {"Authorization": f"Bearer {other.api_key}"}
-    theirs = create_campaign(api, other_auth, name="theirs", customer_count=2)
-    mine = create_campaign(api, auth, name="mine", customer_count=1)
+    theirs = post_campaign(api, other_auth, name="theirs", customer_count=2)
+    mine = post_campaign(api, auth, name="mine", customer_count=1)
     url = f"/campaign/{theirs['id']}"
     assert error_messages(api.get(url, headers=auth), 404) == "Campaign not found"
     patch = api.patch(url, json={"status": "cancelled", "name": "x"}, headers=auth)
@@ -629,5 +639,5 @@ def test_other_orgs_campaign_is_not_found(
     assert names(listing(api, other_auth)) == ["theirs"]
     untouched = api.get(url, headers=other_auth).json()
     assert (untouched["name"], untouched["status"]) == ("theirs", "scheduled")
-    assert contact_statuses(session, theirs["id"]) == ["pending", "pending"]
+    assert contact_statuses(session, campaign_id=theirs["id"]) == ["pending", "pending"]
     assert error_messages(api.get(f"/campaign/{mine['id']}", headers=other_auth), 404)

@@ -22,8 +22,7 @@ from orchestrator.clock import utcnow
 from orchestrator.models import CallStatus, Campaign, CampaignStatus
 from orchestrator.orgs.service import CreatedOrg
 from orchestrator.scheduling.runner import run_tick
-from tests.factories import make_campaign
-from tests.scheduling.helpers import dispatch_campaign
+from tests.factories import dispatch_campaign, make_campaign
 from tests.support.concurrency import (
     campaign_now,
     connections_on_distinct_shards,

@@ -18,8 +18,7 @@ from orchestrator.campaigns.counters import counter_drift
 from orchestrator.models import Campaign, CampaignCounters, CampaignCounterShard
 from orchestrator.models.campaign_counter_shard import COUNTER_COLUMNS, COUNTER_SHARDS
 from orchestrator.orgs.service import CreatedOrg
-from tests.campaigns.helpers import add_to_shard
-from tests.factories import campaign_body, make_campaign
+from tests.factories import add_to_shard, campaign_body, make_campaign
 from tests.support.concurrency import (
     connections_on_distinct_shards,
     connections_on_one_shard,

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from orchestrator.models import Contact
-from tests.campaigns.helpers import error_messages, row_counts
-from tests.factories import campaign_body, customer_numbers
+from tests.factories import campaign_body, customer_numbers, row_counts
+from tests.support.errors import error_messages
 
 Reject = Callable[..., list[str]]
 

@@ -25,9 +25,7 @@ from orchestrator.metrics.service import counted
 from orchestrator.models import CallStatus, Campaign, CampaignStatus
 from orchestrator.models.campaign_counter_shard import COUNTER_COLUMNS
 from orchestrator.orgs.service import CreatedOrg
-from tests.campaigns.helpers import add_to_shard
-from tests.factories import make_campaign
-from tests.scheduling.helpers import dispatch_campaign
+from tests.factories import add_to_shard, dispatch_campaign, make_campaign
 from tests.support.concurrency import campaign_now, counters_now
 
 

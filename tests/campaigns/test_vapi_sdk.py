@@ -20,8 +20,7 @@ from vapi.core.serialization import convert_and_respect_annotation_metadata
 from vapi.types import Campaign, CampaignPaginatedResponse
 
 from orchestrator.orgs.service import CreatedOrg
-from tests.campaigns.helpers import contact_statuses, force_campaign
-from tests.factories import customer_numbers
+from tests.factories import contact_statuses, customer_numbers, force_campaign
 
 # The SDK passes its own timeout on every request, which Starlette's TestClient only warns about.
 pytestmark = pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument")
@@ -160,7 +159,7 @@ def test_list_with_filters(vapi: Vapi, answers: list[httpx.Response], session: S
     for day in (1, 2, 3, 4):
         campaign = create(vapi, name=f"day-{day}", count=1)
         created_at = datetime(2030, 1, day, 12, tzinfo=UTC)
-        force_campaign(session, campaign.id, created_at=created_at)
+        force_campaign(session, campaign_id=campaign.id, created_at=created_at)
         ids.append(campaign.id)
     vapi.campaigns.campaign_controller_update(ids[0], status="ended")
     page = vapi.campaigns.campaign_controller_find_all(
@@ -207,7 +206,7 @@ def test_update_name_then_cancel(
         assert parsed.ended_reason == "campaign.scheduled.ended-by-user"
         assert parsed.calls_counter_scheduled == 0
         assert parsed.name == "Renewals (March)"
-    assert contact_statuses(session, created.id) == ["skipped"] * 3
+    assert contact_statuses(session, campaign_id=created.id) == ["skipped"] * 3
     with pytest.raises(ApiError) as raised:
         vapi.campaigns.campaign_controller_update(created.id, status="ended")
     assert raised.value.status_code == 400
@@ -222,7 +221,7 @@ def test_update_phone_number(vapi: Vapi, answers: list[httpx.Response]) -> None:
 
 def test_end_a_running_campaign(vapi: Vapi, session: Session) -> None:
     created = create(vapi, count=2)
-    force_campaign(session, created.id, status="in-progress")
+    force_campaign(session, campaign_id=created.id, status="in-progress")
     ended = vapi.campaigns.campaign_controller_update(created.id, status="ended")
     assert ended.status == "ended"
     assert ended.ended_reason == "campaign.in-progress.ended-by-user"

@@ -26,7 +26,7 @@ from orchestrator.pacing.service import (
     rebuild_pacing_state,
     unfinished_send_stale_seconds,
 )
-from tests.scheduling.helpers import fast_number
+from tests.factories import claimed_direct_call, fast_number
 
 
 @pytest.fixture
@@ -42,18 +42,11 @@ def limiter(database_url: str) -> Iterator[RateLimiter]:
     client.close()
 
 
-def _claimed_call(session: Session, org: CreatedOrg, number: str = "phone-1") -> uuid.UUID:
-    call = Call(org_id=org.org_id, status=CallStatus.CLAIMED, phone_number_id=number, customer={})
-    session.add(call)
-    session.flush()
-    return call.id
-
-
 def test_a_second_call_of_a_number_waits_exactly_one_interval(
     session: Session, org: CreatedOrg, limiter: RateLimiter
 ) -> None:
     fast_number(session, org, calls_per_second=2)
-    first, second = _claimed_call(session, org), _claimed_call(session, org)
+    first, second = claimed_direct_call(session, org=org), claimed_direct_call(session, org=org)
     holding = hold_rate_slot(session, call_id=first, limiter=limiter)
     assert holding.outcome == PlaceOutcome.HOLDING
     assert pass_rate_gate(limiter, holding, token=str(first)) is None
@@ -79,15 +72,17 @@ def test_numbers_and_orgs_have_separate_limits(
 ) -> None:
     fast_number(session, org, calls_per_second=1)
     fast_number(session, org, "phone-2", calls_per_second=1)
-    first = hold_rate_slot(session, call_id=_claimed_call(session, org), limiter=limiter)
-    other = hold_rate_slot(session, call_id=_claimed_call(session, org, "phone-2"), limiter=limiter)
+    first = hold_rate_slot(session, call_id=claimed_direct_call(session, org=org), limiter=limiter)
+    other = hold_rate_slot(
+        session, call_id=claimed_direct_call(session, org=org, number="phone-2"), limiter=limiter
+    )
     assert (first.outcome, other.outcome) == (PlaceOutcome.HOLDING, PlaceOutcome.HOLDING)
 
 
 def test_a_call_no_longer_claimed_takes_no_slot(
     session: Session, org: CreatedOrg, limiter: RateLimiter
 ) -> None:
-    call_id = _claimed_call(session, org)
+    call_id = claimed_direct_call(session, org=org)
     call = session.get(Call, call_id)
     assert call is not None
     call.status = CallStatus.DIALING
@@ -104,13 +99,17 @@ def test_lost_state_fails_closed_while_another_process_rebuilds(
     lock = limiter.client.lock(REBUILD_LOCK_KEY, timeout=5)
     assert lock.acquire(blocking=False)
     try:
-        result = hold_rate_slot(session, call_id=_claimed_call(session, org), limiter=limiter)
+        result = hold_rate_slot(
+            session, call_id=claimed_direct_call(session, org=org), limiter=limiter
+        )
         assert result.outcome == PlaceOutcome.WAITING
         assert result.retry_after_seconds > 0
     finally:
         lock.release()
     assert ensure_pacing_state(session, limiter, now=clock.now)
-    resumed = hold_rate_slot(session, call_id=_claimed_call(session, org), limiter=limiter)
+    resumed = hold_rate_slot(
+        session, call_id=claimed_direct_call(session, org=org), limiter=limiter
+    )
     assert resumed.outcome == PlaceOutcome.HOLDING
 
 
@@ -142,7 +141,7 @@ def test_rebuild_puts_each_numbers_next_slot_after_its_last_dial(
 
 def _send_when_allowed(session: Session, org: CreatedOrg, limiter: RateLimiter) -> int:
     """Hold a slot and pass the gate, waiting as told; the Redis time the call went."""
-    call_id = _claimed_call(session, org)
+    call_id = claimed_direct_call(session, org=org)
     held = hold_rate_slot(session, call_id=call_id, limiter=limiter)
     while held.outcome == PlaceOutcome.WAITING:
         time.sleep(held.retry_after_seconds)

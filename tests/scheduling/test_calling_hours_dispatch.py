@@ -12,8 +12,7 @@ from orchestrator.clock import ManualClock
 from orchestrator.models import Call, Contact, ContactStatus, Org
 from orchestrator.orgs.service import CreatedOrg
 from orchestrator.scheduling.insight import waiting_reasons
-from tests.factories import make_campaign, make_org
-from tests.scheduling.helpers import campaign_of, dispatch, fast_number
+from tests.factories import campaign_of, dispatch, fast_number, make_campaign, make_org
 
 NEW_YORK = {"number": "+12125550100", "name": "new-york"}
 LONDON = {"number": "+442079460000", "name": "london"}

@@ -12,9 +12,8 @@ from orchestrator.calls.service import fail_call
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.models import Call, CallStatus, CampaignStatus, Contact, ContactStatus
 from orchestrator.orgs.service import CreatedOrg
-from tests.factories import make_campaign, make_org
-from tests.scheduling.helpers import campaign_of, fast_number
-from tests.scheduling.helpers import dispatch as dispatch_now
+from tests.factories import campaign_of, fast_number, make_campaign, make_org
+from tests.factories import dispatch as dispatch_now
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # the manual clock's start
 

@@ -16,8 +16,7 @@ from orchestrator.clock import ManualClock
 from orchestrator.config import get_settings
 from orchestrator.models import Call, CallStatus, CampaignStatus, ContactStatus
 from orchestrator.orgs.service import CreatedOrg
-from tests.factories import campaign_body
-from tests.scheduling.helpers import campaign_of, contacts_of, dispatch, end_call, fast_number
+from tests.factories import campaign_body, campaign_of, contacts_of, dispatch, end_call, fast_number
 
 PLAN = {"maxAttempts": 2, "retryOn": ["no-answer"], "delaySeconds": 30}
 

@@ -9,14 +9,15 @@ from sqlalchemy.orm import Session
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.clock import ManualClock
 from orchestrator.models import CampaignStatus, ContactStatus
-from tests.factories import make_campaign, make_org
-from tests.scheduling.helpers import (
+from tests.factories import (
     calls_of_contact,
     campaign_of,
     contacts_of,
     dispatch,
     end_call,
     fast_number,
+    make_campaign,
+    make_org,
 )
 
 NO_ANSWER = "customer-did-not-answer"
@@ -50,7 +51,7 @@ def test_a_contact_is_retried_at_its_not_before_time_until_max_attempts(
     (contact,) = contacts_of(session, campaign_id)
     assert contact.status == ContactStatus.FAILED
     assert contact.last_ended_reason == NO_ANSWER
-    assert [c.attempt for c in calls_of_contact(session, contact.id)] == [1, 2, 3]
+    assert [c.attempt for c in calls_of_contact(session, contact_id=contact.id)] == [1, 2, 3]
     campaign = campaign_of(session, campaign_id)
     assert campaign.status == CampaignStatus.ENDED
     assert counter_drift(session, campaign=campaign) == {}

@@ -16,8 +16,7 @@ from orchestrator.config import get_settings
 from orchestrator.metrics.gauges import age_labels
 from orchestrator.models import Call, CallStatus
 from orchestrator.orgs.service import CreatedOrg
-from tests.factories import customer_numbers, make_org
-from tests.scheduling.helpers import dispatch, fast_number
+from tests.factories import customer_numbers, dispatch, fast_number, make_org
 
 
 def _campaign(api: TestClient, auth: dict[str, str], start: int) -> uuid.UUID:

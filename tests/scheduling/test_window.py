@@ -12,13 +12,14 @@ from orchestrator.clock import ManualClock
 from orchestrator.models import Call, CallStatus, CampaignStatus, ContactStatus
 from orchestrator.reasons import WINDOW_CLOSED
 from orchestrator.scheduling.window import close_window
-from tests.factories import make_campaign, make_org
-from tests.scheduling.helpers import (
+from tests.factories import (
     campaign_of,
     contacts_of,
     dispatch,
     end_call,
     fast_number,
+    make_campaign,
+    make_org,
 )
 
 

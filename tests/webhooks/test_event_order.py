@@ -22,8 +22,7 @@ from orchestrator.clock import ManualClock, utcnow
 from orchestrator.models import Call, Campaign, Contact
 from orchestrator.orgs.service import CreatedOrg
 from orchestrator.webhooks.service import ingest_message
-from tests.factories import make_campaign, make_org
-from tests.scheduling.helpers import dispatch_campaign
+from tests.factories import dispatch_campaign, make_campaign, make_org
 
 REASONS = ("customer-ended-call", "voicemail", "customer-did-not-answer", "customer-busy")
 RETRY_PLAN = {"maxAttempts": 2, "retryOn": ["customer-did-not-answer"], "delaySeconds": 60}

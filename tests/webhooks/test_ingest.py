@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,70 +13,26 @@ from orchestrator.campaigns.counters import counter_drift
 from orchestrator.clock import utcnow
 from orchestrator.metrics.service import counted
 from orchestrator.models import (
-    Call,
     CallStatus,
-    Campaign,
     CampaignStatus,
     Contact,
     ContactStatus,
     WebhookEvent,
 )
 from orchestrator.webhooks.service import apply_parked_events, ingest_message
-from tests.factories import make_campaign, make_org
-from tests.scheduling.helpers import dispatch_campaign
-
-
-def _placed_calls(session: Session, customers: int = 1) -> tuple[uuid.UUID, list[Call]]:
-    org = make_org(session)
-    campaign_id = make_campaign(session, org=org, customers=customers)
-    call_ids = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=50)
-    calls = []
-    for call_id in call_ids:
-        call = record_provider_call(
-            session, call_id=call_id, provider_call={"id": str(uuid.uuid4())}
-        )
-        assert call is not None
-        calls.append(call)
-    return campaign_id, calls
-
-
-def status_update(
-    call: Call, status: str, *, call_fields: dict[str, Any] | None = None, **extra: Any
-) -> dict[str, Any]:
-    return {
-        "message": {
-            "type": "status-update",
-            "status": status,
-            "call": {"id": call.provider_call_id, **(call_fields or {})},
-            **extra,
-        }
-    }
-
-
-def report(call: Call, ended_reason: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "message": {
-            "type": "end-of-call-report",
-            "endedReason": ended_reason,
-            "startedAt": "2026-03-01T12:00:01.000Z",
-            "endedAt": "2026-03-01T12:00:31.000Z",
-            "cost": 0.12,
-            "analysis": {"summary": "Booked for Tuesday."},
-            "artifact": {},
-            "call": {"id": call.provider_call_id},
-            **extra,
-        }
-    }
-
-
-def _campaign(session: Session, campaign_id: uuid.UUID) -> Campaign:
-    campaign = session.get(Campaign, campaign_id, populate_existing=True)
-    assert campaign is not None
-    return campaign
+from tests.factories import (
+    campaign_of,
+    dispatch_campaign,
+    make_campaign,
+    make_org,
+    placed_calls,
+    report,
+    status_update,
+)
 
 
 def test_full_sequence_completes_contact_and_ends_campaign(session: Session) -> None:
-    campaign_id, (call,) = _placed_calls(session)
+    campaign_id, (call,) = placed_calls(session)
     for payload in (
         status_update(call, "ringing"),
         status_update(call, "in-progress", call_fields={"startedAt": "2026-03-01T12:00:01.000Z"}),
@@ -93,7 +48,7 @@ def test_full_sequence_completes_contact_and_ends_campaign(session: Session) -> 
     assert call.started_at is not None and call.ended_at is not None
     contact = session.get(Contact, call.contact_id)
     assert contact is not None and contact.status == ContactStatus.COMPLETED
-    campaign = _campaign(session, campaign_id)
+    campaign = campaign_of(session, campaign_id)
     assert campaign.status == CampaignStatus.ENDED
     assert campaign.ended_reason == "campaign.ended.success"
     assert campaign.calls_counter_ended == 1
@@ -101,7 +56,7 @@ def test_full_sequence_completes_contact_and_ends_campaign(session: Session) -> 
 
 
 def test_late_ringing_after_ended_changes_nothing(session: Session) -> None:
-    campaign_id, (call, _) = _placed_calls(session, customers=2)
+    campaign_id, (call, _) = placed_calls(session, customers=2)
     ingest_message(session, payload=status_update(call, "ended", endedReason="customer-busy"))
     result = ingest_message(session, payload=status_update(call, "ringing"))
     assert result.outcome == "no-change"
@@ -109,13 +64,13 @@ def test_late_ringing_after_ended_changes_nothing(session: Session) -> None:
     assert call.status == CallStatus.ENDED
     contact = session.get(Contact, call.contact_id)
     assert contact is not None and contact.status == ContactStatus.FAILED
-    campaign = _campaign(session, campaign_id)
+    campaign = campaign_of(session, campaign_id)
     assert (campaign.calls_counter_in_progress, campaign.calls_counter_ended) == (0, 1)
     assert counter_drift(session, campaign=campaign) == {}
 
 
 def test_only_the_message_that_ends_a_call_frees_its_orgs_capacity(session: Session) -> None:
-    _, (call,) = _placed_calls(session)
+    _, (call,) = placed_calls(session)
     ringing = ingest_message(session, payload=status_update(call, "ringing"))
     assert ringing.freed_org_id is None
     ended = ingest_message(session, payload=status_update(call, "ended", endedReason="voicemail"))
@@ -127,7 +82,7 @@ def test_only_the_message_that_ends_a_call_frees_its_orgs_capacity(session: Sess
 def test_a_message_delivered_again_is_stored_once_and_changes_nothing(
     session: Session,
 ) -> None:
-    campaign_id, (call, _) = _placed_calls(session, customers=2)
+    campaign_id, (call, _) = placed_calls(session, customers=2)
     payload = status_update(call, "ended", endedReason="voicemail")
     outcomes = [ingest_message(session, payload=payload).outcome for _ in range(3)]
     assert outcomes == ["applied", "duplicate", "duplicate"]
@@ -135,14 +90,14 @@ def test_a_message_delivered_again_is_stored_once_and_changes_nothing(
         select(func.count()).select_from(WebhookEvent).where(WebhookEvent.call_id == call.id)
     )
     assert stored == 1
-    campaign = _campaign(session, campaign_id)
+    campaign = campaign_of(session, campaign_id)
     assert (campaign.calls_counter_ended, campaign.calls_counter_ended_voicemail) == (1, 1)
     assert campaign.contacts_completed == 1
     assert counter_drift(session, campaign=campaign) == {}
 
 
 def test_report_before_ended_status_ends_the_call(session: Session) -> None:
-    campaign_id, (call, _) = _placed_calls(session, customers=2)
+    campaign_id, (call, _) = placed_calls(session, customers=2)
     ingest_message(session, payload=report(call, "customer-did-not-answer"))
     ingest_message(
         session, payload=status_update(call, "ended", endedReason="customer-did-not-answer")
@@ -150,7 +105,7 @@ def test_report_before_ended_status_ends_the_call(session: Session) -> None:
     session.refresh(call)
     assert call.status == CallStatus.ENDED
     assert call.ended_reason == "customer-did-not-answer"
-    campaign = _campaign(session, campaign_id)
+    campaign = campaign_of(session, campaign_id)
     assert campaign.contacts_failed == 1
     assert counter_drift(session, campaign=campaign) == {}
 
@@ -181,7 +136,7 @@ def test_webhook_that_beats_the_create_response_is_correlated_by_metadata(
     payload["message"]["status"] = "in-progress"
     assert ingest_message(session, payload=payload).outcome == "applied"
     assert counted("orchestrator_calls_correlated") == correlated_before + 1
-    assert counter_drift(session, campaign=_campaign(session, campaign_id)) == {}
+    assert counter_drift(session, campaign=campaign_of(session, campaign_id)) == {}
 
 
 def test_unknown_call_and_unknown_message_types_are_stored_not_applied(session: Session) -> None:
@@ -227,11 +182,11 @@ def test_a_message_for_a_call_not_recorded_yet_waits_and_is_applied_once_it_is(
     assert apply_parked_events(session, call=call) is False, "applied once"
     event = session.scalars(select(WebhookEvent).where(WebhookEvent.call_id == call_id)).one()
     assert event.outcome == "applied"
-    assert counter_drift(session, campaign=_campaign(session, campaign_id)) == {}
+    assert counter_drift(session, campaign=campaign_of(session, campaign_id)) == {}
 
 
 def test_times_are_the_earliest_start_and_latest_end_reported(session: Session) -> None:
-    _, (call,) = _placed_calls(session)
+    _, (call,) = placed_calls(session)
     ingest_message(session, payload=report(call, "customer-ended-call"))
     started, ended = call.started_at, call.ended_at
     in_progress = status_update(

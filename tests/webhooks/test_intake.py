@@ -38,7 +38,7 @@ from orchestrator.webhooks.sweep import (
     apply_stored_webhooks,
     apply_stored_webhooks_exclusively,
 )
-from tests.webhooks.test_ingest import _placed_calls, report, status_update
+from tests.factories import placed_calls, report, status_update, whole_call
 
 
 @pytest.fixture(autouse=True)
@@ -46,12 +46,6 @@ def _no_other_events(session: Session) -> None:
     # Events other tests' processes committed (end-to-end runs) are not these tests' to apply
     # or count; removed inside the test's transaction, which is rolled back.
     session.execute(delete(WebhookEvent))
-
-
-def _messages(call: Call, reason: str) -> list[dict[str, Any]]:
-    ended = status_update(call, "ended", endedReason=reason)
-    return [status_update(call, "ringing"), status_update(call, "in-progress"), ended,
-            report(call, reason)]  # fmt: skip
 
 
 def _outcomes(session: Session) -> dict[str | None, int]:
@@ -66,7 +60,7 @@ def _assert_exact(session: Session, campaign_id: uuid.UUID) -> None:
 
 
 def test_a_batch_is_stored_in_one_go_with_duplicates_stored_once(session: Session) -> None:
-    _, (call,) = _placed_calls(session)
+    _, (call,) = placed_calls(session)
     ringing = status_update(call, "ringing")
     events = [new_event(m) for m in (ringing, ringing, {"message": {"type": "transcript"}})]
     duplicates_before = counted(
@@ -85,10 +79,12 @@ def test_a_batch_is_stored_in_one_go_with_duplicates_stored_once(session: Sessio
 
 
 def test_one_batch_applies_every_message_of_many_calls_exactly(session: Session) -> None:
-    campaign_id, calls = _placed_calls(session, customers=3)
+    campaign_id, calls = placed_calls(session, customers=3)
     reasons = ["customer-ended-call", "customer-did-not-answer", "voicemail"]
     messages = [
-        m for call, reason in zip(calls, reasons, strict=True) for m in _messages(call, reason)
+        m
+        for call, reason in zip(calls, reasons, strict=True)
+        for m in whole_call(call, ended_reason=reason)
     ]
     store_events(session, [new_event(m) for m in reversed(messages)])
 
@@ -111,7 +107,7 @@ def test_one_batch_applies_every_message_of_many_calls_exactly(session: Session)
 def test_a_parked_message_is_applied_in_the_batch_of_its_calls_next_message(
     session: Session,
 ) -> None:
-    campaign_id, (call,) = _placed_calls(session)
+    campaign_id, (call,) = placed_calls(session)
     provider_id = call.provider_call_id
     assert provider_id is not None
     call.provider_call_id = None
@@ -166,12 +162,12 @@ def _send_concurrently(intake: WebhookIntake, per_sender: list[list[dict[str, An
 def test_inline_concurrent_submissions_are_stored_in_few_batches_and_applied(
     session: Session,
 ) -> None:
-    campaign_id, calls = _placed_calls(session, customers=8)
+    campaign_id, calls = placed_calls(session, customers=8)
     freed: list[uuid.UUID] = []
     intake, opened = _inline_intake(session, freed)
 
     # Each call's report is delivered twice.
-    per_call = [_messages(c, "customer-ended-call") for c in calls]
+    per_call = [whole_call(c, ended_reason="customer-ended-call") for c in calls]
     _send_concurrently(intake, [messages + messages[3:] for messages in per_call])
 
     assert len(opened) < 40, "stored in group commits"
@@ -196,8 +192,11 @@ def _delete_committed(keys: Sequence[str]) -> None:
 def test_worker_mode_stores_on_its_own_connection_in_few_commits_then_asks_for_an_apply(
     session: Session,
 ) -> None:
-    _, calls = _placed_calls(session, customers=8)
-    per_call = [_messages(c, "voicemail") + _messages(c, "voicemail")[3:] for c in calls]
+    _, calls = placed_calls(session, customers=8)
+    per_call = [
+        whole_call(c, ended_reason="voicemail") + whole_call(c, ended_reason="voicemail")[3:]
+        for c in calls
+    ]
     keys = sorted({new_event(m).dedupe_key for messages in per_call for m in messages})
     store = ConnectionStore(get_settings().database_url)
     statements: list[int] = []
@@ -223,7 +222,7 @@ def test_worker_mode_stores_on_its_own_connection_in_few_commits_then_asks_for_a
 
 
 def test_worker_mode_reconnects_when_its_connection_is_lost(session: Session) -> None:
-    _, (call,) = _placed_calls(session)
+    _, (call,) = placed_calls(session)
     first, second = status_update(call, "ringing"), status_update(call, "in-progress")
     keys = [new_event(m).dedupe_key for m in (first, second)]
     store = ConnectionStore(get_settings().database_url)
@@ -248,7 +247,7 @@ def test_worker_mode_reconnects_when_its_connection_is_lost(session: Session) ->
 
 
 def test_one_message_the_database_refuses_fails_alone(session: Session) -> None:
-    _, calls = _placed_calls(session, customers=2)
+    _, calls = placed_calls(session, customers=2)
     freed: list[uuid.UUID] = []
     intake, _ = _inline_intake(session, freed)
     good = [new_event(status_update(call, "ringing")) for call in calls]
@@ -290,8 +289,8 @@ def applier_redis() -> Iterator[redis.Redis[bytes]]:
 def test_an_apply_the_database_refused_leaves_the_messages_for_the_next(
     session: Session, applier_redis: redis.Redis[bytes]
 ) -> None:
-    campaign_id, (call,) = _placed_calls(session)
-    store_events(session, [new_event(m) for m in _messages(call, "voicemail")])
+    campaign_id, (call,) = placed_calls(session)
+    store_events(session, [new_event(m) for m in whole_call(call, ended_reason="voicemail")])
     attempts: list[int] = []
 
     def apply() -> int:
@@ -312,8 +311,8 @@ def test_an_apply_the_database_refused_leaves_the_messages_for_the_next(
 def test_one_applier_at_a_time_and_a_request_it_missed_is_not_lost(
     session: Session, applier_redis: redis.Redis[bytes]
 ) -> None:
-    _, calls = _placed_calls(session, customers=2)
-    first, later = ([new_event(m) for m in _messages(c, "voicemail")] for c in calls)
+    _, calls = placed_calls(session, customers=2)
+    first, later = ([new_event(m) for m in whole_call(c, ended_reason="voicemail")] for c in calls)
     store_events(session, first)
     other = applier_redis.lock(sweep.APPLIER_LOCK_KEY, timeout=30)
     batches: list[int] = []
@@ -367,8 +366,10 @@ def test_a_long_drain_dispatches_each_org_at_a_pace_and_once_at_the_end(
 
 
 def test_the_sweep_applies_what_a_stopped_api_left_stored(session: Session) -> None:
-    campaign_id, calls = _placed_calls(session, customers=3)
-    store_events(session, [new_event(m) for c in calls for m in _messages(c, "voicemail")])
+    campaign_id, calls = placed_calls(session, customers=3)
+    store_events(
+        session, [new_event(m) for c in calls for m in whole_call(c, ended_reason="voicemail")]
+    )
     dispatched: list[uuid.UUID] = []
 
     @contextmanager
@@ -399,9 +400,11 @@ def test_the_sweep_runs_on_the_beat() -> None:
 def test_a_message_that_cannot_be_applied_is_marked_failed_and_holds_back_nothing(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    campaign_id, calls = _placed_calls(session, customers=2)
+    campaign_id, calls = placed_calls(session, customers=2)
     poison_id = calls[0].provider_call_id
-    store_events(session, [new_event(m) for c in calls for m in _messages(c, "voicemail")])
+    store_events(
+        session, [new_event(m) for c in calls for m in whole_call(c, ended_reason="voicemail")]
+    )
     real_apply = service._apply_status_update
 
     def failing(session: Session, call: Call, message: dict[str, Any], batch: Any) -> bool:

@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import Headers
 
 from orchestrator.calls.dialing import begin_dial
-from orchestrator.clock import ManualClock, utcnow
+from orchestrator.clock import ManualClock
 from orchestrator.config import Settings, get_settings
-from orchestrator.models import Call
 from orchestrator.webhooks.auth import (
     BAD_SIGNATURE,
     BAD_TIMESTAMP,
@@ -28,8 +27,7 @@ from orchestrator.webhooks.auth import (
     sign,
     signed_payload,
 )
-from tests.factories import make_campaign, make_org
-from tests.scheduling.helpers import dispatch_campaign
+from tests.factories import claimed_call
 
 KEY = "k3y-for-tests"
 BODY = b'{"message":{"type":"status-update","status":"ringing","call":{"id":"c-1"}}}'
@@ -302,15 +300,6 @@ def test_provider_server_auth_per_mode() -> None:
     }
 
 
-def _claimed_call(session: Session) -> Call:
-    org = make_org(session)
-    campaign_id = make_campaign(session, org=org, customers=1)
-    (call_id,) = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=1)
-    call = session.get(Call, call_id)
-    assert call is not None
-    return call
-
-
 @pytest.mark.parametrize(
     ("mode", "expected"),
     [
@@ -330,7 +319,7 @@ def test_create_call_request_tells_the_provider_how_to_authenticate(
             "webhook_credential_id": "cred-hmac" if mode == "hmac" else None,
         }
     )
-    call = _claimed_call(session)
+    call = claimed_call(session)
     request = begin_dial(session, call_id=call.id, settings=config)
     assert request is not None
     server = request.model_dump(by_alias=True, exclude_none=True)["assistantOverrides"]["server"]

@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import json
 import logging
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,13 +16,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from orchestrator.calls.service import record_provider_call
-from orchestrator.clock import ManualClock, utcnow
+from orchestrator.clock import ManualClock
 from orchestrator.config import get_settings
 from orchestrator.metrics.service import counted
-from orchestrator.models import Call, CallStatus, WebhookEvent
-from tests.factories import make_campaign, make_org
-from tests.scheduling.helpers import dispatch_campaign
+from orchestrator.models import CallStatus, WebhookEvent
+from tests.factories import placed_call
 
 URL = "/webhooks/vapi"
 SECRET = "http-test-secret-0123456789"
@@ -46,16 +43,6 @@ def _events(session: Session) -> int:
 
 def _rejected(reason: str) -> float:
     return counted("orchestrator_webhooks_rejected", reason=reason)
-
-
-def _placed_call(session: Session) -> Call:
-    """A call the provider has accepted, waiting for its webhooks."""
-    org = make_org(session)
-    campaign_id = make_campaign(session, org=org, customers=1)
-    (call_id,) = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=1)
-    call = record_provider_call(session, call_id=call_id, provider_call={"id": str(uuid.uuid4())})
-    assert call is not None
-    return call
 
 
 def _ringing(call_id: str | None = None) -> bytes:
@@ -89,7 +76,7 @@ def _assert_refused(
 
 
 def _assert_applied(api: TestClient, session: Session, headers: dict[str, str]) -> None:
-    call = _placed_call(session)
+    call = placed_call(session)
     before = _events(session)
     response = _post(api, _ringing(call.provider_call_id), headers)
     assert response.status_code == 200, response.text
@@ -141,7 +128,7 @@ def test_bearer_mode(api: TestClient, session: Session, monkeypatch: pytest.Monk
 def test_hmac_mode_accepts_a_good_signature(
     api: TestClient, session: Session, hmac_mode: ManualClock
 ) -> None:
-    call = _placed_call(session)
+    call = placed_call(session)
     body = _ringing(call.provider_call_id)
     before = _events(session)
     response = _post(api, body, _signed(body, hmac_mode))
@@ -155,7 +142,7 @@ def test_hmac_mode_signature_covers_the_exact_bytes(
     api: TestClient, session: Session, hmac_mode: ManualClock
 ) -> None:
     """Whitespace and key order are part of what is signed: no re-serialisation."""
-    call = _placed_call(session)
+    call = placed_call(session)
     body = b'{ "message" : {"call": {"id": "%s"}, "status": "ringing", "type": "status-update"}}'
     body = body % (call.provider_call_id or "").encode()
     assert _post(api, body, _signed(body, hmac_mode)).status_code == 200
@@ -220,7 +207,7 @@ def test_hmac_mode_with_custom_headers_sha512_and_base64(
     monkeypatch.setattr(settings, "webhook_timestamp_header", "X-Time")
     monkeypatch.setattr(settings, "webhook_hmac_algorithm", "sha512")
     monkeypatch.setattr(settings, "webhook_signature_encoding", "base64")
-    call = _placed_call(session)
+    call = placed_call(session)
     body = _ringing(call.provider_call_id)
     timestamp = str(int(hmac_mode().timestamp() * 1000))  # milliseconds are accepted too
     digest = hmac.new(SECRET.encode(), f"{timestamp}.".encode() + body, hashlib.sha512).digest()
@@ -340,7 +327,7 @@ def test_the_simulators_signed_webhooks_are_accepted(
     """Interop with the simulator's own signer, on a body that is not ASCII."""
     from orchestrator.simulator.webhooks import encode, sign
 
-    call = _placed_call(session)
+    call = placed_call(session)
     message = {"type": "status-update", "status": "ringing", "call": {"id": call.provider_call_id}}
     body = encode({"message": {**message, "customer": {"name": "José Núñez"}}})
     timestamp = str(int(hmac_mode().timestamp()))

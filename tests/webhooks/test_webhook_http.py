@@ -16,8 +16,7 @@ from orchestrator.config import get_settings
 from orchestrator.models import WebhookEvent
 from orchestrator.webhooks import endpoints
 from orchestrator.webhooks.redispatch import COALESCE_SECONDS
-from tests.factories import make_campaign, make_org
-from tests.scheduling.helpers import dispatch_campaign
+from tests.factories import dispatch_campaign, make_campaign, make_org
 
 
 def _events(session: Session) -> int:

@@ -1,0 +1,64 @@
+"""Plain factory functions for test data: one module per domain, every one importable here."""
+
+from tests.factories.calling_hours import calling_hours, calling_window
+from tests.factories.calls import (
+    calls_of_contact,
+    claimed_call,
+    claimed_direct_call,
+    direct_call,
+    dispatch,
+    dispatch_campaign,
+    end_call,
+    placed_call,
+    placed_calls,
+)
+from tests.factories.campaigns import (
+    add_to_shard,
+    at,
+    campaign_body,
+    campaign_of,
+    contact_statuses,
+    contacts_of,
+    customer_numbers,
+    force_campaign,
+    force_counters,
+    make_campaign,
+    post_campaign,
+    row_counts,
+    start_campaign,
+)
+from tests.factories.orgs import make_org
+from tests.factories.phone_numbers import fast_number
+from tests.factories.provider_messages import report, status_update, whole_call
+
+__all__ = [
+    "add_to_shard",
+    "at",
+    "calling_hours",
+    "calling_window",
+    "calls_of_contact",
+    "campaign_body",
+    "campaign_of",
+    "claimed_call",
+    "claimed_direct_call",
+    "contact_statuses",
+    "contacts_of",
+    "customer_numbers",
+    "direct_call",
+    "dispatch",
+    "dispatch_campaign",
+    "end_call",
+    "fast_number",
+    "force_campaign",
+    "force_counters",
+    "make_campaign",
+    "make_org",
+    "placed_call",
+    "placed_calls",
+    "post_campaign",
+    "report",
+    "row_counts",
+    "start_campaign",
+    "status_update",
+    "whole_call",
+]

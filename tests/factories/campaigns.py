@@ -1,0 +1,136 @@
+"""Campaigns: request bodies, campaigns made as ``POST /campaign`` makes them, states forced
+where a test needs them, and their rows read back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from orchestrator.campaigns.counter_repository import bump_counters, counters_of
+from orchestrator.models import Campaign, CampaignCounterShard, CampaignStatus, Contact
+from orchestrator.orgs.service import CreatedOrg
+
+AREA_CODES = ("415", "650", "212", "312", "617", "206", "303", "512", "702", "808")
+
+
+def customer_numbers(count: int, *, start: int = 0) -> list[str]:
+    """Distinct, valid US numbers in E.164, deterministic for a given ``start``."""
+    numbers = []
+    for i in range(start, start + count):
+        area = AREA_CODES[(i // 10000) % len(AREA_CODES)]
+        numbers.append(f"+1{area}555{i % 10000:04d}")
+    return numbers
+
+
+def campaign_body(
+    *, customers: int | list[dict[str, Any]] = 3, phone_number_id: str = "phone-1", **extra: Any
+) -> dict[str, Any]:
+    if isinstance(customers, int):
+        customers = [{"number": n} for n in customer_numbers(customers)]
+    body: dict[str, Any] = {
+        "name": "Spring reminders",
+        "assistantId": "assistant-1",
+        "phoneNumberId": phone_number_id,
+        "customers": customers,
+    }
+    body.update(extra)
+    return body
+
+
+def make_campaign(session: Session, *, org: CreatedOrg, **body: Any) -> uuid.UUID:
+    """A campaign created through the service, as ``POST /campaign`` would."""
+    from orchestrator.campaigns.schemas import CreateCampaignIn
+    from orchestrator.campaigns.service import create_campaign
+
+    customers = body.pop("customers", 3)
+    payload = campaign_body(customers=customers, **body)
+    created = create_campaign(
+        session, org_id=org.org_id, body=CreateCampaignIn.model_validate(payload)
+    )
+    return uuid.UUID(created["id"])
+
+
+def post_campaign(api: TestClient, auth: dict[str, str], **body: Any) -> dict[str, Any]:
+    """A campaign created over HTTP; its answer."""
+    customers = body.pop("customer_count", 3)
+    response = api.post("/campaign", json=campaign_body(customers=customers, **body), headers=auth)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def row_counts(session: Session) -> tuple[int, int]:
+    """Campaign and contact rows, read from the database rather than from the session."""
+    campaigns = session.scalar(select(func.count()).select_from(Campaign))
+    contacts = session.scalar(select(func.count()).select_from(Contact))
+    return int(campaigns or 0), int(contacts or 0)
+
+
+def force_campaign(session: Session, *, campaign_id: str, **values: Any) -> None:
+    """Put a campaign where a test needs it (a status, timestamps) without the scheduler."""
+    session.execute(update(Campaign).where(Campaign.id == uuid.UUID(campaign_id)).values(**values))
+    session.flush()
+    session.expire_all()
+
+
+def force_counters(session: Session, *, campaign_id: str, **values: int) -> None:
+    """Set counters to these values (a delta from what they sum to now, like any change)."""
+    parsed = uuid.UUID(campaign_id)
+    current = counters_of(session, campaign_ids=[parsed])[parsed].as_dict()
+    bump_counters(
+        session,
+        campaign_id=parsed,
+        deltas={name: value - current[name] for name, value in values.items()},
+    )
+    session.flush()
+    session.expire_all()
+
+
+def add_to_shard(session: Session, campaign_id: uuid.UUID, shard: int, **deltas: int) -> None:
+    """Change one shard row directly, as a bug or a manual edit would (drift, when unmatched)."""
+    table = CampaignCounterShard.__table__
+    session.execute(
+        update(CampaignCounterShard)
+        .where(CampaignCounterShard.campaign_id == campaign_id, CampaignCounterShard.shard == shard)
+        .values({name: table.c[name] + delta for name, delta in deltas.items()})
+    )
+
+
+def start_campaign(session: Session, *, campaign_id: str) -> None:
+    force_campaign(session, campaign_id=campaign_id, status=CampaignStatus.IN_PROGRESS)
+
+
+def contact_statuses(session: Session, *, campaign_id: str) -> list[str]:
+    rows = session.scalars(
+        select(Contact.status)
+        .where(Contact.campaign_id == uuid.UUID(campaign_id))
+        .order_by(Contact.position)
+    )
+    return [str(status) for status in rows]
+
+
+def campaign_of(session: Session, campaign_id: uuid.UUID) -> Campaign:
+    """The campaign as the database holds it now."""
+    campaign = session.get(Campaign, campaign_id, populate_existing=True)
+    assert campaign is not None
+    return campaign
+
+
+def contacts_of(session: Session, campaign_id: uuid.UUID) -> list[Contact]:
+    """The campaign's contacts in dial order, as the database holds them now."""
+    stmt = (
+        select(Contact)
+        .where(Contact.campaign_id == campaign_id)
+        .order_by(Contact.position)
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(stmt))
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
