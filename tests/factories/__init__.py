@@ -18,8 +18,6 @@ from tests.factories.campaigns import (
     campaign_body,
     campaign_of,
     contact_statuses,
-    contacts_of,
-    customer_numbers,
     force_campaign,
     force_counters,
     make_campaign,
@@ -27,6 +25,7 @@ from tests.factories.campaigns import (
     row_counts,
     start_campaign,
 )
+from tests.factories.contacts import contacts_of, customer_numbers
 from tests.factories.orgs import make_org
 from tests.factories.phone_numbers import fast_number
 from tests.factories.provider_messages import report, status_update, whole_call

@@ -14,17 +14,7 @@ from sqlalchemy.orm import Session
 from orchestrator.campaigns.counter_repository import bump_counters, counters_of
 from orchestrator.models import Campaign, CampaignCounterShard, CampaignStatus, Contact
 from orchestrator.orgs.service import CreatedOrg
-
-AREA_CODES = ("415", "650", "212", "312", "617", "206", "303", "512", "702", "808")
-
-
-def customer_numbers(count: int, *, start: int = 0) -> list[str]:
-    """Distinct, valid US numbers in E.164, deterministic for a given ``start``."""
-    numbers = []
-    for i in range(start, start + count):
-        area = AREA_CODES[(i // 10000) % len(AREA_CODES)]
-        numbers.append(f"+1{area}555{i % 10000:04d}")
-    return numbers
+from tests.factories.contacts import customer_numbers
 
 
 def campaign_body(
@@ -119,17 +109,6 @@ def campaign_of(session: Session, campaign_id: uuid.UUID) -> Campaign:
     campaign = session.get(Campaign, campaign_id, populate_existing=True)
     assert campaign is not None
     return campaign
-
-
-def contacts_of(session: Session, campaign_id: uuid.UUID) -> list[Contact]:
-    """The campaign's contacts in dial order, as the database holds them now."""
-    stmt = (
-        select(Contact)
-        .where(Contact.campaign_id == campaign_id)
-        .order_by(Contact.position)
-        .execution_options(populate_existing=True)
-    )
-    return list(session.scalars(stmt))
 
 
 def at(text: str) -> datetime:
