@@ -153,11 +153,11 @@ def test_outcomes_and_create_faults_continue_across_a_restart(tmp_path: Path) ->
     )
     with running(tmp_path, faults=faults) as sim:
         first = sim.create(number)
-        sim.settled(quiet=0.05)
+        sim.settled()
     with running(tmp_path, faults=faults) as sim:
         assert sim.post_call(number).status_code == 429
         second = sim.create(number)
-        sim.settled(quiet=0.05)
+        sim.settled()
         assert sim.known(first)["endedReason"] == outcome(number, "instant", 1).ended_reason
         assert sim.known(second)["endedReason"] == outcome(number, "instant", 2).ended_reason
         stats = sim.stats()

@@ -47,7 +47,7 @@ def files_opened_for_writing() -> Iterator[list[str]]:
 def place_and_stop(state_dir: Path | None, count: int = 3) -> list[str]:
     with running(state_dir) as sim:
         ids = [sim.create(f"+1444100{i:04d}") for i in range(count)]
-        sim.settled(quiet=0.05)
+        sim.settled()
     return ids
 
 
@@ -86,7 +86,7 @@ def test_reset_empties_the_journal(tmp_path: Path) -> None:
         assert httpx.post(f"{sim.base_url}/simulator/reset").json() == {"status": "ok"}
         assert journal_path(tmp_path).read_bytes() == b""
         after_reset = sim.create("+14441008888")
-        sim.settled(quiet=0.05)
+        sim.settled()
     with running(tmp_path) as sim:
         assert [call["id"] for call in sim.calls()] == [after_reset]
         assert sim.stats()["callsPlaced"] == 1

@@ -135,7 +135,7 @@ def test_a_second_simulator_on_the_same_dir_is_refused(tmp_path: Path) -> None:
     assert not state_dir_in_use(state_dir)
     with running(state_dir) as sim:
         kept = sim.create("+14443000000")
-        sim.settled(quiet=0.05)
+        sim.settled()
         journal = journal_path(state_dir).read_bytes()
         assert state_dir_in_use(state_dir)
         with pytest.raises(SimulatorStateLocked, match=re.escape(str(state_dir))) as refused:

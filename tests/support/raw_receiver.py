@@ -80,17 +80,6 @@ class RawReceiver:
         self.wait_for(lambda: len(self._of(call_id)) >= count, timeout)
         return self.for_call(call_id)
 
-    def wait_quiet(self, seconds: float = 0.3, timeout: float = 10.0) -> None:
-        """Wait until nothing has arrived for ``seconds``."""
-        deadline = time.monotonic() + timeout
-        seen = -1
-        with self._cond:
-            while len(self.deliveries) != seen:
-                if time.monotonic() > deadline:
-                    raise AssertionError("webhooks kept arriving")
-                seen = len(self.deliveries)
-                self._cond.wait(timeout=seconds)
-
     def _of(self, call_id: str) -> list[Delivery]:
         # Called with the condition held.
         return [d for d in self.deliveries if d.call_id == call_id]

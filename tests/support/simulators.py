@@ -1,12 +1,13 @@
-"""Simulators served over real HTTP in the test process.
+"""Simulators served over real HTTP in the test process, drained before a test looks.
 
-``running`` serves one on a state dir (stopped cleanly on exit, started again on the same dir),
-``SimulatorHandle`` is what the ``start_simulator`` fixture serves.
+A test that checks what a simulator sent, or that it sent nothing, first drains it (``drain``):
+every call's timeline has run and every webhook was delivered or given up on, so nothing more
+can come. ``running`` serves one on a state dir (stopped cleanly on exit, started again on the
+same dir); ``SimulatorHandle`` is what the ``start_simulator`` fixture serves.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -78,14 +79,11 @@ class Sim:
     def forget(self, body: Any) -> httpx.Response:
         return httpx.post(f"{self.base_url}/simulator/forget", json=body)
 
-    def settled(self, quiet: float = 0.3) -> dict[str, Any]:
-        """The stats once every call has ended and nothing has changed for ``quiet`` seconds."""
-        wait_until(lambda: all(call["status"] == "ended" for call in self.calls()))
-        previous: dict[str, Any] | None = None
-        while (current := self.stats()) != previous:
-            previous = current
-            time.sleep(quiet)
-        return current
+    def settled(self) -> dict[str, Any]:
+        """The stats once the simulator is drained: nothing it does later can change them."""
+        assert self.simulator is not None, "only a simulator served in this process drains"
+        drain(self.simulator)
+        return self.stats()
 
 
 @contextmanager
@@ -112,8 +110,17 @@ class SimulatorHandle:
     def client(self, api_key: str = API_KEY) -> VapiClient:
         return VapiClient(base_url=self.base_url, api_key=api_key, timeout=5.0)
 
+    def drain(self) -> None:
+        drain(self.simulator)
+
 
 StartSimulator = Callable[..., SimulatorHandle]
+
+
+def drain(simulator: Simulator, timeout: float = 10.0) -> None:
+    """Wait until every call has played out and every webhook was delivered or given up on:
+    what the simulator did, and did not, send is then all it will send."""
+    wait_until(lambda: simulator.engine.idle, timeout)
 
 
 def journal_path(state_dir: Path) -> Path:
