@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import itertools
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import redis
 from sqlalchemy.orm import Session
 
 from orchestrator.calls.placing import PlaceOutcome, PlaceResult, hold_rate_slot, pass_rate_gate
 from orchestrator.clock import ManualClock
-from orchestrator.config import get_settings
 from orchestrator.models import Call, CallStatus
 from orchestrator.orgs.service import CreatedOrg
 from orchestrator.pacing.limiter import RateLimiter
@@ -27,19 +23,6 @@ from orchestrator.pacing.service import (
     unfinished_send_stale_seconds,
 )
 from tests.factories import claimed_direct_call, fast_number
-
-
-@pytest.fixture
-def limiter(database_url: str) -> Iterator[RateLimiter]:
-    """A limiter of its own (own key prefix) on the test Redis, state complete."""
-    client: redis.Redis[bytes] = redis.Redis.from_url(get_settings().redis_url)
-    prefix = f"test:{uuid.uuid4()}:"
-    limiter = RateLimiter(client, prefix=prefix)
-    limiter.mark_state_complete("test")
-    yield limiter
-    for key in client.scan_iter(f"{prefix}*"):
-        client.delete(key)
-    client.close()
 
 
 def test_a_second_call_of_a_number_waits_exactly_one_interval(
