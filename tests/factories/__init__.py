@@ -9,6 +9,7 @@ from tests.factories.calls import (
     dispatch,
     dispatch_campaign,
     end_call,
+    lookup_policy,
     placed_call,
     placed_calls,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "fast_number",
     "force_campaign",
     "force_counters",
+    "lookup_policy",
     "make_campaign",
     "make_org",
     "placed_call",

@@ -1,5 +1,5 @@
 """Calls: dispatched from a campaign, accepted by the provider, ended, or written directly as
-``POST /call`` writes them; and a contact's calls read back."""
+``POST /call`` writes them; a contact's calls read back; when calls are looked up again."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from orchestrator.calls import repository as calls_repo
+from orchestrator.calls.lookups import LookupPolicy
 from orchestrator.calls.service import CallEnding, move_call, record_provider_call
 from orchestrator.clock import utcnow
 from orchestrator.models import Call, CallStatus, Campaign
@@ -123,3 +124,14 @@ def calls_of_contact(session: Session, *, contact_id: uuid.UUID) -> list[Call]:
         .execution_options(populate_existing=True)
     )
     return list(session.scalars(stmt))
+
+
+def lookup_policy() -> LookupPolicy:
+    """When calls are looked up at the provider, in round seconds a test can add up."""
+    return LookupPolicy(
+        silence_seconds=120,
+        max_silence_seconds=900,
+        retry_base_seconds=30,
+        retry_max_seconds=900,
+        confirm_seconds=60,
+    )
