@@ -45,7 +45,7 @@ def test_create_then_get_returns_counters(api: TestClient, auth: dict[str, str])
 def test_create_with_phone_number_id(
     api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session
 ) -> None:
-    campaign = post_campaign(api, auth, customer_count=3, phone_number_id="phone-9")
+    campaign = post_campaign(api, auth, customers=3, phone_number_id="phone-9")
     assert campaign["name"] == "Spring reminders"
     assert campaign["orgId"] == str(org.org_id)
     assert campaign["status"] == "scheduled"
@@ -139,7 +139,7 @@ def test_create_keeps_every_optional_field(api: TestClient, auth: dict[str, str]
 def test_get_returns_counters_customers_and_calls(
     api: TestClient, auth: dict[str, str], session: Session
 ) -> None:
-    created = post_campaign(api, auth, customer_count=2)
+    created = post_campaign(api, auth, customers=2)
     contact = session.scalars(select(Contact).order_by(Contact.position)).first()
     assert contact is not None
     for provider_call_id, status in (("prov-1", CallStatus.RINGING), (None, CallStatus.CLAIMED)):
@@ -197,7 +197,7 @@ def dated(api: TestClient, auth: dict[str, str], session: Session) -> list[dict[
     """Three campaigns created a day apart; updated in the opposite order."""
     campaigns = []
     for day, name in ((1, "jan-1"), (2, "jan-2"), (3, "jan-3")):
-        campaign = post_campaign(api, auth, name=name, customer_count=1)
+        campaign = post_campaign(api, auth, name=name, customers=1)
         force_campaign(
             session,
             campaign_id=campaign["id"],
@@ -292,7 +292,7 @@ def test_list_pages(
     has_next: bool,
 ) -> None:
     for i in range(5):
-        campaign = post_campaign(api, auth, name=f"c{i}", customer_count=1)
+        campaign = post_campaign(api, auth, name=f"c{i}", customers=1)
         force_campaign(
             session, campaign_id=campaign["id"], created_at=at(f"2030-01-0{i + 1}T00:00:00+00:00")
         )
@@ -378,7 +378,7 @@ def test_patch_rejects_bad_body(api: TestClient, auth: dict[str, str]) -> None:
 def test_patch_schedule_plan_while_scheduled(
     api: TestClient, auth: dict[str, str], session: Session
 ) -> None:
-    created = post_campaign(api, auth, customer_count=1)
+    created = post_campaign(api, auth, customers=1)
     url = f"/campaign/{created['id']}"
     plan = {"earliestAt": "2030-05-01T08:00:00.000Z", "latestAt": "2030-05-01T18:00:00.000Z"}
     response = api.patch(url, json={"schedulePlan": plan}, headers=auth)
@@ -397,7 +397,7 @@ def test_patch_schedule_plan_while_scheduled(
 def test_patch_phone_number_moves_every_contact(
     api: TestClient, auth: dict[str, str], session: Session
 ) -> None:
-    created = post_campaign(api, auth, customer_count=2)
+    created = post_campaign(api, auth, customers=2)
     url = f"/campaign/{created['id']}"
     response = api.patch(url, json={"phoneNumberId": "phone-new"}, headers=auth)
     assert response.status_code == 200, response.text
@@ -411,7 +411,7 @@ def test_patch_phone_number_moves_every_contact(
 def test_patch_phone_number_once_started_or_with_a_dial_plan(
     api: TestClient, auth: dict[str, str], session: Session
 ) -> None:
-    running = post_campaign(api, auth, customer_count=1)
+    running = post_campaign(api, auth, customers=1)
     start_campaign(session, campaign_id=running["id"])
     response = api.patch(f"/campaign/{running['id']}", json={"phoneNumberId": "p"}, headers=auth)
     assert error_messages(response, 400) == [
@@ -448,7 +448,7 @@ def test_patch_status_stops_dialing(
     status: str,
     reason: str,
 ) -> None:
-    created = post_campaign(api, auth, customer_count=4)
+    created = post_campaign(api, auth, customers=4)
     if started:
         start_campaign(session, campaign_id=created["id"])
     response = api.patch(f"/campaign/{created['id']}", json={"status": status}, headers=auth)
@@ -466,7 +466,7 @@ def test_patch_status_stops_dialing(
 def test_patch_status_leaves_calls_in_flight(
     api: TestClient, auth: dict[str, str], session: Session
 ) -> None:
-    created = post_campaign(api, auth, customer_count=3)
+    created = post_campaign(api, auth, customers=3)
     start_campaign(session, campaign_id=created["id"])
     first = session.scalars(select(Contact).where(Contact.position == 0)).one()
     first.status = ContactStatus.DISPATCHED
@@ -495,7 +495,7 @@ def test_patch_status_leaves_calls_in_flight(
 def test_stopping_releases_claimed_calls_and_keeps_counters_exact(
     api: TestClient, auth: dict[str, str], session: Session, status: str
 ) -> None:
-    created = post_campaign(api, auth, customer_count=5, maxConcurrency=2)
+    created = post_campaign(api, auth, customers=5, maxConcurrency=2)
     campaign_id = uuid.UUID(created["id"])
     now = datetime.now(UTC)
     claimed = dispatch_campaign(session, campaign_id=campaign_id, now=now, batch_limit=500)
@@ -546,8 +546,8 @@ def test_patch_unknown_campaign(api: TestClient, auth: dict[str, str]) -> None:
 def test_delete_cancels_then_archives(
     api: TestClient, auth: dict[str, str], session: Session, started: bool, reason: str
 ) -> None:
-    kept = post_campaign(api, auth, name="kept", customer_count=1)
-    created = post_campaign(api, auth, customer_count=2, phone_number_id="phone-2")
+    kept = post_campaign(api, auth, name="kept", customers=1)
+    created = post_campaign(api, auth, customers=2, phone_number_id="phone-2")
     if started:
         start_campaign(session, campaign_id=created["id"])
     url = f"/campaign/{created['id']}"
@@ -572,7 +572,7 @@ def test_delete_cancels_then_archives(
 def test_delete_keeps_the_reason_of_an_ended_campaign(
     api: TestClient, auth: dict[str, str], session: Session
 ) -> None:
-    created = post_campaign(api, auth, customer_count=1)
+    created = post_campaign(api, auth, customers=1)
     force_campaign(
         session, campaign_id=created["id"], status="ended", ended_reason="campaign.ended.success"
     )
@@ -610,7 +610,7 @@ def test_wrong_or_missing_api_key(
     path: str,
     headers: dict[str, str],
 ) -> None:
-    created = post_campaign(api, auth, customer_count=1)
+    created = post_campaign(api, auth, customers=1)
     body = campaign_body() if method == "POST" else {"status": "cancelled"}
     json = body if method in ("POST", "PATCH") else None
     response = api.request(method, path.format(id=created["id"]), json=json, headers=headers)
@@ -638,8 +638,8 @@ def test_other_orgs_campaign_is_not_found(
 ) -> None:
     other = make_org(session, name="globex")
     other_auth = {"Authorization": f"Bearer {other.api_key}"}
-    theirs = post_campaign(api, other_auth, name="theirs", customer_count=2)
-    mine = post_campaign(api, auth, name="mine", customer_count=1)
+    theirs = post_campaign(api, other_auth, name="theirs", customers=2)
+    mine = post_campaign(api, auth, name="mine", customers=1)
     url = f"/campaign/{theirs['id']}"
     assert error_messages(api.get(url, headers=auth), 404) == "Campaign not found"
     patch = api.patch(url, json={"status": "cancelled", "name": "x"}, headers=auth)

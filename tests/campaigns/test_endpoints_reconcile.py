@@ -25,7 +25,7 @@ COUNTER_FIELDS = (
 def test_an_exact_campaign_reports_no_drift_and_its_counters(
     api: TestClient, auth: dict[str, str]
 ) -> None:
-    created = post_campaign(api, auth, customer_count=3)
+    created = post_campaign(api, auth, customers=3)
     response = api.post(f"/campaign/{created['id']}/reconcile", headers=auth)
     assert response.status_code == 200, response.text
     assert response.json() == {
@@ -53,7 +53,7 @@ def test_an_exact_campaign_reports_no_drift_and_its_counters(
 def test_drift_is_corrected_and_reported_by_the_campaigns_field_names(
     api: TestClient, auth: dict[str, str], session: Session
 ) -> None:
-    created = post_campaign(api, auth, customer_count=2)
+    created = post_campaign(api, auth, customers=2)
     add_to_shard(
         session, uuid.UUID(created["id"]), 13, contacts_predial_failed=1, calls_counter_ended=-2
     )
@@ -73,7 +73,7 @@ def test_drift_is_corrected_and_reported_by_the_campaigns_field_names(
 def test_another_orgs_campaign_is_not_found(
     api: TestClient, auth: dict[str, str], session: Session
 ) -> None:
-    created = post_campaign(api, auth, customer_count=1)
+    created = post_campaign(api, auth, customers=1)
     add_to_shard(session, uuid.UUID(created["id"]), 13, contacts_failed=1)
     other = make_org(session, name="other")
     response = api.post(

@@ -2,6 +2,7 @@
 
 from tests.factories.calling_hours import calling_hours, calling_window
 from tests.factories.calls import (
+    answer_call,
     calls_of_contact,
     claimed_call,
     claimed_direct_call,
@@ -33,6 +34,7 @@ from tests.factories.provider_messages import report, status_update, whole_call
 
 __all__ = [
     "add_to_shard",
+    "answer_call",
     "at",
     "calling_hours",
     "calling_window",

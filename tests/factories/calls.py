@@ -11,9 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from orchestrator.calls import repository as calls_repo
+from orchestrator.calls.dialing import begin_dial
 from orchestrator.calls.lookups import LookupPolicy
 from orchestrator.calls.service import CallEnding, move_call, record_provider_call
 from orchestrator.clock import utcnow
+from orchestrator.config import get_settings
 from orchestrator.models import Call, CallStatus, Campaign
 from orchestrator.orgs.service import CreatedOrg
 from orchestrator.phone_numbers.repository import upsert_pacing
@@ -105,6 +107,16 @@ def direct_call(
 def claimed_direct_call(session: Session, *, org: CreatedOrg, number: str = "phone-1") -> uuid.UUID:
     """A direct call dispatch has claimed: it takes a rate slot next, then it is dialed."""
     return direct_call(session, org=org, number=number, status=CallStatus.CLAIMED)
+
+
+def answer_call(session: Session, call_id: uuid.UUID) -> Call:
+    """A worker dials the claimed call, the provider accepts it and the customer answers."""
+    assert begin_dial(session, call_id=call_id, settings=get_settings()) is not None
+    call = session.get(Call, call_id, populate_existing=True)
+    assert call is not None
+    call.provider_call_id = f"prov-{call_id}"
+    move_call(session, call, CallStatus.IN_PROGRESS)
+    return call
 
 
 def end_call(session: Session, call_id: uuid.UUID, reason: str) -> Call:

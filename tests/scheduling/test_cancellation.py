@@ -10,36 +10,28 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from orchestrator.calls.dialing import begin_dial
-from orchestrator.calls.service import move_call
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.clock import ManualClock
 from orchestrator.config import get_settings
-from orchestrator.models import Call, CallStatus, CampaignStatus, ContactStatus
+from orchestrator.models import Call, CampaignStatus, ContactStatus
 from orchestrator.orgs.service import CreatedOrg
-from tests.factories import campaign_body, campaign_of, contacts_of, dispatch, end_call, fast_number
+from tests.factories import (
+    answer_call,
+    campaign_of,
+    contacts_of,
+    dispatch,
+    end_call,
+    fast_number,
+    post_campaign,
+)
 
 PLAN = {"maxAttempts": 2, "retryOn": ["no-answer"], "delaySeconds": 30}
-
-
-def _create(api: TestClient, auth: dict[str, str], **body: object) -> uuid.UUID:
-    response = api.post("/campaign", json=campaign_body(**body), headers=auth)  # type: ignore[arg-type]
-    assert response.status_code == 201, response.text
-    return uuid.UUID(response.json()["id"])
 
 
 def _patch(api: TestClient, auth: dict[str, str], campaign_id: uuid.UUID, status: str) -> dict:  # type: ignore[type-arg]
     response = api.patch(f"/campaign/{campaign_id}", json={"status": status}, headers=auth)
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
-
-
-def _send(session: Session, call_id: uuid.UUID) -> None:
-    """A worker wins the call's compare-and-set and the provider accepts it."""
-    assert begin_dial(session, call_id=call_id, settings=get_settings()) is not None
-    call = session.get(Call, call_id, populate_existing=True)
-    assert call is not None
-    call.provider_call_id = f"prov-{call_id}"
-    move_call(session, call, CallStatus.IN_PROGRESS)
 
 
 def _attempts_per_contact(session: Session, campaign_id: uuid.UUID) -> Counter[uuid.UUID]:
@@ -51,9 +43,9 @@ def test_pause_stops_new_dials_lets_calls_finish_and_resume_continues(
     api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session, clock: ManualClock
 ) -> None:
     fast_number(session, org, max_concurrency=3)
-    campaign_id = _create(api, auth, customers=6, maxConcurrency=3)
+    campaign_id = uuid.UUID(post_campaign(api, auth, customers=6, maxConcurrency=3)["id"])
     sent, *unsent = dispatch(session, org, clock.now)
-    _send(session, sent)
+    answer_call(session, sent)
 
     paused = _patch(api, auth, campaign_id, "paused")
     assert paused["status"] == "paused"
@@ -71,7 +63,7 @@ def test_pause_stops_new_dials_lets_calls_finish_and_resume_continues(
     assert resumed["status"] == "in-progress"
     for _ in range(2):
         for call_id in dispatch(session, org, clock.advance(1)):
-            _send(session, call_id)
+            answer_call(session, call_id)
             end_call(session, call_id, "customer-ended-call")
     campaign = campaign_of(session, campaign_id)
     assert campaign.status == CampaignStatus.ENDED
@@ -84,7 +76,7 @@ def test_a_call_claimed_before_the_pause_is_not_sent_after_it(
     api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session, clock: ManualClock
 ) -> None:
     fast_number(session, org)
-    campaign_id = _create(api, auth, customers=1)
+    campaign_id = uuid.UUID(post_campaign(api, auth, customers=1)["id"])
     (call_id,) = dispatch(session, org, clock.now)
     campaign_of(session, campaign_id).status = CampaignStatus.PAUSED
     session.flush()
@@ -99,13 +91,13 @@ def test_a_call_claimed_before_the_pause_is_not_sent_after_it(
 def test_resume_of_a_campaign_that_never_dialed_goes_back_to_scheduled(
     api: TestClient, auth: dict[str, str], session: Session
 ) -> None:
-    campaign_id = _create(api, auth)
+    campaign_id = uuid.UUID(post_campaign(api, auth)["id"])
     assert _patch(api, auth, campaign_id, "paused")["status"] == "paused"
     assert _patch(api, auth, campaign_id, "scheduled")["status"] == "scheduled"
 
 
 def test_resume_is_refused_unless_paused(api: TestClient, auth: dict[str, str]) -> None:
-    campaign_id = _create(api, auth)
+    campaign_id = uuid.UUID(post_campaign(api, auth)["id"])
     response = api.patch(f"/campaign/{campaign_id}", json={"status": "in-progress"}, headers=auth)
     assert response.status_code == 400
     assert "resume a paused campaign" in response.json()["message"][0]
@@ -119,10 +111,12 @@ def test_cancel_mid_campaign_keeps_every_outcome(
     api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session, clock: ManualClock
 ) -> None:
     fast_number(session, org, max_concurrency=2)
-    campaign_id = _create(api, auth, customers=5, maxConcurrency=2, retryPlan=PLAN)
+    campaign_id = uuid.UUID(
+        post_campaign(api, auth, customers=5, maxConcurrency=2, retryPlan=PLAN)["id"]
+    )
     first, second = dispatch(session, org, clock.now)
-    _send(session, first)
-    _send(session, second)
+    answer_call(session, first)
+    answer_call(session, second)
     end_call(session, first, "customer-did-not-answer")  # waits for its retry
     _patch(api, auth, campaign_id, "paused")
     cancelled = _patch(api, auth, campaign_id, "cancelled")

@@ -9,14 +9,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from orchestrator.calls.dialing import begin_dial
-from orchestrator.calls.service import move_call
 from orchestrator.clock import ManualClock
 from orchestrator.config import get_settings
 from orchestrator.metrics.gauges import age_labels
-from orchestrator.models import Call, CallStatus
+from orchestrator.models import Call
 from orchestrator.orgs.service import CreatedOrg
-from tests.factories import customer_numbers, dispatch, fast_number, make_org
+from tests.factories import answer_call, customer_numbers, dispatch, fast_number, make_org
 
 
 def _campaign(api: TestClient, auth: dict[str, str], start: int) -> uuid.UUID:
@@ -38,11 +36,7 @@ def _campaign(api: TestClient, auth: dict[str, str], start: int) -> uuid.UUID:
 def _send_all(session: Session, org: CreatedOrg, clock: ManualClock) -> list[uuid.UUID]:
     call_ids = dispatch(session, org, clock.now)
     for call_id in call_ids:
-        assert begin_dial(session, call_id=call_id, settings=get_settings()) is not None
-        call = session.get(Call, call_id, populate_existing=True)
-        assert call is not None
-        call.provider_call_id = f"prov-{call_id}"
-        move_call(session, call, CallStatus.IN_PROGRESS)
+        answer_call(session, call_id)
     session.flush()
     return call_ids
 
