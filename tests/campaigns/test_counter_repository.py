@@ -43,9 +43,15 @@ def test_counters_are_the_sums_over_every_shard(
 ) -> None:
     campaign_id = make_campaign(session, org=org, customers=3)
     # Shares of one campaign may be negative; only their sum means anything.
-    add_to_shard(session, campaign_id, 3, contacts_pending=-2, contacts_dispatched=2)
-    add_to_shard(session, campaign_id, 9, contacts_dispatched=-1, contacts_completed=1)
-    add_to_shard(session, campaign_id, 15, calls_counter_ended=1, calls_counter_queued=-1)
+    add_to_shard(
+        session, campaign_id=campaign_id, shard=3, contacts_pending=-2, contacts_dispatched=2
+    )
+    add_to_shard(
+        session, campaign_id=campaign_id, shard=9, contacts_dispatched=-1, contacts_completed=1
+    )
+    add_to_shard(
+        session, campaign_id=campaign_id, shard=15, calls_counter_ended=1, calls_counter_queued=-1
+    )
     expected = CampaignCounters(
         calls_counter_scheduled=3,
         calls_counter_queued=-1,

@@ -55,7 +55,11 @@ def test_drift_is_corrected_and_reported_by_the_campaigns_field_names(
 ) -> None:
     created = post_campaign(api, auth, customers=2)
     add_to_shard(
-        session, uuid.UUID(created["id"]), 13, contacts_predial_failed=1, calls_counter_ended=-2
+        session,
+        campaign_id=uuid.UUID(created["id"]),
+        shard=13,
+        contacts_predial_failed=1,
+        calls_counter_ended=-2,
     )
     url = f"/campaign/{created['id']}/reconcile"
     body = api.post(url, headers=auth).json()
@@ -74,7 +78,7 @@ def test_another_orgs_campaign_is_not_found(
     api: TestClient, auth: dict[str, str], session: Session
 ) -> None:
     created = post_campaign(api, auth, customers=1)
-    add_to_shard(session, uuid.UUID(created["id"]), 13, contacts_failed=1)
+    add_to_shard(session, campaign_id=uuid.UUID(created["id"]), shard=13, contacts_failed=1)
     other = make_org(session, name="other")
     response = api.post(
         f"/campaign/{created['id']}/reconcile",

@@ -65,7 +65,9 @@ def test_drift_in_a_shard_is_found_corrected_counted_and_logged(
     session: Session, org: CreatedOrg, caplog: pytest.LogCaptureFixture
 ) -> None:
     campaign_id = make_campaign(session, org=org, customers=3)
-    add_to_shard(session, campaign_id, 7, contacts_completed=2, calls_counter_scheduled=-1)
+    add_to_shard(
+        session, campaign_id=campaign_id, shard=7, contacts_completed=2, calls_counter_scheduled=-1
+    )
     metric = _drift_metric()
     with caplog.at_level(logging.WARNING, logger=reconcile.__name__):
         drift = reconcile.reconcile_campaign(session, campaign_id=campaign_id)
@@ -92,7 +94,9 @@ def test_a_correction_that_leaves_nothing_pending_ends_the_campaign(
 ) -> None:
     campaign_id = make_campaign(session, org=org, customers=1)
     (call_id,) = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=5)
-    add_to_shard(session, campaign_id, 3, contacts_pending=1)  # a phantom pending contact
+    add_to_shard(
+        session, campaign_id=campaign_id, shard=3, contacts_pending=1
+    )  # a phantom pending contact
     call = calls_repo.get_call_for_update(session, call_id=call_id)
     assert call is not None
     move_call(session, call, CallStatus.ENDED, ending=CallEnding(ended_reason="voicemail"))
@@ -124,7 +128,13 @@ def _committed_campaign_with_a_call(engine: Engine, org: CreatedOrg) -> tuple[uu
         (call_id,) = dispatch_campaign(
             session, campaign_id=campaign_id, now=utcnow(), batch_limit=1
         )
-        add_to_shard(session, campaign_id, 11, contacts_failed=1, calls_counter_in_progress=-1)
+        add_to_shard(
+            session,
+            campaign_id=campaign_id,
+            shard=11,
+            contacts_failed=1,
+            calls_counter_in_progress=-1,
+        )
         session.commit()
     return campaign_id, call_id
 
@@ -209,7 +219,7 @@ def test_the_periodic_job_covers_active_and_recently_ended_campaigns(
         ids = [make_campaign(session, org=committed_org, customers=2) for _ in range(3)]
         active, recent, old = ids
         for campaign_id in ids:
-            add_to_shard(session, campaign_id, 5, contacts_skipped=1)
+            add_to_shard(session, campaign_id=campaign_id, shard=5, contacts_skipped=1)
         for campaign_id, ended_at in (
             (recent, now - timedelta(minutes=10)),
             (old, now - timedelta(hours=2)),

@@ -1,4 +1,5 @@
-"""Plain factory functions for test data: one module per domain, every one importable here."""
+"""Plain factory functions for test data, keyword-only after the session: one module per domain,
+every function importable from here."""
 
 from tests.factories.calling_hours import calling_hours, calling_window
 from tests.factories.calls import (

@@ -24,7 +24,7 @@ from tests.factories.campaigns import make_campaign
 from tests.factories.orgs import make_org
 
 
-def dispatch(session: Session, org: CreatedOrg, now: datetime) -> list[uuid.UUID]:
+def dispatch(session: Session, *, org: CreatedOrg, now: datetime) -> list[uuid.UUID]:
     """The org's calls claimed by one dispatch at ``now``."""
     return dispatch_org(session, org_id=org.org_id, now=now, batch_limit=500).call_ids
 
@@ -109,7 +109,7 @@ def claimed_direct_call(session: Session, *, org: CreatedOrg, number: str = "pho
     return direct_call(session, org=org, number=number, status=CallStatus.CLAIMED)
 
 
-def answer_call(session: Session, call_id: uuid.UUID) -> Call:
+def answer_call(session: Session, *, call_id: uuid.UUID) -> Call:
     """A worker dials the claimed call, the provider accepts it and the customer answers."""
     assert begin_dial(session, call_id=call_id, settings=get_settings()) is not None
     call = session.get(Call, call_id, populate_existing=True)
@@ -119,7 +119,7 @@ def answer_call(session: Session, call_id: uuid.UUID) -> Call:
     return call
 
 
-def end_call(session: Session, call_id: uuid.UUID, reason: str) -> Call:
+def end_call(session: Session, *, call_id: uuid.UUID, reason: str) -> Call:
     """The provider reports the call ended (as its webhook would)."""
     call = calls_repo.get_call_for_update(session, call_id=call_id)
     assert call is not None

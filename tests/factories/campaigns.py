@@ -80,7 +80,7 @@ def force_counters(session: Session, *, campaign_id: str, **values: int) -> None
     session.expire_all()
 
 
-def add_to_shard(session: Session, campaign_id: uuid.UUID, shard: int, **deltas: int) -> None:
+def add_to_shard(session: Session, *, campaign_id: uuid.UUID, shard: int, **deltas: int) -> None:
     """Change one shard row directly, as a bug or a manual edit would (drift, when unmatched)."""
     table = CampaignCounterShard.__table__
     session.execute(
@@ -103,7 +103,7 @@ def contact_statuses(session: Session, *, campaign_id: str) -> list[str]:
     return [str(status) for status in rows]
 
 
-def campaign_of(session: Session, campaign_id: uuid.UUID) -> Campaign:
+def campaign_of(session: Session, *, campaign_id: uuid.UUID) -> Campaign:
     """The campaign as the database holds it now."""
     campaign = session.get(Campaign, campaign_id, populate_existing=True)
     assert campaign is not None

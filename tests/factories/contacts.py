@@ -21,7 +21,7 @@ def customer_numbers(count: int, *, start: int = 0) -> list[str]:
     return numbers
 
 
-def contacts_of(session: Session, campaign_id: uuid.UUID) -> list[Contact]:
+def contacts_of(session: Session, *, campaign_id: uuid.UUID) -> list[Contact]:
     """The campaign's contacts in dial order, as the database holds them now."""
     stmt = (
         select(Contact)

@@ -10,9 +10,9 @@ from orchestrator.phone_numbers.repository import upsert_pacing
 
 def fast_number(
     session: Session,
+    *,
     org: CreatedOrg,
     number: str = "phone-1",
-    *,
     calls_per_second: float = 1000,
     max_concurrency: int | None = None,
 ) -> None:

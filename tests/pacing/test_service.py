@@ -28,7 +28,7 @@ from tests.factories import claimed_direct_call, fast_number
 def test_a_second_call_of_a_number_waits_exactly_one_interval(
     session: Session, org: CreatedOrg, limiter: RateLimiter
 ) -> None:
-    fast_number(session, org, calls_per_second=2)
+    fast_number(session, org=org, calls_per_second=2)
     first, second = claimed_direct_call(session, org=org), claimed_direct_call(session, org=org)
     holding = hold_rate_slot(session, call_id=first, limiter=limiter)
     assert holding.outcome == PlaceOutcome.HOLDING
@@ -53,8 +53,8 @@ def test_a_second_call_of_a_number_waits_exactly_one_interval(
 def test_numbers_and_orgs_have_separate_limits(
     session: Session, org: CreatedOrg, limiter: RateLimiter
 ) -> None:
-    fast_number(session, org, calls_per_second=1)
-    fast_number(session, org, "phone-2", calls_per_second=1)
+    fast_number(session, org=org, calls_per_second=1)
+    fast_number(session, org=org, number="phone-2", calls_per_second=1)
     first = hold_rate_slot(session, call_id=claimed_direct_call(session, org=org), limiter=limiter)
     other = hold_rate_slot(
         session, call_id=claimed_direct_call(session, org=org, number="phone-2"), limiter=limiter
@@ -99,7 +99,7 @@ def test_lost_state_fails_closed_while_another_process_rebuilds(
 def test_rebuild_puts_each_numbers_next_slot_after_its_last_dial(
     session: Session, org: CreatedOrg, limiter: RateLimiter
 ) -> None:
-    fast_number(session, org, calls_per_second=0.5)
+    fast_number(session, org=org, calls_per_second=0.5)
     now_us = limiter.redis_time_us()
     now = datetime.fromtimestamp(now_us / 1_000_000, UTC)
     dialed = Call(
@@ -143,7 +143,7 @@ def _send_when_allowed(session: Session, org: CreatedOrg, limiter: RateLimiter) 
 def test_the_gate_keeps_any_k_plus_one_calls_k_intervals_apart(
     session: Session, org: CreatedOrg, limiter: RateLimiter
 ) -> None:
-    fast_number(session, org, calls_per_second=20)
+    fast_number(session, org=org, calls_per_second=20)
     sent = [_send_when_allowed(session, org, limiter) for _ in range(30)]
     # 20 calls per second: no 21 consecutive calls within one second.
     assert all(b - a >= 1_000_000 for a, b in zip(sent, sent[20:], strict=False))

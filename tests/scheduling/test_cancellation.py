@@ -42,19 +42,19 @@ def _attempts_per_contact(session: Session, campaign_id: uuid.UUID) -> Counter[u
 def test_pause_stops_new_dials_lets_calls_finish_and_resume_continues(
     api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session, clock: ManualClock
 ) -> None:
-    fast_number(session, org, max_concurrency=3)
+    fast_number(session, org=org, max_concurrency=3)
     campaign_id = uuid.UUID(post_campaign(api, auth, customers=6, maxConcurrency=3)["id"])
-    sent, *unsent = dispatch(session, org, clock.now)
-    answer_call(session, sent)
+    sent, *unsent = dispatch(session, org=org, now=clock.now)
+    answer_call(session, call_id=sent)
 
     paused = _patch(api, auth, campaign_id, "paused")
     assert paused["status"] == "paused"
     assert paused["pacing"]["waiting"] == {"paused": 5}
     # Claimed calls never reached the provider: they are undone and their contacts wait.
     assert session.scalars(select(Call).where(Call.id.in_(unsent))).all() == []
-    assert dispatch(session, org, clock.advance(5)) == []
-    end_call(session, sent, "customer-ended-call")
-    campaign = campaign_of(session, campaign_id)
+    assert dispatch(session, org=org, now=clock.advance(5)) == []
+    end_call(session, call_id=sent, reason="customer-ended-call")
+    campaign = campaign_of(session, campaign_id=campaign_id)
     assert campaign.status == CampaignStatus.PAUSED
     assert (campaign.contacts_completed, campaign.contacts_pending) == (1, 5)
     assert counter_drift(session, campaign=campaign) == {}
@@ -62,10 +62,10 @@ def test_pause_stops_new_dials_lets_calls_finish_and_resume_continues(
     resumed = _patch(api, auth, campaign_id, "in-progress")
     assert resumed["status"] == "in-progress"
     for _ in range(2):
-        for call_id in dispatch(session, org, clock.advance(1)):
-            answer_call(session, call_id)
-            end_call(session, call_id, "customer-ended-call")
-    campaign = campaign_of(session, campaign_id)
+        for call_id in dispatch(session, org=org, now=clock.advance(1)):
+            answer_call(session, call_id=call_id)
+            end_call(session, call_id=call_id, reason="customer-ended-call")
+    campaign = campaign_of(session, campaign_id=campaign_id)
     assert campaign.status == CampaignStatus.ENDED
     assert campaign.contacts_completed == 6
     assert set(_attempts_per_contact(session, campaign_id).values()) == {1}
@@ -75,17 +75,17 @@ def test_pause_stops_new_dials_lets_calls_finish_and_resume_continues(
 def test_a_call_claimed_before_the_pause_is_not_sent_after_it(
     api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session, clock: ManualClock
 ) -> None:
-    fast_number(session, org)
+    fast_number(session, org=org)
     campaign_id = uuid.UUID(post_campaign(api, auth, customers=1)["id"])
-    (call_id,) = dispatch(session, org, clock.now)
-    campaign_of(session, campaign_id).status = CampaignStatus.PAUSED
+    (call_id,) = dispatch(session, org=org, now=clock.now)
+    campaign_of(session, campaign_id=campaign_id).status = CampaignStatus.PAUSED
     session.flush()
     # The worker's compare-and-set wins, then it sees the pause and undoes the claim.
     assert begin_dial(session, call_id=call_id, settings=get_settings()) is None
     assert session.get(Call, call_id) is None
-    (contact,) = contacts_of(session, campaign_id)
+    (contact,) = contacts_of(session, campaign_id=campaign_id)
     assert (contact.status, contact.attempts) == (ContactStatus.PENDING, 0)
-    assert counter_drift(session, campaign=campaign_of(session, campaign_id)) == {}
+    assert counter_drift(session, campaign=campaign_of(session, campaign_id=campaign_id)) == {}
 
 
 def test_resume_of_a_campaign_that_never_dialed_goes_back_to_scheduled(
@@ -110,25 +110,25 @@ def test_resume_is_refused_unless_paused(api: TestClient, auth: dict[str, str]) 
 def test_cancel_mid_campaign_keeps_every_outcome(
     api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session, clock: ManualClock
 ) -> None:
-    fast_number(session, org, max_concurrency=2)
+    fast_number(session, org=org, max_concurrency=2)
     campaign_id = uuid.UUID(
         post_campaign(api, auth, customers=5, maxConcurrency=2, retryPlan=PLAN)["id"]
     )
-    first, second = dispatch(session, org, clock.now)
-    answer_call(session, first)
-    answer_call(session, second)
-    end_call(session, first, "customer-did-not-answer")  # waits for its retry
+    first, second = dispatch(session, org=org, now=clock.now)
+    answer_call(session, call_id=first)
+    answer_call(session, call_id=second)
+    end_call(session, call_id=first, reason="customer-did-not-answer")  # waits for its retry
     _patch(api, auth, campaign_id, "paused")
     cancelled = _patch(api, auth, campaign_id, "cancelled")
     assert cancelled["status"] == "cancelled"
     assert cancelled["endedReason"] == "campaign.in-progress.ended-by-user"
-    end_call(session, second, "customer-ended-call")
-    statuses = Counter(c.status for c in contacts_of(session, campaign_id))
+    end_call(session, call_id=second, reason="customer-ended-call")
+    statuses = Counter(c.status for c in contacts_of(session, campaign_id=campaign_id))
     assert statuses == {
         ContactStatus.FAILED: 1,
         ContactStatus.COMPLETED: 1,
         ContactStatus.SKIPPED: 3,
     }
-    assert dispatch(session, org, clock.advance(60)) == []
+    assert dispatch(session, org=org, now=clock.advance(60)) == []
     assert set(_attempts_per_contact(session, campaign_id).values()) == {1}
-    assert counter_drift(session, campaign=campaign_of(session, campaign_id)) == {}
+    assert counter_drift(session, campaign=campaign_of(session, campaign_id=campaign_id)) == {}

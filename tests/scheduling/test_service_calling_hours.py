@@ -41,7 +41,7 @@ def claimed_names(session: Session, call_ids: list[uuid.UUID]) -> set[str]:
 
 
 def _campaign(session: Session, org: CreatedOrg, **extra: object) -> uuid.UUID:
-    fast_number(session, org)
+    fast_number(session, org=org)
     return make_campaign(session, org=org, customers=[NEW_YORK, LONDON, SYDNEY, KOLKATA], **extra)
 
 
@@ -68,8 +68,11 @@ def test_only_contacts_inside_their_local_hours_are_dialed_across_a_dst_change(
     clock.set(utc("2026-03-07T13:30:00"))
     campaign_id = _campaign(session, org, callingHours=DAYTIME)
     # Saturday 13:30 UTC: New York is 08:30 (EST), Sydney 00:30, London 13:30, Kolkata 19:00.
-    assert claimed_names(session, dispatch(session, org, clock.now)) == {"london", "kolkata"}
-    campaign = campaign_of(session, campaign_id)
+    assert claimed_names(session, dispatch(session, org=org, now=clock.now)) == {
+        "london",
+        "kolkata",
+    }
+    campaign = campaign_of(session, campaign_id=campaign_id)
     org_row = session.get(Org, org.org_id)
     assert org_row is not None
     assert waiting_reasons(session, campaign=campaign, org=org_row, now=clock.now) == {
@@ -77,10 +80,12 @@ def test_only_contacts_inside_their_local_hours_are_dialed_across_a_dst_change(
     }
     # The same UTC time on Sunday, after the spring-forward: New York is 09:30 (EDT).
     clock.set(utc("2026-03-08T13:30:00"))
-    assert claimed_names(session, dispatch(session, org, clock.now)) == {"new-york"}
+    assert claimed_names(session, dispatch(session, org=org, now=clock.now)) == {"new-york"}
     # Sydney opens at 09:00 on Monday its time (AEDT, UTC+11), 22:00 UTC on Sunday.
-    assert dispatch(session, org, utc("2026-03-08T21:59:59")) == []
-    assert claimed_names(session, dispatch(session, org, utc("2026-03-08T22:00:00"))) == {"sydney"}
+    assert dispatch(session, org=org, now=utc("2026-03-08T21:59:59")) == []
+    assert claimed_names(session, dispatch(session, org=org, now=utc("2026-03-08T22:00:00"))) == {
+        "sydney"
+    }
 
 
 def test_contacts_outside_their_hours_wait_and_are_not_skipped(
@@ -90,7 +95,7 @@ def test_contacts_outside_their_hours_wait_and_are_not_skipped(
     clock.set(utc("2026-03-07T12:00:00"))  # a Saturday in every one of the zones
     mondays = {**DAYTIME, "windows": [{"days": ["mon"], "start": "09:00", "end": "20:00"}]}
     campaign_id = _campaign(session, org, callingHours=mondays)
-    assert dispatch(session, org, clock.now) == []
+    assert dispatch(session, org=org, now=clock.now) == []
     statuses = session.scalars(select(Contact.status).where(Contact.campaign_id == campaign_id))
     assert set(statuses) == {ContactStatus.PENDING}
 
@@ -99,8 +104,8 @@ def test_a_fixed_zone_applies_to_every_contact(session: Session, clock: ManualCl
     org = make_org(session)
     hours = {**DAYTIME, "timezone": "Europe/London"}
     _campaign(session, org, callingHours=hours)
-    assert dispatch(session, org, utc("2026-03-07T08:59:00")) == []
-    assert len(dispatch(session, org, utc("2026-03-07T09:00:00"))) == 4
+    assert dispatch(session, org=org, now=utc("2026-03-07T08:59:00")) == []
+    assert len(dispatch(session, org=org, now=utc("2026-03-07T09:00:00"))) == 4
 
 
 def test_the_org_default_policy_applies_when_switched_on(
@@ -113,13 +118,13 @@ def test_the_org_default_policy_applies_when_switched_on(
     org_row.default_calling_hours = True
     session.flush()
     # 07:30 in London, 02:30 in New York, 18:30 in Sydney, 13:00 in Kolkata (08:00-21:00 policy).
-    assert claimed_names(session, dispatch(session, org, utc("2026-03-09T07:30:00"))) == {
+    assert claimed_names(session, dispatch(session, org=org, now=utc("2026-03-09T07:30:00"))) == {
         "sydney",
         "kolkata",
     }
     org_row.default_calling_hours = False
     session.flush()
-    assert claimed_names(session, dispatch(session, org, utc("2026-03-09T07:30:01"))) == {
+    assert claimed_names(session, dispatch(session, org=org, now=utc("2026-03-09T07:30:01"))) == {
         "new-york",
         "london",
     }

@@ -48,7 +48,7 @@ def test_full_sequence_completes_contact_and_ends_campaign(session: Session) -> 
     assert call.started_at is not None and call.ended_at is not None
     contact = session.get(Contact, call.contact_id)
     assert contact is not None and contact.status == ContactStatus.COMPLETED
-    campaign = campaign_of(session, campaign_id)
+    campaign = campaign_of(session, campaign_id=campaign_id)
     assert campaign.status == CampaignStatus.ENDED
     assert campaign.ended_reason == "campaign.ended.success"
     assert campaign.calls_counter_ended == 1
@@ -64,7 +64,7 @@ def test_late_ringing_after_ended_changes_nothing(session: Session) -> None:
     assert call.status == CallStatus.ENDED
     contact = session.get(Contact, call.contact_id)
     assert contact is not None and contact.status == ContactStatus.FAILED
-    campaign = campaign_of(session, campaign_id)
+    campaign = campaign_of(session, campaign_id=campaign_id)
     assert (campaign.calls_counter_in_progress, campaign.calls_counter_ended) == (0, 1)
     assert counter_drift(session, campaign=campaign) == {}
 
@@ -90,7 +90,7 @@ def test_a_message_delivered_again_is_stored_once_and_changes_nothing(
         select(func.count()).select_from(WebhookEvent).where(WebhookEvent.call_id == call.id)
     )
     assert stored == 1
-    campaign = campaign_of(session, campaign_id)
+    campaign = campaign_of(session, campaign_id=campaign_id)
     assert (campaign.calls_counter_ended, campaign.calls_counter_ended_voicemail) == (1, 1)
     assert campaign.contacts_completed == 1
     assert counter_drift(session, campaign=campaign) == {}
@@ -105,7 +105,7 @@ def test_report_before_ended_status_ends_the_call(session: Session) -> None:
     session.refresh(call)
     assert call.status == CallStatus.ENDED
     assert call.ended_reason == "customer-did-not-answer"
-    campaign = campaign_of(session, campaign_id)
+    campaign = campaign_of(session, campaign_id=campaign_id)
     assert campaign.contacts_failed == 1
     assert counter_drift(session, campaign=campaign) == {}
 
@@ -136,7 +136,7 @@ def test_webhook_that_beats_the_create_response_is_correlated_by_metadata(
     payload["message"]["status"] = "in-progress"
     assert ingest_message(session, payload=payload).outcome == "applied"
     assert counted("orchestrator_calls_correlated") == correlated_before + 1
-    assert counter_drift(session, campaign=campaign_of(session, campaign_id)) == {}
+    assert counter_drift(session, campaign=campaign_of(session, campaign_id=campaign_id)) == {}
 
 
 def test_unknown_call_and_unknown_message_types_are_stored_not_applied(session: Session) -> None:
@@ -182,7 +182,7 @@ def test_a_message_for_a_call_not_recorded_yet_waits_and_is_applied_once_it_is(
     assert apply_parked_events(session, call=call) is False, "applied once"
     event = session.scalars(select(WebhookEvent).where(WebhookEvent.call_id == call_id)).one()
     assert event.outcome == "applied"
-    assert counter_drift(session, campaign=campaign_of(session, campaign_id)) == {}
+    assert counter_drift(session, campaign=campaign_of(session, campaign_id=campaign_id)) == {}
 
 
 def test_times_are_the_earliest_start_and_latest_end_reported(session: Session) -> None:
