@@ -21,6 +21,7 @@ from orchestrator.clock import utcnow
 from orchestrator.config import Settings, get_settings
 from orchestrator.db import session_scope
 from orchestrator.exceptions import VAPI_ERROR_NAME, VAPI_ERROR_SCHEMA, DomainError, error_body
+from orchestrator.flows.apply_webhooks import InlineStore
 from orchestrator.gc_tuning import tune_collector
 from orchestrator.webhooks.endpoints import (
     WEBHOOK_OPENAPI,
@@ -30,7 +31,7 @@ from orchestrator.webhooks.endpoints import (
     request_apply,
     serve_vapi_webhook,
 )
-from orchestrator.webhooks.intake import BatchStore, ConnectionStore, InlineStore, WebhookIntake
+from orchestrator.webhooks.intake import BatchStore, ConnectionStore, WebhookIntake
 from orchestrator.wire import nest_messages
 from workers.tasks import enqueue_recovery
 

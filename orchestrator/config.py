@@ -59,8 +59,8 @@ class Settings(BaseSettings):
     default_org_concurrency_limit: int = 10
     # Pacing of a caller number nobody configured: Twilio's default of one call per second.
     default_calls_per_second: float = 1.0
-    # Calls of one number claimed ahead of its rate, in seconds of that rate: enough to keep
-    # the number busy from one tick to the next without a long queue of waiting tasks.
+    # Calls of one caller number claimed ahead of its rate, in seconds of that rate: enough to
+    # keep the caller number busy from one tick to the next without a long queue of waiting tasks.
     pacing_lookahead_seconds: float = 2.0
     # Slots are handed out this fraction slower than the configured rate, so that calls come
     # to the rate gate just after the spacing it requires rather than just before it (the gate

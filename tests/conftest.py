@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from orchestrator.clock import ManualClock, use_clock
 from orchestrator.config import DEVSTACK_PG_PORT, get_settings
+from orchestrator.models import WebhookEvent
 from orchestrator.orgs.service import CreatedOrg
 from tests.factories import make_org
 
@@ -94,8 +95,9 @@ def api(session: Session) -> Iterator[TestClient]:
     """The real FastAPI app, its requests running inside the test's transaction."""
     from orchestrator.app import create_app
     from orchestrator.db import get_session
+    from orchestrator.flows.apply_webhooks import InlineStore
     from orchestrator.webhooks.endpoints import redispatcher
-    from orchestrator.webhooks.intake import InlineStore, WebhookIntake
+    from orchestrator.webhooks.intake import WebhookIntake
 
     app = create_app()
 
@@ -112,6 +114,13 @@ def api(session: Session) -> Iterator[TestClient]:
     )
     with TestClient(app) as client:
         yield client
+
+
+@pytest.fixture
+def no_other_webhook_events(session: Session) -> None:
+    """Events other tests' processes committed (end-to-end runs) are not this test's to apply
+    or count: removed inside the test's transaction, which is rolled back."""
+    session.execute(delete(WebhookEvent))
 
 
 @pytest.fixture

@@ -19,8 +19,9 @@ from orchestrator.calls.dialing import begin_dial
 from orchestrator.calls.service import record_provider_call
 from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
+from orchestrator.flows.apply_webhooks import InlineStore
 from orchestrator.models import CallLookup, Org
-from orchestrator.webhooks.intake import ConnectionStore, InlineStore, StoredBatch, WebhookIntake
+from orchestrator.webhooks.intake import ConnectionStore, StoredBatch, WebhookIntake
 from orchestrator.webhooks.repository import NewEvent
 from tests.factories import dispatch_campaign, make_campaign, make_org
 

@@ -13,10 +13,10 @@ from celery.signals import worker_process_init, worker_ready
 from orchestrator.calls.placing import PlaceOutcome, place_call, warm_up_provider_client
 from orchestrator.calls.recovery_runner import run_recovery
 from orchestrator.campaigns.reconcile import reconcile_recent_campaigns
+from orchestrator.flows.apply_webhooks import applier_redis, apply_stored_webhooks_exclusively
 from orchestrator.gc_tuning import tune_collector
 from orchestrator.pacing.limiter import Reservation
 from orchestrator.scheduling.runner import dispatch_org_now, run_tick
-from orchestrator.webhooks.sweep import applier_redis, apply_stored_webhooks_exclusively
 from workers.celery_app import celery_app
 
 logger = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def dispatch_org_task(org_id: str) -> int:
     return len(result.call_ids)
 
 
-# A call waiting for its number's calls-per-second slot holds a reservation for it and comes
+# A call waiting for its caller number's calls-per-second slot holds a reservation for it and comes
 # back exactly then, as a new message: it holds no worker while it waits, never dials early,
 # and waiting calls never contend for the same slot.
 @celery_app.task(name="calls.place", bind=True, max_retries=None)

@@ -9,8 +9,8 @@ a simulator started here, which records when it created every call.
 Under a backlog Celery falls well short of the limit it is given: every message that arrives
 while its bucket holds others schedules one more retry on the worker's timer, the retries are
 never merged, and once more than ten are due at once the event loop runs ten and polls for up
-to a second. With two numbers at 5/s, the first seconds run at the limit per worker, then each
-number gets one or two calls a second.
+to a second. With two caller numbers at 5/s, the first seconds run at the limit per worker,
+then each caller number gets one or two calls a second.
 
 The driver side (``baseline_simulator``, ``baseline_workers``, ``enqueue_calls``) runs in the
 benchmark process; the worker processes import this module through ``celery -A``.
@@ -212,7 +212,7 @@ def _wait_for_workers(names: set[str], logs: Sequence[IO[bytes]]) -> None:
 
 @contextmanager
 def baseline_workers(*, limit_per_second: float, workers: int, concurrency: int) -> Iterator[None]:
-    """``workers`` Celery worker processes of this app, each limiting every number's task."""
+    """``workers`` Celery worker processes of this app, each limiting every caller number's task."""
     env = {**os.environ, RATE_LIMIT_ENV: f"{limit_per_second:g}/s", "PYTHONUNBUFFERED": "1"}
     with ExitStack() as stack:
         logs = [stack.enter_context(tempfile.TemporaryFile()) for _ in range(workers)]

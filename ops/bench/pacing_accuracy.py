@@ -5,10 +5,11 @@ numbers, each paced with ``PUT /phone-number/{id}/pacing``. Baseline: the same c
 Celery's per-worker ``rate_limit`` in two worker processes (``ops.bench.celery_baseline``).
 Both are judged on the simulator's ground truth, when it created each call:
 
-* max-window: the most creates of one number in any 1-second window ``(t - 1, t]``, over the
-  limit. 1.00 is exact; two independently limited workers reach 2 or more.
-* achieved: each number's rate while its calls were being placed, ``(count - 1) / span``,
-  averaged over the numbers, over the limit. Below 1 means the limit was not used up.
+* max-window: the most creates of one caller number in any 1-second window ``(t - 1, t]``,
+  over the limit. 1.00 is exact; two independently limited workers reach 2 or more.
+* achieved: each caller number's rate while its calls were being placed,
+  ``(count - 1) / span``, averaged over the caller numbers, over the limit. Below 1 means the
+  limit was not used up.
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ def fetch_simulator_calls(simulator_url: str) -> list[dict[str, Any]]:
 
 
 def simulator_max_per_second(simulator_url: str) -> dict[str, int]:
-    """The simulator's own count: most creates per number in any sliding second."""
+    """The simulator's own count: most creates per caller number in any sliding second."""
     response = httpx.get(f"{simulator_url}/simulator/stats", timeout=10, trust_env=False)
     response.raise_for_status()
     counts: dict[str, int] = response.json()["maxCallsPerSecondByPhoneNumber"]
@@ -142,12 +143,12 @@ def simulator_max_per_second(simulator_url: str) -> dict[str, int]:
 def measure_simulator(
     simulator_url: str, phone_number_ids: Sequence[str], *, limit_per_second: float
 ) -> PacingFigures:
-    """Figures from the simulator's ground truth for these numbers, cross-checked."""
+    """Figures from the simulator's ground truth for these caller numbers, cross-checked."""
     created = created_times(fetch_simulator_calls(simulator_url))
-    ours = {number: created.get(number, []) for number in phone_number_ids}
+    ours = {phone_id: created.get(phone_id, []) for phone_id in phone_number_ids}
     figures = measure_pacing(ours, limit_per_second=limit_per_second)
     counted = simulator_max_per_second(simulator_url)
-    seen = max((counted.get(number, 0) for number in phone_number_ids), default=0)
+    seen = max((counted.get(phone_id, 0) for phone_id in phone_number_ids), default=0)
     # The simulator counts on its monotonic clock, we on millisecond timestamps: one apart at most.
     if abs(seen - figures.max_window_calls) > 1:
         print(
@@ -174,7 +175,7 @@ def customer_numbers(count: int) -> list[str]:
 
 
 def planned_calls(phone_ids: Sequence[str], contacts: int) -> list[tuple[str, str]]:
-    """``(phone_number_id, customer_number)`` pairs, the numbers taking turns."""
+    """``(phone_number_id, customer_number)`` pairs, the caller numbers taking turns."""
     return [
         (phone_ids[index % len(phone_ids)], number)
         for index, number in enumerate(customer_numbers(contacts))
@@ -182,16 +183,16 @@ def planned_calls(phone_ids: Sequence[str], contacts: int) -> list[tuple[str, st
 
 
 def campaign_body(calls: Sequence[tuple[str, str]]) -> dict[str, Any]:
-    by_number: defaultdict[str, list[dict[str, str]]] = defaultdict(list)
+    by_caller: defaultdict[str, list[dict[str, str]]] = defaultdict(list)
     for phone_id, customer in calls:
-        by_number[phone_id].append({"number": customer})
+        by_caller[phone_id].append({"number": customer})
     return {
         "name": "pacing accuracy",
         "assistantId": celery_baseline.ASSISTANT_ID,
         "maxConcurrency": UNCAPPED,
         "dialPlan": [
             {"phoneNumberId": phone_id, "customers": customers}
-            for phone_id, customers in by_number.items()
+            for phone_id, customers in by_caller.items()
         ],
     }
 

@@ -47,7 +47,7 @@ def _contacts(start: int, count: int) -> list[NewContact]:
             number=f"+1415{i:07d}",
             dedupe_key=f"tel:{i}",
             customer={"number": f"+1415{i:07d}"},
-            timezone=ZONES[i % 3],
+            zone_key=ZONES[i % 3],
         )
         for i in range(start, start + count)
     ]
@@ -74,8 +74,8 @@ def seed_org(contacts: int) -> uuid.UUID:
             uses_dial_plan=True,
             max_concurrency=BATCH,
             extensions={"callingHours": HOURS},
-            caller_ids=list(CALLERS),
-            contact_timezones=list(ZONES),
+            caller_number_ids=list(CALLERS),
+            contact_zone_keys=list(ZONES),
             contacts_total=contacts,
             created_at=NOW,
         )

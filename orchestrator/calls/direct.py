@@ -1,8 +1,8 @@
 """Calls made outside campaigns (``/call``): create, list, get, rename, delete. No commits here.
 
-A direct call is written ``scheduled``; the scheduler claims it under the same org and number
-limits and pacing as campaign calls, and the worker sends it. Reading covers every call of the
-org, campaign calls included.
+A direct call is written ``scheduled``; the scheduler claims it under the same org and
+caller-number limits and pacing as campaign calls, and the worker sends it. Reading covers
+every call of the org, campaign calls included.
 """
 
 from __future__ import annotations

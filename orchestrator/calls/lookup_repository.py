@@ -232,7 +232,7 @@ def stale_in_flight(
     session: Session, *, since_before: datetime, org_id: uuid.UUID | None = None
 ) -> list[tuple[uuid.UUID | None, str | None, int]]:
     """Calls in flight since before ``since_before`` (of one org, or of every org), by
-    campaign and caller number."""
+    campaign and caller number id."""
     filters = [Call.status.in_(IN_FLIGHT_CALL_STATUSES), _in_flight_since() < since_before]
     if org_id is not None:
         filters.append(Call.org_id == org_id)
@@ -241,7 +241,8 @@ def stale_in_flight(
         .where(*filters)
         .group_by(Call.campaign_id, Call.phone_number_id)
     )
-    return [(campaign, number, int(n)) for campaign, number, n in session.execute(stmt).all()]
+    rows = session.execute(stmt).all()
+    return [(campaign, caller_number_id, int(count)) for campaign, caller_number_id, count in rows]
 
 
 def _in_flight_since() -> ColumnElement[datetime]:

@@ -1,4 +1,4 @@
-"""Placing one call: a rate slot for its number, compare-and-set, commit, ``POST /call``.
+"""Placing one call: a rate slot for its caller number, compare-and-set, commit, ``POST /call``.
 
 The slot is taken while the call is still ``claimed``, as the last step before the
 compare-and-set, so the time between the limiter's decision and the provider seeing the
@@ -29,17 +29,17 @@ from orchestrator.models import CallStatus
 from orchestrator.pacing.limiter import RateLimiter, Reservation, ReservationCheck, ReserveResult
 from orchestrator.pacing.service import (
     MAX_RESERVATION_SECONDS,
+    caller_number_key,
     ensure_pacing_state,
-    number_key,
     pacing_limiter,
     reserve_slot,
     unfinished_send_stale_seconds,
 )
-from orchestrator.phone_numbers.service import pacing_of_numbers
+from orchestrator.phone_numbers.service import pacing_of_caller_numbers
 from orchestrator.providers.errors import ProviderError, ProviderRateLimited, ProviderUnreachable
 from orchestrator.providers.vapi import CreateCallRequest, VapiClient
 from orchestrator.reasons import PROVIDER_REJECTED
-from orchestrator.webhooks.service import apply_parked_events
+from orchestrator.webhooks.applying import apply_parked_events
 
 logger = logging.getLogger(__name__)
 
@@ -135,18 +135,23 @@ def hold_rate_slot(
         target = repository.dial_target(session, call_id=call_id)
         if target is None or target[0] != CallStatus.CLAIMED:
             return PlaceResult(PlaceOutcome.NOT_MINE)
-        _, org_id, number = target
-        key = number_key(org_id, number)
+        _, org_id, caller_number_id = target
+        key = caller_number_key(org_id, caller_number_id)
         if reservation is not None:
             early = (reservation.slot_us - limiter.redis_time_us()) / 1_000_000
             if early > 0:
                 return PlaceResult(PlaceOutcome.WAITING, early, reservation, key)
             return PlaceResult(PlaceOutcome.HOLDING, 0.0, reservation, key)
-        pacing = pacing_of_numbers(session, org_id=org_id, provider_ids=[number])[number]
+        pacing = pacing_of_caller_numbers(
+            session, org_id=org_id, caller_number_ids=[caller_number_id]
+        )[caller_number_id]
         if not ensure_pacing_state(session, limiter, now=utcnow()):
             return PlaceResult(PlaceOutcome.WAITING, FAIL_CLOSED_WAIT_SECONDS)
         result = reserve_slot(
-            limiter, org_id=org_id, phone_number_id=number, per_second=pacing.calls_per_second
+            limiter,
+            org_id=org_id,
+            phone_number_id=caller_number_id,
+            per_second=pacing.calls_per_second,
         )
     except redis.RedisError as error:
         logger.warning("call %s waits: pacing state unreadable: %s", call_id, error)

@@ -6,7 +6,7 @@ applied like any other):
 
 * A create whose answer never came (timeout, 5xx, a worker that died mid-send) leaves the call
   ``dialing``. Once no create request can still be under way, the provider's calls for that
-  number and time are listed: the call is recorded if the provider has it, and dialed again
+  caller number and time are listed: the call is recorded if the provider has it, and dialed again
   only if it does not. Nobody is dialed twice because of a lost answer.
 * A call the provider has but that has gone silent for too long (its webhooks lost) is looked
   up with ``GET /call/{id}``.
@@ -32,7 +32,7 @@ from orchestrator.metrics.service import count
 from orchestrator.models import CallStatus, WebhookOutcome
 from orchestrator.providers.vapi import ProviderCall, VapiClient
 from orchestrator.reasons import PROVIDER_CALL_NOT_FOUND
-from orchestrator.webhooks.service import ingest_message
+from orchestrator.webhooks.applying import ingest_message
 from orchestrator.wire import iso
 
 # The provider's clock may differ from ours: look this far either side of our dial time.
@@ -57,7 +57,7 @@ def find_created_call(
     dialed_at: datetime,
     latest_send: timedelta,
 ) -> dict[str, Any] | None:
-    """The provider's call carrying our id in its metadata, among that number's calls then."""
+    """The provider's call carrying our id in its metadata, among its caller number's calls then."""
     start, end = dialed_at - CLOCK_MARGIN, dialed_at + latest_send + CLOCK_MARGIN
     seen: set[str] = set()
     while True:

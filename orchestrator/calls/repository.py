@@ -125,10 +125,10 @@ def unsent_calls_for_update(session: Session, *, campaign_id: uuid.UUID) -> list
     return list(session.scalars(stmt))
 
 
-def in_flight_by_campaign_and_number(
+def in_flight_by_campaign_and_caller(
     session: Session, *, org_id: uuid.UUID
 ) -> Sequence[Row[uuid.UUID | None, str | None, bool, int]]:
-    """Every call of the org in flight, counted by campaign, caller number and claimed-or-not."""
+    """Every call of the org in flight, counted by campaign, caller number id and claimed-or-not."""
     waiting = (Call.status == CallStatus.CLAIMED).label("waiting")
     stmt = (
         select(Call.campaign_id, Call.phone_number_id, waiting, func.count())
@@ -138,10 +138,10 @@ def in_flight_by_campaign_and_number(
     return session.execute(stmt).all()
 
 
-def due_direct_call_numbers(
+def due_direct_caller_number_ids(
     session: Session, *, org_id: uuid.UUID, now: datetime
 ) -> list[str | None]:
-    """Caller numbers with a direct call (``POST /call``) of the org waiting and due."""
+    """Caller number ids with a direct call (``POST /call``) of the org waiting and due."""
     stmt = (
         select(Call.phone_number_id)
         .where(Call.org_id == org_id, Call.status == CallStatus.SCHEDULED, _due(now))
@@ -156,16 +156,18 @@ def due_direct_calls(
     """The first due direct calls of each caller number, oldest first, at most its limit each.
 
     Calls without a not-before time come first, in arrival order, then those whose time has
-    come, in time order: two index ranges per number, never a scan of calls scheduled later.
+    come, in time order: two index ranges per caller number, never a scan of calls scheduled later.
     """
     found: list[Call] = []
-    for number, limit in limits.items():
+    for caller_number_id, limit in limits.items():
         if limit <= 0:
             continue
         mine = (
             Call.org_id == org_id,
             Call.status == CallStatus.SCHEDULED,
-            Call.phone_number_id.is_(None) if number is None else Call.phone_number_id == number,
+            Call.phone_number_id.is_(None)
+            if caller_number_id is None
+            else Call.phone_number_id == caller_number_id,
         )
         unscheduled = select(Call).where(*mine, Call.not_before.is_(None))
         found_here = list(session.scalars(unscheduled.order_by(Call.seq).limit(limit)))
@@ -230,10 +232,10 @@ def expired_direct_calls_for_update(session: Session, *, now: datetime) -> list[
     return list(session.scalars(stmt))
 
 
-def last_dial_by_number(
+def last_dial_by_caller(
     session: Session, *, since: datetime
 ) -> Sequence[Row[uuid.UUID, str | None, datetime | None]]:
-    """The latest dial of each (org, caller number) since ``since``: what the rate limits saw."""
+    """The latest dial of each (org, caller number id) since ``since``: what the rate limits saw."""
     stmt = (
         select(Call.org_id, Call.phone_number_id, func.max(Call.dialed_at))
         .where(Call.dialed_at >= since)
@@ -245,7 +247,7 @@ def last_dial_by_number(
 def dial_target(
     session: Session, *, call_id: uuid.UUID
 ) -> Row[CallStatus, uuid.UUID, str | None] | None:
-    """What placing a call needs before it may take a rate slot: status, org, caller number."""
+    """What placing a call needs before it may take a rate slot: status, org, caller number id."""
     stmt = select(Call.status, Call.org_id, Call.phone_number_id).where(Call.id == call_id)
     return session.execute(stmt).first()
 

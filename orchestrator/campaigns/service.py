@@ -72,16 +72,16 @@ def create_campaign(
             server_messages=body.server_messages,
             predial_plan=body.predial_plan,
             extensions=_extensions_of(body),
-            caller_ids=sorted({c.phone_number_id for c in contacts if c.phone_number_id}),
-            contact_timezones=sorted({c.timezone for c in contacts}),
+            caller_number_ids=sorted({c.phone_number_id for c in contacts if c.phone_number_id}),
+            contact_zone_keys=sorted({c.zone_key for c in contacts}),
             contacts_total=len(contacts),
         ),
     )
     contacts_repo.copy_contacts(session, campaign_id=campaign.id, org_id=org_id, contacts=contacts)
     initial = counter_deltas(contact_after=ContactStatus.PENDING) * len(contacts)
     counter_repository.add_counter_shards(session, campaign_id=campaign.id, initial=initial)
-    caller_ids = sorted({c.phone_number_id for c in contacts if c.phone_number_id})
-    phone_numbers_repo.ensure_phone_numbers(session, org_id=org_id, provider_ids=caller_ids)
+    caller_number_ids = sorted({c.phone_number_id for c in contacts if c.phone_number_id})
+    phone_numbers_repo.ensure_phone_numbers(session, org_id=org_id, provider_ids=caller_number_ids)
     customers = [(contact.phone_number_id, contact.customer) for contact in contacts]
     counters = CampaignCounters(**initial)
     return campaign_to_wire(campaign, counters=counters, calls=[], customers=customers)

@@ -30,7 +30,7 @@ COPY_COLUMNS = (
     "customer",
     "status",
     "attempts",
-    "timezone",
+    "zone_key",
     "not_before",
     "created_at",
     "updated_at",
@@ -63,7 +63,7 @@ def copy_contacts(
                         json.dumps(contact.customer),
                         ContactStatus.PENDING.value,
                         0,
-                        contact.timezone,
+                        contact.zone_key,
                         now,
                         now,
                         now,
@@ -73,10 +73,10 @@ def copy_contacts(
 
 @dataclass(frozen=True)
 class DueGroup:
-    """Pending contacts of one caller number in one calling-hours zone, up to ``limit``."""
+    """Pending contacts of one caller number under one calling-hours zone key, up to ``limit``."""
 
     phone_number_id: str | None
-    timezone: str
+    zone_key: str
     limit: int
 
 
@@ -88,7 +88,7 @@ def due_contacts(
     for group in groups:
         if group.limit <= 0:
             continue
-        number = (
+        of_caller = (
             Contact.phone_number_id.is_(None)
             if group.phone_number_id is None
             else Contact.phone_number_id == group.phone_number_id
@@ -98,8 +98,8 @@ def due_contacts(
             .where(
                 Contact.campaign_id == campaign_id,
                 Contact.status == ContactStatus.PENDING,
-                number,
-                Contact.timezone == group.timezone,
+                of_caller,
+                Contact.zone_key == group.zone_key,
                 Contact.not_before <= now,
             )
             .order_by(Contact.not_before, Contact.position)
@@ -171,15 +171,15 @@ def close_pending_contacts(
     return counts
 
 
-def pending_by_zone(
+def pending_by_zone_key(
     session: Session, *, campaign_id: uuid.UUID, now: datetime
 ) -> Sequence[Row[str, bool, int]]:
-    """Pending contacts counted by calling-hours zone and whether they are due now."""
+    """Pending contacts counted by calling-hours zone key and whether they are due now."""
     due = (Contact.not_before <= now).label("due")
     stmt = (
-        select(Contact.timezone, due, func.count())
+        select(Contact.zone_key, due, func.count())
         .where(Contact.campaign_id == campaign_id, Contact.status == ContactStatus.PENDING)
-        .group_by(Contact.timezone, due)
+        .group_by(Contact.zone_key, due)
     )
     return session.execute(stmt).all()
 

@@ -18,7 +18,7 @@ class NewContact:
     number: str | None
     dedupe_key: str
     customer: dict[str, Any]
-    timezone: str = ""
+    zone_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def normalize_customers(batches: Sequence[CustomerBatch]) -> tuple[list[NewConta
                     number=customer.number,
                     dedupe_key=key or path,
                     customer=customer.model_dump(by_alias=True, exclude_unset=True),
-                    timezone=contact_zone_key(
+                    zone_key=contact_zone_key(
                         number=customer.number, customer_timezone=customer.timezone
                     ),
                 )

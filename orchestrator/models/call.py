@@ -34,15 +34,15 @@ class Call(Timestamped, Base):
         Index("ix_calls_in_flight_org", "org_id", postgresql_where=text(IN_FLIGHT_SQL)),
         Index("ix_calls_in_flight_campaign", "campaign_id", postgresql_where=text(IN_FLIGHT_SQL)),
         Index(
-            "ix_calls_in_flight_number",
+            "ix_calls_in_flight_caller",
             "org_id",
             "phone_number_id",
             postgresql_where=text(IN_FLIGHT_SQL),
         ),
-        Index("ix_calls_number_dialed", "org_id", "phone_number_id", "dialed_at"),
+        Index("ix_calls_caller_dialed", "org_id", "phone_number_id", "dialed_at"),
         Index("ix_calls_campaign_created", "campaign_id", "created_at"),
         Index("ix_calls_contact", "contact_id"),
-        # Direct calls waiting: per number in due order, due ones across orgs, expiring ones.
+        # Direct calls waiting: per caller number in due order, due ones across orgs, expiring ones.
         Index(
             "ix_calls_scheduled",
             "org_id",

@@ -66,10 +66,10 @@ class Campaign(Timestamped, Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # What the tick iterates over instead of scanning contacts: the campaign's caller numbers
+    # What the tick iterates over instead of scanning contacts: the campaign's caller number ids
     # and the distinct calling-hours zone keys of its contacts, both fixed at creation.
-    caller_ids: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
-    contact_timezones: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
+    caller_number_ids: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
+    contact_zone_keys: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
 
     contacts_total: Mapped[int] = mapped_column(Integer, default=0)
     # The counters live in ``campaign_counter_shards`` (see there); these read their sums.
@@ -95,7 +95,7 @@ class Campaign(Timestamped, Base):
             )
         super().__init__(**kwargs)
 
-    def caller_numbers(self) -> list[str | None]:
-        """Every caller number the campaign dials from (a dial plan has several)."""
-        numbers: list[str | None] = list(self.caller_ids)
-        return numbers or [self.phone_number_id]
+    def caller_number_ids_to_dial(self) -> list[str | None]:
+        """Every caller number id the campaign dials from (a dial plan has several)."""
+        caller_number_ids: list[str | None] = list(self.caller_number_ids)
+        return caller_number_ids or [self.phone_number_id]

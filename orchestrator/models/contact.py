@@ -28,14 +28,14 @@ class Contact(Timestamped, Base):
     __tablename__ = "contacts"
     __table_args__ = (
         UniqueConstraint("campaign_id", "dedupe_key", name="uq_contacts_campaign_dedupe"),
-        # The claim reads one range of this index per (caller number, time zone) group, in
+        # The claim reads one range of this index per (caller number, zone key) group, in
         # due order, and stops after a batch: a tick costs the same whatever the size of the
         # campaign, and contacts whose calling hours are closed are never even read.
         Index(
             "ix_contacts_due",
             "campaign_id",
             "phone_number_id",
-            "timezone",
+            "zone_key",
             "not_before",
             "position",
             postgresql_where=text("status = 'pending'"),
@@ -54,7 +54,7 @@ class Contact(Timestamped, Base):
     status_reason: Mapped[str | None] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Zone key for calling hours ("" when unknown): see scheduling.calling_hours.
-    timezone: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    zone_key: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # Not dialed before this instant (retry delays); the tick reads it through ix_contacts_due.
     not_before: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, server_default=func.now()

@@ -2,7 +2,7 @@
 
 Dispatch fails closed: when Redis no longer holds the limits' state (a restart without
 persistence, an eviction, a flush), no slot is given until the state is rebuilt from the
-database, where every dial's time is recorded. The rebuild puts each number's next slot
+database, where every dial's time is recorded. The rebuild puts each caller number's next slot
 after its last dial, so a limit is never exceeded across the loss.
 """
 
@@ -23,7 +23,7 @@ from orchestrator.pacing.limiter import (
     RateLimiter,
     ReserveResult,
 )
-from orchestrator.phone_numbers.service import pacing_of_numbers
+from orchestrator.phone_numbers.service import pacing_of_caller_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def pacing_limiter() -> RateLimiter:
     return RateLimiter(client)
 
 
-def number_key(org_id: uuid.UUID, phone_number_id: str | None) -> str:
+def caller_number_key(org_id: uuid.UUID, phone_number_id: str | None) -> str:
     return f"{org_id}:{phone_number_id or '-'}"
 
 
@@ -56,7 +56,7 @@ def effective_rate(calls_per_second: float) -> float:
 
 
 def _window_span_us(per_second: float) -> int:
-    """How far apart any K + 1 calls of a number must be at K calls per second (µs)."""
+    """How far apart any K + 1 calls of a caller number must be at K calls per second (µs)."""
     window_calls = max(1, math.floor(per_second))
     return math.ceil(window_calls * 1_000_000 / per_second) + WINDOW_EDGE_US
 
@@ -65,7 +65,7 @@ def reserve_slot(
     limiter: RateLimiter, *, org_id: uuid.UUID, phone_number_id: str | None, per_second: float
 ) -> ReserveResult:
     return limiter.reserve(
-        number_key(org_id, phone_number_id),
+        caller_number_key(org_id, phone_number_id),
         per_second=effective_rate(per_second),
         max_wait_seconds=MAX_RESERVATION_SECONDS,
         # At 5 calls per second, any 6 consecutive calls span 5 (stretched) intervals, and
@@ -85,9 +85,9 @@ def unfinished_send_stale_seconds() -> float:
 
 
 def rebuild_pacing_state(session: Session, limiter: RateLimiter, *, now: datetime) -> int:
-    """Put back every number's next slot from the dials recorded in the database.
+    """Put back every caller number's next slot from the dials recorded in the database.
 
-    Returns how many numbers were restored. Only one process rebuilds at a time; the others
+    Returns how many caller numbers were restored. Only one process rebuilds at a time; the others
     keep failing closed until it is done.
     """
     lock = limiter.client.lock(REBUILD_LOCK_KEY, timeout=30, blocking=False)
@@ -98,12 +98,14 @@ def rebuild_pacing_state(session: Session, limiter: RateLimiter, *, now: datetim
             return 0
         restored = 0
         offset_us = limiter.redis_time_us() - int(now.timestamp() * 1_000_000)
-        for org_id, number, last_dial in calls_repo.last_dial_by_number(
+        for org_id, caller_number_id, last_dial in calls_repo.last_dial_by_caller(
             session, since=now - REBUILD_LOOKBACK
         ):
             if last_dial is None:
                 continue
-            pacing = pacing_of_numbers(session, org_id=org_id, provider_ids=[number])[number]
+            pacing = pacing_of_caller_numbers(
+                session, org_id=org_id, caller_number_ids=[caller_number_id]
+            )[caller_number_id]
             # The gate's record of when the provider answered is gone with the state: wait two
             # whole windows after the last dial (our clock translated to Redis's), so calls
             # before the loss and after it never share a window at the provider.
@@ -112,10 +114,10 @@ def rebuild_pacing_state(session: Session, limiter: RateLimiter, *, now: datetim
                 + offset_us
                 + 2 * _window_span_us(pacing.calls_per_second)
             )
-            limiter.seed(number_key(org_id, number), next_allowed_us=next_us)
+            limiter.seed(caller_number_key(org_id, caller_number_id), next_allowed_us=next_us)
             restored += 1
         limiter.mark_state_complete(now.isoformat())
-        logger.warning("pacing state was missing in Redis: rebuilt %d numbers", restored)
+        logger.warning("pacing state was missing in Redis: rebuilt %d caller numbers", restored)
         return restored
     finally:
         lock.release()

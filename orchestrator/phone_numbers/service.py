@@ -1,4 +1,4 @@
-"""Caller numbers and their pacing. A number nobody configured gets the defaults."""
+"""Caller numbers and their pacing. A caller number nobody configured gets the defaults."""
 
 from __future__ import annotations
 
@@ -13,25 +13,25 @@ from orchestrator.exceptions import NotFound
 from orchestrator.models import PhoneNumber
 from orchestrator.phone_numbers import repository
 from orchestrator.phone_numbers.schemas import PacingIn, PhoneNumberListQuery
-from orchestrator.scheduling.capacity import NumberPacing
+from orchestrator.scheduling.capacity import CallerNumberPacing
 from orchestrator.wire import iso
 
 
-def phone_number_to_wire(number: PhoneNumber) -> dict[str, Any]:
+def phone_number_to_wire(phone_number: PhoneNumber) -> dict[str, Any]:
     settings = get_settings()
-    calls_per_second = number.calls_per_second
+    calls_per_second = phone_number.calls_per_second
     return {
-        "id": number.provider_phone_number_id,
-        "orgId": str(number.org_id),
-        "createdAt": iso(number.created_at),
-        "updatedAt": iso(number.updated_at),
+        "id": phone_number.provider_phone_number_id,
+        "orgId": str(phone_number.org_id),
+        "createdAt": iso(phone_number.created_at),
+        "updatedAt": iso(phone_number.updated_at),
         "pacing": {
             "callsPerSecond": (
                 calls_per_second
                 if calls_per_second is not None
                 else settings.default_calls_per_second
             ),
-            "maxConcurrency": number.max_concurrency,
+            "maxConcurrency": phone_number.max_concurrency,
             "isDefault": calls_per_second is None,
         },
     }
@@ -40,39 +40,39 @@ def phone_number_to_wire(number: PhoneNumber) -> dict[str, Any]:
 def set_pacing(
     session: Session, *, org_id: uuid.UUID, provider_id: str, body: PacingIn
 ) -> dict[str, Any]:
-    number = repository.upsert_pacing(
+    phone_number = repository.upsert_pacing(
         session,
         org_id=org_id,
         provider_id=provider_id,
         calls_per_second=body.calls_per_second,
         max_concurrency=body.max_concurrency,
     )
-    return phone_number_to_wire(number)
+    return phone_number_to_wire(phone_number)
 
 
 def get_phone_number(session: Session, *, org_id: uuid.UUID, provider_id: str) -> dict[str, Any]:
-    number = repository.get_phone_number(session, org_id=org_id, provider_id=provider_id)
-    if number is None:
+    phone_number = repository.get_phone_number(session, org_id=org_id, provider_id=provider_id)
+    if phone_number is None:
         raise NotFound("Phone number not found")
-    return phone_number_to_wire(number)
+    return phone_number_to_wire(phone_number)
 
 
 def list_phone_numbers(
     session: Session, *, org_id: uuid.UUID, query: PhoneNumberListQuery
 ) -> list[dict[str, Any]]:
-    numbers = repository.list_phone_numbers(session, org_id=org_id, query=query)
-    return [phone_number_to_wire(number) for number in numbers]
+    phone_numbers = repository.list_phone_numbers(session, org_id=org_id, query=query)
+    return [phone_number_to_wire(phone_number) for phone_number in phone_numbers]
 
 
-def pacing_of_numbers(
-    session: Session, *, org_id: uuid.UUID, provider_ids: Sequence[str | None]
-) -> dict[str | None, NumberPacing]:
-    """Each number's pacing; a number nobody configured (or no number) gets the defaults."""
-    default = NumberPacing(get_settings().default_calls_per_second, None)
-    known = [pid for pid in provider_ids if pid is not None]
-    pacing: dict[str | None, NumberPacing] = dict.fromkeys(provider_ids, default)
+def pacing_of_caller_numbers(
+    session: Session, *, org_id: uuid.UUID, caller_number_ids: Sequence[str | None]
+) -> dict[str | None, CallerNumberPacing]:
+    """Each caller number's pacing; one nobody configured (or none at all) gets the defaults."""
+    default = CallerNumberPacing(get_settings().default_calls_per_second, None)
+    known = [pid for pid in caller_number_ids if pid is not None]
+    pacing: dict[str | None, CallerNumberPacing] = dict.fromkeys(caller_number_ids, default)
     for row in repository.pacing_rows(session, org_id=org_id, provider_ids=known):
-        pacing[row.provider_phone_number_id] = NumberPacing(
+        pacing[row.provider_phone_number_id] = CallerNumberPacing(
             row.calls_per_second if row.calls_per_second is not None else default.calls_per_second,
             row.max_concurrency,
         )

@@ -6,7 +6,7 @@ Pure functions over counts the tick read under the org's lock. Limits:
 * each campaign's ``maxConcurrency``;
 * each caller number's ``maxConcurrency`` (over the whole org);
 * each caller number's calls per second: the tick claims at most ``lookahead`` seconds of
-  the number's rate ahead of the limiter, which then spaces the calls exactly.
+  the caller number's rate ahead of the limiter, which then spaces the calls exactly.
 
 Campaigns of one org share its capacity by max-min fairness: each free slot goes to the
 campaign with the fewest calls in flight, so a big campaign cannot starve a small one.
@@ -22,15 +22,15 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class NumberPacing:
+class CallerNumberPacing:
     calls_per_second: float
     max_concurrency: int | None
 
 
 @dataclass(frozen=True)
-class NumberLoad:
+class CallerNumberLoad:
     in_flight: int = 0
-    # Claimed calls not sent yet: they are already waiting for the number's rate.
+    # Claimed calls not sent yet: they are already waiting for the caller number's rate.
     waiting: int = 0
 
 
@@ -50,8 +50,10 @@ class CampaignDemand:
     candidates: Sequence[Candidate]
 
 
-def number_allowance(pacing: NumberPacing, load: NumberLoad, *, lookahead_seconds: float) -> int:
-    """Calls of one number the tick may claim now."""
+def caller_number_allowance(
+    pacing: CallerNumberPacing, load: CallerNumberLoad, *, lookahead_seconds: float
+) -> int:
+    """Calls of one caller number the tick may claim now."""
     ahead = max(1, math.ceil(pacing.calls_per_second * lookahead_seconds)) - load.waiting
     if pacing.max_concurrency is not None:
         ahead = min(ahead, pacing.max_concurrency - load.in_flight)
@@ -59,14 +61,17 @@ def number_allowance(pacing: NumberPacing, load: NumberLoad, *, lookahead_second
 
 
 def allocate(
-    demands: Sequence[CampaignDemand], *, org_free: int, number_free: Mapping[str | None, int]
+    demands: Sequence[CampaignDemand],
+    *,
+    org_free: int,
+    caller_number_free: Mapping[str | None, int],
 ) -> dict[uuid.UUID, list[Candidate]]:
     """Hand out ``org_free`` slots one at a time, each to the least-loaded campaign that can use it.
 
-    A campaign takes its candidates in order, passing over those whose number has no slot left
-    (they stay pending); ties go to the campaign listed first (the oldest).
+    A campaign takes its candidates in order, passing over those whose caller number has no slot
+    left (they stay pending); ties go to the campaign listed first (the oldest).
     """
-    free = dict(number_free)
+    free = dict(caller_number_free)
     chosen: dict[uuid.UUID, list[Candidate]] = {d.campaign_id: [] for d in demands}
     cursor = {d.campaign_id: 0 for d in demands}
     heap = [(d.in_flight, order, d) for order, d in enumerate(demands)]

@@ -1,10 +1,10 @@
 """Direct calls (``POST /call``) in the org's dispatch: the same limits, a fair share.
 
 Direct calls compete for the org's capacity as one more claimant beside its campaigns, under
-every limit campaigns obey (the org's concurrency limit, each number's cap and rate). They wait
-in the database like contacts: ``scheduled`` with an optional not-before time. With the org's
-default calling hours switched on, a call whose customer is outside them is moved to the next
-opening instead of being dialed.
+every limit campaigns obey (the org's concurrency limit, each caller number's cap and rate).
+They wait in the database like contacts: ``scheduled`` with an optional not-before time. With
+the org's default calling hours switched on, a call whose customer is outside them is moved to
+the next opening instead of being dialed.
 """
 
 from __future__ import annotations

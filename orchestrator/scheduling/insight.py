@@ -6,7 +6,7 @@ Shown on ``GET /campaign/{id}`` as the extension field ``pacing``. Waiting reaso
 * ``windowClosed``: before ``earliestAt`` or after ``latestAt``;
 * ``callingHours``: the contact's local calling hours are closed;
 * ``retryDelay``: the contact waits for its retry's not-before time;
-* ``concurrency``: due now, but a concurrency limit (campaign, org or number) is full;
+* ``concurrency``: due now, but a concurrency limit (campaign, org or caller number) is full;
 * ``rate``: due now, waiting for a caller number's calls-per-second slot.
 
 ``stuckCalls`` counts the calls holding capacity (of the org, of the campaign, of each of the
@@ -31,8 +31,9 @@ from orchestrator.campaigns.counters import contacts_in
 from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.models import Campaign, CampaignCounters, CampaignStatus, ContactStatus, Org
-from orchestrator.phone_numbers.service import pacing_of_numbers
+from orchestrator.phone_numbers.service import pacing_of_caller_numbers
 from orchestrator.scheduling.calling_hours.opening import is_open, next_open
+from orchestrator.scheduling.capacity import CallerNumberPacing
 from orchestrator.scheduling.policy import calling_hours_of
 from orchestrator.scheduling.service import read_org_load
 from orchestrator.wire import iso
@@ -48,13 +49,16 @@ class Throughput:
     average_call_seconds: float | None
 
 
-def _numbers(campaign: Campaign) -> list[str | None]:
-    return campaign.caller_numbers()
+def _caller_pacing(
+    session: Session, campaign: Campaign, org: Org
+) -> dict[str | None, CallerNumberPacing]:
+    caller_number_ids = campaign.caller_number_ids_to_dial()
+    return pacing_of_caller_numbers(session, org_id=org.id, caller_number_ids=caller_number_ids)
 
 
 def _throughput(session: Session, campaign: Campaign, org: Org) -> Throughput:
-    """Calls per second the campaign can sustain: its numbers' rates, or concurrency / length."""
-    pacing = pacing_of_numbers(session, org_id=org.id, provider_ids=_numbers(campaign))
+    """Sustainable calls per second: its caller numbers' rates, or concurrency / call length."""
+    pacing = _caller_pacing(session, campaign, org)
     rate = sum(p.calls_per_second for p in pacing.values())
     average = calls_repo.average_call_seconds(session, campaign_id=campaign.id)
     concurrency = min(campaign.max_concurrency, org.concurrency_limit)
@@ -68,10 +72,11 @@ def _concurrency_full(session: Session, campaign: Campaign, org: Org) -> bool:
         return True
     if load.by_campaign[campaign.id] >= campaign.max_concurrency:
         return True
-    pacing = pacing_of_numbers(session, org_id=org.id, provider_ids=_numbers(campaign))
+    pacing = _caller_pacing(session, campaign, org)
     return all(
-        p.max_concurrency is not None and load.in_flight_by_number[n] >= p.max_concurrency
-        for n, p in pacing.items()
+        p.max_concurrency is not None
+        and load.in_flight_by_caller[caller_number_id] >= p.max_concurrency
+        for caller_number_id, p in pacing.items()
     )
 
 
@@ -103,10 +108,10 @@ def waiting_reasons(
     hours = calling_hours_of(campaign, org)
     reasons: dict[str, int] = {}
     due_now = 0
-    for zone, due, count in contacts_repo.pending_by_zone(
+    for zone_key, due, count in contacts_repo.pending_by_zone_key(
         session, campaign_id=campaign.id, now=now
     ):
-        if hours is not None and not is_open(hours, zone, now):
+        if hours is not None and not is_open(hours, zone_key, now):
             reasons["callingHours"] = reasons.get("callingHours", 0) + count
         elif not due:
             reasons["retryDelay"] = reasons.get("retryDelay", 0) + count
@@ -123,7 +128,7 @@ def _start_of_dialing(campaign: Campaign, org: Org, now: datetime) -> datetime |
     hours = calling_hours_of(campaign, org)
     if hours is None:
         return start
-    openings = [next_open(hours, zone, start) for zone in campaign.contact_timezones or [""]]
+    openings = [next_open(hours, key, start) for key in campaign.contact_zone_keys or [""]]
     known = [moment for moment in openings if moment is not None]
     return min(known) if known else None
 
@@ -162,16 +167,20 @@ def stuck_calls(session: Session, *, campaign: Campaign, org: Org, now: datetime
     stale = lookup_repository.stale_in_flight(
         session, org_id=org.id, since_before=now - timedelta(seconds=longest)
     )
-    numbers = {n for n in _numbers(campaign) if n is not None}
-    by_number: dict[str, int] = {}
-    for _, number, count in stale:
-        if number in numbers:
-            by_number[number] = by_number.get(number, 0) + count
+    caller_number_ids = {
+        caller_number_id
+        for caller_number_id in campaign.caller_number_ids_to_dial()
+        if caller_number_id is not None
+    }
+    by_caller: dict[str, int] = {}
+    for _, caller_number_id, count in stale:
+        if caller_number_id in caller_number_ids:
+            by_caller[caller_number_id] = by_caller.get(caller_number_id, 0) + count
     return {
         "olderThanSeconds": longest,
         "org": sum(count for _, _, count in stale),
         "campaign": sum(count for owner, _, count in stale if owner == campaign.id),
-        "phoneNumbers": by_number,
+        "phoneNumbers": by_caller,
     }
 
 

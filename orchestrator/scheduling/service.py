@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 import zlib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,14 +26,14 @@ from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.contacts.repository import DueGroup
 from orchestrator.models import Call, CallStatus, Campaign, CampaignStatus, ContactStatus, Org
-from orchestrator.phone_numbers.service import pacing_of_numbers
+from orchestrator.phone_numbers.service import pacing_of_caller_numbers
 from orchestrator.scheduling.calling_hours.opening import is_open
 from orchestrator.scheduling.capacity import (
+    CallerNumberLoad,
     CampaignDemand,
     Candidate,
-    NumberLoad,
     allocate,
-    number_allowance,
+    caller_number_allowance,
 )
 from orchestrator.scheduling.direct import DIRECT_CALLS, direct_demand
 from orchestrator.scheduling.policy import calling_hours_of
@@ -61,11 +62,13 @@ class OrgLoad:
     total: int = 0
     by_campaign: dict[uuid.UUID, int] = field(default_factory=lambda: defaultdict(int))
     direct: int = 0
-    in_flight_by_number: dict[str | None, int] = field(default_factory=lambda: defaultdict(int))
-    waiting_by_number: dict[str | None, int] = field(default_factory=lambda: defaultdict(int))
+    in_flight_by_caller: dict[str | None, int] = field(default_factory=lambda: defaultdict(int))
+    waiting_by_caller: dict[str | None, int] = field(default_factory=lambda: defaultdict(int))
 
-    def of_number(self, number: str | None) -> NumberLoad:
-        return NumberLoad(self.in_flight_by_number[number], self.waiting_by_number[number])
+    def of_caller(self, caller_number_id: str | None) -> CallerNumberLoad:
+        return CallerNumberLoad(
+            self.in_flight_by_caller[caller_number_id], self.waiting_by_caller[caller_number_id]
+        )
 
 
 def _lock_key(value: uuid.UUID) -> int:
@@ -80,16 +83,16 @@ def try_lock_org(session: Session, *, org_id: uuid.UUID) -> bool:
 
 def read_org_load(session: Session, *, org_id: uuid.UUID) -> OrgLoad:
     load = OrgLoad()
-    rows = calls_repo.in_flight_by_campaign_and_number(session, org_id=org_id)
-    for campaign_id, number, waiting, count in rows:
+    rows = calls_repo.in_flight_by_campaign_and_caller(session, org_id=org_id)
+    for campaign_id, caller_number_id, waiting, count in rows:
         load.total += count
-        load.in_flight_by_number[number] += count
+        load.in_flight_by_caller[caller_number_id] += count
         if campaign_id is not None:
             load.by_campaign[campaign_id] += count
         else:
             load.direct += count
         if waiting:
-            load.waiting_by_number[number] += count
+            load.waiting_by_caller[caller_number_id] += count
     return load
 
 
@@ -100,20 +103,20 @@ def _start_if_scheduled(campaign: Campaign, now: datetime) -> None:
         campaign.started_at = now
 
 
-def open_zones(*, campaign: Campaign, org: Org, now: datetime) -> list[str]:
+def open_zone_keys(*, campaign: Campaign, org: Org, now: datetime) -> list[str]:
     """The campaign's zone keys whose calling hours are open now (all of them without hours)."""
     hours = calling_hours_of(campaign, org)
-    zones = campaign.contact_timezones or [""]
+    zone_keys = campaign.contact_zone_keys or [""]
     if hours is None:
-        return list(zones)
-    return [zone for zone in zones if is_open(hours, zone, now)]
+        return list(zone_keys)
+    return [key for key in zone_keys if is_open(hours, key, now)]
 
 
 def _campaign_demand(
     session: Session,
     *,
     campaign: Campaign,
-    zones: list[str],
+    zone_keys: list[str],
     load: OrgLoad,
     allowances: dict[str | None, int],
     now: datetime,
@@ -122,30 +125,44 @@ def _campaign_demand(
     in_flight = load.by_campaign[campaign.id]
     room = min(campaign.max_concurrency - in_flight, batch_limit)
     groups = [
-        DueGroup(number, zone, min(room, allowances.get(number, 0)))
-        for number in campaign.caller_numbers()
-        for zone in zones
+        DueGroup(caller_number_id, zone_key, min(room, allowances.get(caller_number_id, 0)))
+        for caller_number_id in campaign.caller_number_ids_to_dial()
+        for zone_key in zone_keys
     ]
     rows = contacts_repo.due_contacts(session, campaign_id=campaign.id, groups=groups, now=now)
     return CampaignDemand(
         campaign_id=campaign.id,
         in_flight=in_flight,
         max_concurrency=campaign.max_concurrency,
-        candidates=[Candidate(contact_id, number) for contact_id, number in rows],
+        candidates=[
+            Candidate(contact_id, caller_number_id) for contact_id, caller_number_id in rows
+        ],
     )
 
 
-def _number_allowances(
-    session: Session, *, org_id: uuid.UUID, numbers: set[str | None], load: OrgLoad
+def _caller_number_ids_of(
+    campaigns: Sequence[Campaign], direct_caller_number_ids: Sequence[str | None]
+) -> set[str | None]:
+    """Every caller number id the dispatch may dial from: its campaigns' and its direct calls'."""
+    of_campaigns = {
+        caller_number_id
+        for campaign in campaigns
+        for caller_number_id in campaign.caller_number_ids_to_dial()
+    }
+    return of_campaigns | set(direct_caller_number_ids)
+
+
+def _caller_number_allowances(
+    session: Session, *, org_id: uuid.UUID, caller_number_ids: set[str | None], load: OrgLoad
 ) -> dict[str | None, int]:
-    ordered = sorted(numbers, key=lambda n: n or "")
-    pacing = pacing_of_numbers(session, org_id=org_id, provider_ids=ordered)
+    ordered = sorted(caller_number_ids, key=lambda caller_number_id: caller_number_id or "")
+    pacing = pacing_of_caller_numbers(session, org_id=org_id, caller_number_ids=ordered)
     lookahead = get_settings().pacing_lookahead_seconds
     return {
-        number: number_allowance(
-            pacing[number], load.of_number(number), lookahead_seconds=lookahead
+        caller_number_id: caller_number_allowance(
+            pacing[caller_number_id], load.of_caller(caller_number_id), lookahead_seconds=lookahead
         )
-        for number in ordered
+        for caller_number_id in ordered
     }
 
 
@@ -162,10 +179,10 @@ def claim_calls(
             contact_id=contact_id,
             attempt=attempt,
             status=CallStatus.CLAIMED,
-            phone_number_id=number or campaign.phone_number_id,
+            phone_number_id=caller_number_id or campaign.phone_number_id,
             customer=customer,
         )
-        for contact_id, _, attempt, number, customer in rows
+        for contact_id, _, attempt, caller_number_id, customer in rows
     ]
     calls_repo.add_calls(session, calls)
     claimed = counter_deltas(
@@ -186,14 +203,18 @@ def dispatch_org(
         return result
     org = session.get(Org, org_id)
     campaigns = campaigns_repo.dialable_campaigns_for_update(session, org_id=org_id, now=now)
-    direct_numbers = calls_repo.due_direct_call_numbers(session, org_id=org_id, now=now)
-    if org is None or not (campaigns or direct_numbers):
+    direct_caller_number_ids = calls_repo.due_direct_caller_number_ids(
+        session, org_id=org_id, now=now
+    )
+    if org is None or not (campaigns or direct_caller_number_ids):
         return result
     for campaign in campaigns:
         _start_if_scheduled(campaign, now)
     load = read_org_load(session, org_id=org_id)
-    numbers = {n for c in campaigns for n in c.caller_numbers()} | set(direct_numbers)
-    allowances = _number_allowances(session, org_id=org_id, numbers=numbers, load=load)
+    caller_number_ids = _caller_number_ids_of(campaigns, direct_caller_number_ids)
+    allowances = _caller_number_allowances(
+        session, org_id=org_id, caller_number_ids=caller_number_ids, load=load
+    )
     org_free = min(org.concurrency_limit - load.total, batch_limit)
     if org_free <= 0:
         return result
@@ -201,7 +222,7 @@ def dispatch_org(
         _campaign_demand(
             session,
             campaign=campaign,
-            zones=open_zones(campaign=campaign, org=org, now=now),
+            zone_keys=open_zone_keys(campaign=campaign, org=org, now=now),
             load=load,
             allowances=allowances,
             now=now,
@@ -209,12 +230,15 @@ def dispatch_org(
         )
         for campaign in campaigns
     ]
-    if direct_numbers:
-        limits = {n: min(org_free, allowances[n]) for n in direct_numbers}
+    if direct_caller_number_ids:
+        limits = {
+            caller_number_id: min(org_free, allowances[caller_number_id])
+            for caller_number_id in direct_caller_number_ids
+        }
         demands.append(
             direct_demand(session, org=org, in_flight=load.direct, limits=limits, now=now)
         )
-    chosen = allocate(demands, org_free=org_free, number_free=allowances)
+    chosen = allocate(demands, org_free=org_free, caller_number_free=allowances)
     for campaign in campaigns:
         if chosen[campaign.id]:
             result.calls_by_campaign[campaign.id] = claim_calls(

@@ -33,8 +33,8 @@ from orchestrator.exceptions import (
 from orchestrator.metrics.service import count
 from orchestrator.webhooks import auth
 from orchestrator.webhooks.intake import WebhookIntake
+from orchestrator.webhooks.messages import new_event
 from orchestrator.webhooks.redispatch import Coalescer
-from orchestrator.webhooks.service import new_event
 from workers.tasks import enqueue_org_dispatch, enqueue_webhook_apply
 
 logger = logging.getLogger(__name__)

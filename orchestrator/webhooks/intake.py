@@ -9,9 +9,9 @@ an asyncio connection of the intake's own, in autocommit (one statement: committ
 returns), without leaving the event loop; the workers' ``webhooks.apply`` task is then asked
 to apply what is stored (``on_stored``), in batches of its own, where a call's messages fold
 into one update. In ``inline`` mode each batch is stored and applied in one unit of work in a
-worker thread, so the answer means applied (and a deployment needs no worker for it), at a
-lower rate. Either way a message is applied exactly once, and in whichever order the
-messages come the end state is the same.
+worker thread (``flows.apply_webhooks.InlineStore``), so the answer means applied (and a
+deployment needs no worker for it), at a lower rate. Either way a message is applied exactly
+once, and in whichever order the messages come the end state is the same.
 """
 
 from __future__ import annotations
@@ -23,17 +23,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import anyio.to_thread
 import psycopg
 from sqlalchemy.engine import make_url
 
-from orchestrator.db import UnitOfWork
 from orchestrator.webhooks.repository import PENDING, NewEvent
-from orchestrator.webhooks.service import (
-    apply_pending_events,
-    store_events,
-    store_events_async,
-)
+from orchestrator.webhooks.storing import store_events_async
 
 logger = logging.getLogger(__name__)
 
@@ -93,26 +87,6 @@ class ConnectionStore:
         connection, self._connection = self._connection, None
         if connection is not None:
             await connection.close()
-
-
-class InlineStore:
-    """Stores and applies each batch in one unit of work, in a worker thread."""
-
-    def __init__(self, unit_of_work: UnitOfWork) -> None:
-        self._unit_of_work = unit_of_work
-
-    async def store(self, events: Sequence[NewEvent]) -> StoredBatch:
-        return await anyio.to_thread.run_sync(self._store_and_apply, events)
-
-    def _store_and_apply(self, events: Sequence[NewEvent]) -> StoredBatch:
-        with self._unit_of_work() as session:
-            stored = [event_id for event_id in store_events(session, events) if event_id]
-            if not stored:
-                return StoredBatch()
-            return StoredBatch(apply_pending_events(session, event_ids=stored).freed_org_ids)
-
-    async def close(self) -> None:
-        return None
 
 
 @dataclass

@@ -132,10 +132,10 @@ def test_create_registers_the_caller_number(
     api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session
 ) -> None:
     post_call(api, auth, phoneNumberId="phone-7")
-    numbers = session.scalars(
+    caller_number_ids = session.scalars(
         select(PhoneNumber.provider_phone_number_id).where(PhoneNumber.org_id == org.org_id)
     )
-    assert list(numbers) == ["phone-7"]
+    assert list(caller_number_ids) == ["phone-7"]
 
 
 def test_create_a_batch(

@@ -192,7 +192,7 @@ def test_list_campaign_and_direct_calls(
     assert shown.analysis is not None
     assert shown.analysis.summary == "Left a message."
     assert shown.analysis.structured_data == {"callback": True}
-    by_number = vapi.calls.list(phone_number_id="phone-2")
-    assert [call.id for call in by_number] == [str(campaign_call.id)]
+    by_caller = vapi.calls.list(phone_number_id="phone-2")
+    assert [call.id for call in by_caller] == [str(campaign_call.id)]
     by_assistant = vapi.calls.list(assistant_id="assistant-1", created_at_ge=EARLIEST.replace(2020))
     assert [call.id for call in by_assistant] == [direct.id]

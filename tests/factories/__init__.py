@@ -19,6 +19,7 @@ from tests.factories.campaigns import (
     add_to_shard,
     at,
     campaign_body,
+    campaign_drift,
     campaign_of,
     contact_statuses,
     force_campaign,
@@ -30,8 +31,8 @@ from tests.factories.campaigns import (
 )
 from tests.factories.contacts import contacts_of, customer_numbers
 from tests.factories.orgs import make_org
-from tests.factories.phone_numbers import fast_number
-from tests.factories.provider_messages import report, status_update, whole_call
+from tests.factories.phone_numbers import fast_caller_number
+from tests.factories.provider_messages import report, status_update, webhook_outcomes, whole_call
 
 __all__ = [
     "add_to_shard",
@@ -41,6 +42,7 @@ __all__ = [
     "calling_window",
     "calls_of_contact",
     "campaign_body",
+    "campaign_drift",
     "campaign_of",
     "claimed_call",
     "claimed_direct_call",
@@ -51,7 +53,7 @@ __all__ = [
     "dispatch",
     "dispatch_campaign",
     "end_call",
-    "fast_number",
+    "fast_caller_number",
     "force_campaign",
     "force_counters",
     "lookup_policy",
@@ -64,5 +66,6 @@ __all__ = [
     "row_counts",
     "start_campaign",
     "status_update",
+    "webhook_outcomes",
     "whole_call",
 ]

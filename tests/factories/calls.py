@@ -35,11 +35,11 @@ def dispatch_campaign(
     """Dispatch the campaign's org with rates that never bind; the campaign's new calls."""
     campaign = session.get(Campaign, campaign_id)
     assert campaign is not None
-    for number in campaign.caller_numbers():
+    for caller_number_id in campaign.caller_number_ids_to_dial():
         upsert_pacing(
             session,
             org_id=campaign.org_id,
-            provider_id=number or "",
+            provider_id=caller_number_id or "",
             calls_per_second=1000,
             max_concurrency=None,
         )
@@ -82,7 +82,7 @@ def direct_call(
     session: Session,
     *,
     org: CreatedOrg,
-    number: str = "phone-1",
+    caller_number_id: str = "phone-1",
     status: CallStatus = CallStatus.SCHEDULED,
     customer: dict[str, Any] | None = None,
     not_before: datetime | None = None,
@@ -92,7 +92,7 @@ def direct_call(
     call = Call(
         org_id=org.org_id,
         status=status,
-        phone_number_id=number,
+        phone_number_id=caller_number_id,
         customer=customer or {"number": "+14155550100"},
         request={"assistantId": "assistant-direct", "assistantOverrides": {"metadata": {"k": 1}}},
         name="reminder",
@@ -104,9 +104,13 @@ def direct_call(
     return call.id
 
 
-def claimed_direct_call(session: Session, *, org: CreatedOrg, number: str = "phone-1") -> uuid.UUID:
+def claimed_direct_call(
+    session: Session, *, org: CreatedOrg, caller_number_id: str = "phone-1"
+) -> uuid.UUID:
     """A direct call dispatch has claimed: it takes a rate slot next, then it is dialed."""
-    return direct_call(session, org=org, number=number, status=CallStatus.CLAIMED)
+    return direct_call(
+        session, org=org, caller_number_id=caller_number_id, status=CallStatus.CLAIMED
+    )
 
 
 def answer_call(session: Session, *, call_id: uuid.UUID) -> Call:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from orchestrator.campaigns.counter_repository import bump_counters, counters_of
+from orchestrator.campaigns.counters import counter_drift
 from orchestrator.models import Campaign, CampaignCounterShard, CampaignStatus, Contact
 from orchestrator.orgs.service import CreatedOrg
 from tests.factories.contacts import customer_numbers
@@ -108,6 +109,14 @@ def campaign_of(session: Session, *, campaign_id: uuid.UUID) -> Campaign:
     campaign = session.get(Campaign, campaign_id, populate_existing=True)
     assert campaign is not None
     return campaign
+
+
+def campaign_drift(session: Session, *, campaign_id: uuid.UUID) -> dict[str, Any]:
+    """How far the campaign's counters are from a recount of its rows (empty: exact)."""
+    drift: dict[str, Any] = counter_drift(
+        session, campaign=campaign_of(session, campaign_id=campaign_id)
+    )
+    return drift
 
 
 def at(text: str) -> datetime:

@@ -8,11 +8,11 @@ from orchestrator.orgs.service import CreatedOrg
 from orchestrator.phone_numbers.repository import upsert_pacing
 
 
-def fast_number(
+def fast_caller_number(
     session: Session,
     *,
     org: CreatedOrg,
-    number: str = "phone-1",
+    caller_number_id: str = "phone-1",
     calls_per_second: float = 1000,
     max_concurrency: int | None = None,
 ) -> None:
@@ -20,7 +20,7 @@ def fast_number(
     upsert_pacing(
         session,
         org_id=org.org_id,
-        provider_id=number,
+        provider_id=caller_number_id,
         calls_per_second=calls_per_second,
         max_concurrency=max_concurrency,
     )

@@ -1,10 +1,14 @@
-"""The provider's server messages about a call, as its webhooks carry them."""
+"""The provider's server messages about a call, as its webhooks carry them, and how the stored
+ones came out."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.models import Call
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from orchestrator.models import Call, WebhookEvent
 
 
 def status_update(
@@ -41,3 +45,9 @@ def whole_call(call: Call, *, ended_reason: str) -> list[dict[str, Any]]:
     ended = status_update(call, "ended", endedReason=ended_reason)
     ringing, talking = status_update(call, "ringing"), status_update(call, "in-progress")
     return [ringing, talking, ended, report(call, ended_reason)]
+
+
+def webhook_outcomes(session: Session) -> dict[str | None, int]:
+    """How many stored messages have each outcome (None: waiting to be applied)."""
+    rows = session.execute(select(WebhookEvent.outcome, func.count()).group_by("outcome"))
+    return {row[0]: row[1] for row in rows}

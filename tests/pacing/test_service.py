@@ -16,19 +16,19 @@ from orchestrator.orgs.service import CreatedOrg
 from orchestrator.pacing.limiter import RateLimiter
 from orchestrator.pacing.service import (
     REBUILD_LOCK_KEY,
+    caller_number_key,
     effective_rate,
     ensure_pacing_state,
-    number_key,
     rebuild_pacing_state,
     unfinished_send_stale_seconds,
 )
-from tests.factories import claimed_direct_call, fast_number
+from tests.factories import claimed_direct_call, fast_caller_number
 
 
 def test_a_second_call_of_a_number_waits_exactly_one_interval(
     session: Session, org: CreatedOrg, limiter: RateLimiter
 ) -> None:
-    fast_number(session, org=org, calls_per_second=2)
+    fast_caller_number(session, org=org, calls_per_second=2)
     first, second = claimed_direct_call(session, org=org), claimed_direct_call(session, org=org)
     holding = hold_rate_slot(session, call_id=first, limiter=limiter)
     assert holding.outcome == PlaceOutcome.HOLDING
@@ -53,11 +53,13 @@ def test_a_second_call_of_a_number_waits_exactly_one_interval(
 def test_numbers_and_orgs_have_separate_limits(
     session: Session, org: CreatedOrg, limiter: RateLimiter
 ) -> None:
-    fast_number(session, org=org, calls_per_second=1)
-    fast_number(session, org=org, number="phone-2", calls_per_second=1)
+    fast_caller_number(session, org=org, calls_per_second=1)
+    fast_caller_number(session, org=org, caller_number_id="phone-2", calls_per_second=1)
     first = hold_rate_slot(session, call_id=claimed_direct_call(session, org=org), limiter=limiter)
     other = hold_rate_slot(
-        session, call_id=claimed_direct_call(session, org=org, number="phone-2"), limiter=limiter
+        session,
+        call_id=claimed_direct_call(session, org=org, caller_number_id="phone-2"),
+        limiter=limiter,
     )
     assert (first.outcome, other.outcome) == (PlaceOutcome.HOLDING, PlaceOutcome.HOLDING)
 
@@ -72,7 +74,7 @@ def test_a_call_no_longer_claimed_takes_no_slot(
     session.flush()
     result = hold_rate_slot(session, call_id=call_id, limiter=limiter)
     assert result.outcome == PlaceOutcome.NOT_MINE
-    assert not limiter.client.exists(limiter.redis_key(number_key(org.org_id, "phone-1")))
+    assert not limiter.client.exists(limiter.redis_key(caller_number_key(org.org_id, "phone-1")))
 
 
 def test_lost_state_fails_closed_while_another_process_rebuilds(
@@ -99,7 +101,7 @@ def test_lost_state_fails_closed_while_another_process_rebuilds(
 def test_rebuild_puts_each_numbers_next_slot_after_its_last_dial(
     session: Session, org: CreatedOrg, limiter: RateLimiter
 ) -> None:
-    fast_number(session, org=org, calls_per_second=0.5)
+    fast_caller_number(session, org=org, calls_per_second=0.5)
     now_us = limiter.redis_time_us()
     now = datetime.fromtimestamp(now_us / 1_000_000, UTC)
     dialed = Call(
@@ -115,7 +117,7 @@ def test_rebuild_puts_each_numbers_next_slot_after_its_last_dial(
     assert rebuild_pacing_state(session, limiter, now=now) >= 1
     assert limiter.has_state()
     refused = limiter.reserve(
-        number_key(org.org_id, "phone-1"), per_second=effective_rate(0.5), max_wait_seconds=0
+        caller_number_key(org.org_id, "phone-1"), per_second=effective_rate(0.5), max_wait_seconds=0
     )
     assert not refused.granted
     # Two windows of 2 s (one call per 2 s) after a dial half a second ago.
@@ -143,7 +145,7 @@ def _send_when_allowed(session: Session, org: CreatedOrg, limiter: RateLimiter) 
 def test_the_gate_keeps_any_k_plus_one_calls_k_intervals_apart(
     session: Session, org: CreatedOrg, limiter: RateLimiter
 ) -> None:
-    fast_number(session, org=org, calls_per_second=20)
+    fast_caller_number(session, org=org, calls_per_second=20)
     sent = [_send_when_allowed(session, org, limiter) for _ in range(30)]
     # 20 calls per second: no 21 consecutive calls within one second.
     assert all(b - a >= 1_000_000 for a, b in zip(sent, sent[20:], strict=False))

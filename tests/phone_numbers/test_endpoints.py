@@ -35,8 +35,12 @@ def test_numbers_used_by_a_campaign_show_the_default_pacing(
 ) -> None:
     api.post("/campaign", json=campaign_body(phone_number_id="caller-9"), headers=auth)
     listed = api.get("/phone-number", headers=auth).json()
-    (number,) = [n for n in listed if n["id"] == "caller-9"]
-    assert number["pacing"] == {"callsPerSecond": 1.0, "maxConcurrency": None, "isDefault": True}
+    (phone_number,) = [listing for listing in listed if listing["id"] == "caller-9"]
+    assert phone_number["pacing"] == {
+        "callsPerSecond": 1.0,
+        "maxConcurrency": None,
+        "isDefault": True,
+    }
 
 
 def test_bad_pacing_is_400_and_changes_nothing(

@@ -21,7 +21,7 @@ from tests.factories import (
     contacts_of,
     dispatch,
     end_call,
-    fast_number,
+    fast_caller_number,
     post_campaign,
 )
 
@@ -42,7 +42,7 @@ def _attempts_per_contact(session: Session, campaign_id: uuid.UUID) -> Counter[u
 def test_pause_stops_new_dials_lets_calls_finish_and_resume_continues(
     api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session, clock: ManualClock
 ) -> None:
-    fast_number(session, org=org, max_concurrency=3)
+    fast_caller_number(session, org=org, max_concurrency=3)
     campaign_id = uuid.UUID(post_campaign(api, auth, customers=6, maxConcurrency=3)["id"])
     sent, *unsent = dispatch(session, org=org, now=clock.now)
     answer_call(session, call_id=sent)
@@ -75,7 +75,7 @@ def test_pause_stops_new_dials_lets_calls_finish_and_resume_continues(
 def test_a_call_claimed_before_the_pause_is_not_sent_after_it(
     api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session, clock: ManualClock
 ) -> None:
-    fast_number(session, org=org)
+    fast_caller_number(session, org=org)
     campaign_id = uuid.UUID(post_campaign(api, auth, customers=1)["id"])
     (call_id,) = dispatch(session, org=org, now=clock.now)
     campaign_of(session, campaign_id=campaign_id).status = CampaignStatus.PAUSED
@@ -110,7 +110,7 @@ def test_resume_is_refused_unless_paused(api: TestClient, auth: dict[str, str]) 
 def test_cancel_mid_campaign_keeps_every_outcome(
     api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session, clock: ManualClock
 ) -> None:
-    fast_number(session, org=org, max_concurrency=2)
+    fast_caller_number(session, org=org, max_concurrency=2)
     campaign_id = uuid.UUID(
         post_campaign(api, auth, customers=5, maxConcurrency=2, retryPlan=PLAN)["id"]
     )

@@ -19,7 +19,7 @@ from tests.factories import (
     customer_numbers,
     direct_call,
     end_call,
-    fast_number,
+    fast_caller_number,
     make_campaign,
     make_org,
 )
@@ -35,7 +35,7 @@ def status_of(session: Session, call_id: uuid.UUID) -> CallStatus:
 
 def test_a_due_direct_call_is_claimed(session: Session) -> None:
     org = make_org(session)
-    fast_number(session, org=org)
+    fast_caller_number(session, org=org)
     call_id = direct_call(session, org=org)
     result = dispatch_org(session, org_id=org.org_id, now=NOW, batch_limit=500)
     assert result.direct_call_ids == [call_id]
@@ -47,7 +47,7 @@ def test_direct_calls_go_oldest_first_and_not_before_their_time(
     session: Session, clock: ManualClock
 ) -> None:
     org = make_org(session, concurrency_limit=1)
-    fast_number(session, org=org)
+    fast_caller_number(session, org=org)
     later = direct_call(session, org=org, not_before=NOW + timedelta(seconds=30))
     first = direct_call(session, org=org)
     clock.advance(1)
@@ -66,7 +66,7 @@ def test_direct_calls_go_oldest_first_and_not_before_their_time(
 
 def test_direct_calls_and_campaigns_share_the_org_limit_fairly(session: Session) -> None:
     org = make_org(session, concurrency_limit=4)
-    fast_number(session, org=org)
+    fast_caller_number(session, org=org)
     make_campaign(session, org=org, customers=10, maxConcurrency=10)
     direct = [direct_call(session, org=org) for _ in range(10)]
     result = dispatch_org(session, org_id=org.org_id, now=NOW, batch_limit=500)
@@ -79,13 +79,13 @@ def test_direct_calls_and_campaigns_share_the_org_limit_fairly(session: Session)
 
 def test_a_numbers_cap_and_rate_count_direct_calls_too(session: Session) -> None:
     org = make_org(session, concurrency_limit=50)
-    fast_number(session, org=org, max_concurrency=3)
+    fast_caller_number(session, org=org, max_concurrency=3)
     make_campaign(session, org=org, customers=5, maxConcurrency=10)
     for _ in range(5):
         direct_call(session, org=org)
     assert len(dispatch_org(session, org_id=org.org_id, now=NOW, batch_limit=500).call_ids) == 3
-    fast_number(session, org=org, number="phone-2", calls_per_second=1)
-    slow = [direct_call(session, org=org, number="phone-2") for _ in range(5)]
+    fast_caller_number(session, org=org, caller_number_id="phone-2", calls_per_second=1)
+    slow = [direct_call(session, org=org, caller_number_id="phone-2") for _ in range(5)]
     claimed = dispatch_org(session, org_id=org.org_id, now=NOW, batch_limit=500).call_ids
     # One call per second, claimed two seconds ahead of the rate at most.
     assert claimed == slow[:2]
@@ -95,7 +95,7 @@ def test_a_direct_call_past_its_latest_at_is_never_placed(
     session: Session, clock: ManualClock
 ) -> None:
     org = make_org(session)
-    fast_number(session, org=org, max_concurrency=0)
+    fast_caller_number(session, org=org, max_concurrency=0)
     call_id = direct_call(session, org=org, not_after=NOW + timedelta(minutes=5))
     assert dispatch_org(session, org_id=org.org_id, now=NOW, batch_limit=500).call_ids == []
     assert expire_direct_calls(session, now=NOW) == 0
@@ -112,7 +112,7 @@ def test_a_claimed_direct_call_is_not_sent_after_its_latest_at(
     session: Session, clock: ManualClock
 ) -> None:
     org = make_org(session)
-    fast_number(session, org=org)
+    fast_caller_number(session, org=org)
     call_id = direct_call(session, org=org, not_after=NOW + timedelta(seconds=2))
     assert dispatch_org(session, org_id=org.org_id, now=NOW, batch_limit=500).call_ids == [call_id]
     clock.advance(2)
@@ -122,7 +122,7 @@ def test_a_claimed_direct_call_is_not_sent_after_its_latest_at(
 
 def test_the_request_sent_is_the_users_plus_our_correlation(session: Session) -> None:
     org = make_org(session)
-    fast_number(session, org=org)
+    fast_caller_number(session, org=org)
     customer = {"number": "+14155550123", "name": "Ada", "timezone": "America/Los_Angeles"}
     call_id = direct_call(session, org=org, customer=customer)
     dispatch_org(session, org_id=org.org_id, now=NOW, batch_limit=500)
@@ -145,7 +145,7 @@ def test_org_calling_hours_hold_a_direct_call_until_its_customer_wakes(
     session: Session, clock: ManualClock
 ) -> None:
     org = make_org(session)
-    fast_number(session, org=org)
+    fast_caller_number(session, org=org)
     org_row = session.get(Org, org.org_id)
     assert org_row is not None
     org_row.default_calling_hours = True

@@ -14,7 +14,7 @@ from orchestrator.config import get_settings
 from orchestrator.metrics.gauges import age_labels
 from orchestrator.models import Call
 from orchestrator.orgs.service import CreatedOrg
-from tests.factories import answer_call, customer_numbers, dispatch, fast_number, make_org
+from tests.factories import answer_call, customer_numbers, dispatch, fast_caller_number, make_org
 
 
 def _campaign(api: TestClient, auth: dict[str, str], start: int) -> uuid.UUID:
@@ -52,7 +52,7 @@ def test_pacing_counts_calls_in_flight_longer_than_a_call_can_last(
     api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session, clock: ManualClock
 ) -> None:
     for line in ("line-a", "line-b"):
-        fast_number(session, org=org, number=line)
+        fast_caller_number(session, org=org, caller_number_id=line)
     first = _campaign(api, auth, start=100)
     assert len(_send_all(session, org, clock)) == 6
     longest = get_settings().max_call_seconds
@@ -82,7 +82,7 @@ def test_another_orgs_stuck_calls_are_not_counted(
     other_auth = {"Authorization": f"Bearer {other.api_key}"}
     for owner in (org, other):
         for line in ("line-a", "line-b"):
-            fast_number(session, org=owner, number=line)
+            fast_caller_number(session, org=owner, caller_number_id=line)
     mine = _campaign(api, auth, start=300)
     _campaign(api, other_auth, start=400)
     _send_all(session, other, clock)
@@ -107,7 +107,7 @@ def test_metrics_count_calls_in_flight_by_age(
 ) -> None:
     session.execute(delete(Call))  # other tests' committed calls are not these to count
     for line in ("line-a", "line-b"):
-        fast_number(session, org=org, number=line)
+        fast_caller_number(session, org=org, caller_number_id=line)
     _campaign(api, auth, start=500)
     _send_all(session, org, clock)
     labels = age_labels()

@@ -12,7 +12,7 @@ from orchestrator.clock import ManualClock
 from orchestrator.models import Call, Contact, ContactStatus, Org
 from orchestrator.orgs.service import CreatedOrg
 from orchestrator.scheduling.insight import waiting_reasons
-from tests.factories import campaign_of, dispatch, fast_number, make_campaign, make_org
+from tests.factories import campaign_of, dispatch, fast_caller_number, make_campaign, make_org
 
 NEW_YORK = {"number": "+12125550100", "name": "new-york"}
 LONDON = {"number": "+442079460000", "name": "london"}
@@ -41,7 +41,7 @@ def claimed_names(session: Session, call_ids: list[uuid.UUID]) -> set[str]:
 
 
 def _campaign(session: Session, org: CreatedOrg, **extra: object) -> uuid.UUID:
-    fast_number(session, org=org)
+    fast_caller_number(session, org=org)
     return make_campaign(session, org=org, customers=[NEW_YORK, LONDON, SYDNEY, KOLKATA], **extra)
 
 
@@ -50,7 +50,7 @@ def test_contacts_are_zoned_by_number_region_or_their_own_timezone(session: Sess
     campaign_id = _campaign(session, org, callingHours=DAYTIME)
     zones = dict(
         session.execute(
-            select(Contact.number, Contact.timezone).where(Contact.campaign_id == campaign_id)
+            select(Contact.number, Contact.zone_key).where(Contact.campaign_id == campaign_id)
         ).all()
     )
     assert zones == {

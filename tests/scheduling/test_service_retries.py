@@ -15,7 +15,7 @@ from tests.factories import (
     contacts_of,
     dispatch,
     end_call,
-    fast_number,
+    fast_caller_number,
     make_campaign,
     make_org,
 )
@@ -33,7 +33,7 @@ def test_a_contact_is_retried_at_its_not_before_time_until_max_attempts(
     session: Session, clock: ManualClock
 ) -> None:
     org = make_org(session)
-    fast_number(session, org=org)
+    fast_caller_number(session, org=org)
     campaign_id = make_campaign(session, org=org, customers=1, retryPlan=PLAN)
     (contact,) = contacts_of(session, campaign_id=campaign_id)
     for attempt, delay in ((1, 60), (2, 120)):
@@ -59,7 +59,7 @@ def test_a_contact_is_retried_at_its_not_before_time_until_max_attempts(
 
 def test_the_final_status_reflects_the_last_attempt(session: Session, clock: ManualClock) -> None:
     org = make_org(session)
-    fast_number(session, org=org)
+    fast_caller_number(session, org=org)
     campaign_id = make_campaign(session, org=org, customers=1, retryPlan=PLAN)
     (call_id,) = dispatch(session, org=org, now=clock.now)
     end_call(session, call_id=call_id, reason="customer-busy")
@@ -72,7 +72,7 @@ def test_the_final_status_reflects_the_last_attempt(session: Session, clock: Man
 
 def test_outcomes_not_listed_are_not_retried(session: Session, clock: ManualClock) -> None:
     org = make_org(session)
-    fast_number(session, org=org)
+    fast_caller_number(session, org=org)
     campaign_id = make_campaign(session, org=org, customers=1, retryPlan=PLAN)
     (call_id,) = dispatch(session, org=org, now=clock.now)
     end_call(session, call_id=call_id, reason="voicemail")
@@ -83,7 +83,7 @@ def test_outcomes_not_listed_are_not_retried(session: Session, clock: ManualCloc
 
 def test_without_a_plan_a_no_answer_is_final(session: Session, clock: ManualClock) -> None:
     org = make_org(session)
-    fast_number(session, org=org)
+    fast_caller_number(session, org=org)
     campaign_id = make_campaign(session, org=org, customers=1)
     (call_id,) = dispatch(session, org=org, now=clock.now)
     end_call(session, call_id=call_id, reason=NO_ANSWER)
@@ -94,7 +94,7 @@ def test_transient_provider_failures_retry_within_a_cap(
     session: Session, clock: ManualClock
 ) -> None:
     org = make_org(session)
-    fast_number(session, org=org)
+    fast_caller_number(session, org=org)
     campaign_id = make_campaign(session, org=org, customers=1)
     transient = "call.start.error-vapifault-database-error"
     for delay in (5, 10, 20):
@@ -114,7 +114,7 @@ def test_transient_provider_failures_retry_within_a_cap(
 
 def test_no_retry_is_planned_past_latest_at(session: Session, clock: ManualClock) -> None:
     org = make_org(session)
-    fast_number(session, org=org)
+    fast_caller_number(session, org=org)
     schedule = {
         "earliestAt": clock.now.isoformat(),
         "latestAt": (clock.now + timedelta(seconds=90)).isoformat(),
@@ -132,7 +132,7 @@ def test_no_retry_is_planned_past_latest_at(session: Session, clock: ManualClock
 
 def test_retries_wait_behind_contacts_due_earlier(session: Session, clock: ManualClock) -> None:
     org = make_org(session)
-    fast_number(session, org=org, max_concurrency=1)
+    fast_caller_number(session, org=org, max_concurrency=1)
     campaign_id = make_campaign(
         session, org=org, customers=3, retryPlan={**PLAN, "delaySeconds": 0}
     )

@@ -17,7 +17,7 @@ from tests.factories import (
     contacts_of,
     dispatch,
     end_call,
-    fast_number,
+    fast_caller_number,
     make_campaign,
     make_org,
 )
@@ -27,7 +27,7 @@ def test_at_latest_at_the_never_dialed_are_skipped_and_calls_in_flight_finish(
     session: Session, clock: ManualClock
 ) -> None:
     org = make_org(session)
-    fast_number(session, org=org, max_concurrency=2)
+    fast_caller_number(session, org=org, max_concurrency=2)
     end = clock.now + timedelta(minutes=30)
     schedule = {"earliestAt": clock.now.isoformat(), "latestAt": end.isoformat()}
     campaign_id = make_campaign(session, org=org, customers=5, schedulePlan=schedule)
@@ -61,7 +61,7 @@ def test_a_contact_waiting_for_a_retry_ends_as_its_last_attempt(
     session: Session, clock: ManualClock
 ) -> None:
     org = make_org(session)
-    fast_number(session, org=org)
+    fast_caller_number(session, org=org)
     end = clock.now + timedelta(minutes=30)
     schedule = {"earliestAt": clock.now.isoformat(), "latestAt": end.isoformat()}
     plan = {"maxAttempts": 5, "retryOn": ["no-answer"], "delaySeconds": 60}

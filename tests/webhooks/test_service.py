@@ -19,7 +19,7 @@ from orchestrator.models import (
     ContactStatus,
     WebhookEvent,
 )
-from orchestrator.webhooks.service import apply_parked_events, ingest_message
+from orchestrator.webhooks.applying import apply_parked_events, ingest_message
 from tests.factories import (
     campaign_of,
     dispatch_campaign,

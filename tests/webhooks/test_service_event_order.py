@@ -21,7 +21,7 @@ from orchestrator.campaigns.counters import counter_drift, recount_counters
 from orchestrator.clock import ManualClock, utcnow
 from orchestrator.models import Call, Campaign, Contact
 from orchestrator.orgs.service import CreatedOrg
-from orchestrator.webhooks.service import ingest_message
+from orchestrator.webhooks.applying import ingest_message
 from tests.factories import dispatch_campaign, make_campaign, make_org
 
 REASONS = ("customer-ended-call", "voicemail", "customer-did-not-answer", "customer-busy")

@@ -1,209 +1,49 @@
-"""Applying provider messages: stored once, applied in any order to the same end state.
+"""Stored provider messages applied to their calls, in the caller's transaction.
 
-A message delivered twice is stored once (its dedupe key is derived from its content) and
-changes nothing the second time. Status only moves forward and terminal states are sticky;
-the ``ended`` status-update and the end-of-call report merge (whichever comes first ends the
-call, the report adds its details); the start time is the earliest reported, the end time the
-latest. A message for a call we cannot find yet is parked and applied once the call's
-provider id is recorded.
+Applied in any order, the messages of a call reach the same end state, and a message changes
+its call once (``calls.provider_reports``). A message for a call we cannot find yet is parked
+and applied once the call's provider id is recorded. Many messages are applied together:
+every row they need is locked up front and the campaign writes are made once, at the end.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, cast
 
-import anyio.to_thread
-import orjson
-import psycopg
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from orchestrator.calls import repository as calls_repo
-from orchestrator.calls.service import CallBatch, CallEnding, move_call
+from orchestrator.calls.provider_reports import (
+    StatusReport,
+    apply_end_of_call_report,
+    apply_status_report,
+)
+from orchestrator.calls.service import CallBatch
 from orchestrator.calls.states import is_in_flight
 from orchestrator.clock import utcnow
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.metrics.service import count
-from orchestrator.models import Call, CallStatus, WebhookOutcome
+from orchestrator.models import Call, WebhookOutcome
 from orchestrator.webhooks import repository
-from orchestrator.webhooks.repository import (
-    PENDING,
-    EventOutcome,
-    NewEvent,
-    StoredEvent,
+from orchestrator.webhooks.messages import (
+    call_report,
+    counted_type,
+    may_end_call,
+    metadata_call_id,
+    new_event,
 )
+from orchestrator.webhooks.repository import EventOutcome, StoredEvent
+from orchestrator.webhooks.storing import count_events, store_events
 
-REPORTED_STATUSES = {status.value: status for status in CallStatus}
-# The statuses a provider reports; ours (scheduled, claimed, dialing, failed) never come from it.
-PROVIDER_STATUSES = frozenset(
-    {
-        CallStatus.QUEUED,
-        CallStatus.RINGING,
-        CallStatus.IN_PROGRESS,
-        CallStatus.FORWARDING,
-        CallStatus.ENDED,
-    }
-)
-APPLIED_TYPES = ("status-update", "end-of-call-report")
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _ending(message: dict[str, Any], call_obj: dict[str, Any]) -> CallEnding:
-    return CallEnding(
-        ended_reason=message.get("endedReason") or call_obj.get("endedReason"),
-        started_at=_parse_time(message.get("startedAt") or call_obj.get("startedAt")),
-        ended_at=_parse_time(message.get("endedAt") or call_obj.get("endedAt")),
-        stamp_now=False,
-    )
-
-
-def _merge_times(call: Call, ending: CallEnding) -> None:
-    """The earliest reported start and the latest reported end: the same in any order."""
-    if ending.started_at and (call.started_at is None or ending.started_at < call.started_at):
-        call.started_at = ending.started_at
-    if ending.ended_at and (call.ended_at is None or ending.ended_at > call.ended_at):
-        call.ended_at = ending.ended_at
-
-
-def _apply_status_update(
-    session: Session, call: Call, message: dict[str, Any], batch: CallBatch
-) -> bool:
-    reported = REPORTED_STATUSES.get(str(message.get("status")))
-    if reported is None or reported not in PROVIDER_STATUSES:
-        return False
-    call_obj = message.get("call") or {}
-    ending = _ending(message, call_obj)
-    before = (call.started_at, call.ended_at)
-    moved = move_call(
-        session,
-        call,
-        reported,
-        ending=ending if reported == CallStatus.ENDED else None,
-        batch=batch,
-    )
-    _merge_times(call, ending)
-    return moved or before != (call.started_at, call.ended_at)
-
-
-def _apply_report(session: Session, call: Call, message: dict[str, Any], batch: CallBatch) -> bool:
-    """The report ends the call if the ``ended`` status-update has not, and adds its details."""
-    call_obj = message.get("call") or {}
-    ending = _ending(message, call_obj)
-    moved = move_call(session, call, CallStatus.ENDED, ending=ending, batch=batch)
-    _merge_times(call, ending)
-    cost = message.get("cost")
-    if isinstance(cost, int | float):
-        call.cost = float(cost)
-    analysis = message.get("analysis")
-    if isinstance(analysis, dict):
-        call.analysis = analysis
-        summary = analysis.get("summary")
-        call.summary = summary if isinstance(summary, str) else call.summary
-    return moved or cost is not None or analysis is not None
-
-
-def dedupe_key(message: dict[str, Any]) -> str:
-    """The same message delivered twice has the same key (there is no event id to use)."""
-    try:
-        canonical = orjson.dumps(message, option=orjson.OPT_SORT_KEYS, default=str)
-    except TypeError:  # an integer wider than 64 bits: the standard library takes any
-        text = json.dumps(message, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        canonical = text.encode()
-    return hashlib.sha256(canonical).hexdigest()
-
-
-def _unwrap(payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    message = payload.get("message") if isinstance(payload.get("message"), dict) else payload
-    assert isinstance(message, dict)
-    call_obj = message.get("call") if isinstance(message.get("call"), dict) else {}
-    assert isinstance(call_obj, dict)
-    return message, call_obj
-
-
-def _short(value: Any, limit: int) -> str | None:
-    return value if isinstance(value, str) and len(value) <= limit else None
-
-
-def new_event(payload: dict[str, Any], *, raw: str | None = None) -> NewEvent:
-    """How a message is stored: an applied type waits to be applied, any other is ignored."""
-    message, call_obj = _unwrap(payload)
-    message_type = str(message.get("type") or "unknown")[:80]
-    status = message.get("status")
-    return NewEvent(
-        message_type=message_type,
-        # Longer than the column: not an id of ours to correlate with.
-        provider_call_id=_short(call_obj.get("id"), 200),
-        status=str(status)[:40] if status else None,
-        ended_reason=_short(message.get("endedReason"), 200),
-        dedupe_key=dedupe_key(message),
-        outcome=PENDING if message_type in APPLIED_TYPES else WebhookOutcome.IGNORED,
-        payload=payload,
-        raw_payload=raw,
-    )
-
-
-def _counted_type(message_type: str) -> str:
-    return message_type if message_type in APPLIED_TYPES else "other"
-
-
-def _stored_ids(
-    events: Sequence[NewEvent], stored: dict[str, int]
-) -> tuple[list[int | None], Counter[tuple[str, WebhookOutcome]]]:
-    """Per message its event id or None (a duplicate), and the tally of what was not applied."""
-    stored = dict(stored)
-    ids: list[int | None] = []
-    tally: Counter[tuple[str, WebhookOutcome]] = Counter()
-    for event in events:
-        # A key stored by this batch belongs to its first message; a repeat is a duplicate.
-        event_id = stored.pop(event.dedupe_key, None)
-        ids.append(event_id)
-        if event_id is None:
-            tally[_counted_type(event.message_type), WebhookOutcome.DUPLICATE] += 1
-        elif event.outcome == WebhookOutcome.IGNORED:
-            tally[_counted_type(event.message_type), WebhookOutcome.IGNORED] += 1
-    return ids, tally
-
-
-def store_events(session: Session, events: Sequence[NewEvent]) -> list[int | None]:
-    """Store a batch of messages once each: per message its event id, or None (a duplicate).
-
-    Applied types are left pending for ``apply_pending_events``; others are stored ignored.
-    """
-    ids, tally = _stored_ids(events, repository.store_events(session, events))
-    _count_events(tally)
-    return ids
-
-
-async def store_events_async(
-    connection: psycopg.AsyncConnection[Any], events: Sequence[NewEvent]
-) -> list[int | None]:
-    """``store_events`` on an asyncio connection; the event loop never waits on the metrics."""
-    stored = await repository.store_events_async(connection, events)
-    ids, tally = _stored_ids(events, stored)
-    if tally:
-        await anyio.to_thread.run_sync(_count_events, tally)
-    return ids
-
-
-def _count_events(tally: Counter[tuple[str, WebhookOutcome]]) -> None:
-    for (message_type, outcome), amount in tally.items():
-        count("orchestrator_webhook_events", amount, type=message_type, outcome=outcome)
+# Events applied in one transaction at most: large enough that a backlog is worked off in
+# few transactions (a call's messages fold into one update, each query serves hundreds of
+# calls), small enough to hold its locks only briefly (a few hundred milliseconds at most).
+APPLY_BATCH = 2000
 
 
 @dataclass(frozen=True)
@@ -216,19 +56,6 @@ class AppliedEvents:
     freed_org_ids: frozenset[uuid.UUID] = frozenset()
     # Pending events claimed (a full batch means more may be waiting).
     claimed: int = 0
-
-
-def _metadata_call_id(call_obj: dict[str, Any]) -> uuid.UUID | None:
-    metadata = (call_obj.get("assistantOverrides") or {}).get("metadata") or {}
-    try:
-        return uuid.UUID(str(metadata.get("orchestratorCallId")))
-    except ValueError:
-        return None
-
-
-def _may_end_call(event: StoredEvent) -> bool:
-    message, _ = _unwrap(event.payload)
-    return event.message_type == "end-of-call-report" or message.get("status") == "ended"
 
 
 class _BatchApplication:
@@ -254,7 +81,7 @@ class _BatchApplication:
         )
         # Calls not found by the provider's id: the webhook beat the create answer (rare).
         unmatched = [e for e in events if e.provider_call_id not in self.by_provider_id]
-        our_ids = {_metadata_call_id(_unwrap(e.payload)[1]) for e in unmatched} - {None}
+        our_ids = {metadata_call_id(e) for e in unmatched} - {None}
         if our_ids:
             ids = cast(set[uuid.UUID], our_ids)
             self.add_calls(
@@ -275,7 +102,7 @@ class _BatchApplication:
 
     def lock_contacts_of(self, events: Sequence[StoredEvent]) -> None:
         """The contacts of calls these events may end (a call's end settles its contact)."""
-        ending = [e for e in events if _may_end_call(e)]
+        ending = [e for e in events if may_end_call(e)]
         ending += [
             p for e in ending if e.provider_call_id for p in self.parked.get(e.provider_call_id, [])
         ]
@@ -291,7 +118,7 @@ class _BatchApplication:
             call = self.by_provider_id.get(event.provider_call_id)
             if call is not None:
                 return call
-        our_id = _metadata_call_id(_unwrap(event.payload)[1])
+        our_id = metadata_call_id(event)
         call = self.by_id.get(our_id) if our_id is not None else None
         correlated = call is not None and call.provider_call_id is None
         if correlate and correlated and event.provider_call_id is not None:
@@ -319,20 +146,24 @@ class _BatchApplication:
                 self.apply_to_call(parked, call)
 
     def apply_to_call(self, event: StoredEvent, call: Call) -> None:
-        message, _ = _unwrap(event.payload)
         held_capacity = is_in_flight(call.status)
-        if event.message_type == "status-update":
-            changed = _apply_status_update(self.session, call, message, self.batch)
-        else:
-            changed = _apply_report(self.session, call, message, self.batch)
+        changed = self._apply_message(event, call)
         if held_capacity and not is_in_flight(call.status):
             self.freed.add(call.org_id)
         outcome = WebhookOutcome.APPLIED if changed else WebhookOutcome.NO_CHANGE
         self._record(EventOutcome(event.id, outcome, call.id, call.org_id), event.message_type)
 
+    def _apply_message(self, event: StoredEvent, call: Call) -> bool:
+        report = call_report(event)
+        if report is None:
+            return False
+        if isinstance(report, StatusReport):
+            return apply_status_report(self.session, call=call, report=report, batch=self.batch)
+        return apply_end_of_call_report(self.session, call=call, report=report, batch=self.batch)
+
     def _record(self, outcome: EventOutcome, message_type: str) -> None:
         self.outcomes.append(outcome)
-        self.tally[_counted_type(message_type), outcome.outcome] += 1
+        self.tally[counted_type(message_type), outcome.outcome] += 1
 
     def finish(self, *, claimed: int = 0) -> AppliedEvents:
         now = utcnow()
@@ -345,17 +176,11 @@ class _BatchApplication:
         self.session.flush()
         self.batch.write(self.session)
         repository.record_outcomes(self.session, self.outcomes, now=now)
-        _count_events(self.tally)
+        count_events(self.tally)
         if self.correlated:
             count("orchestrator_calls_correlated", self.correlated)
         outcomes = {o.event_id: o.outcome for o in self.outcomes}
         return AppliedEvents(outcomes, frozenset(self.freed), claimed)
-
-
-# Events applied in one transaction at most: large enough that a backlog is worked off in
-# few transactions (a call's messages fold into one update, each query serves hundreds of
-# calls), small enough to hold its locks only briefly (a few hundred milliseconds at most).
-APPLY_BATCH = 2000
 
 
 def apply_pending_events(

@@ -1,4 +1,4 @@
-"""Applying stored webhooks in transactions of their own: in batches, or one by one.
+"""The webhook applier: stored provider messages applied in transactions of their own.
 
 The ``webhooks.apply`` task applies what the API stored: the API asks for it after storing
 (coalesced), and the beat runs it every few seconds in case a request was lost. One applier
@@ -9,6 +9,9 @@ for the same rows. A request that finds one working leaves it a note, and it dra
 A batch that fails is applied again one message at a time, so one message whose application
 fails (a fault of ours) cannot hold back the others: that message alone is marked ``failed``,
 logged and counted. A database error is not the message's fault; it is left waiting.
+
+In ``inline`` apply mode the API applies each batch it stores itself, in the same unit of
+work (``InlineStore``), and no applier is needed.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
+import anyio.to_thread
 import redis
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -26,12 +30,15 @@ from orchestrator.config import get_settings
 from orchestrator.db import UnitOfWork, session_scope
 from orchestrator.models import WebhookOutcome
 from orchestrator.webhooks import repository
-from orchestrator.webhooks.service import (
+from orchestrator.webhooks.applying import (
     APPLY_BATCH,
     AppliedEvents,
     apply_pending_events,
     mark_failed,
 )
+from orchestrator.webhooks.intake import StoredBatch
+from orchestrator.webhooks.repository import NewEvent
+from orchestrator.webhooks.storing import store_events
 
 logger = logging.getLogger(__name__)
 
@@ -204,3 +211,23 @@ def apply_each(unit_of_work: UnitOfWork, *, batch_size: int) -> AppliedEvents:
         freed |= applied.freed_org_ids
         outcomes |= applied.outcomes
     return AppliedEvents(outcomes, frozenset(freed), len(event_ids))
+
+
+class InlineStore:
+    """Stores and applies each batch of the intake in one unit of work, in a worker thread."""
+
+    def __init__(self, unit_of_work: UnitOfWork) -> None:
+        self._unit_of_work = unit_of_work
+
+    async def store(self, events: Sequence[NewEvent]) -> StoredBatch:
+        return await anyio.to_thread.run_sync(self._store_and_apply, events)
+
+    def _store_and_apply(self, events: Sequence[NewEvent]) -> StoredBatch:
+        with self._unit_of_work() as session:
+            stored = [event_id for event_id in store_events(session, events) if event_id]
+            if not stored:
+                return StoredBatch()
+            return StoredBatch(apply_pending_events(session, event_ids=stored).freed_org_ids)
+
+    async def close(self) -> None:
+        return None

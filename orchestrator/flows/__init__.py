@@ -1,0 +1,1 @@
+"""What opens a transaction and drives several domains."""
