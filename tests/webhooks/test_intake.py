@@ -1,7 +1,4 @@
-"""The intake: messages stored in group commits, inline (and applied) or on its own connection.
-
-The helpers here are shared with the tests of storing, applying and the applier.
-"""
+"""The intake: messages stored in group commits, inline (and applied) or on its own connection."""
 
 from __future__ import annotations
 
