@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
@@ -20,7 +21,7 @@ from orchestrator.calls.recovery import note_api_start
 from orchestrator.clock import utcnow
 from orchestrator.config import Settings, get_settings
 from orchestrator.db import session_scope
-from orchestrator.exceptions import VAPI_ERROR_NAME, VAPI_ERROR_SCHEMA, DomainError, error_body
+from orchestrator.exceptions import DomainError, error_body
 from orchestrator.flows.apply_webhooks import InlineStore
 from orchestrator.gc_tuning import tune_collector
 from orchestrator.webhooks.endpoints import (
@@ -53,6 +54,13 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(exc.status_code, [str(exc.detail)]), status_code=exc.status_code)
 
 
+BEARER = "apiKey"
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
 class OrchestratorApp(FastAPI):
     """The API, with provider webhooks served ahead of the middleware and routes."""
 
@@ -66,10 +74,32 @@ class OrchestratorApp(FastAPI):
         if self.openapi_schema is not None:
             return self.openapi_schema
         schema = super().openapi()
+        components = schema.setdefault("components", {})
+        _answer_invalid_requests_with_400(schema["paths"], components.setdefault("schemas", {}))
+        _require_the_api_key(schema["paths"], components)
         schema["paths"][WEBHOOK_PATH] = WEBHOOK_OPENAPI
-        schema.setdefault("components", {}).setdefault("schemas", {})
-        schema["components"]["schemas"][VAPI_ERROR_NAME] = VAPI_ERROR_SCHEMA
         return schema
+
+
+def _operations(paths: dict[str, Any]) -> list[dict[str, Any]]:
+    return [operation for item in paths.values() for operation in item.values()]
+
+
+def _answer_invalid_requests_with_400(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """FastAPI documents a 422 for every route with parameters; ours answer 400 (each route
+    lists it), in Vapi's shape."""
+    for operation in _operations(paths):
+        operation["responses"].pop("422", None)
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+
+
+def _require_the_api_key(paths: dict[str, Any], components: dict[str, Any]) -> None:
+    """The routes that can answer 401 are the ones that take the org's API key."""
+    components["securitySchemes"] = {BEARER: {"type": "http", "scheme": "bearer"}}
+    for operation in _operations(paths):
+        if "401" in operation["responses"]:
+            operation["security"] = [{BEARER: []}]
 
 
 def webhook_intake(settings: Settings) -> WebhookIntake:
@@ -119,7 +149,7 @@ def create_app() -> OrchestratorApp:
     app.include_router(api_router)
     app.state.webhook_intake = webhook_intake(get_settings())
 
-    @app.get("/healthz", tags=["Health"])
+    @app.get("/healthz", tags=["Health"], response_model=Health)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 

@@ -1,8 +1,12 @@
-"""Domain errors carry their HTTP status; one handler renders them in Vapi's NestJS error shape."""
+"""Domain errors carry their HTTP status; one handler renders them in Vapi's NestJS error shape,
+which the OpenAPI document describes once (:class:`VapiError`) for every status it lists."""
 
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import Any
+
+from pydantic import BaseModel, Field
 
 
 class DomainError(Exception):
@@ -43,14 +47,26 @@ def error_body(status_code: int, messages: list[str] | str) -> dict[str, object]
     return {"statusCode": status_code, "error": phrase, "message": message}
 
 
-# ``error_body``'s shape, as the OpenAPI document names and describes it.
-VAPI_ERROR_NAME = "VapiError"
-VAPI_ERROR_SCHEMA: dict[str, object] = {
-    "type": "object",
-    "required": ["statusCode", "error", "message"],
-    "properties": {
-        "statusCode": {"type": "integer"},
-        "error": {"type": "string"},
-        "message": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
-    },
+class VapiError(BaseModel):
+    """``error_body``'s shape: the status, its phrase, and what was wrong (a 400 lists it all)."""
+
+    status_code: int = Field(alias="statusCode")
+    error: str
+    message: list[str] | str
+
+
+VAPI_ERROR_NAME = VapiError.__name__
+
+# When each status is answered, as the document tells it.
+_ERROR_MEANINGS = {
+    400: "The request is invalid: `message` lists every problem found in it.",
+    401: "No API key, or not a valid one (`Authorization: Bearer <key>`).",
+    404: "No such resource in the caller's org.",
 }
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """A route's ``responses``: each error status it can answer, in Vapi's error shape."""
+    return {
+        status: {"model": VapiError, "description": _ERROR_MEANINGS[status]} for status in statuses
+    }

@@ -9,12 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement
 
 OPERATORS = ("gt", "lt", "ge", "le")
+MAX_LIMIT = 1000
 
 
 class TimeRangeQuery(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
-    limit: int = Field(100, ge=0, le=1000)
+    limit: int = Field(100, ge=0, le=MAX_LIMIT)
     created_at_gt: datetime | None = Field(None, alias="createdAtGt")
     created_at_lt: datetime | None = Field(None, alias="createdAtLt")
     created_at_ge: datetime | None = Field(None, alias="createdAtGe")

@@ -1,20 +1,119 @@
-"""Helpers for Vapi's wire format: timestamps, E.164 numbers and NestJS-worded errors."""
+"""Helpers for Vapi's wire format: timestamps, E.164 numbers, text Postgres can store,
+NestJS-worded errors, and the shared pieces of the response models."""
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
 import phonenumbers
-from pydantic import ConfigDict
-from pydantic_core import ErrorDetails
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 CAMEL_MODEL_CONFIG = ConfigDict(populate_by_name=True, extra="forbid")
 
+# Response models check what the wire functions build: a key they do not declare is an error,
+# so the document cannot fall behind the answers.
+RESPONSE_MODEL_CONFIG = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+# A timestamp as :func:`iso` writes it, passed through as the string it is.
+Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+
+# The type of a field the answer leaves out rather than sending null: ``str | Omitted = None``.
+# Routes answer with ``response_model_exclude_unset``, so what the wire left out stays out.
+Omitted = SkipJsonSchema[None]
+
 # Error type of a rule spanning several fields: its message is already complete.
 RULE_ERROR = "rule"
+
+Parsed = TypeVar("Parsed", bound=BaseModel)
+
+
+def validate_with_rules(
+    data: Any,
+    handler: ModelWrapValidatorHandler[Parsed],
+    rules_of: Callable[[Mapping[str, Any]], list[str]],
+) -> Parsed:
+    """Parse ``data``; when it fails, report the cross-field rules it breaks in the same error."""
+    try:
+        return handler(data)
+    except ValidationError as exc:
+        rules = rules_of(data) if isinstance(data, Mapping) else []
+        if not rules:
+            raise
+        raise with_rule_errors(exc, rules, data) from None
+
+
+def with_rule_errors(exc: ValidationError, rules: list[str], data: Any) -> ValidationError:
+    details = [
+        InitErrorDetails(
+            type=PydanticCustomError(error["type"], error["msg"], error.get("ctx")),
+            loc=error["loc"],
+            input=error["input"],
+        )
+        for error in exc.errors(include_url=False)
+    ]
+    details += [
+        InitErrorDetails(type=PydanticCustomError(RULE_ERROR, rule), loc=(), input=data)
+        for rule in rules
+    ]
+    return ValidationError.from_exception_data(exc.title, details)
+
+
+# Postgres stores no NUL character, in text or in JSON: a string holding one is a 400, not a
+# database error. The pattern also makes pydantic refuse strings that are not valid Unicode
+# (unpaired surrogates, which JSON's \u escapes can spell), another thing Postgres refuses.
+STORABLE_TEXT = r"^[^\x00]*$"
+Text = Annotated[str, Field(pattern=STORABLE_TEXT)]
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+# How deep a free-form JSON object may nest: answers that carry it must still serialize.
+MAX_JSON_DEPTH = 64
+
+
+def _unstorable(value: object) -> str | None:
+    """What in a decoded JSON value could not be stored or sent back, if anything (walked
+    without recursion: a deeply nested body must not exhaust the stack)."""
+    pending = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                return "must not contain NUL characters or unpaired surrogates"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return "must not contain NaN or Infinity"
+        elif isinstance(item, dict | list):
+            if depth == MAX_JSON_DEPTH:
+                return f"must not be nested more than {MAX_JSON_DEPTH} levels deep"
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return None
+
+
+def _storable_object(value: dict[str, Any]) -> dict[str, Any]:
+    problem = _unstorable(value)
+    if problem is not None:
+        raise PydanticCustomError("storable_json", problem)
+    return value
+
+
+# A free-form JSON object taken as given (``assistantOverrides``, ``server``...) and stored.
+JsonObject = Annotated[dict[str, Any], AfterValidator(_storable_object)]
 
 E164_SHAPE = re.compile(r"^\+[1-9]\d{6,14}$")
 
@@ -68,6 +167,8 @@ _PHRASES: dict[str, str] = {
     "enum": "{path} must be one of the following values: {expected}",
     "literal_error": "{path} must be one of the following values: {expected}",
     "json_invalid": "body must be valid JSON",
+    "string_unicode": "{path} must be a valid Unicode string",
+    "string_pattern_mismatch": "{path} must match {pattern} regular expression",
 }
 
 
@@ -82,6 +183,8 @@ def nest_message(error: ErrorDetails) -> str:
     if "expected" in ctx:
         # pydantic lists "'a', 'b' or 'c'"; class-validator lists "a, b, c".
         ctx["expected"] = str(ctx["expected"]).replace("'", "").replace(" or ", ", ")
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == STORABLE_TEXT:
+        return f"{path} must not contain NUL characters"
     phrase = _PHRASES.get(kind)
     if phrase is not None:
         return phrase.format_map({**ctx, "path": path})

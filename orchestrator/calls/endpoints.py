@@ -13,8 +13,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Body, Query, status
 
 from orchestrator.calls import direct
-from orchestrator.calls.schemas import CallListQuery, CreateCallIn, DeleteCallIn, UpdateCallIn
+from orchestrator.calls.schemas import (
+    CallBatchOut,
+    CallListQuery,
+    CallOut,
+    CreateCallIn,
+    DeleteCallIn,
+    UpdateCallIn,
+)
 from orchestrator.db import SessionDep
+from orchestrator.exceptions import error_responses
 from orchestrator.orgs.auth import CallerDep
 from workers.tasks import enqueue_org_dispatch
 
@@ -30,7 +38,13 @@ def dispatch_soon(org_id: uuid.UUID) -> None:
         logger.warning("could not enqueue dispatch for org %s", org_id, exc_info=True)
 
 
-@router.post("/call", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/call",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CallOut | CallBatchOut,
+    response_model_exclude_unset=True,
+    responses=error_responses(400, 401),
+)
 def create_call(
     body: CreateCallIn, caller: CallerDep, session: SessionDep, background: BackgroundTasks
 ) -> Any:
@@ -39,24 +53,44 @@ def create_call(
     return created
 
 
-@router.get("/call")
+@router.get(
+    "/call",
+    response_model=list[CallOut],
+    response_model_exclude_unset=True,
+    responses=error_responses(400, 401),
+)
 def list_calls(
     query: Annotated[CallListQuery, Query()], caller: CallerDep, session: SessionDep
 ) -> Any:
     return direct.list_calls(session, org_id=caller.org_id, query=query)
 
 
-@router.get("/call/{call_id}")
+@router.get(
+    "/call/{call_id}",
+    response_model=CallOut,
+    response_model_exclude_unset=True,
+    responses=error_responses(401, 404),
+)
 def get_call(call_id: str, caller: CallerDep, session: SessionDep) -> Any:
     return direct.get_call(session, org_id=caller.org_id, call_id=call_id)
 
 
-@router.patch("/call/{call_id}")
+@router.patch(
+    "/call/{call_id}",
+    response_model=CallOut,
+    response_model_exclude_unset=True,
+    responses=error_responses(400, 401, 404),
+)
 def update_call(call_id: str, body: UpdateCallIn, caller: CallerDep, session: SessionDep) -> Any:
     return direct.rename_call(session, org_id=caller.org_id, call_id=call_id, body=body)
 
 
-@router.delete("/call/{call_id}")
+@router.delete(
+    "/call/{call_id}",
+    response_model=CallOut,
+    response_model_exclude_unset=True,
+    responses=error_responses(400, 401, 404),
+)
 def delete_call(
     call_id: str,
     caller: CallerDep,

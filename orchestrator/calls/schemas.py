@@ -1,4 +1,4 @@
-"""Direct-call request bodies and queries in Vapi's wire format (``CreateCallDTO``...).
+"""Direct-call request bodies, queries and responses in Vapi's wire format (``CreateCallDTO``...).
 
 Customers and schedule plans are the campaign's models, so a number that a campaign refuses
 is refused here in the same words.
@@ -7,18 +7,28 @@ is refused here in the same words.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, Field, ModelWrapValidatorHandler, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, model_validator
 
+from orchestrator.calls.wire import WireCallStatus
 from orchestrator.campaigns.schemas import (
     ID_MAX_LENGTH,
     CustomerIn,
+    CustomerOut,
     SchedulePlanIn,
-    validate_with_rules,
+    SchedulePlanOut,
 )
 from orchestrator.listing import TimeRangeQuery
-from orchestrator.wire import CAMEL_MODEL_CONFIG
+from orchestrator.wire import (
+    CAMEL_MODEL_CONFIG,
+    RESPONSE_MODEL_CONFIG,
+    JsonObject,
+    Omitted,
+    Text,
+    Timestamp,
+    validate_with_rules,
+)
 
 # Vapi's limit on a call's name.
 NAME_MAX_LENGTH = 40
@@ -69,19 +79,30 @@ def create_rule_errors(fields: Mapping[str, Any]) -> list[str]:
 class CreateCallIn(BaseModel):
     """Vapi's ``CreateCallDTO``: one outbound call, or one per customer of ``customers``."""
 
-    model_config = CAMEL_MODEL_CONFIG
+    model_config = ConfigDict(
+        **CAMEL_MODEL_CONFIG,
+        json_schema_extra={
+            "examples": [
+                {
+                    "assistantId": "assistant-1",
+                    "phoneNumberId": "phone-1",
+                    "customer": {"number": "+14155550123"},
+                }
+            ]
+        },
+    )
 
-    name: str | None = Field(None, max_length=NAME_MAX_LENGTH)
-    assistant_id: str | None = Field(None, alias="assistantId", max_length=ID_MAX_LENGTH)
-    assistant: dict[str, Any] | None = None
-    assistant_overrides: dict[str, Any] | None = Field(None, alias="assistantOverrides")
-    squad_id: str | None = Field(None, alias="squadId", max_length=ID_MAX_LENGTH)
-    squad: dict[str, Any] | None = None
-    squad_overrides: dict[str, Any] | None = Field(None, alias="squadOverrides")
-    workflow_id: str | None = Field(None, alias="workflowId", max_length=ID_MAX_LENGTH)
-    workflow: dict[str, Any] | None = None
-    workflow_overrides: dict[str, Any] | None = Field(None, alias="workflowOverrides")
-    phone_number_id: str | None = Field(
+    name: Text | None = Field(None, max_length=NAME_MAX_LENGTH)
+    assistant_id: Text | None = Field(None, alias="assistantId", max_length=ID_MAX_LENGTH)
+    assistant: JsonObject | None = None
+    assistant_overrides: JsonObject | None = Field(None, alias="assistantOverrides")
+    squad_id: Text | None = Field(None, alias="squadId", max_length=ID_MAX_LENGTH)
+    squad: JsonObject | None = None
+    squad_overrides: JsonObject | None = Field(None, alias="squadOverrides")
+    workflow_id: Text | None = Field(None, alias="workflowId", max_length=ID_MAX_LENGTH)
+    workflow: JsonObject | None = None
+    workflow_overrides: JsonObject | None = Field(None, alias="workflowOverrides")
+    phone_number_id: Text | None = Field(
         None, alias="phoneNumberId", min_length=1, max_length=ID_MAX_LENGTH
     )
     customer: CustomerIn | None = None
@@ -116,7 +137,7 @@ class UpdateCallIn(BaseModel):
 
     model_config = CAMEL_MODEL_CONFIG
 
-    name: str | None = Field(None, max_length=NAME_MAX_LENGTH)
+    name: Text | None = Field(None, max_length=NAME_MAX_LENGTH)
 
 
 class DeleteCallIn(BaseModel):
@@ -130,6 +151,72 @@ class DeleteCallIn(BaseModel):
 class CallListQuery(TimeRangeQuery):
     """``GET /call``: Vapi's filters and ``limit``, newest first."""
 
-    id: str | None = None
-    assistant_id: str | None = Field(None, alias="assistantId")
-    phone_number_id: str | None = Field(None, alias="phoneNumberId")
+    id: Text | None = None
+    assistant_id: Text | None = Field(None, alias="assistantId")
+    phone_number_id: Text | None = Field(None, alias="phoneNumberId")
+
+
+# --- Responses: what calls/wire.py builds, field for field ----------------------------------
+
+
+class CallExtensionOut(BaseModel):
+    """Ours beyond Vapi's fields: the provider's call id, the attempt, the campaign's contact."""
+
+    model_config = RESPONSE_MODEL_CONFIG
+
+    provider_call_id: str | None
+    attempt: int
+    contact_id: str | None
+
+
+class CallOut(BaseModel):
+    """Vapi's ``Call``, as far as an outbound phone call placed here fills it in."""
+
+    model_config = RESPONSE_MODEL_CONFIG
+
+    id: str
+    org_id: str
+    type: Literal["outboundPhoneCall"]
+    customer: CustomerOut | Omitted = None
+    status: WireCallStatus
+    ended_reason: str | Omitted = None
+    started_at: Timestamp | Omitted = None
+    ended_at: Timestamp | Omitted = None
+    ended_message: str | Omitted = None
+    created_at: Timestamp
+    updated_at: Timestamp
+    cost: float | Omitted = None
+    analysis: dict[str, Any] | Omitted = None
+    campaign_id: str | Omitted = None
+    assistant_id: str | Omitted = None
+    assistant: dict[str, Any] | Omitted = None
+    assistant_overrides: dict[str, Any] | Omitted = None
+    squad_id: str | Omitted = None
+    squad: dict[str, Any] | Omitted = None
+    squad_overrides: dict[str, Any] | Omitted = None
+    workflow_id: str | Omitted = None
+    workflow: dict[str, Any] | Omitted = None
+    workflow_overrides: dict[str, Any] | Omitted = None
+    phone_number_id: str | Omitted = None
+    name: str | Omitted = None
+    schedule_plan: SchedulePlanOut | Omitted = None
+    orchestrator: CallExtensionOut
+
+
+class CallBatchErrorOut(BaseModel):
+    model_config = RESPONSE_MODEL_CONFIG
+
+    customer: CustomerOut
+    error: str
+
+
+class CallBatchOut(BaseModel):
+    """Vapi's ``CallBatchResponse``: the answer to ``POST /call`` with ``customers``.
+
+    All or nothing: a bad customer fails the whole request, so ``errors`` is always empty.
+    """
+
+    model_config = RESPONSE_MODEL_CONFIG
+
+    results: list[CallOut]
+    errors: list[CallBatchErrorOut]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from orchestrator.models import Call, Campaign
 from orchestrator.models.enums import CallStatus
@@ -24,6 +24,10 @@ TARGET_FIELDS = (
     "workflow",
     "workflowOverrides",
 )
+
+
+# Every status :func:`vapi_status` answers: Vapi's, but for ``not-found`` and ``deletion-failed``.
+WireCallStatus = Literal["scheduled", "queued", "ringing", "in-progress", "forwarding", "ended"]
 
 
 def vapi_status(

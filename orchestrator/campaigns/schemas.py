@@ -2,50 +2,66 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Self, TypeVar
+from typing import Any, Literal, Self
 
 from pydantic import (
     BaseModel,
+    ConfigDict,
     Field,
     ModelWrapValidatorHandler,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import PydanticCustomError
 
 from orchestrator.calls.retry_plan import RetryPlanIn
-from orchestrator.listing import TimeRangeQuery
-from orchestrator.models.enums import CampaignStatus
+from orchestrator.calls.wire import WireCallStatus
+from orchestrator.listing import MAX_LIMIT, TimeRangeQuery
+from orchestrator.models.enums import CampaignEndedReason, CampaignStatus
 from orchestrator.scheduling.calling_hours.schemas import CallingHoursIn, check_timezone_name
-from orchestrator.wire import CAMEL_MODEL_CONFIG, RULE_ERROR, is_valid_e164
+from orchestrator.wire import (
+    CAMEL_MODEL_CONFIG,
+    RESPONSE_MODEL_CONFIG,
+    JsonObject,
+    Omitted,
+    Text,
+    Timestamp,
+    is_valid_e164,
+    iso,
+    validate_with_rules,
+)
 
 TARGET_FIELDS = ("assistantId", "workflowId", "squadId")
 
 # Column sizes: longer input must be a 400, not a database error.
 ID_MAX_LENGTH = 200
 SIP_URI_MAX_LENGTH = 255
+# Times a schedule may name: each is turned to UTC, and the scheduler looks days past it, all
+# without leaving the years 1 to 9999 that Python's datetime can hold.
+SCHEDULE_RANGE = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
+# A page's first row, (page - 1) * limit, is an offset Postgres takes as a bigint.
+MAX_PAGE = (2**63 - 1) // MAX_LIMIT
 
 
 class CustomerIn(BaseModel):
     model_config = CAMEL_MODEL_CONFIG
 
     number_e164_check_enabled: bool = Field(True, alias="numberE164CheckEnabled")
-    extension: str | None = Field(None, max_length=10)
-    assistant_overrides: dict[str, Any] | None = Field(None, alias="assistantOverrides")
-    squad_overrides: dict[str, Any] | None = Field(None, alias="squadOverrides")
-    number: str | None = Field(None, min_length=3, max_length=40)
-    sip_uri: str | None = Field(None, alias="sipUri", max_length=SIP_URI_MAX_LENGTH)
-    name: str | None = Field(None, max_length=40)
-    email: str | None = Field(None, max_length=40)
-    external_id: str | None = Field(None, alias="externalId", max_length=40)
+    extension: Text | None = Field(None, max_length=10)
+    assistant_overrides: JsonObject | None = Field(None, alias="assistantOverrides")
+    squad_overrides: JsonObject | None = Field(None, alias="squadOverrides")
+    number: Text | None = Field(None, min_length=3, max_length=40)
+    sip_uri: Text | None = Field(None, alias="sipUri", max_length=SIP_URI_MAX_LENGTH)
+    name: Text | None = Field(None, max_length=40)
+    email: Text | None = Field(None, max_length=40)
+    external_id: Text | None = Field(None, alias="externalId", max_length=40)
     # Extension: the customer's IANA time zone for calling hours, when the number's region
     # is not precise enough.
-    timezone: str | None = Field(None, max_length=64)
+    timezone: Text | None = Field(None, max_length=64)
 
     @field_validator("timezone")
     @classmethod
@@ -71,7 +87,7 @@ class CustomerIn(BaseModel):
 class DialPlanEntryIn(BaseModel):
     model_config = CAMEL_MODEL_CONFIG
 
-    phone_number_id: str = Field(alias="phoneNumberId", min_length=1, max_length=ID_MAX_LENGTH)
+    phone_number_id: Text = Field(alias="phoneNumberId", min_length=1, max_length=ID_MAX_LENGTH)
     customers: list[CustomerIn]
 
 
@@ -84,9 +100,16 @@ class SchedulePlanIn(BaseModel):
     @field_validator("earliest_at", "latest_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
         # A naive time would be read in the server's zone, not the caller's.
-        if value is not None and value.tzinfo is None:
+        if value.tzinfo is None:
             raise PydanticCustomError("timezone", "must include a timezone offset (e.g. Z)")
+        low, high = SCHEDULE_RANGE
+        if not low <= value < high:
+            raise PydanticCustomError(
+                "schedule_range", f"must be between {iso(low)} and {iso(high)}"
+            )
         return value
 
     @field_validator("latest_at")
@@ -122,60 +145,41 @@ def presence_errors(fields: Mapping[str, Any]) -> list[str]:
     return errors
 
 
-Parsed = TypeVar("Parsed", bound=BaseModel)
-
-
-def validate_with_rules(
-    data: Any,
-    handler: ModelWrapValidatorHandler[Parsed],
-    rules_of: Callable[[Mapping[str, Any]], list[str]],
-) -> Parsed:
-    """Parse ``data``; when it fails, report the cross-field rules it breaks in the same error."""
-    try:
-        return handler(data)
-    except ValidationError as exc:
-        rules = rules_of(data) if isinstance(data, Mapping) else []
-        if not rules:
-            raise
-        raise with_rule_errors(exc, rules, data) from None
-
-
-def with_rule_errors(exc: ValidationError, rules: list[str], data: Any) -> ValidationError:
-    details = [
-        InitErrorDetails(
-            type=PydanticCustomError(error["type"], error["msg"], error.get("ctx")),
-            loc=error["loc"],
-            input=error["input"],
-        )
-        for error in exc.errors(include_url=False)
-    ]
-    details += [
-        InitErrorDetails(type=PydanticCustomError(RULE_ERROR, rule), loc=(), input=data)
-        for rule in rules
-    ]
-    return ValidationError.from_exception_data(exc.title, details)
-
-
 class CreateCampaignIn(BaseModel):
     """Vapi's ``CreateCampaignDTO``."""
 
-    model_config = CAMEL_MODEL_CONFIG
+    model_config = ConfigDict(
+        **CAMEL_MODEL_CONFIG,
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Spring reminders",
+                    "assistantId": "assistant-1",
+                    "phoneNumberId": "phone-1",
+                    "customers": [{"number": "+14155550123", "name": "Ada"}],
+                    "callingHours": {
+                        "windows": [{"days": ["mon", "tue"], "start": "09:00", "end": "17:00"}]
+                    },
+                }
+            ]
+        },
+    )
 
-    name: str = Field(min_length=1, max_length=400)
-    assistant_id: str | None = Field(None, alias="assistantId", max_length=ID_MAX_LENGTH)
-    workflow_id: str | None = Field(None, alias="workflowId", max_length=ID_MAX_LENGTH)
-    squad_id: str | None = Field(None, alias="squadId", max_length=ID_MAX_LENGTH)
-    phone_number_id: str | None = Field(None, alias="phoneNumberId", max_length=ID_MAX_LENGTH)
+    name: Text = Field(min_length=1, max_length=400)
+    assistant_id: Text | None = Field(None, alias="assistantId", max_length=ID_MAX_LENGTH)
+    workflow_id: Text | None = Field(None, alias="workflowId", max_length=ID_MAX_LENGTH)
+    squad_id: Text | None = Field(None, alias="squadId", max_length=ID_MAX_LENGTH)
+    phone_number_id: Text | None = Field(None, alias="phoneNumberId", max_length=ID_MAX_LENGTH)
     dial_plan: list[DialPlanEntryIn] | None = Field(None, alias="dialPlan")
     schedule_plan: SchedulePlanIn | None = Field(None, alias="schedulePlan")
     customers: list[CustomerIn] | None = None
     max_concurrency: int = Field(10, alias="maxConcurrency", ge=1, le=10_000)
-    assistant_overrides: dict[str, Any] | None = Field(None, alias="assistantOverrides")
-    squad_overrides: dict[str, Any] | None = Field(None, alias="squadOverrides")
-    server: dict[str, Any] | None = None
-    server_messages: list[str] | None = Field(None, alias="serverMessages")
-    predial_plan: dict[str, Any] | None = Field(None, alias="predialPlan")
-    duplicate_from_campaign_id: str | None = Field(None, alias="duplicateFromCampaignId")
+    assistant_overrides: JsonObject | None = Field(None, alias="assistantOverrides")
+    squad_overrides: JsonObject | None = Field(None, alias="squadOverrides")
+    server: JsonObject | None = None
+    server_messages: list[Text] | None = Field(None, alias="serverMessages")
+    predial_plan: JsonObject | None = Field(None, alias="predialPlan")
+    duplicate_from_campaign_id: Text | None = Field(None, alias="duplicateFromCampaignId")
     # Extensions beyond Vapi's fields.
     calling_hours: CallingHoursIn | None = Field(None, alias="callingHours")
     retry_plan: RetryPlanIn | None = Field(None, alias="retryPlan")
@@ -212,11 +216,11 @@ class UpdateCampaignIn(BaseModel):
 
     model_config = CAMEL_MODEL_CONFIG
 
-    name: str | None = Field(None, min_length=1, max_length=400)
-    assistant_id: str | None = Field(None, alias="assistantId", max_length=ID_MAX_LENGTH)
-    workflow_id: str | None = Field(None, alias="workflowId", max_length=ID_MAX_LENGTH)
-    squad_id: str | None = Field(None, alias="squadId", max_length=ID_MAX_LENGTH)
-    phone_number_id: str | None = Field(None, alias="phoneNumberId", max_length=ID_MAX_LENGTH)
+    name: Text | None = Field(None, min_length=1, max_length=400)
+    assistant_id: Text | None = Field(None, alias="assistantId", max_length=ID_MAX_LENGTH)
+    workflow_id: Text | None = Field(None, alias="workflowId", max_length=ID_MAX_LENGTH)
+    squad_id: Text | None = Field(None, alias="squadId", max_length=ID_MAX_LENGTH)
+    phone_number_id: Text | None = Field(None, alias="phoneNumberId", max_length=ID_MAX_LENGTH)
     dial_plan: list[DialPlanEntryIn] | None = Field(None, alias="dialPlan")
     schedule_plan: SchedulePlanIn | None = Field(None, alias="schedulePlan")
     status: UpdateStatus | None = None
@@ -236,8 +240,180 @@ class SortBy(StrEnum):
 
 
 class CampaignListQuery(TimeRangeQuery):
-    id: str | None = None
+    id: Text | None = None
     status: CampaignStatus | None = None
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     sort_order: SortOrder = Field(SortOrder.DESC, alias="sortOrder")
     sort_by: SortBy = Field(SortBy.CREATED_AT, alias="sortBy")
+
+
+# --- Responses: what campaigns/wire.py builds, field for field ------------------------------
+
+
+class CustomerOut(BaseModel):
+    """A customer as it was posted (Vapi's ``CreateCustomerDTO``), without its checks."""
+
+    model_config = RESPONSE_MODEL_CONFIG
+
+    number_e164_check_enabled: bool | None = None
+    extension: str | None = None
+    assistant_overrides: dict[str, Any] | None = None
+    squad_overrides: dict[str, Any] | None = None
+    number: str | None = None
+    sip_uri: str | None = None
+    name: str | None = None
+    email: str | None = None
+    external_id: str | None = None
+    timezone: str | None = None
+
+
+class DialPlanEntryOut(BaseModel):
+    model_config = RESPONSE_MODEL_CONFIG
+
+    phone_number_id: str | None
+    customers: list[CustomerOut]
+
+
+class SchedulePlanOut(BaseModel):
+    model_config = RESPONSE_MODEL_CONFIG
+
+    earliest_at: Timestamp
+    latest_at: Timestamp | Omitted = None
+
+
+class CampaignCallOut(BaseModel):
+    """Where one of the campaign's calls stands (a value of the campaign's ``calls`` map)."""
+
+    model_config = RESPONSE_MODEL_CONFIG
+
+    customer: CustomerOut | None
+    status: WireCallStatus
+    ended_reason: str | None
+    started_at: Timestamp | None
+    ended_at: Timestamp | None
+
+
+class ContactCountersOut(BaseModel):
+    """Extension: the campaign's contacts by status, and how many it has."""
+
+    model_config = RESPONSE_MODEL_CONFIG
+
+    pending: int
+    dispatched: int
+    completed: int
+    failed: int
+    skipped: int
+    predial_failed: int
+    total: int
+
+
+class CampaignCountersOut(BaseModel):
+    model_config = RESPONSE_MODEL_CONFIG
+
+    calls_counter_scheduled: int
+    calls_counter_queued: int
+    calls_counter_in_progress: int
+    calls_counter_ended_voicemail: int
+    calls_counter_ended: int
+    contact_counters: ContactCountersOut
+
+
+# Why pending contacts wait; the pacing insight counts them by reason, leaving out the others.
+WaitingReason = Literal[
+    "paused", "windowClosed", "callingHours", "retryDelay", "concurrency", "rate"
+]
+
+
+class StuckCallsOut(BaseModel):
+    """Calls holding capacity for longer than a call can last at the provider."""
+
+    model_config = RESPONSE_MODEL_CONFIG
+
+    older_than_seconds: float
+    org: int
+    campaign: int
+    phone_numbers: dict[str, int]
+
+
+class PacingInsightOut(BaseModel):
+    """Extension: why contacts wait and when the campaign should finish at current rates."""
+
+    model_config = RESPONSE_MODEL_CONFIG
+
+    waiting: dict[WaitingReason, int]
+    estimated_finish_at: Timestamp | None
+    sustainable_calls_per_second: float
+    limited_by: Literal["concurrency", "rate"]
+    stuck_calls: StuckCallsOut
+
+
+class CampaignOut(BaseModel):
+    """Vapi's ``Campaign``, then our extensions (``contactCounters``, ``callingHours``...)."""
+
+    model_config = RESPONSE_MODEL_CONFIG
+
+    id: str
+    org_id: str
+    name: str
+    status: CampaignStatus
+    ended_reason: CampaignEndedReason | Omitted = None
+    assistant_id: str | Omitted = None
+    workflow_id: str | Omitted = None
+    squad_id: str | Omitted = None
+    phone_number_id: str | Omitted = None
+    customers: list[CustomerOut] | Omitted = None
+    dial_plan: list[DialPlanEntryOut] | Omitted = None
+    schedule_plan: SchedulePlanOut | Omitted = None
+    max_concurrency: int
+    assistant_overrides: dict[str, Any] | Omitted = None
+    squad_overrides: dict[str, Any] | Omitted = None
+    server: dict[str, Any] | Omitted = None
+    server_messages: list[str] | Omitted = None
+    predial_plan: dict[str, Any] | Omitted = None
+    created_at: Timestamp
+    updated_at: Timestamp
+    calls: dict[str, CampaignCallOut] = Field(
+        description="The campaign's calls by provider call id."
+    )
+    calls_counter_scheduled: int
+    calls_counter_queued: int
+    calls_counter_in_progress: int
+    calls_counter_ended_voicemail: int
+    calls_counter_ended: int
+    contact_counters: ContactCountersOut
+    calling_hours: CallingHoursIn | Omitted = None
+    retry_plan: RetryPlanIn | Omitted = None
+    paused_at: Timestamp | Omitted = None
+    pacing: PacingInsightOut | Omitted = Field(
+        None, description="Given when one campaign is read, updated or deleted."
+    )
+
+
+class PaginationMetaOut(BaseModel):
+    model_config = RESPONSE_MODEL_CONFIG
+
+    items_per_page: int
+    total_items: int
+    current_page: int
+    total_pages: int
+    has_next_page: bool
+    sort_order: SortOrder
+
+
+class CampaignPageOut(BaseModel):
+    """Vapi's ``CampaignPaginatedResponse``."""
+
+    model_config = RESPONSE_MODEL_CONFIG
+
+    results: list[CampaignOut]
+    metadata: PaginationMetaOut
+
+
+class ReconcileOut(BaseModel):
+    """Extension: the drift found (per counter, what was added to correct it), the counters now."""
+
+    model_config = RESPONSE_MODEL_CONFIG
+
+    campaign_id: str
+    drift: dict[str, int]
+    counters: CampaignCountersOut

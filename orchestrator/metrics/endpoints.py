@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from orchestrator.db import SessionDep
@@ -19,6 +20,6 @@ def _registry(session: SessionDep) -> CollectorRegistry:
     return registry
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.get("/metrics", response_class=PlainTextResponse)
 def metrics(session: SessionDep) -> Response:
     return Response(generate_latest(_registry(session)), media_type=CONTENT_TYPE_LATEST)

@@ -7,25 +7,49 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from orchestrator.db import SessionDep
+from orchestrator.exceptions import error_responses
 from orchestrator.orgs.auth import CallerDep
 from orchestrator.phone_numbers import service
-from orchestrator.phone_numbers.schemas import PacingIn, PhoneNumberListQuery
+from orchestrator.phone_numbers.schemas import (
+    PacingIn,
+    PhoneNumberId,
+    PhoneNumberListQuery,
+    PhoneNumberOut,
+    StoredPhoneNumberId,
+)
 
 router = APIRouter(tags=["Phone Numbers"])
 
 
-@router.get("/phone-number")
+@router.get(
+    "/phone-number",
+    response_model=list[PhoneNumberOut],
+    response_model_exclude_unset=True,
+    responses=error_responses(400, 401),
+)
 def list_phone_numbers(
     query: Annotated[PhoneNumberListQuery, Query()], caller: CallerDep, session: SessionDep
 ) -> Any:
     return service.list_phone_numbers(session, org_id=caller.org_id, query=query)
 
 
-@router.get("/phone-number/{phone_number_id}")
-def get_phone_number(phone_number_id: str, caller: CallerDep, session: SessionDep) -> Any:
+@router.get(
+    "/phone-number/{phone_number_id}",
+    response_model=PhoneNumberOut,
+    response_model_exclude_unset=True,
+    responses=error_responses(400, 401, 404),
+)
+def get_phone_number(phone_number_id: PhoneNumberId, caller: CallerDep, session: SessionDep) -> Any:
     return service.get_phone_number(session, org_id=caller.org_id, provider_id=phone_number_id)
 
 
-@router.put("/phone-number/{phone_number_id}/pacing")
-def set_pacing(phone_number_id: str, body: PacingIn, caller: CallerDep, session: SessionDep) -> Any:
+@router.put(
+    "/phone-number/{phone_number_id}/pacing",
+    response_model=PhoneNumberOut,
+    response_model_exclude_unset=True,
+    responses=error_responses(400, 401),
+)
+def set_pacing(
+    phone_number_id: StoredPhoneNumberId, body: PacingIn, caller: CallerDep, session: SessionDep
+) -> Any:
     return service.set_pacing(session, org_id=caller.org_id, provider_id=phone_number_id, body=body)

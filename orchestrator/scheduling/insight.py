@@ -156,7 +156,10 @@ def estimated_finish(
     seconds = pending / throughput.calls_per_second
     if pending or contacts_in(counters, ContactStatus.DISPATCHED):
         seconds += average or ASSUMED_CALL_SECONDS
-    finish = start + timedelta(seconds=math.ceil(seconds))
+    try:
+        finish = start + timedelta(seconds=math.ceil(seconds))
+    except OverflowError:  # a rate so slow the finish lies past the calendar
+        return campaign.latest_at
     if campaign.latest_at is not None:
         finish = min(finish, campaign.latest_at)
     return finish
