@@ -116,6 +116,7 @@ def api(session: Session, tasks: RecordedTasks) -> Iterator[TestClient]:
     app.dependency_overrides[get_task_queue] = lambda: tasks
     # Inline: a webhook is applied before its answer, in the test's session (one at a time).
     freed = Coalescer(tasks.dispatch_org)
+    app.state.freed_capacity = freed  # tests drain it before they look at what was sent
     app.state.webhook_intake = WebhookIntake(
         InlineStore(contextmanager(_session)), on_stored=lambda: None, on_freed=freed.request
     )

@@ -23,8 +23,7 @@ from orchestrator.flows.apply_webhooks import InlineStore
 from orchestrator.models import CallLookup, Org
 from orchestrator.webhooks.intake import ConnectionStore, StoredBatch, WebhookIntake
 from orchestrator.webhooks.repository import NewEvent
-from tests.factories import make_campaign, make_org
-from tests.scheduling.helpers import dispatch_campaign
+from tests.factories import dispatch_campaign, make_campaign, make_org
 
 MESSAGE = {"message": {"type": "status-update", "status": "ringing", "call": {"id": "x"}}}
 

@@ -36,8 +36,7 @@ from orchestrator.db import get_session
 from orchestrator.exceptions import VAPI_ERROR_NAME
 from orchestrator.models.enums import CallStatus
 from orchestrator.webhooks.endpoints import WEBHOOK_PATH
-from tests.factories import campaign_body, customer_numbers
-from tests.scheduling.helpers import dispatch_campaign, end_call
+from tests.factories import campaign_body, customer_numbers, dispatch_campaign, end_call
 
 # Fixed, so a run is repeatable and a failure reproduces; bounded, so the run stays short.
 SEED = 20_260_302
@@ -131,7 +130,7 @@ def _campaign_in_flight(request: Client, session: Session) -> str:
     for call_id in calls:
         begin_dial(session, call_id=call_id, settings=get_settings())
         record_provider_call(session, call_id=call_id, provider_call={"id": f"p-{call_id}"})
-    end_call(session, calls[0], "customer-ended-call")
+    end_call(session, call_id=calls[0], reason="customer-ended-call")
     session.commit()
     return campaign_id
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from orchestrator.calls.repository import write_call_states
 from orchestrator.contacts.repository import write_contact_outcomes
 from orchestrator.models import CallStatus, Contact, ContactStatus
-from tests.webhooks.test_ingest import _placed_calls
+from tests.factories import placed_calls
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
@@ -29,7 +29,7 @@ def _statements(session: Session) -> list[str]:
 def test_many_calls_are_written_in_one_statement_and_not_again_at_the_flush(
     session: Session,
 ) -> None:
-    _, calls = _placed_calls(session, customers=3)
+    _, calls = placed_calls(session, customers=3)
     for index, call in enumerate(calls):
         call.status = CallStatus.ENDED
         call.ended_reason = "voicemail" if index else None
@@ -57,7 +57,7 @@ def test_many_calls_are_written_in_one_statement_and_not_again_at_the_flush(
 
 
 def test_contacts_are_written_in_one_statement(session: Session) -> None:
-    _, calls = _placed_calls(session, customers=2)
+    _, calls = placed_calls(session, customers=2)
     contacts = list(
         session.scalars(select(Contact).where(Contact.id.in_([c.contact_id for c in calls])))
     )

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, ValidationError
 
 from orchestrator.wire import MAX_JSON_DEPTH, JsonObject, Text, nest_messages
-from tests.campaigns.helpers import error_messages
 from tests.factories import campaign_body, customer_numbers
+from tests.support.errors import error_messages
 
 
 class Sample(BaseModel):

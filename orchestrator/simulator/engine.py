@@ -100,6 +100,11 @@ class CallEngine:
         if not task.cancelled() and (exc := task.exception()) is not None:
             logger.error("simulator task %s failed", task.get_name(), exc_info=exc)
 
+    @property
+    def idle(self) -> bool:
+        """No call's timeline is running and no webhook waits to be sent (or given up on)."""
+        return not self._tasks
+
     def start(self, record: CallRecord) -> None:
         self.spawn(self._play(record), f"call-{record.id}", record.id)
 

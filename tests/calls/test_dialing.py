@@ -13,8 +13,7 @@ from orchestrator.campaigns.states import CampaignEvent
 from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.models import Call, CallStatus, Campaign, Contact, ContactStatus
-from tests.factories import make_campaign, make_org
-from tests.scheduling.helpers import dispatch_campaign
+from tests.factories import dispatch_campaign, make_campaign, make_org
 
 
 def _claimed_call(session: Session, **campaign: object) -> Call:

@@ -9,21 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from orchestrator.calls.lookups import (
-    LookupPolicy,
     LookupResult,
     LookupState,
     next_lookup,
     retry_delay,
 )
+from tests.factories import lookup_policy
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
-POLICY = LookupPolicy(
-    silence_seconds=120,
-    max_silence_seconds=900,
-    retry_base_seconds=30,
-    retry_max_seconds=900,
-    confirm_seconds=60,
-)
+POLICY = lookup_policy()
 STATES = (
     LookupState(),
     LookupState(failures=3),

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from orchestrator.orgs.service import CreatedOrg
-from tests.campaigns.concurrency import delete_org
 from tests.factories import make_org
+from tests.support.concurrency import delete_org
 
 
 @pytest.fixture

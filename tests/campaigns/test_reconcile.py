@@ -24,10 +24,8 @@ from orchestrator.metrics.service import counted
 from orchestrator.models import CallStatus, Campaign, CampaignStatus
 from orchestrator.models.campaign_counter_shard import COUNTER_COLUMNS
 from orchestrator.orgs.service import CreatedOrg
-from tests.campaigns.concurrency import counters_now
-from tests.campaigns.helpers import add_to_shard
-from tests.factories import make_campaign
-from tests.scheduling.helpers import dispatch_campaign
+from tests.factories import add_to_shard, dispatch_campaign, make_campaign
+from tests.support.concurrency import counters_now
 
 
 def _drift_metric() -> dict[str, float]:
@@ -66,7 +64,9 @@ def test_drift_in_a_shard_is_found_corrected_counted_and_logged(
     session: Session, org: CreatedOrg, caplog: pytest.LogCaptureFixture
 ) -> None:
     campaign_id = make_campaign(session, org=org, customers=3)
-    add_to_shard(session, campaign_id, 7, contacts_completed=2, calls_counter_scheduled=-1)
+    add_to_shard(
+        session, campaign_id=campaign_id, shard=7, contacts_completed=2, calls_counter_scheduled=-1
+    )
     metric = _drift_metric()
     with caplog.at_level(logging.WARNING, logger=reconcile.__name__):
         drift = reconcile.reconcile_campaign(session, campaign_id=campaign_id)
@@ -93,7 +93,9 @@ def test_a_correction_that_leaves_nothing_pending_ends_the_campaign(
 ) -> None:
     campaign_id = make_campaign(session, org=org, customers=1)
     (call_id,) = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=5)
-    add_to_shard(session, campaign_id, 3, contacts_pending=1)  # a phantom pending contact
+    add_to_shard(
+        session, campaign_id=campaign_id, shard=3, contacts_pending=1
+    )  # a phantom pending contact
     call = calls_repo.get_call_for_update(session, call_id=call_id)
     assert call is not None
     move_call(session, call, CallStatus.ENDED, ending=CallEnding(ended_reason="voicemail"))
@@ -125,7 +127,13 @@ def _committed_campaign_with_a_call(engine: Engine, org: CreatedOrg) -> tuple[uu
         (call_id,) = dispatch_campaign(
             session, campaign_id=campaign_id, now=utcnow(), batch_limit=1
         )
-        add_to_shard(session, campaign_id, 11, contacts_failed=1, calls_counter_in_progress=-1)
+        add_to_shard(
+            session,
+            campaign_id=campaign_id,
+            shard=11,
+            contacts_failed=1,
+            calls_counter_in_progress=-1,
+        )
         session.commit()
     return campaign_id, call_id
 

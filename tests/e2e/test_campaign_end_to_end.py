@@ -21,9 +21,9 @@ from orchestrator.campaigns.counters import counter_drift
 from orchestrator.models import Call, Campaign, Contact
 from orchestrator.orgs.service import create_org
 from orchestrator.runner import StackOptions
-from tests.e2e.ground_truth import all_simulator_calls
-from tests.e2e.stack import Stack, e2e_stack
 from tests.factories import customer_numbers
+from tests.support.ground_truth import all_simulator_calls
+from tests.support.stack import Stack, e2e_stack
 
 pytestmark = pytest.mark.e2e
 

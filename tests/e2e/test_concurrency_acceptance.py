@@ -18,14 +18,14 @@ from sqlalchemy.orm import Session
 
 from orchestrator.orgs.service import create_org
 from orchestrator.runner import StackOptions
-from tests.e2e.ground_truth import (
+from tests.support.ground_truth import (
     created_times,
     max_in_any_second,
     simulator_stats,
     start_paced_campaign,
     wait_for_end,
 )
-from tests.e2e.stack import Stack, e2e_stack
+from tests.support.stack import Stack, e2e_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.acceptance]
 

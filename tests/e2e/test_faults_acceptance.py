@@ -37,9 +37,9 @@ from orchestrator.models import Call, Campaign, Contact
 from orchestrator.orgs.service import create_org
 from orchestrator.runner import StackOptions
 from orchestrator.simulator.faults import FAULT_COUNTERS
-from tests.e2e.ground_truth import all_simulator_calls, simulator_stats, wait_for_end
-from tests.e2e.stack import Stack, e2e_stack
 from tests.factories import customer_numbers
+from tests.support.ground_truth import all_simulator_calls, simulator_stats, wait_for_end
+from tests.support.stack import Stack, e2e_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.acceptance]
 

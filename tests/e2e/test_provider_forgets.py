@@ -18,13 +18,13 @@ from orchestrator.campaigns.counters import counter_drift
 from orchestrator.models import Campaign
 from orchestrator.reasons import PROVIDER_CALL_NOT_FOUND
 from orchestrator.runner import StackOptions
-from tests.e2e.ground_truth import (
+from tests.support.ground_truth import (
     all_simulator_calls,
     simulator_stats,
     start_paced_campaign,
     wait_for_end,
 )
-from tests.e2e.stack import Stack, e2e_stack
+from tests.support.stack import Stack, e2e_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.acceptance]
 

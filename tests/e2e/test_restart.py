@@ -32,7 +32,7 @@ from orchestrator.config import get_settings
 from orchestrator.models import Call, Campaign, Contact
 from orchestrator.models.enums import IN_FLIGHT_CALL_STATUSES
 from orchestrator.runner import free_port
-from tests.e2e.ground_truth import calls_at, start_paced_campaign, stats_at
+from tests.support.ground_truth import calls_at, start_paced_campaign, stats_at
 
 pytestmark = [pytest.mark.e2e, pytest.mark.acceptance]
 

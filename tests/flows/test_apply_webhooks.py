@@ -26,8 +26,7 @@ from orchestrator.models import Call, CallStatus, WebhookOutcome
 from orchestrator.webhooks import applying
 from orchestrator.webhooks.messages import new_event
 from orchestrator.webhooks.storing import store_events
-from tests.webhooks.test_ingest import _placed_calls
-from tests.webhooks.test_intake import _assert_exact, _messages, _outcomes
+from tests.factories import campaign_drift, placed_calls, webhook_outcomes, whole_call
 
 pytestmark = pytest.mark.usefixtures("no_other_webhook_events")
 
@@ -53,8 +52,8 @@ def applier_redis() -> Iterator[redis.Redis[bytes]]:
 def test_an_apply_the_database_refused_leaves_the_messages_for_the_next(
     session: Session, applier_redis: redis.Redis[bytes]
 ) -> None:
-    campaign_id, (call,) = _placed_calls(session)
-    store_events(session, [new_event(m) for m in _messages(call, "voicemail")])
+    campaign_id, (call,) = placed_calls(session)
+    store_events(session, [new_event(m) for m in whole_call(call, ended_reason="voicemail")])
     attempts: list[int] = []
 
     def apply() -> int:
@@ -69,14 +68,14 @@ def test_an_apply_the_database_refused_leaves_the_messages_for_the_next(
     assert apply() == 4, "the lock was let go, and the messages waited"
     session.refresh(call)
     assert (call.status, call.ended_reason) == (CallStatus.ENDED, "voicemail")
-    _assert_exact(session, campaign_id)
+    assert campaign_drift(session, campaign_id=campaign_id) == {}
 
 
 def test_one_applier_at_a_time_and_a_request_it_missed_is_not_lost(
     session: Session, applier_redis: redis.Redis[bytes]
 ) -> None:
-    _, calls = _placed_calls(session, customers=2)
-    first, later = ([new_event(m) for m in _messages(c, "voicemail")] for c in calls)
+    _, calls = placed_calls(session, customers=2)
+    first, later = ([new_event(m) for m in whole_call(c, ended_reason="voicemail")] for c in calls)
     store_events(session, first)
     other = applier_redis.lock(apply_webhooks.APPLIER_LOCK_KEY, timeout=30)
     batches: list[int] = []
@@ -98,7 +97,7 @@ def test_one_applier_at_a_time_and_a_request_it_missed_is_not_lost(
         )
 
     assert apply(unit_of_work) == 8, "it saw the note and applied again"
-    assert None not in _outcomes(session)
+    assert None not in webhook_outcomes(session)
     assert applier_redis.exists(apply_webhooks.APPLIER_LOCK_KEY) == 0, "and let go of the lock"
 
 
@@ -130,8 +129,10 @@ def test_a_long_drain_dispatches_each_org_at_a_pace_and_once_at_the_end(
 
 
 def test_the_sweep_applies_what_a_stopped_api_left_stored(session: Session) -> None:
-    campaign_id, calls = _placed_calls(session, customers=3)
-    store_events(session, [new_event(m) for c in calls for m in _messages(c, "voicemail")])
+    campaign_id, calls = placed_calls(session, customers=3)
+    store_events(
+        session, [new_event(m) for c in calls for m in whole_call(c, ended_reason="voicemail")]
+    )
     dispatched: list[uuid.UUID] = []
 
     @contextmanager
@@ -145,8 +146,8 @@ def test_the_sweep_applies_what_a_stopped_api_left_stored(session: Session) -> N
 
     assert claimed == 12, "in batches of 5, until none is left"
     assert set(dispatched) == {calls[0].org_id}, "after each batch that freed capacity"
-    assert None not in _outcomes(session)
-    _assert_exact(session, campaign_id)
+    assert None not in webhook_outcomes(session)
+    assert campaign_drift(session, campaign_id=campaign_id) == {}
 
 
 def test_the_sweep_runs_on_the_beat() -> None:
@@ -162,9 +163,11 @@ def test_the_sweep_runs_on_the_beat() -> None:
 def test_a_message_that_cannot_be_applied_is_marked_failed_and_holds_back_nothing(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    campaign_id, calls = _placed_calls(session, customers=2)
+    campaign_id, calls = placed_calls(session, customers=2)
     poison_id = calls[0].provider_call_id
-    store_events(session, [new_event(m) for c in calls for m in _messages(c, "voicemail")])
+    store_events(
+        session, [new_event(m) for c in calls for m in whole_call(c, ended_reason="voicemail")]
+    )
     real_apply = provider_reports.apply_status_report
 
     def failing(session: Session, *, call: Call, report: StatusReport, batch: Any) -> bool:
@@ -182,9 +185,9 @@ def test_a_message_that_cannot_be_applied_is_marked_failed_and_holds_back_nothin
     applied = apply_batch_or_each(unit_of_work)
 
     assert list(applied.outcomes.values()).count(WebhookOutcome.FAILED) == 1
-    assert _outcomes(session).get("failed") == 1
-    assert None not in _outcomes(session), "nothing left waiting behind it"
+    assert webhook_outcomes(session).get("failed") == 1
+    assert None not in webhook_outcomes(session), "nothing left waiting behind it"
     for call in calls:
         session.refresh(call)
         assert call.status == CallStatus.ENDED, "its call's other messages still applied"
-    _assert_exact(session, campaign_id)
+    assert campaign_drift(session, campaign_id=campaign_id) == {}

@@ -27,8 +27,7 @@ from orchestrator.providers.errors import (
     ProviderUnreachable,
 )
 from orchestrator.reasons import PROVIDER_REJECTED
-from tests.factories import make_campaign
-from tests.scheduling.helpers import dispatch_campaign
+from tests.factories import dispatch_campaign, make_campaign
 
 
 @pytest.fixture

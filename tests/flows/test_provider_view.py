@@ -27,9 +27,8 @@ from orchestrator.metrics.service import counted
 from orchestrator.models import Call, CallStatus, Campaign, Contact, ContactStatus
 from orchestrator.providers.vapi import CreateCallRequest, VapiClient
 from orchestrator.simulator import SimulatorConfig, create_simulator_app
-from tests.factories import make_campaign, make_org
-from tests.scheduling.helpers import dispatch_campaign
-from tests.simulator.conftest import serve
+from tests.factories import dispatch_campaign, make_campaign, make_org
+from tests.support.servers import serve
 
 LATEST_SEND = timedelta(seconds=31)
 

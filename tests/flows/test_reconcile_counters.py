@@ -12,8 +12,7 @@ from orchestrator.clock import utcnow
 from orchestrator.flows.reconcile_counters import reconcile_recent_campaigns
 from orchestrator.models import Campaign, CampaignStatus
 from orchestrator.orgs.service import CreatedOrg
-from tests.campaigns.helpers import add_to_shard
-from tests.factories import make_campaign, unit_of
+from tests.factories import add_to_shard, make_campaign, unit_of
 
 
 def test_the_periodic_job_covers_active_and_recently_ended_campaigns(
@@ -23,7 +22,7 @@ def test_the_periodic_job_covers_active_and_recently_ended_campaigns(
     ids = [make_campaign(session, org=org, customers=2) for _ in range(3)]
     active, recent, old = ids
     for campaign_id in ids:
-        add_to_shard(session, campaign_id, 5, contacts_skipped=1)
+        add_to_shard(session, campaign_id=campaign_id, shard=5, contacts_skipped=1)
     for campaign_id, ended_at in (
         (recent, now - timedelta(minutes=10)),
         (old, now - timedelta(hours=2)),

@@ -42,10 +42,10 @@ from orchestrator.models import (
 from orchestrator.providers.vapi import CreateCallRequest, VapiClient
 from orchestrator.reasons import PROVIDER_CALL_NOT_FOUND
 from orchestrator.simulator import SimulatorConfig, create_simulator_app
-from tests.calls.test_lookups import POLICY
-from tests.factories import make_campaign, make_org, unit_of
-from tests.scheduling.helpers import dispatch_campaign
-from tests.simulator.conftest import serve
+from tests.factories import dispatch_campaign, lookup_policy, make_campaign, make_org, unit_of
+from tests.support.servers import serve
+
+POLICY = lookup_policy()
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,7 @@ from orchestrator.clock import ManualClock
 from orchestrator.flows.tick import STALE_CLAIM_AFTER, redrive_stale_claims, run_tick
 from orchestrator.models import Call, CallStatus
 from orchestrator.orgs.service import CreatedOrg
-from tests.factories import make_campaign, unit_of
-from tests.scheduling.helpers import dispatch_campaign, fast_caller_number
+from tests.factories import dispatch_campaign, fast_caller_number, make_campaign, unit_of
 
 
 class Sent:
@@ -34,7 +33,7 @@ class Sent:
 def test_a_tick_dispatches_a_due_campaign_and_sends_its_calls(
     session: Session, org: CreatedOrg, clock: ManualClock
 ) -> None:
-    fast_caller_number(session, org)
+    fast_caller_number(session, org=org)
     campaign_id = make_campaign(session, org=org, customers=2)
     sent = Sent(session)
 

@@ -5,28 +5,14 @@ from __future__ import annotations
 import random
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 
 import pytest
-import redis
 
-from orchestrator.config import get_settings
 from orchestrator.pacing.limiter import RateLimiter, Reservation, ReservationCheck, ReserveResult
 
 SECOND = 1_000_000
 # A send nobody reported finished counts as finished this long after it went.
 STALE = 31.0
-
-
-@pytest.fixture
-def limiter(database_url: str) -> Iterator[RateLimiter]:
-    client = redis.Redis.from_url(get_settings().redis_url)
-    limiter = RateLimiter(client, prefix=f"test:{uuid.uuid4()}:")
-    limiter.mark_state_complete("test")
-    yield limiter
-    limiter.forget_state()
-    client.close()
 
 
 def _acquire(

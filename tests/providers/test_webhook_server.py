@@ -12,8 +12,7 @@ from orchestrator.clock import utcnow
 from orchestrator.config import Settings, get_settings
 from orchestrator.models import Call
 from orchestrator.providers.webhook_server import provider_server_auth
-from tests.factories import make_campaign, make_org
-from tests.scheduling.helpers import dispatch_campaign
+from tests.factories import dispatch_campaign, make_campaign, make_org
 
 KEY = "k3y-for-tests"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -13,39 +12,19 @@ from orchestrator.calls.repository import orgs_with_due_direct_calls
 from orchestrator.clock import ManualClock
 from orchestrator.config import get_settings
 from orchestrator.models import Call, CallStatus, Org
-from orchestrator.orgs.service import CreatedOrg
 from orchestrator.reasons import WINDOW_CLOSED
 from orchestrator.scheduling.direct_dispatch import expire_direct_calls
 from orchestrator.scheduling.service import dispatch_org
-from tests.factories import customer_numbers, make_campaign, make_org
-from tests.scheduling.helpers import end_call, fast_caller_number
+from tests.factories import (
+    customer_numbers,
+    direct_call,
+    end_call,
+    fast_caller_number,
+    make_campaign,
+    make_org,
+)
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # the manual clock's start: 10:00 in New York
-
-
-def direct_call(
-    session: Session,
-    org: CreatedOrg,
-    *,
-    caller_number_id: str = "phone-1",
-    customer: dict[str, Any] | None = None,
-    not_before: datetime | None = None,
-    not_after: datetime | None = None,
-) -> uuid.UUID:
-    """A direct call as ``POST /call`` writes it: scheduled, with the request to send."""
-    call = Call(
-        org_id=org.org_id,
-        status=CallStatus.SCHEDULED,
-        phone_number_id=caller_number_id,
-        customer=customer or {"number": "+14155550100"},
-        request={"assistantId": "assistant-direct", "assistantOverrides": {"metadata": {"k": 1}}},
-        name="reminder",
-        not_before=not_before,
-        not_after=not_after,
-    )
-    session.add(call)
-    session.flush()
-    return call.id
 
 
 def status_of(session: Session, call_id: uuid.UUID) -> CallStatus:
@@ -56,8 +35,8 @@ def status_of(session: Session, call_id: uuid.UUID) -> CallStatus:
 
 def test_a_due_direct_call_is_claimed(session: Session) -> None:
     org = make_org(session)
-    fast_caller_number(session, org)
-    call_id = direct_call(session, org)
+    fast_caller_number(session, org=org)
+    call_id = direct_call(session, org=org)
     result = dispatch_org(session, org_id=org.org_id, now=NOW, batch_limit=500)
     assert result.direct_call_ids == [call_id]
     assert result.call_ids == [call_id]
@@ -68,28 +47,28 @@ def test_direct_calls_go_oldest_first_and_not_before_their_time(
     session: Session, clock: ManualClock
 ) -> None:
     org = make_org(session, concurrency_limit=1)
-    fast_caller_number(session, org)
-    later = direct_call(session, org, not_before=NOW + timedelta(seconds=30))
-    first = direct_call(session, org)
+    fast_caller_number(session, org=org)
+    later = direct_call(session, org=org, not_before=NOW + timedelta(seconds=30))
+    first = direct_call(session, org=org)
     clock.advance(1)
-    second = direct_call(session, org)
+    second = direct_call(session, org=org)
     assert dispatch_org(session, org_id=org.org_id, now=NOW, batch_limit=500).call_ids == [first]
-    end_call(session, first, "customer-ended-call")
+    end_call(session, call_id=first, reason="customer-ended-call")
     late = NOW + timedelta(seconds=30)
     claimed = dispatch_org(session, org_id=org.org_id, now=late, batch_limit=500).call_ids
     # Calls without a time go first, in arrival order, then timed ones once due.
     assert claimed == [second]
     assert status_of(session, later) == CallStatus.SCHEDULED
-    end_call(session, second, "customer-ended-call")
+    end_call(session, call_id=second, reason="customer-ended-call")
     claimed = dispatch_org(session, org_id=org.org_id, now=late, batch_limit=500).call_ids
     assert claimed == [later]
 
 
 def test_direct_calls_and_campaigns_share_the_org_limit_fairly(session: Session) -> None:
     org = make_org(session, concurrency_limit=4)
-    fast_caller_number(session, org)
+    fast_caller_number(session, org=org)
     make_campaign(session, org=org, customers=10, maxConcurrency=10)
-    direct = [direct_call(session, org) for _ in range(10)]
+    direct = [direct_call(session, org=org) for _ in range(10)]
     result = dispatch_org(session, org_id=org.org_id, now=NOW, batch_limit=500)
     assert len(result.call_ids) == 4
     assert sum(len(ids) for ids in result.calls_by_campaign.values()) == 2
@@ -100,13 +79,13 @@ def test_direct_calls_and_campaigns_share_the_org_limit_fairly(session: Session)
 
 def test_a_numbers_cap_and_rate_count_direct_calls_too(session: Session) -> None:
     org = make_org(session, concurrency_limit=50)
-    fast_caller_number(session, org, max_concurrency=3)
+    fast_caller_number(session, org=org, max_concurrency=3)
     make_campaign(session, org=org, customers=5, maxConcurrency=10)
     for _ in range(5):
-        direct_call(session, org)
+        direct_call(session, org=org)
     assert len(dispatch_org(session, org_id=org.org_id, now=NOW, batch_limit=500).call_ids) == 3
-    fast_caller_number(session, org, "phone-2", calls_per_second=1)
-    slow = [direct_call(session, org, caller_number_id="phone-2") for _ in range(5)]
+    fast_caller_number(session, org=org, caller_number_id="phone-2", calls_per_second=1)
+    slow = [direct_call(session, org=org, caller_number_id="phone-2") for _ in range(5)]
     claimed = dispatch_org(session, org_id=org.org_id, now=NOW, batch_limit=500).call_ids
     # One call per second, claimed two seconds ahead of the rate at most.
     assert claimed == slow[:2]
@@ -116,8 +95,8 @@ def test_a_direct_call_past_its_latest_at_is_never_placed(
     session: Session, clock: ManualClock
 ) -> None:
     org = make_org(session)
-    fast_caller_number(session, org, max_concurrency=0)
-    call_id = direct_call(session, org, not_after=NOW + timedelta(minutes=5))
+    fast_caller_number(session, org=org, max_concurrency=0)
+    call_id = direct_call(session, org=org, not_after=NOW + timedelta(minutes=5))
     assert dispatch_org(session, org_id=org.org_id, now=NOW, batch_limit=500).call_ids == []
     assert expire_direct_calls(session, now=NOW) == 0
     clock.advance(300)
@@ -133,8 +112,8 @@ def test_a_claimed_direct_call_is_not_sent_after_its_latest_at(
     session: Session, clock: ManualClock
 ) -> None:
     org = make_org(session)
-    fast_caller_number(session, org)
-    call_id = direct_call(session, org, not_after=NOW + timedelta(seconds=2))
+    fast_caller_number(session, org=org)
+    call_id = direct_call(session, org=org, not_after=NOW + timedelta(seconds=2))
     assert dispatch_org(session, org_id=org.org_id, now=NOW, batch_limit=500).call_ids == [call_id]
     clock.advance(2)
     assert begin_dial(session, call_id=call_id, settings=get_settings()) is None
@@ -143,9 +122,9 @@ def test_a_claimed_direct_call_is_not_sent_after_its_latest_at(
 
 def test_the_request_sent_is_the_users_plus_our_correlation(session: Session) -> None:
     org = make_org(session)
-    fast_caller_number(session, org)
+    fast_caller_number(session, org=org)
     customer = {"number": "+14155550123", "name": "Ada", "timezone": "America/Los_Angeles"}
-    call_id = direct_call(session, org, customer=customer)
+    call_id = direct_call(session, org=org, customer=customer)
     dispatch_org(session, org_id=org.org_id, now=NOW, batch_limit=500)
     request = begin_dial(session, call_id=call_id, settings=get_settings())
     assert request is not None
@@ -166,13 +145,13 @@ def test_org_calling_hours_hold_a_direct_call_until_its_customer_wakes(
     session: Session, clock: ManualClock
 ) -> None:
     org = make_org(session)
-    fast_caller_number(session, org)
+    fast_caller_number(session, org=org)
     org_row = session.get(Org, org.org_id)
     assert org_row is not None
     org_row.default_calling_hours = True
     # 15:00 UTC is 07:00 in Los Angeles (the default policy opens at 08:00), 10:00 in New York.
-    west = direct_call(session, org, customer={"number": "+14155550100"})
-    east = direct_call(session, org, customer={"number": "+12125550100"})
+    west = direct_call(session, org=org, customer={"number": "+14155550100"})
+    east = direct_call(session, org=org, customer={"number": "+12125550100"})
     claimed = dispatch_org(session, org_id=org.org_id, now=NOW, batch_limit=500).call_ids
     assert claimed == [east]
     deferred = session.get(Call, west, populate_existing=True)
@@ -189,8 +168,8 @@ def test_org_calling_hours_hold_a_direct_call_until_its_customer_wakes(
 def test_orgs_with_due_direct_calls_are_found_for_the_tick(session: Session) -> None:
     org = make_org(session)
     waiting = make_org(session, name="later")
-    direct_call(session, org, customer={"number": customer_numbers(1)[0]})
-    direct_call(session, waiting, not_before=NOW + timedelta(hours=1))
+    direct_call(session, org=org, customer={"number": customer_numbers(1)[0]})
+    direct_call(session, org=waiting, not_before=NOW + timedelta(hours=1))
     due = orgs_with_due_direct_calls(session, now=NOW)
     assert org.org_id in due
     assert waiting.org_id not in due

@@ -7,7 +7,7 @@ import hmac
 import json
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 import pytest
@@ -29,10 +29,9 @@ from orchestrator.simulator.faults import (
     plan_delivery,
 )
 from orchestrator.simulator.outcomes import CUSTOMER_ENDED, NO_ANSWER, VOICEMAIL, decide_outcome
-from tests.simulator.raw_receiver import RECEIVER_SECRET, RawReceiver, raw_receiver
-
-if TYPE_CHECKING:
-    from tests.simulator.conftest import SimulatorHandle, StartSimulator
+from tests.support.raw_receiver import RECEIVER_SECRET, RawReceiver, raw_receiver
+from tests.support.servers import wait_until
+from tests.support.simulators import SimulatorHandle, StartSimulator
 
 PHONE = "pn-faults"
 FULL_CALL = ["ringing", "in-progress", "ended", "report"]
@@ -80,14 +79,6 @@ def stats(sim: SimulatorHandle) -> dict[str, Any]:
     return found
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.01)
-
-
 def wait_all_ended(sim: SimulatorHandle, timeout: float = 5.0) -> list[dict[str, Any]]:
     wait_until(lambda: all(call["status"] == "ended" for call in calls(sim)), timeout)
     return calls(sim)
@@ -122,7 +113,7 @@ def test_drop_sends_nothing_yet_the_call_shows_its_true_outcome(
     assert truth["endedReason"] == CUSTOMER_ENDED
     expected = decide_outcome(number=number, attempt=1, seed=0, profile="instant")
     assert truth["cost"] == pytest.approx(expected.cost)
-    time.sleep(0.2)
+    sim.drain()
     assert receiver.deliveries == []
     assert stats(sim)["webhooksSent"] == 0
     assert stats(sim)["endedReasons"] == {CUSTOMER_ENDED: 1}
@@ -229,7 +220,7 @@ def test_create_5xx_without_the_call(
     response = post_call(sim, "+15550009001", receiver)
     assert response.status_code in SERVER_ERROR_STATUSES
     assert calls(sim) == []
-    time.sleep(0.1)
+    sim.drain()
     assert receiver.deliveries == []
     current = stats(sim)
     assert (current["callsPlaced"], current["createRequests"]) == (0, 1)
@@ -363,7 +354,7 @@ def _run_in_order(
     with raw_receiver() as receiver:
         ids = {number: post_call(sim, number, receiver).json()["id"] for number in numbers}
         wait_all_ended(sim)
-        receiver.wait_quiet()
+        sim.drain()
         steps = {number: receiver.steps(call_id) for number, call_id in ids.items()}
     return steps, stats(sim)["faults"]
 

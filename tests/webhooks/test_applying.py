@@ -9,17 +9,25 @@ from orchestrator.models import CallStatus, Campaign, CampaignStatus, WebhookOut
 from orchestrator.webhooks.applying import apply_pending_events
 from orchestrator.webhooks.messages import new_event
 from orchestrator.webhooks.storing import store_events
-from tests.webhooks.test_ingest import _placed_calls, report, status_update
-from tests.webhooks.test_intake import _assert_exact, _messages, _outcomes
+from tests.factories import (
+    campaign_drift,
+    placed_calls,
+    report,
+    status_update,
+    webhook_outcomes,
+    whole_call,
+)
 
 pytestmark = pytest.mark.usefixtures("no_other_webhook_events")
 
 
 def test_one_batch_applies_every_message_of_many_calls_exactly(session: Session) -> None:
-    campaign_id, calls = _placed_calls(session, customers=3)
+    campaign_id, calls = placed_calls(session, customers=3)
     reasons = ["customer-ended-call", "customer-did-not-answer", "voicemail"]
     messages = [
-        m for call, reason in zip(calls, reasons, strict=True) for m in _messages(call, reason)
+        m
+        for call, reason in zip(calls, reasons, strict=True)
+        for m in whole_call(call, ended_reason=reason)
     ]
     store_events(session, [new_event(m) for m in reversed(messages)])
 
@@ -32,9 +40,9 @@ def test_one_batch_applies_every_message_of_many_calls_exactly(session: Session)
     for call, reason in zip(calls, reasons, strict=True):
         session.refresh(call)
         assert (call.status, call.ended_reason, call.cost) == (CallStatus.ENDED, reason, 0.12)
-    assert None not in _outcomes(session), "every event has its outcome"
+    assert None not in webhook_outcomes(session), "every event has its outcome"
     assert apply_pending_events(session).claimed == 0, "applied once"
-    _assert_exact(session, campaign_id)
+    assert campaign_drift(session, campaign_id=campaign_id) == {}
     campaign = session.get(Campaign, campaign_id)
     assert campaign is not None and campaign.status == CampaignStatus.ENDED
 
@@ -42,7 +50,7 @@ def test_one_batch_applies_every_message_of_many_calls_exactly(session: Session)
 def test_a_parked_message_is_applied_in_the_batch_of_its_calls_next_message(
     session: Session,
 ) -> None:
-    campaign_id, (call,) = _placed_calls(session)
+    campaign_id, (call,) = placed_calls(session)
     provider_id = call.provider_call_id
     assert provider_id is not None
     call.provider_call_id = None
@@ -60,7 +68,7 @@ def test_a_parked_message_is_applied_in_the_batch_of_its_calls_next_message(
 
     # The parked ``ended`` ends the call first; the report then adds its details.
     assert list(applied.outcomes.values()) == ["applied", "applied"]
-    assert _outcomes(session) == {"applied": 2, "unknown-call": 1}
+    assert webhook_outcomes(session) == {"applied": 2, "unknown-call": 1}
     session.refresh(call)
     assert (call.status, call.ended_reason) == (CallStatus.ENDED, "customer-busy")
-    _assert_exact(session, campaign_id)
+    assert campaign_drift(session, campaign_id=campaign_id) == {}

@@ -1,7 +1,4 @@
-"""The intake: messages stored in group commits, inline (and applied) or on its own connection.
-
-The helpers here are shared with the tests of storing, applying and the applier.
-"""
+"""The intake: messages stored in group commits, inline (and applied) or on its own connection."""
 
 from __future__ import annotations
 
@@ -13,16 +10,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, delete, func, select, text
+from sqlalchemy import create_engine, delete, select, text
 from sqlalchemy.orm import Session
 
-from orchestrator.campaigns.counters import counter_drift
 from orchestrator.config import get_settings
 from orchestrator.flows.apply_webhooks import InlineStore
 from orchestrator.models import (
-    Call,
     CallStatus,
-    Campaign,
     Contact,
     ContactStatus,
     WebhookEvent,
@@ -30,26 +24,15 @@ from orchestrator.models import (
 from orchestrator.webhooks.intake import ConnectionStore, StoredBatch, WebhookIntake
 from orchestrator.webhooks.messages import new_event
 from orchestrator.webhooks.repository import NewEvent
-from tests.webhooks.test_ingest import _placed_calls, report, status_update
+from tests.factories import (
+    campaign_drift,
+    placed_calls,
+    status_update,
+    webhook_outcomes,
+    whole_call,
+)
 
 pytestmark = pytest.mark.usefixtures("no_other_webhook_events")
-
-
-def _messages(call: Call, reason: str) -> list[dict[str, Any]]:
-    ended = status_update(call, "ended", endedReason=reason)
-    return [status_update(call, "ringing"), status_update(call, "in-progress"), ended,
-            report(call, reason)]  # fmt: skip
-
-
-def _outcomes(session: Session) -> dict[str | None, int]:
-    rows = session.execute(select(WebhookEvent.outcome, func.count()).group_by("outcome"))
-    return {row[0]: row[1] for row in rows}
-
-
-def _assert_exact(session: Session, campaign_id: uuid.UUID) -> None:
-    campaign = session.get(Campaign, campaign_id, populate_existing=True)
-    assert campaign is not None
-    assert counter_drift(session, campaign=campaign) == {}
 
 
 @contextmanager
@@ -83,12 +66,12 @@ def _send_concurrently(intake: WebhookIntake, per_sender: list[list[dict[str, An
 def test_inline_concurrent_submissions_are_stored_in_few_batches_and_applied(
     session: Session,
 ) -> None:
-    campaign_id, calls = _placed_calls(session, customers=8)
+    campaign_id, calls = placed_calls(session, customers=8)
     freed: list[uuid.UUID] = []
     intake, opened = _inline_intake(session, freed)
 
     # Each call's report is delivered twice.
-    per_call = [_messages(c, "customer-ended-call") for c in calls]
+    per_call = [whole_call(c, ended_reason="customer-ended-call") for c in calls]
     _send_concurrently(intake, [messages + messages[3:] for messages in per_call])
 
     assert len(opened) < 40, "stored in group commits"
@@ -97,10 +80,10 @@ def test_inline_concurrent_submissions_are_stored_in_few_batches_and_applied(
         assert call.status == CallStatus.ENDED
         contact = session.get(Contact, call.contact_id, populate_existing=True)
         assert contact is not None and contact.status == ContactStatus.COMPLETED
-    assert _outcomes(session).get(None) is None
-    assert sum(_outcomes(session).values()) == 32, "each message stored once"
+    assert webhook_outcomes(session).get(None) is None
+    assert sum(webhook_outcomes(session).values()) == 32, "each message stored once"
     assert set(freed) == {calls[0].org_id}
-    _assert_exact(session, campaign_id)
+    assert campaign_drift(session, campaign_id=campaign_id) == {}
 
 
 def _delete_committed(keys: Sequence[str]) -> None:
@@ -113,8 +96,11 @@ def _delete_committed(keys: Sequence[str]) -> None:
 def test_worker_mode_stores_on_its_own_connection_in_few_commits_then_asks_for_an_apply(
     session: Session,
 ) -> None:
-    _, calls = _placed_calls(session, customers=8)
-    per_call = [_messages(c, "voicemail") + _messages(c, "voicemail")[3:] for c in calls]
+    _, calls = placed_calls(session, customers=8)
+    per_call = [
+        whole_call(c, ended_reason="voicemail") + whole_call(c, ended_reason="voicemail")[3:]
+        for c in calls
+    ]
     keys = sorted({new_event(m).dedupe_key for messages in per_call for m in messages})
     store = ConnectionStore(get_settings().database_url)
     statements: list[int] = []
@@ -140,7 +126,7 @@ def test_worker_mode_stores_on_its_own_connection_in_few_commits_then_asks_for_a
 
 
 def test_worker_mode_reconnects_when_its_connection_is_lost(session: Session) -> None:
-    _, (call,) = _placed_calls(session)
+    _, (call,) = placed_calls(session)
     first, second = status_update(call, "ringing"), status_update(call, "in-progress")
     keys = [new_event(m).dedupe_key for m in (first, second)]
     store = ConnectionStore(get_settings().database_url)
@@ -165,7 +151,7 @@ def test_worker_mode_reconnects_when_its_connection_is_lost(session: Session) ->
 
 
 def test_one_message_the_database_refuses_fails_alone(session: Session) -> None:
-    _, calls = _placed_calls(session, customers=2)
+    _, calls = placed_calls(session, customers=2)
     freed: list[uuid.UUID] = []
     intake, _ = _inline_intake(session, freed)
     good = [new_event(status_update(call, "ringing")) for call in calls]

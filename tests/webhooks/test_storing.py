@@ -8,14 +8,13 @@ from sqlalchemy.orm import Session
 from orchestrator.metrics.service import counted
 from orchestrator.webhooks.messages import new_event
 from orchestrator.webhooks.storing import store_events
-from tests.webhooks.test_ingest import _placed_calls, status_update
-from tests.webhooks.test_intake import _outcomes
+from tests.factories import placed_calls, status_update, webhook_outcomes
 
 pytestmark = pytest.mark.usefixtures("no_other_webhook_events")
 
 
 def test_a_batch_is_stored_in_one_go_with_duplicates_stored_once(session: Session) -> None:
-    _, (call,) = _placed_calls(session)
+    _, (call,) = placed_calls(session)
     ringing = status_update(call, "ringing")
     events = [new_event(m) for m in (ringing, ringing, {"message": {"type": "transcript"}})]
     duplicates_before = counted(
@@ -25,7 +24,7 @@ def test_a_batch_is_stored_in_one_go_with_duplicates_stored_once(session: Sessio
     ids = store_events(session, events)
 
     assert ids[0] is not None and ids[1] is None and ids[2] is not None
-    assert _outcomes(session) == {None: 1, "ignored": 1}, "applied types wait to be applied"
+    assert webhook_outcomes(session) == {None: 1, "ignored": 1}, "applied types wait to be applied"
     assert (
         counted("orchestrator_webhook_events", type="status-update", outcome="duplicate")
         == duplicates_before + 1

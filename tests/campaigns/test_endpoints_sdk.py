@@ -1,0 +1,255 @@
+"""Vapi's official Python SDK, used as a customer would, against our API.
+
+The SDK builds its models without checking them, so every raw answer is also validated
+strictly against the same models (after the SDK's own camelCase-to-field mapping).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+from vapi import CreateCustomerDto, SchedulePlan, Vapi
+from vapi.core.api_error import ApiError
+from vapi.core.serialization import convert_and_respect_annotation_metadata
+from vapi.types import Campaign, CampaignPaginatedResponse
+
+from orchestrator.orgs.service import CreatedOrg
+from tests.factories import contact_statuses, customer_numbers, force_campaign
+
+# The SDK passes its own timeout on every request, which Starlette's TestClient only warns about.
+pytestmark = pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument")
+
+Model = TypeVar("Model", Campaign, CampaignPaginatedResponse)
+
+OVERRIDES = {"firstMessage": "Hi {{name}}, a reminder from the clinic."}
+EARLIEST = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
+LATEST = datetime(2030, 3, 1, 17, 30, tzinfo=UTC)
+
+
+def strictly(model: type[Model], raw: Any) -> Model:
+    fields = convert_and_respect_annotation_metadata(
+        object_=raw, annotation=model, direction="read"
+    )
+    return model.model_validate(fields)
+
+
+@pytest.fixture
+def answers(api: TestClient) -> Iterator[list[httpx.Response]]:
+    """Every response the SDK receives, for checking the raw JSON as well."""
+    seen: list[httpx.Response] = []
+
+    def record(response: httpx.Response) -> None:
+        response.read()
+        seen.append(response)
+
+    api.event_hooks["response"].append(record)
+    yield seen
+    api.event_hooks["response"].remove(record)
+
+
+@pytest.fixture
+def vapi(api: TestClient, org: CreatedOrg) -> Vapi:
+    return Vapi(token=org.api_key, base_url="http://testserver", httpx_client=api)
+
+
+def create(vapi: Vapi, name: str = "Renewals", count: int = 3) -> Campaign:
+    customers = [
+        CreateCustomerDto(number=n, name=f"Customer {i}")
+        for i, n in enumerate(customer_numbers(count))
+    ]
+    campaign: Campaign = vapi.campaigns.campaign_controller_create(
+        name=name,
+        assistant_id="assistant-1",
+        phone_number_id="phone-1",
+        customers=customers,
+        schedule_plan=SchedulePlan(earliest_at=EARLIEST, latest_at=LATEST),
+        request_options={"additional_body_parameters": {"assistantOverrides": OVERRIDES}},
+    )
+    return campaign
+
+
+def test_create(vapi: Vapi, answers: list[httpx.Response], org: CreatedOrg) -> None:
+    campaign = create(vapi)
+    assert answers[-1].status_code == 201
+    for parsed in (campaign, strictly(Campaign, answers[-1].json())):
+        assert parsed.name == "Renewals"
+        assert parsed.org_id == str(org.org_id)
+        assert parsed.status == "scheduled"
+        assert parsed.ended_reason is None
+        assert parsed.assistant_id == "assistant-1"
+        assert parsed.phone_number_id == "phone-1"
+        assert parsed.schedule_plan is not None
+        assert parsed.schedule_plan.earliest_at == EARLIEST
+        assert parsed.schedule_plan.latest_at == LATEST
+        assert [c.number for c in parsed.customers] == customer_numbers(3)
+        assert parsed.customers[2].name == "Customer 2"
+        assert parsed.calls == {}
+        assert parsed.calls_counter_scheduled == 3
+        assert parsed.calls_counter_queued == 0
+        assert parsed.calls_counter_in_progress == 0
+        assert parsed.calls_counter_ended == 0
+        assert parsed.calls_counter_ended_voicemail == 0
+        assert isinstance(parsed.created_at, datetime)
+        assert parsed.model_extra is not None
+        assert parsed.model_extra["assistantOverrides"] == OVERRIDES
+        assert parsed.model_extra["contactCounters"]["pending"] == 3
+
+
+def test_create_with_e164_check_disabled(vapi: Vapi, answers: list[httpx.Response]) -> None:
+    campaign = vapi.campaigns.campaign_controller_create(
+        name="Internal line",
+        assistant_id="assistant-1",
+        phone_number_id="phone-1",
+        customers=[CreateCustomerDto(number="5550100", number_e_164_check_enabled=False)],
+    )
+    assert campaign.customers[0].number == "5550100"
+    assert strictly(Campaign, answers[-1].json()).customers[0].number_e_164_check_enabled is False
+
+
+def test_create_error_reaches_the_sdk(vapi: Vapi, session: Session) -> None:
+    with pytest.raises(ApiError) as raised:
+        vapi.campaigns.campaign_controller_create(
+            name="Bad numbers",
+            assistant_id="assistant-1",
+            phone_number_id="phone-1",
+            customers=[CreateCustomerDto(number="+14155550100"), CreateCustomerDto(number="12")],
+        )
+    assert raised.value.status_code == 400
+    assert raised.value.body == {
+        "statusCode": 400,
+        "error": "Bad Request",
+        "message": ["customers.1.number must be longer than or equal to 3 characters"],
+    }
+
+
+def test_get(vapi: Vapi, answers: list[httpx.Response]) -> None:
+    created = create(vapi, count=2)
+    fetched = vapi.campaigns.campaign_controller_find_one(created.id)
+    strict = strictly(Campaign, answers[-1].json())
+    for parsed in (fetched, strict):
+        assert parsed.id == created.id
+        assert parsed.name == created.name
+        assert parsed.calls_counter_scheduled == 2
+        assert [c.number for c in parsed.customers] == customer_numbers(2)
+
+
+def test_get_a_dial_plan_campaign(vapi: Vapi, api: TestClient, org: CreatedOrg) -> None:
+    plan = [
+        {"phoneNumberId": "phone-a", "customers": [{"number": customer_numbers(1)[0]}]},
+        {"phoneNumberId": "phone-b", "customers": [{"number": customer_numbers(1, start=1)[0]}]},
+    ]
+    body = {"name": "Two lines", "assistantId": "assistant-1", "dialPlan": plan}
+    posted = api.post("/campaign", json=body, headers={"Authorization": f"Bearer {org.api_key}"})
+    assert posted.status_code == 201, posted.text
+    fetched = vapi.campaigns.campaign_controller_find_one(posted.json()["id"])
+    assert fetched.name == "Two lines"
+    assert fetched.calls_counter_scheduled == 2
+    assert fetched.model_extra is not None
+    assert fetched.model_extra["dialPlan"] == plan
+
+
+def test_list_with_filters(vapi: Vapi, answers: list[httpx.Response], session: Session) -> None:
+    ids = []
+    for day in (1, 2, 3, 4):
+        campaign = create(vapi, name=f"day-{day}", count=1)
+        created_at = datetime(2030, 1, day, 12, tzinfo=UTC)
+        force_campaign(session, campaign_id=campaign.id, created_at=created_at)
+        ids.append(campaign.id)
+    vapi.campaigns.campaign_controller_update(ids[0], status="ended")
+    page = vapi.campaigns.campaign_controller_find_all(
+        status="scheduled",
+        created_at_gt=datetime(2030, 1, 1, 12, tzinfo=UTC),
+        limit=2,
+        page=1,
+        sort_order="ASC",
+    )
+    strict = strictly(CampaignPaginatedResponse, answers[-1].json())
+    for parsed in (page, strict):
+        assert [c.name for c in parsed.results] == ["day-2", "day-3"]
+        assert parsed.metadata.items_per_page == 2
+        assert parsed.metadata.total_items == 3
+        assert parsed.metadata.current_page == 1
+        assert parsed.metadata.model_extra is not None
+        assert parsed.metadata.model_extra["hasNextPage"] is True
+        assert parsed.metadata.model_extra["totalPages"] == 2
+    second = vapi.campaigns.campaign_controller_find_all(
+        status="scheduled", created_at_gt=datetime(2030, 1, 1, 12, tzinfo=UTC), limit=2, page=2
+    )
+    assert [c.name for c in second.results] == ["day-2"]
+    ended = vapi.campaigns.campaign_controller_find_all(status="ended")
+    assert [c.id for c in ended.results] == [ids[0]]
+    window = vapi.campaigns.campaign_controller_find_all(
+        created_at_ge=datetime(2030, 1, 2, 12, tzinfo=UTC),
+        created_at_lt=datetime(2030, 1, 4, 12, tzinfo=UTC) - timedelta(microseconds=1),
+    )
+    assert [c.name for c in window.results] == ["day-3", "day-2"]
+
+
+def test_update_name_then_cancel(
+    vapi: Vapi, answers: list[httpx.Response], session: Session
+) -> None:
+    created = create(vapi, count=3)
+    renamed = vapi.campaigns.campaign_controller_update(created.id, name="Renewals (March)")
+    assert strictly(Campaign, answers[-1].json()).name == "Renewals (March)"
+    assert renamed.name == "Renewals (March)"
+    assert renamed.status == "scheduled"
+    cancelled = vapi.campaigns.campaign_controller_update(created.id, status="cancelled")
+    strict = strictly(Campaign, answers[-1].json())
+    for parsed in (cancelled, strict):
+        assert parsed.status == "cancelled"
+        assert parsed.ended_reason == "campaign.scheduled.ended-by-user"
+        assert parsed.calls_counter_scheduled == 0
+        assert parsed.name == "Renewals (March)"
+    assert contact_statuses(session, campaign_id=created.id) == ["skipped"] * 3
+    with pytest.raises(ApiError) as raised:
+        vapi.campaigns.campaign_controller_update(created.id, status="ended")
+    assert raised.value.status_code == 400
+
+
+def test_update_phone_number(vapi: Vapi, answers: list[httpx.Response]) -> None:
+    created = create(vapi, count=1)
+    moved = vapi.campaigns.campaign_controller_update(created.id, phone_number_id="phone-2")
+    assert moved.phone_number_id == "phone-2"
+    assert strictly(Campaign, answers[-1].json()).phone_number_id == "phone-2"
+
+
+def test_end_a_running_campaign(vapi: Vapi, session: Session) -> None:
+    created = create(vapi, count=2)
+    force_campaign(session, campaign_id=created.id, status="in-progress")
+    ended = vapi.campaigns.campaign_controller_update(created.id, status="ended")
+    assert ended.status == "ended"
+    assert ended.ended_reason == "campaign.in-progress.ended-by-user"
+
+
+def test_delete(vapi: Vapi, answers: list[httpx.Response]) -> None:
+    kept = create(vapi, name="kept", count=1)
+    created = create(vapi, name="gone", count=2)
+    deleted = vapi.campaigns.campaign_controller_remove(created.id)
+    strict = strictly(Campaign, answers[-1].json())
+    for parsed in (deleted, strict):
+        assert parsed.id == created.id
+        assert parsed.status == "archived"
+        assert parsed.ended_reason == "campaign.scheduled.ended-by-user"
+    with pytest.raises(ApiError) as raised:
+        vapi.campaigns.campaign_controller_find_one(created.id)
+    assert raised.value.status_code == 404
+    remaining = vapi.campaigns.campaign_controller_find_all()
+    assert [c.id for c in remaining.results] == [kept.id]
+
+
+def test_wrong_key(api: TestClient) -> None:
+    stranger = Vapi(token="orch_wrong", base_url="http://testserver", httpx_client=api)
+    with pytest.raises(ApiError) as raised:
+        stranger.campaigns.campaign_controller_find_all()
+    assert raised.value.status_code == 401
+    assert raised.value.body == {
+        "statusCode": 401,
+        "error": "Unauthorized",
+        "message": "Invalid API key",
+    }

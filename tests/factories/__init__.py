@@ -1,0 +1,74 @@
+"""Plain factory functions for test data, keyword-only after the session: one module per domain,
+every function importable from here."""
+
+from tests.factories.calling_hours import calling_hours, calling_window
+from tests.factories.calls import (
+    answer_call,
+    calls_of_contact,
+    claimed_call,
+    claimed_direct_call,
+    direct_call,
+    dispatch,
+    dispatch_campaign,
+    end_call,
+    lookup_policy,
+    placed_call,
+    placed_calls,
+)
+from tests.factories.campaigns import (
+    add_to_shard,
+    at,
+    campaign_body,
+    campaign_drift,
+    campaign_of,
+    contact_statuses,
+    force_campaign,
+    force_counters,
+    make_campaign,
+    post_campaign,
+    row_counts,
+    start_campaign,
+)
+from tests.factories.contacts import contacts_of, customer_numbers
+from tests.factories.flows import RecordedTasks, unit_of
+from tests.factories.orgs import make_org
+from tests.factories.phone_numbers import fast_caller_number
+from tests.factories.provider_messages import report, status_update, webhook_outcomes, whole_call
+
+__all__ = [
+    "RecordedTasks",
+    "add_to_shard",
+    "answer_call",
+    "at",
+    "calling_hours",
+    "calling_window",
+    "calls_of_contact",
+    "campaign_body",
+    "campaign_drift",
+    "campaign_of",
+    "claimed_call",
+    "claimed_direct_call",
+    "contact_statuses",
+    "contacts_of",
+    "customer_numbers",
+    "direct_call",
+    "dispatch",
+    "dispatch_campaign",
+    "end_call",
+    "fast_caller_number",
+    "force_campaign",
+    "force_counters",
+    "lookup_policy",
+    "make_campaign",
+    "make_org",
+    "placed_call",
+    "placed_calls",
+    "post_campaign",
+    "report",
+    "row_counts",
+    "start_campaign",
+    "status_update",
+    "unit_of",
+    "webhook_outcomes",
+    "whole_call",
+]
