@@ -310,11 +310,11 @@ class ContactCountersOut(BaseModel):
 class CampaignCountersOut(BaseModel):
     model_config = RESPONSE_MODEL_CONFIG
 
-    calls_counter_scheduled: int
-    calls_counter_queued: int
-    calls_counter_in_progress: int
-    calls_counter_ended_voicemail: int
-    calls_counter_ended: int
+    calls_scheduled: int = Field(alias="callsCounterScheduled")
+    calls_queued: int = Field(alias="callsCounterQueued")
+    calls_in_progress: int = Field(alias="callsCounterInProgress")
+    calls_ended_voicemail: int = Field(alias="callsCounterEndedVoicemail")
+    calls_ended: int = Field(alias="callsCounterEnded")
     contact_counters: ContactCountersOut
 
 
@@ -375,11 +375,11 @@ class CampaignOut(BaseModel):
     calls: dict[str, CampaignCallOut] = Field(
         description="The campaign's calls by provider call id."
     )
-    calls_counter_scheduled: int
-    calls_counter_queued: int
-    calls_counter_in_progress: int
-    calls_counter_ended_voicemail: int
-    calls_counter_ended: int
+    calls_scheduled: int = Field(alias="callsCounterScheduled")
+    calls_queued: int = Field(alias="callsCounterQueued")
+    calls_in_progress: int = Field(alias="callsCounterInProgress")
+    calls_ended_voicemail: int = Field(alias="callsCounterEndedVoicemail")
+    calls_ended: int = Field(alias="callsCounterEnded")
     contact_counters: ContactCountersOut
     calling_hours: CallingHoursIn | Omitted = None
     retry_plan: RetryPlanIn | Omitted = None
