@@ -1,23 +1,31 @@
-"""What a failed ``POST /call`` means for the call: look it up, wait and retry, or fail."""
+"""Placing a call against a real (simulated) provider over HTTP, with the real rate limiter:
+sent exactly once, and only when it is still ours; and what a failed ``POST /call`` means for
+the call: look it up, wait and retry, or fail."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
+import redis
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from orchestrator.calls.dialing import begin_dial
 from orchestrator.calls.placing import PlaceOutcome
+from orchestrator.campaigns.counters import counter_drift
 from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
-from orchestrator.flows.place_call import settle_failed_create
+from orchestrator.flows import place_call as place_call_flow
+from orchestrator.flows.place_call import place_call, settle_failed_create
 from orchestrator.metrics.service import counted
-from orchestrator.models import Call, CallStatus, Contact, ContactStatus, Org
+from orchestrator.models import Call, CallStatus, Campaign, Contact, ContactStatus, Org
 from orchestrator.orgs.service import create_org
+from orchestrator.pacing.limiter import RateLimiter
+from orchestrator.providers import VapiClient
 from orchestrator.providers.errors import (
     ProviderError,
     ProviderRateLimited,
@@ -27,7 +35,9 @@ from orchestrator.providers.errors import (
     ProviderUnreachable,
 )
 from orchestrator.reasons import PROVIDER_REJECTED
-from tests.factories import dispatch_campaign, make_campaign
+from orchestrator.simulator import FaultSpec
+from tests.factories import claimed_call, dispatch_campaign, end_call, make_campaign, unit_of
+from tests.support.simulators import Sim, drain, running
 
 
 @pytest.fixture
@@ -107,3 +117,109 @@ def test_a_refused_create_fails_the_contact_with_the_providers_message(
     assert call.error_message == "customer.number must be a valid phone number"
     contact = committed.get(Contact, call.contact_id, populate_existing=True)
     assert contact is not None and contact.status == ContactStatus.FAILED
+
+
+# --- placing a call, inside the test's transaction ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[Sim]:
+    """A provider over real HTTP that sends no webhooks: what it was asked is all there is."""
+    with running(None, faults=FaultSpec(drop=1.0)) as sim:
+        yield sim
+
+
+@pytest.fixture
+def sends_to(provider: Sim, monkeypatch: pytest.MonkeyPatch) -> Iterator[VapiClient]:
+    """The flow's provider client, pointed at the simulator."""
+    with VapiClient(base_url=provider.base_url, api_key="place-test", timeout=5) as client:
+        monkeypatch.setattr(place_call_flow, "provider_client", lambda: client)
+        yield client
+    assert provider.simulator is not None
+    drain(provider.simulator)
+
+
+@pytest.fixture
+def limiter(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[RateLimiter]:
+    """The flow's rate limiter: on the test Redis, with keys of its own, deleted afterwards."""
+    client: redis.Redis[bytes] = redis.Redis.from_url(get_settings().redis_url)
+    prefix = f"test:{uuid.uuid4()}:"
+    limiter = RateLimiter(client, prefix=prefix)
+    limiter.mark_state_complete("test")
+    monkeypatch.setattr(place_call_flow, "pacing_limiter", lambda: limiter)
+    yield limiter
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+def _creates_for(provider: Sim, call_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The provider's calls created for ``call_id`` (found by the metadata we sent)."""
+    return [
+        created
+        for created in provider.calls()
+        if (created.get("assistantOverrides") or {}).get("metadata", {}).get("orchestratorCallId")
+        == str(call_id)
+    ]
+
+
+def _place(session: Session, call_id: uuid.UUID) -> PlaceOutcome:
+    return place_call(call_id, unit_of_work=unit_of(session)).outcome
+
+
+def _exact(session: Session, call: Call) -> None:
+    campaign = session.get(Campaign, call.campaign_id, populate_existing=True)
+    assert campaign is not None
+    assert counter_drift(session, campaign=campaign) == {}
+
+
+@pytest.mark.usefixtures("sends_to", "limiter")
+def test_a_claimed_call_is_sent_once_and_queued_with_the_providers_id(
+    session: Session, provider: Sim
+) -> None:
+    call = claimed_call(session, customers=1)
+    session.commit()
+    assert _place(session, call.id) == PlaceOutcome.PLACED
+    placed = _call(session, call.id)
+    (created,) = _creates_for(provider, call.id)
+    assert (placed.status, placed.provider_call_id) == (CallStatus.QUEUED, created["id"])
+    assert placed.dialed_at is not None
+    _exact(session, placed)
+
+
+@pytest.mark.usefixtures("sends_to", "limiter")
+def test_placing_the_same_call_again_sends_nothing_more(session: Session, provider: Sim) -> None:
+    call = claimed_call(session, customers=1)
+    session.commit()
+    assert _place(session, call.id) == PlaceOutcome.PLACED
+    provider_call_id = _call(session, call.id).provider_call_id
+    assert _place(session, call.id) == PlaceOutcome.NOT_MINE
+    again = _call(session, call.id)
+    assert (again.status, again.provider_call_id) == (CallStatus.QUEUED, provider_call_id)
+    assert len(_creates_for(provider, call.id)) == 1
+    _exact(session, again)
+
+
+def _dialing(session: Session, call: Call) -> None:
+    assert begin_dial(session, call_id=call.id, settings=get_settings()) is not None
+
+
+def _ended(session: Session, call: Call) -> None:
+    _dialing(session, call)
+    end_call(session, call_id=call.id, reason="customer-ended-call")
+
+
+@pytest.mark.usefixtures("sends_to", "limiter")
+@pytest.mark.parametrize(
+    ("taken", "status"), [(_dialing, CallStatus.DIALING), (_ended, CallStatus.ENDED)]
+)
+def test_a_call_no_longer_claimed_is_not_mine_and_nothing_is_sent(
+    session: Session, provider: Sim, taken: Callable[[Session, Call], None], status: CallStatus
+) -> None:
+    call = claimed_call(session, customers=1)
+    taken(session, call)
+    session.commit()
+    assert _place(session, call.id) == PlaceOutcome.NOT_MINE
+    assert _call(session, call.id).status == status
+    assert _creates_for(provider, call.id) == []
+    _exact(session, call)
