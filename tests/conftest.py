@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
+from vapi import Vapi
 
 from orchestrator.clock import ManualClock, use_clock
 from orchestrator.config import DEVSTACK_PG_PORT, get_settings
@@ -149,3 +151,23 @@ def clock() -> Iterator[ManualClock]:
     manual = ManualClock(datetime(2026, 3, 2, 15, 0, tzinfo=UTC))
     with use_clock(manual):
         yield manual
+
+
+@pytest.fixture
+def answers(api: TestClient) -> Iterator[list[httpx.Response]]:
+    """Every response a client of ``api`` (Vapi's SDK) receives, for checking the raw JSON."""
+    seen: list[httpx.Response] = []
+
+    def record(response: httpx.Response) -> None:
+        response.read()
+        seen.append(response)
+
+    api.event_hooks["response"].append(record)
+    yield seen
+    api.event_hooks["response"].remove(record)
+
+
+@pytest.fixture
+def vapi(api: TestClient, org: CreatedOrg) -> Vapi:
+    """Vapi's official Python SDK, as the org's customer would use it, against ``api``."""
+    return Vapi(token=org.api_key, base_url="http://testserver", httpx_client=api)

@@ -10,19 +10,9 @@ from orchestrator.calls.dialing import begin_dial, deep_merge
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.campaigns.service import stop_campaign
 from orchestrator.campaigns.states import CampaignEvent
-from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
-from orchestrator.models import Call, CallStatus, Campaign, Contact, ContactStatus
-from tests.factories import dispatch_campaign, make_campaign, make_org
-
-
-def _claimed_call(session: Session, **campaign: object) -> Call:
-    org = make_org(session)
-    campaign_id = make_campaign(session, org=org, **campaign)
-    call_ids = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=1)
-    call = session.get(Call, call_ids[0])
-    assert call is not None
-    return call
+from orchestrator.models import CallStatus, Campaign, Contact, ContactStatus
+from tests.factories import claimed_call
 
 
 def test_deep_merge_merges_nested_dicts_and_overrides_leaves() -> None:
@@ -36,7 +26,7 @@ def test_deep_merge_merges_nested_dicts_and_overrides_leaves() -> None:
 
 
 def test_request_carries_overrides_correlation_and_webhook(session: Session) -> None:
-    call = _claimed_call(
+    call = claimed_call(
         session,
         customers=[
             {"number": "+14155550123", "assistantOverrides": {"variableValues": {"day": "Tue"}}}
@@ -62,7 +52,7 @@ def test_request_carries_overrides_correlation_and_webhook(session: Session) -> 
 
 
 def test_second_delivery_of_the_same_task_does_not_dial(session: Session) -> None:
-    call = _claimed_call(session)
+    call = claimed_call(session)
     settings = get_settings()
     assert begin_dial(session, call_id=call.id, settings=settings) is not None
     assert begin_dial(session, call_id=call.id, settings=settings) is None
@@ -71,7 +61,7 @@ def test_second_delivery_of_the_same_task_does_not_dial(session: Session) -> Non
 
 
 def test_campaign_stopped_before_dialing_releases_the_call(session: Session) -> None:
-    call = _claimed_call(session)
+    call = claimed_call(session)
     assert call.campaign_id is not None
     campaign = session.get(Campaign, call.campaign_id)
     assert campaign is not None

@@ -6,60 +6,31 @@ strictly against the same models (after the SDK's own camelCase-to-field mapping
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from vapi import CreateCustomerDto, SchedulePlan, Vapi
 from vapi.core.api_error import ApiError
-from vapi.core.serialization import convert_and_respect_annotation_metadata
 from vapi.types import Call, CallBatchResponse
 
 from orchestrator.models import Call as CallRow
 from orchestrator.models import CallStatus, Contact
 from orchestrator.orgs.service import CreatedOrg
 from tests.factories import RecordedTasks, customer_numbers, make_campaign
+from tests.support.sdk import strictly
 
 # The SDK passes its own timeout on every request, which Starlette's TestClient only warns about.
 pytestmark = pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument")
 
-Model = TypeVar("Model", Call, CallBatchResponse)
 
 NUMBERS = customer_numbers(3)
 OVERRIDES = {"variableValues": {"plan": "gold"}}
 EARLIEST = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
 LATEST = datetime(2030, 3, 1, 17, 30, tzinfo=UTC)
-
-
-def strictly(model: type[Model], raw: Any) -> Model:
-    fields = convert_and_respect_annotation_metadata(
-        object_=raw, annotation=model, direction="read"
-    )
-    return model.model_validate(fields)
-
-
-@pytest.fixture
-def answers(api: TestClient) -> Iterator[list[httpx.Response]]:
-    """Every response the SDK receives, for checking the raw JSON as well."""
-    seen: list[httpx.Response] = []
-
-    def record(response: httpx.Response) -> None:
-        response.read()
-        seen.append(response)
-
-    api.event_hooks["response"].append(record)
-    yield seen
-    api.event_hooks["response"].remove(record)
-
-
-@pytest.fixture
-def vapi(api: TestClient, org: CreatedOrg) -> Vapi:
-    return Vapi(token=org.api_key, base_url="http://testserver", httpx_client=api)
 
 
 def create_one(vapi: Vapi, **extra: Any) -> Call:

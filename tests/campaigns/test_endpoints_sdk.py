@@ -6,9 +6,7 @@ strictly against the same models (after the SDK's own camelCase-to-field mapping
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -16,46 +14,19 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from vapi import CreateCustomerDto, SchedulePlan, Vapi
 from vapi.core.api_error import ApiError
-from vapi.core.serialization import convert_and_respect_annotation_metadata
 from vapi.types import Campaign, CampaignPaginatedResponse
 
 from orchestrator.orgs.service import CreatedOrg
 from tests.factories import contact_statuses, customer_numbers, force_campaign
+from tests.support.sdk import strictly
 
 # The SDK passes its own timeout on every request, which Starlette's TestClient only warns about.
 pytestmark = pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument")
 
-Model = TypeVar("Model", Campaign, CampaignPaginatedResponse)
 
 OVERRIDES = {"firstMessage": "Hi {{name}}, a reminder from the clinic."}
 EARLIEST = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
 LATEST = datetime(2030, 3, 1, 17, 30, tzinfo=UTC)
-
-
-def strictly(model: type[Model], raw: Any) -> Model:
-    fields = convert_and_respect_annotation_metadata(
-        object_=raw, annotation=model, direction="read"
-    )
-    return model.model_validate(fields)
-
-
-@pytest.fixture
-def answers(api: TestClient) -> Iterator[list[httpx.Response]]:
-    """Every response the SDK receives, for checking the raw JSON as well."""
-    seen: list[httpx.Response] = []
-
-    def record(response: httpx.Response) -> None:
-        response.read()
-        seen.append(response)
-
-    api.event_hooks["response"].append(record)
-    yield seen
-    api.event_hooks["response"].remove(record)
-
-
-@pytest.fixture
-def vapi(api: TestClient, org: CreatedOrg) -> Vapi:
-    return Vapi(token=org.api_key, base_url="http://testserver", httpx_client=api)
 
 
 def create(vapi: Vapi, name: str = "Renewals", count: int = 3) -> Campaign:

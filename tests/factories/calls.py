@@ -57,6 +57,21 @@ def claimed_call(session: Session, **campaign: Any) -> Call:
     return call
 
 
+def dialing_calls(session: Session, *, count: int = 1, **campaign: Any) -> list[Call]:
+    """The calls of a new campaign (of ``campaign``'s fields) of a new org, each ``dialing``:
+    sent, as far as we know, with no answer yet."""
+    org = make_org(session, name=f"dialing-{uuid.uuid4()}", concurrency_limit=max(count, 10))
+    campaign_id = make_campaign(session, org=org, customers=count, **campaign)
+    call_ids = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=count)
+    calls = []
+    for call_id in call_ids:
+        assert begin_dial(session, call_id=call_id, settings=get_settings()) is not None
+        call = session.get(Call, call_id, populate_existing=True)
+        assert call is not None and call.dialed_at is not None
+        calls.append(call)
+    return calls
+
+
 def placed_calls(session: Session, *, customers: int = 1) -> tuple[uuid.UUID, list[Call]]:
     """A new campaign of a new org, and its calls, each accepted by the provider."""
     org = make_org(session)

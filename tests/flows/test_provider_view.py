@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy.orm import Session
 
 from orchestrator.calls import recovery
-from orchestrator.calls.dialing import begin_dial
 from orchestrator.calls.recovery import Resolution, find_created_call
 from orchestrator.calls.service import record_provider_call
 from orchestrator.campaigns.counters import counter_drift
@@ -27,7 +26,7 @@ from orchestrator.metrics.service import counted
 from orchestrator.models import Call, CallStatus, Campaign, Contact, ContactStatus
 from orchestrator.providers.vapi import CreateCallRequest, VapiClient
 from orchestrator.simulator import SimulatorConfig, create_simulator_app
-from tests.factories import dispatch_campaign, make_campaign, make_org
+from tests.factories import dialing_calls
 from tests.support.servers import serve
 
 LATEST_SEND = timedelta(seconds=31)
@@ -39,16 +38,6 @@ def provider() -> Iterator[VapiClient]:
     app = create_simulator_app(SimulatorConfig(profile="instant", seed=3))
     with serve(app) as url, VapiClient(base_url=url, api_key="recovery-test", timeout=5) as client:
         yield client
-
-
-def _dialing_call(session: Session) -> Call:
-    org = make_org(session, name=f"recovery-{uuid.uuid4()}")
-    campaign_id = make_campaign(session, org=org, customers=1)
-    (call_id,) = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=1)
-    assert begin_dial(session, call_id=call_id, settings=get_settings()) is not None
-    call = session.get(Call, call_id, populate_existing=True)
-    assert call is not None and call.dialed_at is not None
-    return call
 
 
 def _create_at_provider(client: VapiClient, call: Call) -> str:
@@ -81,7 +70,7 @@ def _campaign_of(session: Session, call: Call) -> Campaign:
 def test_a_call_the_provider_created_is_recorded_not_dialed_again(
     session: Session, provider: VapiClient
 ) -> None:
-    call = _dialing_call(session)
+    (call,) = dialing_calls(session)
     provider_id = _create_at_provider(provider, call)
     truth = _ended_at_provider(provider, provider_id)
     before = counted("orchestrator_ambiguous_creates", resolution="found")
@@ -109,7 +98,7 @@ def test_a_call_the_provider_created_is_recorded_not_dialed_again(
 def test_a_call_the_provider_never_created_becomes_dialable_again(
     session: Session, provider: VapiClient
 ) -> None:
-    call = _dialing_call(session)
+    (call,) = dialing_calls(session)
     dialed_at = call.dialed_at or utcnow()
     found = find_created_call(
         provider,
@@ -131,7 +120,7 @@ def test_a_call_the_provider_never_created_becomes_dialable_again(
 def test_an_answer_that_came_meanwhile_wins_over_the_sweep(
     session: Session, provider: VapiClient
 ) -> None:
-    call = _dialing_call(session)
+    (call,) = dialing_calls(session)
     dialed_at = call.dialed_at or utcnow()
     record_provider_call(session, call_id=call.id, provider_call={"id": f"late-{uuid.uuid4()}"})
     assert (
@@ -145,7 +134,7 @@ def test_an_answer_that_came_meanwhile_wins_over_the_sweep(
 def test_the_search_pages_through_the_numbers_calls(
     session: Session, provider: VapiClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    call = _dialing_call(session)
+    (call,) = dialing_calls(session)
     provider_id = _create_at_provider(provider, call)
     for _ in range(4):  # later calls of the same number come first in the newest-first list
         # Pages are cut by creation time (milliseconds): a page of two calls made in one
@@ -172,7 +161,7 @@ def test_the_search_pages_through_the_numbers_calls(
 def test_a_silent_call_is_brought_up_to_date_from_the_provider(
     session: Session, provider: VapiClient
 ) -> None:
-    call = _dialing_call(session)
+    (call,) = dialing_calls(session)
     provider_id = _create_at_provider(provider, call)
     record_provider_call(session, call_id=call.id, provider_call={"id": provider_id})
     truth = _ended_at_provider(provider, provider_id)

@@ -14,12 +14,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from orchestrator.calls import lookup_repository
-from orchestrator.calls.dialing import begin_dial
 from orchestrator.calls.lookups import LookupState
 from orchestrator.calls.recovery import Resolution, note_api_start
 from orchestrator.calls.service import record_provider_call
 from orchestrator.campaigns.counters import counter_drift
-from orchestrator.clock import ManualClock, utcnow
+from orchestrator.clock import ManualClock
 from orchestrator.config import get_settings
 from orchestrator.flows import recover_calls
 from orchestrator.flows.provider_view import (
@@ -42,7 +41,11 @@ from orchestrator.models import (
 from orchestrator.providers.vapi import CreateCallRequest, VapiClient
 from orchestrator.reasons import PROVIDER_CALL_NOT_FOUND
 from orchestrator.simulator import SimulatorConfig, create_simulator_app
-from tests.factories import dispatch_campaign, lookup_policy, make_campaign, make_org, unit_of
+from tests.factories import (
+    dialing_calls,
+    lookup_policy,
+    unit_of,
+)
 from tests.support.servers import serve
 
 POLICY = lookup_policy()
@@ -85,19 +88,6 @@ def sweep(session: Session, client: VapiClient, clock: ManualClock, **kw: Any) -
     )
 
 
-def _campaign_calls(session: Session, count: int, **campaign: Any) -> list[Call]:
-    org = make_org(session, name=f"sweep-{uuid.uuid4()}", concurrency_limit=100)
-    campaign_id = make_campaign(session, org=org, customers=count, **campaign)
-    call_ids = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=count)
-    calls = []
-    for call_id in call_ids:
-        assert begin_dial(session, call_id=call_id, settings=get_settings()) is not None
-        call = session.get(Call, call_id, populate_existing=True)
-        assert call is not None
-        calls.append(call)
-    return calls
-
-
 def _at_provider(session: Session, client: VapiClient, call: Call) -> str:
     created = client.create_call(
         CreateCallRequest(
@@ -133,7 +123,7 @@ def _refreshed(session: Session, call: Call) -> Call:
 def test_a_call_is_asked_about_only_once_it_has_been_silent(
     session: Session, provider: VapiClient, clock: ManualClock
 ) -> None:
-    (call,) = _campaign_calls(session, 1)
+    (call,) = dialing_calls(session, count=1)
     _at_provider(session, provider, call)
     clock.advance(119)
     assert sweep(session, provider, clock).lookups.total() == 0
@@ -147,7 +137,7 @@ def test_a_call_is_asked_about_only_once_it_has_been_silent(
 def test_a_live_call_is_asked_about_less_and_less_often(
     session: Session, provider: VapiClient, clock: ManualClock
 ) -> None:
-    (call,) = _campaign_calls(session, 1)
+    (call,) = dialing_calls(session, count=1)
     _at_provider(session, provider, call)
     waits: list[float] = []
     for _ in range(3):
@@ -164,7 +154,7 @@ def test_a_live_call_is_asked_about_less_and_less_often(
 def test_news_of_a_call_starts_its_silence_over(
     session: Session, provider: VapiClient, clock: ManualClock
 ) -> None:
-    (call,) = _campaign_calls(session, 1)
+    (call,) = dialing_calls(session, count=1)
     _at_provider(session, provider, call)
     clock.advance(121)
     sweep(session, provider, clock)
@@ -181,7 +171,7 @@ def test_news_of_a_call_starts_its_silence_over(
 def test_a_call_the_provider_no_longer_knows_ends_after_a_second_404_a_minute_later(
     session: Session, provider: VapiClient, clock: ManualClock
 ) -> None:
-    calls = _campaign_calls(session, 2)
+    calls = dialing_calls(session, count=2)
     for call in calls:
         _unknown_to_provider(session, call)
     before = counted("orchestrator_calls_provider_not_found")
@@ -226,7 +216,7 @@ def test_a_retry_plan_naming_the_reason_or_its_category_dials_the_contact_again(
     session: Session, provider: VapiClient, clock: ManualClock, retry_on: str
 ) -> None:
     plan = {"maxAttempts": 2, "retryOn": [retry_on], "delaySeconds": 30}
-    (call,) = _campaign_calls(session, 1, retryPlan=plan)
+    (call,) = dialing_calls(session, count=1, retryPlan=plan)
     _unknown_to_provider(session, call)
     clock.advance(121)
     sweep(session, provider, clock)
@@ -241,7 +231,7 @@ def test_a_retry_plan_naming_the_reason_or_its_category_dials_the_contact_again(
 def test_a_call_that_ended_meanwhile_is_left_as_it_is(
     session: Session, provider: VapiClient, clock: ManualClock
 ) -> None:
-    (call,) = _campaign_calls(session, 1)
+    (call,) = dialing_calls(session, count=1)
     provider_id = _unknown_to_provider(session, call)
     call = _refreshed(session, call)
     call.status = CallStatus.ENDED
@@ -257,7 +247,7 @@ def test_a_call_that_ended_meanwhile_is_left_as_it_is(
 def test_a_sweep_asks_about_a_bounded_number_of_calls_longest_silent_first(
     session: Session, provider: VapiClient, clock: ManualClock
 ) -> None:
-    calls = _campaign_calls(session, 6)
+    calls = dialing_calls(session, count=6)
     for call in calls:
         _unknown_to_provider(session, call)
         clock.advance(1)
@@ -272,7 +262,7 @@ def test_a_sweep_asks_about_a_bounded_number_of_calls_longest_silent_first(
 def test_failed_lookups_back_off_per_call_and_a_run_stops_after_three_in_a_row(
     session: Session, dead_provider: VapiClient, clock: ManualClock
 ) -> None:
-    calls = _campaign_calls(session, 5)
+    calls = dialing_calls(session, count=5)
     for call in calls:
         _unknown_to_provider(session, call)
         clock.advance(1)
@@ -300,7 +290,7 @@ def _delay(session: Session, call: Call, clock: ManualClock) -> float:
 def test_creates_whose_answer_was_lost_are_looked_up_in_bounded_backed_off_runs(
     session: Session, dead_provider: VapiClient, clock: ManualClock
 ) -> None:
-    calls = _campaign_calls(session, 3)
+    calls = dialing_calls(session, count=3)
     clock.advance(get_settings().provider_timeout_seconds * 3 + 2)
     done = sweep(session, dead_provider, clock, limit=2)
     assert done.lookups == {("create", "failed"): 2}
@@ -314,7 +304,7 @@ def test_creates_whose_answer_was_lost_are_looked_up_in_bounded_backed_off_runs(
 def test_a_create_found_missing_is_released_for_dialing_with_its_lookup_forgotten(
     session: Session, provider: VapiClient, clock: ManualClock
 ) -> None:
-    (call,) = _campaign_calls(session, 1)
+    (call,) = dialing_calls(session, count=1)
     clock.advance(get_settings().provider_timeout_seconds * 3 + 2)
     redialed: list[uuid.UUID] = []
     run_recovery(
@@ -332,7 +322,7 @@ def test_a_create_found_missing_is_released_for_dialing_with_its_lookup_forgotte
 def test_the_api_starting_makes_every_call_the_provider_has_due_at_once(
     session: Session, provider: VapiClient, clock: ManualClock
 ) -> None:
-    held, dialing = _campaign_calls(session, 2)
+    held, dialing = dialing_calls(session, count=2)
     _unknown_to_provider(session, held)
     assert note_api_start(session, now=clock.now) == 1
     lookup = _lookup(session, held)
@@ -344,7 +334,7 @@ def test_the_api_starting_makes_every_call_the_provider_has_due_at_once(
 def test_lookups_of_calls_that_ended_since_are_deleted(
     session: Session, provider: VapiClient, clock: ManualClock
 ) -> None:
-    (call,) = _campaign_calls(session, 1)
+    (call,) = dialing_calls(session, count=1)
     _unknown_to_provider(session, call)
     note_api_start(session, now=clock.now)
     call = _refreshed(session, call)
@@ -357,7 +347,7 @@ def test_lookups_of_calls_that_ended_since_are_deleted(
 def test_a_call_whose_recovery_fails_is_backed_off_and_holds_up_no_other(
     session: Session, provider: VapiClient, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first, second = _campaign_calls(session, 2)
+    first, second = dialing_calls(session, count=2)
     for call in (first, second):
         _at_provider(session, provider, call)
         clock.advance(1)
@@ -383,7 +373,7 @@ def test_a_call_whose_recovery_fails_is_backed_off_and_holds_up_no_other(
 def test_calls_claimed_by_a_run_that_dies_are_due_again(
     session: Session, provider: VapiClient, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls = _campaign_calls(session, 3)
+    calls = dialing_calls(session, count=3)
     for call in calls:
         _at_provider(session, provider, call)
     real = refresh_silent_call
@@ -408,7 +398,7 @@ def test_a_create_settled_meanwhile_by_a_webhook_is_asked_about_after_its_silenc
 ) -> None:
     """A webhook may correlate the call while the run asks about its create, with a time
     stamped before the run's claim: no lease may outlive the run."""
-    (call,) = _campaign_calls(session, 1)
+    (call,) = dialing_calls(session, count=1)
     dialed_at = call.dialed_at
     assert dialed_at is not None
     _unknown_to_provider(session, call)  # the webhook, at the claim's instant
