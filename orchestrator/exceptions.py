@@ -3,6 +3,7 @@ which the OpenAPI document describes once (:class:`VapiError`) for every status 
 
 from __future__ import annotations
 
+import uuid
 from http import HTTPStatus
 from typing import Any
 
@@ -32,6 +33,14 @@ class Unauthorized(DomainError):
 
 class NotFound(DomainError):
     status_code = 404
+
+
+def id_or_not_found(value: str, *, message: str) -> uuid.UUID:
+    """The id in a path; one that is not a UUID names nothing, so it is a 404 too."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(message) from None
 
 
 class PayloadTooLarge(DomainError):

@@ -27,7 +27,7 @@ from orchestrator.calls.wire import call_to_wire, campaign_target, vapi_status
 from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.contacts.service import CustomerBatch, NewContact, normalize_customers
-from orchestrator.exceptions import NotFound, ValidationFailed
+from orchestrator.exceptions import NotFound, ValidationFailed, id_or_not_found
 from orchestrator.models import Call, CallStatus
 from orchestrator.models.enums import TERMINAL_CALL_STATUSES
 from orchestrator.phone_numbers import repository as phone_numbers_repo
@@ -124,10 +124,7 @@ def list_calls(
 
 def _require(session: Session, org_id: uuid.UUID, call_id: str, *, lock: bool) -> Call:
     """The org's call, or a 404 (also for an id that is not a UUID)."""
-    try:
-        parsed = uuid.UUID(call_id)
-    except ValueError:
-        raise NotFound("Call not found") from None
+    parsed = id_or_not_found(call_id, message="Call not found")
     call = repository.get_call_for_org(session, org_id=org_id, call_id=parsed, for_update=lock)
     if call is None:
         raise NotFound("Call not found")

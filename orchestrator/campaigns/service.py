@@ -29,7 +29,7 @@ from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.contacts.closing import close_pending_contacts
-from orchestrator.exceptions import NotFound, ValidationFailed
+from orchestrator.exceptions import NotFound, ValidationFailed, id_or_not_found
 from orchestrator.models import (
     Call,
     Campaign,
@@ -98,10 +98,7 @@ def _extensions_of(body: CreateCampaignIn | UpdateCampaignIn) -> dict[str, Any]:
 
 
 def _require(session: Session, org_id: uuid.UUID, campaign_id: str, *, lock: bool) -> Campaign:
-    try:
-        parsed = uuid.UUID(campaign_id)
-    except ValueError:
-        raise NotFound("Campaign not found") from None
+    parsed = id_or_not_found(campaign_id, message="Campaign not found")
     campaign = repository.get_campaign(session, org_id=org_id, campaign_id=parsed, for_update=lock)
     if campaign is None:
         raise NotFound("Campaign not found")
