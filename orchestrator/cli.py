@@ -16,6 +16,7 @@ from rich.console import Console
 
 from orchestrator.config import get_settings
 from orchestrator.devstack import devstack_app
+from orchestrator.enqueue import DEFAULT_QUEUE, OUTBOUND_QUEUE
 from orchestrator.exceptions import DomainError
 
 app = typer.Typer(help="Outbound campaign orchestrator.", no_args_is_help=True)
@@ -144,9 +145,18 @@ def worker(
     pool: Annotated[str, typer.Option(help="prefork, threads, solo.")] = "threads",
     loglevel: str = "INFO",
     hostname: str | None = None,
+    queues: Annotated[
+        str,
+        typer.Option(
+            help=f"Queues to consume, comma-separated: {DEFAULT_QUEUE} (dials, ticks, webhooks) "
+            f"and {OUTBOUND_QUEUE} (pre-dial checks, campaign events to users' servers). "
+            "Run one worker for each, so a slow receiver never holds a dialing thread."
+        ),
+    ] = DEFAULT_QUEUE,
 ) -> None:
-    """Run a Celery worker (dial tasks, scheduler ticks)."""
+    """Run a Celery worker."""
     args = ["worker", f"--concurrency={concurrency}", f"--pool={pool}", f"--loglevel={loglevel}"]
+    args.append(f"--queues={queues}")
     if hostname:
         args.append(f"--hostname={hostname}")
     _celery(args)

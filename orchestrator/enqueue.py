@@ -25,6 +25,13 @@ RECONCILE_CAMPAIGNS = "campaigns.reconcile"
 APPLY_WEBHOOKS = "webhooks.apply"
 DISPATCH_ORG = "orgs.dispatch"
 
+# Work that waits on the user's servers (pre-dial checks, campaign events out) has a queue
+# and workers of its own: a slow or dead receiver then holds none of the threads that dial,
+# tick or apply webhooks. Tasks named ``predial.*`` and ``events.*`` go there.
+DEFAULT_QUEUE = "celery"
+OUTBOUND_QUEUE = "outbound"
+OUTBOUND_TASK_PATTERNS = ("predial.*", "events.*")
+
 
 def celery_config(settings: Settings) -> dict[str, Any]:
     """What the workers' app and the API's client share, so their messages never differ."""
@@ -40,6 +47,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "enable_utc": True,
         "broker_connection_retry_on_startup": True,
         "worker_hijack_root_logger": False,
+        "task_default_queue": DEFAULT_QUEUE,
+        "task_routes": {pattern: {"queue": OUTBOUND_QUEUE} for pattern in OUTBOUND_TASK_PATTERNS},
     }
 
 

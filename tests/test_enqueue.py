@@ -12,7 +12,9 @@ import redis
 from orchestrator.config import get_settings
 from orchestrator.enqueue import (
     APPLY_WEBHOOKS,
+    DEFAULT_QUEUE,
     DISPATCH_ORG,
+    OUTBOUND_QUEUE,
     PLACE_CALL,
     RECONCILE_CAMPAIGNS,
     RECOVER_CALLS,
@@ -67,3 +69,12 @@ def _arguments(message: dict[str, Any]) -> list[Any]:
     args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
     assert isinstance(args, list)
     return args
+
+
+def test_work_waiting_on_users_servers_goes_to_the_outbound_queue() -> None:
+    app = create_celery(get_settings())
+    router = app.amqp.router
+    for name in ("predial.check", "events.deliver"):
+        assert router.route({}, name)["queue"].name == OUTBOUND_QUEUE, name
+    for name in (PLACE_CALL, SCHEDULER_TICK, APPLY_WEBHOOKS):
+        assert router.route({}, name)["queue"].name == DEFAULT_QUEUE, name

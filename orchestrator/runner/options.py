@@ -26,6 +26,8 @@ class StackOptions:
     simulator_port: int = 8200
     workers: int = 1
     concurrency: int = 8
+    # Threads of the worker that waits on users' servers (pre-dial checks, events out).
+    outbound_concurrency: int = 16
     profile: str = "fast"
     seed: int = 0
     simulator_concurrency_limit: int = 50
@@ -55,6 +57,7 @@ class StackOptions:
         for name, value in (
             ("--workers", self.workers),
             ("--concurrency", self.concurrency),
+            ("--outbound-concurrency", self.outbound_concurrency),
             ("--org-concurrency-limit", self.org_concurrency_limit),
         ):
             if value < 1:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from orchestrator.devstack import DevstackError, DevstackInfo, ensure_devstack
+from orchestrator.enqueue import OUTBOUND_QUEUE
 from orchestrator.migrate import upgrade_to_head
 from orchestrator.orgs.repository import get_org_by_name
 from orchestrator.orgs.service import create_org, issue_api_key, set_concurrency_limit
@@ -205,6 +206,17 @@ def _spawn_all(supervisor: _Supervisor, options: StackOptions) -> dict[str, Call
             ready_pattern=WORKER_READY.pattern,
         )
         checks[f"worker{index}"] = worker.ready.is_set
+    outbound = supervisor.spawn(
+        "outbound",
+        _orchestrator(
+            "worker",
+            f"--queues={OUTBOUND_QUEUE}",
+            f"--concurrency={options.outbound_concurrency}",
+            "--hostname=outbound@%h",
+        ),
+        ready_pattern=WORKER_READY.pattern,
+    )
+    checks["outbound"] = outbound.ready.is_set
     supervisor.spawn("beat", _orchestrator("beat"))
     return checks
 
@@ -309,7 +321,11 @@ def _announce(stack: StackInfo, options: StackOptions, console: Console, as_json
     rows: list[tuple[str, str]] = [
         ("API", f"{stack.api_url}   (OpenAPI docs: {stack.api_url}/docs)"),
         ("simulator", f"{stack.simulator_url}   ({simulated})"),
-        ("workers", f"{options.workers} x {options.concurrency} threads, plus beat"),
+        (
+            "workers",
+            f"{options.workers} x {options.concurrency} threads, plus beat, plus "
+            f"{options.outbound_concurrency} threads for users' servers",
+        ),
         ("API key", f'{stack.api_key}   (org "{DEV_ORG_NAME}"; a new key every run)'),
     ]
     console.print()
