@@ -28,3 +28,11 @@ PROVIDER_REJECTED = "provider-rejected"
 # Nobody knows whether the customer was reached, so it fails the contact unless a retry plan
 # names it.
 PROVIDER_CALL_NOT_FOUND = "provider-call-not-found"
+
+# --- a contact's status_reason when it ends without a call ---------------------------------
+
+# The campaign's pre-dial server answered ``{"eligible": false}`` for the attempt.
+PREDIAL_NOT_ELIGIBLE = "predial-not-eligible"
+# The pre-dial check failed (an error, a timeout, an answer that is not a verdict): the
+# contact is ``predial-failed``.
+PREDIAL_ERROR = "predial-error"
