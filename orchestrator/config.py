@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     # call we create; in HMAC mode it is how the provider knows to sign.
     webhook_credential_id: str | None = None
     default_org_concurrency_limit: int = 10
+    # Campaign server URLs (pre-dial checks, events out) inside our own network: loopback,
+    # private, link-local. Refused unless allowed: otherwise any API user could make the
+    # workers send requests to internal services. ``up`` and the demo allow them.
+    allow_private_server_urls: bool = False
     # Pacing of a caller number nobody configured: Twilio's default of one call per second.
     default_calls_per_second: float = 1.0
     # Calls of one caller number claimed ahead of its rate, in seconds of that rate: enough to

@@ -48,6 +48,8 @@ def _prepare_environment() -> None:
         redis_base = os.environ.get("ORCH_REDIS_URL", get_settings().redis_url)
         os.environ["ORCH_REDIS_URL"] = redis_base.rsplit("/", 1)[0] + "/1"
     os.environ.setdefault("ORCH_WEBHOOK_SECRET", "test-webhook-secret")
+    # The user's servers tests stand up (pre-dial, events out) listen on loopback.
+    os.environ.setdefault("ORCH_ALLOW_PRIVATE_SERVER_URLS", "true")
     get_settings.cache_clear()
 
 

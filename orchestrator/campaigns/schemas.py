@@ -23,6 +23,7 @@ from orchestrator.calls.wire import WireCallStatus
 from orchestrator.listing import MAX_LIMIT, TimeRangeQuery
 from orchestrator.models.enums import CampaignEndedReason, CampaignStatus
 from orchestrator.scheduling.calling_hours.schemas import CallingHoursIn, check_timezone_name
+from orchestrator.user_servers.schemas import CampaignEventType, PredialPlanIn, ServerIn
 from orchestrator.wire import (
     CAMEL_MODEL_CONFIG,
     RESPONSE_MODEL_CONFIG,
@@ -140,9 +141,25 @@ def presence_errors(fields: Mapping[str, Any]) -> list[str]:
         errors.append("dialPlan should not be empty")
     if not has_plan and not fields.get("customers"):
         errors.append("customers should not be empty")
+    predial = fields.get("predialPlan")
+    server = fields.get("server")
+    if _enabled(predial) and not _server_url(server):
+        errors.append("predialPlan requires server.url")
     if fields.get("duplicateFromCampaignId") is not None:
         errors.append("duplicateFromCampaignId is not supported")
     return errors
+
+
+def _enabled(plan: Any) -> bool:
+    if isinstance(plan, PredialPlanIn):
+        return plan.enabled
+    return isinstance(plan, Mapping) and plan.get("enabled", True) is not False
+
+
+def _server_url(server: Any) -> bool:
+    if isinstance(server, ServerIn):
+        return server.url is not None
+    return isinstance(server, Mapping) and server.get("url") is not None
 
 
 class CreateCampaignIn(BaseModel):
@@ -176,9 +193,9 @@ class CreateCampaignIn(BaseModel):
     max_concurrency: int = Field(10, alias="maxConcurrency", ge=1, le=10_000)
     assistant_overrides: JsonObject | None = Field(None, alias="assistantOverrides")
     squad_overrides: JsonObject | None = Field(None, alias="squadOverrides")
-    server: JsonObject | None = None
-    server_messages: list[Text] | None = Field(None, alias="serverMessages")
-    predial_plan: JsonObject | None = Field(None, alias="predialPlan")
+    server: ServerIn | None = None
+    server_messages: list[CampaignEventType] | None = Field(None, alias="serverMessages")
+    predial_plan: PredialPlanIn | None = Field(None, alias="predialPlan")
     duplicate_from_campaign_id: Text | None = Field(None, alias="duplicateFromCampaignId")
     # Extensions beyond Vapi's fields.
     calling_hours: CallingHoursIn | None = Field(None, alias="callingHours")
@@ -198,6 +215,8 @@ class CreateCampaignIn(BaseModel):
             "phoneNumberId": self.phone_number_id,
             "dialPlan": self.dial_plan,
             "customers": self.customers,
+            "server": self.server,
+            "predialPlan": self.predial_plan,
             "duplicateFromCampaignId": self.duplicate_from_campaign_id,
         }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from orchestrator.calls.retry_plan import RETRY_PLAN_EXTENSION
@@ -68,9 +69,9 @@ def create_campaign(
             max_concurrency=body.max_concurrency,
             assistant_overrides=body.assistant_overrides,
             squad_overrides=body.squad_overrides,
-            server=body.server,
+            server=_dumped(body.server),
             server_messages=body.server_messages,
-            predial_plan=body.predial_plan,
+            predial_plan=_dumped(body.predial_plan),
             extensions=_extensions_of(body),
             caller_number_ids=sorted({c.phone_number_id for c in contacts if c.phone_number_id}),
             contact_zone_keys=sorted({c.zone_key for c in contacts}),
@@ -85,6 +86,11 @@ def create_campaign(
     customers = [(contact.phone_number_id, contact.customer) for contact in contacts]
     counters = CampaignCounters(**initial)
     return campaign_to_wire(campaign, counters=counters, calls=[], customers=customers)
+
+
+def _dumped(model: BaseModel | None) -> dict[str, Any] | None:
+    """A nested object stored as the caller gave it, under its wire names."""
+    return None if model is None else model.model_dump(by_alias=True, exclude_unset=True)
 
 
 def _extensions_of(body: CreateCampaignIn | UpdateCampaignIn) -> dict[str, Any]:

@@ -86,6 +86,8 @@ def child_environment(
         # Through the environment, not argv, so the secret never shows in a process listing;
         # always set, so an inherited value cannot differ from the options.
         ORCH_SIMULATOR_WEBHOOK_HMAC_SECRET=options.webhook_hmac_secret,
+        # Development: the user's servers (pre-dial, events out) are on this machine.
+        ORCH_ALLOW_PRIVATE_SERVER_URLS=env.get("ORCH_ALLOW_PRIVATE_SERVER_URLS", "true"),
         PYTHONUNBUFFERED="1",
     )
     return env

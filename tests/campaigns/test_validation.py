@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from orchestrator.config import get_settings
 from orchestrator.models import Contact
 from tests.factories import campaign_body, customer_numbers, row_counts
 from tests.support.errors import error_messages
@@ -366,3 +367,45 @@ def test_every_rule_between_fields_is_listed_at_once(reject: Reject) -> None:
 def test_duplicate_from_campaign_is_refused(reject: Reject) -> None:
     body = campaign_body(duplicateFromCampaignId="c0ffee00-0000-4000-8000-000000000000")
     assert reject(body) == ["duplicateFromCampaignId is not supported"]
+
+
+def test_a_predial_plan_needs_a_server_url_and_a_server_needs_a_real_url(reject: Reject) -> None:
+    messages = reject(
+        {
+            **campaign_body(customers=1),
+            "predialPlan": {},
+            "server": {"url": "ftp://hooks.example.com", "timeoutSeconds": 301},
+            "serverMessages": ["contact.dispatched", "contact.exploded"],
+        }
+    )
+    assert "predialPlan requires server.url" not in messages
+    assert any(m.startswith("server.url") and "http or https" in m for m in messages), messages
+    assert any(m.startswith("server.timeoutSeconds") for m in messages), messages
+    assert any(m.startswith("serverMessages.1") for m in messages), messages
+    body = {**campaign_body(customers=1), "predialPlan": {}, "server": {"timeoutSeconds": 5}}
+    assert reject(body) == ["predialPlan requires server.url"]
+
+
+def test_a_disabled_predial_plan_is_kept_without_a_server(
+    api: TestClient, auth: dict[str, str]
+) -> None:
+    body = {**campaign_body(customers=1), "predialPlan": {"enabled": False}}
+    response = api.post("/campaign", json=body, headers=auth)
+    assert response.status_code == 201, response.text
+    assert response.json()["predialPlan"] == {"enabled": False}
+
+
+def test_private_server_urls_are_refused_unless_the_setting_allows_them(
+    api: TestClient, auth: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = {**campaign_body(customers=1), "server": {"url": "http://169.254.169.254/latest"}}
+    monkeypatch.setenv("ORCH_ALLOW_PRIVATE_SERVER_URLS", "false")
+    get_settings.cache_clear()
+    try:
+        response = api.post("/campaign", json=body, headers=auth)
+        [message] = error_messages(response, 400)
+        assert message.startswith("server.url must not point at a loopback, private")
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert api.post("/campaign", json=body, headers=auth).status_code == 201
