@@ -18,6 +18,9 @@ from tests.support.numbers_provider import Lookups
 from tests.support.sdk import strictly
 from tests.support.simulators import Sim
 
+# The SDK passes its own timeout on every request, which Starlette's TestClient only warns about.
+pytestmark = pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument")
+
 DEFAULT_PACING = {"callsPerSecond": 1.0, "maxConcurrency": None, "isDefault": True}
 
 

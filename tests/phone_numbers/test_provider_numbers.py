@@ -38,6 +38,9 @@ from tests.support.sdk import strictly
 from tests.support.servers import serve
 from tests.support.simulators import Sim
 
+# The SDK passes its own timeout on every request, which Starlette's TestClient only warns about.
+pytestmark = pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument")
+
 KINDS: dict[str, type[BaseModel]] = {
     "byo-phone-number": ByoPhoneNumber,
     "twilio": TwilioPhoneNumber,
