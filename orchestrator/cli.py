@@ -222,6 +222,24 @@ StateDirOption = Annotated[
 FreshOption = Annotated[
     bool, typer.Option("--fresh", help="Start empty: forget the calls of earlier runs.")
 ]
+PhoneNumbersOption = Annotated[
+    str,
+    typer.Option(
+        help="Phone numbers GET /phone-number lists from the start, besides those calls name: "
+        "ID or ID=+E164, comma-separated, e.g. line-1,line-2=+14155550123.",
+    ),
+]
+
+
+def _checked_phone_numbers(phone_numbers: str) -> tuple[str, ...]:
+    """The ``--phone-numbers`` items if they parse; a usage error (exit code 2) otherwise."""
+    from orchestrator.simulator import PhoneNumberSpecError, parse_phone_numbers
+
+    try:
+        parse_phone_numbers([phone_numbers])
+    except PhoneNumberSpecError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--phone-numbers'") from None
+    return (phone_numbers,) if phone_numbers else ()
 
 
 @app.command()
@@ -235,6 +253,7 @@ def simulator(
     webhook_hmac_secret: HmacSecretOption = "",
     state_dir: StateDirOption = None,
     fresh: FreshOption = False,
+    phone_numbers: PhoneNumbersOption = "",
 ) -> None:
     """Run the Vapi-compatible provider simulator."""
     from orchestrator.devstack import devstack_root
@@ -242,6 +261,7 @@ def simulator(
     from orchestrator.simulator.server import run_simulator
 
     checked_faults = _checked_faults(faults)
+    checked_numbers = _checked_phone_numbers(phone_numbers)
     try:
         run_simulator(
             host=host,
@@ -253,6 +273,7 @@ def simulator(
             webhook_hmac_secret=webhook_hmac_secret,
             state_dir=state_dir or devstack_root() / "simulator",
             fresh=fresh,
+            phone_numbers=checked_numbers,
         )
     except SimulatorStateLocked as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -298,6 +319,9 @@ def up(
     webhook_hmac_secret: HmacSecretOption = "",
     simulator_state_dir: SimulatorStateOption = None,
     fresh_simulator: FreshSimulatorOption = False,
+    simulator_phone_numbers: Annotated[
+        str, typer.Option(help="The simulator's --phone-numbers (ID or ID=+E164, ...).")
+    ] = "",
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON line on stdout; logs go to stderr.")
     ] = False,
@@ -318,6 +342,7 @@ def up(
         webhook_hmac_secret=webhook_hmac_secret,
         simulator_state_dir=str(simulator_state_dir or ""),
         fresh_simulator=fresh_simulator,
+        simulator_phone_numbers=simulator_phone_numbers,
     )
     raise typer.Exit(run_up(options, as_json=as_json))
 
@@ -338,6 +363,9 @@ def demo(
     verbose: Annotated[bool, typer.Option(help="Stream every process's log.")] = False,
     simulator_state_dir: SimulatorStateOption = None,
     fresh_simulator: FreshSimulatorOption = False,
+    simulator_phone_numbers: Annotated[
+        str, typer.Option(help="The simulator's --phone-numbers (ID or ID=+E164, ...).")
+    ] = "",
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as one JSON line.")
     ] = False,

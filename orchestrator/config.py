@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     provider_base_url: str = "http://127.0.0.1:8200"
     provider_api_key: str = Field(default="simulator-key", repr=False)
     provider_timeout_seconds: float = 10.0
+    # How long the provider's answer to a phone-number lookup is kept, per org and query
+    # (0: not kept). Numbers change rarely (bought, released or renamed at the provider), while
+    # a listing may be polled, and every lookup spends the rate limit of the provider key our
+    # dials use: a few seconds bound both how stale a listing is and what polling costs.
+    phone_number_cache_seconds: float = Field(default=5.0, ge=0)
     public_url: str = "http://127.0.0.1:8000"
     webhook_secret: str = Field(default="dev-webhook-secret", repr=False)
     webhook_secret_header: str = "X-Vapi-Secret"  # noqa: S105 - a header name, not a secret

@@ -47,6 +47,18 @@ class PayloadTooLarge(DomainError):
     status_code = 413
 
 
+class BadGateway(DomainError):
+    """The provider answered, but not with something we can pass on."""
+
+    status_code = 502
+
+
+class ServiceUnavailable(DomainError):
+    """The provider did not answer (unreachable, too slow, or rate limiting us)."""
+
+    status_code = 503
+
+
 def error_body(status_code: int, messages: list[str] | str) -> dict[str, object]:
     """Vapi's shape ``{"statusCode", "error", "message"}``; validation errors list messages."""
     phrase = HTTPStatus(status_code).phrase
@@ -71,6 +83,9 @@ _ERROR_MEANINGS = {
     400: "The request is invalid: `message` lists every problem found in it.",
     401: "No API key, or not a valid one (`Authorization: Bearer <key>`).",
     404: "No such resource in the caller's org.",
+    502: "The provider answered with an error or with something that could not be read.",
+    503: "The provider could not be reached, did not answer in time, or is rate limiting us: "
+    "try again shortly.",
 }
 
 

@@ -64,6 +64,12 @@ def test_simulator_rejects_a_bad_fault_spec_before_serving() -> None:
     assert "expected name=value" in _flat(from_env.output)
 
 
+def test_simulator_rejects_bad_phone_numbers_before_serving() -> None:
+    result = CliRunner().invoke(app, ["simulator", "--port", "1", "--phone-numbers", "a,b=12"])
+    assert result.exit_code == 2
+    assert "'b=12': the number must be E.164" in _flat(result.output)
+
+
 def test_up_rejects_a_bad_fault_spec_before_starting_anything() -> None:
     result = CliRunner().invoke(app, ["up", "--faults", "drop=abc"])
     assert result.exit_code == 2

@@ -4,8 +4,8 @@ status and a body that matches its documented schema, and none is a server error
 Schemathesis drives every routed endpoint with generated requests, valid and invalid; the
 generated requests rarely get past validation, so a second test walks the resources through
 their lives (campaign calls dialed and ended, direct calls, paced numbers) and checks the
-answers about them the same way. The provider webhook is left out: API users do not call it,
-and it has tests of its own.
+answers about them the same way. The phone-number endpoints ask a simulator for its numbers.
+The provider webhook is left out: API users do not call it, and it has tests of its own.
 """
 
 from __future__ import annotations
@@ -35,8 +35,12 @@ from orchestrator.config import get_settings
 from orchestrator.db import get_session
 from orchestrator.exceptions import VAPI_ERROR_NAME
 from orchestrator.models.enums import CallStatus
+from orchestrator.phone_numbers.cache import LookupCache
+from orchestrator.phone_numbers.provider import ProviderNumbers, provider_numbers
+from orchestrator.providers import VapiClient
 from orchestrator.webhooks.endpoints import WEBHOOK_PATH
 from tests.factories import campaign_body, customer_numbers, dispatch_campaign, end_call
+from tests.support.simulators import running
 
 # Fixed, so a run is repeatable and a failure reproduces; bounded, so the run stays short.
 SEED = 20_260_302
@@ -68,8 +72,20 @@ schema = schemathesis.openapi.from_asgi(
 ).exclude(path=WEBHOOK_PATH)
 
 
+@pytest.fixture(scope="module")
+def provider() -> Iterator[VapiClient]:
+    """The provider the phone-number endpoints ask: a simulator over HTTP with two numbers."""
+    with (
+        running(None, phone_numbers=("phone-1", "phone-2")) as sim,
+        VapiClient(base_url=sim.base_url, api_key="openapi", timeout=5) as client,
+    ):
+        yield client
+
+
 @pytest.fixture
-def api_key(session: Session, auth: dict[str, str]) -> Iterator[dict[str, str]]:
+def api_key(
+    session: Session, auth: dict[str, str], provider: VapiClient
+) -> Iterator[dict[str, str]]:
     """The org's key; each request is a unit of work inside the test's transaction, as
     ``session_scope`` is one of its own: committed on success, rolled back on error."""
     session.commit()  # the org outlives the requests that fail
@@ -83,6 +99,8 @@ def api_key(session: Session, auth: dict[str, str]) -> Iterator[dict[str, str]]:
             raise
 
     APP.dependency_overrides[get_session] = _session
+    lookups = ProviderNumbers(provider, LookupCache(ttl_seconds=0))
+    APP.dependency_overrides[provider_numbers] = lambda: lookups
     yield auth
     APP.dependency_overrides.clear()
 

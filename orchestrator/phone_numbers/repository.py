@@ -10,9 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from orchestrator.clock import utcnow
-from orchestrator.listing import time_range_filters
 from orchestrator.models import PhoneNumber
-from orchestrator.phone_numbers.schemas import PhoneNumberListQuery
 
 
 def ensure_phone_numbers(
@@ -63,19 +61,6 @@ def get_phone_number(
         PhoneNumber.org_id == org_id, PhoneNumber.provider_phone_number_id == provider_id
     )
     return session.scalars(stmt).first()
-
-
-def list_phone_numbers(
-    session: Session, *, org_id: uuid.UUID, query: PhoneNumberListQuery
-) -> list[PhoneNumber]:
-    filters = [PhoneNumber.org_id == org_id, *time_range_filters(PhoneNumber, query)]
-    stmt = (
-        select(PhoneNumber)
-        .where(*filters)
-        .order_by(PhoneNumber.created_at.desc(), PhoneNumber.id)
-        .limit(query.limit)
-    )
-    return list(session.scalars(stmt))
 
 
 def pacing_rows(

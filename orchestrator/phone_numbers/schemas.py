@@ -1,8 +1,12 @@
-"""Caller numbers and their pacing (an extension of Vapi's API): the bodies in and out."""
+"""Caller numbers as Vapi's ``PhoneNumber`` with their pacing (our extension): bodies in and out.
+
+The response models are Vapi's five kinds of number (``provider`` tells them apart), with the
+fields we pass on from the provider (see ``wire``) and ``pacing``.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Path
 from pydantic import BaseModel, Field, field_validator
@@ -10,7 +14,13 @@ from pydantic_core import PydanticCustomError
 
 from orchestrator.campaigns.schemas import ID_MAX_LENGTH
 from orchestrator.listing import TimeRangeQuery
-from orchestrator.wire import CAMEL_MODEL_CONFIG, RESPONSE_MODEL_CONFIG, STORABLE_TEXT, Timestamp
+from orchestrator.wire import (
+    CAMEL_MODEL_CONFIG,
+    RESPONSE_MODEL_CONFIG,
+    STORABLE_TEXT,
+    Omitted,
+    Timestamp,
+)
 
 # The provider's id of a number, as the path names it: looked up, or stored when pacing is set.
 PhoneNumberId = Annotated[str, Path(pattern=STORABLE_TEXT)]
@@ -60,8 +70,8 @@ class NumberPacingOut(BaseModel):
     is_default: bool
 
 
-class PhoneNumberOut(BaseModel):
-    """A caller number the org's campaigns and calls use, by the provider's id."""
+class PacingRecordOut(BaseModel):
+    """``PUT /phone-number/{id}/pacing``: the org's pacing record of a number, by its id."""
 
     model_config = RESPONSE_MODEL_CONFIG
 
@@ -70,3 +80,63 @@ class PhoneNumberOut(BaseModel):
     created_at: Timestamp
     updated_at: Timestamp
     pacing: NumberPacingOut
+
+
+class _PhoneNumberOut(BaseModel):
+    """What every kind of number has; ``orgId`` is the caller's org."""
+
+    model_config = RESPONSE_MODEL_CONFIG
+
+    id: str
+    org_id: str
+    created_at: Timestamp
+    updated_at: Timestamp
+    status: Literal["active", "activating", "blocked"] | Omitted = None
+    name: str | Omitted = None
+    assistant_id: str | Omitted = None
+    workflow_id: str | Omitted = None
+    squad_id: str | Omitted = None
+    pacing: NumberPacingOut = Field(description="Extension: the org's pacing of this number.")
+
+
+class VapiPhoneNumberOut(_PhoneNumberOut):
+    provider: Literal["vapi"]
+    number: str | Omitted = None
+    sip_uri: str | Omitted = None
+    number_desired_area_code: str | Omitted = None
+
+
+class TwilioPhoneNumberOut(_PhoneNumberOut):
+    provider: Literal["twilio"]
+    number: str
+    twilio_account_sid: str
+    sms_enabled: bool | Omitted = None
+
+
+class ByoPhoneNumberOut(_PhoneNumberOut):
+    provider: Literal["byo-phone-number"]
+    number: str | Omitted = None
+    credential_id: str
+    number_e164_check_enabled: bool | Omitted = None
+
+
+class VonagePhoneNumberOut(_PhoneNumberOut):
+    provider: Literal["vonage"]
+    number: str
+    credential_id: str
+
+
+class TelnyxPhoneNumberOut(_PhoneNumberOut):
+    provider: Literal["telnyx"]
+    number: str
+    credential_id: str
+
+
+PhoneNumberOut = Annotated[
+    ByoPhoneNumberOut
+    | TwilioPhoneNumberOut
+    | VonagePhoneNumberOut
+    | VapiPhoneNumberOut
+    | TelnyxPhoneNumberOut,
+    Field(discriminator="provider"),
+]

@@ -1,4 +1,10 @@
-"""Caller numbers and their pacing. A caller number nobody configured gets the defaults."""
+"""Caller numbers: the provider's, each with the org's pacing. A caller number nobody
+configured gets the defaults.
+
+The list and the get answer the provider's numbers only. A number the org has a pacing record
+for (set, or used by a campaign) that the provider does not list is not one it can dial from:
+it is left out of the list and its get is a 404, while its pacing is kept and still applies.
+"""
 
 from __future__ import annotations
 
@@ -8,33 +14,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from orchestrator.campaigns.schemas import ID_MAX_LENGTH
 from orchestrator.config import get_settings
-from orchestrator.exceptions import NotFound
-from orchestrator.models import PhoneNumber
+from orchestrator.exceptions import BadGateway, NotFound
 from orchestrator.phone_numbers import repository
+from orchestrator.phone_numbers.provider import ProviderNumbers
 from orchestrator.phone_numbers.schemas import PacingIn, PhoneNumberListQuery
+from orchestrator.phone_numbers.wire import pacing_record_to_wire, phone_number_to_wire
 from orchestrator.scheduling.capacity import CallerNumberPacing
-from orchestrator.wire import iso
-
-
-def phone_number_to_wire(phone_number: PhoneNumber) -> dict[str, Any]:
-    settings = get_settings()
-    calls_per_second = phone_number.calls_per_second
-    return {
-        "id": phone_number.provider_phone_number_id,
-        "orgId": str(phone_number.org_id),
-        "createdAt": iso(phone_number.created_at),
-        "updatedAt": iso(phone_number.updated_at),
-        "pacing": {
-            "callsPerSecond": (
-                calls_per_second
-                if calls_per_second is not None
-                else settings.default_calls_per_second
-            ),
-            "maxConcurrency": phone_number.max_concurrency,
-            "isDefault": calls_per_second is None,
-        },
-    }
 
 
 def set_pacing(
@@ -47,21 +34,43 @@ def set_pacing(
         calls_per_second=body.calls_per_second,
         max_concurrency=body.max_concurrency,
     )
-    return phone_number_to_wire(phone_number)
+    return pacing_record_to_wire(phone_number)
 
 
-def get_phone_number(session: Session, *, org_id: uuid.UUID, provider_id: str) -> dict[str, Any]:
-    phone_number = repository.get_phone_number(session, org_id=org_id, provider_id=provider_id)
-    if phone_number is None:
-        raise NotFound("Phone number not found")
-    return phone_number_to_wire(phone_number)
+# The provider is asked first, before the session touches the database: no connection is held
+# while the provider takes its time.
 
 
 def list_phone_numbers(
-    session: Session, *, org_id: uuid.UUID, query: PhoneNumberListQuery
+    session: Session, *, org_id: uuid.UUID, query: PhoneNumberListQuery, provider: ProviderNumbers
 ) -> list[dict[str, Any]]:
-    phone_numbers = repository.list_phone_numbers(session, org_id=org_id, query=query)
-    return [phone_number_to_wire(phone_number) for phone_number in phone_numbers]
+    found = provider.list(org_id=org_id, query=query)
+    ids = [number["id"] for number in found]
+    rows = repository.pacing_rows(session, org_id=org_id, provider_ids=ids)
+    pacing = {row.provider_phone_number_id: row for row in rows}
+    shown = [
+        phone_number_to_wire(number, org_id=org_id, pacing=pacing.get(number["id"]))
+        for number in found
+    ]
+    return [number for number in shown if number is not None]
+
+
+def get_phone_number(
+    session: Session, *, org_id: uuid.UUID, provider_id: str, provider: ProviderNumbers
+) -> dict[str, Any]:
+    # An id longer than any we store names no number a campaign could use.
+    found = (
+        provider.get(org_id=org_id, phone_number_id=provider_id)
+        if len(provider_id) <= ID_MAX_LENGTH
+        else None
+    )
+    if found is None:
+        raise NotFound(f"Phone number {provider_id} not found")
+    pacing = repository.get_phone_number(session, org_id=org_id, provider_id=provider_id)
+    shown = phone_number_to_wire(found, org_id=org_id, pacing=pacing)
+    if shown is None:
+        raise BadGateway("The provider's answer could not be read.")
+    return shown
 
 
 def pacing_of_caller_numbers(

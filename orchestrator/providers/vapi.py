@@ -1,13 +1,15 @@
 """A typed, synchronous client for a Vapi-compatible call provider.
 
-Only the call endpoints the orchestrator needs are covered: create a call, read one, list recent
-ones. The client never retries: whether a failed create may be retried depends on whether the
-call might exist already, which the caller decides from ``ProviderError.ambiguous``.
+Only the endpoints the orchestrator needs are covered: create a call, read one, list recent
+ones; list the account's phone numbers, read one. The client never retries: whether a failed
+create may be retried depends on whether the call might exist already, which the caller decides
+from ``ProviderError.ambiguous``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -75,11 +77,20 @@ class ProviderCall(BaseModel):
 
 
 def format_timestamp(value: datetime) -> str:
-    """Vapi's wire format: ISO 8601 in UTC with milliseconds and a ``Z`` suffix."""
+    """Vapi's wire format: ISO 8601 in UTC with milliseconds and a ``Z`` suffix.
+
+    The year always has four digits; an instant UTC cannot hold (hours before year 1 or after
+    year 9999) becomes the first or last one it can: as a query bound it selects the same.
+    """
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        utc = (datetime.min if value.year == datetime.min.year else datetime.max).replace(
+            tzinfo=UTC
+        )
+    return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -182,13 +193,24 @@ class VapiClient:
         if phone_number_id is not None:
             params["phoneNumberId"] = phone_number_id
         response = self._request("GET", "/call", params=params)
-        payload = self._json(response)
-        # Vapi answers a bare array; tolerate the paginated envelope some endpoints use.
-        if isinstance(payload, dict) and isinstance(payload.get("results"), list):
-            payload = payload["results"]
-        if not isinstance(payload, list):
-            raise _unreadable(response, "list of calls is not a JSON array")
-        return [self._validate_call(item, response) for item in payload]
+        return [self._validate_call(item, response) for item in self._items(response, "calls")]
+
+    def list_phone_numbers(
+        self, *, limit: int = 100, bounds: Mapping[str, datetime] | None = None
+    ) -> list[dict[str, Any]]:
+        """Vapi's PhoneNumber objects as sent, each with a string ``id``; ``bounds`` are the
+        ``createdAt``/``updatedAt`` filters by their query names (``createdAtGt``...)."""
+        params: dict[str, str | int] = {"limit": limit}
+        params.update({name: format_timestamp(value) for name, value in (bounds or {}).items()})
+        response = self._request("GET", "/phone-number", params=params)
+        items = self._items(response, "phone numbers")
+        return [self._validate_phone_number(item, response) for item in items]
+
+    def get_phone_number(self, phone_number_id: str) -> dict[str, Any]:
+        """One PhoneNumber as sent; an unknown id is a ``ProviderRejected`` with status 404."""
+        path = f"/phone-number/{quote(phone_number_id, safe='')}"
+        response = self._request("GET", path)
+        return self._validate_phone_number(self._json(response), response)
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -229,6 +251,21 @@ class VapiClient:
             return response.json()
         except ValueError as exc:
             raise _unreadable(response, "body is not JSON") from exc
+
+    def _items(self, response: httpx.Response, what: str) -> list[Any]:
+        payload = self._json(response)
+        # Vapi answers a bare array; tolerate the paginated envelope some endpoints use.
+        if isinstance(payload, dict) and isinstance(payload.get("results"), list):
+            payload = payload["results"]
+        if not isinstance(payload, list):
+            raise _unreadable(response, f"list of {what} is not a JSON array")
+        return payload
+
+    @staticmethod
+    def _validate_phone_number(payload: Any, response: httpx.Response) -> dict[str, Any]:
+        if not isinstance(payload, dict) or not isinstance(payload.get("id"), str):
+            raise _unreadable(response, "a phone number is not an object with a string id")
+        return payload
 
     def _parse_call(self, response: httpx.Response) -> ProviderCall:
         return self._validate_call(self._json(response), response)

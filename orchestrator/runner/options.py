@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from orchestrator.simulator.faults import FaultSpecError, parse_faults
 from orchestrator.simulator.outcomes import PROFILES
+from orchestrator.simulator.phone_numbers import PhoneNumberSpecError, parse_phone_numbers
 
 LOOPBACK = "127.0.0.1"
 
@@ -39,6 +40,8 @@ class StackOptions:
     # whether it starts empty instead of knowing the calls of earlier runs.
     simulator_state_dir: str = ""
     fresh_simulator: bool = False
+    # The simulator's ``--phone-numbers``: numbers it lists from the start ("": none).
+    simulator_phone_numbers: str = ""
     # When another simulator holds the state directory: run on a temporary one of its own
     # (the demo) rather than refuse to start (``up``).
     private_state_if_busy: bool = False
@@ -70,6 +73,10 @@ class StackOptions:
             parse_faults(self.faults)
         except FaultSpecError as exc:
             problems.append(f"--faults: {exc}")
+        try:
+            parse_phone_numbers([self.simulator_phone_numbers])
+        except PhoneNumberSpecError as exc:
+            problems.append(f"--simulator-phone-numbers: {exc}")
         return problems
 
     def with_ports(self) -> StackOptions:

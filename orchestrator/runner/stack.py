@@ -108,6 +108,8 @@ def simulator_command(options: StackOptions) -> list[str]:
         argv.append(f"--state-dir={options.simulator_state_dir}")
     if options.fresh_simulator:
         argv.append("--fresh")
+    if options.simulator_phone_numbers:
+        argv.append(f"--phone-numbers={options.simulator_phone_numbers}")
     return argv
 
 

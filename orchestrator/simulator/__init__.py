@@ -11,6 +11,7 @@ from orchestrator.simulator.app import create_simulator_app
 from orchestrator.simulator.faults import FaultSpec, FaultSpecError, parse_faults
 from orchestrator.simulator.journal import SimulatorStateLocked, state_dir_in_use
 from orchestrator.simulator.outcomes import PROFILES, Outcome, Profile, decide_outcome
+from orchestrator.simulator.phone_numbers import PhoneNumberSpecError, parse_phone_numbers
 from orchestrator.simulator.server import run_simulator
 from orchestrator.simulator.state import SimulatorConfig
 
@@ -19,12 +20,14 @@ __all__ = [
     "FaultSpec",
     "FaultSpecError",
     "Outcome",
+    "PhoneNumberSpecError",
     "Profile",
     "SimulatorConfig",
     "SimulatorStateLocked",
     "create_simulator_app",
     "decide_outcome",
     "parse_faults",
+    "parse_phone_numbers",
     "run_simulator",
     "state_dir_in_use",
 ]

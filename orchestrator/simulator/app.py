@@ -9,6 +9,10 @@
   filtered by ``id``, ``phoneNumberId``, ``assistantId``, ``createdAt{Gt,Lt,Ge,Le}``; ``limit``
   defaults to 100, at most 1000.
 * ``GET /call/{id}``: one call, or 404.
+* ``GET /phone-number``: Vapi's list, a bare JSON array of ``VapiPhoneNumber``, newest first,
+  filtered by ``createdAt``/``updatedAt{Gt,Lt,Ge,Le}``; ``limit`` defaults to 100, at most
+  1000. Every number a call named, and those it was started with (see ``phone_numbers``).
+* ``GET /phone-number/{id}``: one number, or 404.
 * ``GET /simulator/stats``, ``POST /simulator/reset``, ``GET /healthz``: no auth.
 * ``POST /simulator/forget`` (a test hook, no auth): ``{"ids": [...]}`` forgets those calls,
   ``{"inFlight": true}`` every call not ended yet, as if the provider had lost them: their
@@ -46,6 +50,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orchestrator.simulator.engine import CallEngine
 from orchestrator.simulator.faults import CreateDecision, CreateFault, decide_create
+from orchestrator.simulator.phone_numbers import PhoneNumberQuery
 from orchestrator.simulator.state import CallQuery, SimulatorConfig, SimulatorState
 from orchestrator.simulator.validation import parse_forget, validate_create
 
@@ -210,6 +215,19 @@ async def get_call(call_id: str, simulator: SimulatorDep) -> dict[str, Any]:
     return call
 
 
+async def list_phone_numbers(
+    query: Annotated[PhoneNumberQuery, Query()], simulator: SimulatorDep
+) -> list[dict[str, Any]]:
+    return await simulator.state.list_phone_numbers(query)
+
+
+async def get_phone_number(phone_number_id: str, simulator: SimulatorDep) -> dict[str, Any]:
+    found = await simulator.state.get_phone_number(phone_number_id)
+    if found is None:
+        raise ApiError(404, f"Phone number {phone_number_id} not found.")
+    return found
+
+
 async def get_stats(simulator: SimulatorDep) -> dict[str, Any]:
     return await simulator.state.stats()
 
@@ -272,6 +290,10 @@ def create_simulator_app(config: SimulatorConfig) -> FastAPI:
     app.add_api_route("/call", create_call, methods=["POST"], dependencies=authed)
     app.add_api_route("/call", list_calls, methods=["GET"], dependencies=authed)
     app.add_api_route("/call/{call_id}", get_call, methods=["GET"], dependencies=authed)
+    app.add_api_route("/phone-number", list_phone_numbers, methods=["GET"], dependencies=authed)
+    app.add_api_route(
+        "/phone-number/{phone_number_id}", get_phone_number, methods=["GET"], dependencies=authed
+    )
     app.add_api_route("/simulator/stats", get_stats, methods=["GET"])
     app.add_api_route("/simulator/reset", reset, methods=["POST"])
     app.add_api_route("/simulator/forget", forget, methods=["POST"])

@@ -15,7 +15,8 @@ of in-process tests) the simulator lives in memory and writes no file. With one
   per number that fault decisions use, the dials per number that outcomes and
   ``numbersDialedMoreThanOnce`` use, faults, concurrencyRejections, webhooksSent,
   webhookFailures, endedReasons, forgotten and the peaks), plus the next ``seq``, so that it
-  stays unique. Only the one-second create-rate windows are not kept.
+  stays unique, and every phone number it knows. Only the one-second create-rate windows are
+  not kept.
 
   One JSON object per line, each with ``op`` (its kind) and ``at`` (when it was written, Unix
   epoch milliseconds). Every change is appended as it happens, under the state's lock and
@@ -36,8 +37,11 @@ of in-process tests) the simulator lives in memory and writes no file. With one
   end         id, endedReason, cost,        the call ended at ``at``
               analysis, artifact
   forget      ids                           ``POST /simulator/forget`` dropped these calls
+  phone       phoneNumber                   a phone number it was started with, new or with
+                                            new digits (see ``phone_numbers``); one a call
+                                            names is known from that call's line
   counters    nextSeq, counters             every counter (absolute): a compacted journal's
-                                            first line
+                                            first line, followed by a ``phone`` line per number
   record      call                          a call as it was at compaction; nothing counted
   stopped                                   the simulator stopped cleanly
   ==========  ============================  ===================================================
@@ -55,11 +59,12 @@ not (``queued`` or ``ringing``) ends ``customer-did-not-answer`` without ``start
 cost; one the concurrency limit had refused ends as it would have. Their analysis says they
 were cut off, their ended reasons are counted, and once the app serves, their ``status-update``
 ended and ``end-of-call-report`` go out as for any call. Then the journal is rewritten
-compacted (``counters``, then one ``record`` per call, into ``journal.jsonl.tmp`` renamed over
-the journal) and appended to from there.
+compacted (``counters``, one ``phone`` per phone number, then one ``record`` per call, into
+``journal.jsonl.tmp`` renamed over the journal) and appended to from there. The numbers it is
+started with are added then.
 
 ``fresh`` (``--fresh``) starts empty and truncates the journal; ``POST /simulator/reset``
-truncates it too.
+truncates it too (and forgets every phone number but those it was started with).
 """
 
 from __future__ import annotations

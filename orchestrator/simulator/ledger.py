@@ -18,6 +18,7 @@ from typing import Any
 
 from orchestrator.simulator.endings import Ending, cut_off
 from orchestrator.simulator.faults import FAULT_COUNTERS
+from orchestrator.simulator.phone_numbers import PhoneNumberRecord, derived_number
 from orchestrator.simulator.records import CallRecord, from_ms
 
 logger = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ class Ledger:
         self.in_flight: set[str] = set()
         self.in_flight_by_phone: Counter[str] = Counter()
         self.counters = Counters()
+        self.phone_numbers: dict[str, PhoneNumberRecord] = {}
         # Never reused, also after a forget or a restart: ``seq`` breaks createdAt ties.
         self.next_seq = 0
 
@@ -129,10 +131,23 @@ class Ledger:
     def restore_call(self, record: CallRecord) -> None:
         """A call as a compacted journal keeps it: in place, nothing counted."""
         self.calls[record.id] = record
+        self._know_phone_number(record)
         self.next_seq = max(self.next_seq, record.seq + 1)
         if record.outcome is not None and record.status != "ended":
             self.in_flight.add(record.id)
             self.in_flight_by_phone[record.phone_number_id] += 1
+
+    def put_phone_number(self, record: PhoneNumberRecord) -> None:
+        self.phone_numbers[record.id] = record
+
+    def _know_phone_number(self, call: CallRecord) -> None:
+        """A call's caller number is known from its first call on, created when that call was."""
+        phone_id = call.phone_number_id
+        if phone_id not in self.phone_numbers:
+            created = call.created_at
+            self.put_phone_number(
+                PhoneNumberRecord(phone_id, derived_number(phone_id), created, created)
+            )
 
     def set_status(self, record: CallRecord, status: str, at: datetime) -> None:
         record.status = status
@@ -191,9 +206,12 @@ class Ledger:
         replay(self, line)
 
     def snapshot(self, at: int) -> Iterator[dict[str, Any]]:
-        """The lines of a compacted journal: the counters, then every call as it is now."""
+        """The lines of a compacted journal: the counters, every phone number, then every call
+        as it is now."""
         counters = self.counters.to_journal()
         yield {"op": "counters", "at": at, "nextSeq": self.next_seq, "counters": counters}
+        for phone_number in self.phone_numbers.values():
+            yield {"op": "phone", "at": at, "phoneNumber": phone_number.to_journal()}
         for record in self.calls.values():
             yield {"op": "record", "at": at, "call": record.to_journal()}
 
@@ -253,4 +271,7 @@ _REPLAY: dict[str, Callable[[Ledger, dict[str, Any]], object]] = {
     "status": _replay_status,
     "end": _replay_end,
     "counters": _replay_counters,
+    "phone": lambda ledger, line: ledger.put_phone_number(
+        PhoneNumberRecord.from_journal(line["phoneNumber"])
+    ),
 }

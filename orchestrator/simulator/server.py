@@ -23,13 +23,15 @@ def run_simulator(
     webhook_hmac_secret: str = "",
     state_dir: Path | None = None,
     fresh: bool = False,
+    phone_numbers: tuple[str, ...] = (),
 ) -> None:
     """Serve a Vapi-compatible simulator until interrupted.
 
     ``faults`` is a ``--faults`` spec or a parsed one; a bad spec raises ``FaultSpecError``
     before anything is served. With ``state_dir`` the state survives restarts (``fresh``:
     start empty); a dir another simulator holds raises ``SimulatorStateLocked`` before anything
-    is served (see ``journal``).
+    is served (see ``journal``). ``phone_numbers`` are ``ID`` or ``ID=+E164`` items it knows
+    from the start; a bad one raises ``PhoneNumberSpecError`` before anything is served.
     """
     spec = parse_faults(faults) if isinstance(faults, str) else faults
     config = SimulatorConfig(
@@ -40,6 +42,7 @@ def run_simulator(
         webhook_hmac_secret=webhook_hmac_secret,
         state_dir=state_dir,
         fresh=fresh,
+        phone_numbers=phone_numbers,
     )
     app = create_simulator_app(config)
     # One worker: the simulator's ground truth lives in this process's memory (and its journal).

@@ -26,6 +26,12 @@ from orchestrator.simulator.faults import FaultSpec
 from orchestrator.simulator.journal import Journal, epoch_ms
 from orchestrator.simulator.ledger import Interrupted, Ledger
 from orchestrator.simulator.outcomes import Outcome, decide_outcome, get_profile
+from orchestrator.simulator.phone_numbers import (
+    PhoneNumberQuery,
+    PhoneNumberRecord,
+    derived_number,
+    parse_phone_numbers,
+)
 from orchestrator.simulator.records import (
     CallQuery,
     CallRecord,
@@ -58,7 +64,9 @@ class SimulatorConfig:
     ``faults`` is what to get wrong on purpose (see ``faults``); with ``webhook_hmac_secret``
     set, every webhook is signed (see ``webhooks``). With ``state_dir`` the state is kept on
     disk there and survives restarts, ``fresh`` starting it empty (see ``journal``); without
-    it, the simulator forgets everything when it stops.
+    it, the simulator forgets everything when it stops. ``phone_numbers`` are the numbers it
+    knows from the start besides those its calls name, ``ID`` or ``ID=+E164`` each (see
+    ``phone_numbers``).
     """
 
     profile: str = "fast"
@@ -72,9 +80,11 @@ class SimulatorConfig:
     webhook_hmac_secret: str = field(default="", repr=False)
     state_dir: Path | None = None
     fresh: bool = False
+    phone_numbers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         get_profile(self.profile)
+        parse_phone_numbers(self.phone_numbers)
         if self.concurrency_limit < 0:
             raise ValueError("concurrency_limit must be >= 0")
 
@@ -92,6 +102,7 @@ class SimulatorState:
         self._interrupted: list[Interrupted] = []
         if config.state_dir is not None:
             self._journal = self._open(config.state_dir)
+        self._know_configured_numbers()
 
     def _open(self, state_dir: Path) -> Journal:
         journal = Journal(state_dir)
@@ -114,6 +125,21 @@ class SimulatorState:
             stopped = from_ms(min(journal.last_at, to_ms(now_ms())))
             self._interrupted = self._ledger.end_interrupted(stopped)
 
+    def _know_configured_numbers(self) -> None:
+        """The numbers it starts with: new ones are created now; digits given at start replace
+        the ones a number had (a number keeps its id and creation time across restarts)."""
+        for phone_id, digits in parse_phone_numbers(self.config.phone_numbers).items():
+            known = self._ledger.phone_numbers.get(phone_id)
+            if known is not None and digits in (None, known.number):
+                continue
+            at = now_ms()
+            record = PhoneNumberRecord(
+                phone_id, digits or derived_number(phone_id), known.created_at if known else at, at
+            )
+            if (journal := self._journal) is not None:
+                journal.append({"op": "phone", "at": to_ms(at), "phoneNumber": record.to_journal()})
+            self._ledger.put_phone_number(record)
+
     def take_interrupted(self) -> list[Interrupted]:
         """The calls ended on start because the previous run stopped in their middle, once."""
         interrupted, self._interrupted = self._interrupted, []
@@ -131,6 +157,7 @@ class SimulatorState:
             self._interrupted = []
             if self._journal is not None:
                 self._journal.truncate()
+            self._know_configured_numbers()
 
     async def next_request_index(self, number: str) -> int:
         """Count a valid ``POST /call`` for ``number``; returns its 1-based index."""
@@ -246,6 +273,20 @@ class SimulatorState:
             # createdAt has millisecond precision; creation order breaks ties.
             found.sort(key=lambda r: (r.created_at, r.seq), reverse=query.newest_first)
             return [record.to_json() for record in found[: query.limit]]
+
+    async def list_phone_numbers(self, query: PhoneNumberQuery) -> list[dict[str, Any]]:
+        """Newest first; of numbers created in the same millisecond, the one known last."""
+        async with self.lock:
+            numbers = self._ledger.phone_numbers.values()
+            found = [record for record in numbers if query.matches(record)]
+            found.sort(key=lambda record: record.created_at)
+            found.reverse()
+            return [record.to_json(self.config.org_id) for record in found[: query.limit]]
+
+    async def get_phone_number(self, phone_id: str) -> dict[str, Any] | None:
+        async with self.lock:
+            record = self._ledger.phone_numbers.get(phone_id)
+            return None if record is None else record.to_json(self.config.org_id)
 
     async def stats(self) -> dict[str, Any]:
         async with self.lock:

@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -260,3 +260,8 @@ def test_parse_retry_after(header: str | None, expected: float | None) -> None:
 
 def test_format_timestamp() -> None:
     assert format_timestamp(datetime(2026, 1, 2, 3, 4, 5, 678901)) == "2026-01-02T03:04:05.678Z"
+    assert format_timestamp(datetime(277, 6, 2, 11, 1, 16)) == "0277-06-02T11:01:16.000Z"
+    ahead = timezone(timedelta(hours=5))
+    assert format_timestamp(datetime(1, 1, 1, 2, tzinfo=ahead)) == "0001-01-01T00:00:00.000Z"
+    behind = datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5)))
+    assert format_timestamp(behind) == "9999-12-31T23:59:59.999Z"

@@ -372,6 +372,14 @@ def test_the_simulator_gets_its_state_dir_and_fresh_flag() -> None:
     assert "--fresh" in argv
 
 
+def test_the_simulator_gets_its_phone_numbers() -> None:
+    assert not any(arg.startswith("--phone-numbers") for arg in simulator_command(StackOptions()))
+    options = StackOptions(simulator_phone_numbers="line-1,line-2=+14155550123")
+    assert "--phone-numbers=line-1,line-2=+14155550123" in simulator_command(options)
+    bad = StackOptions(simulator_phone_numbers="x=12")
+    assert any(p.startswith("--simulator-phone-numbers: 'x=12'") for p in bad.errors())
+
+
 def test_the_stack_webhook_secret_is_made_once_and_kept(tmp_path: Path) -> None:
     first = stack_webhook_secret(tmp_path)
     assert len(first) >= 32
