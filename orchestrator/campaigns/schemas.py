@@ -36,6 +36,7 @@ from orchestrator.wire import (
 )
 
 TARGET_FIELDS = ("assistantId", "workflowId", "squadId")
+DUPLICATE_FIELD = "duplicateFromCampaignId"
 
 # Column sizes: longer input must be a 400, not a database error.
 ID_MAX_LENGTH = 200
@@ -125,8 +126,12 @@ def presence_errors(fields: Mapping[str, Any]) -> list[str]:
     """Rules between the top-level fields of a create, judged on presence alone.
 
     They need no parsed values, so they can be reported next to the field errors of a body
-    that failed to parse, giving the caller every problem in one answer.
+    that failed to parse, giving the caller every problem in one answer. A request that
+    duplicates a campaign is judged on what it gives alone: what it leaves out comes from
+    that campaign, and the result is judged again once it is known (campaigns/duplicate.py).
     """
+    if fields.get(DUPLICATE_FIELD) is not None:
+        return conflict_errors(fields, targets=TARGET_FIELDS)
     errors: list[str] = []
     if sum(fields.get(name) is not None for name in TARGET_FIELDS) != 1:
         errors.append("exactly one of assistantId, workflowId or squadId must be provided")
@@ -140,9 +145,27 @@ def presence_errors(fields: Mapping[str, Any]) -> list[str]:
         errors.append("dialPlan should not be empty")
     if not has_plan and not fields.get("customers"):
         errors.append("customers should not be empty")
-    if fields.get("duplicateFromCampaignId") is not None:
-        errors.append("duplicateFromCampaignId is not supported")
     return errors
+
+
+def conflict_errors(fields: Mapping[str, Any], *, targets: tuple[str, ...]) -> list[str]:
+    """What is wrong with the fields given whatever a duplicated campaign could add to them."""
+    errors: list[str] = []
+    if sum(fields.get(name) is not None for name in targets) > 1:
+        errors.append(f"only one of {_either(targets)} may be provided")
+    has_plan = fields.get("dialPlan") is not None
+    if has_plan and fields.get("phoneNumberId") is not None:
+        errors.append("exactly one of phoneNumberId or dialPlan must be provided")
+    if has_plan and fields.get("customers"):
+        errors.append("customers must not be given with dialPlan")
+    for name in ("dialPlan", "customers"):
+        if fields.get(name) == []:
+            errors.append(f"{name} should not be empty")
+    return errors
+
+
+def _either(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:-1]) + " or " + names[-1]
 
 
 class CreateCampaignIn(BaseModel):
@@ -179,7 +202,13 @@ class CreateCampaignIn(BaseModel):
     server: JsonObject | None = None
     server_messages: list[Text] | None = Field(None, alias="serverMessages")
     predial_plan: JsonObject | None = Field(None, alias="predialPlan")
-    duplicate_from_campaign_id: Text | None = Field(None, alias="duplicateFromCampaignId")
+    duplicate_from_campaign_id: Text | None = Field(
+        None,
+        alias=DUPLICATE_FIELD,
+        max_length=ID_MAX_LENGTH,
+        description="A campaign of the org to copy: its settings and customers, under the "
+        "fields this request gives.",
+    )
     # Extensions beyond Vapi's fields.
     calling_hours: CallingHoursIn | None = Field(None, alias="callingHours")
     retry_plan: RetryPlanIn | None = Field(None, alias="retryPlan")
@@ -198,7 +227,7 @@ class CreateCampaignIn(BaseModel):
             "phoneNumberId": self.phone_number_id,
             "dialPlan": self.dial_plan,
             "customers": self.customers,
-            "duplicateFromCampaignId": self.duplicate_from_campaign_id,
+            DUPLICATE_FIELD: self.duplicate_from_campaign_id,
         }
 
 

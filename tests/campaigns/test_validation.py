@@ -363,6 +363,8 @@ def test_every_rule_between_fields_is_listed_at_once(reject: Reject) -> None:
     )
 
 
-def test_duplicate_from_campaign_is_refused(reject: Reject) -> None:
-    body = campaign_body(duplicateFromCampaignId="c0ffee00-0000-4000-8000-000000000000")
-    assert reject(body) == ["duplicateFromCampaignId is not supported"]
+@pytest.mark.parametrize("source", ["c0ffee00-0000-4000-8000-000000000000", "not-a-uuid"])
+def test_duplicate_of_no_campaign_is_refused(reject: Reject, source: str) -> None:
+    body = campaign_body(customers=0, duplicateFromCampaignId=source)
+    del body["customers"]
+    assert reject(body) == ["duplicateFromCampaignId must be the id of a campaign of this org"]
