@@ -46,7 +46,7 @@ STATUS_CYCLE = (
 )
 ENDED = (ContactStatus.COMPLETED, ContactStatus.FAILED, ContactStatus.DISPATCHED)
 FILTER = [ContactStatus.FAILED, ContactStatus.SKIPPED]
-INDEXES = {
+INDEXES: dict[ContactOrder, str] = {
     "position": "ix_contacts_campaign_position",
     "status": "ix_contacts_campaign_status_order",
 }

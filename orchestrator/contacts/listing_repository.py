@@ -82,7 +82,7 @@ def status_runs(
         count = max(counts.get(status, 0), 0)
         if statuses and status not in statuses:
             continue
-        if start + count > offset and start < offset + limit:
+        if count and start + count > offset and start < offset + limit:
             runs.append(Run(status, max(offset - start, 0)))
         start += count
     return runs
