@@ -27,6 +27,7 @@ from typing import Any
 
 from orchestrator.calls.retry_plan import RETRY_PLAN_EXTENSION
 from orchestrator.campaigns.schemas import CreateCampaignIn, UpdateCampaignIn
+from orchestrator.contacts.service import NewContact
 from orchestrator.models import Campaign
 from orchestrator.scheduling.policy import CALLING_HOURS_FIELD
 from orchestrator.wire import iso
@@ -66,6 +67,23 @@ class CampaignSetup:
             self.fields.get("customers"),
             self.fields.get("dialPlan"),
         )
+
+
+def audience_columns(setup: CampaignSetup, contacts: list[NewContact]) -> dict[str, Any]:
+    """What the tick iterates over and how many contacts there are, from the contacts made."""
+    source = setup.source
+    if source is not None and setup.copies_contacts:
+        callers = [setup.copied_caller] if setup.copied_caller else source.caller_number_ids
+        return {
+            "caller_number_ids": list(callers),
+            "contact_zone_keys": list(source.contact_zone_keys),
+            "contacts_total": source.contacts_total,
+        }
+    return {
+        "caller_number_ids": sorted({c.phone_number_id for c in contacts if c.phone_number_id}),
+        "contact_zone_keys": sorted({c.zone_key for c in contacts}),
+        "contacts_total": len(contacts),
+    }
 
 
 def extensions_of(body: CreateCampaignIn | UpdateCampaignIn) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal, Self
@@ -20,6 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from orchestrator.calls.retry_plan import RetryPlanIn
 from orchestrator.calls.wire import WireCallStatus
+from orchestrator.campaigns.presence import DUPLICATE_FIELD, presence_errors
 from orchestrator.listing import MAX_LIMIT, TimeRangeQuery
 from orchestrator.models.enums import CampaignEndedReason, CampaignStatus
 from orchestrator.scheduling.calling_hours.schemas import CallingHoursIn, check_timezone_name
@@ -34,9 +34,6 @@ from orchestrator.wire import (
     iso,
     validate_with_rules,
 )
-
-TARGET_FIELDS = ("assistantId", "workflowId", "squadId")
-DUPLICATE_FIELD = "duplicateFromCampaignId"
 
 # Column sizes: longer input must be a 400, not a database error.
 ID_MAX_LENGTH = 200
@@ -120,52 +117,6 @@ class SchedulePlanIn(BaseModel):
         if value is not None and earliest is not None and value <= earliest:
             raise PydanticCustomError("schedule_order", "must be after earliestAt")
         return value
-
-
-def presence_errors(fields: Mapping[str, Any]) -> list[str]:
-    """Rules between the top-level fields of a create, judged on presence alone.
-
-    They need no parsed values, so they can be reported next to the field errors of a body
-    that failed to parse, giving the caller every problem in one answer. A request that
-    duplicates a campaign is judged on what it gives alone: what it leaves out comes from
-    that campaign, and the result is judged again once it is known (campaigns/duplicate.py).
-    """
-    if fields.get(DUPLICATE_FIELD) is not None:
-        return conflict_errors(fields, targets=TARGET_FIELDS)
-    errors: list[str] = []
-    if sum(fields.get(name) is not None for name in TARGET_FIELDS) != 1:
-        errors.append("exactly one of assistantId, workflowId or squadId must be provided")
-    has_phone = fields.get("phoneNumberId") is not None
-    has_plan = fields.get("dialPlan") is not None
-    if has_phone == has_plan:
-        errors.append("exactly one of phoneNumberId or dialPlan must be provided")
-    if has_plan and fields.get("customers"):
-        errors.append("customers must not be given with dialPlan")
-    if has_plan and fields.get("dialPlan") == []:
-        errors.append("dialPlan should not be empty")
-    if not has_plan and not fields.get("customers"):
-        errors.append("customers should not be empty")
-    return errors
-
-
-def conflict_errors(fields: Mapping[str, Any], *, targets: tuple[str, ...]) -> list[str]:
-    """What is wrong with the fields given whatever a duplicated campaign could add to them."""
-    errors: list[str] = []
-    if sum(fields.get(name) is not None for name in targets) > 1:
-        errors.append(f"only one of {_either(targets)} may be provided")
-    has_plan = fields.get("dialPlan") is not None
-    if has_plan and fields.get("phoneNumberId") is not None:
-        errors.append("exactly one of phoneNumberId or dialPlan must be provided")
-    if has_plan and fields.get("customers"):
-        errors.append("customers must not be given with dialPlan")
-    for name in ("dialPlan", "customers"):
-        if fields.get(name) == []:
-            errors.append(f"{name} should not be empty")
-    return errors
-
-
-def _either(names: tuple[str, ...]) -> str:
-    return ", ".join(names[:-1]) + " or " + names[-1]
 
 
 class CreateCampaignIn(BaseModel):

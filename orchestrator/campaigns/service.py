@@ -11,17 +11,18 @@ from orchestrator.campaigns import counter_repository, repository
 from orchestrator.campaigns.counters import counter_deltas, counters_to_wire, drift_to_wire
 from orchestrator.campaigns.duplicate import (
     CampaignSetup,
+    audience_columns,
     campaign_setup,
     extensions_of,
     source_id_of,
 )
+from orchestrator.campaigns.presence import presence_errors
 from orchestrator.campaigns.reconcile import reconcile_campaign
 from orchestrator.campaigns.schemas import (
     CampaignListQuery,
     CreateCampaignIn,
     UpdateCampaignIn,
     UpdateStatus,
-    presence_errors,
 )
 from orchestrator.campaigns.states import (
     CampaignEvent,
@@ -77,7 +78,7 @@ def create_campaign(
             name=body.name,
             status=CampaignStatus.SCHEDULED,
             **setup.columns,
-            **_audience_columns(setup, contacts),
+            **audience_columns(setup, contacts),
         ),
     )
     customers = _add_contacts(session, campaign, setup, contacts)
@@ -98,23 +99,6 @@ def _setup(session: Session, org_id: uuid.UUID, body: CreateCampaignIn) -> Campa
         else None
     )
     return campaign_setup(body, source, now=utcnow())
-
-
-def _audience_columns(setup: CampaignSetup, contacts: list[NewContact]) -> dict[str, Any]:
-    """What the tick iterates over and how many contacts there are, from the contacts made."""
-    source = setup.source
-    if source is not None and setup.copies_contacts:
-        callers = [setup.copied_caller] if setup.copied_caller else source.caller_number_ids
-        return {
-            "caller_number_ids": list(callers),
-            "contact_zone_keys": list(source.contact_zone_keys),
-            "contacts_total": source.contacts_total,
-        }
-    return {
-        "caller_number_ids": sorted({c.phone_number_id for c in contacts if c.phone_number_id}),
-        "contact_zone_keys": sorted({c.zone_key for c in contacts}),
-        "contacts_total": len(contacts),
-    }
 
 
 def _add_contacts(

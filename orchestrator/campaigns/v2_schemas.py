@@ -3,7 +3,6 @@ listing (``CampaignContactWithOutcome``), with our extensions."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Literal, Self, get_args
 
@@ -17,8 +16,8 @@ from pydantic import (
 )
 
 from orchestrator.calls.retry_plan import RetryPlanIn
+from orchestrator.campaigns.presence import v1_only_errors, v2_presence_errors
 from orchestrator.campaigns.schemas import (
-    DUPLICATE_FIELD,
     MAX_PAGE,
     CampaignListQuery,
     ContactCountersOut,
@@ -27,7 +26,6 @@ from orchestrator.campaigns.schemas import (
     PaginationMetaOut,
     SchedulePlanOut,
     UpdateCampaignIn,
-    conflict_errors,
 )
 from orchestrator.contacts.states import ContactStatus
 from orchestrator.listing import MAX_LIMIT
@@ -39,38 +37,6 @@ from orchestrator.wire import (
     Timestamp,
     validate_with_rules,
 )
-
-V2_TARGET_FIELDS = ("assistantId", "squadId")
-# What a v2 campaign cannot have, and what it takes instead.
-V1_ONLY_FIELDS = {
-    "workflowId": "a v2 campaign runs an assistantId or a squadId",
-    "dialPlan": "a v2 campaign calls its customers from one phoneNumberId",
-}
-
-
-def v1_only_errors(fields: Mapping[str, Any]) -> list[str]:
-    return [
-        f"{name} is only supported by v1 (POST /campaign): {instead}"
-        for name, instead in V1_ONLY_FIELDS.items()
-        if fields.get(name) is not None
-    ]
-
-
-def v2_presence_errors(fields: Mapping[str, Any]) -> list[str]:
-    """v2's rules between the top-level fields of a create: one assistant or squad, one
-    caller number, customers (see ``schemas.presence_errors`` for duplicates)."""
-    errors = v1_only_errors(fields)
-    if fields.get(DUPLICATE_FIELD) is not None:
-        return errors + conflict_errors(fields, targets=V2_TARGET_FIELDS)
-    if sum(fields.get(name) is not None for name in V2_TARGET_FIELDS) != 1:
-        errors.append("exactly one of assistantId or squadId must be provided")
-    if fields.get("dialPlan") is None:
-        # A dial plan given is refused above, with what to give instead.
-        if fields.get("phoneNumberId") is None:
-            errors.append("phoneNumberId should not be empty")
-        if not fields.get("customers"):
-            errors.append("customers should not be empty")
-    return errors
 
 
 class CreateCampaignV2In(CreateCampaignIn):

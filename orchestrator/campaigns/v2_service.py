@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session
 
 from orchestrator.campaigns import counter_repository, repository, service
 from orchestrator.campaigns.counters import contacts_in
+from orchestrator.campaigns.presence import v2_presence_errors
 from orchestrator.campaigns.schemas import UpdateCampaignIn
 from orchestrator.campaigns.v2_schemas import (
     CampaignV2ListQuery,
     ContactListQuery,
     ContactSortBy,
     CreateCampaignV2In,
-    v2_presence_errors,
     v2_update_errors,
 )
 from orchestrator.campaigns.v2_wire import contact_page_to_wire, summary_to_wire

@@ -15,8 +15,7 @@ from orchestrator.contacts.service import CustomerBatch, NewContact, normalize_c
 from orchestrator.exceptions import ValidationFailed
 from orchestrator.models import Campaign, CampaignStatus
 
-# The rules between a create's top-level fields: ``schemas.presence_errors`` for v1, the v2
-# ones in ``v2_schemas``.
+# The rules between a create's top-level fields (``presence.py``: v1's or v2's).
 PresenceRules = Callable[[Mapping[str, Any]], list[str]]
 # An update's rules beyond v1's (v2 refuses what only v1 has).
 UpdateRules = Callable[[UpdateCampaignIn], list[str]]
