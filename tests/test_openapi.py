@@ -181,6 +181,41 @@ def _walk_campaigns(request: Client, session: Session) -> None:
     assert deleted["status"] == "archived"
 
 
+def _walk_campaigns_v2(request: Client, session: Session) -> None:
+    """v2 reads of a campaign with calls (made through v1), and a v2 campaign's life."""
+    campaign_id = _campaign_in_flight(request, session)
+    by_id = {"campaign_id": campaign_id}
+    summary = request("GET", "/v2/campaign/{campaign_id}", path_parameters=by_id)
+    assert summary["callMetrics"] == {"dialed": 2, "connected": 1}
+    contacts = request(
+        "GET",
+        "/v2/campaign/{campaign_id}/contacts",
+        path_parameters=by_id,
+        query={"sortBy": "status", "limit": 2},
+    )
+    assert [c["status"] for c in contacts["results"]] == ["contact.pending", "contact.dispatched"]
+    body = campaign_body(customers=[{"sipUri": "sip:desk@example.com", "name": "Desk"}])
+    created = request("POST", "/v2/campaign", body=body)
+    v2_by_id = {"campaign_id": created["id"]}
+    page = request("GET", "/v2/campaign", query={"includeCounters": True, "limit": 10})
+    assert {c["id"] for c in page["results"]} >= {campaign_id, created["id"]}
+    request(
+        "PATCH",
+        "/v2/campaign/{campaign_id}",
+        path_parameters=v2_by_id,
+        body={"status": "cancelled"},
+    )
+    skipped = request("GET", "/v2/campaign/{campaign_id}/contacts", path_parameters=v2_by_id)
+    assert skipped["results"][0]["skipReason"] == "ended-by-user"
+    copy = request(
+        "POST", "/v2/campaign", body={"name": "Copy", "duplicateFromCampaignId": created["id"]}
+    )
+    deleted = request(
+        "DELETE", "/v2/campaign/{campaign_id}", path_parameters={"campaign_id": copy["id"]}
+    )
+    assert deleted["status"] == "archived"
+
+
 def _walk_direct_calls(request: Client) -> None:
     one: dict[str, Any] = {
         "assistantId": "assistant-1",
@@ -215,6 +250,7 @@ def test_answers_about_existing_resources_match_the_document(
 
     _walk_campaigns(request, session)
     _walk_direct_calls(request)
+    _walk_campaigns_v2(request, session)
 
     assert len(request("GET", "/phone-number")) == 2
     request("GET", "/phone-number/{phone_number_id}", path_parameters=by_number)

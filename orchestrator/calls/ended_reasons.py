@@ -23,6 +23,10 @@ ANSWERED_CATEGORIES = frozenset(
     }
 )
 VOICEMAIL_REASON = "voicemail"
+# A person picked up (Vapi's ``callMetrics.connected``): every answered category but voicemail.
+# The line was answered and no machine was detected, whoever ended the call and however
+# (the customer, the assistant, a transfer, the telephony side, a timeout).
+PERSON_ANSWERED_CATEGORIES = ANSWERED_CATEGORIES - {"voicemail"}
 
 
 @lru_cache(maxsize=1)
@@ -50,4 +54,14 @@ def completing_ended_reasons() -> frozenset[str]:
     """Every known ``endedReason`` that completes a contact."""
     return frozenset(
         r for r, (category, _) in ended_reason_table().items() if category in ANSWERED_CATEGORIES
+    )
+
+
+@lru_cache(maxsize=1)
+def person_answered_ended_reasons() -> frozenset[str]:
+    """Every known ``endedReason`` of a call a person answered (see PERSON_ANSWERED_CATEGORIES)."""
+    return frozenset(
+        r
+        for r, (category, _) in ended_reason_table().items()
+        if category in PERSON_ANSWERED_CATEGORIES
     )

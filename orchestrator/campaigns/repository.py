@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, func, select, update
+from sqlalchemy import ColumnElement, Select, String, any_, func, select, update
 from sqlalchemy.orm import Session
 
+from orchestrator.calls.ended_reasons import person_answered_ended_reasons
 from orchestrator.campaigns.counters import CONTACT_COUNTER
 from orchestrator.campaigns.schemas import CampaignListQuery, SortOrder
 from orchestrator.campaigns.states import CampaignEvent, next_campaign_state
@@ -20,6 +21,7 @@ from orchestrator.models import (
     Campaign,
     CampaignStatus,
 )
+from orchestrator.sql import array_param
 
 # A campaign whose life is not over (a paused one still has calls finishing and may resume).
 ACTIVE_STATUSES = (CampaignStatus.SCHEDULED, CampaignStatus.IN_PROGRESS, CampaignStatus.PAUSED)
@@ -93,6 +95,31 @@ def calls_of_campaigns(session: Session, *, campaign_ids: Sequence[uuid.UUID]) -
         .order_by(Call.created_at)
     )
     return list(session.scalars(stmt))
+
+
+def call_metrics(
+    session: Session, *, campaign_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """Each campaign's ``(dialed, connected)``: its calls the provider accepted (it has, or had,
+    an id for them: claimed calls never sent and creates it refused are not), and those a
+    person answered. Campaigns without calls are left out."""
+    if not campaign_ids:
+        return {}
+    answered = array_param("answered", sorted(person_answered_ended_reasons()), String)
+    stmt = (
+        select(
+            Call.campaign_id,
+            func.count().filter(Call.provider_call_id.is_not(None)),
+            func.count().filter(Call.ended_reason == any_(answered)),
+        )
+        .where(Call.campaign_id.in_(campaign_ids))
+        .group_by(Call.campaign_id)
+    )
+    return {
+        campaign_id: (int(dialed), int(connected))
+        for campaign_id, dialed, connected in session.execute(stmt)
+        if campaign_id is not None
+    }
 
 
 def campaigns_to_reconcile(

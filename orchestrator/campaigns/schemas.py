@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal, Self
@@ -20,6 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from orchestrator.calls.retry_plan import RetryPlanIn
 from orchestrator.calls.wire import WireCallStatus
+from orchestrator.campaigns.presence import DUPLICATE_FIELD, presence_errors
 from orchestrator.listing import MAX_LIMIT, TimeRangeQuery
 from orchestrator.models.enums import CampaignEndedReason, CampaignStatus
 from orchestrator.scheduling.calling_hours.schemas import CallingHoursIn, check_timezone_name
@@ -35,8 +35,6 @@ from orchestrator.wire import (
     iso,
     validate_with_rules,
 )
-
-TARGET_FIELDS = ("assistantId", "workflowId", "squadId")
 
 # Column sizes: longer input must be a 400, not a database error.
 ID_MAX_LENGTH = 200
@@ -122,46 +120,6 @@ class SchedulePlanIn(BaseModel):
         return value
 
 
-def presence_errors(fields: Mapping[str, Any]) -> list[str]:
-    """Rules between the top-level fields of a create, judged on presence alone.
-
-    They need no parsed values, so they can be reported next to the field errors of a body
-    that failed to parse, giving the caller every problem in one answer.
-    """
-    errors: list[str] = []
-    if sum(fields.get(name) is not None for name in TARGET_FIELDS) != 1:
-        errors.append("exactly one of assistantId, workflowId or squadId must be provided")
-    has_phone = fields.get("phoneNumberId") is not None
-    has_plan = fields.get("dialPlan") is not None
-    if has_phone == has_plan:
-        errors.append("exactly one of phoneNumberId or dialPlan must be provided")
-    if has_plan and fields.get("customers"):
-        errors.append("customers must not be given with dialPlan")
-    if has_plan and fields.get("dialPlan") == []:
-        errors.append("dialPlan should not be empty")
-    if not has_plan and not fields.get("customers"):
-        errors.append("customers should not be empty")
-    predial = fields.get("predialPlan")
-    server = fields.get("server")
-    if _enabled(predial) and not _server_url(server):
-        errors.append("predialPlan requires server.url")
-    if fields.get("duplicateFromCampaignId") is not None:
-        errors.append("duplicateFromCampaignId is not supported")
-    return errors
-
-
-def _enabled(plan: Any) -> bool:
-    if isinstance(plan, PredialPlanIn):
-        return plan.enabled
-    return isinstance(plan, Mapping) and plan.get("enabled", True) is not False
-
-
-def _server_url(server: Any) -> bool:
-    if isinstance(server, ServerIn):
-        return server.url is not None
-    return isinstance(server, Mapping) and server.get("url") is not None
-
-
 class CreateCampaignIn(BaseModel):
     """Vapi's ``CreateCampaignDTO``."""
 
@@ -196,7 +154,13 @@ class CreateCampaignIn(BaseModel):
     server: ServerIn | None = None
     server_messages: list[CampaignEventType] | None = Field(None, alias="serverMessages")
     predial_plan: PredialPlanIn | None = Field(None, alias="predialPlan")
-    duplicate_from_campaign_id: Text | None = Field(None, alias="duplicateFromCampaignId")
+    duplicate_from_campaign_id: Text | None = Field(
+        None,
+        alias=DUPLICATE_FIELD,
+        max_length=ID_MAX_LENGTH,
+        description="A campaign of the org to copy: its settings and customers, under the "
+        "fields this request gives.",
+    )
     # Extensions beyond Vapi's fields.
     calling_hours: CallingHoursIn | None = Field(None, alias="callingHours")
     retry_plan: RetryPlanIn | None = Field(None, alias="retryPlan")
@@ -217,7 +181,7 @@ class CreateCampaignIn(BaseModel):
             "customers": self.customers,
             "server": self.server,
             "predialPlan": self.predial_plan,
-            "duplicateFromCampaignId": self.duplicate_from_campaign_id,
+            DUPLICATE_FIELD: self.duplicate_from_campaign_id,
         }
 
 

@@ -5,12 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from orchestrator.calls.retry_plan import RETRY_PLAN_EXTENSION
 from orchestrator.campaigns import counter_repository, repository
 from orchestrator.campaigns.counters import counter_deltas, counters_to_wire, drift_to_wire
+from orchestrator.campaigns.duplicate import (
+    CampaignSetup,
+    audience_columns,
+    campaign_setup,
+    extensions_of,
+    source_id_of,
+)
+from orchestrator.campaigns.presence import presence_errors
 from orchestrator.campaigns.reconcile import reconcile_campaign
 from orchestrator.campaigns.schemas import (
     CampaignListQuery,
@@ -24,12 +30,18 @@ from orchestrator.campaigns.states import (
     InvalidCampaignTransition,
     next_campaign_state,
 )
-from orchestrator.campaigns.validation import validate_create, validate_update
-from orchestrator.campaigns.wire import campaign_to_wire, list_envelope
+from orchestrator.campaigns.validation import (
+    PresenceRules,
+    UpdateRules,
+    validate_create,
+    validate_update,
+)
+from orchestrator.campaigns.wire import CustomerEntry, campaign_to_wire, list_envelope
 from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.contacts.closing import close_pending_contacts
+from orchestrator.contacts.service import NewContact
 from orchestrator.exceptions import NotFound, ValidationFailed, id_or_not_found
 from orchestrator.models import (
     Call,
@@ -44,14 +56,20 @@ from orchestrator.phone_numbers import repository as phone_numbers_repo
 from orchestrator.reasons import CAMPAIGN_STOPPED
 from orchestrator.scheduling.cancellation import release_unsent_calls, return_unsent_calls
 from orchestrator.scheduling.insight import pacing_insight
-from orchestrator.scheduling.policy import CALLING_HOURS_FIELD
 
 
 def create_campaign(
-    session: Session, *, org_id: uuid.UUID, body: CreateCampaignIn
+    session: Session,
+    *,
+    org_id: uuid.UUID,
+    body: CreateCampaignIn,
+    rules: PresenceRules = presence_errors,
 ) -> dict[str, Any]:
-    contacts = validate_create(body, max_customers=get_settings().max_customers_per_request)
-    schedule = body.schedule_plan
+    """``POST /campaign`` (and ``/v2/campaign``, with its ``rules``): a new scheduled campaign."""
+    setup = _setup(session, org_id, body)
+    contacts = validate_create(
+        body, setup, rules=rules, max_customers=get_settings().max_customers_per_request
+    )
     campaign = repository.add_campaign(
         session,
         Campaign(
@@ -59,51 +77,53 @@ def create_campaign(
             org_id=org_id,
             name=body.name,
             status=CampaignStatus.SCHEDULED,
-            assistant_id=body.assistant_id,
-            workflow_id=body.workflow_id,
-            squad_id=body.squad_id,
-            phone_number_id=body.phone_number_id,
-            uses_dial_plan=body.dial_plan is not None,
-            earliest_at=schedule.earliest_at if schedule else None,
-            latest_at=schedule.latest_at if schedule else None,
-            max_concurrency=body.max_concurrency,
-            assistant_overrides=body.assistant_overrides,
-            squad_overrides=body.squad_overrides,
-            server=_dumped(body.server),
-            server_messages=body.server_messages,
-            predial_plan=_dumped(body.predial_plan),
-            extensions=_extensions_of(body),
-            caller_number_ids=sorted({c.phone_number_id for c in contacts if c.phone_number_id}),
-            contact_zone_keys=sorted({c.zone_key for c in contacts}),
-            contacts_total=len(contacts),
+            **setup.columns,
+            **audience_columns(setup, contacts),
         ),
     )
-    contacts_repo.copy_contacts(session, campaign_id=campaign.id, org_id=org_id, contacts=contacts)
-    initial = counter_deltas(contact_after=ContactStatus.PENDING) * len(contacts)
+    customers = _add_contacts(session, campaign, setup, contacts)
+    initial = counter_deltas(contact_after=ContactStatus.PENDING) * campaign.contacts_total
     counter_repository.add_counter_shards(session, campaign_id=campaign.id, initial=initial)
-    caller_number_ids = sorted({c.phone_number_id for c in contacts if c.phone_number_id})
-    phone_numbers_repo.ensure_phone_numbers(session, org_id=org_id, provider_ids=caller_number_ids)
-    customers = [(contact.phone_number_id, contact.customer) for contact in contacts]
+    phone_numbers_repo.ensure_phone_numbers(
+        session, org_id=org_id, provider_ids=campaign.caller_number_ids
+    )
     counters = CampaignCounters(**initial)
     return campaign_to_wire(campaign, counters=counters, calls=[], customers=customers)
 
 
-def _dumped(model: BaseModel | None) -> dict[str, Any] | None:
-    """A nested object stored as the caller gave it, under its wire names."""
-    return None if model is None else model.model_dump(by_alias=True, exclude_unset=True)
+def _setup(session: Session, org_id: uuid.UUID, body: CreateCampaignIn) -> CampaignSetup:
+    source_id = source_id_of(body)
+    source = (
+        repository.get_campaign(session, org_id=org_id, campaign_id=source_id)
+        if source_id is not None
+        else None
+    )
+    return campaign_setup(body, source, now=utcnow())
 
 
-def _extensions_of(body: CreateCampaignIn | UpdateCampaignIn) -> dict[str, Any]:
-    """Our optional fields beyond Vapi's, stored as given (camelCase) on the campaign."""
-    extensions: dict[str, Any] = {}
-    if body.calling_hours is not None:
-        extensions[CALLING_HOURS_FIELD] = body.calling_hours.model_dump(by_alias=True)
-    if body.retry_plan is not None:
-        extensions[RETRY_PLAN_EXTENSION] = body.retry_plan.model_dump(by_alias=True)
-    return extensions
+def _add_contacts(
+    session: Session, campaign: Campaign, setup: CampaignSetup, contacts: list[NewContact]
+) -> list[CustomerEntry]:
+    """The campaign's contacts written: the request's, or copies of the duplicated campaign's."""
+    if setup.source is None or not setup.copies_contacts:
+        contacts_repo.copy_contacts(
+            session, campaign_id=campaign.id, org_id=campaign.org_id, contacts=contacts
+        )
+        return [(contact.phone_number_id, contact.customer) for contact in contacts]
+    contacts_repo.copy_campaign_contacts(
+        session,
+        source_id=setup.source.id,
+        campaign_id=campaign.id,
+        phone_number_id=setup.copied_caller,
+    )
+    by_campaign = contacts_repo.customers_by_campaign(session, campaign_ids=[campaign.id])
+    return by_campaign.get(campaign.id, [])
 
 
-def _require(session: Session, org_id: uuid.UUID, campaign_id: str, *, lock: bool) -> Campaign:
+def require_campaign(
+    session: Session, org_id: uuid.UUID, campaign_id: str, *, lock: bool
+) -> Campaign:
+    """The org's campaign of this path id; a 404 when it has none (archived ones are gone)."""
     parsed = id_or_not_found(campaign_id, message="Campaign not found")
     campaign = repository.get_campaign(session, org_id=org_id, campaign_id=parsed, for_update=lock)
     if campaign is None:
@@ -129,12 +149,12 @@ def _to_wire(session: Session, campaign: Campaign) -> dict[str, Any]:
 
 
 def get_campaign(session: Session, *, org_id: uuid.UUID, campaign_id: str) -> dict[str, Any]:
-    return _to_wire(session, _require(session, org_id, campaign_id, lock=False))
+    return _to_wire(session, require_campaign(session, org_id, campaign_id, lock=False))
 
 
 def reconcile(session: Session, *, org_id: uuid.UUID, campaign_id: str) -> dict[str, Any]:
     """``POST /campaign/{id}/reconcile`` (extension): recount now, correct, report the drift."""
-    campaign = _require(session, org_id, campaign_id, lock=False)
+    campaign = require_campaign(session, org_id, campaign_id, lock=False)
     drift = reconcile_campaign(session, campaign_id=campaign.id)
     counters = counter_repository.counters_of(session, campaign_ids=[campaign.id])[campaign.id]
     return {
@@ -178,10 +198,15 @@ def stop_campaign(session: Session, *, campaign: Campaign, event: CampaignEvent)
 
 
 def update_campaign(
-    session: Session, *, org_id: uuid.UUID, campaign_id: str, body: UpdateCampaignIn
+    session: Session,
+    *,
+    org_id: uuid.UUID,
+    campaign_id: str,
+    body: UpdateCampaignIn,
+    rules: UpdateRules | None = None,
 ) -> dict[str, Any]:
-    campaign = _require(session, org_id, campaign_id, lock=True)
-    validate_update(campaign, body)
+    campaign = require_campaign(session, org_id, campaign_id, lock=True)
+    validate_update(campaign, body, rules=rules)
     if body.name is not None:
         campaign.name = body.name
     for field in ("assistant_id", "workflow_id", "squad_id"):
@@ -192,7 +217,7 @@ def update_campaign(
     if body.schedule_plan is not None:
         campaign.earliest_at = body.schedule_plan.earliest_at
         campaign.latest_at = body.schedule_plan.latest_at
-    extensions = _extensions_of(body)
+    extensions = extensions_of(body)
     if extensions:
         campaign.extensions = {**(campaign.extensions or {}), **extensions}
     if body.status is not None:
@@ -252,7 +277,7 @@ def _change_caller(session: Session, campaign: Campaign, phone_number_id: str) -
 
 
 def delete_campaign(session: Session, *, org_id: uuid.UUID, campaign_id: str) -> dict[str, Any]:
-    campaign = _require(session, org_id, campaign_id, lock=True)
+    campaign = require_campaign(session, org_id, campaign_id, lock=True)
     if campaign.status in repository.ACTIVE_STATUSES:
         stop_campaign(session, campaign=campaign, event=CampaignEvent.CANCEL_BY_USER)
     reason = CampaignEndedReason(campaign.ended_reason) if campaign.ended_reason else None

@@ -6,31 +6,47 @@ rules here need the whole parsed body.
 
 from __future__ import annotations
 
-from orchestrator.campaigns.schemas import (
-    CreateCampaignIn,
-    UpdateCampaignIn,
-    UpdateStatus,
-    presence_errors,
-)
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from orchestrator.campaigns.duplicate import CampaignSetup
+from orchestrator.campaigns.schemas import CreateCampaignIn, UpdateCampaignIn, UpdateStatus
 from orchestrator.contacts.service import CustomerBatch, NewContact, normalize_customers
 from orchestrator.exceptions import ValidationFailed
 from orchestrator.models import Campaign, CampaignStatus
 
+# The rules between a create's top-level fields (``presence.py``: v1's or v2's).
+PresenceRules = Callable[[Mapping[str, Any]], list[str]]
+# An update's rules beyond v1's (v2 refuses what only v1 has).
+UpdateRules = Callable[[UpdateCampaignIn], list[str]]
 
-def _customer_batches(body: CreateCampaignIn) -> list[CustomerBatch]:
+
+def _customer_batches(body: CreateCampaignIn, caller: str | None) -> list[CustomerBatch]:
     """Every customer given, even where the body is wrong elsewhere, so all are checked."""
     batches = [
         CustomerBatch(f"dialPlan.{i}.customers", entry.phone_number_id, entry.customers)
         for i, entry in enumerate(body.dial_plan or [])
     ]
     if body.customers:
-        batches.append(CustomerBatch("customers", body.phone_number_id, body.customers))
+        batches.append(CustomerBatch("customers", caller, body.customers))
     return batches
 
 
-def validate_create(body: CreateCampaignIn, *, max_customers: int) -> list[NewContact]:
-    errors = presence_errors(body.given_fields())
-    batches = _customer_batches(body)
+def _setup_errors(setup: CampaignSetup, rules: PresenceRules) -> list[str]:
+    errors = rules(setup.fields)
+    if errors and setup.source is not None:
+        errors.append(
+            f"fields not given are those of campaign {setup.source.id} (duplicateFromCampaignId)"
+        )
+    return setup.errors + errors
+
+
+def validate_create(
+    body: CreateCampaignIn, setup: CampaignSetup, *, rules: PresenceRules, max_customers: int
+) -> list[NewContact]:
+    """The request's contacts (none when they are copied), once every rule holds."""
+    errors = _setup_errors(setup, rules)
+    batches = _customer_batches(body, setup.columns["phone_number_id"])
     errors += [f"{batch.path} should not be empty" for batch in batches if not batch.customers]
     if sum(len(batch.customers) for batch in batches) > max_customers:
         # Checking each of an oversized list would only delay the one answer that matters.
@@ -43,8 +59,10 @@ def validate_create(body: CreateCampaignIn, *, max_customers: int) -> list[NewCo
     return contacts
 
 
-def validate_update(campaign: Campaign, body: UpdateCampaignIn) -> None:
-    errors = []
+def validate_update(
+    campaign: Campaign, body: UpdateCampaignIn, *, rules: UpdateRules | None = None
+) -> None:
+    errors = rules(body) if rules is not None else []
     scheduled = campaign.status == CampaignStatus.SCHEDULED
     if body.dial_plan is not None:
         errors.append("dialPlan cannot be changed after creation")

@@ -34,7 +34,7 @@ def _audience(campaign: Campaign, customers: Sequence[CustomerEntry]) -> dict[st
     return {"dialPlan": plan}
 
 
-def _schedule_plan(campaign: Campaign) -> dict[str, Any] | None:
+def schedule_plan_to_wire(campaign: Campaign) -> dict[str, Any] | None:
     if campaign.earliest_at is None:
         return None
     plan: dict[str, Any] = {"earliestAt": iso(campaign.earliest_at)}
@@ -63,7 +63,7 @@ def campaign_to_wire(
         "squadId": campaign.squad_id,
         "phoneNumberId": campaign.phone_number_id,
         **_audience(campaign, customers),
-        "schedulePlan": _schedule_plan(campaign),
+        "schedulePlan": schedule_plan_to_wire(campaign),
         "maxConcurrency": campaign.max_concurrency,
         "assistantOverrides": campaign.assistant_overrides,
         "squadOverrides": campaign.squad_overrides,

@@ -9,7 +9,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Uuid, any_, case, func, select, union_all, update
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    Row,
+    String,
+    Uuid,
+    any_,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from orchestrator.calls.ended_reasons import completing_ended_reasons
@@ -69,6 +83,34 @@ def copy_contacts(
                         now,
                     )
                 )
+
+
+def copy_campaign_contacts(
+    session: Session,
+    *,
+    source_id: uuid.UUID,
+    campaign_id: uuid.UUID,
+    phone_number_id: str | None,
+) -> None:
+    """The contacts of another campaign, as they were posted, new and pending, in its dial
+    order, onto ``phone_number_id`` if given (else each on its own caller number); in one
+    statement however many there are."""
+    now = utcnow()
+    copied = select(
+        func.gen_random_uuid(),
+        literal(campaign_id, Uuid),
+        Contact.org_id,
+        Contact.position,
+        func.coalesce(literal(phone_number_id, String), Contact.phone_number_id),
+        Contact.number,
+        Contact.dedupe_key,
+        Contact.customer,
+        literal(ContactStatus.PENDING.value, String),
+        literal(0, Integer),
+        Contact.zone_key,
+        *(literal(now, DateTime(timezone=True)) for _ in range(3)),
+    ).where(Contact.campaign_id == source_id)
+    session.execute(insert(Contact).from_select(COPY_COLUMNS, copied))
 
 
 @dataclass(frozen=True)

@@ -364,11 +364,6 @@ def test_every_rule_between_fields_is_listed_at_once(reject: Reject) -> None:
     )
 
 
-def test_duplicate_from_campaign_is_refused(reject: Reject) -> None:
-    body = campaign_body(duplicateFromCampaignId="c0ffee00-0000-4000-8000-000000000000")
-    assert reject(body) == ["duplicateFromCampaignId is not supported"]
-
-
 def test_a_predial_plan_needs_a_server_url_and_a_server_needs_a_real_url(reject: Reject) -> None:
     messages = reject(
         {
@@ -409,3 +404,10 @@ def test_private_server_urls_are_refused_unless_the_setting_allows_them(
         monkeypatch.undo()
         get_settings.cache_clear()
     assert api.post("/campaign", json=body, headers=auth).status_code == 201
+
+
+@pytest.mark.parametrize("source", ["c0ffee00-0000-4000-8000-000000000000", "not-a-uuid"])
+def test_duplicate_of_no_campaign_is_refused(reject: Reject, source: str) -> None:
+    body = campaign_body(customers=0, duplicateFromCampaignId=source)
+    del body["customers"]
+    assert reject(body) == ["duplicateFromCampaignId must be the id of a campaign of this org"]

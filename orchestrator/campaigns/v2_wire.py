@@ -1,0 +1,121 @@
+"""Campaigns in Vapi's v2 shapes: ``CampaignSummary`` and the contacts listing."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from orchestrator.calls.retry_plan import RETRY_PLAN_EXTENSION
+from orchestrator.campaigns.counters import counters_to_wire
+from orchestrator.campaigns.v2_schemas import CONTACT_STATUS_PREFIX, SkipReason
+from orchestrator.campaigns.wire import schedule_plan_to_wire
+from orchestrator.contacts.listing_repository import ListedContact
+from orchestrator.contacts.states import ContactStatus
+from orchestrator.models import Campaign, CampaignCounters
+from orchestrator.reasons import CAMPAIGN_STOPPED, PREDIAL_NOT_ELIGIBLE, WINDOW_CLOSED
+from orchestrator.scheduling.policy import CALLING_HOURS_FIELD
+from orchestrator.wire import iso
+
+# A skipped contact's ``status_reason`` as the ``skipReason`` extension tells it.
+SKIP_REASONS: dict[str, SkipReason] = {
+    CAMPAIGN_STOPPED: SkipReason.ENDED_BY_USER,
+    WINDOW_CLOSED: SkipReason.WINDOW_CLOSED,
+    PREDIAL_NOT_ELIGIBLE: SkipReason.NOT_ELIGIBLE,
+}
+# Our extensions a summary shows, by their key in ``Campaign.extensions``.
+SUMMARY_EXTENSIONS = (CALLING_HOURS_FIELD, RETRY_PLAN_EXTENSION)
+
+
+def call_metrics_to_wire(dialed: int, connected: int) -> dict[str, int]:
+    return {"dialed": dialed, "connected": connected}
+
+
+def summary_to_wire(
+    campaign: Campaign,
+    *,
+    counters: CampaignCounters | None = None,
+    call_metrics: tuple[int, int] | None = None,
+    pacing: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Vapi's ``CampaignSummary``; the counters and call metrics when given."""
+    extensions = campaign.extensions or {}
+    body: dict[str, Any] = {
+        "id": str(campaign.id),
+        "orgId": str(campaign.org_id),
+        "name": campaign.name,
+        "status": str(campaign.status),
+        "endedReason": campaign.ended_reason,
+        "assistantId": campaign.assistant_id,
+        "squadId": campaign.squad_id,
+        "workflowId": campaign.workflow_id,
+        "phoneNumberId": campaign.phone_number_id,
+        "schedulePlan": schedule_plan_to_wire(campaign),
+        "maxConcurrency": campaign.max_concurrency,
+        "assistantOverrides": campaign.assistant_overrides,
+        "squadOverrides": campaign.squad_overrides,
+        "server": campaign.server,
+        "serverMessages": campaign.server_messages,
+        "predialPlan": campaign.predial_plan,
+        "contactCounters": (
+            counters_to_wire(counters, contacts_total=campaign.contacts_total)["contactCounters"]
+            if counters is not None
+            else None
+        ),
+        "callMetrics": call_metrics_to_wire(*call_metrics) if call_metrics else None,
+        "createdAt": iso(campaign.created_at),
+        "updatedAt": iso(campaign.updated_at),
+        **{key: extensions.get(key) for key in SUMMARY_EXTENSIONS},
+        "pausedAt": iso(campaign.paused_at),
+        "pacing": pacing,
+    }
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def skip_reason(contact: ListedContact) -> SkipReason | None:
+    if contact.status != ContactStatus.SKIPPED or contact.status_reason is None:
+        return None
+    return SKIP_REASONS.get(contact.status_reason)
+
+
+def contact_to_wire(contact: ListedContact) -> dict[str, Any]:
+    """Vapi's ``CampaignContactWithOutcome``: the contact and its last attempt.
+
+    Vapi requires a ``number``; a customer reached by SIP has none, so its ``sipUri`` stands
+    in (and is given as ``sipUri`` too): the address the contact is dialed at.
+    """
+    customer = contact.customer
+    body: dict[str, Any] = {
+        "id": str(contact.id),
+        "number": customer.get("number") or customer.get("sipUri") or "",
+        "name": customer.get("name"),
+        "status": CONTACT_STATUS_PREFIX + contact.status.value,
+        "callId": str(contact.call_id) if contact.call_id else None,
+        "dispatchedAt": iso(contact.dispatched_at),
+        "endedReason": contact.ended_reason,
+        "sipUri": customer.get("sipUri"),
+        "skipReason": skip_reason(contact),
+    }
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def page_metadata(*, total: int, limit: int, page: int) -> dict[str, Any]:
+    """Vapi's ``PaginationMeta`` of a page in ascending order."""
+    pages = math.ceil(total / limit) if limit else 0
+    return {
+        "itemsPerPage": limit,
+        "totalItems": total,
+        "currentPage": page,
+        "totalPages": pages,
+        "hasNextPage": page < pages,
+        "sortOrder": "ASC",
+    }
+
+
+def contact_page_to_wire(
+    contacts: Sequence[ListedContact], *, total: int, limit: int, page: int
+) -> dict[str, Any]:
+    return {
+        "results": [contact_to_wire(contact) for contact in contacts],
+        "metadata": page_metadata(total=total, limit=limit, page=page),
+    }
