@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, String, any_, func, select, update
+from sqlalchemy import ColumnElement, Select, String, any_, distinct, func, select, update
 from sqlalchemy.orm import Session
 
 from orchestrator.calls.ended_reasons import person_answered_ended_reasons
@@ -100,17 +100,18 @@ def calls_of_campaigns(session: Session, *, campaign_ids: Sequence[uuid.UUID]) -
 def call_metrics(
     session: Session, *, campaign_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, tuple[int, int]]:
-    """Each campaign's ``(dialed, connected)``: its calls the provider accepted (it has, or had,
-    an id for them: claimed calls never sent and creates it refused are not), and those a
-    person answered. Campaigns without calls are left out."""
+    """Each campaign's ``(dialed, connected)``, counted in contacts as Vapi counts them: those
+    with a call the provider accepted (it has, or had, an id for it: claimed calls never sent
+    and creates it refused are not), and those with a call a person answered. Under a retry
+    plan a contact dialed three times counts once. Campaigns without calls are left out."""
     if not campaign_ids:
         return {}
     answered = array_param("answered", sorted(person_answered_ended_reasons()), String)
     stmt = (
         select(
             Call.campaign_id,
-            func.count().filter(Call.provider_call_id.is_not(None)),
-            func.count().filter(Call.ended_reason == any_(answered)),
+            func.count(distinct(Call.contact_id)).filter(Call.provider_call_id.is_not(None)),
+            func.count(distinct(Call.contact_id)).filter(Call.ended_reason == any_(answered)),
         )
         .where(Call.campaign_id.in_(campaign_ids))
         .group_by(Call.campaign_id)

@@ -17,12 +17,12 @@ from orchestrator.calls import repository as calls_repo
 from orchestrator.calls.service import CallEnding, move_call
 from orchestrator.campaigns.counter_repository import bump_counters, counters_of
 from orchestrator.campaigns.counters import counter_drift
-from orchestrator.campaigns.repository import finish_done_campaigns, finish_if_done
+from orchestrator.campaigns.repository import call_metrics, finish_done_campaigns, finish_if_done
 from orchestrator.clock import utcnow
 from orchestrator.flows.tick import run_tick
-from orchestrator.models import CallStatus, Campaign, CampaignStatus
+from orchestrator.models import Call, CallStatus, Campaign, CampaignStatus
 from orchestrator.orgs.service import CreatedOrg
-from tests.factories import dispatch_campaign, make_campaign
+from tests.factories import dispatch_campaign, end_call, make_campaign, placed_calls
 from tests.support.concurrency import (
     campaign_now,
     connections_on_distinct_shards,
@@ -147,3 +147,25 @@ def test_the_sweep_ends_only_campaigns_with_nothing_pending_or_in_flight(
     assert _status_seen_by(session, done) == CampaignStatus.ENDED
     assert _status_seen_by(session, waiting) == CampaignStatus.SCHEDULED
     assert finish_done_campaigns(session) == []
+
+
+def test_call_metrics_count_contacts_not_attempts(session: Session) -> None:
+    """Vapi's callMetrics: contacts a call was placed for, and those a person picked up."""
+    campaign_id, (first, other) = placed_calls(session, customers=2)
+    end_call(session, call_id=first.id, reason="customer-did-not-answer")
+    end_call(session, call_id=other.id, reason="voicemail")
+    # The first contact's second attempt (a retry plan's), which a person answered.
+    retry = Call(
+        org_id=first.org_id,
+        campaign_id=campaign_id,
+        contact_id=first.contact_id,
+        attempt=2,
+        status=CallStatus.ENDED,
+        phone_number_id=first.phone_number_id,
+        customer=first.customer,
+        provider_call_id=f"retry-{first.id}",
+        ended_reason="customer-ended-call",
+    )
+    session.add(retry)
+    session.flush()
+    assert call_metrics(session, campaign_ids=[campaign_id]) == {campaign_id: (2, 1)}
