@@ -19,6 +19,7 @@ import httpx
 from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.db import UnitOfWork, session_scope
+from orchestrator.metrics.service import count
 from orchestrator.predial.service import StartedCheck, apply_verdict, begin_check
 from orchestrator.predial.verdicts import Outcome, Verdict, VerdictKind, verdict_of
 from orchestrator.user_servers.sending import ServerAnswer, ServerTarget, post_to_server
@@ -75,6 +76,7 @@ def check_contact(
 
 
 def _log(check: StartedCheck, verdict: Verdict, outcome: Outcome) -> None:
+    count("orchestrator_predial_checks", verdict=verdict.kind.value, outcome=outcome.value)
     if verdict.kind == VerdictKind.ERROR:
         logger.warning(
             "pre-dial check of contact %s (campaign %s) failed: %s; %s",

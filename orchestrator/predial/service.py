@@ -71,6 +71,9 @@ def begin_check(
     campaign = session.get(Campaign, contact.campaign_id)
     plan = predial_plan_of(campaign) if campaign is not None else None
     if campaign is None or plan is None or campaign.status not in campaigns_repo.DIALABLE_STATUSES:
+        # Paused since (or its checks turned off): asked afresh when it dials again, without
+        # its room held until the lease lapses.
+        _unasked(contact)
         return None
     contact.predial_lease_until = now + timedelta(seconds=plan.timeout_seconds) + CHECK_MARGIN
     message = predial_message(contact, now=now)

@@ -21,6 +21,7 @@ from orchestrator.clock import ManualClock, utcnow
 from orchestrator.config import get_settings
 from orchestrator.flows import place_call as place_call_flow
 from orchestrator.flows.place_call import place_call
+from orchestrator.metrics.service import counted
 from orchestrator.models import CampaignStatus, Contact, ContactStatus
 from orchestrator.orgs.service import CreatedOrg
 from orchestrator.pacing.limiter import RateLimiter
@@ -36,6 +37,7 @@ from tests.factories import (
     contacts_of,
     dispatch_now,
     end_call,
+    force_campaign,
     make_campaign,
     make_org,
     predial_campaign,
@@ -337,3 +339,34 @@ def test_the_provider_is_called_only_for_contacts_cleared_before_their_claim(
     assert len(eligible) == 3 and dialed == eligible
     assert {c.status for c in contacts if c.number not in eligible} == {ContactStatus.SKIPPED}
     assert campaign_drift(session, campaign_id=campaign_id) == {}
+
+
+@pytest.mark.usefixtures("clock")
+def test_a_check_whose_campaign_paused_meanwhile_is_not_sent_and_asked_on_resume(
+    session: Session, org: CreatedOrg, server_answering: Callable[[Answer], UserServer]
+) -> None:
+    server = server_answering(lambda _: Reply.json({"eligible": True}))
+    campaign_id = predial_campaign(session, org=org, url=server.url, customers=1)
+    checks = dispatch_now(session, org=org).checks
+    force_campaign(session, campaign_id=str(campaign_id), status=CampaignStatus.PAUSED)
+
+    assert run_checks(session, checks) == [Outcome.IGNORED]
+    assert server.received == []
+    assert only_contact(session, campaign_id).predial_state is None
+
+    force_campaign(session, campaign_id=str(campaign_id), status=CampaignStatus.IN_PROGRESS)
+    assert run_checks(session, dispatch_now(session, org=org).checks) == [Outcome.CLEARED]
+
+
+@pytest.mark.usefixtures("clock")
+def test_each_check_is_counted_by_verdict_and_outcome(
+    session: Session, org: CreatedOrg, server_answering: Callable[[Answer], UserServer]
+) -> None:
+    server = server_answering(lambda _: Reply.json({"eligible": False}))
+    predial_campaign(session, org=org, url=server.url, customers=1)
+    labels = {"verdict": "not-eligible", "outcome": "refused"}
+    before = counted("orchestrator_predial_checks", **labels)
+
+    check_once(session, org, [])
+
+    assert counted("orchestrator_predial_checks", **labels) == before + 1
