@@ -208,8 +208,8 @@ def dispatch_org(
 ) -> DispatchResult:
     """Claim the org's due contacts and direct calls, then start the pre-dial checks due.
 
-    The checks come after the claims, so a contact cleared since the last dispatch is claimed
-    first and the room it leaves is checked again in the same transaction.
+    The checks come after the claims: contacts cleared since the last dispatch are claimed
+    first, and the room their claim frees goes to new checks in the same transaction.
     """
     result = DispatchResult(org_id)
     if not try_lock_org(session, org_id=org_id):
