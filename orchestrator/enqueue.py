@@ -9,7 +9,8 @@ workers send through a ``TaskQueue`` on their own Celery app.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -24,6 +25,7 @@ RECOVER_CALLS = "calls.recover"
 RECONCILE_CAMPAIGNS = "campaigns.reconcile"
 APPLY_WEBHOOKS = "webhooks.apply"
 DISPATCH_ORG = "orgs.dispatch"
+PREDIAL_CHECK = "predial.check"
 
 # Work that waits on the user's servers (pre-dial checks, campaign events out) has a queue
 # and workers of its own: a slow or dead receiver then holds none of the threads that dial,
@@ -74,6 +76,11 @@ class TaskQueue:
     def dispatch_org(self, org_id: uuid.UUID) -> None:
         """Dispatch the org now (capacity freed, or a call waiting): not at the next tick."""
         self.send(DISPATCH_ORG, str(org_id))
+
+    def check_predial(self, checks: Iterable[tuple[uuid.UUID, datetime]]) -> None:
+        """Send each pre-dial check (a contact and its lease) to the outbound workers."""
+        for contact_id, lease_until in checks:
+            self.send(PREDIAL_CHECK, str(contact_id), lease_until.isoformat())
 
     def recover_calls(self) -> None:
         """Have the provider asked about calls in flight now, not at the next beat."""

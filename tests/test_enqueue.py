@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -16,6 +17,7 @@ from orchestrator.enqueue import (
     DISPATCH_ORG,
     OUTBOUND_QUEUE,
     PLACE_CALL,
+    PREDIAL_CHECK,
     RECONCILE_CAMPAIGNS,
     RECOVER_CALLS,
     SCHEDULER_TICK,
@@ -32,7 +34,7 @@ def test_every_name_the_port_sends_is_a_task_of_the_workers() -> None:
     from workers.celery_app import celery_app
 
     names = {SCHEDULER_TICK, PLACE_CALL, RECOVER_CALLS, RECONCILE_CAMPAIGNS, APPLY_WEBHOOKS}
-    assert names | {DISPATCH_ORG} <= set(celery_app.tasks)
+    assert names | {DISPATCH_ORG, PREDIAL_CHECK} <= set(celery_app.tasks)
     for key, value in celery_config(get_settings()).items():
         assert celery_app.conf[key] == value, key
 
@@ -63,6 +65,24 @@ def test_tasks_are_sent_by_name_with_string_arguments() -> None:
         (RECOVER_CALLS, []),
         (APPLY_WEBHOOKS, []),
     ]
+
+
+def test_a_predial_check_carries_its_contact_and_lease() -> None:
+    settings = get_settings()
+    app = create_celery(settings)
+    app.conf.task_routes = {"predial.*": {"queue": QUEUE}}  # no worker takes these
+    broker: redis.Redis[bytes] = redis.Redis.from_url(settings.redis_url)
+    broker.delete(QUEUE)
+    contact_id, lease = uuid.uuid4(), datetime(2026, 3, 2, 15, 1, 20, 5, tzinfo=UTC)
+    try:
+        TaskQueue(app).check_predial([(contact_id, lease)])
+        (message,) = [json.loads(m) for m in broker.lrange(QUEUE, 0, -1)]
+    finally:
+        broker.delete(QUEUE)
+        broker.close()
+    assert message["headers"]["task"] == PREDIAL_CHECK
+    sent_id, sent_lease = _arguments(message)
+    assert (sent_id, datetime.fromisoformat(sent_lease)) == (str(contact_id), lease)
 
 
 def _arguments(message: dict[str, Any]) -> list[Any]:

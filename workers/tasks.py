@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
+from datetime import datetime
 
 from celery import Task
 from celery.signals import worker_process_init, worker_ready
@@ -14,6 +15,7 @@ from orchestrator.enqueue import (
     APPLY_WEBHOOKS,
     DISPATCH_ORG,
     PLACE_CALL,
+    PREDIAL_CHECK,
     RECONCILE_CAMPAIGNS,
     RECOVER_CALLS,
     SCHEDULER_TICK,
@@ -21,6 +23,7 @@ from orchestrator.enqueue import (
 )
 from orchestrator.flows.apply_webhooks import applier_redis, apply_stored_webhooks_exclusively
 from orchestrator.flows.place_call import place_call
+from orchestrator.flows.predial import check_contact
 from orchestrator.flows.reconcile_counters import reconcile_recent_campaigns
 from orchestrator.flows.recover_calls import run_recovery
 from orchestrator.flows.tick import dispatch_org_now, run_tick
@@ -48,7 +51,7 @@ def _tune_forked_worker(**_: object) -> None:
 
 @celery_app.task(name=SCHEDULER_TICK)
 def scheduler_tick_task() -> int:
-    results = run_tick(enqueue=queue.place_calls)
+    results = run_tick(enqueue=queue.place_calls, enqueue_checks=queue.check_predial)
     return sum(len(r.call_ids) for r in results)
 
 
@@ -73,8 +76,21 @@ def apply_stored_webhooks_task() -> int:
 
 @celery_app.task(name=DISPATCH_ORG)
 def dispatch_org_task(org_id: str) -> int:
-    result = dispatch_org_now(uuid.UUID(org_id), enqueue=queue.place_calls)
+    result = dispatch_org_now(
+        uuid.UUID(org_id), enqueue=queue.place_calls, enqueue_checks=queue.check_predial
+    )
     return len(result.call_ids)
+
+
+# On the outbound queue: it waits on the user's server, never on a dialing worker.
+@celery_app.task(name=PREDIAL_CHECK)
+def predial_check_task(contact_id: str, lease_until: str) -> str:
+    outcome = check_contact(
+        uuid.UUID(contact_id),
+        datetime.fromisoformat(lease_until),
+        enqueue_dispatch=queue.dispatch_org,
+    )
+    return outcome.value
 
 
 # A call waiting for its caller number's calls-per-second slot holds a reservation for it and comes

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     DateTime,
     Integer,
     Row,
@@ -123,9 +124,17 @@ class DueGroup:
 
 
 def due_contacts(
-    session: Session, *, campaign_id: uuid.UUID, groups: Sequence[DueGroup], now: datetime
+    session: Session,
+    *,
+    campaign_id: uuid.UUID,
+    groups: Sequence[DueGroup],
+    now: datetime,
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> Sequence[Row[uuid.UUID, str | None]]:
-    """The first due contacts of each group, merged in due order (one index range per group)."""
+    """The first due contacts of each group, merged in due order (one index range per group).
+
+    ``where`` narrows them further (a pre-dial check's state: see ``predial.repository``).
+    """
     parts = []
     for group in groups:
         if group.limit <= 0:
@@ -143,6 +152,7 @@ def due_contacts(
                 of_caller,
                 Contact.zone_key == group.zone_key,
                 Contact.not_before <= now,
+                *where,
             )
             .order_by(Contact.not_before, Contact.position)
             .limit(group.limit)
@@ -167,7 +177,10 @@ def _from_pending(event: ContactEvent) -> str:
 def claim_contacts(
     session: Session, *, contact_ids: Sequence[uuid.UUID]
 ) -> Sequence[Row[uuid.UUID, uuid.UUID, int, str | None, dict[str, Any]]]:
-    """Pending → dispatched for those still pending (the UPDATE re-checks under the row lock)."""
+    """Pending → dispatched for those still pending (the UPDATE re-checks under the row lock).
+
+    The claim consumes the attempt's pre-dial check: the next attempt is asked again.
+    """
     if not contact_ids:
         return []
     stmt = (
@@ -176,6 +189,9 @@ def claim_contacts(
         .values(
             status=_from_pending(ContactEvent.CLAIM),
             attempts=Contact.attempts + 1,
+            predial_state=None,
+            predial_lease_until=None,
+            predial_errors=0,
             updated_at=utcnow(),
         )
         .returning(

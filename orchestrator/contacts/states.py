@@ -3,8 +3,8 @@
 A contact waits (``pending``), is dialed (``dispatched``: a call of it is claimed or under
 way), and ends ``completed``, ``failed`` or ``skipped``. Two moves lead back to ``pending``:
 a claim withdrawn before its call was sent (the attempt never happened), and a retry.
-``predial-failed`` is Vapi's status for a contact refused by pre-dial checks, which this
-service does not run yet: nothing leads there.
+A campaign with pre-dial checks asks the user's server about a pending contact before it
+may be claimed: a ``false`` verdict skips it, a check that fails ends it ``predial-failed``.
 """
 
 from __future__ import annotations
@@ -44,6 +44,10 @@ class ContactEvent(StrEnum):
     # ... or waiting for a retry: it ends as its last attempt did.
     CLOSE_COMPLETED = "close-completed"
     CLOSE_FAILED = "close-failed"
+    # Its pre-dial check answered ``{"eligible": false}``: never dialed for this attempt.
+    PREDIAL_REFUSE = "predial-refuse"
+    # Its pre-dial check failed (an error, no answer, no verdict), and nothing retries it.
+    PREDIAL_FAIL = "predial-fail"
 
 
 _MOVES: dict[tuple[ContactStatus, ContactEvent], ContactStatus] = {
@@ -51,6 +55,8 @@ _MOVES: dict[tuple[ContactStatus, ContactEvent], ContactStatus] = {
     (ContactStatus.PENDING, ContactEvent.CLOSE_UNDIALED): ContactStatus.SKIPPED,
     (ContactStatus.PENDING, ContactEvent.CLOSE_COMPLETED): ContactStatus.COMPLETED,
     (ContactStatus.PENDING, ContactEvent.CLOSE_FAILED): ContactStatus.FAILED,
+    (ContactStatus.PENDING, ContactEvent.PREDIAL_REFUSE): ContactStatus.SKIPPED,
+    (ContactStatus.PENDING, ContactEvent.PREDIAL_FAIL): ContactStatus.PREDIAL_FAILED,
     (ContactStatus.DISPATCHED, ContactEvent.UNCLAIM): ContactStatus.PENDING,
     (ContactStatus.DISPATCHED, ContactEvent.RETRY): ContactStatus.PENDING,
     (ContactStatus.DISPATCHED, ContactEvent.COMPLETE): ContactStatus.COMPLETED,

@@ -19,6 +19,7 @@ from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.db import UnitOfWork, session_scope
 from orchestrator.pacing.service import ensure_pacing_state, pacing_limiter
+from orchestrator.predial.selection import CheckToSend
 from orchestrator.scheduling.direct_dispatch import expire_direct_calls
 from orchestrator.scheduling.service import DispatchResult, dispatch_org
 from orchestrator.scheduling.window import close_window
@@ -26,6 +27,7 @@ from orchestrator.scheduling.window import close_window
 logger = logging.getLogger(__name__)
 
 EnqueueCalls = Callable[[Sequence[uuid.UUID]], None]
+EnqueueChecks = Callable[[Sequence[CheckToSend]], None]
 # A claimed call whose task has not placed it by then lost its message (a broker restart):
 # it is sent again, safely, since only one delivery can win the call's compare-and-set.
 STALE_CLAIM_AFTER = timedelta(seconds=60)
@@ -35,9 +37,13 @@ def dispatch_org_now(
     org_id: uuid.UUID,
     *,
     enqueue: EnqueueCalls,
+    enqueue_checks: EnqueueChecks | None = None,
     now: datetime | None = None,
     unit_of_work: UnitOfWork = session_scope,
 ) -> DispatchResult:
+    """Dispatch one org, then send its calls and its pre-dial checks (without
+    ``enqueue_checks`` the checks started are not sent: their leases lapse and they are
+    started again by a dispatch that sends them)."""
     with unit_of_work() as session:
         result = dispatch_org(
             session,
@@ -47,6 +53,8 @@ def dispatch_org_now(
         )
     if result.call_ids:
         enqueue(result.call_ids)
+    if result.checks and enqueue_checks is not None:
+        enqueue_checks(result.checks)
     return result
 
 
@@ -99,6 +107,7 @@ def end_finished_campaigns(*, unit_of_work: UnitOfWork = session_scope) -> list[
 def run_tick(
     *,
     enqueue: EnqueueCalls,
+    enqueue_checks: EnqueueChecks | None = None,
     now: datetime | None = None,
     unit_of_work: UnitOfWork = session_scope,
 ) -> list[DispatchResult]:
@@ -111,6 +120,12 @@ def run_tick(
         org_ids = set(campaigns_repo.due_org_ids(session, now=moment))
         org_ids.update(calls_repo.orgs_with_due_direct_calls(session, now=moment))
     return [
-        dispatch_org_now(org_id, enqueue=enqueue, now=moment, unit_of_work=unit_of_work)
+        dispatch_org_now(
+            org_id,
+            enqueue=enqueue,
+            enqueue_checks=enqueue_checks,
+            now=moment,
+            unit_of_work=unit_of_work,
+        )
         for org_id in sorted(org_ids)
     ]

@@ -78,6 +78,12 @@ COUNTERS: dict[str, CounterSpec] = {
             "Calls whose provider id first came from a webhook's metadata: the webhook beat the "
             "create answer, or the answer was lost (a timeout or 5xx after the call was made).",
         ),
+        CounterSpec(
+            "orchestrator_predial_checks",
+            "Pre-dial checks answered, by verdict (eligible, not-eligible, error) and what it "
+            "did (cleared, refused, failed, retry-later, ignored).",
+            ("verdict", "outcome"),
+        ),
     )
 }
 

@@ -70,6 +70,18 @@ class Contact(Timestamped, Base):
             "position",
             postgresql_include=["status"],
         ),
+        # Contacts of campaigns with pre-dial checks that are being checked or were cleared:
+        # the claim of such a campaign reads only cleared ones, in due order, and the check
+        # selection counts them; at most about ``maxConcurrency`` rows per campaign.
+        Index(
+            "ix_contacts_predial",
+            "campaign_id",
+            "phone_number_id",
+            "zone_key",
+            "not_before",
+            "position",
+            postgresql_where=text("status = 'pending' AND predial_state IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -91,3 +103,12 @@ class Contact(Timestamped, Base):
     )
     transient_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_ended_reason: Mapped[str | None] = mapped_column(String(200))
+    # The pre-dial check of the attempt to come (see orchestrator.predial): NULL, not asked;
+    # 'checking' until ``predial_lease_until`` (then it may be asked again); 'eligible',
+    # cleared to be claimed until ``predial_lease_until``. The claim clears all three.
+    predial_state: Mapped[str | None] = mapped_column(String(20))
+    predial_lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Checks of the attempt to come that failed and were asked again (``onError: "retry"``).
+    predial_errors: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The last verdict: {"attempt", "verdict": eligible | not-eligible | error, "error", "at"}.
+    predial_verdict: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

@@ -27,6 +27,9 @@ from orchestrator.contacts import repository as contacts_repo
 from orchestrator.contacts.repository import DueGroup
 from orchestrator.models import Call, CallStatus, Campaign, CampaignStatus, ContactStatus, Org
 from orchestrator.phone_numbers.service import pacing_of_caller_numbers
+from orchestrator.predial import repository as predial_repo
+from orchestrator.predial.plan import predial_plan_of
+from orchestrator.predial.selection import CheckToSend, start_checks
 from orchestrator.scheduling.calling_hours.opening import is_open
 from orchestrator.scheduling.capacity import (
     CallerNumberLoad,
@@ -47,6 +50,8 @@ class DispatchResult:
     calls_by_campaign: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=dict)
     # Direct calls (``POST /call``) claimed in this dispatch.
     direct_call_ids: list[uuid.UUID] = field(default_factory=list)
+    # Pre-dial checks started in this dispatch: one ``predial.check`` task each.
+    checks: list[CheckToSend] = field(default_factory=list)
     locked_out: bool = False
 
     @property
@@ -129,7 +134,11 @@ def _campaign_demand(
         for caller_number_id in campaign.caller_number_ids_to_dial()
         for zone_key in zone_keys
     ]
-    rows = contacts_repo.due_contacts(session, campaign_id=campaign.id, groups=groups, now=now)
+    # With pre-dial checks only contacts cleared for this attempt may be claimed.
+    where = predial_repo.cleared(now) if predial_plan_of(campaign) is not None else []
+    rows = contacts_repo.due_contacts(
+        session, campaign_id=campaign.id, groups=groups, now=now, where=where
+    )
     return CampaignDemand(
         campaign_id=campaign.id,
         in_flight=in_flight,
@@ -197,6 +206,11 @@ def claim_calls(
 def dispatch_org(
     session: Session, *, org_id: uuid.UUID, now: datetime, batch_limit: int
 ) -> DispatchResult:
+    """Claim the org's due contacts and direct calls, then start the pre-dial checks due.
+
+    The checks come after the claims: contacts cleared since the last dispatch are claimed
+    first, and the room their claim frees goes to new checks in the same transaction.
+    """
     result = DispatchResult(org_id)
     if not try_lock_org(session, org_id=org_id):
         result.locked_out = True
@@ -210,19 +224,55 @@ def dispatch_org(
         return result
     for campaign in campaigns:
         _start_if_scheduled(campaign, now)
-    load = read_org_load(session, org_id=org_id)
+    zone_keys = {c.id: open_zone_keys(campaign=c, org=org, now=now) for c in campaigns}
+    _claim(
+        session,
+        result,
+        org=org,
+        campaigns=campaigns,
+        zone_keys=zone_keys,
+        direct_caller_number_ids=direct_caller_number_ids,
+        now=now,
+        batch_limit=batch_limit,
+    )
+    for campaign in campaigns:
+        plan = predial_plan_of(campaign)
+        if plan is not None:
+            result.checks += start_checks(
+                session,
+                campaign=campaign,
+                plan=plan,
+                zone_keys=zone_keys[campaign.id],
+                now=now,
+                batch_limit=batch_limit,
+            )
+    return result
+
+
+def _claim(
+    session: Session,
+    result: DispatchResult,
+    *,
+    org: Org,
+    campaigns: Sequence[Campaign],
+    zone_keys: dict[uuid.UUID, list[str]],
+    direct_caller_number_ids: Sequence[str | None],
+    now: datetime,
+    batch_limit: int,
+) -> None:
+    load = read_org_load(session, org_id=org.id)
     caller_number_ids = _caller_number_ids_of(campaigns, direct_caller_number_ids)
     allowances = _caller_number_allowances(
-        session, org_id=org_id, caller_number_ids=caller_number_ids, load=load
+        session, org_id=org.id, caller_number_ids=caller_number_ids, load=load
     )
     org_free = min(org.concurrency_limit - load.total, batch_limit)
     if org_free <= 0:
-        return result
+        return
     demands = [
         _campaign_demand(
             session,
             campaign=campaign,
-            zone_keys=open_zone_keys(campaign=campaign, org=org, now=now),
+            zone_keys=zone_keys[campaign.id],
             load=load,
             allowances=allowances,
             now=now,
@@ -246,4 +296,3 @@ def dispatch_org(
             )
     direct = [candidate.id for candidate in chosen.get(DIRECT_CALLS, [])]
     result.direct_call_ids = calls_repo.claim_direct_calls(session, call_ids=direct)
-    return result

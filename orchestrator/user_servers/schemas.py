@@ -77,3 +77,6 @@ class PredialPlanIn(BaseModel):
     # Extension. "fail" (Vapi): the contact is predial-failed; "dial": dial as if eligible;
     # "retry": ask again later, within the window, a bounded number of times, then fail.
     on_error: Literal["fail", "dial", "retry"] = Field("fail", alias="onError")
+    # Extension. With "retry": how many times a failed check is asked again before the
+    # contact is predial-failed.
+    on_error_max_retries: int = Field(3, alias="onErrorMaxRetries", ge=0, le=10)

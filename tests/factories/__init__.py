@@ -34,6 +34,7 @@ from tests.factories.contacts import contacts_of, customer_numbers
 from tests.factories.flows import RecordedTasks, unit_of
 from tests.factories.orgs import make_org
 from tests.factories.phone_numbers import fast_caller_number
+from tests.factories.predial import dispatch_now, predial_campaign, run_checks
 from tests.factories.provider_messages import report, status_update, webhook_outcomes, whole_call
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "direct_call",
     "dispatch",
     "dispatch_campaign",
+    "dispatch_now",
     "end_call",
     "fast_caller_number",
     "force_campaign",
@@ -66,8 +68,10 @@ __all__ = [
     "placed_call",
     "placed_calls",
     "post_campaign",
+    "predial_campaign",
     "report",
     "row_counts",
+    "run_checks",
     "start_campaign",
     "status_update",
     "unit_of",
