@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -84,6 +85,10 @@ def post_to_server(
         return ServerAnswer(error=f"not sent: {refused}")
     sign = signature(secret, timestamp=timestamp, body=body) if secret else None
     headers = _headers(target, timestamp=timestamp, sign=sign, extra=extra_headers or {})
+    # httpx's timeout bounds each wait (connect, each read); the deadline bounds the whole, so
+    # a server trickling its answer a byte at a time cannot hold a worker any longer.
+    deadline = time.monotonic() + target.timeout_seconds
+    late = ServerAnswer(error=f"no answer within {target.timeout_seconds:g} s")
     try:
         with client.stream(
             "POST",
@@ -96,11 +101,15 @@ def post_to_server(
             answer = bytearray()
             for chunk in response.iter_bytes():
                 answer.extend(chunk)
+                if time.monotonic() > deadline:
+                    return late
                 if len(answer) > MAX_ANSWER_BYTES:
                     break
+            if time.monotonic() > deadline:
+                return late
             body_read = bytes(answer[:MAX_ANSWER_BYTES])
             return ServerAnswer(status_code=response.status_code, body=body_read)
     except httpx.TimeoutException:
-        return ServerAnswer(error=f"no answer within {target.timeout_seconds:g} s")
+        return late
     except (httpx.HTTPError, UnicodeError, ValueError) as exc:
         return ServerAnswer(error=f"request failed: {type(exc).__name__}")

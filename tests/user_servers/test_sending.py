@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import socket
+import threading
+import time
+
 import httpx
 
 from orchestrator.user_servers.sending import (
@@ -87,3 +91,35 @@ def test_a_long_answer_is_cut_and_a_refused_url_is_never_sent() -> None:
     assert refused.status_code is None and refused.error is not None
     assert refused.error.startswith("not sent: must not point at a loopback")
     assert len(server.received) == 1
+
+
+def _trickling_server(listener: socket.socket) -> None:
+    """Sends its headers at once, then its body one byte every 0.1 s."""
+    conn, _ = listener.accept()
+    with conn:
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 40\r\n\r\n")
+        for _ in range(40):
+            time.sleep(0.1)
+            try:
+                conn.sendall(b" ")
+            except OSError:
+                return
+
+
+def test_an_answer_trickled_past_the_timeout_is_late_though_each_read_was_quick() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        threading.Thread(target=_trickling_server, args=(listener,), daemon=True).start()
+        started = time.monotonic()
+        with httpx.Client() as client:
+            answer = post_to_server(
+                client,
+                _target(f"http://127.0.0.1:{port}/hook", timeout=0.5),
+                body=b"{}",
+                timestamp="1",
+                secret=None,
+                allow_private=True,
+            )
+    assert answer.error == "no answer within 0.5 s"
+    assert time.monotonic() - started < 1.5
