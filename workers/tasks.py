@@ -12,6 +12,8 @@ from celery.signals import worker_process_init, worker_ready
 from orchestrator.calls.placing import PlaceOutcome
 from orchestrator.enqueue import (
     APPLY_WEBHOOKS,
+    DELIVER_EVENTS,
+    DISPATCH_EVENTS,
     DISPATCH_ORG,
     PLACE_CALL,
     RECONCILE_CAMPAIGNS,
@@ -20,6 +22,7 @@ from orchestrator.enqueue import (
     TaskQueue,
 )
 from orchestrator.flows.apply_webhooks import applier_redis, apply_stored_webhooks_exclusively
+from orchestrator.flows.deliver_events import deliver_events, dispatch_events
 from orchestrator.flows.place_call import place_call
 from orchestrator.flows.reconcile_counters import reconcile_recent_campaigns
 from orchestrator.flows.recover_calls import run_recovery
@@ -75,6 +78,18 @@ def apply_stored_webhooks_task() -> int:
 def dispatch_org_task(org_id: str) -> int:
     result = dispatch_org_now(uuid.UUID(org_id), enqueue=queue.place_calls)
     return len(result.call_ids)
+
+
+@celery_app.task(name=DISPATCH_EVENTS)
+def dispatch_events_task() -> int:
+    """Number new campaign events and hand the due ones out for delivery."""
+    return dispatch_events(enqueue=queue.deliver_events).claimed
+
+
+@celery_app.task(name=DELIVER_EVENTS)
+def deliver_events_task(event_ids: list[str]) -> int:
+    """Send a batch of campaign events to their receiver; how many were delivered."""
+    return deliver_events([uuid.UUID(event_id) for event_id in event_ids]).delivered
 
 
 # A call waiting for its caller number's calls-per-second slot holds a reservation for it and comes

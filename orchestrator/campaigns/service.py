@@ -30,6 +30,7 @@ from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.contacts.closing import close_pending_contacts
+from orchestrator.events.recording import record_campaign_change
 from orchestrator.exceptions import NotFound, ValidationFailed, id_or_not_found
 from orchestrator.models import (
     Call,
@@ -172,6 +173,13 @@ def stop_campaign(session: Session, *, campaign: Campaign, event: CampaignEvent)
     move = _move(campaign, event)
     close_pending_contacts(session, campaign_id=campaign.id, reason=CAMPAIGN_STOPPED)
     release_unsent_calls(session, campaign_id=campaign.id, reason=CAMPAIGN_STOPPED)
+    record_campaign_change(
+        session,
+        campaign_id=campaign.id,
+        before=campaign.status,
+        after=move.status,
+        ended_reason=move.ended_reason,
+    )
     campaign.status = move.status
     campaign.ended_reason = move.ended_reason
     campaign.ended_at = utcnow()
@@ -258,6 +266,9 @@ def delete_campaign(session: Session, *, org_id: uuid.UUID, campaign_id: str) ->
     reason = CampaignEndedReason(campaign.ended_reason) if campaign.ended_reason else None
     move = next_campaign_state(
         campaign.status, CampaignEvent.ARCHIVE, reason, started=campaign.started_at is not None
+    )
+    record_campaign_change(
+        session, campaign_id=campaign.id, before=campaign.status, after=move.status
     )
     campaign.status = move.status
     campaign.ended_reason = move.ended_reason

@@ -25,6 +25,11 @@ from orchestrator.campaigns.states import CampaignEvent, next_campaign_state
 from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.contacts.repository import DueGroup
+from orchestrator.events.recording import (
+    ContactChange,
+    record_campaign_change,
+    record_contact_changes,
+)
 from orchestrator.models import Call, CallStatus, Campaign, CampaignStatus, ContactStatus, Org
 from orchestrator.phone_numbers.service import pacing_of_caller_numbers
 from orchestrator.scheduling.calling_hours.opening import is_open
@@ -96,9 +101,12 @@ def read_org_load(session: Session, *, org_id: uuid.UUID) -> OrgLoad:
     return load
 
 
-def _start_if_scheduled(campaign: Campaign, now: datetime) -> None:
+def _start_if_scheduled(session: Session, campaign: Campaign, now: datetime) -> None:
     if campaign.status == CampaignStatus.SCHEDULED:
         move = next_campaign_state(campaign.status, CampaignEvent.START)
+        record_campaign_change(
+            session, campaign_id=campaign.id, before=campaign.status, after=move.status
+        )
         campaign.status = move.status
         campaign.started_at = now
 
@@ -185,6 +193,13 @@ def claim_calls(
         for contact_id, _, attempt, caller_number_id, customer in rows
     ]
     calls_repo.add_calls(session, calls)
+    record_contact_changes(
+        session,
+        (
+            ContactChange(contact_id, campaign.id, ContactStatus.PENDING, ContactStatus.DISPATCHED)
+            for contact_id, *_ in rows
+        ),
+    )
     claimed = counter_deltas(
         contact_before=ContactStatus.PENDING,
         contact_after=ContactStatus.DISPATCHED,
@@ -209,7 +224,7 @@ def dispatch_org(
     if org is None or not (campaigns or direct_caller_number_ids):
         return result
     for campaign in campaigns:
-        _start_if_scheduled(campaign, now)
+        _start_if_scheduled(session, campaign, now)
     load = read_org_load(session, org_id=org_id)
     caller_number_ids = _caller_number_ids_of(campaigns, direct_caller_number_ids)
     allowances = _caller_number_allowances(

@@ -1,0 +1,209 @@
+"""Campaign events out: number them, claim the due ones, deliver them (what the tasks run).
+
+The dispatcher (``events.dispatch``, every second) numbers new events per campaign, then
+claims due events with a lease, at most ``events_max_in_flight_per_receiver`` per receiver
+URL, and hands them out in batches (``events.deliver``, on the ``outbound`` queue). A delivery
+reads its events, sends each (no transaction is open while it waits on the receiver) and
+records what came of it. A lease ends on its own, so events a killed worker held go out
+again: delivery is at least once, and receivers deduplicate by event id.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+import httpx
+
+from orchestrator.clock import utcnow
+from orchestrator.config import get_settings
+from orchestrator.db import UnitOfWork, session_scope
+from orchestrator.events import repository
+from orchestrator.events.delivery import (
+    Attempt,
+    DefaultBackoff,
+    envelope,
+    event_headers,
+    next_attempt_at,
+    server_target,
+)
+from orchestrator.events.metrics import count_attempt
+from orchestrator.events.repository import Deliverable
+from orchestrator.user_servers.schemas import DEFAULT_TIMEOUT_SECONDS
+from orchestrator.user_servers.sending import ServerAnswer, post_to_server
+
+logger = logging.getLogger(__name__)
+
+# Time a batch's lease allows beyond its sends' timeouts (queueing, writing results).
+LEASE_MARGIN = timedelta(seconds=30)
+# The dispatcher loops while work remains, but not past this (the next beat comes).
+PASS_TIME_LIMIT = timedelta(seconds=5)
+
+EnqueueDeliveries = Callable[[Sequence[uuid.UUID]], None]
+
+
+@dataclass
+class DispatchRun:
+    numbered: int = 0
+    claimed: int = 0
+    batches: list[list[uuid.UUID]] = field(default_factory=list)
+
+
+def _batches_by_receiver(
+    rows: Sequence[tuple[uuid.UUID, uuid.UUID, int, str, float | None]],
+    *,
+    room: Callable[[str], int],
+    batch_size: int,
+) -> list[tuple[list[uuid.UUID], float]]:
+    """Up to ``room(url)`` events per receiver, in campaign and sequence order, in batches;
+    each with the longest wait its sends may take."""
+    by_url: dict[str, list[tuple[uuid.UUID, uuid.UUID, int, float]]] = defaultdict(list)
+    for event_id, campaign_id, sequence, url, timeout in rows:
+        by_url[url].append((event_id, campaign_id, sequence, timeout or DEFAULT_TIMEOUT_SECONDS))
+    batches = []
+    for url, events in by_url.items():
+        taken = sorted(events[: max(room(url), 0)], key=lambda e: (e[1], e[2]))
+        for start in range(0, len(taken), batch_size):
+            chunk = taken[start : start + batch_size]
+            batches.append(([e[0] for e in chunk], sum(e[3] for e in chunk)))
+    return batches
+
+
+def _claim(unit_of_work: UnitOfWork, *, now: datetime, limit: int) -> list[list[uuid.UUID]]:
+    settings = get_settings()
+    with unit_of_work() as session:
+        rows = repository.due_events(session, now=now, limit=limit)
+        if not rows:
+            return []
+        leased = repository.leased_by_url(session, now=now)
+        cap = settings.events_max_in_flight_per_receiver
+        batches = _batches_by_receiver(
+            [tuple(row) for row in rows],  # type: ignore[misc]
+            room=lambda url: cap - leased.get(url, 0),
+            batch_size=settings.events_delivery_batch,
+        )
+        for event_ids, wait_seconds in batches:
+            lease_until = now + timedelta(seconds=wait_seconds) + LEASE_MARGIN
+            repository.lease_events(session, event_ids=event_ids, lease_until=lease_until)
+    return [event_ids for event_ids, _ in batches]
+
+
+def dispatch_events(
+    *,
+    enqueue: EnqueueDeliveries,
+    unit_of_work: UnitOfWork = session_scope,
+    clock: Callable[[], datetime] = utcnow,
+) -> DispatchRun:
+    """Number new events and hand out the due ones, passing again while a pass was full."""
+    limit = get_settings().events_dispatch_limit
+    run = DispatchRun()
+    started = clock()
+    while True:
+        with unit_of_work() as session:
+            numbered = repository.number_events(session, limit=limit) or 0
+        batches = _claim(unit_of_work, now=clock(), limit=limit)
+        for batch in batches:  # after the commit that leased them
+            enqueue(batch)
+        claimed = sum(len(batch) for batch in batches)
+        run.numbered += numbered
+        run.claimed += claimed
+        run.batches.extend(batches)
+        full = numbered >= limit or claimed >= limit
+        if not full or clock() - started > PASS_TIME_LIMIT:
+            return run
+
+
+@lru_cache(maxsize=1)
+def delivery_client() -> httpx.Client:
+    """One pool of connections per process, kept alive between deliveries to a receiver."""
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
+    return httpx.Client(limits=limits, trust_env=False)
+
+
+@dataclass
+class DeliveryRun:
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def _send(client: httpx.Client, event: Deliverable, *, allow_private: bool) -> ServerAnswer:
+    event_id, campaign_id = str(event.id), str(event.campaign_id)
+    body = envelope(
+        event_id=event_id,
+        campaign_id=campaign_id,
+        sequence=event.sequence,
+        event_type=event.event_type,
+        data=event.data,
+        occurred_at=event.occurred_at,
+    )
+    return post_to_server(
+        client,
+        server_target(event.server),
+        body=body,
+        timestamp=str(int(utcnow().timestamp())),
+        secret=event.signing_secret,
+        allow_private=allow_private,
+        extra_headers=event_headers(
+            event_id=event_id, campaign_id=campaign_id, sequence=event.sequence
+        ),
+    )
+
+
+def _default_backoff() -> DefaultBackoff:
+    settings = get_settings()
+    return DefaultBackoff(
+        base_seconds=settings.events_retry_base_seconds,
+        max_delay_seconds=settings.events_retry_max_delay_seconds,
+        max_age_seconds=settings.events_retry_max_age_seconds,
+    )
+
+
+def _record(
+    unit_of_work: UnitOfWork, event: Deliverable, answer: ServerAnswer, run: DeliveryRun
+) -> None:
+    now = utcnow()
+    with unit_of_work() as session:
+        if answer.ok:
+            if repository.mark_delivered(session, event_id=event.id, now=now):
+                run.delivered += 1
+                count_attempt("delivered", latency=(now - event.occurred_at).total_seconds())
+            return
+        attempt = Attempt(event.attempts + 1, answer.status_code, event.retry_window_from, now)
+        retry_at = next_attempt_at(
+            attempt, default=_default_backoff(), backoff_plan=event.server.get("backoffPlan")
+        )
+        error = answer.describe()
+        if repository.mark_attempt_failed(
+            session, event_id=event.id, error=error, retry_at=retry_at
+        ):
+            outcome = "retried" if retry_at is not None else "failed"
+            setattr(run, outcome, getattr(run, outcome) + 1)
+            count_attempt(outcome)
+
+
+def deliver_events(
+    event_ids: Sequence[uuid.UUID],
+    *,
+    unit_of_work: UnitOfWork = session_scope,
+    client: httpx.Client | None = None,
+) -> DeliveryRun:
+    """Send each still pending event of ``event_ids``, in sequence order, and record the result.
+
+    Nothing is held open while the receiver takes its time; each result is its own short
+    transaction, so a worker killed half way loses only the lease of what it had not sent.
+    """
+    with unit_of_work() as session:
+        events = repository.deliverables(session, event_ids=event_ids)
+    sender = client or delivery_client()
+    allow_private = get_settings().allow_private_server_urls
+    run = DeliveryRun()
+    for event in events:
+        answer = _send(sender, event, allow_private=allow_private)
+        _record(unit_of_work, event, answer, run)
+    return run
