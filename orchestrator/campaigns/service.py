@@ -171,18 +171,21 @@ def list_campaigns(
 def stop_campaign(session: Session, *, campaign: Campaign, event: CampaignEvent) -> None:
     """End or cancel by the user: pending contacts are skipped, calls in flight finish."""
     move = _move(campaign, event)
+    before = campaign.status
+    # Stopped first: the calls released below must not end it as done meanwhile.
+    campaign.status = move.status
+    campaign.ended_reason = move.ended_reason
+    campaign.ended_at = utcnow()
+    session.flush()
     close_pending_contacts(session, campaign_id=campaign.id, reason=CAMPAIGN_STOPPED)
     release_unsent_calls(session, campaign_id=campaign.id, reason=CAMPAIGN_STOPPED)
     record_campaign_change(
         session,
         campaign_id=campaign.id,
-        before=campaign.status,
+        before=before,
         after=move.status,
         ended_reason=move.ended_reason,
     )
-    campaign.status = move.status
-    campaign.ended_reason = move.ended_reason
-    campaign.ended_at = utcnow()
 
 
 def update_campaign(

@@ -129,6 +129,7 @@ def leased_by_url(session: Session, *, now: datetime) -> dict[str, int]:
     url = Campaign.server["url"].astext
     stmt = (
         select(url, func.count())
+        .select_from(OutboxEvent)
         .join(Campaign, Campaign.id == OutboxEvent.campaign_id)
         .where(OutboxEvent.status == CampaignEventStatus.PENDING, OutboxEvent.lease_until > now)
         .group_by(url)
