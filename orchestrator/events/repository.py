@@ -282,6 +282,10 @@ def campaign_of_org(session: Session, *, org_id: uuid.UUID, campaign_id: uuid.UU
     return session.scalar(stmt) is not None
 
 
+def org_of_campaign(session: Session, *, campaign_id: uuid.UUID) -> uuid.UUID | None:
+    return session.scalar(select(Campaign.org_id).where(Campaign.id == campaign_id))
+
+
 def pending_count(session: Session) -> int:
     stmt = select(func.count()).where(OutboxEvent.status == CampaignEventStatus.PENDING)
     return int(session.scalar(stmt) or 0)
