@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from ops.bench import campaign_create, pacing_accuracy, tick_cost, webhook_ingest
+from ops.bench import (
+    campaign_create,
+    campaign_events_out,
+    pacing_accuracy,
+    tick_cost,
+    webhook_ingest,
+)
 from ops.bench.common import prepare_bench_database
 
 
 def main() -> None:
-    for bench in (campaign_create.run, tick_cost.run, pacing_accuracy.run, webhook_ingest.run):
+    benches = (
+        campaign_create.run,
+        tick_cost.run,
+        pacing_accuracy.run,
+        webhook_ingest.run,
+        campaign_events_out.run,
+    )
+    for bench in benches:
         prepare_bench_database()
         print(bench(), flush=True)
 
