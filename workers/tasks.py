@@ -34,6 +34,9 @@ from workers.celery_app import celery_app
 
 logger = logging.getLogger(__name__)
 
+# A delivery that finds more due events to its receiver sends them too, for up to this long.
+DELIVERY_KEEPS_GOING_SECONDS = 10.0
+
 # What the tasks send on, on the workers' own app and broker connections.
 queue = TaskQueue(celery_app)
 
@@ -89,7 +92,8 @@ def dispatch_events_task() -> int:
 @celery_app.task(name=DELIVER_EVENTS)
 def deliver_events_task(event_ids: list[str]) -> int:
     """Send a batch of campaign events to their receiver; how many were delivered."""
-    return deliver_events([uuid.UUID(event_id) for event_id in event_ids]).delivered
+    event_uuids = [uuid.UUID(event_id) for event_id in event_ids]
+    return deliver_events(event_uuids, keep_going_seconds=DELIVERY_KEEPS_GOING_SECONDS).delivered
 
 
 # A call waiting for its caller number's calls-per-second slot holds a reservation for it and comes

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 from orchestrator.models import Call, Campaign, CampaignEventStatus, Org, OutboxEvent
 from orchestrator.sql import array_param
 
-# One lock for numbering: numbering is quick and runs in one place at a time.
+# Numbering is quick and runs in one place at a time; so does claiming, so that two claimers
+# never both see room for a receiver and take it twice.
 NUMBERING_LOCK = (0x0E7E, 1)
+CLAIMING_LOCK = (0x0E7E, 2)
 
 
 @dataclass(frozen=True)
@@ -102,20 +104,28 @@ def number_events(session: Session, *, limit: int) -> int | None:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def lock_claims(session: Session) -> None:
+    """Held until the transaction ends; claims are short, so waiting for one is too."""
+    session.execute(select(func.pg_advisory_xact_lock(*CLAIMING_LOCK)))
+
+
 def due_events(
-    session: Session, *, now: datetime, limit: int
+    session: Session, *, now: datetime, limit: int, url: str | None = None
 ) -> Sequence[Row[uuid.UUID, uuid.UUID, int, str, float | None]]:
-    """Pending, numbered, due, not leased: (id, campaign id, sequence, url, timeout), locked."""
-    url = Campaign.server["url"].astext
+    """Pending, numbered, due, not leased: (id, campaign id, sequence, url, timeout), locked;
+    only those to ``url`` if given."""
+    server_url = Campaign.server["url"].astext
     timeout = Campaign.server["timeoutSeconds"].as_float()
+    to_url = [] if url is None else [server_url == url]
     stmt = (
-        select(OutboxEvent.id, OutboxEvent.campaign_id, OutboxEvent.sequence, url, timeout)
+        select(OutboxEvent.id, OutboxEvent.campaign_id, OutboxEvent.sequence, server_url, timeout)
         .join(Campaign, Campaign.id == OutboxEvent.campaign_id)
         .where(
             OutboxEvent.status == CampaignEventStatus.PENDING,
             OutboxEvent.sequence.is_not(None),
             OutboxEvent.next_attempt_at <= now,
             or_(OutboxEvent.lease_until.is_(None), OutboxEvent.lease_until <= now),
+            *to_url,
         )
         .order_by(OutboxEvent.next_attempt_at)
         .limit(limit)
@@ -139,6 +149,12 @@ def leased_by_url(session: Session, *, now: datetime) -> dict[str, int]:
 
 def lease_events(
     session: Session, *, event_ids: Sequence[uuid.UUID], lease_until: datetime
+) -> None:
+    lease_events_until(session, event_ids=event_ids, lease_until=lease_until)
+
+
+def lease_events_until(
+    session: Session, *, event_ids: Sequence[uuid.UUID], lease_until: datetime | None
 ) -> None:
     session.execute(
         update(OutboxEvent)

@@ -11,6 +11,7 @@ again: delivery is at least once, and receivers deduplicate by event id.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -74,19 +75,28 @@ def _batches_by_receiver(
     return batches
 
 
-def _claim(unit_of_work: UnitOfWork, *, now: datetime, limit: int) -> list[list[uuid.UUID]]:
+def _claim(
+    unit_of_work: UnitOfWork,
+    *,
+    now: datetime,
+    limit: int,
+    url: str | None = None,
+    max_batches: int | None = None,
+) -> list[list[uuid.UUID]]:
+    """Lease due events (to ``url`` only, if given) in batches, within each receiver's room."""
     settings = get_settings()
     with unit_of_work() as session:
-        rows = repository.due_events(session, now=now, limit=limit)
+        repository.lock_claims(session)
+        rows = repository.due_events(session, now=now, limit=limit, url=url)
         if not rows:
             return []
         leased = repository.leased_by_url(session, now=now)
         cap = settings.events_max_in_flight_per_receiver
         batches = _batches_by_receiver(
             [tuple(row) for row in rows],  # type: ignore[misc]
-            room=lambda url: cap - leased.get(url, 0),
+            room=lambda to: cap - leased.get(to, 0),
             batch_size=settings.events_delivery_batch,
-        )
+        )[:max_batches]
         for event_ids, wait_seconds in batches:
             lease_until = now + timedelta(seconds=wait_seconds) + LEASE_MARGIN
             repository.lease_events(session, event_ids=event_ids, lease_until=lease_until)
@@ -165,26 +175,28 @@ def _default_backoff() -> DefaultBackoff:
 
 
 def _record(
-    unit_of_work: UnitOfWork, event: Deliverable, answer: ServerAnswer, run: DeliveryRun
+    unit_of_work: UnitOfWork, results: list[tuple[Deliverable, ServerAnswer]], run: DeliveryRun
 ) -> None:
+    """A batch's results in one transaction (a worker killed before it sends them again)."""
     now = utcnow()
+    backoff = _default_backoff()
     with unit_of_work() as session:
-        if answer.ok:
-            if repository.mark_delivered(session, event_id=event.id, now=now):
-                run.delivered += 1
-                count_attempt("delivered", latency=(now - event.occurred_at).total_seconds())
-            return
-        attempt = Attempt(event.attempts + 1, answer.status_code, event.retry_window_from, now)
-        retry_at = next_attempt_at(
-            attempt, default=_default_backoff(), backoff_plan=event.server.get("backoffPlan")
-        )
-        error = answer.describe()
-        if repository.mark_attempt_failed(
-            session, event_id=event.id, error=error, retry_at=retry_at
-        ):
-            outcome = "retried" if retry_at is not None else "failed"
-            setattr(run, outcome, getattr(run, outcome) + 1)
-            count_attempt(outcome)
+        for event, answer in results:
+            if answer.ok:
+                if repository.mark_delivered(session, event_id=event.id, now=now):
+                    run.delivered += 1
+                    count_attempt("delivered", latency=(now - event.occurred_at).total_seconds())
+                continue
+            attempt = Attempt(event.attempts + 1, answer.status_code, event.retry_window_from, now)
+            plan = event.server.get("backoffPlan")
+            retry_at = next_attempt_at(attempt, default=backoff, backoff_plan=plan)
+            error = answer.describe()
+            if repository.mark_attempt_failed(
+                session, event_id=event.id, error=error, retry_at=retry_at
+            ):
+                outcome = "retried" if retry_at is not None else "failed"
+                setattr(run, outcome, getattr(run, outcome) + 1)
+                count_attempt(outcome)
 
 
 def deliver_events(
@@ -192,18 +204,28 @@ def deliver_events(
     *,
     unit_of_work: UnitOfWork = session_scope,
     client: httpx.Client | None = None,
+    keep_going_seconds: float = 0.0,
 ) -> DeliveryRun:
-    """Send each still pending event of ``event_ids``, in sequence order, and record the result.
+    """Send each still pending event of ``event_ids``, in sequence order, and record the results.
 
-    Nothing is held open while the receiver takes its time; each result is its own short
-    transaction, so a worker killed half way loses only the lease of what it had not sent.
+    Nothing is held open while the receiver takes its time. With ``keep_going_seconds``, the
+    delivery then claims the next due events to the same receiver (within its room) and
+    sends them too, until none is due or the time is up: a receiver that keeps up is kept
+    busy without waiting for the dispatcher's next beat.
     """
-    with unit_of_work() as session:
-        events = repository.deliverables(session, event_ids=event_ids)
     sender = client or delivery_client()
     allow_private = get_settings().allow_private_server_urls
+    batch_size = get_settings().events_delivery_batch
+    deadline = time.monotonic() + keep_going_seconds
     run = DeliveryRun()
-    for event in events:
-        answer = _send(sender, event, allow_private=allow_private)
-        _record(unit_of_work, event, answer, run)
+    while event_ids:
+        with unit_of_work() as session:
+            events = repository.deliverables(session, event_ids=event_ids)
+        results = [(event, _send(sender, event, allow_private=allow_private)) for event in events]
+        _record(unit_of_work, results, run)
+        if not events or time.monotonic() >= deadline:
+            break
+        url = server_target(events[0].server).url
+        claimed = _claim(unit_of_work, now=utcnow(), limit=batch_size, url=url, max_batches=1)
+        event_ids = claimed[0] if claimed else []
     return run

@@ -270,3 +270,26 @@ def test_failed_events_are_redelivered_as_a_new_round(session: Session, org: Cre
         _deliver_all(session)
     assert {e.status for e in events_of(session, campaign_id=campaign_id)} == {"delivered"}
     assert len({json.loads(r.body)["message"]["eventId"] for r in up.received}) == 3
+
+
+def test_a_delivery_goes_on_to_its_receivers_next_due_events_within_the_bound(
+    session: Session, org: CreatedOrg, settings_env: SetEnv
+) -> None:
+    settings_env(events_max_in_flight_per_receiver=5, events_delivery_batch=5)
+    leased_seen: list[int] = []
+
+    def answer(_: Received) -> Reply:
+        leased_seen.append(
+            session.query(OutboxEvent).filter(OutboxEvent.lease_until > utcnow()).count()
+        )
+        return Reply()
+
+    with running_user_server(answer) as server:
+        campaign_id = _events_campaign(session, org, server.url, customers=10)  # 11 events
+        _, batches = _dispatch(session)
+        assert [len(b) for b in batches] == [5], "the receiver's room"
+        run = deliver_events(batches[0], unit_of_work=unit_of(session), keep_going_seconds=30)
+    assert run.delivered == 11
+    assert {e.status for e in events_of(session, campaign_id=campaign_id)} == {"delivered"}
+    assert [int(r.headers["x-event-sequence"]) for r in server.received] == list(range(1, 12))
+    assert max(leased_seen) <= 5
