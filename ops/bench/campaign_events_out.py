@@ -1,25 +1,26 @@
 """``campaign_events_out``: campaign events delivered per second to a local receiver.
 
-One campaign of ``EVENTS`` recorded events whose ``server.url`` is a receiver in this process
-(HTTP/1.1 keep-alive, answering 200 at once). The dispatcher and the deliveries run as the
-workers run them, with the default settings (the bound per receiver included), the deliveries
-on ``THREADS`` threads as the ``outbound`` worker's, each going on to the receiver's next due
-events as the task does; the dispatcher once a second, as the beat sends it: numbering,
-claiming with a lease, a signed POST per event and its result written. The figure is events
-delivered per second of wall time, from the first dispatch until every event is
-``delivered``.
+One campaign of ``EVENTS`` recorded events whose ``server.url`` is a local receiver (a
+process of its own, HTTP/1.1 keep-alive, answering 200 at once). The dispatcher and the
+deliveries run as the workers run them, with the default settings (the bound per receiver
+included): the deliveries on ``THREADS`` threads, as the ``outbound`` worker's, each going
+on to the receiver's next due events as the task does; the dispatcher once a second, as the
+beat sends it. Each event is numbered, claimed with a lease, sent as a signed POST and its
+result written. The figure is events delivered per second of wall time, from the first
+dispatch until every event is ``delivered``.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing.queues import Queue
 from typing import Any
 
 from sqlalchemy import func, select
@@ -56,17 +57,25 @@ class _Receiver(BaseHTTPRequestHandler):
         pass
 
 
-@contextmanager
-def receiver() -> Iterator[str]:
+def _serve(ports: Queue[int]) -> None:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
     httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
+    ports.put(int(httpd.server_address[1]))
+    httpd.serve_forever()
+
+
+@contextmanager
+def receiver() -> Iterator[str]:
+    """A receiver in a process of its own, so it takes no time from the deliveries measured."""
+    context = multiprocessing.get_context("spawn")
+    ports: Queue[int] = context.Queue()
+    process = context.Process(target=_serve, args=(ports,), daemon=True)
+    process.start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/events"
+        yield f"http://127.0.0.1:{ports.get(timeout=30)}/events"
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        process.terminate()
+        process.join(timeout=10)
 
 
 def seed(url: str) -> uuid.UUID:

@@ -303,5 +303,10 @@ def org_of_campaign(session: Session, *, campaign_id: uuid.UUID) -> uuid.UUID | 
 
 
 def pending_count(session: Session) -> int:
-    stmt = select(func.count()).where(OutboxEvent.status == CampaignEventStatus.PENDING)
-    return int(session.scalar(stmt) or 0)
+    """Events not delivered yet: not numbered (all pending), and numbered and pending; each
+    part read from its partial index, whatever the number of events delivered."""
+    unnumbered = select(func.count()).where(OutboxEvent.sequence.is_(None))
+    numbered = select(func.count()).where(
+        OutboxEvent.status == CampaignEventStatus.PENDING, OutboxEvent.sequence.is_not(None)
+    )
+    return int(session.scalar(unnumbered) or 0) + int(session.scalar(numbered) or 0)

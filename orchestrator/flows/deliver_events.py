@@ -210,8 +210,9 @@ def deliver_events(
 
     Nothing is held open while the receiver takes its time. With ``keep_going_seconds``, the
     delivery then claims the next due events to the same receiver (within its room) and
-    sends them too, until none is due or the time is up: a receiver that keeps up is kept
-    busy without waiting for the dispatcher's next beat.
+    sends them too, until none is due, the time is up or the receiver took none of a batch:
+    a receiver that keeps up is kept busy without waiting for the dispatcher's next beat, and
+    one that is down is not hammered.
     """
     sender = client or delivery_client()
     allow_private = get_settings().allow_private_server_urls
@@ -223,7 +224,9 @@ def deliver_events(
             events = repository.deliverables(session, event_ids=event_ids)
         results = [(event, _send(sender, event, allow_private=allow_private)) for event in events]
         _record(unit_of_work, results, run)
-        if not events or time.monotonic() >= deadline:
+        # A receiver that took none of these waits for its retries, not for more of the same.
+        took_any = any(answer.ok for _, answer in results)
+        if not took_any or time.monotonic() >= deadline:
             break
         url = server_target(events[0].server).url
         claimed = _claim(unit_of_work, now=utcnow(), limit=batch_size, url=url, max_batches=1)

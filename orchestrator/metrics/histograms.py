@@ -40,7 +40,7 @@ HISTOGRAMS: dict[str, HistogramSpec] = {
 
 
 def _bound_field(bound: float) -> str:
-    return f"{bound:g}"
+    return str(float(bound))  # as Prometheus writes a bound: 0.25, 3600.0
 
 
 def observe(name: str, value: float) -> None:

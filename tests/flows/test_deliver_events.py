@@ -293,3 +293,15 @@ def test_a_delivery_goes_on_to_its_receivers_next_due_events_within_the_bound(
     assert {e.status for e in events_of(session, campaign_id=campaign_id)} == {"delivered"}
     assert [int(r.headers["x-event-sequence"]) for r in server.received] == list(range(1, 12))
     assert max(leased_seen) <= 5
+
+
+def test_a_delivery_to_a_receiver_that_takes_nothing_does_not_go_on(
+    session: Session, org: CreatedOrg, settings_env: SetEnv
+) -> None:
+    settings_env(events_max_in_flight_per_receiver=5, events_delivery_batch=5)
+    with running_user_server(lambda _: Reply(status=503)) as server:
+        _events_campaign(session, org, server.url, customers=10)
+        _, batches = _dispatch(session)
+        run = deliver_events(batches[0], unit_of_work=unit_of(session), keep_going_seconds=30)
+    assert (run.delivered, run.retried) == (0, 5)
+    assert len(server.received) == 5, "its other events wait for the next beat"
