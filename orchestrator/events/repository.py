@@ -209,10 +209,18 @@ def deliverables(session: Session, *, event_ids: Sequence[uuid.UUID]) -> list[De
     ]
 
 
-def mark_delivered(session: Session, *, event_id: uuid.UUID, now: datetime) -> bool:
+def mark_delivered(
+    session: Session, *, event_ids: Sequence[uuid.UUID], now: datetime
+) -> set[uuid.UUID]:
+    """The events of ``event_ids`` still pending are delivered; which ones were."""
+    if not event_ids:
+        return set()
     stmt = (
         update(OutboxEvent)
-        .where(OutboxEvent.id == event_id, OutboxEvent.status == CampaignEventStatus.PENDING)
+        .where(
+            OutboxEvent.id == any_(array_param("ids", event_ids, Uuid)),
+            OutboxEvent.status == CampaignEventStatus.PENDING,
+        )
         .values(
             status=CampaignEventStatus.DELIVERED,
             attempts=OutboxEvent.attempts + 1,
@@ -220,9 +228,10 @@ def mark_delivered(session: Session, *, event_id: uuid.UUID, now: datetime) -> b
             lease_until=None,
             last_error=None,
         )
+        .returning(OutboxEvent.id)
         .execution_options(synchronize_session=False)
     )
-    return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+    return set(session.scalars(stmt))
 
 
 def mark_attempt_failed(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,7 +33,7 @@ from orchestrator.events.delivery import (
     next_attempt_at,
     server_target,
 )
-from orchestrator.events.metrics import count_attempt
+from orchestrator.events.metrics import count_attempts
 from orchestrator.events.repository import Deliverable
 from orchestrator.user_servers.schemas import DEFAULT_TIMEOUT_SECONDS
 from orchestrator.user_servers.sending import ServerAnswer, post_to_server
@@ -180,12 +180,19 @@ def _record(
     """A batch's results in one transaction (a worker killed before it sends them again)."""
     now = utcnow()
     backoff = _default_backoff()
+    outcomes: Counter[str] = Counter()
+    latencies = []
     with unit_of_work() as session:
+        taken = [event for event, answer in results if answer.ok]
+        delivered = repository.mark_delivered(
+            session, event_ids=[event.id for event in taken], now=now
+        )
+        for event in taken:
+            if event.id in delivered:
+                outcomes["delivered"] += 1
+                latencies.append((now - event.occurred_at).total_seconds())
         for event, answer in results:
             if answer.ok:
-                if repository.mark_delivered(session, event_id=event.id, now=now):
-                    run.delivered += 1
-                    count_attempt("delivered", latency=(now - event.occurred_at).total_seconds())
                 continue
             attempt = Attempt(event.attempts + 1, answer.status_code, event.retry_window_from, now)
             plan = event.server.get("backoffPlan")
@@ -194,9 +201,11 @@ def _record(
             if repository.mark_attempt_failed(
                 session, event_id=event.id, error=error, retry_at=retry_at
             ):
-                outcome = "retried" if retry_at is not None else "failed"
-                setattr(run, outcome, getattr(run, outcome) + 1)
-                count_attempt(outcome)
+                outcomes["retried" if retry_at is not None else "failed"] += 1
+    run.delivered += outcomes["delivered"]
+    run.retried += outcomes["retried"]
+    run.failed += outcomes["failed"]
+    count_attempts(outcomes, latencies=latencies)
 
 
 def deliver_events(

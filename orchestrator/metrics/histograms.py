@@ -43,17 +43,20 @@ def _bound_field(bound: float) -> str:
     return str(float(bound))  # as Prometheus writes a bound: 0.25, 3600.0
 
 
-def observe(name: str, value: float) -> None:
-    """Record one observation; lost (and logged) when Redis is unreachable."""
+def observe(name: str, *values: float) -> None:
+    """Record observations in one round trip; lost (and logged) when Redis is unreachable."""
     spec = HISTOGRAMS[name]
     key = KEY_PREFIX + name
+    if not values:
+        return
     try:
         pipe = redis_client().pipeline(transaction=False)
         for bound in spec.bounds:
-            if value <= bound:
-                pipe.hincrby(key, _bound_field(bound), 1)
-        pipe.hincrby(key, "count", 1)
-        pipe.hincrbyfloat(key, "sum", value)
+            under = sum(1 for value in values if value <= bound)
+            if under:
+                pipe.hincrby(key, _bound_field(bound), under)
+        pipe.hincrby(key, "count", len(values))
+        pipe.hincrbyfloat(key, "sum", sum(values))
         pipe.execute()
     except redis.RedisError as error:
         logger.warning("metric %s not observed: %s", name, error)

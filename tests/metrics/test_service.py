@@ -35,14 +35,13 @@ def test_a_never_counted_label_set_reads_zero() -> None:
 
 
 def test_campaign_event_deliveries_are_counted_and_timed(api: TestClient) -> None:
-    from orchestrator.events.metrics import count_attempt
+    from orchestrator.events.metrics import count_attempts
     from orchestrator.metrics.histograms import HISTOGRAMS, observe
 
     name = "orchestrator_campaign_event_delivery_seconds"
     before = api.get("/metrics").text
     delivered = counted("orchestrator_campaign_events", outcome="delivered")
-    count_attempt("delivered", latency=0.3)
-    count_attempt("retried")
+    count_attempts({"delivered": 1, "retried": 1}, latencies=[0.3])
     observe(name, 7200.0)
     assert counted("orchestrator_campaign_events", outcome="delivered") == delivered + 1
     text = api.get("/metrics").text
