@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -17,12 +18,14 @@ from rich.console import Console
 from orchestrator.config import get_settings
 from orchestrator.devstack import devstack_app
 from orchestrator.enqueue import DEFAULT_QUEUE, OUTBOUND_QUEUE
+from orchestrator.events.cli import events_app
 from orchestrator.exceptions import DomainError
 
 app = typer.Typer(help="Outbound campaign orchestrator.", no_args_is_help=True)
 org_app = typer.Typer(help="Orgs and API keys.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(devstack_app, name="devstack")
+app.add_typer(events_app, name="events")
 console = Console()
 
 
@@ -30,6 +33,14 @@ def _fail(error: DomainError) -> NoReturn:
     for message in error.messages:
         console.print(f"[red]error:[/red] {message}", highlight=False)
     raise typer.Exit(2)
+
+
+def _uuid_argument(value: str, name: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        console.print(f"[red]error:[/red] {name} must be a UUID", highlight=False)
+        raise typer.Exit(2) from None
 
 
 @org_app.command("create")
@@ -55,6 +66,7 @@ def org_create(
                     "name": created.name,
                     "concurrencyLimit": created.concurrency_limit,
                     "apiKey": created.api_key,
+                    "signingSecret": created.signing_secret,
                 }
             )
         )
@@ -62,7 +74,32 @@ def org_create(
     console.print(f"org id:            {created.org_id}")
     console.print(f"concurrency limit: {created.concurrency_limit}")
     console.print(f"API key:           {created.api_key}")
-    console.print("[yellow]The key is shown once; store it now.[/yellow]")
+    console.print(f"signing secret:    {created.signing_secret}")
+    console.print(
+        "[yellow]The key and the signing secret (it signs campaign events to your servers) "
+        "are shown once; store them now.[/yellow]"
+    )
+
+
+@org_app.command("rotate-signing-secret")
+def org_rotate_signing_secret(
+    org_id: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line.")] = False,
+) -> None:
+    """Give an org a new signing secret for its campaign events and print it (shown once)."""
+    from orchestrator.db import session_scope
+    from orchestrator.orgs.service import rotate_signing_secret
+
+    try:
+        with session_scope() as session:
+            secret = rotate_signing_secret(session, org_id=_uuid_argument(org_id, "ORG_ID"))
+    except DomainError as error:
+        _fail(error)
+    if as_json:
+        typer.echo(json.dumps({"orgId": org_id, "signingSecret": secret}))
+        return
+    console.print(f"org {org_id}: new signing secret {secret}")
+    console.print("[yellow]Shown once; events are signed with it from now on.[/yellow]")
 
 
 @org_app.command("set-limit")

@@ -98,6 +98,20 @@ class Settings(BaseSettings):
     # The longest a call can last at the provider, from dial to end: ringing plus the
     # assistant's maxDurationSeconds (Vapi's default 600). A call in flight for longer is stuck.
     max_call_seconds: float = Field(default=660.0, gt=0)
+    # Campaign events to the campaign's server: a failed delivery is tried again after a
+    # random delay of up to base * 2^(attempt - 1) seconds (full jitter), at most the cap,
+    # for this long after the event; then it is kept as failed (and redeliverable).
+    events_retry_base_seconds: float = Field(default=5.0, gt=0)
+    events_retry_max_delay_seconds: float = Field(default=3600.0, gt=0)
+    events_retry_max_age_seconds: float = Field(default=86400.0, gt=0)
+    # Events out for delivery to one receiver URL at once, across all campaigns and workers;
+    # with the batch below, at most 50 / 5 = 10 connections to it at a time.
+    events_max_in_flight_per_receiver: int = Field(default=50, ge=1)
+    # Events one delivery task sends, one after another, in sequence order.
+    events_delivery_batch: int = Field(default=5, ge=1)
+    # Events numbered or claimed per pass of the dispatcher (it loops while work remains).
+    events_dispatch_limit: int = Field(default=1000, ge=1)
+    events_dispatch_interval_seconds: float = Field(default=1.0, gt=0)
     log_level: str = "INFO"
     # How often the ``campaigns.reconcile`` task recounts active and recently ended campaigns.
     reconcile_interval_seconds: float = Field(default=60.0, gt=0)

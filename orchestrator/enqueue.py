@@ -26,6 +26,10 @@ RECONCILE_CAMPAIGNS = "campaigns.reconcile"
 APPLY_WEBHOOKS = "webhooks.apply"
 DISPATCH_ORG = "orgs.dispatch"
 PREDIAL_CHECK = "predial.check"
+# Campaign events out: the dispatcher numbers and hands out due events (quick database work,
+# on the default queue); each delivery waits on a user's server (the outbound queue).
+DISPATCH_EVENTS = "events.dispatch"
+DELIVER_EVENTS = "events.deliver"
 
 # Work that waits on the user's servers (pre-dial checks, campaign events out) has a queue
 # and workers of its own: a slow or dead receiver then holds none of the threads that dial,
@@ -50,7 +54,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_connection_retry_on_startup": True,
         "worker_hijack_root_logger": False,
         "task_default_queue": DEFAULT_QUEUE,
-        "task_routes": {pattern: {"queue": OUTBOUND_QUEUE} for pattern in OUTBOUND_TASK_PATTERNS},
+        # Names first, then patterns: the events dispatcher never waits on a user's server.
+        "task_routes": {
+            DISPATCH_EVENTS: {"queue": DEFAULT_QUEUE},
+            **{pattern: {"queue": OUTBOUND_QUEUE} for pattern in OUTBOUND_TASK_PATTERNS},
+        },
     }
 
 
@@ -85,6 +93,14 @@ class TaskQueue:
     def recover_calls(self) -> None:
         """Have the provider asked about calls in flight now, not at the next beat."""
         self.send(RECOVER_CALLS)
+
+    def deliver_events(self, event_ids: Sequence[uuid.UUID]) -> None:
+        """Have a batch of leased campaign events sent to their receiver, in order."""
+        self._app.send_task(DELIVER_EVENTS, args=[[str(event_id) for event_id in event_ids]])
+
+    def dispatch_events(self) -> None:
+        """Have campaign events numbered and handed out now, not at the next beat."""
+        self.send(DISPATCH_EVENTS)
 
     def apply_webhooks(self) -> None:
         """Have the stored webhooks applied (the API asks after storing some)."""

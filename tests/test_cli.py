@@ -74,3 +74,18 @@ def test_up_rejects_a_bad_fault_spec_before_starting_anything() -> None:
     result = CliRunner().invoke(app, ["up", "--faults", "drop=abc"])
     assert result.exit_code == 2
     assert "drop=abc: not a number" in _flat(result.output)
+
+
+def test_org_create_shows_a_signing_secret_once_and_rotation_replaces_it(engine: Engine) -> None:
+    created = CliRunner().invoke(app, ["org", "create", f"cli-{uuid.uuid4()}", "--json"])
+    printed = json.loads(created.output)
+    assert printed["signingSecret"].startswith("whsec_")
+    rotated = CliRunner().invoke(app, ["org", "rotate-signing-secret", printed["orgId"], "--json"])
+    assert rotated.exit_code == 0, rotated.output
+    secret = json.loads(rotated.output)["signingSecret"]
+    assert secret.startswith("whsec_") and secret != printed["signingSecret"]
+    with Session(engine) as session:
+        org = session.get(Org, uuid.UUID(printed["orgId"]))
+        assert org is not None and org.signing_secret == secret
+    missing = CliRunner().invoke(app, ["org", "rotate-signing-secret", str(uuid.uuid4())])
+    assert missing.exit_code == 2 and "Org not found" in missing.output

@@ -14,6 +14,8 @@ from orchestrator.config import get_settings
 from orchestrator.enqueue import (
     APPLY_WEBHOOKS,
     DEFAULT_QUEUE,
+    DELIVER_EVENTS,
+    DISPATCH_EVENTS,
     DISPATCH_ORG,
     OUTBOUND_QUEUE,
     PLACE_CALL,
@@ -34,7 +36,11 @@ def test_every_name_the_port_sends_is_a_task_of_the_workers() -> None:
     from workers.celery_app import celery_app
 
     names = {SCHEDULER_TICK, PLACE_CALL, RECOVER_CALLS, RECONCILE_CAMPAIGNS, APPLY_WEBHOOKS}
-    assert names | {DISPATCH_ORG, PREDIAL_CHECK} <= set(celery_app.tasks)
+    assert names | {DISPATCH_ORG, PREDIAL_CHECK, DISPATCH_EVENTS, DELIVER_EVENTS} <= set(
+        celery_app.tasks
+    )
+    schedule = {entry["task"] for entry in celery_app.conf.beat_schedule.values()}
+    assert DISPATCH_EVENTS in schedule, "campaign events are handed out every second"
     for key, value in celery_config(get_settings()).items():
         assert celery_app.conf[key] == value, key
 
@@ -43,6 +49,7 @@ def test_tasks_are_sent_by_name_with_string_arguments() -> None:
     settings = get_settings()
     app = create_celery(settings)
     app.conf.task_default_queue = QUEUE  # a queue of its own: no worker takes these
+    app.conf.task_routes = {}  # outbound tasks too
     broker: redis.Redis[bytes] = redis.Redis.from_url(settings.redis_url)
     broker.delete(QUEUE)
     call_ids = [uuid.uuid4(), uuid.uuid4()]
@@ -53,6 +60,8 @@ def test_tasks_are_sent_by_name_with_string_arguments() -> None:
         queue.dispatch_org(org_id)
         queue.recover_calls()
         queue.apply_webhooks()
+        queue.dispatch_events()
+        queue.deliver_events(call_ids)
         messages = [json.loads(m) for m in reversed(broker.lrange(QUEUE, 0, -1))]
     finally:
         broker.delete(QUEUE)
@@ -64,6 +73,8 @@ def test_tasks_are_sent_by_name_with_string_arguments() -> None:
         (DISPATCH_ORG, [str(org_id)]),
         (RECOVER_CALLS, []),
         (APPLY_WEBHOOKS, []),
+        (DISPATCH_EVENTS, []),
+        (DELIVER_EVENTS, [[str(call_ids[0]), str(call_ids[1])]]),
     ]
 
 
@@ -96,5 +107,6 @@ def test_work_waiting_on_users_servers_goes_to_the_outbound_queue() -> None:
     router = app.amqp.router
     for name in ("predial.check", "events.deliver"):
         assert router.route({}, name)["queue"].name == OUTBOUND_QUEUE, name
-    for name in (PLACE_CALL, SCHEDULER_TICK, APPLY_WEBHOOKS):
+    # The events dispatcher is quick database work: it never waits on a user's server.
+    for name in (PLACE_CALL, SCHEDULER_TICK, APPLY_WEBHOOKS, DISPATCH_EVENTS):
         assert router.route({}, name)["queue"].name == DEFAULT_QUEUE, name

@@ -7,6 +7,7 @@ from celery import Celery
 from orchestrator.config import get_settings
 from orchestrator.enqueue import (
     APPLY_WEBHOOKS,
+    DISPATCH_EVENTS,
     RECONCILE_CAMPAIGNS,
     RECOVER_CALLS,
     SCHEDULER_TICK,
@@ -34,6 +35,11 @@ def create_worker_celery() -> Celery:
                 "task": APPLY_WEBHOOKS,
                 "schedule": settings.webhook_sweep_interval_seconds,
                 "options": {"expires": settings.webhook_sweep_interval_seconds},
+            },
+            "campaign-events": {
+                "task": DISPATCH_EVENTS,
+                "schedule": settings.events_dispatch_interval_seconds,
+                "options": {"expires": max(settings.events_dispatch_interval_seconds, 1.0)},
             },
             "campaign-reconcile": {
                 "task": RECONCILE_CAMPAIGNS,

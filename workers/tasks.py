@@ -13,6 +13,8 @@ from celery.signals import worker_process_init, worker_ready
 from orchestrator.calls.placing import PlaceOutcome
 from orchestrator.enqueue import (
     APPLY_WEBHOOKS,
+    DELIVER_EVENTS,
+    DISPATCH_EVENTS,
     DISPATCH_ORG,
     PLACE_CALL,
     PREDIAL_CHECK,
@@ -22,6 +24,7 @@ from orchestrator.enqueue import (
     TaskQueue,
 )
 from orchestrator.flows.apply_webhooks import applier_redis, apply_stored_webhooks_exclusively
+from orchestrator.flows.deliver_events import deliver_events, dispatch_events
 from orchestrator.flows.place_call import place_call
 from orchestrator.flows.predial import check_contact
 from orchestrator.flows.reconcile_counters import reconcile_recent_campaigns
@@ -33,6 +36,9 @@ from orchestrator.providers.client import warm_up_provider_client
 from workers.celery_app import celery_app
 
 logger = logging.getLogger(__name__)
+
+# A delivery that finds more due events to its receiver sends them too, for up to this long.
+DELIVERY_KEEPS_GOING_SECONDS = 10.0
 
 # What the tasks send on, on the workers' own app and broker connections.
 queue = TaskQueue(celery_app)
@@ -91,6 +97,19 @@ def predial_check_task(contact_id: str, lease_until: str) -> str:
         enqueue_dispatch=queue.dispatch_org,
     )
     return outcome.value
+
+
+@celery_app.task(name=DISPATCH_EVENTS)
+def dispatch_events_task() -> int:
+    """Number new campaign events and hand the due ones out for delivery."""
+    return dispatch_events(enqueue=queue.deliver_events).claimed
+
+
+@celery_app.task(name=DELIVER_EVENTS)
+def deliver_events_task(event_ids: list[str]) -> int:
+    """Send a batch of campaign events to their receiver; how many were delivered."""
+    event_uuids = [uuid.UUID(event_id) for event_id in event_ids]
+    return deliver_events(event_uuids, keep_going_seconds=DELIVERY_KEEPS_GOING_SECONDS).delivered
 
 
 # A call waiting for its caller number's calls-per-second slot holds a reservation for it and comes

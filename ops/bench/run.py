@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ops.bench import (
     campaign_create,
+    campaign_events_out,
     contact_listing,
     pacing_accuracy,
     tick_cost,
@@ -19,6 +20,7 @@ def main() -> None:
         contact_listing.run,
         pacing_accuracy.run,
         webhook_ingest.run,
+        campaign_events_out.run,
     )
     for bench in benches:
         prepare_bench_database()

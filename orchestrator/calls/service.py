@@ -21,6 +21,7 @@ from orchestrator.campaigns.repository import ACTIVE_STATUSES as ACTIVE_CAMPAIGN
 from orchestrator.clock import utcnow
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.contacts.states import ContactEvent, next_contact_status, unsent_attempt_event
+from orchestrator.events.recording import ContactChange, record_contact_changes
 from orchestrator.models import Call, CallStatus, Campaign, Contact, ContactStatus
 
 
@@ -50,6 +51,8 @@ class CallBatch:
     # Held here: the session's identity map alone would let an unmodified row go, and load it
     # again for the next call.
     campaigns: dict[uuid.UUID, Campaign | None] = field(default_factory=dict)
+    # Contacts' moves, whose campaign events are written together.
+    contact_changes: list[ContactChange] = field(default_factory=list)
 
     def campaign(self, session: Session, campaign_id: uuid.UUID) -> Campaign | None:
         if campaign_id not in self.campaigns:
@@ -66,7 +69,12 @@ class CallBatch:
         )
 
     def write(self, session: Session) -> None:
-        """The summed counter moves, then the done check: call once, after the last move."""
+        """The summed counter moves, then the done check: call once, after the last move.
+
+        The contacts' events are written before the check, so a campaign's ``campaign.ended``
+        comes after the events of its last contacts."""
+        record_contact_changes(session, self.contact_changes)
+        self.contact_changes.clear()
         for campaign_id in sorted(self.counter_deltas):
             deltas = self.counter_deltas[campaign_id]
             counter_repository.bump_counters(session, campaign_id=campaign_id, deltas=deltas)
@@ -145,7 +153,30 @@ def _settle_contact(
         _wait_for_retry(contact, call, retry)
     else:
         _record_outcome(contact, call, unsent=unsent)
+        _record_event(session, contact, before, call_id=None if unsent else call.id, batch=batch)
     return before, after
+
+
+def _record_event(
+    session: Session,
+    contact: Contact,
+    before: ContactStatus,
+    *,
+    call_id: uuid.UUID | None,
+    batch: CallBatch | None,
+) -> None:
+    change = ContactChange(
+        contact.id,
+        contact.campaign_id,
+        before,
+        contact.status,
+        call_id=call_id,
+        ended_reason=contact.last_ended_reason,
+    )
+    if batch is not None:
+        batch.contact_changes.append(change)
+    else:
+        record_contact_changes(session, [change])
 
 
 def _wait_for_retry(contact: Contact, call: Call, retry: RetryDecision) -> None:

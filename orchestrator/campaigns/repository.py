@@ -15,6 +15,7 @@ from orchestrator.campaigns.schemas import CampaignListQuery, SortOrder
 from orchestrator.campaigns.states import CampaignEvent, next_campaign_state
 from orchestrator.clock import utcnow
 from orchestrator.contacts.states import OPEN_CONTACT_STATUSES
+from orchestrator.events.recording import record_campaigns_ended
 from orchestrator.listing import time_range_filters
 from orchestrator.models import (
     Call,
@@ -200,6 +201,8 @@ def _end_campaigns(session: Session, campaign_ids: Sequence[uuid.UUID]) -> None:
         .values(status=move.status, ended_reason=move.ended_reason, ended_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    assert move.ended_reason is not None
+    record_campaigns_ended(session, campaign_ids=campaign_ids, ended_reason=move.ended_reason)
 
 
 def finish_if_done(session: Session, *, campaign_id: uuid.UUID) -> bool:

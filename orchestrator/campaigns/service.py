@@ -42,6 +42,7 @@ from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.contacts.closing import close_pending_contacts
 from orchestrator.contacts.service import NewContact
+from orchestrator.events.recording import record_campaign_change
 from orchestrator.exceptions import NotFound, ValidationFailed, id_or_not_found
 from orchestrator.models import (
     Call,
@@ -190,11 +191,21 @@ def list_campaigns(
 def stop_campaign(session: Session, *, campaign: Campaign, event: CampaignEvent) -> None:
     """End or cancel by the user: pending contacts are skipped, calls in flight finish."""
     move = _move(campaign, event)
-    close_pending_contacts(session, campaign_id=campaign.id, reason=CAMPAIGN_STOPPED)
-    release_unsent_calls(session, campaign_id=campaign.id, reason=CAMPAIGN_STOPPED)
+    before = campaign.status
+    # Stopped first: the calls released below must not end it as done meanwhile.
     campaign.status = move.status
     campaign.ended_reason = move.ended_reason
     campaign.ended_at = utcnow()
+    session.flush()
+    close_pending_contacts(session, campaign_id=campaign.id, reason=CAMPAIGN_STOPPED)
+    release_unsent_calls(session, campaign_id=campaign.id, reason=CAMPAIGN_STOPPED)
+    record_campaign_change(
+        session,
+        campaign_id=campaign.id,
+        before=before,
+        after=move.status,
+        ended_reason=move.ended_reason,
+    )
 
 
 def update_campaign(
@@ -283,6 +294,9 @@ def delete_campaign(session: Session, *, org_id: uuid.UUID, campaign_id: str) ->
     reason = CampaignEndedReason(campaign.ended_reason) if campaign.ended_reason else None
     move = next_campaign_state(
         campaign.status, CampaignEvent.ARCHIVE, reason, started=campaign.started_at is not None
+    )
+    record_campaign_change(
+        session, campaign_id=campaign.id, before=campaign.status, after=move.status
     )
     campaign.status = move.status
     campaign.ended_reason = move.ended_reason

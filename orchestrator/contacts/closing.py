@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 
 from sqlalchemy.orm import Session
 
@@ -10,6 +11,7 @@ from orchestrator.campaigns import counter_repository
 from orchestrator.campaigns.counters import CounterDeltas, counter_deltas
 from orchestrator.contacts import repository
 from orchestrator.contacts.states import ContactStatus
+from orchestrator.events.recording import ContactChange, record_contact_changes
 
 
 def close_pending_contacts(session: Session, *, campaign_id: uuid.UUID, reason: str) -> int:
@@ -20,8 +22,18 @@ def close_pending_contacts(session: Session, *, campaign_id: uuid.UUID, reason: 
     they end with their call.
     """
     closed = repository.close_pending_contacts(session, campaign_id=campaign_id, reason=reason)
+    counts = Counter(status for _, status, _ in closed)
     deltas = CounterDeltas()
-    for status, count in closed.items():
+    for status, count in counts.items():
         deltas += counter_deltas(contact_before=ContactStatus.PENDING, contact_after=status) * count
     counter_repository.bump_counters(session, campaign_id=campaign_id, deltas=deltas)
-    return sum(closed.values())
+    record_contact_changes(
+        session,
+        (
+            ContactChange(
+                contact_id, campaign_id, ContactStatus.PENDING, status, ended_reason=ended_reason
+            )
+            for contact_id, status, ended_reason in closed
+        ),
+    )
+    return len(closed)

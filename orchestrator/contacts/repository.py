@@ -208,8 +208,10 @@ def claim_contacts(
 
 def close_pending_contacts(
     session: Session, *, campaign_id: uuid.UUID, reason: str
-) -> dict[ContactStatus, int]:
-    """Every pending contact ends: never dialed → skipped; else as its last attempt ended."""
+) -> list[tuple[uuid.UUID, ContactStatus, str | None]]:
+    """Every pending contact ends: never dialed → skipped; else as its last attempt ended.
+
+    Each closed contact's (id, new status, last attempt's ended reason)."""
     completing = sorted(completing_ended_reasons())
     outcome = case(
         (Contact.attempts == 0, _from_pending(ContactEvent.CLOSE_UNDIALED)),
@@ -220,13 +222,13 @@ def close_pending_contacts(
         update(Contact)
         .where(Contact.campaign_id == campaign_id, Contact.status == ContactStatus.PENDING)
         .values(status=outcome, status_reason=reason, updated_at=utcnow())
-        .returning(Contact.status)
+        .returning(Contact.id, Contact.status, Contact.last_ended_reason)
         .execution_options(synchronize_session=False)
     )
-    counts: dict[ContactStatus, int] = {}
-    for status in session.scalars(stmt):
-        counts[ContactStatus(status)] = counts.get(ContactStatus(status), 0) + 1
-    return counts
+    return [
+        (contact_id, ContactStatus(status), last_ended_reason)
+        for contact_id, status, last_ended_reason in session.execute(stmt)
+    ]
 
 
 def pending_by_zone_key(

@@ -7,7 +7,8 @@ from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from orchestrator.db import SessionDep
-from orchestrator.metrics.gauges import CallsInFlight
+from orchestrator.metrics.gauges import CallsInFlight, CampaignEventsPending
+from orchestrator.metrics.histograms import RedisHistograms
 from orchestrator.metrics.service import RedisCounters
 
 router = APIRouter(tags=["Metrics"])
@@ -17,6 +18,8 @@ def _registry(session: SessionDep) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(RedisCounters())
     registry.register(CallsInFlight(session))
+    registry.register(RedisHistograms())
+    registry.register(CampaignEventsPending(session))
     return registry
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from orchestrator.calls import lookup_repository
 from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
+from orchestrator.events.repository import pending_count
 
 # Upper bounds (seconds) of the age buckets of calls in flight; the last bucket is open.
 AGE_BOUNDS = (60.0, 300.0, 900.0, 3600.0)
@@ -51,4 +52,18 @@ class CallsInFlight(Collector):
             "Calls in flight for longer than a call can last at the provider (max_call_seconds): "
             "their capacity is probably held by calls the provider has lost.",
             value=stuck,
+        )
+
+
+class CampaignEventsPending(Collector):
+    """Campaign events not delivered yet (waiting, out for delivery or between retries)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "orchestrator_campaign_events_pending",
+            "Campaign events recorded and not delivered yet (none failed for good).",
+            value=pending_count(self.session),
         )

@@ -74,6 +74,12 @@ COUNTERS: dict[str, CounterSpec] = {
             ("kind", "result"),
         ),
         CounterSpec(
+            "orchestrator_campaign_events",
+            "Campaign event deliveries to campaigns' servers, by outcome: delivered, retried "
+            "(an attempt failed, another follows) or failed (no more retries).",
+            ("outcome",),
+        ),
+        CounterSpec(
             "orchestrator_calls_correlated",
             "Calls whose provider id first came from a webhook's metadata: the webhook beat the "
             "create answer, or the answer was lost (a timeout or 5xx after the call was made).",
@@ -89,7 +95,7 @@ COUNTERS: dict[str, CounterSpec] = {
 
 
 @lru_cache(maxsize=1)
-def _client() -> redis.Redis[bytes]:
+def redis_client() -> redis.Redis[bytes]:
     return redis.Redis.from_url(
         get_settings().redis_url, socket_timeout=2, socket_connect_timeout=2
     )
@@ -106,7 +112,7 @@ def count(name: str, amount: float = 1, **labels: str) -> None:
     spec = COUNTERS[name]
     field = _field(spec, labels)
     try:
-        _client().hincrbyfloat(KEY_PREFIX + name, field, amount)
+        redis_client().hincrbyfloat(KEY_PREFIX + name, field, amount)
     except redis.RedisError as error:
         logger.warning("metric %s%s not counted: %s", name, labels, error)
 
@@ -114,7 +120,7 @@ def count(name: str, amount: float = 1, **labels: str) -> None:
 def counted(name: str, **labels: str) -> float:
     """The current total of one labelled counter (0 when never counted)."""
     spec = COUNTERS[name]
-    value = _client().hget(KEY_PREFIX + name, _field(spec, labels))
+    value = redis_client().hget(KEY_PREFIX + name, _field(spec, labels))
     return float(value) if value is not None else 0.0
 
 
@@ -122,7 +128,7 @@ class RedisCounters(Collector):
     """Reads every counter from Redis at scrape time."""
 
     def collect(self) -> Iterator[Metric]:
-        client = _client()
+        client = redis_client()
         for spec in COUNTERS.values():
             family = CounterMetricFamily(spec.name, spec.documentation, labels=spec.labels)
             try:

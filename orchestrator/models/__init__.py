@@ -6,10 +6,12 @@ from orchestrator.models.call import Call
 from orchestrator.models.call_lookup import CallLookup
 from orchestrator.models.campaign import Campaign
 from orchestrator.models.campaign_counter_shard import CampaignCounters, CampaignCounterShard
+from orchestrator.models.campaign_event import OutboxEvent
 from orchestrator.models.contact import Contact
 from orchestrator.models.enums import (
     CallStatus,
     CampaignEndedReason,
+    CampaignEventStatus,
     CampaignStatus,
     ContactStatus,
     WebhookOutcome,
@@ -28,10 +30,12 @@ __all__ = [
     "CampaignCounterShard",
     "CampaignCounters",
     "CampaignEndedReason",
+    "CampaignEventStatus",
     "CampaignStatus",
     "Contact",
     "ContactStatus",
     "Org",
+    "OutboxEvent",
     "PhoneNumber",
     "WebhookEvent",
     "WebhookOutcome",

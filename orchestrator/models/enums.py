@@ -29,6 +29,15 @@ class ContactStatus(StrEnum):
     PREDIAL_FAILED = "predial-failed"
 
 
+class CampaignEventStatus(StrEnum):
+    """A campaign event on its way to the campaign's server."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    # Every retry failed: kept, listed and redeliverable.
+    FAILED = "failed"
+
+
 class CallStatus(StrEnum):
     """Vapi's call statuses, with two of ours for the time before the provider knows it.
 

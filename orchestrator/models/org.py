@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from orchestrator.models.base import Base, Timestamped, new_id
+
+SIGNING_SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
+
+
+def new_signing_secret() -> str:
+    return SIGNING_SECRET_PREFIX + secrets.token_hex(32)
 
 
 class Org(Timestamped, Base):
@@ -19,3 +26,6 @@ class Org(Timestamped, Base):
     default_calling_hours: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default="false"
     )
+    # The key campaign events to the org's servers are signed with (HMAC-SHA256). Kept as is:
+    # signing needs the key itself. Shown once, at creation or rotation; never logged.
+    signing_secret: Mapped[str] = mapped_column(String(100), default=new_signing_secret)

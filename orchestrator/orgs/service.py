@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from orchestrator.exceptions import NotFound, ValidationFailed
 from orchestrator.models import Org
+from orchestrator.models.org import new_signing_secret
 from orchestrator.orgs import repository
 
 KEY_PREFIX = "orch_"
@@ -22,6 +23,8 @@ class CreatedOrg:
     name: str
     concurrency_limit: int
     api_key: str
+    # What campaign events to the org's servers are signed with; shown once, like the key.
+    signing_secret: str = field(default="", repr=False)
 
 
 def hash_api_key(api_key: str) -> str:
@@ -47,7 +50,7 @@ def create_org(session: Session, *, name: str, concurrency_limit: int) -> Create
         raise ValidationFailed(errors)
     org = repository.add_org(session, name=name, concurrency_limit=concurrency_limit)
     api_key = issue_api_key(session, org_id=org.id)
-    return CreatedOrg(org.id, org.name, org.concurrency_limit, api_key)
+    return CreatedOrg(org.id, org.name, org.concurrency_limit, api_key, org.signing_secret)
 
 
 def issue_api_key(session: Session, *, org_id: uuid.UUID) -> str:
@@ -79,3 +82,12 @@ def set_default_calling_hours(session: Session, *, org_id: uuid.UUID, enabled: b
         raise NotFound("Org not found")
     org.default_calling_hours = enabled
     return org
+
+
+def rotate_signing_secret(session: Session, *, org_id: uuid.UUID) -> str:
+    """A new signing secret for the org's campaign events, in use from the commit on."""
+    org = repository.get_org(session, org_id=org_id)
+    if org is None:
+        raise NotFound("Org not found")
+    org.signing_secret = new_signing_secret()
+    return org.signing_secret

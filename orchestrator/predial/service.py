@@ -20,6 +20,7 @@ from orchestrator.campaigns import repository as campaigns_repo
 from orchestrator.campaigns.counters import counter_deltas
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.contacts.states import ContactEvent, next_contact_status
+from orchestrator.events.recording import ContactChange, record_contact_changes
 from orchestrator.models import Campaign, Contact, ContactStatus, Org
 from orchestrator.predial import repository
 from orchestrator.predial.message import predial_message
@@ -86,7 +87,7 @@ def begin_check(
         plan=plan,
         body=encode_body(message),
         timestamp=str(message["message"]["timestamp"]),
-        secret=getattr(org, "signing_secret", None),
+        secret=org.signing_secret if org is not None else None,
     )
 
 
@@ -116,7 +117,8 @@ def apply_verdict(
     elif outcome == Outcome.REFUSED:
         _end(session, contact, event=ContactEvent.PREDIAL_REFUSE, reason=PREDIAL_NOT_ELIGIBLE)
     else:
-        _end(session, contact, event=ContactEvent.PREDIAL_FAIL, reason=PREDIAL_ERROR)
+        error = verdict.error or "no verdict"
+        _end(session, contact, event=ContactEvent.PREDIAL_FAIL, reason=PREDIAL_ERROR, error=error)
     return outcome
 
 
@@ -130,10 +132,21 @@ def _unasked(contact: Contact) -> None:
     contact.predial_lease_until = None
 
 
-def _end(session: Session, contact: Contact, *, event: ContactEvent, reason: str) -> None:
+def _end(
+    session: Session,
+    contact: Contact,
+    *,
+    event: ContactEvent,
+    reason: str,
+    error: str | None = None,
+) -> None:
+    """The contact ends without a call: counted, reported to the campaign's server (skipped,
+    or predial-failed with the check's ``error``), and the campaign ended if it was the last."""
     after = next_contact_status(contact.status, event)
     assert after is not None, (contact.status, event)
     deltas = counter_deltas(contact_before=contact.status, contact_after=after)
+    change = ContactChange(contact.id, contact.campaign_id, contact.status, after, error=error)
+    record_contact_changes(session, [change])
     contact.status = after
     contact.status_reason = reason
     _unasked(contact)

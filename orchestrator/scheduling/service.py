@@ -25,6 +25,11 @@ from orchestrator.campaigns.states import CampaignEvent, next_campaign_state
 from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.contacts.repository import DueGroup
+from orchestrator.events.recording import (
+    ContactChange,
+    record_campaign_change,
+    record_contact_changes,
+)
 from orchestrator.models import Call, CallStatus, Campaign, CampaignStatus, ContactStatus, Org
 from orchestrator.phone_numbers.service import pacing_of_caller_numbers
 from orchestrator.predial import repository as predial_repo
@@ -101,9 +106,12 @@ def read_org_load(session: Session, *, org_id: uuid.UUID) -> OrgLoad:
     return load
 
 
-def _start_if_scheduled(campaign: Campaign, now: datetime) -> None:
+def _start_if_scheduled(session: Session, campaign: Campaign, now: datetime) -> None:
     if campaign.status == CampaignStatus.SCHEDULED:
         move = next_campaign_state(campaign.status, CampaignEvent.START)
+        record_campaign_change(
+            session, campaign_id=campaign.id, before=campaign.status, after=move.status
+        )
         campaign.status = move.status
         campaign.started_at = now
 
@@ -194,6 +202,13 @@ def claim_calls(
         for contact_id, _, attempt, caller_number_id, customer in rows
     ]
     calls_repo.add_calls(session, calls)
+    record_contact_changes(
+        session,
+        (
+            ContactChange(contact_id, campaign.id, ContactStatus.PENDING, ContactStatus.DISPATCHED)
+            for contact_id, *_ in rows
+        ),
+    )
     claimed = counter_deltas(
         contact_before=ContactStatus.PENDING,
         contact_after=ContactStatus.DISPATCHED,
@@ -223,7 +238,7 @@ def dispatch_org(
     if org is None or not (campaigns or direct_caller_number_ids):
         return result
     for campaign in campaigns:
-        _start_if_scheduled(campaign, now)
+        _start_if_scheduled(session, campaign, now)
     zone_keys = {c.id: open_zone_keys(campaign=c, org=org, now=now) for c in campaigns}
     _claim(
         session,

@@ -31,6 +31,7 @@ from tests.factories.campaigns import (
     start_campaign,
 )
 from tests.factories.contacts import contacts_of, customer_numbers
+from tests.factories.events import event_types, events_of, server_campaign
 from tests.factories.flows import RecordedTasks, unit_of
 from tests.factories.orgs import make_org
 from tests.factories.phone_numbers import fast_caller_number
@@ -59,6 +60,8 @@ __all__ = [
     "dispatch_campaign",
     "dispatch_now",
     "end_call",
+    "event_types",
+    "events_of",
     "fast_caller_number",
     "force_campaign",
     "force_counters",
@@ -72,6 +75,7 @@ __all__ = [
     "report",
     "row_counts",
     "run_checks",
+    "server_campaign",
     "start_campaign",
     "status_update",
     "unit_of",

@@ -37,6 +37,7 @@ from tests.factories import (
     contacts_of,
     dispatch_now,
     end_call,
+    events_of,
     force_campaign,
     make_campaign,
     make_org,
@@ -123,6 +124,12 @@ def test_not_eligible_skips_the_contact_and_ends_a_campaign_with_nothing_left(
     assert dispatched == []
     assert campaign_drift(session, campaign_id=campaign_id) == {}
     assert campaign_of(session, campaign_id=campaign_id).status == CampaignStatus.ENDED
+    reported = [(e.event_type, e.data) for e in events_of(session, campaign_id=campaign_id)]
+    assert reported == [
+        ("campaign.started", {}),
+        ("contact.skipped", {"contactId": str(contact.id)}),
+        ("campaign.ended", {"endedReason": "campaign.ended.success"}),
+    ]
 
 
 FAILURES: dict[str, tuple[Reply, str]] = {
@@ -154,6 +161,11 @@ def test_a_failed_check_is_predial_failed_with_its_error(
     assert contact.predial_verdict["verdict"] == "error"
     assert contact.predial_verdict["error"].startswith(error)
     assert campaign_drift(session, campaign_id=campaign_id) == {}
+    _started, reported, _ended = events_of(session, campaign_id=campaign_id)
+    assert (reported.event_type, reported.data) == (
+        "contact.predial-failed",
+        {"contactId": str(contact.id), "error": contact.predial_verdict["error"]},
+    )
 
 
 @pytest.mark.usefixtures("clock")

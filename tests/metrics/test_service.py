@@ -32,3 +32,29 @@ def test_a_counter_takes_exactly_its_labels() -> None:
 
 def test_a_never_counted_label_set_reads_zero() -> None:
     assert counted("orchestrator_calls_recovered", source=f"never-{uuid.uuid4()}") == 0
+
+
+def test_campaign_event_deliveries_are_counted_and_timed(api: TestClient) -> None:
+    from orchestrator.events.metrics import count_attempts
+    from orchestrator.metrics.histograms import HISTOGRAMS, observe
+
+    name = "orchestrator_campaign_event_delivery_seconds"
+    before = api.get("/metrics").text
+    delivered = counted("orchestrator_campaign_events", outcome="delivered")
+    count_attempts({"delivered": 1, "retried": 1}, latencies=[0.3])
+    observe(name, 7200.0)
+    assert counted("orchestrator_campaign_events", outcome="delivered") == delivered + 1
+    text = api.get("/metrics").text
+    assert "orchestrator_campaign_events_pending " in text
+    assert f"# TYPE {name} histogram" in text
+
+    def bucket(page: str, bound: str) -> float:
+        line = next(x for x in page.splitlines() if x.startswith(f'{name}_bucket{{le="{bound}"}}'))
+        return float(line.rsplit(" ", 1)[1])
+
+    assert bucket(text, "0.25") == bucket(before, "0.25")
+    assert bucket(text, "0.5") == bucket(before, "0.5") + 1
+    assert bucket(text, "3600.0") == bucket(before, "3600.0") + 1
+    assert bucket(text, "86400.0") == bucket(before, "86400.0") + 2
+    assert bucket(text, "+Inf") == bucket(before, "+Inf") + 2
+    assert len(HISTOGRAMS[name].bounds) == 13

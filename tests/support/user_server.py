@@ -80,6 +80,9 @@ class UserServer:
 def _handler(server: UserServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out as two writes: with Nagle's algorithm the body would wait
+        # for the sender's delayed acknowledgement (40 ms) on every answer.
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
