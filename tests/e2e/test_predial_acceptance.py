@@ -1,4 +1,4 @@
-"""Pre-dial checks end to end: a 500-contact campaign whose server answers eligible, not
+"""Pre-dial checks end to end: a 500-contact v2 campaign whose server answers eligible, not
 eligible, 500, garbage and too late, by the contact's number; and a campaign whose server
 never answers in time beside another sharing its org and caller number.
 
@@ -81,9 +81,32 @@ class Receiver:
     lock: threading.Lock = field(default_factory=threading.Lock)
     spans: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     asked: Counter[str] = field(default_factory=Counter)
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def contact_events(self, campaign_id: str) -> dict[str, list[dict[str, Any]]]:
+        """Each contact's events (deduplicated by event id), in the order of their sequence."""
+        with self.lock:
+            ordered = sorted(self.events.values(), key=lambda message: message["sequence"])
+        by_contact: dict[str, list[dict[str, Any]]] = {}
+        for message in ordered:
+            if message["campaignId"] == campaign_id and "contactId" in message["data"]:
+                by_contact.setdefault(message["data"]["contactId"], []).append(message)
+        return by_contact
+
+    def ended(self, campaign_id: str) -> bool:
+        with self.lock:
+            return any(
+                m["campaignId"] == campaign_id and m["eventType"] == "campaign.ended"
+                for m in self.events.values()
+            )
 
     def answer(self, request: Received) -> Reply:
         message = request.message
+        if message["type"] == "campaign.event":
+            # The same server gets the campaign's events (Vapi's one server per campaign).
+            with self.lock:
+                self.events[request.headers["x-event-id"]] = message
+            return Reply()
         kind = ANSWERS[message["contact"]["number"][-1]]
         started = time.monotonic()
         time.sleep(TIMEOUT_SECONDS + 0.5 if kind == "too-late" else THINK_SECONDS)
@@ -122,8 +145,8 @@ def _pace(client: httpx.Client, caller: str, calls_per_second: float) -> None:
     assert paced.status_code == 200, paced.text
 
 
-def _post(client: httpx.Client, body: dict[str, Any]) -> str:
-    response = client.post("/campaign", json=body)
+def _post(client: httpx.Client, body: dict[str, Any], *, path: str = "/campaign") -> str:
+    response = client.post(path, json=body)
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
 
@@ -172,9 +195,15 @@ def test_five_hundred_contacts_are_dialed_only_when_their_server_said_eligible(
                 "server": {"url": server.url, "timeoutSeconds": TIMEOUT_SECONDS},
                 "predialPlan": {"enabled": True},
             },
+            path="/v2/campaign",
         )
-        campaign = wait_for_end(client, campaign_id, stack, timeout=300)
+        wait_for_end(client, campaign_id, stack, timeout=300)
         took = time.monotonic() - started
+        campaign = client.get(f"/v2/campaign/{campaign_id}").json()
+        skipped = client.get(
+            f"/v2/campaign/{campaign_id}/contacts",
+            params={"status": "contact.skipped", "limit": 1000},
+        ).json()["results"]
 
     eligible = {number for number in numbers if ANSWERS[number[-1]] == "eligible"}
     truth = all_simulator_calls(stack, campaign_id=campaign_id)
@@ -204,6 +233,29 @@ def test_five_hundred_contacts_are_dialed_only_when_their_server_said_eligible(
             assert verdict["verdict"] == "error" and verdict["error"], contact.number
         assert verdict["attempt"] == 1
     _check_counters(committed, campaign, contacts)
+    not_eligible = {n for n in numbers if ANSWERS[n[-1]] == "not-eligible"}
+    assert {c["number"] for c in skipped} == not_eligible
+    assert {c.get("skipReason") for c in skipped} == {"not-eligible"}
+    _check_events(receiver, campaign_id, contacts)
+
+
+def _check_events(receiver: Receiver, campaign_id: str, contacts: list[Contact]) -> None:
+    """The server heard how each contact ended, once: as its verdict (or its call) said."""
+    deadline = time.monotonic() + 60
+    while not receiver.ended(campaign_id) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert receiver.ended(campaign_id), "campaign.ended was delivered"
+    heard = receiver.contact_events(campaign_id)
+    terminal = {"completed", "failed", "skipped", "predial-failed"}
+    for contact in contacts:
+        events = [m["eventType"] for m in heard.get(str(contact.id), [])]
+        ends = [e for e in events if e.removeprefix("contact.") in terminal]
+        assert ends == [f"contact.{contact.status}"], (contact.number, events)
+        dispatched = events.count("contact.dispatched")
+        assert dispatched == (1 if contact.status in ("completed", "failed") else 0), events
+        if contact.status == "predial-failed":
+            (failed,) = [m for m in heard[str(contact.id)] if m["eventType"] == ends[0]]
+            assert failed["data"]["error"] == (contact.predial_verdict or {})["error"]
 
 
 def test_a_dead_server_slows_only_its_own_campaign(stack: Stack, committed: Session) -> None:
