@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     # Events numbered or claimed per pass of the dispatcher (it loops while work remains).
     events_dispatch_limit: int = Field(default=1000, ge=1)
     events_dispatch_interval_seconds: float = Field(default=1.0, gt=0)
+    # Pre-dial checks of one campaign waiting on its server at once, beside its maxConcurrency:
+    # each holds a thread of the outbound worker while it waits, so a dead or slow server
+    # holds at most this many, and other campaigns' checks and events keep the rest.
+    predial_max_checks_per_campaign: int = Field(default=16, ge=1)
     log_level: str = "INFO"
     # How often the ``campaigns.reconcile`` task recounts active and recently ended campaigns.
     reconcile_interval_seconds: float = Field(default=60.0, gt=0)

@@ -37,15 +37,22 @@ def unasked(now: datetime) -> list[ColumnElement[bool]]:
     return [or_(Contact.predial_state.is_(None), Contact.predial_lease_until <= now)]
 
 
-def checks_and_cleared(session: Session, *, campaign_id: uuid.UUID, now: datetime) -> int:
-    """Checks of the campaign under way plus contacts cleared and not claimed yet."""
-    stmt = select(func.count()).where(
+def checks_and_cleared(
+    session: Session, *, campaign_id: uuid.UUID, now: datetime
+) -> tuple[int, int]:
+    """``(checks, cleared)``: the campaign's checks under way, and its contacts cleared and
+    not claimed yet."""
+    stmt = select(
+        func.count().filter(Contact.predial_state == CHECKING),
+        func.count().filter(Contact.predial_state == ELIGIBLE),
+    ).where(
         Contact.campaign_id == campaign_id,
         Contact.status == ContactStatus.PENDING,
         Contact.predial_state.is_not(None),
         Contact.predial_lease_until > now,
     )
-    return int(session.scalar(stmt) or 0)
+    checks, cleared = session.execute(stmt).one()
+    return int(checks), int(cleared)
 
 
 def mark_checking(

@@ -3,7 +3,9 @@
 Due pending contacts not asked for their attempt yet, in due order, of the caller numbers
 and calling-hours zones open now, and only as many as keep the campaign's checks under way
 plus its cleared contacts waiting for a claim at most ``maxConcurrency``: the checks never
-run far ahead of dialing, and never more than ``maxConcurrency`` at once per campaign. The
+run far ahead of dialing, and never more than ``maxConcurrency`` at once per campaign (nor
+more than ``ORCH_PREDIAL_MAX_CHECKS_PER_CAMPAIGN``: each waiting check holds a thread of
+the outbound worker, so a dead server holds at most that many). The
 cost is one count and one index range per (caller number, zone) over a few rows, whatever
 the size of the campaign.
 """
@@ -16,6 +18,7 @@ from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
+from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.contacts.repository import DueGroup
 from orchestrator.models import Campaign
@@ -44,8 +47,12 @@ def start_checks(
     batch_limit: int,
 ) -> list[CheckToSend]:
     """Mark the contacts to ask as being checked; the caller sends their tasks after commit."""
-    busy = repository.checks_and_cleared(session, campaign_id=campaign.id, now=now)
-    room = min(campaign.max_concurrency - busy, batch_limit)
+    checks, cleared = repository.checks_and_cleared(session, campaign_id=campaign.id, now=now)
+    room = min(
+        campaign.max_concurrency - checks - cleared,
+        get_settings().predial_max_checks_per_campaign - checks,
+        batch_limit,
+    )
     if room <= 0:
         return []
     groups = [

@@ -28,7 +28,9 @@ class StackOptions:
     workers: int = 1
     concurrency: int = 8
     # Threads of the worker that waits on users' servers (pre-dial checks, events out).
-    outbound_concurrency: int = 16
+    # Threads are cheap for work that only waits: a dead receiver holds at most
+    # ORCH_PREDIAL_MAX_CHECKS_PER_CAMPAIGN of them (checks) or 10 (events), leaving the rest.
+    outbound_concurrency: int = 64
     profile: str = "fast"
     seed: int = 0
     simulator_concurrency_limit: int = 50

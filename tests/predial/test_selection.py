@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from orchestrator.clock import ManualClock
+from orchestrator.config import get_settings
 from orchestrator.models import Call, CampaignStatus, Contact, ContactStatus
 from orchestrator.orgs.service import CreatedOrg
 from orchestrator.predial.selection import QUEUE_WAIT
@@ -62,6 +63,29 @@ def test_a_first_dispatch_claims_nothing_and_asks_about_max_concurrency_contacts
     assert [c.predial_state for c in contacts] == ["checking"] * 3 + [None] * 4
     assert all(c.status == ContactStatus.PENDING for c in contacts)
     assert dispatch_now(session, org=org).checks == [], "three checks are under way"
+
+
+def test_checks_waiting_on_one_server_are_capped_below_a_large_max_concurrency(
+    session: Session, org: CreatedOrg, server: UserServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each waiting check holds an outbound thread: a dead server holds only so many."""
+    monkeypatch.setenv("ORCH_PREDIAL_MAX_CHECKS_PER_CAMPAIGN", "4")
+    get_settings.cache_clear()
+    try:
+        campaign_id = predial_campaign(
+            session, org=org, url=server.url, customers=30, maxConcurrency=20
+        )
+        first = dispatch_now(session, org=org).checks
+        assert len(first) == 4
+        assert dispatch_now(session, org=org).checks == [], "four checks are under way"
+        run_checks(session, first)
+        # Cleared contacts wait for their claim without holding a thread: four more are asked.
+        assert len(dispatch_now(session, org=org).checks) == 4
+        contacts = contacts_of(session, campaign_id=campaign_id)
+        assert sum(c.predial_state == "checking" for c in contacts) == 4
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
 
 
 def test_cleared_contacts_are_claimed_and_their_room_asked_about_again(
