@@ -36,7 +36,8 @@ from tests.support.ground_truth import calls_at, start_paced_campaign, stats_at
 
 pytestmark = [pytest.mark.e2e, pytest.mark.acceptance]
 
-RESTART_DATABASE = "orchestrator_restart_test"
+# Named after the test database, so two checkouts testing at once never share it.
+RESTART_DATABASE_SUFFIX = "restart"
 RESTART_REDIS_DB = 12
 LINES = ("restart-a", "restart-b")
 # The interrupted campaign calls from numbers of its own: a number's rate is shared by every
@@ -47,7 +48,8 @@ STARTUP_TIMEOUT = 90.0
 
 def _urls() -> tuple[str, str]:
     settings = get_settings()
-    database_url = settings.database_url.rsplit("/", 1)[0] + f"/{RESTART_DATABASE}"
+    base, test_database = settings.database_url.rsplit("/", 1)
+    database_url = f"{base}/{test_database}_{RESTART_DATABASE_SUFFIX}"
     redis_url = urlunsplit(urlsplit(settings.redis_url)._replace(path=f"/{RESTART_REDIS_DB}"))
     return database_url, redis_url
 
@@ -58,7 +60,8 @@ def restart_env(database_url: str) -> dict[str, str]:
     own_database, own_redis = _urls()
     admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {RESTART_DATABASE} WITH (FORCE)"))
+        own_name = own_database.rsplit("/", 1)[1]
+        conn.execute(text(f"DROP DATABASE IF EXISTS {own_name} WITH (FORCE)"))
     admin.dispose()
     return {**os.environ, "ORCH_DATABASE_URL": own_database, "ORCH_REDIS_URL": own_redis}
 

@@ -46,7 +46,8 @@ from orchestrator.runner.stack import (
 from orchestrator.simulator.journal import Journal
 from tests.support.raw_receiver import raw_receiver
 
-RUNNER_DATABASE = "orchestrator_runner_test"
+# Named after the test database, so two checkouts testing at once never share it.
+RUNNER_DATABASE_SUFFIX = "runner"
 RUNNER_REDIS_DB = 13
 STARTUP_TIMEOUT = 60.0
 STOP_TIMEOUT = 25.0
@@ -58,7 +59,8 @@ needs_proc = pytest.mark.skipif(
 
 def _isolated_urls() -> tuple[str, str]:
     settings = get_settings()
-    database_url = settings.database_url.rsplit("/", 1)[0] + f"/{RUNNER_DATABASE}"
+    base, test_database = settings.database_url.rsplit("/", 1)
+    database_url = f"{base}/{test_database}_{RUNNER_DATABASE_SUFFIX}"
     redis_url = urlunsplit(urlsplit(settings.redis_url)._replace(path=f"/{RUNNER_REDIS_DB}"))
     return database_url, redis_url
 
