@@ -29,7 +29,7 @@ class StackOptions:
     concurrency: int = 8
     # Threads of the worker that waits on users' servers (pre-dial checks, events out).
     # Threads are cheap for work that only waits: a dead receiver holds at most
-    # ORCH_PREDIAL_MAX_CHECKS_PER_CAMPAIGN of them (checks) or 10 (events), leaving the rest.
+    # ORCH_PREDIAL_MAX_CHECKS_PER_CAMPAIGN of them (checks) or 8 (events), leaving the rest.
     outbound_concurrency: int = 64
     profile: str = "fast"
     seed: int = 0
