@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -35,3 +36,16 @@ def time_range_filters(model: Any, query: TimeRangeQuery) -> list[ColumnElement[
             if value is not None:
                 filters.append(getattr(getattr(model, column), f"__{op}__")(value))
     return filters
+
+
+def page_metadata(*, total: int, limit: int, page: int, sort_order: str = "ASC") -> dict[str, Any]:
+    """Vapi's ``PaginationMeta``: where this page stands among ``total`` items."""
+    pages = math.ceil(total / limit) if limit else 0
+    return {
+        "itemsPerPage": limit,
+        "totalItems": total,
+        "currentPage": page,
+        "totalPages": pages,
+        "hasNextPage": page < pages,
+        "sortOrder": sort_order,
+    }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +11,7 @@ from orchestrator.campaigns.v2_schemas import CONTACT_STATUS_PREFIX, SkipReason
 from orchestrator.campaigns.wire import schedule_plan_to_wire
 from orchestrator.contacts.listing_repository import ListedContact
 from orchestrator.contacts.states import ContactStatus
+from orchestrator.listing import page_metadata
 from orchestrator.models import Campaign, CampaignCounters
 from orchestrator.reasons import CAMPAIGN_STOPPED, PREDIAL_NOT_ELIGIBLE, WINDOW_CLOSED
 from orchestrator.scheduling.policy import CALLING_HOURS_FIELD
@@ -97,19 +97,6 @@ def contact_to_wire(contact: ListedContact) -> dict[str, Any]:
         "skipReason": skip_reason(contact),
     }
     return {key: value for key, value in body.items() if value is not None}
-
-
-def page_metadata(*, total: int, limit: int, page: int) -> dict[str, Any]:
-    """Vapi's ``PaginationMeta`` of a page in ascending order."""
-    pages = math.ceil(total / limit) if limit else 0
-    return {
-        "itemsPerPage": limit,
-        "totalItems": total,
-        "currentPage": page,
-        "totalPages": pages,
-        "hasNextPage": page < pages,
-        "sortOrder": "ASC",
-    }
 
 
 def contact_page_to_wire(

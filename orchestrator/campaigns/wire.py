@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 from orchestrator.calls.wire import call_progress
 from orchestrator.campaigns.counters import counters_to_wire
 from orchestrator.campaigns.schemas import CampaignListQuery
+from orchestrator.listing import page_metadata
 from orchestrator.models import Call, Campaign, CampaignCounters
 from orchestrator.wire import iso
 
@@ -84,15 +84,7 @@ def campaign_to_wire(
 def list_envelope(
     results: list[dict[str, Any]], *, total: int, query: CampaignListQuery
 ) -> dict[str, Any]:
-    pages = math.ceil(total / query.limit) if query.limit else 0
-    return {
-        "results": results,
-        "metadata": {
-            "itemsPerPage": query.limit,
-            "totalItems": total,
-            "currentPage": query.page,
-            "totalPages": pages,
-            "hasNextPage": query.page < pages,
-            "sortOrder": str(query.sort_order),
-        },
-    }
+    metadata = page_metadata(
+        total=total, limit=query.limit, page=query.page, sort_order=str(query.sort_order)
+    )
+    return {"results": results, "metadata": metadata}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from typing import Any
 
@@ -12,6 +11,7 @@ from orchestrator.clock import utcnow
 from orchestrator.events import repository
 from orchestrator.events.schemas import EventListQuery, RedeliverIn
 from orchestrator.exceptions import NotFound, ValidationFailed, id_or_not_found
+from orchestrator.listing import page_metadata
 from orchestrator.models import CampaignEventStatus, OutboxEvent
 from orchestrator.wire import iso
 
@@ -55,17 +55,9 @@ def list_events(
         limit=query.limit,
         offset=(query.page - 1) * query.limit,
     )
-    pages = math.ceil(total / query.limit)
     return {
         "results": [event_to_wire(event) for event in events],
-        "metadata": {
-            "itemsPerPage": query.limit,
-            "totalItems": total,
-            "currentPage": query.page,
-            "totalPages": pages,
-            "hasNextPage": query.page < pages,
-            "sortOrder": "ASC",
-        },
+        "metadata": page_metadata(total=total, limit=query.limit, page=query.page),
     }
 
 
