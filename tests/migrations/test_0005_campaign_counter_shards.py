@@ -3,30 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
-import pytest
 from alembic import command
 from sqlalchemy import Engine, create_engine, inspect, text
 
 from orchestrator.migrate import alembic_config
-
-# Beside the test database, named after it: two checkouts testing at once never share it.
-SUFFIX = "m0005"
-
-
-@pytest.fixture
-def database(database_url: str) -> Iterator[str]:
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    database = f"{database_url.rsplit('/', 1)[1]}_{SUFFIX}"
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {database}"))
-    yield database_url.rsplit("/", 1)[0] + f"/{database}"
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-    admin.dispose()
-
 
 COUNTERS = {
     "calls_counter_scheduled": 4,
