@@ -15,9 +15,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from vapi import (
     AssistantOverrides,
+    CampaignPredialPlan,
     CreateCustomerDto,
     DialPlanEntry,
     SchedulePlan,
+    Server,
     Vapi,
 )
 from vapi.core.api_error import ApiError
@@ -119,6 +121,26 @@ def test_create_with_a_squad(v2: V2Campaigns) -> None:
     assert "squadId" not in extensions(created)
     summary = v2.get(created.id)
     assert (summary.squad_id, summary.assistant_id) == ("squad-1", None)
+
+
+def test_a_server_and_a_predial_plan_are_vapis(v2: V2Campaigns) -> None:
+    hook = "https://example.com/hook"
+    created = create(
+        v2,
+        1,
+        server=Server(url=hook, headers={"x-team": "renewals"}, timeout_seconds=5),
+        server_messages=["campaign.ended", "contact.completed"],
+        # Our extension rides on Vapi's model, as a customer would send it with the SDK.
+        predial_plan=CampaignPredialPlan.model_validate({"enabled": True, "onError": "retry"}),
+    )
+    for parsed in (created, v2.get(created.id)):
+        assert isinstance(parsed.server, Server)
+        assert (parsed.server.url, parsed.server.timeout_seconds) == (hook, 5)
+        assert parsed.server.headers == {"x-team": "renewals"}
+        assert parsed.server_messages == ["campaign.ended", "contact.completed"]
+        assert isinstance(parsed.predial_plan, CampaignPredialPlan)
+        assert parsed.predial_plan.enabled is True
+        assert parsed.predial_plan.model_extra == {"onError": "retry"}
 
 
 def test_get_gives_counters_and_call_metrics_unless_asked_not_to(v2: V2Campaigns) -> None:

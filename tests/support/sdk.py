@@ -36,7 +36,7 @@ EXTENSIONS: dict[type[BaseModel], frozenset[str]] = {
     CampaignSummary: _CAMPAIGN | {"workflowId"},
     CampaignContactCounters: frozenset({"total"}),
     CampaignContactWithOutcome: frozenset({"sipUri", "skipReason"}),
-    CampaignPredialPlan: frozenset({"onError"}),
+    CampaignPredialPlan: frozenset({"onError", "onErrorMaxRetries"}),
     CreateCustomerDto: frozenset({"timezone"}),
     VapiPhoneNumber: frozenset({"pacing"}),
 }
