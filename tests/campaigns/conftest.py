@@ -1,17 +1,21 @@
-"""Fixtures of the campaign tests that commit for real (concurrency, completion races)."""
+"""Fixtures of the campaign tests: ``/v2/campaign`` through Vapi's SDK, and a database that
+commits for real (concurrency, completion races)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
+from vapi import Vapi
 
 from orchestrator.orgs.service import CreatedOrg
 from tests.factories import make_org
 from tests.support.concurrency import delete_org
+from tests.support.vapi_v2 import V2Campaigns
 
 
 @pytest.fixture
@@ -30,3 +34,9 @@ def committed_org(real_engine: Engine) -> Iterator[CreatedOrg]:
         session.commit()
     yield org
     delete_org(real_engine, org.org_id)
+
+
+@pytest.fixture
+def v2(vapi: Vapi, answers: list[httpx.Response]) -> V2Campaigns:
+    """``/v2/campaign`` through Vapi's Python SDK, as the org's customer would use it."""
+    return V2Campaigns(vapi, answers)

@@ -1,16 +1,19 @@
-"""``duplicateFromCampaignId`` on ``POST /campaign`` and ``POST /v2/campaign``: a new campaign
-with another's settings and customers, under the fields the request gives."""
+"""``duplicateFromCampaignId`` on ``POST /campaign`` and ``POST /v2/campaign``, through Vapi's
+Python SDK: a new campaign with another's settings and customers, under the fields the request
+gives."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
-from vapi import Vapi
+from vapi import CreateCustomerDto, SchedulePlan, Vapi
 from vapi.types import Campaign
 
 from orchestrator.clock import utcnow
@@ -26,20 +29,35 @@ from tests.factories import (
     make_org,
     post_campaign,
 )
-from tests.support.sdk import strictly
-from tests.support.vapi_v2 import V2Campaigns
+from tests.support.vapi_v2 import V2Campaigns, ours, refusal
 
 pytestmark = pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument")
 
 HOURS = {"windows": [{"days": ["mon"], "start": "09:00", "end": "17:00"}]}
 RETRY = {"maxAttempts": 3, "retryOn": ["customer-busy"], "delaySeconds": 120}
 NOT_FOUND = "duplicateFromCampaignId must be the id of a campaign of this org"
+OVERRIDES = {"variableValues": {"plan": "gold"}}
 SCHEDULE = {"earliestAt": "2030-03-01T09:00:00.000Z", "latestAt": "2030-03-02T09:00:00.000Z"}
 
 
+Copy = Callable[..., dict[str, Any]]
+
+
 @pytest.fixture
-def client(vapi: Vapi) -> V2Campaigns:
-    return V2Campaigns(vapi)
+def duplicate(v2: V2Campaigns, vapi: Vapi) -> Copy:
+    """``POST {path}`` of a campaign named "Copy" through the SDK; its raw answer, once the SDK's
+    model of it is checked."""
+    creates: dict[str, Callable[..., Campaign]] = {
+        "campaign": v2.checking(vapi.campaigns.campaign_controller_create),
+        "v2/campaign": v2.create,
+    }
+
+    def post(path: str, **fields: Any) -> dict[str, Any]:
+        creates[path](**{"name": "Copy", **fields})
+        created: dict[str, Any] = v2.raw
+        return created
+
+    return post
 
 
 @pytest.fixture
@@ -47,7 +65,7 @@ def source(api: TestClient, auth: dict[str, str]) -> dict[str, Any]:
     """A v1 campaign with every setting given."""
     customers = [
         {"number": customer_numbers(1)[0], "name": "Ada", "timezone": "Europe/London"},
-        {"number": customer_numbers(1, start=1)[0], "assistantOverrides": {"a": 1}},
+        {"number": customer_numbers(1, start=1)[0], "assistantOverrides": OVERRIDES},
         {"sipUri": "sip:desk@example.com"},
     ]
     return post_campaign(
@@ -63,15 +81,6 @@ def source(api: TestClient, auth: dict[str, str]) -> dict[str, Any]:
         callingHours=HOURS,
         retryPlan=RETRY,
     )
-
-
-def duplicate(client: V2Campaigns, path: str, **body: Any) -> dict[str, Any]:
-    response = client.send("POST", path, json={"name": "Copy", **body})
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    if "dialPlan" not in created:  # the SDK's Campaign wants a phoneNumberId and customers
-        strictly(Campaign, created)
-    return created
 
 
 SETTINGS = (
@@ -90,9 +99,9 @@ SETTINGS = (
 
 @pytest.mark.parametrize("path", ["campaign", "v2/campaign"])
 def test_a_copy_has_the_settings_and_customers_of_its_source(
-    client: V2Campaigns, source: dict[str, Any], session: Session, path: str
+    duplicate: Copy, v2: V2Campaigns, source: dict[str, Any], session: Session, path: str
 ) -> None:
-    copy = duplicate(client, path, duplicateFromCampaignId=source["id"])
+    copy = duplicate(path, duplicate_from_campaign_id=source["id"])
     assert copy["id"] != source["id"]
     assert copy["name"] == "Copy"
     assert copy["status"] == "scheduled"
@@ -106,41 +115,39 @@ def test_a_copy_has_the_settings_and_customers_of_its_source(
     assert {c.id for c in copied}.isdisjoint({c.id for c in originals})
     assert campaign_drift(session, campaign_id=uuid.UUID(copy["id"])) == {}
     # The source is untouched, and both are listed.
-    assert client.get(source["id"]).contact_counters is not None
-    assert len(client.list().results) == 2
+    assert v2.get(source["id"]).contact_counters is not None
+    assert len(v2.list().results) == 2
 
 
 def test_the_copy_is_dialed_like_any_campaign(
-    client: V2Campaigns, source: dict[str, Any], session: Session
+    duplicate: Copy, v2: V2Campaigns, source: dict[str, Any], session: Session
 ) -> None:
     copy = duplicate(
-        client,
         "v2/campaign",
-        duplicateFromCampaignId=source["id"],
-        schedulePlan=None,
-        callingHours=None,
+        duplicate_from_campaign_id=source["id"],
+        schedule_plan=None,
+        request_options=ours(callingHours=None),
     )
     calls = dispatch_campaign(
         session, campaign_id=uuid.UUID(copy["id"]), now=utcnow(), batch_limit=3
     )
     assert len(calls) == 3
-    dialed = client.contacts(copy["id"], status="contact.dispatched")
+    dialed = v2.contacts(copy["id"], status="contact.dispatched")
     assert [c.number for c in dialed.results] == [
         *customer_numbers(2),
         "sip:desk@example.com",
     ]
 
 
-def test_the_requests_own_fields_come_first(client: V2Campaigns, source: dict[str, Any]) -> None:
+def test_the_requests_own_fields_come_first(duplicate: Copy, source: dict[str, Any]) -> None:
     copy = duplicate(
-        client,
         "v2/campaign",
-        duplicateFromCampaignId=source["id"],
-        squadId="squad-1",
-        maxConcurrency=7,
-        callingHours=None,
-        schedulePlan=None,
-        serverMessages=["campaign.ended"],
+        duplicate_from_campaign_id=source["id"],
+        squad_id="squad-1",
+        max_concurrency=7,
+        schedule_plan=None,
+        server_messages=["campaign.ended"],
+        request_options=ours(callingHours=None),
     )
     # A squad given replaces the source's assistant rather than joining it.
     assert copy["squadId"] == "squad-1"
@@ -155,28 +162,30 @@ def test_the_requests_own_fields_come_first(client: V2Campaigns, source: dict[st
     assert [c.get("name") for c in copy["customers"]] == ["Ada", None, None]
 
 
-def test_customers_given_replace_the_sources(client: V2Campaigns, source: dict[str, Any]) -> None:
-    customers = [{"number": n} for n in customer_numbers(2, start=50)]
+def test_customers_given_replace_the_sources(duplicate: Copy, source: dict[str, Any]) -> None:
+    numbers = customer_numbers(2, start=50)
     copy = duplicate(
-        client, "v2/campaign", duplicateFromCampaignId=source["id"], customers=customers
+        "v2/campaign",
+        duplicate_from_campaign_id=source["id"],
+        customers=[CreateCustomerDto(number=n) for n in numbers],
     )
-    assert copy["customers"] == customers
+    assert copy["customers"] == [{"number": n} for n in numbers]
     assert copy["phoneNumberId"] == source["phoneNumberId"]
     assert copy["contactCounters"]["pending"] == 2
 
 
 def test_a_phone_number_given_moves_the_copied_contacts_onto_it(
-    client: V2Campaigns, session: Session, api: TestClient, auth: dict[str, str]
+    duplicate: Copy, session: Session, api: TestClient, auth: dict[str, str]
 ) -> None:
     plan = [
         {"phoneNumberId": "line-a", "customers": [{"number": customer_numbers(1)[0]}]},
         {"phoneNumberId": "line-b", "customers": [{"number": customer_numbers(1, start=1)[0]}]},
     ]
     planned = post_campaign(api, auth, customers=0, phoneNumberId=None, dialPlan=plan)
-    as_planned = duplicate(client, "campaign", duplicateFromCampaignId=planned["id"])
+    as_planned = duplicate("campaign", duplicate_from_campaign_id=planned["id"])
     assert as_planned["dialPlan"] == plan
     moved = duplicate(
-        client, "v2/campaign", duplicateFromCampaignId=planned["id"], phoneNumberId="line-c"
+        "v2/campaign", duplicate_from_campaign_id=planned["id"], phone_number_id="line-c"
     )
     assert moved["phoneNumberId"] == "line-c"
     assert "dialPlan" not in moved
@@ -186,7 +195,7 @@ def test_a_phone_number_given_moves_the_copied_contacts_onto_it(
 
 
 def test_v2_refuses_a_copy_of_what_only_v1_has(
-    client: V2Campaigns, api: TestClient, auth: dict[str, str], session: Session
+    duplicate: Copy, api: TestClient, auth: dict[str, str], session: Session
 ) -> None:
     plan = [{"phoneNumberId": "line-a", "customers": [{"number": customer_numbers(1)[0]}]}]
     flow = post_campaign(
@@ -198,9 +207,7 @@ def test_v2_refuses_a_copy_of_what_only_v1_has(
         assistantId=None,
         workflowId="workflow-1",
     )
-    messages = client.refused(
-        "POST", "v2/campaign", json={"name": "Copy", "duplicateFromCampaignId": flow["id"]}
-    )
+    messages = refusal(lambda: duplicate("v2/campaign", duplicate_from_campaign_id=flow["id"]))
     assert messages == [
         "workflowId is only supported by v1 (POST /campaign): a v2 campaign runs an assistantId"
         " or a squadId",
@@ -210,77 +217,74 @@ def test_v2_refuses_a_copy_of_what_only_v1_has(
         f"fields not given are those of campaign {flow['id']} (duplicateFromCampaignId)",
     ]
     copy = duplicate(
-        client,
         "v2/campaign",
-        duplicateFromCampaignId=flow["id"],
-        assistantId="assistant-2",
-        phoneNumberId="line-z",
+        duplicate_from_campaign_id=flow["id"],
+        assistant_id="assistant-2",
+        phone_number_id="line-z",
     )
     assert (copy["assistantId"], copy["phoneNumberId"]) == ("assistant-2", "line-z")
     assert "workflowId" not in copy
 
 
 def test_customers_of_a_dial_plan_copy_need_a_number(
-    client: V2Campaigns, api: TestClient, auth: dict[str, str]
+    duplicate: Copy, api: TestClient, auth: dict[str, str]
 ) -> None:
     plan = [{"phoneNumberId": "line-a", "customers": [{"number": customer_numbers(1)[0]}]}]
     planned = post_campaign(api, auth, customers=0, phoneNumberId=None, dialPlan=plan)
-    body = {
-        "name": "Copy",
-        "duplicateFromCampaignId": planned["id"],
-        "customers": [{"number": customer_numbers(1, start=9)[0]}],
-    }
-    assert client.refused("POST", "campaign", json=body) == [
+    customers = [CreateCustomerDto(number=customer_numbers(1, start=9)[0])]
+    messages = refusal(
+        lambda: duplicate("campaign", duplicate_from_campaign_id=planned["id"], customers=customers)
+    )
+    assert messages == [
         "exactly one of phoneNumberId or dialPlan must be provided",
         f"fields not given are those of campaign {planned['id']} (duplicateFromCampaignId)",
     ]
 
 
 def test_a_copied_window_that_has_closed_is_refused(
-    client: V2Campaigns, source: dict[str, Any], session: Session
+    duplicate: Copy, source: dict[str, Any], session: Session
 ) -> None:
     past = utcnow() - timedelta(hours=1)
     force_campaign(
         session, campaign_id=source["id"], latest_at=past, earliest_at=past - timedelta(hours=1)
     )
-    body = {"name": "Copy", "duplicateFromCampaignId": source["id"]}
-    (message,) = client.refused("POST", "v2/campaign", json=body)
+    (message,) = refusal(lambda: duplicate("v2/campaign", duplicate_from_campaign_id=source["id"]))
     assert message.startswith("schedulePlan.latestAt of the duplicated campaign (")
     assert message.endswith("has passed: give a schedulePlan (null for none)")
-    later = {"earliestAt": "2031-01-01T09:00:00.000Z"}
-    assert duplicate(client, "campaign", **body, schedulePlan=later)["schedulePlan"] == later
+    later = SchedulePlan(earliest_at=datetime(2031, 1, 1, 9, tzinfo=UTC))
+    copy = duplicate("campaign", duplicate_from_campaign_id=source["id"], schedule_plan=later)
+    assert copy["schedulePlan"] == {"earliestAt": "2031-01-01T09:00:00.000Z"}
 
 
 @pytest.mark.parametrize("path", ["campaign", "v2/campaign"])
 def test_only_a_campaign_of_the_org_can_be_copied(
-    client: V2Campaigns, session: Session, source: dict[str, Any], path: str
+    duplicate: Copy, v2: V2Campaigns, session: Session, source: dict[str, Any], path: str
 ) -> None:
     other = make_campaign(session, org=make_org(session, name="other"), customers=2)
-    client.delete(source["id"])
+    v2.delete(source["id"])
     for campaign_id in (str(other), source["id"], "not-a-uuid", str(uuid.uuid4())):
-        body = {"name": "Copy", "duplicateFromCampaignId": campaign_id}
-        assert client.refused("POST", path, json=body) == [NOT_FOUND]
+        copying = partial(duplicate, path, duplicate_from_campaign_id=campaign_id)
+        assert refusal(copying) == [NOT_FOUND]
     assert session.query(Contact).filter(Contact.campaign_id == other).count() == 2
 
 
 def test_what_the_request_breaks_is_listed_with_the_missing_source(
-    client: V2Campaigns, org: CreatedOrg
+    duplicate: Copy, org: CreatedOrg
 ) -> None:
-    body = {
-        "name": "Copy",
-        "duplicateFromCampaignId": str(uuid.uuid4()),
-        "assistantId": "a",
-        "squadId": "s",
-        "customers": [{"number": "12"}],
+    fields: dict[str, Any] = {
+        "duplicate_from_campaign_id": str(uuid.uuid4()),
+        "assistant_id": "a",
+        "squad_id": "s",
+        "customers": [CreateCustomerDto(number="12")],
     }
-    assert sorted(client.refused("POST", "v2/campaign", json=body)) == sorted(
+    assert sorted(refusal(lambda: duplicate("v2/campaign", **fields))) == sorted(
         [
             "only one of assistantId or squadId may be provided",
             "customers.0.number must be longer than or equal to 3 characters",
         ]
     )
-    body["customers"] = []
-    assert sorted(client.refused("POST", "v2/campaign", json=body)) == sorted(
+    fields["customers"] = []
+    assert sorted(refusal(lambda: duplicate("v2/campaign", **fields))) == sorted(
         [
             NOT_FOUND,
             "only one of assistantId or squadId may be provided",

@@ -1,15 +1,18 @@
 """``GET /v2/campaign/{id}/contacts`` through Vapi's Python SDK: by status, in dial order or
-status order, page by page, each contact with its last attempt."""
+status order, page by page, each contact with its last attempt; every page checked against the
+SDK's models (``V2Campaigns``)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 from vapi import Vapi
+from vapi.types import CampaignContactPaginatedResponse, CampaignContactWithOutcome
 
 from orchestrator.calls.dialing import begin_dial
 from orchestrator.calls.service import record_provider_call
@@ -32,11 +35,6 @@ from tests.support.vapi_v2 import V2Campaigns
 pytestmark = pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument")
 
 
-@pytest.fixture
-def v2(vapi: Vapi) -> V2Campaigns:
-    return V2Campaigns(vapi)
-
-
 def customers(count: int) -> list[dict[str, Any]]:
     return [{"number": n, "name": f"C{i}"} for i, n in enumerate(customer_numbers(count))]
 
@@ -52,13 +50,17 @@ def test_every_contact_in_dial_order_page_by_page(
 ) -> None:
     campaign_id = str(make_campaign(session, org=org, customers=customers(60)))
     first = v2.contacts(campaign_id)
+    assert isinstance(first, CampaignContactPaginatedResponse)
+    assert all(type(c) is CampaignContactWithOutcome for c in first.results)
     assert [c.number for c in first.results] == customer_numbers(60)[:50]
     assert [c.name for c in first.results[:2]] == ["C0", "C1"]
     assert {c.status for c in first.results} == {"contact.pending"}
     assert all(c.call_id is None and c.dispatched_at is None for c in first.results)
+    assert all(c.model_extra == {} for c in first.results)
     meta = first.metadata
     assert (meta.items_per_page, meta.total_items, meta.current_page) == (50, 60, 1)
     assert (meta.total_pages, meta.has_next_page) == (2, True)
+    assert meta.model_extra == {}
 
     second = v2.contacts(campaign_id, page=2)
     assert [c.number for c in second.results] == customer_numbers(60)[50:]
@@ -84,7 +86,7 @@ def _campaign_with_outcomes(session: Session, org: CreatedOrg) -> tuple[str, lis
 
 
 def test_each_contact_shows_its_last_attempt(
-    v2: V2Campaigns, session: Session, org: CreatedOrg
+    v2: V2Campaigns, vapi: Vapi, session: Session, org: CreatedOrg
 ) -> None:
     campaign_id, ids = _campaign_with_outcomes(session, org)
     page = v2.contacts(campaign_id, limit=5)
@@ -103,17 +105,17 @@ def test_each_contact_shows_its_last_attempt(
         None,
         None,
     ]
-    assert all(c.call_id and c.dispatched_at for c in page.results[:4])
+    assert all(c.call_id and isinstance(c.dispatched_at, datetime) for c in page.results[:4])
     assert page.results[4].call_id is None
     # The callId is the call's id on our API.
-    call = v2.send("GET", f"call/{page.results[0].call_id}").json()
-    assert call["endedReason"] == "customer-ended-call"
-    assert call["orchestrator"]["contactId"] == str(ids[0])
+    call = vapi.calls.get(str(page.results[0].call_id))
+    assert call.ended_reason == "customer-ended-call"
+    assert (call.model_extra or {})["orchestrator"]["contactId"] == str(ids[0])
 
 
 def test_skipped_contacts_say_why(v2: V2Campaigns, session: Session, org: CreatedOrg) -> None:
     stopped, _ = _campaign_with_outcomes(session, org)
-    v2.update(stopped, {"status": "cancelled"})
+    v2.update(stopped, status="cancelled")
     closed = str(make_campaign(session, org=org, customers=customers(2)))
     force_campaign(session, campaign_id=closed, latest_at=utcnow())
     close_window(session, campaign_id=uuid.UUID(closed), now=utcnow())
@@ -126,6 +128,7 @@ def test_skipped_contacts_say_why(v2: V2Campaigns, session: Session, org: Create
 
     skipped = v2.contacts(stopped, status="contact.skipped")
     assert len(skipped.results) == 6
+    assert {c.status for c in skipped.results} == {"contact.skipped"}
     assert {c.model_extra["skipReason"] for c in skipped.results if c.model_extra} == {
         "ended-by-user"
     }
@@ -147,6 +150,7 @@ def test_filter_by_one_or_several_statuses(
     assert [c.id for c in completed.results] == [str(ids[0]), str(ids[2])]
     assert completed.metadata.total_items == 2
     repeated = v2.contacts(campaign_id, status=["contact.failed", "contact.dispatched"])
+    assert [c.status for c in repeated.results] == ["contact.failed", "contact.dispatched"]
     assert [c.id for c in repeated.results] == [str(ids[1]), str(ids[3])]
     assert repeated.metadata.total_items == 2
     commas = v2.contacts(campaign_id, status="contact.failed,contact.dispatched")
@@ -159,22 +163,22 @@ def test_status_order_is_vapis_lifecycle_then_dial_order(
 ) -> None:
     campaign_id, ids = _campaign_with_outcomes(session, org)
     expected = [ids[i] for i in (4, 5, 6, 7, 8, 9, 3, 0, 2, 1)]
-    whole = v2.contacts(campaign_id, sortBy="status")
+    whole = v2.contacts(campaign_id, sort_by="status")
     assert [c.id for c in whole.results] == [str(i) for i in expected]
-    pages = [v2.contacts(campaign_id, sortBy="status", limit=3, page=p) for p in (1, 2, 3, 4)]
+    pages = [v2.contacts(campaign_id, sort_by="status", limit=3, page=p) for p in (1, 2, 3, 4)]
     assert [c.id for page in pages for c in page.results] == [str(i) for i in expected]
     assert [page.metadata.has_next_page for page in pages] == [True, True, True, False]
     # A page across the runs of two statuses, and within a filter.
     filtered = v2.contacts(
         campaign_id,
-        sortBy="status",
+        sort_by="status",
         status=["contact.failed", "contact.pending", "contact.completed"],
         limit=4,
         page=2,
     )
     assert [c.id for c in filtered.results] == [str(i) for i in (ids[8], ids[9], ids[0], ids[2])]
     assert filtered.metadata.total_items == 9
-    by_position = v2.contacts(campaign_id, sortBy="position", limit=3, page=2)
+    by_position = v2.contacts(campaign_id, sort_by="position", limit=3, page=2)
     assert [c.id for c in by_position.results] == [str(i) for i in ids[3:6]]
 
 

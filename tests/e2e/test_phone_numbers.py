@@ -11,12 +11,13 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
-from vapi import CreateCustomerDto, Vapi, VapiPhoneNumber
+from vapi import CreateCustomerDto, GetPhoneNumbersResponse_Vapi, Vapi
+from vapi.types import VapiPhoneNumber
 
 from orchestrator.orgs.service import create_org
 from orchestrator.runner import StackOptions
 from tests.factories import customer_numbers
-from tests.support.sdk import strictly
+from tests.support.sdk import checked, strictly
 from tests.support.stack import Stack, e2e_stack
 from tests.support.ts_sdk import run_ts_sdk
 
@@ -47,11 +48,12 @@ def test_both_sdks_list_the_providers_numbers_with_their_pacing(
     assert sorted(number.id for number in listed) == ["line-1", "line-2"]
 
     line = vapi.phone_numbers.get("line-2")
-    assert isinstance(line, VapiPhoneNumber)
+    assert isinstance(line, GetPhoneNumbersResponse_Vapi)
     assert line.number == "+14155550123"
     headers = {"Authorization": f"Bearer {org.api_key}"}
     raw = httpx.get(f"{stack.api_url}/phone-number/line-2", headers=headers).json()
     strictly(VapiPhoneNumber, raw)
+    assert checked(line, raw).model_extra == {"pacing": raw["pacing"]}
     assert (raw["orgId"], raw["pacing"]["isDefault"]) == (str(org.org_id), True)
 
     vapi.calls.create(

@@ -8,14 +8,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from vapi import Vapi, VapiPhoneNumber
+from vapi import GetPhoneNumbersResponse_Vapi, ListPhoneNumbersResponseItem_Vapi, Vapi
+from vapi.types import VapiPhoneNumber
 
 from orchestrator.models import PhoneNumber
 from orchestrator.orgs.service import CreatedOrg
 from orchestrator.simulator.state import DEFAULT_ORG_ID
 from tests.factories import campaign_body, make_org
 from tests.support.numbers_provider import Lookups
-from tests.support.sdk import strictly
+from tests.support.sdk import checked, strictly
 from tests.support.simulators import Sim
 
 # The SDK passes its own timeout on every request, which Starlette's TestClient only warns about.
@@ -34,11 +35,13 @@ def test_vapis_sdk_parses_every_number_with_its_pacing(
 ) -> None:
     api.put("/phone-number/line-1/pacing", json={"callsPerSecond": 5}, headers=auth)
     listed = vapi.phone_numbers.list()
-    assert [type(number) for number in listed] == [VapiPhoneNumber, VapiPhoneNumber]
+    assert [type(number) for number in listed] == [ListPhoneNumbersResponseItem_Vapi] * 2
     raw = answers[-1].json()
-    for number in raw:
+    for parsed, number in zip(listed, raw, strict=True):
+        checked(parsed, number)
         strictly(VapiPhoneNumber, number)
-        assert number["orgId"] == str(org.org_id) != DEFAULT_ORG_ID
+        assert parsed.org_id == number["orgId"] == str(org.org_id) != DEFAULT_ORG_ID
+        assert parsed.model_extra == {"pacing": number["pacing"]}
     by_id = {number["id"]: number for number in raw}
     assert by_id["line-2"]["number"] == "+14155550123"
     assert by_id["line-2"]["pacing"] == DEFAULT_PACING
@@ -48,7 +51,8 @@ def test_vapis_sdk_parses_every_number_with_its_pacing(
         "isDefault": False,
     }
     fetched = vapi.phone_numbers.get("line-1")
-    assert isinstance(fetched, VapiPhoneNumber)
+    assert isinstance(fetched, GetPhoneNumbersResponse_Vapi)
+    assert checked(fetched, answers[-1].json()).id == "line-1"
     assert answers[-1].json() == by_id["line-1"]
 
 

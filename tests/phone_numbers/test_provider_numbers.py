@@ -14,14 +14,26 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from vapi import (
+    GetPhoneNumbersResponse_ByoPhoneNumber,
+    GetPhoneNumbersResponse_Telnyx,
+    GetPhoneNumbersResponse_Twilio,
+    GetPhoneNumbersResponse_Vapi,
+    GetPhoneNumbersResponse_Vonage,
+    ListPhoneNumbersResponseItem_ByoPhoneNumber,
+    ListPhoneNumbersResponseItem_Telnyx,
+    ListPhoneNumbersResponseItem_Twilio,
+    ListPhoneNumbersResponseItem_Vapi,
+    ListPhoneNumbersResponseItem_Vonage,
+    Vapi,
+)
+from vapi.core.api_error import ApiError
+from vapi.types import (
     ByoPhoneNumber,
     TelnyxPhoneNumber,
     TwilioPhoneNumber,
-    Vapi,
     VapiPhoneNumber,
     VonagePhoneNumber,
 )
-from vapi.core.api_error import ApiError
 
 from orchestrator.clock import ManualClock
 from orchestrator.orgs.service import CreatedOrg
@@ -34,19 +46,37 @@ from tests.support.numbers_provider import (
     every_kind,
     looking_up,
 )
-from tests.support.sdk import strictly
+from tests.support.sdk import checked, strictly
 from tests.support.servers import serve
 from tests.support.simulators import Sim
 
 # The SDK passes its own timeout on every request, which Starlette's TestClient only warns about.
 pytestmark = pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument")
 
-KINDS: dict[str, type[BaseModel]] = {
-    "byo-phone-number": ByoPhoneNumber,
-    "twilio": TwilioPhoneNumber,
-    "vonage": VonagePhoneNumber,
-    "vapi": VapiPhoneNumber,
-    "telnyx": TelnyxPhoneNumber,
+# Vapi's PhoneNumber variant of each provider, and the SDK's own classes it parses a listed
+# and a fetched number into.
+KINDS: dict[str, tuple[type[BaseModel], type[BaseModel], type[BaseModel]]] = {
+    "byo-phone-number": (
+        ByoPhoneNumber,
+        ListPhoneNumbersResponseItem_ByoPhoneNumber,
+        GetPhoneNumbersResponse_ByoPhoneNumber,
+    ),
+    "twilio": (
+        TwilioPhoneNumber,
+        ListPhoneNumbersResponseItem_Twilio,
+        GetPhoneNumbersResponse_Twilio,
+    ),
+    "vonage": (
+        VonagePhoneNumber,
+        ListPhoneNumbersResponseItem_Vonage,
+        GetPhoneNumbersResponse_Vonage,
+    ),
+    "vapi": (VapiPhoneNumber, ListPhoneNumbersResponseItem_Vapi, GetPhoneNumbersResponse_Vapi),
+    "telnyx": (
+        TelnyxPhoneNumber,
+        ListPhoneNumbersResponseItem_Telnyx,
+        GetPhoneNumbersResponse_Telnyx,
+    ),
 }
 
 
@@ -66,11 +96,15 @@ def test_every_kind_of_number_parses_as_its_kind(
 ) -> None:
     listed = vapi.phone_numbers.list()
     raw = answers[-1].json()
-    assert [type(number) for number in listed] == [KINDS[n["provider"]] for n in every_kind()]
-    for number in raw:
-        strictly(KINDS[number["provider"]], number)
+    assert [type(number) for number in listed] == [KINDS[n["provider"]][1] for n in every_kind()]
+    for parsed, number in zip(listed, raw, strict=True):
+        kind, _, fetched_as = KINDS[number["provider"]]
+        strictly(kind, number)
+        checked(parsed, number)
+        assert set(parsed.model_extra or {}) == {"pacing"}
         fetched = vapi.phone_numbers.get(number["id"])
-        assert type(fetched) is KINDS[number["provider"]]
+        assert type(fetched) is fetched_as
+        checked(fetched, answers[-1].json())
         assert answers[-1].json() == number
 
 

@@ -10,12 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
-from vapi import Vapi, VapiPhoneNumber
+from vapi import GetPhoneNumbersResponse_Vapi, ListPhoneNumbersResponseItem_Vapi, Vapi
+from vapi.types import VapiPhoneNumber
 
 from orchestrator.simulator import PhoneNumberSpecError, SimulatorConfig, parse_phone_numbers
 from orchestrator.simulator.phone_numbers import derived_number
 from orchestrator.simulator.state import DEFAULT_ORG_ID
-from tests.support.sdk import strictly
+from tests.support.sdk import checked, strictly
 from tests.support.simulators import API_KEY, PHONE, SimulatorHandle, running
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
@@ -42,7 +43,8 @@ def test_numbers_it_starts_with_and_those_calls_name_are_vapi_numbers() -> None:
         by_id = {number["id"]: number for number in listed}
         assert [number["id"] for number in listed] == [PHONE, "line-2", "line-1"]  # newest first
         for number in listed:
-            parsed = strictly(VapiPhoneNumber, number)
+            strictly(VapiPhoneNumber, number)
+            parsed = strictly(ListPhoneNumbersResponseItem_Vapi, number)
             assert (parsed.provider, parsed.org_id, parsed.status) == (
                 "vapi",
                 DEFAULT_ORG_ID,
@@ -59,9 +61,12 @@ def test_vapis_sdk_parses_the_simulators_numbers() -> None:
     with running(None, phone_numbers=("line-1", "line-2")) as sim:
         client = Vapi(token=API_KEY, base_url=sim.base_url)
         listed = client.phone_numbers.list()
-        assert [type(number) for number in listed] == [VapiPhoneNumber, VapiPhoneNumber]
+        assert [type(number) for number in listed] == [ListPhoneNumbersResponseItem_Vapi] * 2
+        for parsed, number in zip(listed, numbers_of(sim.base_url), strict=True):
+            assert checked(parsed, number).model_extra == {}
         fetched = client.phone_numbers.get("line-1")
-        assert isinstance(fetched, VapiPhoneNumber) and fetched.id == "line-1"
+        assert isinstance(fetched, GetPhoneNumbersResponse_Vapi) and fetched.id == "line-1"
+        assert checked(fetched, number_of(sim.base_url, "line-1").json()).model_extra == {}
 
 
 def test_an_unknown_number_is_404_in_vapis_shape(simulator: SimulatorHandle) -> None:

@@ -1,130 +1,75 @@
-"""Vapi's v2 campaign endpoints as a customer reaches them with the installed Python SDK.
+"""``/v2/campaign`` as a customer reaches it with Vapi's Python SDK.
 
-The SDK has no v2 campaign methods nor models, so requests go through its own HTTP client
-(its base URL, its API key, its retries), and answers are checked strictly: ``Campaign``
-against the SDK's model, the v2 shapes against the models below, written from Vapi's
-document (``CampaignSummary``, ``CampaignContactWithOutcome`` and their pages). Fields beyond
-Vapi's (our extensions) are allowed; every field Vapi requires must be there, typed as it says.
+``create``, ``list``, ``get``, ``update``, ``delete`` and ``contacts`` are the SDK's own v2
+methods, with their signatures; each answer is checked as ``tests.support.sdk.checked`` does
+(strictly valid as the model the SDK parsed it into, nothing undeclared but our extensions), and
+its raw JSON kept in ``raw``. Our extensions are sent as a customer would with the SDK, through
+``request_options`` (``ours``). ``send`` and ``refused`` go through the SDK's own HTTP client
+(its base URL, its API key) for what its methods cannot send: bad input.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, ParamSpec
 
 import httpx
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
+import pytest
 from vapi import Vapi
-from vapi.types import Campaign
+from vapi.campaigns.client import CampaignsClient
+from vapi.core.api_error import ApiError
+from vapi.core.request_options import RequestOptions
 
-from tests.support.sdk import strictly
+from tests.support.sdk import SdkModel, checked
 
-V2_CONFIG = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow", strict=False)
-
-
-class CampaignContactCounters(BaseModel):
-    model_config = V2_CONFIG
-
-    pending: float
-    dispatched: float
-    completed: float
-    failed: float
-    skipped: float
-    predial_failed: float
+P = ParamSpec("P")
 
 
-class CampaignCallMetrics(BaseModel):
-    model_config = V2_CONFIG
-
-    dialed: float
-    connected: float
+def ours(**fields: Any) -> RequestOptions:
+    """Request options that add our extensions (``callingHours``, ``retryPlan``) to a body."""
+    return {"additional_body_parameters": fields}
 
 
-class PaginationMeta(BaseModel):
-    model_config = V2_CONFIG
-
-    items_per_page: float
-    total_items: float
-    current_page: float
-    total_pages: float | None = None
-    has_next_page: bool | None = None
-    sort_order: Literal["ASC", "DESC"] | None = None
+def _message(body: Any, *, status: int) -> Any:
+    assert isinstance(body, dict), body
+    assert set(body) == {"statusCode", "error", "message"}, body
+    assert body["statusCode"] == status
+    return body["message"]
 
 
-class CampaignSummary(BaseModel):
-    model_config = V2_CONFIG
-
-    status: Literal["scheduled", "in-progress", "ended", "cancelled", "archived"]
-    ended_reason: (
-        Literal[
-            "campaign.scheduled.ended-by-user",
-            "campaign.in-progress.ended-by-user",
-            "campaign.ended.success",
-        ]
-        | None
-    ) = None
-    name: str
-    assistant_id: str | None = None
-    squad_id: str | None = None
-    phone_number_id: str | None = None
-    schedule_plan: dict[str, Any] | None = None
-    max_concurrency: float | None = None
-    assistant_overrides: dict[str, Any] | None = None
-    squad_overrides: dict[str, Any] | None = None
-    server: dict[str, Any] | None = None
-    server_messages: list[str] | None = None
-    predial_plan: dict[str, Any] | None = None
-    contact_counters: CampaignContactCounters | None = None
-    call_metrics: CampaignCallMetrics | None = None
-    id: str
-    org_id: str
-    created_at: datetime
-    updated_at: datetime
-
-
-class CampaignSummaryPaginatedResponse(BaseModel):
-    model_config = V2_CONFIG
-
-    results: list[CampaignSummary]
-    metadata: PaginationMeta
-
-
-ContactStatus = Literal[
-    "contact.pending",
-    "contact.dispatched",
-    "contact.completed",
-    "contact.failed",
-    "contact.skipped",
-    "contact.predial-failed",
-]
-
-
-class CampaignContactWithOutcome(BaseModel):
-    model_config = V2_CONFIG
-
-    id: str
-    number: str
-    name: str | None = None
-    status: ContactStatus
-    call_id: str | None = None
-    dispatched_at: datetime | None = None
-    ended_reason: str | None = None
-
-
-class CampaignContactPaginatedResponse(BaseModel):
-    model_config = V2_CONFIG
-
-    results: list[CampaignContactWithOutcome]
-    metadata: PaginationMeta
+def refusal(call: Callable[[], object], *, status: int = 400) -> Any:
+    """The ``message`` of the error in Vapi's shape that an SDK call must raise."""
+    with pytest.raises(ApiError) as raised:
+        call()
+    assert raised.value.status_code == status, raised.value.body
+    return _message(raised.value.body, status=status)
 
 
 class V2Campaigns:
-    """``/v2/campaign`` through the SDK's HTTP client; every answer checked, raw JSON kept."""
-
-    def __init__(self, vapi: Vapi) -> None:
+    def __init__(self, vapi: Vapi, answers: list[httpx.Response]) -> None:
         self._http = vapi._client_wrapper.httpx_client
-        self.last: httpx.Response | None = None
+        self._answers = answers
+        # Typed here: the SDK leaves its clients' properties unannotated.
+        campaigns: CampaignsClient = vapi.campaigns
+        self.create = self.checking(campaigns.campaign_controller_create_v_2)
+        self.list = self.checking(campaigns.campaign_controller_find_all_v_2)
+        self.get = self.checking(campaigns.campaign_controller_find_one_v_2)
+        self.update = self.checking(campaigns.campaign_controller_update_v_2)
+        self.delete = self.checking(campaigns.campaign_controller_remove_v_2)
+        self.contacts = self.checking(campaigns.campaign_controller_get_campaign_v_2_contacts)
+
+    @property
+    def raw(self) -> Any:
+        """The JSON of the last answer."""
+        return self._answers[-1].json()
+
+    def checking(self, method: Callable[P, SdkModel]) -> Callable[P, SdkModel]:
+        """``method`` of the SDK, its every answer checked."""
+
+        def call(*args: P.args, **kwargs: P.kwargs) -> SdkModel:
+            return checked(method(*args, **kwargs), self.raw)
+
+        return call
 
     def send(
         self,
@@ -134,34 +79,7 @@ class V2Campaigns:
         json: Any = None,
         params: dict[str, Any] | None = None,
     ) -> httpx.Response:
-        self.last = self._http.request(path, method=method, json=json, params=params, retries=0)
-        return self.last
-
-    def _ok(self, response: httpx.Response, status: int = 200) -> Any:
-        assert response.status_code == status, response.text
-        return response.json()
-
-    def create(self, body: dict[str, Any]) -> Campaign:
-        return strictly(Campaign, self._ok(self.send("POST", "v2/campaign", json=body), 201))
-
-    def list(self, **params: Any) -> CampaignSummaryPaginatedResponse:
-        raw = self._ok(self.send("GET", "v2/campaign", params=params))
-        return CampaignSummaryPaginatedResponse.model_validate(raw)
-
-    def get(self, campaign_id: str, **params: Any) -> CampaignSummary:
-        raw = self._ok(self.send("GET", f"v2/campaign/{campaign_id}", params=params))
-        return CampaignSummary.model_validate(raw)
-
-    def update(self, campaign_id: str, body: dict[str, Any]) -> Campaign:
-        raw = self._ok(self.send("PATCH", f"v2/campaign/{campaign_id}", json=body))
-        return strictly(Campaign, raw)
-
-    def delete(self, campaign_id: str) -> Campaign:
-        return strictly(Campaign, self._ok(self.send("DELETE", f"v2/campaign/{campaign_id}")))
-
-    def contacts(self, campaign_id: str, **params: Any) -> CampaignContactPaginatedResponse:
-        raw = self._ok(self.send("GET", f"v2/campaign/{campaign_id}/contacts", params=params))
-        return CampaignContactPaginatedResponse.model_validate(raw)
+        return self._http.request(path, method=method, json=json, params=params, retries=0)
 
     def refused(
         self,
@@ -175,7 +93,4 @@ class V2Campaigns:
         """The ``message`` of an answer that must be an error of ``status`` in Vapi's shape."""
         response = self.send(method, path, json=json, params=params)
         assert response.status_code == status, response.text
-        body = response.json()
-        assert set(body) == {"statusCode", "error", "message"}, body
-        assert body["statusCode"] == status
-        return body["message"]
+        return _message(response.json(), status=status)
