@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     # Events numbered or claimed per pass of the dispatcher (it loops while work remains).
     events_dispatch_limit: int = Field(default=1000, ge=1)
     events_dispatch_interval_seconds: float = Field(default=1.0, gt=0)
+    # Delivered events are kept this long (to list them), then deleted by the dispatcher;
+    # failed and pending ones stay until delivered.
+    events_keep_delivered_seconds: float = Field(default=7 * 86400.0, gt=0)
     # Pre-dial checks of one campaign waiting on its server at once, beside its maxConcurrency:
     # each holds a thread of the outbound worker while it waits, so a dead or slow server
     # holds at most this many, and other campaigns' checks and events keep the rest.

@@ -24,7 +24,11 @@ from orchestrator.enqueue import (
     TaskQueue,
 )
 from orchestrator.flows.apply_webhooks import applier_redis, apply_stored_webhooks_exclusively
-from orchestrator.flows.deliver_events import deliver_events, dispatch_events
+from orchestrator.flows.deliver_events import (
+    deliver_events,
+    dispatch_events,
+    prune_delivered_events,
+)
 from orchestrator.flows.place_call import place_call
 from orchestrator.flows.predial import check_contact
 from orchestrator.flows.reconcile_counters import reconcile_recent_campaigns
@@ -101,8 +105,10 @@ def predial_check_task(contact_id: str, lease_until: str) -> str:
 
 @celery_app.task(name=DISPATCH_EVENTS)
 def dispatch_events_task() -> int:
-    """Number new campaign events and hand the due ones out for delivery."""
-    return dispatch_events(enqueue=queue.deliver_events).claimed
+    """Number new campaign events and hand the due ones out for delivery; clear out old ones."""
+    claimed = dispatch_events(enqueue=queue.deliver_events).claimed
+    prune_delivered_events()
+    return claimed
 
 
 @celery_app.task(name=DELIVER_EVENTS)

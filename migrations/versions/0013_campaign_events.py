@@ -80,6 +80,12 @@ def upgrade() -> None:
         "campaign_events",
         ["campaign_id", "status", "ordinal"],
     )
+    op.create_index(
+        "ix_campaign_events_delivered",
+        "campaign_events",
+        ["delivered_at"],
+        postgresql_where=sa.text("status = 'delivered'"),
+    )
 
 
 def downgrade() -> None:

@@ -319,3 +319,26 @@ def pending_count(session: Session) -> int:
         OutboxEvent.status == CampaignEventStatus.PENDING, OutboxEvent.sequence.is_not(None)
     )
     return int(session.scalar(unnumbered) or 0) + int(session.scalar(numbered) or 0)
+
+
+_PRUNE = text(
+    """
+    DELETE FROM campaign_events WHERE id IN (
+        SELECT e.id FROM campaign_events AS e
+        WHERE e.status = 'delivered' AND e.delivered_at < :before
+          AND e.sequence < (SELECT max(l.sequence) FROM campaign_events AS l
+                            WHERE l.campaign_id = e.campaign_id)
+        LIMIT :limit
+    )
+    """
+)
+
+
+def delete_delivered(session: Session, *, before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` events delivered before ``before``; how many went.
+
+    Each campaign's last numbered event stays, whatever its age: numbering continues from
+    it, so a sequence number is never handed out twice.
+    """
+    result = session.execute(_PRUNE, {"before": before, "limit": limit})
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -45,6 +45,9 @@ LEASE_MARGIN = timedelta(seconds=30)
 # The dispatcher loops while work remains, but not past this (the next beat comes).
 PASS_TIME_LIMIT = timedelta(seconds=5)
 
+# Delivered events deleted per transaction when the old ones are cleared out.
+PRUNE_BATCH = 5000
+
 EnqueueDeliveries = Callable[[Sequence[uuid.UUID]], None]
 
 
@@ -126,6 +129,22 @@ def dispatch_events(
         full = numbered >= limit or claimed >= limit
         if not full or clock() - started > PASS_TIME_LIMIT:
             return run
+
+
+def prune_delivered_events(
+    *, unit_of_work: UnitOfWork = session_scope, clock: Callable[[], datetime] = utcnow
+) -> int:
+    """Delete events delivered longer ago than ``events_keep_delivered_seconds`` (failed and
+    pending ones stay); a batch a transaction, until none is left; how many went."""
+    settings = get_settings()
+    before = clock() - timedelta(seconds=settings.events_keep_delivered_seconds)
+    deleted = 0
+    while True:
+        with unit_of_work() as session:
+            batch = repository.delete_delivered(session, before=before, limit=PRUNE_BATCH)
+        deleted += batch
+        if batch < PRUNE_BATCH:
+            return deleted
 
 
 @lru_cache(maxsize=1)

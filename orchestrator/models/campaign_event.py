@@ -37,6 +37,12 @@ class OutboxEvent(Base):
         # A campaign's events in order (its listing, and its highest sequence so far).
         Index("ix_campaign_events_campaign_sequence", "campaign_id", "sequence"),
         Index("ix_campaign_events_campaign_status", "campaign_id", "status", "ordinal"),
+        # Delivered events by when, for clearing out the old ones.
+        Index(
+            "ix_campaign_events_delivered",
+            "delivered_at",
+            postgresql_where=text("status = 'delivered'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

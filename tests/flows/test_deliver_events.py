@@ -17,9 +17,16 @@ from sqlalchemy.orm import Session
 from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.events import repository
+from orchestrator.events.recording import record_events
+from orchestrator.events.repository import NewEvent
 from orchestrator.events.service import redeliver_events
-from orchestrator.flows.deliver_events import DispatchRun, deliver_events, dispatch_events
-from orchestrator.models import OutboxEvent
+from orchestrator.flows.deliver_events import (
+    DispatchRun,
+    deliver_events,
+    dispatch_events,
+    prune_delivered_events,
+)
+from orchestrator.models import CampaignEventStatus, OutboxEvent
 from orchestrator.orgs.service import CreatedOrg
 from tests.factories import dispatch_campaign, events_of, make_org, server_campaign, unit_of
 from tests.support.user_server import Received, Reply, UserServer, running_user_server
@@ -305,3 +312,30 @@ def test_a_delivery_to_a_receiver_that_takes_nothing_does_not_go_on(
         run = deliver_events(batches[0], unit_of_work=unit_of(session), keep_going_seconds=30)
     assert (run.delivered, run.retried) == (0, 5)
     assert len(server.received) == 5, "its other events wait for the next beat"
+
+
+def test_old_delivered_events_are_cleared_out_but_not_a_campaigns_last_number(
+    session: Session, org: CreatedOrg
+) -> None:
+    now = utcnow()
+    campaign_id = server_campaign(session, org=org, customers=5)
+    dispatched = [
+        NewEvent(campaign_id, "contact.dispatched", {"contactId": str(uuid.uuid4())})
+        for _ in range(6)
+    ]
+    record_events(session, dispatched, now=now)
+    assert repository.number_events(session, limit=100) == 6
+    old, recent, failed, *_, last = events_of(session, campaign_id=campaign_id)
+    week_ago = now - timedelta(days=8)
+    for event, delivered_at in ((old, week_ago), (recent, now), (last, week_ago)):
+        event.status, event.delivered_at = CampaignEventStatus.DELIVERED, delivered_at
+    failed.status = CampaignEventStatus.FAILED
+    session.flush()
+
+    assert prune_delivered_events(unit_of_work=unit_of(session), clock=lambda: now) == 1
+    kept = events_of(session, campaign_id=campaign_id)
+    assert old not in kept and {recent, failed, last} <= set(kept)
+    # Numbering goes on from the last number, which was kept though it is old.
+    record_events(session, [NewEvent(campaign_id, "campaign.archived", {})])
+    repository.number_events(session, limit=100)
+    assert events_of(session, campaign_id=campaign_id)[-1].sequence == 7
