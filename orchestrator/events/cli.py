@@ -9,7 +9,12 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from orchestrator.events.schemas import EventListQuery, EventStatusFilter, RedeliverIn
+from orchestrator.events.schemas import (
+    MAX_REDELIVER_IDS,
+    EventListQuery,
+    EventStatusFilter,
+    RedeliverIn,
+)
 from orchestrator.exceptions import DomainError
 
 events_app = typer.Typer(help="Campaign events to campaigns' servers.", no_args_is_help=True)
@@ -78,8 +83,16 @@ def redeliver(
     as_json: JsonOption = False,
 ) -> None:
     """Send the campaign's failed events again (or the events named), from now on."""
-    body = RedeliverIn.model_validate({"eventIds": event}) if event else None
-    answer = _run("redeliver_events", campaign, body=body)
+    if not event:
+        answer = _run("redeliver_events", campaign, body=None)
+    else:
+        # The API takes so many ids a request; the shell takes any number, a request each.
+        chunks = [event[i : i + MAX_REDELIVER_IDS] for i in range(0, len(event), MAX_REDELIVER_IDS)]
+        queued = sum(
+            _run("redeliver_events", campaign, body=RedeliverIn(eventIds=chunk))["queued"]
+            for chunk in chunks
+        )
+        answer = {"queued": queued}
     if as_json:
         typer.echo(json.dumps(answer))
         return

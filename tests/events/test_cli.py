@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from orchestrator.cli import app
 from orchestrator.clock import utcnow
+from orchestrator.events.schemas import MAX_REDELIVER_IDS
 from orchestrator.models import OutboxEvent
 from tests.factories import dispatch_campaign, make_org, server_campaign
 
@@ -54,6 +55,17 @@ def test_events_are_listed_and_failed_ones_redelivered(engine: Engine) -> None:
     with Session(engine) as session:
         event = session.get(OutboxEvent, failed)
         assert event is not None and (event.status, event.attempts) == ("pending", 0)
+
+
+def test_any_number_of_events_can_be_named(engine: Engine) -> None:
+    campaign_id, failed = _campaign_with_a_failed_event(engine)
+    others = [str(uuid.uuid4()) for _ in range(MAX_REDELIVER_IDS + 500)]
+    named = [arg for event_id in [*others, str(failed)] for arg in ("--event", event_id)]
+    result = CliRunner().invoke(
+        app, ["events", "redeliver", "--campaign", str(campaign_id), "--json", *named]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"queued": 1}
 
 
 def test_an_unknown_campaign_is_an_error() -> None:
