@@ -303,7 +303,7 @@ class CampaignCountersOut(BaseModel):
 
 # Why pending contacts wait; the pacing insight counts them by reason, leaving out the others.
 WaitingReason = Literal[
-    "paused", "windowClosed", "callingHours", "retryDelay", "concurrency", "rate"
+    "paused", "windowClosed", "callingHours", "retryDelay", "concurrency", "rate", "predialCheck"
 ]
 
 

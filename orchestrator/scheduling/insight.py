@@ -7,7 +7,9 @@ Shown on ``GET /campaign/{id}`` as the extension field ``pacing``. Waiting reaso
 * ``callingHours``: the contact's local calling hours are closed;
 * ``retryDelay``: the contact waits for its retry's not-before time;
 * ``concurrency``: due now, but a concurrency limit (campaign, org or caller number) is full;
-* ``rate``: due now, waiting for a caller number's calls-per-second slot.
+* ``rate``: due now, waiting for a caller number's calls-per-second slot;
+* ``predialCheck``: due now, not cleared by the campaign's pre-dial check yet (being
+  checked, or waiting for its turn among the campaign's checks).
 
 ``stuckCalls`` counts the calls holding capacity (of the org, of the campaign, of each of the
 campaign's caller numbers) that have been in flight for longer than a call can last at the
@@ -32,6 +34,8 @@ from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.models import Campaign, CampaignCounters, CampaignStatus, ContactStatus, Org
 from orchestrator.phone_numbers.service import pacing_of_caller_numbers
+from orchestrator.predial import repository as predial_repository
+from orchestrator.predial.plan import predial_plan_of
 from orchestrator.scheduling.calling_hours.opening import is_open, next_open
 from orchestrator.scheduling.capacity import CallerNumberPacing
 from orchestrator.scheduling.policy import calling_hours_of
@@ -117,10 +121,24 @@ def waiting_reasons(
             reasons["retryDelay"] = reasons.get("retryDelay", 0) + count
         else:
             due_now += count
-    if due_now:
+    unchecked = _waiting_for_predial(session, campaign, now=now, due_now=due_now)
+    if unchecked:
+        reasons["predialCheck"] = unchecked
+    if due_now > unchecked:
         key = "concurrency" if _concurrency_full(session, campaign, org) else "rate"
-        reasons[key] = due_now
+        reasons[key] = due_now - unchecked
     return reasons
+
+
+def _waiting_for_predial(
+    session: Session, campaign: Campaign, *, now: datetime, due_now: int
+) -> int:
+    """Of the contacts due now, those not cleared by a pre-dial check yet (being checked, or
+    waiting for their turn): only cleared ones wait for capacity or a rate slot."""
+    if not due_now or predial_plan_of(campaign) is None:
+        return 0
+    _, cleared = predial_repository.checks_and_cleared(session, campaign_id=campaign.id, now=now)
+    return max(due_now - cleared, 0)
 
 
 def _start_of_dialing(campaign: Campaign, org: Org, now: datetime) -> datetime | None:

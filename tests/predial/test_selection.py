@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 
 from orchestrator.clock import ManualClock
 from orchestrator.config import get_settings
-from orchestrator.models import Call, CampaignStatus, Contact, ContactStatus
+from orchestrator.models import Call, Campaign, CampaignStatus, Contact, ContactStatus, Org
 from orchestrator.orgs.service import CreatedOrg
 from orchestrator.predial.selection import QUEUE_WAIT
 from orchestrator.predial.service import CLEARED_FOR
 from orchestrator.predial.verdicts import Outcome
+from orchestrator.scheduling.insight import waiting_reasons
 from tests.factories import (
     calling_window,
     contacts_of,
@@ -188,3 +189,21 @@ def test_a_check_records_no_call_and_a_refused_contact_never_gets_one(
     assert contacts[1].status == ContactStatus.SKIPPED
     assert session.scalar(select(func.count()).where(Call.contact_id == contacts[1].id)) == 0
     assert session.get(Contact, contacts[1].id) is not None
+
+
+def test_the_pacing_insight_counts_contacts_waiting_for_their_check(
+    session: Session, org: CreatedOrg, server: UserServer, clock: ManualClock
+) -> None:
+    campaign_id = predial_campaign(session, org=org, url=server.url, customers=7, maxConcurrency=3)
+    campaign = session.get_one(Campaign, campaign_id)
+    org_row = session.get_one(Org, org.org_id)
+
+    def waiting() -> dict[str, int]:
+        return waiting_reasons(session, campaign=campaign, org=org_row, now=clock())
+
+    assert waiting() == {"predialCheck": 7}
+    run_checks(session, dispatch_now(session, org=org).checks)
+    # Three cleared, waiting for a claim (capacity or a rate slot); four still to be checked.
+    reasons = waiting()
+    assert reasons["predialCheck"] == 4
+    assert reasons.get("rate", 0) + reasons.get("concurrency", 0) == 3
