@@ -62,11 +62,8 @@ def stack(engine: Engine) -> Iterator[Stack]:
         seed=15,
         simulator_concurrency_limit=300,
     )
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in RETRY_ENVIRONMENT.items():
-            patch.setenv(name, value)
-        with e2e_stack(options) as stack:
-            yield stack
+    with e2e_stack(options, environment=RETRY_ENVIRONMENT) as stack:
+        yield stack
 
 
 class FlakyReceiver:

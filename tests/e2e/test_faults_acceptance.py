@@ -82,11 +82,8 @@ def stack(engine: Engine) -> Iterator[Stack]:
         faults=FAULTS,
         webhook_hmac_secret=f"acceptance-{uuid.uuid4()}",
     )
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in STACK_ENV.items():
-            patch.setenv(name, value)
-        with e2e_stack(options) as stack:
-            yield stack
+    with e2e_stack(options, environment=STACK_ENV) as stack:
+        yield stack
 
 
 def _start_campaign(client: httpx.Client) -> str:

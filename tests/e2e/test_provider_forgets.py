@@ -48,11 +48,8 @@ def stack(engine: Engine) -> Iterator[Stack]:
         simulator_concurrency_limit=500,
         org_concurrency_limit=2 * CONTACTS,
     )
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in STACK_ENV.items():
-            patch.setenv(name, value)
-        with e2e_stack(options) as stack:
-            yield stack
+    with e2e_stack(options, environment=STACK_ENV) as stack:
+        yield stack
 
 
 def _post(client: httpx.Client, first: int) -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import tempfile
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+
+import pytest
 
 from orchestrator.runner import StackInfo, StackOptions, running_stack
 
@@ -39,11 +41,19 @@ class Stack:
 
 
 @contextmanager
-def e2e_stack(options: StackOptions) -> Iterator[Stack]:
-    """The stack of ``options``; its simulator starts empty in a directory of its own unless
-    the options name one (the ground truth a test reads is its own)."""
+def e2e_stack(
+    options: StackOptions, *, environment: Mapping[str, str] | None = None
+) -> Iterator[Stack]:
+    """The stack of ``options``, its processes given ``environment`` (``ORCH_`` settings) too;
+    its simulator starts empty in a directory of its own unless the options name one (the
+    ground truth a test reads is its own)."""
     sink = RecordingSink()
-    with tempfile.TemporaryDirectory(prefix="e2e-simulator-") as state:
+    with (
+        tempfile.TemporaryDirectory(prefix="e2e-simulator-") as state,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        for name, value in (environment or {}).items():
+            patch.setenv(name, value)
         if not options.simulator_state_dir:
             options = replace(options, simulator_state_dir=state, fresh_simulator=True)
         with running_stack(options, sink=sink) as info:
