@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from typing import Any
 
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import Boolean, Integer, String, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from orchestrator.models.base import Base, Timestamped, new_id
@@ -29,3 +31,8 @@ class Org(Timestamped, Base):
     # The key campaign events to the org's servers are signed with (HMAC-SHA256). Kept as is:
     # signing needs the key itself. Shown once, at creation or rotation; never logged.
     signing_secret: Mapped[str] = mapped_column(String(100), default=new_signing_secret)
+    # The org's compliance policy as ``PUT /policy`` stored it (see orchestrator.policy):
+    # frequency caps, the default calling-hours profile, the opt-out plan.
+    policy: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )

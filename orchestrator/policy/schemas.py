@@ -1,0 +1,63 @@
+"""An org's compliance policy (``PUT /policy``): frequency caps, the default calling-hours
+profile, and the opt-out plan campaigns inherit."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from orchestrator.models import Org
+from orchestrator.wire import CAMEL_MODEL_CONFIG
+
+# The legal calling-hours profiles the scheduler knows (see scheduling.calling_hours).
+CallingHoursProfile = Literal["us-tcpa"]
+MAX_FREQUENCY_CAPS = 10
+# A year: caps count attempts back this far at most.
+MAX_CAP_PERIOD_SECONDS = 366 * 86400
+
+
+class FrequencyCapIn(BaseModel):
+    """At most ``maxAttempts`` attempts to one number within any ``periodSeconds``."""
+
+    model_config = CAMEL_MODEL_CONFIG
+
+    max_attempts: int = Field(alias="maxAttempts", ge=1, le=1000)
+    period_seconds: int = Field(alias="periodSeconds", ge=60, le=MAX_CAP_PERIOD_SECONDS)
+
+
+class OptOutPlanIn(BaseModel):
+    """What in an end-of-call report means the customer asked not to be contacted again."""
+
+    model_config = CAMEL_MODEL_CONFIG
+
+    # A key of ``analysis.structuredData`` whose value ``true`` is an opt-out.
+    structured_data_key: str | None = Field(
+        None, alias="structuredDataKey", min_length=1, max_length=200
+    )
+    # ``endedReason`` values that are an opt-out.
+    ended_reasons: list[str] | None = Field(None, alias="endedReasons", max_length=200)
+
+    @model_validator(mode="after")
+    def _says_something(self) -> OptOutPlanIn:
+        if self.structured_data_key is None and not self.ended_reasons:
+            raise PydanticCustomError(
+                "opt_out_plan", "must set structuredDataKey or endedReasons (or both)"
+            )
+        return self
+
+
+class PolicyIn(BaseModel):
+    model_config = CAMEL_MODEL_CONFIG
+
+    frequency_caps: list[FrequencyCapIn] = Field(
+        default_factory=list, alias="frequencyCaps", max_length=MAX_FREQUENCY_CAPS
+    )
+    calling_hours_profile: CallingHoursProfile | None = Field(None, alias="callingHoursProfile")
+    opt_out_plan: OptOutPlanIn | None = Field(None, alias="optOutPlan")
+
+
+def policy_of(org: Org) -> PolicyIn:
+    """The org's stored policy (validated when it was stored); the empty policy when none."""
+    return PolicyIn.model_validate(org.policy or {})
