@@ -1,4 +1,4 @@
-"""The compliance gate's data: each org's suppression list and its policy.
+"""The compliance gate's data: each org's suppression list, its policy, and why a contact waits.
 
 Revision ID: 0014
 Revises: 0013
@@ -20,6 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.add_column("contacts", sa.Column("deferral", sa.String(30), nullable=True))
     op.add_column(
         "orgs",
         sa.Column(
@@ -48,3 +49,4 @@ def downgrade() -> None:
     op.drop_index("ix_suppressions_org_reason", table_name="suppressions")
     op.drop_table("suppressions")
     op.drop_column("orgs", "policy")
+    op.drop_column("contacts", "deferral")
