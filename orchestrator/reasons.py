@@ -29,6 +29,15 @@ PROVIDER_REJECTED = "provider-rejected"
 # names it.
 PROVIDER_CALL_NOT_FOUND = "provider-call-not-found"
 
+# --- the compliance gate: why a call was never sent, and its contact's status_reason -------
+
+# The customer's number is on the org's suppression list.
+SUPPRESSED = "suppressed"
+SUPPRESSED_MESSAGE = "the customer's number is on the suppression list"
+# The org's frequency caps allow no attempt to the number before the window's end.
+FREQUENCY_CAP = "frequency-cap"
+FREQUENCY_CAP_MESSAGE = "the frequency caps allow no attempt to the number before latestAt"
+
 # --- a contact's status_reason when it ends without a call ---------------------------------
 
 # The campaign's pre-dial server answered ``{"eligible": false}`` for the attempt.

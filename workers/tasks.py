@@ -31,6 +31,7 @@ from orchestrator.flows.deliver_events import (
 )
 from orchestrator.flows.place_call import place_call
 from orchestrator.flows.predial import check_contact
+from orchestrator.flows.prune_attempts import prune_old_attempts
 from orchestrator.flows.reconcile_counters import reconcile_recent_campaigns
 from orchestrator.flows.recover_calls import run_recovery
 from orchestrator.flows.tick import dispatch_org_now, run_tick
@@ -74,8 +75,11 @@ def recover_calls_task() -> int:
 
 @celery_app.task(name=RECONCILE_CAMPAIGNS)
 def reconcile_campaigns_task() -> int:
-    """Recount active and recently ended campaigns; returns how many had drifted."""
-    return len(reconcile_recent_campaigns().drifted)
+    """Recount active and recently ended campaigns; returns how many had drifted. Attempts
+    older than any frequency cap looks back on are cleared out on the way."""
+    drifted = len(reconcile_recent_campaigns().drifted)
+    prune_old_attempts()
+    return drifted
 
 
 @celery_app.task(name=APPLY_WEBHOOKS)

@@ -45,6 +45,8 @@ class PlaceOutcome(StrEnum):
     UNKNOWN = "unknown"
     NOT_MINE = "not-mine"
     FAILED = "failed"
+    # The compliance gate held it back at its send (suppressed, or capped): never sent.
+    HELD_BACK = "held-back"
     WAITING = "waiting"
     # The call's slot has come: it may be sent once it passes the rate gate.
     HOLDING = "holding"

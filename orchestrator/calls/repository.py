@@ -116,6 +116,18 @@ def release_dialing(session: Session, *, call_id: uuid.UUID) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def defer_dialing_call(session: Session, *, call_id: uuid.UUID, until: datetime) -> bool:
+    """A direct call won for dialing but held back before it was sent waits until ``until``."""
+    source, target = call_event_move(CallEvent.DEFER)
+    result = session.execute(
+        update(Call)
+        .where(Call.id == call_id, Call.status == source, Call.campaign_id.is_(None))
+        .values(status=target, not_before=until, dialed_at=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def unsent_calls_for_update(session: Session, *, campaign_id: uuid.UUID) -> list[Call]:
     stmt = (
         select(Call)

@@ -2,7 +2,8 @@
 
 What the provider reports moves a call forward (``next_call_status``). Our own moves before
 the provider knows the call are named events (``CallEvent``), each a compare-and-set from
-one status to another; the one that goes back, ``dialing`` to ``claimed``, is among them.
+one status to another; the two that go back (``dialing`` to ``claimed``, and a direct call's
+``dialing`` to ``scheduled``) are among them.
 """
 
 from __future__ import annotations
@@ -43,12 +44,16 @@ class CallEvent(StrEnum):
     # Nothing was created (the provider was busy or unreachable, the rate gate said later, or
     # the provider has no such call): the call may be dialed again.
     RELEASE = "release"
+    # A direct call the compliance gate held back at its send (the frequency caps allow no
+    # attempt to its number yet): it waits again, scheduled, until they do.
+    DEFER = "defer"
 
 
 _EVENT_MOVES: dict[CallEvent, tuple[CallStatus, CallStatus]] = {
     CallEvent.CLAIM: (CallStatus.SCHEDULED, CallStatus.CLAIMED),
     CallEvent.DIAL: (CallStatus.CLAIMED, CallStatus.DIALING),
     CallEvent.RELEASE: (CallStatus.DIALING, CallStatus.CLAIMED),
+    CallEvent.DEFER: (CallStatus.DIALING, CallStatus.SCHEDULED),
 }
 
 

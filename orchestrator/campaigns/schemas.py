@@ -303,7 +303,14 @@ class CampaignCountersOut(BaseModel):
 
 # Why pending contacts wait; the pacing insight counts them by reason, leaving out the others.
 WaitingReason = Literal[
-    "paused", "windowClosed", "callingHours", "retryDelay", "concurrency", "rate", "predialCheck"
+    "paused",
+    "windowClosed",
+    "callingHours",
+    "retryDelay",
+    "frequencyCap",
+    "concurrency",
+    "rate",
+    "predialCheck",
 ]
 
 

@@ -121,6 +121,8 @@ class SkipReason(StrEnum):
     ENDED_BY_USER = "ended-by-user"
     WINDOW_CLOSED = "window-closed"
     NOT_ELIGIBLE = "not-eligible"
+    SUPPRESSED = "suppressed"
+    FREQUENCY_CAP = "frequency-cap"
 
 
 class CampaignContactOut(BaseModel):

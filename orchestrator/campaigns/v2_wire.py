@@ -13,7 +13,13 @@ from orchestrator.contacts.listing_repository import ListedContact
 from orchestrator.contacts.states import ContactStatus
 from orchestrator.listing import page_metadata
 from orchestrator.models import Campaign, CampaignCounters
-from orchestrator.reasons import CAMPAIGN_STOPPED, PREDIAL_NOT_ELIGIBLE, WINDOW_CLOSED
+from orchestrator.reasons import (
+    CAMPAIGN_STOPPED,
+    FREQUENCY_CAP,
+    PREDIAL_NOT_ELIGIBLE,
+    SUPPRESSED,
+    WINDOW_CLOSED,
+)
 from orchestrator.scheduling.policy import CALLING_HOURS_FIELD
 from orchestrator.wire import iso
 
@@ -22,6 +28,8 @@ SKIP_REASONS: dict[str, SkipReason] = {
     CAMPAIGN_STOPPED: SkipReason.ENDED_BY_USER,
     WINDOW_CLOSED: SkipReason.WINDOW_CLOSED,
     PREDIAL_NOT_ELIGIBLE: SkipReason.NOT_ELIGIBLE,
+    SUPPRESSED: SkipReason.SUPPRESSED,
+    FREQUENCY_CAP: SkipReason.FREQUENCY_CAP,
 }
 # Our extensions a summary shows, by their key in ``Campaign.extensions``.
 SUMMARY_EXTENSIONS = (CALLING_HOURS_FIELD, RETRY_PLAN_EXTENSION)

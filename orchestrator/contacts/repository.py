@@ -130,8 +130,9 @@ def due_contacts(
     groups: Sequence[DueGroup],
     now: datetime,
     where: Sequence[ColumnElement[bool]] = (),
-) -> Sequence[Row[uuid.UUID, str | None]]:
-    """The first due contacts of each group, merged in due order (one index range per group).
+) -> Sequence[Row[uuid.UUID, str | None, str | None, str]]:
+    """The first due contacts of each group, merged in due order (one index range per group):
+    ``(id, phone_number_id, number, zone_key)``.
 
     ``where`` narrows them further (a pre-dial check's state: see ``predial.repository``).
     """
@@ -145,7 +146,14 @@ def due_contacts(
             else Contact.phone_number_id == group.phone_number_id
         )
         parts.append(
-            select(Contact.id, Contact.phone_number_id, Contact.not_before, Contact.position)
+            select(
+                Contact.id,
+                Contact.phone_number_id,
+                Contact.number,
+                Contact.zone_key,
+                Contact.not_before,
+                Contact.position,
+            )
             .where(
                 Contact.campaign_id == campaign_id,
                 Contact.status == ContactStatus.PENDING,
@@ -161,9 +169,9 @@ def due_contacts(
     if not parts:
         return []
     merged = union_all(*(select(part) for part in parts)).subquery()
-    stmt = select(merged.c.id, merged.c.phone_number_id).order_by(
-        merged.c.not_before, merged.c.position
-    )
+    stmt = select(
+        merged.c.id, merged.c.phone_number_id, merged.c.number, merged.c.zone_key
+    ).order_by(merged.c.not_before, merged.c.position)
     return session.execute(stmt).all()
 
 
@@ -179,7 +187,8 @@ def claim_contacts(
 ) -> Sequence[Row[uuid.UUID, uuid.UUID, int, str | None, dict[str, Any]]]:
     """Pending → dispatched for those still pending (the UPDATE re-checks under the row lock).
 
-    The claim consumes the attempt's pre-dial check: the next attempt is asked again.
+    The claim consumes the attempt's pre-dial check (the next attempt is asked again) and
+    ends the contact's wait (``deferral``).
     """
     if not contact_ids:
         return []
@@ -192,6 +201,7 @@ def claim_contacts(
             predial_state=None,
             predial_lease_until=None,
             predial_errors=0,
+            deferral=None,
             updated_at=utcnow(),
         )
         .returning(
@@ -206,18 +216,24 @@ def claim_contacts(
     return session.execute(stmt).all()
 
 
+def ending_outcome(undialed: ContactEvent) -> ColumnElement[str]:
+    """Where a pending contact ends: by ``undialed`` if never dialed, else as its last attempt
+    ended (one waiting for a retry)."""
+    completing = sorted(completing_ended_reasons())
+    return case(
+        (Contact.attempts == 0, _from_pending(undialed)),
+        (Contact.last_ended_reason.in_(completing), _from_pending(ContactEvent.CLOSE_COMPLETED)),
+        else_=_from_pending(ContactEvent.CLOSE_FAILED),
+    )
+
+
 def close_pending_contacts(
     session: Session, *, campaign_id: uuid.UUID, reason: str
 ) -> list[tuple[uuid.UUID, ContactStatus, str | None]]:
     """Every pending contact ends: never dialed → skipped; else as its last attempt ended.
 
     Each closed contact's (id, new status, last attempt's ended reason)."""
-    completing = sorted(completing_ended_reasons())
-    outcome = case(
-        (Contact.attempts == 0, _from_pending(ContactEvent.CLOSE_UNDIALED)),
-        (Contact.last_ended_reason.in_(completing), _from_pending(ContactEvent.CLOSE_COMPLETED)),
-        else_=_from_pending(ContactEvent.CLOSE_FAILED),
-    )
+    outcome = ending_outcome(ContactEvent.CLOSE_UNDIALED)
     stmt = (
         update(Contact)
         .where(Contact.campaign_id == campaign_id, Contact.status == ContactStatus.PENDING)
@@ -232,14 +248,16 @@ def close_pending_contacts(
 
 
 def pending_by_zone_key(
-    session: Session, *, campaign_id: uuid.UUID, now: datetime
-) -> Sequence[Row[str, bool, int]]:
-    """Pending contacts counted by calling-hours zone key and whether they are due now."""
+    session: Session, *, campaign_id: uuid.UUID, now: datetime, deferral: str
+) -> Sequence[Row[str, bool, bool, int]]:
+    """Pending contacts counted by calling-hours zone key, whether they are due now, and
+    whether they wait for the reason ``deferral``."""
     due = (Contact.not_before <= now).label("due")
+    deferred = func.coalesce(Contact.deferral == deferral, False).label("deferred")
     stmt = (
-        select(Contact.zone_key, due, func.count())
+        select(Contact.zone_key, due, deferred, func.count())
         .where(Contact.campaign_id == campaign_id, Contact.status == ContactStatus.PENDING)
-        .group_by(Contact.zone_key, due)
+        .group_by(Contact.zone_key, due, deferred)
     )
     return session.execute(stmt).all()
 

@@ -44,6 +44,10 @@ class ContactEvent(StrEnum):
     # ... or waiting for a retry: it ends as its last attempt did.
     CLOSE_COMPLETED = "close-completed"
     CLOSE_FAILED = "close-failed"
+    # The compliance gate refused it before it was ever dialed: its number is suppressed, or
+    # the frequency caps allow no attempt before its window ends. (One waiting for a retry
+    # ends as its last attempt did: ``CLOSE_COMPLETED``, ``CLOSE_FAILED``.)
+    GATE_SKIP = "gate-skip"
     # Its pre-dial check answered ``{"eligible": false}``: never dialed for this attempt.
     PREDIAL_REFUSE = "predial-refuse"
     # Its pre-dial check failed (an error, no answer, no verdict), and nothing retries it.
@@ -55,6 +59,7 @@ _MOVES: dict[tuple[ContactStatus, ContactEvent], ContactStatus] = {
     (ContactStatus.PENDING, ContactEvent.CLOSE_UNDIALED): ContactStatus.SKIPPED,
     (ContactStatus.PENDING, ContactEvent.CLOSE_COMPLETED): ContactStatus.COMPLETED,
     (ContactStatus.PENDING, ContactEvent.CLOSE_FAILED): ContactStatus.FAILED,
+    (ContactStatus.PENDING, ContactEvent.GATE_SKIP): ContactStatus.SKIPPED,
     (ContactStatus.PENDING, ContactEvent.PREDIAL_REFUSE): ContactStatus.SKIPPED,
     (ContactStatus.PENDING, ContactEvent.PREDIAL_FAIL): ContactStatus.PREDIAL_FAILED,
     (ContactStatus.DISPATCHED, ContactEvent.UNCLAIM): ContactStatus.PENDING,

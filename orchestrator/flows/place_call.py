@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from orchestrator.calls import repository
 from orchestrator.calls.dialing import begin_dial
@@ -20,15 +22,21 @@ from orchestrator.calls.placing import (
     pass_rate_gate,
 )
 from orchestrator.calls.service import fail_call, record_provider_call
+from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.db import UnitOfWork, session_scope
+from orchestrator.gate.decisions import GateDecision
+from orchestrator.gate.outcomes import refuse_send
+from orchestrator.gate.repository import forget_attempt
+from orchestrator.gate.send import SendTarget, pass_send_gate, send_target
 from orchestrator.metrics.service import count
 from orchestrator.pacing.limiter import RateLimiter, Reservation
 from orchestrator.pacing.service import pacing_limiter
 from orchestrator.providers.client import provider_client
 from orchestrator.providers.errors import ProviderError, ProviderRateLimited, ProviderUnreachable
-from orchestrator.providers.vapi import CreateCallRequest
+from orchestrator.providers.vapi import CreateCallRequest, ProviderCall
 from orchestrator.reasons import PROVIDER_REJECTED
+from orchestrator.suppression.gate_lock import hold_for_send
 from orchestrator.webhooks.applying import apply_parked_events
 
 logger = logging.getLogger(__name__)
@@ -45,9 +53,12 @@ def settle_failed_create(
     * Ambiguous (a timeout, a 5xx): the provider may have the call. It stays ``dialing``,
       holding its capacity, until a webhook (our metadata) or the recovery sweep (listing the
       provider's calls) settles it; it is dialed again only if the provider has no such call.
+      Its attempt keeps counting against the frequency caps: it may have reached the person.
     * 429 or no connection at all: nothing was created; the call goes back to ``claimed`` and
       comes back when the provider said (``Retry-After``) or shortly.
     * Any other refusal (4xx): the contact fails with the provider's own message.
+
+    Nothing created reached the person: the attempt recorded for it is forgotten.
     """
     if error.ambiguous:
         logger.warning("call %s: create answer unknown, to be looked up: %s", call_id, error)
@@ -58,13 +69,46 @@ def settle_failed_create(
         logger.warning("call %s: provider busy, retrying in %.1f s: %s", call_id, wait, error)
         with unit_of_work() as session:
             repository.release_dialing(session, call_id=call_id)
+            forget_attempt(session, call_id=call_id)
         return PlaceResult(PlaceOutcome.WAITING, wait)
     logger.warning("call %s: provider refused the create: %s", call_id, error)
     with unit_of_work() as session:
+        forget_attempt(session, call_id=call_id)
         call = repository.get_call_for_update(session, call_id=call_id)
         if call is not None:
             fail_call(session, call, reason=PROVIDER_REJECTED, message=error.message[:2000])
     return PlaceResult(PlaceOutcome.FAILED)
+
+
+@contextmanager
+def _held_for_send(unit_of_work: UnitOfWork, call_id: uuid.UUID) -> Iterator[SendTarget | None]:
+    """A transaction of its own holds the org's suppression lock shared until the block ends:
+    from before the send-time check until the provider has answered the create. It ends (a
+    rollback) before that answer is recorded: the webhook applier may hold the call's row
+    while it waits for the lock exclusively, to add an opt-out."""
+    with unit_of_work() as session:
+        target = send_target(session, call_id=call_id)
+        if target is not None:
+            hold_for_send(session, org_id=target.org_id)
+        try:
+            yield target
+        finally:
+            session.rollback()
+
+
+def _gate(target: SendTarget | None, unit_of_work: UnitOfWork) -> GateDecision | None:
+    """The send-time check, committed before the send (None: the call is gone)."""
+    if target is None:
+        return None
+    with unit_of_work() as session:
+        return pass_send_gate(session, target=target, now=utcnow())
+
+
+def _create(request: CreateCallRequest) -> ProviderCall | ProviderError:
+    try:
+        return provider_client().create_call(request)
+    except ProviderError as error:
+        return error
 
 
 def _send(
@@ -75,15 +119,22 @@ def _send(
     request: CreateCallRequest,
     unit_of_work: UnitOfWork,
 ) -> PlaceResult:
-    token = str(call_id)
-    try:
-        created = provider_client().create_call(request)
-    except ProviderError as error:
-        finish_send(limiter, held.rate_key, token=token)
-        return settle_failed_create(call_id, error, unit_of_work=unit_of_work)
-    finish_send(limiter, held.rate_key, token=token)
+    answer: ProviderCall | ProviderError | None = None
+    with _held_for_send(unit_of_work, call_id) as target:
+        decision = _gate(target, unit_of_work)
+        if decision is not None and decision.clear:
+            answer = _create(request)
+    finish_send(limiter, held.rate_key, token=str(call_id))
+    if decision is None:
+        return PlaceResult(PlaceOutcome.NOT_MINE)
+    if answer is None:
+        with unit_of_work() as session:
+            refuse_send(session, call_id=call_id, decision=decision)
+        return PlaceResult(PlaceOutcome.HELD_BACK)
+    if isinstance(answer, ProviderError):
+        return settle_failed_create(call_id, answer, unit_of_work=unit_of_work)
     with unit_of_work() as session:
-        call = record_provider_call(session, call_id=call_id, provider_call=created.model_dump())
+        call = record_provider_call(session, call_id=call_id, provider_call=answer.model_dump())
         if call is not None:
             # Messages that beat this answer without our metadata waited for the provider id.
             apply_parked_events(session, call=call)

@@ -18,6 +18,7 @@ from orchestrator.calls import lookup_repository, repository
 from orchestrator.calls.recovery import Resolution
 from orchestrator.calls.repository import PROVIDER_HELD_STATUSES
 from orchestrator.calls.service import record_provider_call
+from orchestrator.gate.repository import forget_attempt
 from orchestrator.metrics.service import count
 from orchestrator.models import CallStatus, WebhookOutcome
 from orchestrator.reasons import PROVIDER_CALL_NOT_FOUND
@@ -41,6 +42,8 @@ def settle_unknown_create(
         return Resolution.SETTLED  # a webhook or another sweep got there first
     if found is None:
         repository.release_dialing(session, call_id=call_id)
+        # Nothing reached the person: the attempt does not count against the frequency caps.
+        forget_attempt(session, call_id=call_id)
         count("orchestrator_ambiguous_creates", resolution=Resolution.NOT_CREATED)
         return Resolution.NOT_CREATED
     record_provider_call(session, call_id=call_id, provider_call=found)

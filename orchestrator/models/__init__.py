@@ -18,6 +18,7 @@ from orchestrator.models.enums import (
 )
 from orchestrator.models.org import Org
 from orchestrator.models.phone_number import PhoneNumber
+from orchestrator.models.recipient_attempt import RecipientAttempt
 from orchestrator.models.suppression import Suppression
 from orchestrator.models.webhook_event import WebhookEvent
 
@@ -38,6 +39,7 @@ __all__ = [
     "Org",
     "OutboxEvent",
     "PhoneNumber",
+    "RecipientAttempt",
     "Suppression",
     "WebhookEvent",
     "WebhookOutcome",

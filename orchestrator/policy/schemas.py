@@ -3,13 +3,13 @@ profile, and the opt-out plan campaigns inherit."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from orchestrator.models import Org
-from orchestrator.wire import CAMEL_MODEL_CONFIG
+from orchestrator.wire import CAMEL_MODEL_CONFIG, RESPONSE_MODEL_CONFIG, Omitted, Text
 
 # The legal calling-hours profiles the scheduler knows (see scheduling.calling_hours).
 CallingHoursProfile = Literal["us-tcpa"]
@@ -33,11 +33,13 @@ class OptOutPlanIn(BaseModel):
     model_config = CAMEL_MODEL_CONFIG
 
     # A key of ``analysis.structuredData`` whose value ``true`` is an opt-out.
-    structured_data_key: str | None = Field(
+    structured_data_key: Text | None = Field(
         None, alias="structuredDataKey", min_length=1, max_length=200
     )
     # ``endedReason`` values that are an opt-out.
-    ended_reasons: list[str] | None = Field(None, alias="endedReasons", max_length=200)
+    ended_reasons: list[Annotated[Text, Field(max_length=200)]] | None = Field(
+        None, alias="endedReasons", max_length=200
+    )
 
     @model_validator(mode="after")
     def _says_something(self) -> OptOutPlanIn:
@@ -61,3 +63,27 @@ class PolicyIn(BaseModel):
 def policy_of(org: Org) -> PolicyIn:
     """The org's stored policy (validated when it was stored); the empty policy when none."""
     return PolicyIn.model_validate(org.policy or {})
+
+
+class FrequencyCapOut(BaseModel):
+    model_config = RESPONSE_MODEL_CONFIG
+
+    max_attempts: int
+    period_seconds: int
+
+
+class OptOutPlanOut(BaseModel):
+    model_config = RESPONSE_MODEL_CONFIG
+
+    structured_data_key: str | Omitted = None
+    ended_reasons: list[str] | Omitted = None
+
+
+class PolicyOut(BaseModel):
+    """``GET /policy``: the org's policy, every field present (an empty policy has no caps)."""
+
+    model_config = RESPONSE_MODEL_CONFIG
+
+    frequency_caps: list[FrequencyCapOut]
+    calling_hours_profile: CallingHoursProfile | None
+    opt_out_plan: OptOutPlanOut | None

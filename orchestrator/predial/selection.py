@@ -65,6 +65,6 @@ def start_checks(
     )
     lease_until = now + QUEUE_WAIT + timedelta(seconds=plan.timeout_seconds)
     marked = repository.mark_checking(
-        session, contact_ids=[contact_id for contact_id, _ in rows[:room]], lease_until=lease_until
+        session, contact_ids=[contact_id for contact_id, *_ in rows[:room]], lease_until=lease_until
     )
     return [CheckToSend(contact_id, lease_until) for contact_id in marked]

@@ -40,6 +40,8 @@ class Candidate:
 
     id: uuid.UUID
     phone_number_id: str | None
+    # The number it would call, when the frequency caps limit how often that may be.
+    recipient: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,13 +67,17 @@ def allocate(
     *,
     org_free: int,
     caller_number_free: Mapping[str | None, int],
+    recipient_free: Mapping[str, int] | None = None,
 ) -> dict[uuid.UUID, list[Candidate]]:
     """Hand out ``org_free`` slots one at a time, each to the least-loaded campaign that can use it.
 
     A campaign takes its candidates in order, passing over those whose caller number has no slot
-    left (they stay pending); ties go to the campaign listed first (the oldest).
+    left, or whose number no attempt left under the frequency caps (``recipient_free``; a
+    number not in it is not limited): they stay pending. Ties go to the campaign listed first
+    (the oldest).
     """
     free = dict(caller_number_free)
+    attempts = dict(recipient_free or {})
     chosen: dict[uuid.UUID, list[Candidate]] = {d.campaign_id: [] for d in demands}
     cursor = {d.campaign_id: 0 for d in demands}
     heap = [(d.in_flight, order, d) for order, d in enumerate(demands)]
@@ -81,25 +87,31 @@ def allocate(
         taken = chosen[demand.campaign_id]
         if demand.in_flight + len(taken) >= demand.max_concurrency:
             continue
-        pick = _next_candidate(demand, cursor, free)
+        pick = _next_candidate(demand, cursor, free, attempts)
         if pick is None:
             continue
         taken.append(pick)
         free[pick.phone_number_id] -= 1
+        if pick.recipient in attempts:
+            attempts[pick.recipient] -= 1
         org_free -= 1
         heapq.heappush(heap, (load + 1, order, demand))
     return chosen
 
 
 def _next_candidate(
-    demand: CampaignDemand, cursor: dict[uuid.UUID, int], free: Mapping[str | None, int]
+    demand: CampaignDemand,
+    cursor: dict[uuid.UUID, int],
+    free: Mapping[str | None, int],
+    attempts: Mapping[str, int],
 ) -> Candidate | None:
     position = cursor[demand.campaign_id]
     candidates = demand.candidates
     while position < len(candidates):
         candidate = candidates[position]
         position += 1
-        if free.get(candidate.phone_number_id, 0) > 0:
+        capped = candidate.recipient is not None and attempts.get(candidate.recipient, 1) <= 0
+        if free.get(candidate.phone_number_id, 0) > 0 and not capped:
             cursor[demand.campaign_id] = position
             return candidate
     cursor[demand.campaign_id] = position

@@ -4,7 +4,8 @@ Direct calls compete for the org's capacity as one more claimant beside its camp
 every limit campaigns obey (the org's concurrency limit, each caller number's cap and rate).
 They wait in the database like contacts: ``scheduled`` with an optional not-before time. With
 the org's default calling hours switched on, a call whose customer is outside them is moved to
-the next opening instead of being dialed.
+the next opening instead of being dialed. The compliance gate judges them as it does
+contacts: the org's direct calls are one subject of its frequency caps.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from sqlalchemy.orm import Session
 
 from orchestrator.calls import repository as calls_repo
 from orchestrator.calls.service import fail_call
+from orchestrator.gate.caps import Cap
+from orchestrator.gate.decisions import Prospect, recipient_key
+from orchestrator.gate.policy import SubjectCaps, subject_caps_of
 from orchestrator.models import Call, Org
 from orchestrator.reasons import WINDOW_CLOSED, WINDOW_CLOSED_MESSAGE
 from orchestrator.scheduling.calling_hours.opening import is_open, next_open
@@ -37,20 +41,35 @@ def direct_demand(
     in_flight: int,
     limits: Mapping[str | None, int],
     now: datetime,
-) -> CampaignDemand:
-    """The org's due direct calls, oldest first, as candidates for the fair share."""
+) -> tuple[CampaignDemand, list[Prospect]]:
+    """The org's due direct calls, oldest first, as candidates for the fair share, and as the
+    compliance gate sees them."""
     calls = calls_repo.due_direct_calls(session, org_id=org.id, limits=limits, now=now)
-    candidates = [
-        Candidate(call.id, call.phone_number_id)
-        for call in calls
-        if inside_calling_hours(session, call=call, org=org, now=now)
-    ]
-    return CampaignDemand(
+    due = [call for call in calls if inside_calling_hours(session, call=call, org=org, now=now)]
+    in_zone = subject_caps_of(None, org)
+    prospects = [_prospect(call, in_zone) for call in due]
+    demand = CampaignDemand(
         campaign_id=DIRECT_CALLS,
         in_flight=in_flight,
         max_concurrency=org.concurrency_limit,
-        candidates=candidates,
+        candidates=[
+            Candidate(call.id, call.phone_number_id, prospect.number)
+            for call, prospect in zip(due, prospects, strict=True)
+        ],
     )
+    return demand, prospects
+
+
+def _prospect(call: Call, in_zone: SubjectCaps | None) -> Prospect:
+    """A direct call as the gate sees it: one subject with the org's other direct calls, its
+    window ending at its ``schedulePlan.latestAt``."""
+    customer = call.customer or {}
+    number = customer.get("number")
+    subject_caps: tuple[Cap, ...] = ()
+    if in_zone is not None:
+        zone = contact_zone_key(number=number, customer_timezone=customer.get("timezone"))
+        subject_caps = in_zone(zone)
+    return Prospect(call.id, recipient_key(number), None, call.not_after, subject_caps)
 
 
 def inside_calling_hours(session: Session, *, call: Call, org: Org, now: datetime) -> bool:

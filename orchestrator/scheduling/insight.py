@@ -6,6 +6,8 @@ Shown on ``GET /campaign/{id}`` as the extension field ``pacing``. Waiting reaso
 * ``windowClosed``: before ``earliestAt`` or after ``latestAt``;
 * ``callingHours``: the contact's local calling hours are closed;
 * ``retryDelay``: the contact waits for its retry's not-before time;
+* ``frequencyCap``: the contact waits until the org's frequency caps allow another attempt to
+  its number;
 * ``concurrency``: due now, but a concurrency limit (campaign, org or caller number) is full;
 * ``rate``: due now, waiting for a caller number's calls-per-second slot;
 * ``predialCheck``: due now, not cleared by the campaign's pre-dial check yet (being
@@ -32,6 +34,7 @@ from orchestrator.campaigns import counter_repository
 from orchestrator.campaigns.counters import contacts_in
 from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
+from orchestrator.gate.decisions import FREQUENCY_CAP_DEFERRAL
 from orchestrator.models import Campaign, CampaignCounters, CampaignStatus, ContactStatus, Org
 from orchestrator.phone_numbers.service import pacing_of_caller_numbers
 from orchestrator.predial import repository as predial_repository
@@ -112,11 +115,13 @@ def waiting_reasons(
     hours = calling_hours_of(campaign, org)
     reasons: dict[str, int] = {}
     due_now = 0
-    for zone_key, due, count in contacts_repo.pending_by_zone_key(
-        session, campaign_id=campaign.id, now=now
+    for zone_key, due, capped, count in contacts_repo.pending_by_zone_key(
+        session, campaign_id=campaign.id, now=now, deferral=FREQUENCY_CAP_DEFERRAL
     ):
         if hours is not None and not is_open(hours, zone_key, now):
             reasons["callingHours"] = reasons.get("callingHours", 0) + count
+        elif not due and capped:
+            reasons["frequencyCap"] = reasons.get("frequencyCap", 0) + count
         elif not due:
             reasons["retryDelay"] = reasons.get("retryDelay", 0) + count
         else:

@@ -30,6 +30,7 @@ from orchestrator.events.recording import (
     record_campaign_change,
     record_contact_changes,
 )
+from orchestrator.gate.decisions import Prospect
 from orchestrator.models import Call, CallStatus, Campaign, CampaignStatus, ContactStatus, Org
 from orchestrator.phone_numbers.service import pacing_of_caller_numbers
 from orchestrator.predial import repository as predial_repo
@@ -43,6 +44,7 @@ from orchestrator.scheduling.capacity import (
     allocate,
     caller_number_allowance,
 )
+from orchestrator.scheduling.claim_gate import campaign_prospects, pass_claim_gate
 from orchestrator.scheduling.direct_dispatch import DIRECT_CALLS, direct_demand
 from orchestrator.scheduling.policy import calling_hours_of
 
@@ -129,12 +131,14 @@ def _campaign_demand(
     session: Session,
     *,
     campaign: Campaign,
+    org: Org,
     zone_keys: list[str],
     load: OrgLoad,
     allowances: dict[str | None, int],
     now: datetime,
     batch_limit: int,
-) -> CampaignDemand:
+) -> tuple[CampaignDemand, list[Prospect]]:
+    """The campaign's due contacts as candidates, and as the gate sees them."""
     in_flight = load.by_campaign[campaign.id]
     room = min(campaign.max_concurrency - in_flight, batch_limit)
     groups = [
@@ -147,14 +151,17 @@ def _campaign_demand(
     rows = contacts_repo.due_contacts(
         session, campaign_id=campaign.id, groups=groups, now=now, where=where
     )
-    return CampaignDemand(
+    prospects = campaign_prospects(campaign, org, rows)
+    demand = CampaignDemand(
         campaign_id=campaign.id,
         in_flight=in_flight,
         max_concurrency=campaign.max_concurrency,
         candidates=[
-            Candidate(contact_id, caller_number_id) for contact_id, caller_number_id in rows
+            Candidate(contact_id, caller_number_id, prospect.number)
+            for (contact_id, caller_number_id, _, _), prospect in zip(rows, prospects, strict=True)
         ],
     )
+    return demand, prospects
 
 
 def _caller_number_ids_of(
@@ -264,6 +271,47 @@ def dispatch_org(
     return result
 
 
+def _demands(
+    session: Session,
+    *,
+    org: Org,
+    campaigns: Sequence[Campaign],
+    zone_keys: dict[uuid.UUID, list[str]],
+    direct_caller_number_ids: Sequence[str | None],
+    load: OrgLoad,
+    allowances: dict[str | None, int],
+    now: datetime,
+    org_free: int,
+) -> tuple[list[CampaignDemand], list[Prospect]]:
+    """Each claimant's candidates (its campaigns', then its direct calls'), and who they call."""
+    demands: list[CampaignDemand] = []
+    prospects: list[Prospect] = []
+    for campaign in campaigns:
+        demand, found = _campaign_demand(
+            session,
+            campaign=campaign,
+            org=org,
+            zone_keys=zone_keys[campaign.id],
+            load=load,
+            allowances=allowances,
+            now=now,
+            batch_limit=org_free,
+        )
+        demands.append(demand)
+        prospects += found
+    if direct_caller_number_ids:
+        limits = {
+            caller_number_id: min(org_free, allowances[caller_number_id])
+            for caller_number_id in direct_caller_number_ids
+        }
+        demand, found = direct_demand(
+            session, org=org, in_flight=load.direct, limits=limits, now=now
+        )
+        demands.append(demand)
+        prospects += found
+    return demands, prospects
+
+
 def _claim(
     session: Session,
     result: DispatchResult,
@@ -283,27 +331,23 @@ def _claim(
     org_free = min(org.concurrency_limit - load.total, batch_limit)
     if org_free <= 0:
         return
-    demands = [
-        _campaign_demand(
-            session,
-            campaign=campaign,
-            zone_keys=zone_keys[campaign.id],
-            load=load,
-            allowances=allowances,
-            now=now,
-            batch_limit=org_free,
-        )
-        for campaign in campaigns
-    ]
-    if direct_caller_number_ids:
-        limits = {
-            caller_number_id: min(org_free, allowances[caller_number_id])
-            for caller_number_id in direct_caller_number_ids
-        }
-        demands.append(
-            direct_demand(session, org=org, in_flight=load.direct, limits=limits, now=now)
-        )
-    chosen = allocate(demands, org_free=org_free, caller_number_free=allowances)
+    demands, prospects = _demands(
+        session,
+        org=org,
+        campaigns=campaigns,
+        zone_keys=zone_keys,
+        direct_caller_number_ids=direct_caller_number_ids,
+        load=load,
+        allowances=allowances,
+        now=now,
+        org_free=org_free,
+    )
+    demands, attempts_left = pass_claim_gate(
+        session, org=org, demands=demands, prospects=prospects, now=now
+    )
+    chosen = allocate(
+        demands, org_free=org_free, caller_number_free=allowances, recipient_free=attempts_left
+    )
     for campaign in campaigns:
         if chosen[campaign.id]:
             result.calls_by_campaign[campaign.id] = claim_calls(

@@ -56,6 +56,7 @@ EVENT_MOVES = {
     (CallStatus.SCHEDULED, CallEvent.CLAIM): CallStatus.CLAIMED,
     (CallStatus.CLAIMED, CallEvent.DIAL): CallStatus.DIALING,
     (CallStatus.DIALING, CallEvent.RELEASE): CallStatus.CLAIMED,
+    (CallStatus.DIALING, CallEvent.DEFER): CallStatus.SCHEDULED,
 }
 
 
@@ -70,6 +71,6 @@ def test_an_events_compare_and_set_is_its_one_move(event: CallEvent) -> None:
     assert EVENT_MOVES[(source, event)] == target
 
 
-def test_release_is_the_one_move_back() -> None:
+def test_release_and_defer_are_the_only_moves_back() -> None:
     back = [(s, e) for (s, e), t in EVENT_MOVES.items() if ORDER.index(t) < ORDER.index(s)]
-    assert back == [(CallStatus.DIALING, CallEvent.RELEASE)]
+    assert back == [(CallStatus.DIALING, CallEvent.RELEASE), (CallStatus.DIALING, CallEvent.DEFER)]

@@ -23,6 +23,9 @@ ALLOWED: dict[tuple[ContactStatus, ContactEvent], ContactStatus] = {
     (S.PENDING, E.CLOSE_UNDIALED): S.SKIPPED,
     (S.PENDING, E.CLOSE_COMPLETED): S.COMPLETED,
     (S.PENDING, E.CLOSE_FAILED): S.FAILED,
+    # The compliance gate refused it before it was ever dialed (suppressed, or capped past
+    # its window's end).
+    (S.PENDING, E.GATE_SKIP): S.SKIPPED,
     # A pre-dial check's verdict, before any claim.
     (S.PENDING, E.PREDIAL_REFUSE): S.SKIPPED,
     (S.PENDING, E.PREDIAL_FAIL): S.PREDIAL_FAILED,
@@ -40,7 +43,7 @@ TERMINAL = [S.COMPLETED, S.FAILED, S.SKIPPED, S.PREDIAL_FAILED]
 
 
 def test_the_table_covers_every_status_and_event() -> None:
-    assert len(PAIRS) == 66
+    assert len(PAIRS) == 72
     assert len(ALLOWED) + len(REFUSED) == len(PAIRS)
 
 

@@ -1,0 +1,136 @@
+"""Queries of the attempt ledger (``recipient_attempts``) and the lock of one recipient."""
+
+from __future__ import annotations
+
+import uuid
+import zlib
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, String, any_, delete, exists, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from orchestrator.models import Call, CallStatus, Campaign, Contact, RecipientAttempt
+from orchestrator.models.recipient_attempt import CALL_CHANNEL
+from orchestrator.sql import array_param
+
+RECIPIENT_LOCK_SPACE = 8
+# Calls that may be sent any moment and whose attempt is not in the ledger yet.
+UNSENT_STATUSES = (CallStatus.CLAIMED, CallStatus.DIALING)
+
+
+def _recipient_key(org_id: uuid.UUID, number: str) -> int:
+    return zlib.crc32(org_id.bytes + number.encode()) - (1 << 31)
+
+
+def lock_recipient(session: Session, *, org_id: uuid.UUID, number: str) -> None:
+    """One send-time check of a number at a time, until the transaction ends: the next one
+    counts the attempt the first recorded."""
+    key = _recipient_key(org_id, number)
+    session.execute(select(func.pg_advisory_xact_lock(RECIPIENT_LOCK_SPACE, key)))
+
+
+def attempts_since(
+    session: Session,
+    *,
+    org_id: uuid.UUID,
+    numbers: Collection[str],
+    since: datetime,
+    except_call: uuid.UUID | None = None,
+) -> Sequence[Row[str, uuid.UUID | None, datetime]]:
+    """``(number, campaign_id, sent_at)`` of the attempts to ``numbers`` sent after ``since``."""
+    if not numbers:
+        return []
+    stmt = select(RecipientAttempt.number, RecipientAttempt.campaign_id, RecipientAttempt.sent_at)
+    stmt = stmt.where(
+        RecipientAttempt.org_id == org_id,
+        RecipientAttempt.number == any_(array_param("numbers", sorted(numbers), String)),
+        RecipientAttempt.sent_at > since,
+    )
+    if except_call is not None:
+        stmt = stmt.where(RecipientAttempt.call_id != except_call)
+    return session.execute(stmt).all()
+
+
+def unsent_calls(
+    session: Session, *, org_id: uuid.UUID
+) -> Sequence[Row[str | None, uuid.UUID | None]]:
+    """``(customer number, campaign_id)`` of the org's calls claimed or being dialed whose
+    attempt is not in the ledger: each is about to be one."""
+    ledgered = exists().where(RecipientAttempt.call_id == Call.id)
+    stmt = select(Call.customer["number"].astext, Call.campaign_id).where(
+        Call.org_id == org_id, Call.status.in_(UNSENT_STATUSES), ~ledgered
+    )
+    return session.execute(stmt).all()
+
+
+def record_attempt(
+    session: Session,
+    *,
+    org_id: uuid.UUID,
+    number: str,
+    campaign_id: uuid.UUID | None,
+    call_id: uuid.UUID,
+    sent_at: datetime,
+) -> None:
+    """The call's attempt, sent now; a call dialed again (its earlier create was never made)
+    has its one row moved to now."""
+    stmt = insert(RecipientAttempt).values(
+        org_id=org_id,
+        number=number,
+        campaign_id=campaign_id,
+        call_id=call_id,
+        channel=CALL_CHANNEL,
+        sent_at=sent_at,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[RecipientAttempt.call_id],
+        set_={"sent_at": stmt.excluded.sent_at, "number": stmt.excluded.number},
+    )
+    session.execute(stmt)
+
+
+def forget_attempt(session: Session, *, call_id: uuid.UUID) -> bool:
+    """The call's create was never made: nothing reached the person, so nothing counts."""
+    result = session.execute(delete(RecipientAttempt).where(RecipientAttempt.call_id == call_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def prune_attempts(session: Session, *, before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` attempts sent before ``before``; how many went."""
+    oldest = (
+        select(RecipientAttempt.id)
+        .where(RecipientAttempt.sent_at < before)
+        .order_by(RecipientAttempt.sent_at)
+        .limit(limit)
+        .scalar_subquery()
+    )
+    result = session.execute(delete(RecipientAttempt).where(RecipientAttempt.id.in_(oldest)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+SendTargetRow = Row[
+    uuid.UUID, uuid.UUID | None, uuid.UUID | None, dict[str, Any], datetime | None, str | None
+]
+
+
+def send_target(session: Session, *, call_id: uuid.UUID) -> SendTargetRow | None:
+    """What the send-time check needs of a call: ``(org_id, campaign_id, contact_id, customer,
+    end of its window, its contact's zone key)``; None if the call is gone."""
+    window_end = func.coalesce(Campaign.latest_at, Call.not_after)
+    stmt = (
+        select(
+            Call.org_id,
+            Call.campaign_id,
+            Call.contact_id,
+            Call.customer,
+            window_end,
+            Contact.zone_key,
+        )
+        .outerjoin(Campaign, Campaign.id == Call.campaign_id)
+        .outerjoin(Contact, Contact.id == Call.contact_id)
+        .where(Call.id == call_id)
+    )
+    return session.execute(stmt).first()

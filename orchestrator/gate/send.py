@@ -1,0 +1,97 @@
+"""The gate at send time: the exact check, made the instant before the provider is called.
+
+The caller holds the org's suppression lock shared (``suppression.gate_lock.hold_for_send``)
+on a connection of its own from before this check until the provider has answered the create,
+so an entry committed after the check waits for the send, and one committed before it is seen.
+This check runs in a short transaction of its own: under the number's lock it reads the
+suppression list and the ledger and, if the call may go, records its attempt, then commits,
+so the next check of the number (any worker) counts it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from orchestrator.gate import repository
+from orchestrator.gate.caps import Attempt, Cap, longest_period
+from orchestrator.gate.decisions import GateDecision, Prospect, Verdict, decide, recipient_key
+from orchestrator.gate.policy import caps_of, subject_caps_of
+from orchestrator.models import Campaign, Org
+from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key
+from orchestrator.suppression.repository import suppressed_numbers
+
+
+@dataclass(frozen=True)
+class SendTarget:
+    call_id: uuid.UUID
+    org_id: uuid.UUID
+    campaign_id: uuid.UUID | None
+    prospect: Prospect
+    zone_key: str
+
+
+def send_target(session: Session, *, call_id: uuid.UUID) -> SendTarget | None:
+    row = repository.send_target(session, call_id=call_id)
+    if row is None:
+        return None
+    org_id, campaign_id, contact_id, customer, window_end, zone_key = row
+    number = customer.get("number")
+    prospect = Prospect(
+        id=contact_id or call_id,
+        number=recipient_key(number),
+        subject=campaign_id,
+        window_end=window_end,
+    )
+    if zone_key is None:  # a direct call's, as its contact's would be
+        zone_key = contact_zone_key(number=number, customer_timezone=customer.get("timezone"))
+    return SendTarget(call_id, org_id, campaign_id, prospect, zone_key)
+
+
+def _attempts(
+    session: Session, target: SendTarget, number: str, caps: tuple[Cap, ...], now: datetime
+) -> list[Attempt]:
+    rows = repository.attempts_since(
+        session,
+        org_id=target.org_id,
+        numbers=[number],
+        since=now - longest_period(caps),
+        except_call=target.call_id,
+    )
+    return [Attempt(sent_at, campaign_id) for _, campaign_id, sent_at in rows]
+
+
+def pass_send_gate(session: Session, *, target: SendTarget, now: datetime) -> GateDecision:
+    """May the call go now? If so its attempt is recorded, sent at ``now``; the caller commits
+    and sends at once."""
+    number = target.prospect.number
+    org = session.get(Org, target.org_id)
+    if number is None or org is None:
+        return GateDecision(target.prospect, Verdict.CLEAR)
+    campaign = session.get(Campaign, target.campaign_id) if target.campaign_id else None
+    caps = caps_of(org)
+    prospect = target.prospect
+    in_zone = subject_caps_of(campaign, org)
+    subject_caps = in_zone(target.zone_key) if in_zone is not None else ()
+    if subject_caps:
+        prospect = replace(prospect, subject_caps=subject_caps)
+    every_cap = (*caps, *subject_caps)
+    if every_cap:
+        repository.lock_recipient(session, org_id=target.org_id, number=number)
+    suppressed = bool(suppressed_numbers(session, org_id=org.id, numbers=[number], now=now))
+    counting = every_cap and not suppressed
+    attempts = _attempts(session, target, number, every_cap, now) if counting else []
+    decision = decide(prospect, suppressed=suppressed, caps=caps, attempts=attempts, now=now)
+    if decision.clear:
+        repository.record_attempt(
+            session,
+            org_id=target.org_id,
+            number=number,
+            campaign_id=target.campaign_id,
+            call_id=target.call_id,
+            sent_at=now,
+        )
+    return decision
