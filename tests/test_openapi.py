@@ -256,6 +256,10 @@ def test_answers_about_existing_resources_match_the_document(
     request("GET", "/phone-number/{phone_number_id}", path_parameters=by_number)
     request("GET", "/healthz")
     request("GET", "/metrics")
+    caps = [{"maxAttempts": 2, "periodSeconds": 86400}]
+    policy = {"frequencyCaps": caps, "optOutPlan": {"structuredDataKey": "optOut"}}
+    assert request("PUT", "/policy", body=policy)["frequencyCaps"] == caps
+    assert request("GET", "/policy")["optOutPlan"] == {"structuredDataKey": "optOut"}
 
 
 def _document() -> dict[str, Any]:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Session, defer
@@ -223,6 +224,26 @@ def defer_direct_call(session: Session, *, call_id: uuid.UUID, until: datetime) 
         .values(not_before=until, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+
+
+_DEFER_SCHEDULED = text(
+    """
+    UPDATE calls AS c SET not_before = v.until, updated_at = :now
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:untils AS timestamptz[])) AS v(id, until)
+    WHERE c.id = v.id AND c.status = 'scheduled'
+    """
+)
+
+
+def defer_direct_calls(
+    session: Session, *, until_by_call: Mapping[uuid.UUID, datetime], now: datetime
+) -> None:
+    """Direct calls still waiting wait longer, each until its instant, in one statement."""
+    if not until_by_call:
+        return
+    ids = list(until_by_call)
+    params = {"ids": ids, "untils": [until_by_call[i] for i in ids], "now": now}
+    session.execute(_DEFER_SCHEDULED, params)
 
 
 def orgs_with_due_direct_calls(session: Session, *, now: datetime) -> list[uuid.UUID]:

@@ -78,17 +78,21 @@ def hold_back_contacts(
     return set(deltas)
 
 
-def hold_back_direct_calls(session: Session, decisions: Sequence[GateDecision]) -> None:
-    """Apply the claim-time verdicts on scheduled direct calls."""
+def hold_back_direct_calls(
+    session: Session, decisions: Sequence[GateDecision], *, now: datetime
+) -> None:
+    """Apply the claim-time verdicts on scheduled direct calls (the waits in one statement)."""
+    waits = {
+        d.prospect.id: d.until for d in decisions if d.skip_reason is None and d.until is not None
+    }
+    calls_repo.defer_direct_calls(session, until_by_call=waits, now=now)
     for decision in decisions:
-        call = calls_repo.get_call_for_update(session, call_id=decision.prospect.id)
-        if call is None or call.status != CallStatus.SCHEDULED:
-            continue  # deleted by its owner meanwhile
         reason = decision.skip_reason
-        if reason is not None:
+        if reason is None:
+            continue
+        call = calls_repo.get_call_for_update(session, call_id=decision.prospect.id)
+        if call is not None and call.status == CallStatus.SCHEDULED:  # not deleted meanwhile
             fail_call(session, call, reason=reason, message=_message(reason), unsent=True)
-        elif decision.until is not None:
-            calls_repo.defer_direct_call(session, call_id=call.id, until=decision.until)
 
 
 def finish_campaigns(session: Session, campaign_ids: set[uuid.UUID]) -> None:

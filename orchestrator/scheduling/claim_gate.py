@@ -50,7 +50,8 @@ def pass_claim_gate(
         return demands, screening.attempts_left
     contacts = [d for d in screening.held if not d.prospect.is_direct_call]
     finish_campaigns(session, hold_back_contacts(session, contacts, now=now))
-    hold_back_direct_calls(session, [d for d in screening.held if d.prospect.is_direct_call])
+    direct = [d for d in screening.held if d.prospect.is_direct_call]
+    hold_back_direct_calls(session, direct, now=now)
     held = screening.held_ids()
     cleared = [
         replace(demand, candidates=[c for c in demand.candidates if c.id not in held])

@@ -33,6 +33,7 @@ from tests.factories.campaigns import (
 from tests.factories.contacts import contacts_of, customer_numbers
 from tests.factories.events import event_types, events_of, server_campaign
 from tests.factories.flows import RecordedTasks, unit_of
+from tests.factories.gate import attempts_to, record_attempt, set_caps, suppress
 from tests.factories.orgs import make_org
 from tests.factories.phone_numbers import fast_caller_number
 from tests.factories.predial import dispatch_now, predial_campaign, run_checks
@@ -43,6 +44,7 @@ __all__ = [
     "add_to_shard",
     "answer_call",
     "at",
+    "attempts_to",
     "calling_hours",
     "calling_window",
     "calls_of_contact",
@@ -72,12 +74,15 @@ __all__ = [
     "placed_calls",
     "post_campaign",
     "predial_campaign",
+    "record_attempt",
     "report",
     "row_counts",
     "run_checks",
     "server_campaign",
+    "set_caps",
     "start_campaign",
     "status_update",
+    "suppress",
     "unit_of",
     "webhook_outcomes",
     "whole_call",

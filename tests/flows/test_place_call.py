@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import redis
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,13 +18,10 @@ from orchestrator.calls.placing import PlaceOutcome
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
-from orchestrator.flows import place_call as place_call_flow
 from orchestrator.flows.place_call import place_call, settle_failed_create
 from orchestrator.metrics.service import counted
 from orchestrator.models import Call, CallStatus, Campaign, Contact, ContactStatus, Org
 from orchestrator.orgs.service import create_org
-from orchestrator.pacing.limiter import RateLimiter
-from orchestrator.providers import VapiClient
 from orchestrator.providers.errors import (
     ProviderError,
     ProviderRateLimited,
@@ -35,9 +31,8 @@ from orchestrator.providers.errors import (
     ProviderUnreachable,
 )
 from orchestrator.reasons import PROVIDER_REJECTED
-from orchestrator.simulator import FaultSpec
 from tests.factories import claimed_call, dispatch_campaign, end_call, make_campaign, unit_of
-from tests.support.simulators import Sim, drain, running
+from tests.support.simulators import Sim
 
 
 @pytest.fixture
@@ -120,37 +115,6 @@ def test_a_refused_create_fails_the_contact_with_the_providers_message(
 
 
 # --- placing a call, inside the test's transaction ----------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def provider() -> Iterator[Sim]:
-    """A provider over real HTTP that sends no webhooks: what it was asked is all there is."""
-    with running(None, faults=FaultSpec(drop=1.0)) as sim:
-        yield sim
-
-
-@pytest.fixture
-def sends_to(provider: Sim, monkeypatch: pytest.MonkeyPatch) -> Iterator[VapiClient]:
-    """The flow's provider client, pointed at the simulator."""
-    with VapiClient(base_url=provider.base_url, api_key="place-test", timeout=5) as client:
-        monkeypatch.setattr(place_call_flow, "provider_client", lambda: client)
-        yield client
-    assert provider.simulator is not None
-    drain(provider.simulator)
-
-
-@pytest.fixture
-def limiter(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[RateLimiter]:
-    """The flow's rate limiter: on the test Redis, with keys of its own, deleted afterwards."""
-    client: redis.Redis[bytes] = redis.Redis.from_url(get_settings().redis_url)
-    prefix = f"test:{uuid.uuid4()}:"
-    limiter = RateLimiter(client, prefix=prefix)
-    limiter.mark_state_complete("test")
-    monkeypatch.setattr(place_call_flow, "pacing_limiter", lambda: limiter)
-    yield limiter
-    for key in client.scan_iter(f"{prefix}*"):
-        client.delete(key)
-    client.close()
 
 
 def _creates_for(provider: Sim, call_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -131,3 +131,41 @@ def test_no_limit_is_ever_exceeded(
         assert demand.in_flight + len(picks) <= max(demand.max_concurrency, demand.in_flight)
         assert len(set(map(id, picks))) == len(picks)
         assert all(pick in demand.candidates for pick in picks)
+
+
+def _calling(name: str, recipients: list[str | None]) -> CampaignDemand:
+    return CampaignDemand(
+        campaign_id=uuid.uuid5(uuid.NAMESPACE_DNS, name),
+        in_flight=0,
+        max_concurrency=100,
+        candidates=[Candidate(uuid.uuid4(), "a", recipient) for recipient in recipients],
+    )
+
+
+def test_a_numbers_last_allowance_goes_to_one_candidate_only() -> None:
+    first = _calling("first", ["+1", "+2"])
+    second = _calling("second", ["+1", "+3", None])
+    chosen = allocate(
+        [first, second],
+        org_free=10,
+        caller_number_free={"a": 10},
+        recipient_free={"+1": 1, "+2": 0},
+    )
+    picked = [c.recipient for d in (first, second) for c in chosen[d.campaign_id]]
+    # "+1" once, "+2" never (no allowance left), "+3" and a candidate without a number freely.
+    assert sorted(picked, key=str) == ["+1", "+3", None]
+
+
+@given(
+    recipients=st.lists(st.lists(st.sampled_from(["x", "y", "z"]), max_size=8), max_size=4),
+    left=st.dictionaries(st.sampled_from(["x", "y"]), st.integers(0, 3)),
+)
+def test_no_number_is_given_more_attempts_than_it_has_left(
+    recipients: list[list[str | None]], left: dict[str, int]
+) -> None:
+    demands = [_calling(f"c{i}", r) for i, r in enumerate(recipients)]
+    chosen = allocate(demands, org_free=50, caller_number_free={"a": 50}, recipient_free=left)
+    taken = [c.recipient for picks in chosen.values() for c in picks]
+    for number, most in left.items():
+        assert taken.count(number) <= most
+    assert taken.count("z") == sum(r.count("z") for r in recipients)
