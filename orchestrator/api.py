@@ -10,6 +10,7 @@ from orchestrator.campaigns.v2_endpoints import router as campaigns_v2_router
 from orchestrator.events.endpoints import router as events_router
 from orchestrator.metrics.endpoints import router as metrics_router
 from orchestrator.phone_numbers.endpoints import router as phone_numbers_router
+from orchestrator.suppression.endpoints import router as suppression_router
 
 api_router = APIRouter()
 api_router.include_router(campaigns_router)
@@ -18,3 +19,4 @@ api_router.include_router(calls_router)
 api_router.include_router(phone_numbers_router)
 api_router.include_router(events_router)
 api_router.include_router(metrics_router)
+api_router.include_router(suppression_router)

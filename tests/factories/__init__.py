@@ -37,6 +37,7 @@ from tests.factories.orgs import make_org
 from tests.factories.phone_numbers import fast_caller_number
 from tests.factories.predial import dispatch_now, predial_campaign, run_checks
 from tests.factories.provider_messages import report, status_update, webhook_outcomes, whole_call
+from tests.factories.suppression import suppress, suppression_entries
 
 __all__ = [
     "RecordedTasks",
@@ -78,6 +79,8 @@ __all__ = [
     "server_campaign",
     "start_campaign",
     "status_update",
+    "suppress",
+    "suppression_entries",
     "unit_of",
     "webhook_outcomes",
     "whole_call",
