@@ -18,7 +18,7 @@ from orchestrator.suppression.gate_lock import wait_for_sends
 from orchestrator.suppression.numbers import normalise_number
 from orchestrator.suppression.repository import NewEntries
 from orchestrator.suppression.schemas import AddSuppressionIn, SuppressionListQuery
-from orchestrator.wire import iso
+from orchestrator.wire import E164_SHAPE, iso
 
 NOT_FOUND = "Number not on the suppression list"
 # Messages one answer lists at most; the rest are counted.
@@ -73,6 +73,28 @@ def add_numbers(session: Session, *, org_id: uuid.UUID, body: AddSuppressionIn) 
     wait_for_sends(session, org_id=org_id)
     distinct, added = repository.add_numbers(session, numbers=numbers, entries=entries)
     return {"added": added, "alreadyPresent": distinct - added}
+
+
+def suppressed_errors(
+    session: Session, *, org_id: uuid.UUID, numbers: Sequence[tuple[str, str]], now: datetime
+) -> list[str]:
+    """For each (path, number) on the org's live list, a 400's message naming it and why.
+
+    A number written otherwise than in E.164 (allowed when the E.164 check is off) is
+    looked up as the list keeps it too.
+    """
+    listed_as = {
+        number: number if E164_SHAPE.match(number) else normalise_number(number) or number
+        for _, number in numbers
+    }
+    reasons = repository.live_reasons(
+        session, org_id=org_id, numbers=sorted(set(listed_as.values())), now=now
+    )
+    return [
+        f"{path} {number} is on the suppression list ({reasons[listed_as[number]]})"
+        for path, number in numbers
+        if listed_as[number] in reasons
+    ]
 
 
 def entry_to_wire(entry: Suppression, *, now: datetime) -> dict[str, Any]:
