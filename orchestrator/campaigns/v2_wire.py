@@ -15,6 +15,7 @@ from orchestrator.listing import page_metadata
 from orchestrator.models import Campaign, CampaignCounters
 from orchestrator.reasons import CAMPAIGN_STOPPED, PREDIAL_NOT_ELIGIBLE, WINDOW_CLOSED
 from orchestrator.scheduling.policy import CALLING_HOURS_FIELD
+from orchestrator.suppression.opt_outs import OPT_OUT_PLAN_EXTENSION
 from orchestrator.wire import iso
 
 # A skipped contact's ``status_reason`` as the ``skipReason`` extension tells it.
@@ -24,7 +25,7 @@ SKIP_REASONS: dict[str, SkipReason] = {
     PREDIAL_NOT_ELIGIBLE: SkipReason.NOT_ELIGIBLE,
 }
 # Our extensions a summary shows, by their key in ``Campaign.extensions``.
-SUMMARY_EXTENSIONS = (CALLING_HOURS_FIELD, RETRY_PLAN_EXTENSION)
+SUMMARY_EXTENSIONS = (CALLING_HOURS_FIELD, RETRY_PLAN_EXTENSION, OPT_OUT_PLAN_EXTENSION)
 
 
 def call_metrics_to_wire(dialed: int, connected: int) -> dict[str, int]:

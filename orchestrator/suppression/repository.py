@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import String, any_, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from orchestrator.models import Suppression
+from orchestrator.models import Campaign, Org, Suppression
 from orchestrator.sql import array_param
 
 
@@ -140,3 +140,47 @@ def delete_entry(session: Session, *, org_id: uuid.UUID, number: str) -> Suppres
         .returning(Suppression)
     )
     return session.scalars(stmt).one_or_none()
+
+
+_ADD_OPT_OUTS = text(
+    """
+    INSERT INTO suppressions (org_id, number, reason, source, created_at, expires_at)
+    SELECT DISTINCT ON (org_id, number) org_id, number, :reason, source, :now, NULL
+    FROM unnest(CAST(:org_ids AS uuid[]), CAST(:numbers AS text[]), CAST(:sources AS text[]))
+        AS heard(org_id, number, source)
+    ORDER BY org_id, number, source
+    ON CONFLICT (org_id, number) DO UPDATE
+    SET reason = EXCLUDED.reason, source = EXCLUDED.source,
+        created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+    WHERE suppressions.expires_at IS NOT NULL AND suppressions.expires_at <= EXCLUDED.created_at
+    """
+)
+
+
+def add_opt_outs(
+    session: Session, *, heard: Sequence[tuple[uuid.UUID, str, str]], reason: str, now: datetime
+) -> int:
+    """Each (org, number, source) on its org's list for good, as ``add_statement`` adds; the
+    caller holds ``wait_for_sends`` for every org. How many were added."""
+    params = {
+        "org_ids": [org_id for org_id, _, _ in heard],
+        "numbers": [number for _, number, _ in heard],
+        "sources": [source for _, _, source in heard],
+        "reason": reason,
+        "now": now,
+    }
+    return int(session.execute(_ADD_OPT_OUTS, params).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def opt_out_settings(
+    session: Session, *, org_ids: Collection[uuid.UUID], campaign_ids: Collection[uuid.UUID]
+) -> tuple[dict[uuid.UUID, dict[str, Any]], dict[uuid.UUID, dict[str, Any]]]:
+    """(each org's stored policy, each campaign's stored extensions), where plans are kept."""
+    orgs = session.execute(select(Org.id, Org.policy).where(Org.id.in_(list(org_ids))))
+    campaigns = session.execute(
+        select(Campaign.id, Campaign.extensions).where(Campaign.id.in_(list(campaign_ids)))
+    )
+    return (
+        {row.id: row.policy or {} for row in orgs},
+        {row.id: row.extensions or {} for row in campaigns},
+    )
