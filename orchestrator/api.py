@@ -11,6 +11,7 @@ from orchestrator.events.endpoints import router as events_router
 from orchestrator.metrics.endpoints import router as metrics_router
 from orchestrator.phone_numbers.endpoints import router as phone_numbers_router
 from orchestrator.policy.endpoints import router as policy_router
+from orchestrator.suppression.endpoints import router as suppression_router
 
 api_router = APIRouter()
 api_router.include_router(campaigns_router)
@@ -20,3 +21,4 @@ api_router.include_router(phone_numbers_router)
 api_router.include_router(events_router)
 api_router.include_router(metrics_router)
 api_router.include_router(policy_router)
+api_router.include_router(suppression_router)

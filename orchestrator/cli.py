@@ -20,12 +20,14 @@ from orchestrator.devstack import devstack_app
 from orchestrator.enqueue import DEFAULT_QUEUE, OUTBOUND_QUEUE
 from orchestrator.events.cli import events_app
 from orchestrator.exceptions import DomainError
+from orchestrator.suppression.cli import suppression_app
 
 app = typer.Typer(help="Outbound campaign orchestrator.", no_args_is_help=True)
 org_app = typer.Typer(help="Orgs and API keys.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(devstack_app, name="devstack")
 app.add_typer(events_app, name="events")
+app.add_typer(suppression_app, name="suppression")
 console = Console()
 
 

@@ -137,6 +137,7 @@ def _campaign_in_flight(request: Client, session: Session) -> str:
             {"number": customer_numbers(1, start=2)[0], "extension": "12"},
         ],
         retryPlan={"maxAttempts": 2},
+        optOutPlan={"structuredDataKey": "optOut", "endedReasons": ["customer-busy"]},
         assistantOverrides={"variableValues": {"clinic": "North"}},
         server={"url": "https://example.com/hook"},
         serverMessages=["campaign.started"],
@@ -236,6 +237,19 @@ def _walk_direct_calls(request: Client) -> None:
     assert request("DELETE", "/call/{call_id}", path_parameters=by_id)["status"] == "ended"
 
 
+def _walk_suppression(request: Client) -> None:
+    numbers = [*customer_numbers(2, start=7), "+1 (415) 555-0999"]
+    body = {"numbers": numbers, "reason": "dnc", "source": "registry"}
+    assert request("POST", "/suppression", body=body) == {"added": 3, "alreadyPresent": 0}
+    later = {**body, "reason": "opt-out", "expiresAt": "2100-01-01T00:00:00Z"}
+    assert request("POST", "/suppression", body=later)["alreadyPresent"] == 3
+    page = request("GET", "/suppression", query={"reason": "dnc", "limit": 2})
+    assert page["metadata"]["totalItems"] == 3
+    by_number = {"number": "+14155550999"}
+    assert request("GET", "/suppression/{number}", path_parameters=by_number)["active"]
+    assert request("DELETE", "/suppression/{number}", path_parameters=by_number)["source"]
+
+
 def test_answers_about_existing_resources_match_the_document(
     api_key: dict[str, str], session: Session
 ) -> None:
@@ -251,6 +265,7 @@ def test_answers_about_existing_resources_match_the_document(
     _walk_campaigns(request, session)
     _walk_direct_calls(request)
     _walk_campaigns_v2(request, session)
+    _walk_suppression(request)
 
     assert len(request("GET", "/phone-number")) == 2
     request("GET", "/phone-number/{phone_number_id}", path_parameters=by_number)

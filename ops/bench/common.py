@@ -41,11 +41,11 @@ def prepare_bench_database() -> str:
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     upgrade_to_head(url)
-    _checkpoint(url)
+    checkpoint(url)
     return url
 
 
-def _checkpoint(url: str) -> None:
+def checkpoint(url: str) -> None:
     """Write out what an earlier benchmark left dirty (a million rows, say), so the server's
     background writing of it does not run into this one (needs a superuser or pg_checkpoint,
     as the devstack's role is; elsewhere it is skipped)."""

@@ -7,6 +7,7 @@ from ops.bench import (
     campaign_events_out,
     contact_listing,
     pacing_accuracy,
+    suppression_import_1m,
     tick_cost,
     webhook_ingest,
 )
@@ -21,6 +22,7 @@ def main() -> None:
         pacing_accuracy.run,
         webhook_ingest.run,
         campaign_events_out.run,
+        suppression_import_1m.run,
     )
     for bench in benches:
         prepare_bench_database()

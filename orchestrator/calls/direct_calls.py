@@ -32,6 +32,7 @@ from orchestrator.models import Call, CallStatus
 from orchestrator.models.enums import TERMINAL_CALL_STATUSES
 from orchestrator.phone_numbers import repository as phone_numbers_repo
 from orchestrator.reasons import SCHEDULED_CALL_DELETED, SCHEDULED_CALL_DELETED_MESSAGE
+from orchestrator.suppression.service import suppressed_errors
 
 
 def _customers(body: CreateCallIn) -> tuple[list[NewContact], list[str]]:
@@ -64,6 +65,21 @@ def validate_create(body: CreateCallIn, *, now: datetime, max_customers: int) ->
     return contacts
 
 
+def refuse_suppressed(
+    session: Session, *, org_id: uuid.UUID, body: CreateCallIn, contacts: Sequence[NewContact]
+) -> None:
+    """A customer on the org's suppression list fails the whole request, naming the number."""
+    batch = body.customers is not None
+    numbers = [
+        (f"customers.{contact.position}.number" if batch else "customer.number", contact.number)
+        for contact in contacts
+        if contact.number
+    ]
+    errors = suppressed_errors(session, org_id=org_id, numbers=numbers, now=utcnow())
+    if errors:
+        raise ValidationFailed(errors)
+
+
 def create_direct_calls(
     session: Session, *, org_id: uuid.UUID, body: CreateCallIn
 ) -> dict[str, Any]:
@@ -72,6 +88,7 @@ def create_direct_calls(
     contacts = validate_create(
         body, now=now, max_customers=get_settings().max_customers_per_request
     )
+    refuse_suppressed(session, org_id=org_id, body=body, contacts=contacts)
     plan = body.schedule_plan
     request = body.provider_request()
     calls = [

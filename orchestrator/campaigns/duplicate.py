@@ -32,6 +32,7 @@ from orchestrator.campaigns.schemas import CreateCampaignIn, UpdateCampaignIn
 from orchestrator.contacts.service import NewContact
 from orchestrator.models import Campaign
 from orchestrator.scheduling.policy import CALLING_HOURS_FIELD
+from orchestrator.suppression.opt_outs import OPT_OUT_PLAN_EXTENSION
 from orchestrator.wire import iso
 
 # Stands for the source's contacts, where the rules look for ``customers`` or a ``dialPlan``.
@@ -39,7 +40,11 @@ COPIED = "copied"
 NOT_FOUND = "duplicateFromCampaignId must be the id of a campaign of this org"
 
 # Our request fields beyond Vapi's, and their keys in ``Campaign.extensions``.
-EXTENSION_FIELDS = {"calling_hours": CALLING_HOURS_FIELD, "retry_plan": RETRY_PLAN_EXTENSION}
+EXTENSION_FIELDS = {
+    "calling_hours": CALLING_HOURS_FIELD,
+    "retry_plan": RETRY_PLAN_EXTENSION,
+    "opt_out_plan": OPT_OUT_PLAN_EXTENSION,
+}
 TARGET_COLUMNS = ("assistant_id", "workflow_id", "squad_id")
 # Fields named alike on the request and the campaign row, each copied on its own.
 SETTING_COLUMNS = (

@@ -22,6 +22,7 @@ from orchestrator.calls.wire import WireCallStatus
 from orchestrator.campaigns.presence import DUPLICATE_FIELD, presence_errors
 from orchestrator.listing import MAX_LIMIT, TimeRangeQuery
 from orchestrator.models.enums import CampaignEndedReason, CampaignStatus
+from orchestrator.policy.schemas import OptOutPlanIn
 from orchestrator.scheduling.calling_hours.schemas import CallingHoursIn, check_timezone_name
 from orchestrator.user_servers.schemas import CampaignEventType, PredialPlanIn, ServerIn
 from orchestrator.wire import (
@@ -164,6 +165,7 @@ class CreateCampaignIn(BaseModel):
     # Extensions beyond Vapi's fields.
     calling_hours: CallingHoursIn | None = Field(None, alias="callingHours")
     retry_plan: RetryPlanIn | None = Field(None, alias="retryPlan")
+    opt_out_plan: OptOutPlanIn | None = Field(None, alias="optOutPlan")
 
     @model_validator(mode="wrap")
     @classmethod
@@ -209,6 +211,7 @@ class UpdateCampaignIn(BaseModel):
     status: UpdateStatus | None = None
     calling_hours: CallingHoursIn | None = Field(None, alias="callingHours")
     retry_plan: RetryPlanIn | None = Field(None, alias="retryPlan")
+    opt_out_plan: OptOutPlanIn | None = Field(None, alias="optOutPlan")
 
 
 class SortOrder(StrEnum):
@@ -373,6 +376,7 @@ class CampaignOut(BaseModel):
     contact_counters: ContactCountersOut
     calling_hours: CallingHoursIn | Omitted = None
     retry_plan: RetryPlanIn | Omitted = None
+    opt_out_plan: OptOutPlanIn | Omitted = None
     paused_at: Timestamp | Omitted = None
     pacing: PacingInsightOut | Omitted = Field(
         None, description="Given when one campaign is read, updated or deleted."

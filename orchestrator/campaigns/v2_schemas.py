@@ -30,6 +30,7 @@ from orchestrator.campaigns.schemas import (
 from orchestrator.contacts.states import ContactStatus
 from orchestrator.listing import MAX_LIMIT
 from orchestrator.models.enums import CampaignEndedReason, CampaignStatus
+from orchestrator.policy.schemas import OptOutPlanIn
 from orchestrator.scheduling.calling_hours.schemas import CallingHoursIn
 from orchestrator.wire import (
     RESPONSE_MODEL_CONFIG,
@@ -168,7 +169,7 @@ class CallMetricsOut(BaseModel):
 
 class CampaignSummaryOut(BaseModel):
     """Vapi's ``CampaignSummary``, then our extensions (``workflowId`` of a v1 campaign,
-    ``callingHours``, ``retryPlan``, ``pausedAt``, ``pacing``)."""
+    ``callingHours``, ``retryPlan``, ``optOutPlan``, ``pausedAt``, ``pacing``)."""
 
     model_config = RESPONSE_MODEL_CONFIG
 
@@ -194,6 +195,7 @@ class CampaignSummaryOut(BaseModel):
     updated_at: Timestamp
     calling_hours: CallingHoursIn | Omitted = None
     retry_plan: RetryPlanIn | Omitted = None
+    opt_out_plan: OptOutPlanIn | Omitted = None
     paused_at: Timestamp | Omitted = None
     pacing: PacingInsightOut | Omitted = Field(
         None, description="Given when one campaign is read with its counters."

@@ -21,6 +21,7 @@ from orchestrator.reasons import (
     WINDOW_CLOSED,
 )
 from orchestrator.scheduling.policy import CALLING_HOURS_FIELD
+from orchestrator.suppression.opt_outs import OPT_OUT_PLAN_EXTENSION
 from orchestrator.wire import iso
 
 # A skipped contact's ``status_reason`` as the ``skipReason`` extension tells it.
@@ -32,7 +33,7 @@ SKIP_REASONS: dict[str, SkipReason] = {
     FREQUENCY_CAP: SkipReason.FREQUENCY_CAP,
 }
 # Our extensions a summary shows, by their key in ``Campaign.extensions``.
-SUMMARY_EXTENSIONS = (CALLING_HOURS_FIELD, RETRY_PLAN_EXTENSION)
+SUMMARY_EXTENSIONS = (CALLING_HOURS_FIELD, RETRY_PLAN_EXTENSION, OPT_OUT_PLAN_EXTENSION)
 
 
 def call_metrics_to_wire(dialed: int, connected: int) -> dict[str, int]:

@@ -58,7 +58,8 @@ def checks_and_cleared(
 def mark_checking(
     session: Session, *, contact_ids: Sequence[uuid.UUID], lease_until: datetime
 ) -> list[uuid.UUID]:
-    """Those still pending are being checked until ``lease_until``; their ids."""
+    """Those still pending are being checked until ``lease_until``; their ids, in the order
+    given (``RETURNING`` gives the table's order, which is no order)."""
     if not contact_ids:
         return []
     stmt = (
@@ -68,4 +69,5 @@ def mark_checking(
         .returning(Contact.id)
         .execution_options(synchronize_session=False)
     )
-    return list(session.scalars(stmt))
+    marked = set(session.scalars(stmt))
+    return [contact_id for contact_id in contact_ids if contact_id in marked]

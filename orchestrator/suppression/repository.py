@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, any_, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from orchestrator.models import Suppression
+from orchestrator.models import Campaign, Org, Suppression
+from orchestrator.sql import array_param
+
+
+def _live(now: datetime) -> Any:
+    return or_(Suppression.expires_at.is_(None), Suppression.expires_at > now)
 
 
 def suppressed_numbers(
@@ -21,6 +28,159 @@ def suppressed_numbers(
     stmt = select(Suppression.number).where(
         Suppression.org_id == org_id,
         Suppression.number.in_(list(numbers)),
-        or_(Suppression.expires_at.is_(None), Suppression.expires_at > now),
+        _live(now),
     )
     return set(session.scalars(stmt))
+
+
+def live_reasons(
+    session: Session, *, org_id: uuid.UUID, numbers: Sequence[str], now: datetime
+) -> dict[str, str]:
+    """Each of ``numbers`` on the org's list at ``now``, with the reason it is there."""
+    if not numbers:
+        return {}
+    stmt = select(Suppression.number, Suppression.reason).where(
+        Suppression.org_id == org_id,
+        Suppression.number == any_(array_param("numbers", numbers, String)),
+        _live(now),
+    )
+    return {row.number: row.reason for row in session.execute(stmt)}
+
+
+@dataclass(frozen=True)
+class NewEntries:
+    """What every number added together shares."""
+
+    org_id: uuid.UUID
+    reason: str
+    source: str | None
+    expires_at: datetime | None
+    now: datetime
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "org_id": self.org_id,
+            "reason": self.reason,
+            "source": self.source,
+            "expires_at": self.expires_at,
+            "now": self.now,
+        }
+
+
+def add_statement(numbers_sql: str) -> str:
+    """Add the distinct numbers ``numbers_sql`` selects; answers (distinct, added).
+
+    One statement, whatever the count: the numbers go in number order, so both indexes are
+    written page after page rather than all over. A live entry is left as it is; an expired
+    one is replaced (it counts as added). The caller holds ``wait_for_sends`` for the org,
+    so no one else adds to its list meanwhile.
+    """
+    return f"""
+    WITH given AS MATERIALIZED (
+        SELECT DISTINCT number FROM ({numbers_sql}) AS n(number)
+    ), written AS (
+        INSERT INTO suppressions (org_id, number, reason, source, created_at, expires_at)
+        SELECT :org_id, number, :reason, :source, :now, :expires_at FROM given ORDER BY number
+        ON CONFLICT (org_id, number) DO UPDATE
+        SET reason = EXCLUDED.reason, source = EXCLUDED.source,
+            created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+        WHERE suppressions.expires_at IS NOT NULL AND suppressions.expires_at <= EXCLUDED.created_at
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM given), (SELECT count(*) FROM written)
+    """
+
+
+_ADD_GIVEN = text(add_statement("SELECT unnest(CAST(:numbers AS text[]))"))
+
+
+def add_numbers(
+    session: Session, *, numbers: Sequence[str], entries: NewEntries
+) -> tuple[int, int]:
+    """(distinct numbers, added) for ``numbers``, already in E.164."""
+    row = session.execute(_ADD_GIVEN, {"numbers": list(numbers), **entries.params()}).one()
+    return int(row[0]), int(row[1])
+
+
+def list_entries(
+    session: Session,
+    *,
+    org_id: uuid.UUID,
+    number: str | None,
+    reason: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Suppression], int]:
+    """A page of the org's entries in number order, expired ones included, and their count."""
+    conditions = [Suppression.org_id == org_id]
+    if number is not None:
+        conditions.append(Suppression.number == number)
+    if reason is not None:
+        conditions.append(Suppression.reason == reason)
+    total = session.scalar(select(func.count()).select_from(Suppression).where(*conditions))
+    stmt = (
+        select(Suppression)
+        .where(*conditions)
+        .order_by(Suppression.number)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(session.scalars(stmt)), int(total or 0)
+
+
+def get_entry(session: Session, *, org_id: uuid.UUID, number: str) -> Suppression | None:
+    return session.get(Suppression, (org_id, number))
+
+
+def delete_entry(session: Session, *, org_id: uuid.UUID, number: str) -> Suppression | None:
+    """The entry removed, or None when the number was not on the list."""
+    stmt = (
+        delete(Suppression)
+        .where(Suppression.org_id == org_id, Suppression.number == number)
+        .returning(Suppression)
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+_ADD_OPT_OUTS = text(
+    """
+    INSERT INTO suppressions (org_id, number, reason, source, created_at, expires_at)
+    SELECT DISTINCT ON (org_id, number) org_id, number, :reason, source, :now, NULL
+    FROM unnest(CAST(:org_ids AS uuid[]), CAST(:numbers AS text[]), CAST(:sources AS text[]))
+        AS heard(org_id, number, source)
+    ORDER BY org_id, number, source
+    ON CONFLICT (org_id, number) DO UPDATE
+    SET reason = EXCLUDED.reason, source = EXCLUDED.source,
+        created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+    WHERE suppressions.expires_at IS NOT NULL AND suppressions.expires_at <= EXCLUDED.created_at
+    """
+)
+
+
+def add_opt_outs(
+    session: Session, *, heard: Sequence[tuple[uuid.UUID, str, str]], reason: str, now: datetime
+) -> int:
+    """Each (org, number, source) on its org's list for good, as ``add_statement`` adds; the
+    caller holds ``wait_for_sends`` for every org. How many were added."""
+    params = {
+        "org_ids": [org_id for org_id, _, _ in heard],
+        "numbers": [number for _, number, _ in heard],
+        "sources": [source for _, _, source in heard],
+        "reason": reason,
+        "now": now,
+    }
+    return int(session.execute(_ADD_OPT_OUTS, params).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def opt_out_settings(
+    session: Session, *, org_ids: Collection[uuid.UUID], campaign_ids: Collection[uuid.UUID]
+) -> tuple[dict[uuid.UUID, dict[str, Any]], dict[uuid.UUID, dict[str, Any]]]:
+    """(each org's stored policy, each campaign's stored extensions), where plans are kept."""
+    orgs = session.execute(select(Org.id, Org.policy).where(Org.id.in_(list(org_ids))))
+    campaigns = session.execute(
+        select(Campaign.id, Campaign.extensions).where(Campaign.id.in_(list(campaign_ids)))
+    )
+    return (
+        {row.id: row.policy or {} for row in orgs},
+        {row.id: row.extensions or {} for row in campaigns},
+    )

@@ -29,6 +29,7 @@ from orchestrator.clock import utcnow
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.metrics.service import count
 from orchestrator.models import Call, WebhookOutcome
+from orchestrator.suppression.opt_outs import EndedCall, record_opt_outs
 from orchestrator.webhooks import repository
 from orchestrator.webhooks.messages import (
     call_report,
@@ -73,6 +74,8 @@ class _BatchApplication:
         self.freed: set[uuid.UUID] = set()
         self.tally: Counter[tuple[str, WebhookOutcome]] = Counter()
         self.correlated = 0
+        # Calls whose end-of-call report was applied: an opt-out heard on one is recorded.
+        self.ended: list[EndedCall] = []
 
     def lock_rows(self, events: Sequence[StoredEvent]) -> None:
         provider_ids = {e.provider_call_id for e in events if e.provider_call_id}
@@ -159,7 +162,18 @@ class _BatchApplication:
             return False
         if isinstance(report, StatusReport):
             return apply_status_report(self.session, call=call, report=report, batch=self.batch)
-        return apply_end_of_call_report(self.session, call=call, report=report, batch=self.batch)
+        changed = apply_end_of_call_report(self.session, call=call, report=report, batch=self.batch)
+        self.ended.append(
+            EndedCall(
+                call_id=call.id,
+                org_id=call.org_id,
+                campaign_id=call.campaign_id,
+                number=call.customer.get("number"),
+                ended_reason=report.ending.ended_reason or call.ended_reason,
+                analysis=report.analysis,
+            )
+        )
+        return changed
 
     def _record(self, outcome: EventOutcome, message_type: str) -> None:
         self.outcomes.append(outcome)
@@ -175,6 +189,8 @@ class _BatchApplication:
         contacts_repo.write_contact_outcomes(self.session, changed_contacts, now=now)
         self.session.flush()
         self.batch.write(self.session)
+        # Last, once every row lock is held: it may wait for the sends in flight.
+        record_opt_outs(self.session, ended=self.ended, now=now)
         repository.record_outcomes(self.session, self.outcomes, now=now)
         count_events(self.tally)
         if self.correlated:

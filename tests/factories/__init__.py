@@ -33,11 +33,12 @@ from tests.factories.campaigns import (
 from tests.factories.contacts import contacts_of, customer_numbers
 from tests.factories.events import event_types, events_of, server_campaign
 from tests.factories.flows import RecordedTasks, unit_of
-from tests.factories.gate import attempts_to, record_attempt, set_caps, suppress
+from tests.factories.gate import attempts_to, record_attempt, set_caps
 from tests.factories.orgs import make_org
 from tests.factories.phone_numbers import fast_caller_number
 from tests.factories.predial import dispatch_now, predial_campaign, run_checks
 from tests.factories.provider_messages import report, status_update, webhook_outcomes, whole_call
+from tests.factories.suppression import suppress, suppress_rows, suppression_entries
 
 __all__ = [
     "RecordedTasks",
@@ -83,6 +84,8 @@ __all__ = [
     "start_campaign",
     "status_update",
     "suppress",
+    "suppress_rows",
+    "suppression_entries",
     "unit_of",
     "webhook_outcomes",
     "whole_call",

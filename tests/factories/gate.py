@@ -9,24 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orchestrator.models import Org, RecipientAttempt, Suppression
+from orchestrator.models import Org, RecipientAttempt
 from orchestrator.orgs.service import CreatedOrg
-
-
-def suppress(
-    session: Session,
-    *,
-    org: CreatedOrg,
-    numbers: Iterable[str],
-    expires_at: datetime | None = None,
-    reason: str = "dnc",
-) -> None:
-    """Entries on the org's suppression list (as the list's own endpoints would add them)."""
-    session.add_all(
-        Suppression(org_id=org.org_id, number=number, reason=reason, expires_at=expires_at)
-        for number in numbers
-    )
-    session.flush()
 
 
 def set_caps(session: Session, *, org: CreatedOrg, caps: Iterable[tuple[int, int]]) -> None:

@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
+from orchestrator.models import Org
 from orchestrator.orgs.service import CreatedOrg, create_org
 
 
-def make_org(session: Session, *, name: str = "acme", concurrency_limit: int = 10) -> CreatedOrg:
-    return create_org(session, name=name, concurrency_limit=concurrency_limit)
+def make_org(
+    session: Session,
+    *,
+    name: str = "acme",
+    concurrency_limit: int = 10,
+    policy: dict[str, Any] | None = None,
+) -> CreatedOrg:
+    """``policy`` is stored as ``PUT /policy`` stores it (Vapi-style field names)."""
+    created = create_org(session, name=name, concurrency_limit=concurrency_limit)
+    if policy is not None:
+        org = session.get(Org, created.org_id)
+        assert org is not None
+        org.policy = policy
+        session.flush()
+    return created

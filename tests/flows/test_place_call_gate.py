@@ -46,7 +46,7 @@ from tests.factories import (
     make_org,
     record_attempt,
     set_caps,
-    suppress,
+    suppress_rows,
     unit_of,
 )
 from tests.support.simulators import Sim, drain, running
@@ -114,7 +114,7 @@ def test_a_number_suppressed_after_the_claim_is_never_sent_and_its_contact_skipp
     session: Session, provider: Sim
 ) -> None:
     org, call = _campaign_call(session)
-    suppress(session, org=org, numbers=[NUMBER])
+    suppress_rows(session, org=org, numbers=[NUMBER])
     session.commit()
     assert _place(session, call.id) == PlaceOutcome.HELD_BACK
     assert provider.simulator is not None
@@ -136,7 +136,7 @@ def test_a_direct_call_suppressed_after_it_was_accepted_ends_failed_unsent(
     org = make_org(session, name=f"gate-send-{uuid.uuid4()}")
     call_id = claimed_direct_call(session, org=org)
     number = session.get_one(Call, call_id).customer["number"]
-    suppress(session, org=org, numbers=[number])
+    suppress_rows(session, org=org, numbers=[number])
     session.commit()
     assert _place(session, call_id) == PlaceOutcome.HELD_BACK
     call = _call(session, call_id)

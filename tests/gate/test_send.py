@@ -26,7 +26,7 @@ from tests.factories import (
     make_campaign,
     make_org,
     set_caps,
-    suppress,
+    suppress_rows,
     unit_of,
 )
 
@@ -129,7 +129,7 @@ def test_a_call_checked_again_replaces_its_own_attempt(session: Session) -> None
 
 def test_a_suppressed_number_is_refused_and_nothing_is_recorded(session: Session) -> None:
     org = make_org(session, name=f"gate-again-{uuid.uuid4()}")
-    suppress(session, org=org, numbers=[NUMBER])
+    suppress_rows(session, org=org, numbers=[NUMBER])
     call_id = direct_call(session, org=org, customer={"number": NUMBER}, status=CallStatus.CLAIMED)
     target = send_target(session, call_id=call_id)
     assert target is not None

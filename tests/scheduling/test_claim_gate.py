@@ -31,7 +31,7 @@ from tests.factories import (
     record_attempt,
     server_campaign,
     set_caps,
-    suppress,
+    suppress_rows,
 )
 from tests.factories import dispatch as dispatch_now
 
@@ -64,7 +64,7 @@ def test_suppressed_contacts_are_skipped_at_the_claim_and_the_others_claimed(
     fast_caller_number(session, org=org)
     numbers = customer_numbers(4)
     campaign_id = server_campaign(session, org=org, customers=4)
-    suppress(session, org=org, numbers=numbers[1:3])
+    suppress_rows(session, org=org, numbers=numbers[1:3])
     calls = dispatch(session, org)
     assert _claimed_numbers(session, calls) == [numbers[0], numbers[3]]
     contacts = contacts_of(session, campaign_id=campaign_id)
@@ -87,7 +87,7 @@ def test_suppressed_contacts_are_skipped_at_the_claim_and_the_others_claimed(
 
 def test_an_expired_entry_no_longer_holds_anyone_back(session: Session) -> None:
     org = _org(session)
-    suppress(session, org=org, numbers=customer_numbers(1), expires_at=NOW)
+    suppress_rows(session, org=org, numbers=customer_numbers(1), expires_at=NOW)
     make_campaign(session, org=org, customers=1)
     assert len(dispatch(session, org)) == 1
 
@@ -101,7 +101,7 @@ def test_a_suppressed_contact_waiting_for_a_retry_ends_as_its_last_attempt_did(
     end_call(session, call_id=first, reason="customer-did-not-answer")
     (contact,) = contacts_of(session, campaign_id=campaign_id)
     assert contact.status == ContactStatus.PENDING
-    suppress(session, org=org, numbers=customer_numbers(1))
+    suppress_rows(session, org=org, numbers=customer_numbers(1))
     assert dispatch(session, org, now=clock.advance(3600)) == []
     (contact,) = contacts_of(session, campaign_id=campaign_id)
     assert (contact.status, contact.status_reason) == (ContactStatus.FAILED, SUPPRESSED)
@@ -184,7 +184,7 @@ def test_direct_calls_wait_for_their_allowance_or_end_past_their_latest_at(
     customer = {"number": number}
     waits = direct_call(session, org=org, customer=customer)
     too_late = direct_call(session, org=org, customer=customer, not_after=NOW + HOUR)
-    suppress(session, org=org, numbers=customer_numbers(1, start=1))
+    suppress_rows(session, org=org, numbers=customer_numbers(1, start=1))
     suppressed = direct_call(session, org=org, customer={"number": customer_numbers(2)[1]})
     assert dispatch(session, org) == []
     assert _status(session, waits) == (CallStatus.SCHEDULED, None, NOW + 23 * HOUR)
@@ -214,7 +214,7 @@ def _statements_to_dispatch(session: Session, contacts: int) -> int:
     numbers = customer_numbers(contacts, start=500)
     for number in numbers[::2]:
         record_attempt(session, org=org, number=number, at=NOW - HOUR)
-    suppress(session, org=org, numbers=numbers[1::4])
+    suppress_rows(session, org=org, numbers=numbers[1::4])
     make_campaign(session, org=org, customers=[{"number": n} for n in numbers], maxConcurrency=100)
     with _statements(session) as seen:
         claimed = dispatch(session, org)

@@ -27,7 +27,7 @@ from vapi.types import (
 
 SdkModel = TypeVar("SdkModel", bound=BaseModel)
 
-_CAMPAIGN = frozenset({"callingHours", "retryPlan", "pausedAt", "pacing"})
+_CAMPAIGN = frozenset({"callingHours", "retryPlan", "optOutPlan", "pausedAt", "pacing"})
 
 # Our fields beyond Vapi's, by the SDK model they arrive in.
 EXTENSIONS: dict[type[BaseModel], frozenset[str]] = {

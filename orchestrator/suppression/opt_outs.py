@@ -1,0 +1,108 @@
+"""Opt-outs heard in conversation: an end-of-call report that says the customer asked not to
+be called again puts the number on the org's suppression list, in the transaction that
+applies the report.
+
+What counts as an opt-out is the campaign's ``optOutPlan`` extension, else the org's (its
+policy); a direct call follows the org's. The entry's source is our call id (``calls.id``,
+not the provider's), so a listing says which call heard it.
+
+Lock order: the applier holds its calls' and contacts' row locks when it gets here, then
+takes each org's ``wait_for_sends`` (in org id order, so two appliers never wait on each
+other). A send holds that lock shared without locking any row while it does, so it never
+waits on the applier: the wait ends when the sends in flight are answered.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from orchestrator.policy.schemas import OptOutPlanIn, PolicyIn
+from orchestrator.suppression import repository
+from orchestrator.suppression.gate_lock import wait_for_sends
+from orchestrator.suppression.numbers import normalise_number
+from orchestrator.suppression.schemas import SuppressionReason
+from orchestrator.wire import E164_SHAPE
+
+OPT_OUT_PLAN_EXTENSION = "optOutPlan"
+
+
+@dataclass(frozen=True)
+class EndedCall:
+    """What an applied end-of-call report told of one call."""
+
+    call_id: uuid.UUID
+    org_id: uuid.UUID
+    campaign_id: uuid.UUID | None
+    number: str | None
+    ended_reason: str | None
+    analysis: Mapping[str, Any] | None
+
+
+def plan_of(
+    campaign_extensions: Mapping[str, Any] | None, org_policy: Mapping[str, Any] | None
+) -> OptOutPlanIn | None:
+    """The campaign's plan, else the org's; None when neither has one (or it no longer reads)."""
+    stored = (campaign_extensions or {}).get(OPT_OUT_PLAN_EXTENSION)
+    try:
+        if stored is not None:
+            return OptOutPlanIn.model_validate(stored)
+        return PolicyIn.model_validate(org_policy or {}).opt_out_plan
+    except ValidationError:
+        return None
+
+
+def is_opt_out(
+    plan: OptOutPlanIn, *, ended_reason: str | None, analysis: Mapping[str, Any] | None
+) -> bool:
+    if plan.ended_reasons and ended_reason in plan.ended_reasons:
+        return True
+    if plan.structured_data_key is None or analysis is None:
+        return False
+    structured = analysis.get("structuredData")
+    return isinstance(structured, Mapping) and structured.get(plan.structured_data_key) is True
+
+
+def _listed_number(number: str | None) -> str | None:
+    if not number:
+        return None
+    return number if E164_SHAPE.match(number) else normalise_number(number)
+
+
+def opted_out(session: Session, *, ended: Sequence[EndedCall]) -> list[tuple[uuid.UUID, str, str]]:
+    """(org, number, call id) of each call whose report matches its plan."""
+    org_ids = {call.org_id for call in ended}
+    campaign_ids = {call.campaign_id for call in ended if call.campaign_id is not None}
+    policies, extensions = repository.opt_out_settings(
+        session, org_ids=org_ids, campaign_ids=campaign_ids
+    )
+    heard = []
+    for call in ended:
+        own = extensions.get(call.campaign_id) if call.campaign_id is not None else None
+        plan = plan_of(own, policies.get(call.org_id))
+        number = _listed_number(call.number)
+        if plan is None or number is None:
+            continue
+        if is_opt_out(plan, ended_reason=call.ended_reason, analysis=call.analysis):
+            heard.append((call.org_id, number, str(call.call_id)))
+    return heard
+
+
+def record_opt_outs(session: Session, *, ended: Sequence[EndedCall], now: datetime) -> int:
+    """Put the numbers of the calls that heard an opt-out on their orgs' lists; how many new."""
+    if not ended:
+        return 0
+    heard = opted_out(session, ended=ended)
+    if not heard:
+        return 0
+    for org_id in sorted({org_id for org_id, _, _ in heard}):
+        wait_for_sends(session, org_id=org_id)
+    return repository.add_opt_outs(
+        session, heard=heard, reason=str(SuppressionReason.OPT_OUT), now=now
+    )
