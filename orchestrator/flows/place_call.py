@@ -22,6 +22,7 @@ from orchestrator.calls.placing import (
 from orchestrator.calls.service import fail_call, record_provider_call
 from orchestrator.config import get_settings
 from orchestrator.db import UnitOfWork, session_scope
+from orchestrator.decisions.recording import dial_decisions, record_decisions
 from orchestrator.metrics.service import count
 from orchestrator.pacing.limiter import RateLimiter, Reservation
 from orchestrator.pacing.service import pacing_limiter
@@ -63,6 +64,7 @@ def settle_failed_create(
     with unit_of_work() as session:
         call = repository.get_call_for_update(session, call_id=call_id)
         if call is not None:
+            record_decisions(session, dial_decisions([call], reason=PROVIDER_REJECTED))
             fail_call(session, call, reason=PROVIDER_REJECTED, message=error.message[:2000])
     return PlaceResult(PlaceOutcome.FAILED)
 
