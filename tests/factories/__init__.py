@@ -31,6 +31,7 @@ from tests.factories.campaigns import (
     start_campaign,
 )
 from tests.factories.contacts import contacts_of, customer_numbers
+from tests.factories.decisions import campaign_decisions, decisions_of, kinds_of
 from tests.factories.events import event_types, events_of, server_campaign
 from tests.factories.flows import RecordedTasks, unit_of
 from tests.factories.orgs import make_org
@@ -47,6 +48,7 @@ __all__ = [
     "calling_window",
     "calls_of_contact",
     "campaign_body",
+    "campaign_decisions",
     "campaign_drift",
     "campaign_of",
     "claimed_call",
@@ -54,6 +56,7 @@ __all__ = [
     "contact_statuses",
     "contacts_of",
     "customer_numbers",
+    "decisions_of",
     "dialing_calls",
     "direct_call",
     "dispatch",
@@ -65,6 +68,7 @@ __all__ = [
     "fast_caller_number",
     "force_campaign",
     "force_counters",
+    "kinds_of",
     "lookup_policy",
     "make_campaign",
     "make_org",
