@@ -113,19 +113,31 @@ def deferrals_source(deferrals: Sequence[Deferral]) -> Select[Any]:
 def defer(session: Session, wanted: Select[Any] | CompoundSelect[Any], *, now: datetime) -> int:
     """Set each wanted contact's ``deferral`` to its reason and record a ``deferred`` decision,
     only for those whose reason changes; one statement. ``wanted`` selects ``(id, reason,
-    retry_at, detail)``, one row per contact. How many were recorded."""
+    retry_at, detail)``, one row per contact. How many were recorded.
+
+    A contact another transaction holds (a verdict being applied, a call ending) is passed
+    over rather than waited for: it is being decided about, and a wait that lasts is
+    recorded at the next tick.
+    """
     source = wanted.cte("wanted")
+    free = (
+        select(Contact.id, source.c.reason, source.c.retry_at, source.c.detail)
+        .join(source, Contact.id == source.c.id)
+        .where(Contact.deferral.is_distinct_from(source.c.reason))
+        .with_for_update(of=Contact, skip_locked=True)
+        .cte("free")
+    )
     changed = (
         update(Contact)
-        .where(Contact.id == source.c.id, Contact.deferral.is_distinct_from(source.c.reason))
-        .values(deferral=source.c.reason)
+        .where(Contact.id == free.c.id)
+        .values(deferral=free.c.reason)
         .returning(
             Contact.id,
             Contact.org_id,
             Contact.campaign_id,
-            source.c.reason,
-            source.c.retry_at,
-            source.c.detail,
+            free.c.reason,
+            free.c.retry_at,
+            free.c.detail,
         )
         .cte("changed")
     )

@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from orchestrator.clock import ManualClock
 from orchestrator.decisions.decision import DeferralReason, GateStage
@@ -19,7 +20,7 @@ from orchestrator.decisions.recording import (
     record_each_deferral,
     suppression_decision,
 )
-from orchestrator.models import Contact, DecisionKind, Suppression
+from orchestrator.models import Contact, DecisionKind, Org, Suppression
 from orchestrator.orgs.service import CreatedOrg
 from tests.factories import (
     contacts_of,
@@ -27,6 +28,7 @@ from tests.factories import (
     dispatch_campaign,
     kinds_of,
     make_campaign,
+    make_org,
 )
 
 
@@ -171,3 +173,32 @@ def test_a_suppression_decision_names_the_entry_and_where_the_gate_found_it(
             "expiresAt": None,
         },
     }
+
+
+def test_a_contact_another_transaction_holds_is_passed_over_not_waited_for(
+    engine: Engine, clock: ManualClock
+) -> None:
+    maker = sessionmaker(bind=engine, expire_on_commit=False)
+    with maker() as setup:
+        org = make_org(setup, name=f"held-{uuid.uuid4()}")
+        campaign_id = make_campaign(setup, org=org, customers=2)
+        held, free = contacts_of(setup, campaign_id=campaign_id)
+        setup.commit()
+    try:
+        with maker() as holder, maker() as scheduler:
+            holder.execute(select(Contact).where(Contact.id == held.id).with_for_update())
+            scheduler.execute(text("SET LOCAL lock_timeout = '2s'"))
+            recorded = record_deferrals(
+                scheduler,
+                contact_ids=[held.id, free.id],
+                reason=DeferralReason.RATE,
+                retry_at=None,
+                now=clock.now,
+            )
+            assert recorded == 1
+            assert [d.contact_id for d in decisions_of(scheduler, contact_id=free.id)] == [free.id]
+            assert decisions_of(scheduler, contact_id=held.id) == []
+    finally:
+        with maker() as cleanup:
+            cleanup.execute(delete(Org).where(Org.id == org.org_id))
+            cleanup.commit()
