@@ -30,6 +30,7 @@ from orchestrator.decisions.decision import Deferral, DeferralReason
 from orchestrator.decisions.recording import record_each_deferral
 from orchestrator.models import Campaign, Org
 from orchestrator.scheduling.calling_hours.opening import next_open
+from orchestrator.scheduling.calling_hours.schemas import CallingHoursIn
 from orchestrator.scheduling.capacity import (
     CallerNumberRoom,
     CampaignDemand,
@@ -61,6 +62,26 @@ def defer_closed_hours(
     return decisions_repo.defer(session, union_all(*fronts), now=now)
 
 
+# When each closed (calling hours, zone key) next opens, and since when that answer holds: it
+# holds until the opening itself, so a tick does not work it out again for every closed group
+# (about a millisecond each) all night long.
+_OPENINGS: dict[tuple[str, str], tuple[datetime, datetime]] = {}
+_OPENINGS_KEPT = 4096
+
+
+def _next_opening(hours: CallingHoursIn, key: str, now: datetime) -> datetime | None:
+    cache_key = (hours.model_dump_json(), key)
+    known = _OPENINGS.get(cache_key)
+    if known is not None and known[0] <= now < known[1]:
+        return known[1]
+    opening = next_open(hours, key, now)
+    if opening is not None:
+        if len(_OPENINGS) >= _OPENINGS_KEPT:
+            _OPENINGS.clear()
+        _OPENINGS[cache_key] = (now, opening)
+    return opening
+
+
 def _closed_fronts(
     campaign: Campaign, org: Org, open_keys: Sequence[str], now: datetime, batch_limit: int
 ) -> list[Select[Any]]:
@@ -73,7 +94,7 @@ def _closed_fronts(
         return []
     fronts = []
     for key in closed:
-        retry_at = literal(next_open(hours, key, now), DateTime(timezone=True))
+        retry_at = literal(_next_opening(hours, key, now), DateTime(timezone=True))
         for caller_number_id in campaign.caller_number_ids_to_dial():
             group = DueGroup(caller_number_id, key, limit)
             rows = contacts_repo.due_in_group(campaign_id=campaign.id, group=group, now=now)

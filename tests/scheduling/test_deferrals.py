@@ -169,6 +169,28 @@ def test_the_contacts_claimed_at_opening_no_longer_wait_and_the_rest_keep_their_
     assert kinds_of(session, contact_id=last.id) == []
 
 
+def test_each_night_defers_until_that_nights_opening(
+    session: Session, org: CreatedOrg, clock: ManualClock
+) -> None:
+    clock.set(NIGHT)
+    fast_caller_number(session, org=org)
+    campaign_id = make_campaign(
+        session, org=org, customers=2, callingHours=NEW_YORK_DAYTIME, maxConcurrency=1
+    )
+    first, second = contacts_of(session, campaign_id=campaign_id)
+    for hour in range(6):
+        dispatch(session, org=org, now=NIGHT + timedelta(hours=hour))
+    (call_id,) = dispatch(session, org=org, now=OPENING)
+    end_call(session, call_id=call_id, reason="customer-ended-call")
+    evening = OPENING + timedelta(hours=12)  # 21:00 in New York
+    for hour in range(3):
+        assert dispatch(session, org=org, now=evening + timedelta(hours=hour)) == []
+
+    (tonight,) = decisions_of(session, contact_id=second.id)
+    assert (tonight.at, tonight.retry_at) == (evening, OPENING + timedelta(days=1))
+    assert decisions_of(session, contact_id=first.id)[0].retry_at == OPENING
+
+
 # --- capacity -----------------------------------------------------------------------------------
 
 
