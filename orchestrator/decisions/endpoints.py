@@ -24,9 +24,9 @@ router = APIRouter(tags=["Campaigns v2"])
 def get_campaign_contact_v2(
     campaign_id: str, contact_id: str, caller: CallerDep, session: SessionDep
 ) -> Any:
-    """A contact of the campaign as the contacts listing shows it, its attempts (its calls,
-    first first) and the decisions taken about it, oldest first: claimed, dialed, deferred
-    (with why and until when), skipped, closed, pre-dial verdicts, suppressed."""
+    """A contact of the campaign as the contacts listing shows it, its attempts (its calls, the
+    first attempt first) and the decisions taken about it, oldest first: claimed, dialed,
+    deferred (with why and until when), skipped, closed, pre-dial verdicts, suppressed."""
     return service.contact_history(
         session, org_id=caller.org_id, campaign_id=campaign_id, contact_id=contact_id
     )
