@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from orchestrator.calls.endpoints import router as calls_router
 from orchestrator.campaigns.endpoints import router as campaigns_router
 from orchestrator.campaigns.v2_endpoints import router as campaigns_v2_router
+from orchestrator.decisions.endpoints import router as decisions_router
 from orchestrator.events.endpoints import router as events_router
 from orchestrator.metrics.endpoints import router as metrics_router
 from orchestrator.phone_numbers.endpoints import router as phone_numbers_router
@@ -16,6 +17,7 @@ from orchestrator.suppression.endpoints import router as suppression_router
 api_router = APIRouter()
 api_router.include_router(campaigns_router)
 api_router.include_router(campaigns_v2_router)
+api_router.include_router(decisions_router)
 api_router.include_router(calls_router)
 api_router.include_router(phone_numbers_router)
 api_router.include_router(events_router)

@@ -195,6 +195,11 @@ def _walk_campaigns_v2(request: Client, session: Session) -> None:
         query={"sortBy": "status", "limit": 2},
     )
     assert [c["status"] for c in contacts["results"]] == ["contact.pending", "contact.dispatched"]
+    dialed = {"campaign_id": campaign_id, "contact_id": contacts["results"][1]["id"]}
+    history = request(
+        "GET", "/v2/campaign/{campaign_id}/contacts/{contact_id}", path_parameters=dialed
+    )
+    assert [d["kind"] for d in history["decisions"]] == ["claimed", "dialed"]
     body = campaign_body(customers=[{"sipUri": "sip:desk@example.com", "name": "Desk"}])
     created = request("POST", "/v2/campaign", body=body)
     v2_by_id = {"campaign_id": created["id"]}

@@ -21,8 +21,10 @@ from orchestrator.campaigns.repository import ACTIVE_STATUSES as ACTIVE_CAMPAIGN
 from orchestrator.clock import utcnow
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.contacts.states import ContactEvent, next_contact_status, unsent_attempt_event
+from orchestrator.decisions.decision import DeferralReason
+from orchestrator.decisions.recording import Decision, dial_decisions, record_decisions
 from orchestrator.events.recording import ContactChange, record_contact_changes
-from orchestrator.models import Call, CallStatus, Campaign, Contact, ContactStatus
+from orchestrator.models import Call, CallStatus, Campaign, Contact, ContactStatus, DecisionKind
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class CallBatch:
     campaigns: dict[uuid.UUID, Campaign | None] = field(default_factory=dict)
     # Contacts' moves, whose campaign events are written together.
     contact_changes: list[ContactChange] = field(default_factory=list)
+    # Decisions about contacts (a retry scheduled, a call the provider took), written together.
+    decisions: list[Decision] = field(default_factory=list)
 
     def campaign(self, session: Session, campaign_id: uuid.UUID) -> Campaign | None:
         if campaign_id not in self.campaigns:
@@ -73,6 +77,8 @@ class CallBatch:
 
         The contacts' events are written before the check, so a campaign's ``campaign.ended``
         comes after the events of its last contacts."""
+        record_decisions(session, self.decisions)
+        self.decisions.clear()
         record_contact_changes(session, self.contact_changes)
         self.contact_changes.clear()
         for campaign_id in sorted(self.counter_deltas):
@@ -151,10 +157,41 @@ def _settle_contact(
     contact.updated_at = utcnow()
     if retry is not None:
         _wait_for_retry(contact, call, retry)
+        _decide(session, _retry_decision_of(contact, call, retry), batch)
     else:
         _record_outcome(contact, call, unsent=unsent)
         _record_event(session, contact, before, call_id=None if unsent else call.id, batch=batch)
+        if unsent:
+            _decide(session, _end_without_call(contact, call), batch)
     return before, after
+
+
+def _decide(session: Session, decision: Decision, batch: CallBatch | None) -> None:
+    if batch is not None:
+        batch.decisions.append(decision)
+    else:
+        record_decisions(session, [decision])
+
+
+def _retry_decision_of(contact: Contact, call: Call, retry: RetryDecision) -> Decision:
+    detail: dict[str, Any] = {"endedReason": call.ended_reason}
+    if retry.transient:
+        detail["transient"] = True
+    return Decision(
+        contact.id,
+        DecisionKind.DEFERRED,
+        reason=DeferralReason.RETRY,
+        retry_at=contact.not_before,
+        call_id=call.id,
+        detail=detail,
+    )
+
+
+def _end_without_call(contact: Contact, call: Call) -> Decision:
+    """A contact whose latest attempt never left ends: skipped if it never had one that did,
+    else closed as its last real attempt ended; why is its ``status_reason``."""
+    kind = DecisionKind.SKIPPED if contact.status == ContactStatus.SKIPPED else DecisionKind.CLOSED
+    return Decision(contact.id, kind, reason=contact.status_reason, call_id=call.id)
 
 
 def _record_event(
@@ -302,6 +339,8 @@ def record_provider_call(
     call = repository.get_call_for_update(session, call_id=call_id)
     if call is None:
         return None
-    call.provider_call_id = call.provider_call_id or str(provider_call["id"])
+    if call.provider_call_id is None:
+        call.provider_call_id = str(provider_call["id"])
+        record_decisions(session, dial_decisions([call]))
     move_call(session, call, CallStatus.QUEUED)
     return call

@@ -203,3 +203,36 @@ def contacts_page(
         )
         for row in session.execute(stmt)
     ]
+
+
+def contact_of_campaign(
+    session: Session, *, campaign_id: uuid.UUID, contact_id: uuid.UUID
+) -> ListedContact | None:
+    """One contact of the campaign with its last attempt, as a page lists it; None if the
+    campaign has no such contact."""
+    last = _last_call()
+    stmt = (
+        select(
+            Contact.id,
+            Contact.status,
+            Contact.status_reason,
+            Contact.customer,
+            last.c.id,
+            last.c.ended_reason,
+            last.c.created_at,
+        )
+        .where(Contact.id == contact_id, Contact.campaign_id == campaign_id)
+        .outerjoin(last, true())
+    )
+    row = session.execute(stmt).first()
+    if row is None:
+        return None
+    return ListedContact(
+        id=row[0],
+        status=ContactStatus(row[1]),
+        status_reason=row[2],
+        customer=row[3],
+        call_id=row[4],
+        ended_reason=row[5],
+        dispatched_at=row[6],
+    )

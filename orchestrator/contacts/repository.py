@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     Row,
+    Select,
     String,
     Uuid,
     any_,
@@ -31,6 +32,7 @@ from orchestrator.calls.ended_reasons import completing_ended_reasons
 from orchestrator.clock import utcnow
 from orchestrator.contacts.service import NewContact
 from orchestrator.contacts.states import ContactEvent, next_contact_status
+from orchestrator.decisions import repository as decisions_repo
 from orchestrator.models import Contact, ContactStatus
 from orchestrator.sql import BulkUpdate, array_param
 
@@ -136,36 +138,11 @@ def due_contacts(
 
     ``where`` narrows them further (a pre-dial check's state: see ``predial.repository``).
     """
-    parts = []
-    for group in groups:
-        if group.limit <= 0:
-            continue
-        of_caller = (
-            Contact.phone_number_id.is_(None)
-            if group.phone_number_id is None
-            else Contact.phone_number_id == group.phone_number_id
-        )
-        parts.append(
-            select(
-                Contact.id,
-                Contact.phone_number_id,
-                Contact.number,
-                Contact.zone_key,
-                Contact.not_before,
-                Contact.position,
-            )
-            .where(
-                Contact.campaign_id == campaign_id,
-                Contact.status == ContactStatus.PENDING,
-                of_caller,
-                Contact.zone_key == group.zone_key,
-                Contact.not_before <= now,
-                *where,
-            )
-            .order_by(Contact.not_before, Contact.position)
-            .limit(group.limit)
-            .subquery()
-        )
+    parts = [
+        due_in_group(campaign_id=campaign_id, group=group, now=now, where=where).subquery()
+        for group in groups
+        if group.limit > 0
+    ]
     if not parts:
         return []
     merged = union_all(*(select(part) for part in parts)).subquery()
@@ -173,6 +150,42 @@ def due_contacts(
         merged.c.id, merged.c.phone_number_id, merged.c.number, merged.c.zone_key
     ).order_by(merged.c.not_before, merged.c.position)
     return session.execute(stmt).all()
+
+
+def due_in_group(
+    *,
+    campaign_id: uuid.UUID,
+    group: DueGroup,
+    now: datetime,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Select[uuid.UUID, str | None, str | None, str, datetime, int]:
+    """The first ``group.limit`` due contacts of one group, in due order: one range of
+    ``ix_contacts_due``."""
+    of_caller = (
+        Contact.phone_number_id.is_(None)
+        if group.phone_number_id is None
+        else Contact.phone_number_id == group.phone_number_id
+    )
+    return (
+        select(
+            Contact.id,
+            Contact.phone_number_id,
+            Contact.number,
+            Contact.zone_key,
+            Contact.not_before,
+            Contact.position,
+        )
+        .where(
+            Contact.campaign_id == campaign_id,
+            Contact.status == ContactStatus.PENDING,
+            of_caller,
+            Contact.zone_key == group.zone_key,
+            Contact.not_before <= now,
+            *where,
+        )
+        .order_by(Contact.not_before, Contact.position)
+        .limit(group.limit)
+    )
 
 
 def _from_pending(event: ContactEvent) -> str:
@@ -188,7 +201,7 @@ def claim_contacts(
     """Pending → dispatched for those still pending (the UPDATE re-checks under the row lock).
 
     The claim consumes the attempt's pre-dial check (the next attempt is asked again) and
-    ends the contact's wait (``deferral``).
+    ends the contact's wait (``deferral``: the same reason to wait after it is a new decision).
     """
     if not contact_ids:
         return []
@@ -232,15 +245,26 @@ def close_pending_contacts(
 ) -> list[tuple[uuid.UUID, ContactStatus, str | None]]:
     """Every pending contact ends: never dialed → skipped; else as its last attempt ended.
 
-    Each closed contact's (id, new status, last attempt's ended reason)."""
+    Each closed contact's (id, new status, last attempt's ended reason). The same statement
+    records each one's decision (``skipped``, or ``closed`` with a retry it will not get):
+    a million contacts closed are one statement, not a million rows through Python twice."""
     outcome = ending_outcome(ContactEvent.CLOSE_UNDIALED)
-    stmt = (
+    now = utcnow()
+    closed = (
         update(Contact)
         .where(Contact.campaign_id == campaign_id, Contact.status == ContactStatus.PENDING)
-        .values(status=outcome, status_reason=reason, updated_at=utcnow())
-        .returning(Contact.id, Contact.status, Contact.last_ended_reason)
-        .execution_options(synchronize_session=False)
+        .values(status=outcome, status_reason=reason, deferral=None, updated_at=now)
+        .returning(
+            Contact.id,
+            Contact.org_id,
+            Contact.campaign_id,
+            Contact.status,
+            Contact.last_ended_reason,
+        )
+        .cte("closed")
     )
+    recorded = decisions_repo.closing_decisions(closed, reason=reason, now=now).cte("recorded")
+    stmt = select(closed.c.id, closed.c.status, closed.c.last_ended_reason).add_cte(recorded)
     return [
         (contact_id, ContactStatus(status), last_ended_reason)
         for contact_id, status, last_ended_reason in session.execute(stmt)

@@ -25,6 +25,7 @@ from orchestrator.calls.service import fail_call, record_provider_call
 from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.db import UnitOfWork, session_scope
+from orchestrator.decisions.recording import dial_decisions, record_decisions
 from orchestrator.gate.decisions import GateDecision
 from orchestrator.gate.outcomes import refuse_send
 from orchestrator.gate.repository import forget_attempt
@@ -76,6 +77,7 @@ def settle_failed_create(
         forget_attempt(session, call_id=call_id)
         call = repository.get_call_for_update(session, call_id=call_id)
         if call is not None:
+            record_decisions(session, dial_decisions([call], reason=PROVIDER_REJECTED))
             fail_call(session, call, reason=PROVIDER_REJECTED, message=error.message[:2000])
     return PlaceResult(PlaceOutcome.FAILED)
 

@@ -24,7 +24,16 @@ from orchestrator.calls.service import fail_call, return_call_to_pending
 from orchestrator.campaigns import counter_repository
 from orchestrator.campaigns import repository as campaigns_repo
 from orchestrator.campaigns.counters import CounterDeltas, counter_deltas
+from orchestrator.clock import utcnow
 from orchestrator.contacts import gate_repository
+from orchestrator.decisions.decision import DecisionKind, GateStage
+from orchestrator.decisions.recording import (
+    Decision,
+    Deferral,
+    record_decisions,
+    record_each_deferral,
+    suppression_decision,
+)
 from orchestrator.events.recording import ContactChange, record_contact_changes
 from orchestrator.gate.decisions import FREQUENCY_CAP_DEFERRAL, GateDecision
 from orchestrator.models import Call, CallStatus, Contact, ContactStatus
@@ -49,6 +58,15 @@ def hold_back_contacts(
             by_reason[reason].append(decision.prospect.id)
         elif decision.until is not None:
             waits[decision.prospect.id] = decision.until
+    # Recorded before the wait is set: a deferral is a decision only when the reason changes.
+    record_each_deferral(
+        session,
+        (
+            Deferral(contact_id, FREQUENCY_CAP_DEFERRAL, until)
+            for contact_id, until in waits.items()
+        ),
+        now=now,
+    )
     gate_repository.defer_contacts(
         session, until_by_contact=waits, deferral=FREQUENCY_CAP_DEFERRAL, now=now
     )
@@ -59,6 +77,7 @@ def hold_back_contacts(
             session, contact_ids=contact_ids, reason=reason
         )
     ]
+    record_decisions(session, _ending_decisions(decisions, ended), now=now)
     deltas: dict[uuid.UUID, CounterDeltas] = defaultdict(CounterDeltas)
     for _, campaign_id, status, _ in ended:
         deltas[campaign_id] += counter_deltas(
@@ -76,6 +95,28 @@ def hold_back_contacts(
         ),
     )
     return set(deltas)
+
+
+def _ending_decisions(
+    decisions: Sequence[GateDecision],
+    ended: Sequence[tuple[uuid.UUID, uuid.UUID, ContactStatus, str | None]],
+) -> list[Decision]:
+    """What the history says of contacts the claim-time gate ended: the suppression found, if
+    that was why, then ``skipped`` (never dialed) or ``closed`` (its retry will not come)."""
+    by_contact = {decision.prospect.id: decision for decision in decisions}
+    recorded: list[Decision] = []
+    for contact_id, _, status, _ in ended:
+        decision = by_contact[contact_id]
+        reason = decision.skip_reason
+        if reason == SUPPRESSED and decision.prospect.number is not None:
+            recorded.append(
+                suppression_decision(
+                    contact_id, stage=GateStage.CLAIM, number=decision.prospect.number
+                )
+            )
+        kind = DecisionKind.SKIPPED if status == ContactStatus.SKIPPED else DecisionKind.CLOSED
+        recorded.append(Decision(contact_id, kind, reason=reason))
+    return recorded
 
 
 def hold_back_direct_calls(
@@ -108,6 +149,13 @@ def refuse_send(session: Session, *, call_id: uuid.UUID, decision: GateDecision)
         return
     reason = decision.skip_reason
     if reason is not None:
+        number = decision.prospect.number
+        if reason == SUPPRESSED and call.contact_id is not None and number is not None:
+            found = suppression_decision(
+                call.contact_id, stage=GateStage.SEND, number=number, call_id=call.id
+            )
+            record_decisions(session, [found])
+        # An unsent call's end records the contact's ``skipped`` or ``closed``.
         fail_call(session, call, reason=reason, message=_message(reason), unsent=True)
     elif decision.until is None:
         return  # cleared: nothing holds it back
@@ -121,7 +169,11 @@ def _contact_waits(session: Session, call: Call, *, until: datetime) -> None:
     contact_id = call.contact_id
     if not return_call_to_pending(session, call) or contact_id is None:
         return
+    # The claim cleared the contact's reason to wait, so this wait is recorded; the recording
+    # sets the reason (``deferral``).
+    record_each_deferral(
+        session, [Deferral(contact_id, FREQUENCY_CAP_DEFERRAL, until)], now=utcnow()
+    )
     contact = session.get(Contact, contact_id)
     if contact is not None:
         contact.not_before = until
-        contact.deferral = FREQUENCY_CAP_DEFERRAL

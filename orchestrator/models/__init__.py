@@ -8,6 +8,7 @@ from orchestrator.models.campaign import Campaign
 from orchestrator.models.campaign_counter_shard import CampaignCounters, CampaignCounterShard
 from orchestrator.models.campaign_event import OutboxEvent
 from orchestrator.models.contact import Contact
+from orchestrator.models.contact_decision import ContactDecision, DecisionKind
 from orchestrator.models.enums import (
     CallStatus,
     CampaignEndedReason,
@@ -35,7 +36,9 @@ __all__ = [
     "CampaignEventStatus",
     "CampaignStatus",
     "Contact",
+    "ContactDecision",
     "ContactStatus",
+    "DecisionKind",
     "Org",
     "OutboxEvent",
     "PhoneNumber",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -20,8 +21,9 @@ from orchestrator.campaigns import repository as campaigns_repo
 from orchestrator.campaigns.counters import counter_deltas
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.contacts.states import ContactEvent, next_contact_status
+from orchestrator.decisions.recording import Decision, record_decisions
 from orchestrator.events.recording import ContactChange, record_contact_changes
-from orchestrator.models import Campaign, Contact, ContactStatus, Org
+from orchestrator.models import Campaign, Contact, ContactStatus, DecisionKind, Org
 from orchestrator.predial import repository
 from orchestrator.predial.message import predial_message
 from orchestrator.predial.plan import PredialPlan, predial_plan_of
@@ -107,6 +109,8 @@ def apply_verdict(
     if not _is_current(contact, check.lease_until):
         return Outcome.IGNORED
     outcome = outcome_of(verdict, plan=check.plan, errors_so_far=contact.predial_errors)
+    # Before acting on it: the skip or the end it leads to comes after it in the history.
+    record_decisions(session, [_verdict_decision(contact, verdict, outcome, now=now)])
     if outcome == Outcome.CLEARED:
         contact.predial_state = repository.ELIGIBLE
         contact.predial_lease_until = now + CLEARED_FOR
@@ -120,6 +124,24 @@ def apply_verdict(
         error = verdict.error or "no verdict"
         _end(session, contact, event=ContactEvent.PREDIAL_FAIL, reason=PREDIAL_ERROR, error=error)
     return outcome
+
+
+def _verdict_decision(
+    contact: Contact, verdict: Verdict, outcome: Outcome, *, now: datetime
+) -> Decision:
+    detail: dict[str, Any] = {"outcome": outcome.value}
+    if verdict.error is not None:
+        detail["error"] = verdict.error[:500]
+    retry_at = None
+    if outcome == Outcome.RETRY_LATER:
+        retry_at = now + retry_delay(contact.predial_errors + 1)
+    return Decision(
+        contact.id,
+        DecisionKind.PREDIAL,
+        reason=verdict.kind.value,
+        retry_at=retry_at,
+        detail=detail,
+    )
 
 
 def retry_delay(retries: int) -> timedelta:
@@ -147,6 +169,8 @@ def _end(
     deltas = counter_deltas(contact_before=contact.status, contact_after=after)
     change = ContactChange(contact.id, contact.campaign_id, contact.status, after, error=error)
     record_contact_changes(session, [change])
+    kind = DecisionKind.SKIPPED if after == ContactStatus.SKIPPED else DecisionKind.CLOSED
+    record_decisions(session, [Decision(contact.id, kind, reason=reason)])
     contact.status = after
     contact.status_reason = reason
     _unasked(contact)

@@ -19,6 +19,9 @@ import math
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
+
+from orchestrator.decisions.decision import DeferralReason
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,14 @@ class CallerNumberLoad:
     in_flight: int = 0
     # Claimed calls not sent yet: they are already waiting for the caller number's rate.
     waiting: int = 0
+
+
+@dataclass(frozen=True)
+class CallerNumberRoom:
+    """Calls each caller number may start now, and which of its limits sets that."""
+
+    allowances: dict[str | None, int]
+    limits: dict[str | None, DeferralReason]
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,16 @@ def caller_number_allowance(
     if pacing.max_concurrency is not None:
         ahead = min(ahead, pacing.max_concurrency - load.in_flight)
     return max(0, ahead)
+
+
+def caller_number_limit(
+    pacing: CallerNumberPacing, load: CallerNumberLoad, *, lookahead_seconds: float
+) -> DeferralReason:
+    """Which of a caller number's limits sets its allowance: its rate, or its calls in flight."""
+    by_rate = max(1, math.ceil(pacing.calls_per_second * lookahead_seconds)) - load.waiting
+    if pacing.max_concurrency is not None and pacing.max_concurrency - load.in_flight < by_rate:
+        return DeferralReason.CONCURRENCY
+    return DeferralReason.RATE
 
 
 def allocate(
@@ -116,3 +137,45 @@ def _next_candidate(
             return candidate
     cursor[demand.campaign_id] = position
     return None
+
+
+class HeldBy(StrEnum):
+    """The limit that kept a candidate from being claimed."""
+
+    ORG = "org"
+    CAMPAIGN = "campaign"
+    PHONE_NUMBER = "phone-number"
+
+
+def held_back(
+    demands: Sequence[CampaignDemand],
+    chosen: Mapping[uuid.UUID, Sequence[Candidate]],
+    *,
+    org_free: int,
+    caller_number_free: Mapping[str | None, int],
+) -> dict[uuid.UUID, HeldBy]:
+    """The candidates of ``demands`` that ``allocate`` left, each with the limit that held it.
+
+    Its caller number's, when that has no slot left (``allocate`` passed over it); else its
+    campaign's, when full; else the org's. ``chosen`` is everything ``allocate`` handed out.
+    """
+    left = dict(caller_number_free)
+    for picks in chosen.values():
+        for pick in picks:
+            left[pick.phone_number_id] -= 1
+    org_left = org_free - sum(len(picks) for picks in chosen.values())
+    held: dict[uuid.UUID, HeldBy] = {}
+    for demand in demands:
+        picks = chosen.get(demand.campaign_id, ())
+        taken = {pick.id for pick in picks}
+        full = demand.in_flight + len(picks) >= demand.max_concurrency
+        for candidate in demand.candidates:
+            if candidate.id in taken:
+                continue
+            if left.get(candidate.phone_number_id, 0) <= 0:
+                held[candidate.id] = HeldBy.PHONE_NUMBER
+            elif full:
+                held[candidate.id] = HeldBy.CAMPAIGN
+            elif org_left <= 0:
+                held[candidate.id] = HeldBy.ORG
+    return held

@@ -25,6 +25,7 @@ from orchestrator.campaigns.states import CampaignEvent, next_campaign_state
 from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.contacts.repository import DueGroup
+from orchestrator.decisions.recording import claim_decisions, record_decisions
 from orchestrator.events.recording import (
     ContactChange,
     record_campaign_change,
@@ -39,12 +40,15 @@ from orchestrator.predial.selection import CheckToSend, start_checks
 from orchestrator.scheduling.calling_hours.opening import is_open
 from orchestrator.scheduling.capacity import (
     CallerNumberLoad,
+    CallerNumberRoom,
     CampaignDemand,
     Candidate,
     allocate,
     caller_number_allowance,
+    caller_number_limit,
 )
 from orchestrator.scheduling.claim_gate import campaign_prospects, pass_claim_gate
+from orchestrator.scheduling.deferrals import defer_closed_hours, defer_held_back
 from orchestrator.scheduling.direct_dispatch import DIRECT_CALLS, direct_demand
 from orchestrator.scheduling.policy import calling_hours_of
 
@@ -176,18 +180,20 @@ def _caller_number_ids_of(
     return of_campaigns | set(direct_caller_number_ids)
 
 
-def _caller_number_allowances(
+def _caller_number_room(
     session: Session, *, org_id: uuid.UUID, caller_number_ids: set[str | None], load: OrgLoad
-) -> dict[str | None, int]:
+) -> CallerNumberRoom:
     ordered = sorted(caller_number_ids, key=lambda caller_number_id: caller_number_id or "")
     pacing = pacing_of_caller_numbers(session, org_id=org_id, caller_number_ids=ordered)
     lookahead = get_settings().pacing_lookahead_seconds
-    return {
-        caller_number_id: caller_number_allowance(
-            pacing[caller_number_id], load.of_caller(caller_number_id), lookahead_seconds=lookahead
+    room = CallerNumberRoom({}, {})
+    for caller_number_id in ordered:
+        of_caller = (pacing[caller_number_id], load.of_caller(caller_number_id))
+        room.allowances[caller_number_id] = caller_number_allowance(
+            *of_caller, lookahead_seconds=lookahead
         )
-        for caller_number_id in ordered
-    }
+        room.limits[caller_number_id] = caller_number_limit(*of_caller, lookahead_seconds=lookahead)
+    return room
 
 
 def claim_calls(
@@ -209,6 +215,7 @@ def claim_calls(
         for contact_id, _, attempt, caller_number_id, customer in rows
     ]
     calls_repo.add_calls(session, calls)
+    record_decisions(session, claim_decisions(calls))
     record_contact_changes(
         session,
         (
@@ -247,6 +254,9 @@ def dispatch_org(
     for campaign in campaigns:
         _start_if_scheduled(session, campaign, now)
     zone_keys = {c.id: open_zone_keys(campaign=c, org=org, now=now) for c in campaigns}
+    defer_closed_hours(
+        session, campaigns=campaigns, org=org, open_keys=zone_keys, now=now, batch_limit=batch_limit
+    )
     _claim(
         session,
         result,
@@ -325,9 +335,10 @@ def _claim(
 ) -> None:
     load = read_org_load(session, org_id=org.id)
     caller_number_ids = _caller_number_ids_of(campaigns, direct_caller_number_ids)
-    allowances = _caller_number_allowances(
+    room = _caller_number_room(
         session, org_id=org.id, caller_number_ids=caller_number_ids, load=load
     )
+    allowances = room.allowances
     org_free = min(org.concurrency_limit - load.total, batch_limit)
     if org_free <= 0:
         return
@@ -348,6 +359,9 @@ def _claim(
     chosen = allocate(
         demands, org_free=org_free, caller_number_free=allowances, recipient_free=attempts_left
     )
+    # Campaigns' demands only: the direct calls' candidates are calls, not contacts.
+    campaign_demands = demands[: len(campaigns)]
+    defer_held_back(session, campaign_demands, chosen, org_free=org_free, room=room, now=now)
     for campaign in campaigns:
         if chosen[campaign.id]:
             result.calls_by_campaign[campaign.id] = claim_calls(

@@ -27,6 +27,7 @@ from orchestrator.calls.service import CallBatch
 from orchestrator.calls.states import is_in_flight
 from orchestrator.clock import utcnow
 from orchestrator.contacts import repository as contacts_repo
+from orchestrator.decisions.recording import dial_decisions
 from orchestrator.metrics.service import count
 from orchestrator.models import Call, WebhookOutcome
 from orchestrator.suppression.opt_outs import EndedCall, record_opt_outs
@@ -128,6 +129,7 @@ class _BatchApplication:
             assert call is not None
             call.provider_call_id = event.provider_call_id
             self.by_provider_id[event.provider_call_id] = call
+            self.batch.decisions += dial_decisions([call])
             self.correlated += 1
         return call
 

@@ -31,6 +31,7 @@ from tests.factories.campaigns import (
     start_campaign,
 )
 from tests.factories.contacts import contacts_of, customer_numbers
+from tests.factories.decisions import campaign_decisions, decisions_of, kinds_of
 from tests.factories.events import event_types, events_of, server_campaign
 from tests.factories.flows import RecordedTasks, unit_of
 from tests.factories.gate import attempts_to, record_attempt, set_caps
@@ -50,6 +51,7 @@ __all__ = [
     "calling_window",
     "calls_of_contact",
     "campaign_body",
+    "campaign_decisions",
     "campaign_drift",
     "campaign_of",
     "claimed_call",
@@ -57,6 +59,7 @@ __all__ = [
     "contact_statuses",
     "contacts_of",
     "customer_numbers",
+    "decisions_of",
     "dialing_calls",
     "direct_call",
     "dispatch",
@@ -68,6 +71,7 @@ __all__ = [
     "fast_caller_number",
     "force_campaign",
     "force_counters",
+    "kinds_of",
     "lookup_policy",
     "make_campaign",
     "make_org",

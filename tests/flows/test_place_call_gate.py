@@ -40,8 +40,10 @@ from tests.factories import (
     claimed_direct_call,
     contacts_of,
     customer_numbers,
+    decisions_of,
     dialing_calls,
     dispatch_campaign,
+    kinds_of,
     make_campaign,
     make_org,
     record_attempt,
@@ -125,6 +127,10 @@ def test_a_number_suppressed_after_the_claim_is_never_sent_and_its_contact_skipp
     assert (unsent.status, unsent.ended_reason) == (CallStatus.FAILED, SUPPRESSED)
     (contact,) = contacts_of(session, campaign_id=_campaign(unsent))
     assert (contact.status, contact.status_reason) == (ContactStatus.SKIPPED, SUPPRESSED)
+    assert kinds_of(session, contact_id=contact.id)[-2:] == [
+        ("suppressed", "send"),
+        ("skipped", SUPPRESSED),
+    ]
     assert attempts_to(session, org=org, number=NUMBER) == []
     _exact(session, unsent.campaign_id)
 
@@ -163,6 +169,8 @@ def test_capped_at_its_send_a_contact_waits_pending_until_its_allowance_frees(
         FREQUENCY_CAP,
     )
     assert contact.not_before == sent + timedelta(days=1)
+    (waited,) = [d for d in decisions_of(session, contact_id=contact.id) if d.kind == "deferred"]
+    assert (waited.reason, waited.retry_at) == (FREQUENCY_CAP, contact.not_before)
     _exact(session, call.campaign_id)
 
 
@@ -177,6 +185,7 @@ def test_capped_past_its_windows_end_a_contact_is_skipped(session: Session) -> N
     assert _place(session, call.id) == PlaceOutcome.HELD_BACK
     (contact,) = contacts_of(session, campaign_id=_campaign(call))
     assert (contact.status, contact.status_reason) == (ContactStatus.SKIPPED, FREQUENCY_CAP)
+    assert kinds_of(session, contact_id=contact.id)[-1] == ("skipped", FREQUENCY_CAP)
     _exact(session, call.campaign_id)
 
 

@@ -22,10 +22,12 @@ from tests.factories import (
     campaign_of,
     contacts_of,
     customer_numbers,
+    decisions_of,
     direct_call,
     end_call,
     event_types,
     fast_caller_number,
+    kinds_of,
     make_campaign,
     make_org,
     record_attempt,
@@ -72,6 +74,11 @@ def test_suppressed_contacts_are_skipped_at_the_claim_and_the_others_claimed(
         (ContactStatus.SKIPPED, SUPPRESSED)
     ] * 2
     assert event_types(session, campaign_id=campaign_id).count("contact.skipped") == 2
+    for skipped in contacts[1:3]:
+        assert kinds_of(session, contact_id=skipped.id) == [
+            ("suppressed", "claim"),
+            ("skipped", SUPPRESSED),
+        ]
     _exact(session, campaign_id)
     session.commit()
     listed = api.get(
@@ -105,6 +112,10 @@ def test_a_suppressed_contact_waiting_for_a_retry_ends_as_its_last_attempt_did(
     assert dispatch(session, org, now=clock.advance(3600)) == []
     (contact,) = contacts_of(session, campaign_id=campaign_id)
     assert (contact.status, contact.status_reason) == (ContactStatus.FAILED, SUPPRESSED)
+    assert kinds_of(session, contact_id=contact.id)[-2:] == [
+        ("suppressed", "claim"),
+        ("closed", SUPPRESSED),
+    ]
     _exact(session, campaign_id)
 
 
@@ -130,6 +141,11 @@ def test_a_capped_contact_waits_until_its_allowance_frees_then_is_claimed(
     assert len(dispatch(session, org, now=frees)) == 1
     waiting = contacts_of(session, campaign_id=campaign_id)[0]
     assert (waiting.status, waiting.deferral) == (ContactStatus.DISPATCHED, None)
+    history = decisions_of(session, contact_id=waiting.id)
+    assert [(str(d.kind), d.reason, d.retry_at) for d in history] == [
+        ("deferred", FREQUENCY_CAP, frees),
+        ("claimed", None, None),
+    ], "one deferral however many ticks it waited"
     _exact(session, campaign_id)
 
 

@@ -1,0 +1,292 @@
+"""Why the dispatch leaves due contacts waiting, recorded once per reason change at a bounded
+cost: the front of each group whose calling hours are closed, and the candidates it read but
+could not claim, each under the limit that held it back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from orchestrator.calls.dialing import begin_dial
+from orchestrator.calls.service import record_provider_call
+from orchestrator.clock import ManualClock
+from orchestrator.config import get_settings
+from orchestrator.decisions.decision import DeferralReason
+from orchestrator.models import Contact, ContactDecision
+from orchestrator.orgs.service import CreatedOrg
+from orchestrator.scheduling.capacity import (
+    CallerNumberLoad,
+    CallerNumberPacing,
+    CampaignDemand,
+    Candidate,
+    HeldBy,
+    allocate,
+    caller_number_limit,
+    held_back,
+)
+from orchestrator.scheduling.service import dispatch_org
+from tests.factories import (
+    campaign_decisions,
+    contacts_of,
+    customer_numbers,
+    decisions_of,
+    dispatch,
+    end_call,
+    fast_caller_number,
+    kinds_of,
+    make_campaign,
+    make_org,
+)
+
+EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+NEW_YORK_DAYTIME = {
+    "windows": [{"days": EVERY_DAY, "start": "09:00", "end": "20:00"}],
+    "timezone": "America/New_York",
+}
+# 03:00 in New York (EST): closed until 09:00, 14:00 UTC.
+NIGHT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+OPENING = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+
+
+def _candidates(prefix: int, caller: str, count: int) -> list[Candidate]:
+    return [Candidate(uuid.UUID(int=prefix * 100 + i), caller) for i in range(count)]
+
+
+# --- which limit held a candidate back (pure) --------------------------------------------------
+
+
+def test_each_candidate_left_is_held_by_its_caller_number_its_campaign_or_the_org() -> None:
+    a = CampaignDemand(uuid.UUID(int=1), 0, 2, _candidates(1, "p1", 3) + _candidates(2, "p2", 1))
+    b = CampaignDemand(uuid.UUID(int=2), 0, 10, _candidates(3, "p1", 2) + _candidates(4, "p3", 3))
+    free: dict[str | None, int] = {"p1": 2, "p2": 5, "p3": 5}
+    chosen = allocate([a, b], org_free=4, caller_number_free=free)
+    assert [len(chosen[d.campaign_id]) for d in (a, b)] == [2, 2]
+
+    held = held_back([a, b], chosen, org_free=4, caller_number_free=free)
+
+    # Turns alternate: a takes 100 (p1), b 300 (p1, its last slot), a passes over 101 and
+    # 102 for 200 (p2) and is full, b passes over 301 for 400 (p3): the org's four are gone.
+    assert {c.id for c in chosen[a.campaign_id]} == {uuid.UUID(int=100), uuid.UUID(int=200)}
+    assert held == {
+        uuid.UUID(int=101): HeldBy.PHONE_NUMBER,
+        uuid.UUID(int=102): HeldBy.PHONE_NUMBER,
+        uuid.UUID(int=301): HeldBy.PHONE_NUMBER,
+        uuid.UUID(int=401): HeldBy.ORG,
+        uuid.UUID(int=402): HeldBy.ORG,
+    }
+    assert not set(held) & {c.id for picks in chosen.values() for c in picks}
+
+
+def test_a_full_campaigns_candidates_wait_for_it_before_the_org() -> None:
+    a = CampaignDemand(uuid.UUID(int=1), 1, 2, _candidates(1, "p1", 3))
+    chosen = allocate([a], org_free=1, caller_number_free={"p1": 5})
+    assert held_back([a], chosen, org_free=1, caller_number_free={"p1": 5}) == {
+        uuid.UUID(int=101): HeldBy.CAMPAIGN,
+        uuid.UUID(int=102): HeldBy.CAMPAIGN,
+    }
+
+
+def test_nothing_is_held_when_every_candidate_is_claimed() -> None:
+    demand = CampaignDemand(uuid.UUID(int=1), 0, 10, _candidates(1, "p1", 3))
+    chosen = allocate([demand], org_free=5, caller_number_free={"p1": 5})
+    assert held_back([demand], chosen, org_free=5, caller_number_free={"p1": 5}) == {}
+
+
+def test_a_caller_numbers_limit_is_its_rate_unless_its_calls_in_flight_bind_first() -> None:
+    def limit(per_second: float, max_concurrency: int | None, in_flight: int) -> str:
+        pacing = CallerNumberPacing(per_second, max_concurrency)
+        load = CallerNumberLoad(in_flight=in_flight, waiting=0)
+        return caller_number_limit(pacing, load, lookahead_seconds=2.0)
+
+    assert limit(1, None, 50) == DeferralReason.RATE
+    assert limit(1, 10, 8) == DeferralReason.RATE  # 2 by rate, 2 by concurrency
+    assert limit(1, 10, 9) == DeferralReason.CONCURRENCY
+    assert limit(100, 10, 0) == DeferralReason.CONCURRENCY
+
+
+# --- calling hours ------------------------------------------------------------------------------
+
+
+def _deferred(session: Session, campaign_id: uuid.UUID) -> int:
+    stmt = select(func.count()).where(
+        Contact.campaign_id == campaign_id, Contact.deferral == DeferralReason.CALLING_HOURS
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def test_a_closed_group_defers_only_the_front_the_claim_would_take_and_only_once(
+    session: Session, org: CreatedOrg, clock: ManualClock
+) -> None:
+    clock.set(NIGHT)
+    fast_caller_number(session, org=org)
+    campaign_id = make_campaign(
+        session,
+        org=org,
+        customers=[{"number": n} for n in customer_numbers(3000)],
+        callingHours=NEW_YORK_DAYTIME,
+        maxConcurrency=40,
+    )
+
+    assert dispatch(session, org=org, now=NIGHT) == []
+    assert campaign_decisions(session, campaign_id=campaign_id) == {
+        ("deferred", "calling-hours"): 40
+    }
+    first = contacts_of(session, campaign_id=campaign_id)[0]
+    (decision,) = decisions_of(session, contact_id=first.id)
+    assert (decision.retry_at, decision.at) == (OPENING, NIGHT)
+    assert decision.detail is not None and "zoneKey" in decision.detail
+
+    for minutes in range(10, 60, 10):
+        assert dispatch(session, org=org, now=NIGHT + timedelta(minutes=minutes)) == []
+    assert campaign_decisions(session, campaign_id=campaign_id) == {
+        ("deferred", "calling-hours"): 40
+    }
+    assert _deferred(session, campaign_id) == 40
+
+
+def test_the_contacts_claimed_at_opening_no_longer_wait_and_the_rest_keep_their_one_row(
+    session: Session, org: CreatedOrg, clock: ManualClock
+) -> None:
+    clock.set(NIGHT)
+    fast_caller_number(session, org=org)
+    campaign_id = make_campaign(
+        session, org=org, customers=5, callingHours=NEW_YORK_DAYTIME, maxConcurrency=3
+    )
+    dispatch(session, org=org, now=NIGHT)
+    claimed = dispatch(session, org=org, now=OPENING)
+
+    assert len(claimed) == 3
+    first, *_, last = contacts_of(session, campaign_id=campaign_id)
+    assert kinds_of(session, contact_id=first.id) == [
+        ("deferred", "calling-hours"),
+        ("claimed", None),
+    ]
+    assert first.deferral is None
+    assert kinds_of(session, contact_id=last.id) == []
+
+
+def test_each_night_defers_until_that_nights_opening(
+    session: Session, org: CreatedOrg, clock: ManualClock
+) -> None:
+    clock.set(NIGHT)
+    fast_caller_number(session, org=org)
+    campaign_id = make_campaign(
+        session, org=org, customers=2, callingHours=NEW_YORK_DAYTIME, maxConcurrency=1
+    )
+    first, second = contacts_of(session, campaign_id=campaign_id)
+    for hour in range(6):
+        dispatch(session, org=org, now=NIGHT + timedelta(hours=hour))
+    (call_id,) = dispatch(session, org=org, now=OPENING)
+    end_call(session, call_id=call_id, reason="customer-ended-call")
+    evening = OPENING + timedelta(hours=12)  # 21:00 in New York
+    for hour in range(3):
+        assert dispatch(session, org=org, now=evening + timedelta(hours=hour)) == []
+
+    (tonight,) = decisions_of(session, contact_id=second.id)
+    assert (tonight.at, tonight.retry_at) == (evening, OPENING + timedelta(days=1))
+    assert decisions_of(session, contact_id=first.id)[0].retry_at == OPENING
+
+
+# --- capacity -----------------------------------------------------------------------------------
+
+
+def _dial_plan_campaign(session: Session, org: CreatedOrg, **extra: Any) -> uuid.UUID:
+    """Three contacts on phone-1, then three on phone-2 (dial order)."""
+    plan = [
+        {"phoneNumberId": caller, "customers": [{"number": n} for n in numbers]}
+        for caller, numbers in (
+            ("phone-1", customer_numbers(3)),
+            ("phone-2", customer_numbers(3, start=3)),
+        )
+    ]
+    for caller in ("phone-1", "phone-2"):
+        fast_caller_number(session, org=org, caller_number_id=caller)
+    return make_campaign(session, org=org, customers=0, phoneNumberId=None, dialPlan=plan, **extra)
+
+
+def test_candidates_a_full_campaign_leaves_wait_for_concurrency_once(
+    session: Session, org: CreatedOrg, clock: ManualClock
+) -> None:
+    campaign_id = _dial_plan_campaign(session, org, maxConcurrency=2)
+    contacts = contacts_of(session, campaign_id=campaign_id)
+    first_two = dispatch(session, org=org, now=clock.now)
+
+    assert len(first_two) == 2
+    assert campaign_decisions(session, campaign_id=campaign_id) == {
+        ("claimed", None): 2,
+        ("deferred", "concurrency"): 2,
+    }
+    (held,) = decisions_of(session, contact_id=contacts[3].id)
+    assert (held.detail, held.retry_at) == ({"limit": "campaign"}, None)
+
+    begin_dial(session, call_id=first_two[0], settings=get_settings())
+    record_provider_call(session, call_id=first_two[0], provider_call={"id": "p-1"})
+    end_call(session, call_id=first_two[0], reason="customer-ended-call")
+    assert len(dispatch(session, org=org, now=clock.now)) == 1
+    assert kinds_of(session, contact_id=contacts[3].id) == [("deferred", "concurrency")], (
+        "held back again for the same reason: no new row"
+    )
+
+
+def test_candidates_the_orgs_limit_leaves_wait_for_the_org(
+    session: Session, clock: ManualClock
+) -> None:
+    org = make_org(session, concurrency_limit=3)
+    fast_caller_number(session, org=org)
+    first = make_campaign(session, org=org, customers=5)
+    second = make_campaign(
+        session, org=org, customers=[{"number": n} for n in customer_numbers(5, start=5)]
+    )
+
+    assert len(dispatch(session, org=org, now=clock.now)) == 3
+    held = session.scalars(
+        select(ContactDecision)
+        .where(ContactDecision.campaign_id.in_([first, second]))
+        .where(ContactDecision.kind == "deferred")
+    ).all()
+    assert len(held) == 3
+    assert {(d.reason, str(d.detail)) for d in held} == {("concurrency", "{'limit': 'org'}")}
+
+
+def test_a_caller_numbers_rate_then_its_calls_in_flight_are_two_reasons(
+    session: Session, clock: ManualClock
+) -> None:
+    org = make_org(session, concurrency_limit=10)
+    fast_caller_number(session, org=org, calls_per_second=1)
+    a = make_campaign(session, org=org, customers=3)
+    b = make_campaign(
+        session, org=org, customers=[{"number": n} for n in customer_numbers(3, start=3)]
+    )
+    a0, a1, _ = contacts_of(session, campaign_id=a)
+    b0, b1, _ = contacts_of(session, campaign_id=b)
+
+    first = dispatch(session, org=org, now=clock.now)
+    assert len(first) == 2, "one second of rate ahead of the limiter: two calls"
+    for contact in (a1, b1):
+        (rate,) = decisions_of(session, contact_id=contact.id)
+        assert (rate.reason, rate.detail) == ("rate", {"limit": "phone-number"})
+        assert rate.retry_at == clock.now + timedelta(seconds=get_settings().tick_interval_seconds)
+
+    for call_id in first:  # sent: they no longer wait for the rate, they are in flight
+        begin_dial(session, call_id=call_id, settings=get_settings())
+        record_provider_call(session, call_id=call_id, provider_call={"id": f"p-{call_id}"})
+    fast_caller_number(session, org=org, calls_per_second=1, max_concurrency=3)
+    assert (
+        len(dispatch_org(session, org_id=org.org_id, now=clock.now, batch_limit=500).call_ids) == 1
+    )
+
+    # The campaigns tie (one call in flight each, made at one instant): either may go first.
+    histories = sorted(
+        (decisions_of(session, contact_id=c.id) for c in (a1, b1)), key=lambda h: h[-1].kind
+    )
+    assert [[(d.kind, d.reason) for d in history] for history in histories] == [
+        [("deferred", "rate"), ("claimed", None)],
+        [("deferred", "rate"), ("deferred", "concurrency")],
+    ]
+    assert histories[1][1].detail == {"limit": "phone-number"}
+    for contact in (a0, b0):
+        assert kinds_of(session, contact_id=contact.id) == [("claimed", None), ("dialed", None)]
