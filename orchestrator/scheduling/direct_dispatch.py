@@ -2,9 +2,10 @@
 
 Direct calls compete for the org's capacity as one more claimant beside its campaigns, under
 every limit campaigns obey (the org's concurrency limit, each caller number's cap and rate).
-They wait in the database like contacts: ``scheduled`` with an optional not-before time. With
-the org's default calling hours switched on, a call whose customer is outside them is moved to
-the next opening instead of being dialed.
+They wait in the database like contacts: ``scheduled`` with an optional not-before time. Under
+the org's calling hours (its default profile, else its default policy when switched on; see
+``policy.direct_calling_hours``), a call whose customer is outside them is not claimed: it is
+moved to the next opening, and one still waiting at its ``schedulePlan.latestAt`` ends there.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from orchestrator.calls.service import fail_call
 from orchestrator.models import Call, Org
 from orchestrator.reasons import WINDOW_CLOSED, WINDOW_CLOSED_MESSAGE
 from orchestrator.scheduling.calling_hours.opening import is_open, next_open
-from orchestrator.scheduling.calling_hours.schemas import DEFAULT_CALLING_HOURS
+from orchestrator.scheduling.calling_hours.schemas import CallingHoursIn
 from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key
 from orchestrator.scheduling.capacity import CampaignDemand, Candidate
+from orchestrator.scheduling.policy import direct_calling_hours
 
 # The claimant key of an org's direct calls in the fair share (no campaign has this id).
 DIRECT_CALLS = uuid.UUID(int=0)
@@ -40,10 +42,11 @@ def direct_demand(
 ) -> CampaignDemand:
     """The org's due direct calls, oldest first, as candidates for the fair share."""
     calls = calls_repo.due_direct_calls(session, org_id=org.id, limits=limits, now=now)
+    hours = direct_calling_hours(org)
     candidates = [
         Candidate(call.id, call.phone_number_id)
         for call in calls
-        if inside_calling_hours(session, call=call, org=org, now=now)
+        if inside_calling_hours(session, call=call, hours=hours, now=now)
     ]
     return CampaignDemand(
         campaign_id=DIRECT_CALLS,
@@ -53,17 +56,19 @@ def direct_demand(
     )
 
 
-def inside_calling_hours(session: Session, *, call: Call, org: Org, now: datetime) -> bool:
+def inside_calling_hours(
+    session: Session, *, call: Call, hours: CallingHoursIn | None, now: datetime
+) -> bool:
     """True when the call may go now; otherwise it is deferred to its customer's next opening."""
-    if not org.default_calling_hours:
+    if hours is None:
         return True
     customer = call.customer or {}
     zone = contact_zone_key(
         number=customer.get("number"), customer_timezone=customer.get("timezone")
     )
-    if is_open(DEFAULT_CALLING_HOURS, zone, now):
+    if is_open(hours, zone, now):
         return True
-    opening = next_open(DEFAULT_CALLING_HOURS, zone, now) or now + NEVER_OPEN_RETRY
+    opening = next_open(hours, zone, now) or now + NEVER_OPEN_RETRY
     calls_repo.defer_direct_call(session, call_id=call.id, until=opening)
     return False
 
