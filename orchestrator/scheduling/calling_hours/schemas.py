@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Literal
+from typing import Final, Literal
 from zoneinfo import available_timezones
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
@@ -17,7 +17,7 @@ Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 CONTACT_TIMEZONE = "contact"
 MAX_WINDOWS = 50
 # The legal profiles (see ``profiles``): one name for the campaign field and the org policy.
-US_TCPA = "us-tcpa"
+US_TCPA: Final = "us-tcpa"
 CallingHoursProfile = Literal["us-tcpa"]
 
 _MINUTES_PER_DAY = 24 * 60
