@@ -34,7 +34,12 @@ def subject_caps(hours: CallingHoursIn | None, zone_key: str) -> list[SubjectCap
 @lru_cache(maxsize=4096)
 def _caps(profile: str, zone_key: str) -> tuple[SubjectCap, ...]:
     caps = {cap for state in applicable_states(profile, zone_key) for cap in state.subject_caps}
-    return tuple(sorted(caps, key=lambda cap: (cap.max_attempts / cap.period_seconds, cap)))
+    return tuple(
+        sorted(
+            caps,
+            key=lambda c: (c.max_attempts / c.period_seconds, c.max_attempts, c.period_seconds),
+        )
+    )
 
 
 @lru_cache(maxsize=4096)
