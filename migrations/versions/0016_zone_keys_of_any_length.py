@@ -11,7 +11,7 @@ contacts and in each campaign's list of keys, and a key longer than 200 characte
 
 Revision ID: 0016
 Revises: 0014
-Create Date: 2026-12-10 09:00:00.000000
+Create Date: 2026-12-05 12:00:00.000000
 """
 
 from __future__ import annotations

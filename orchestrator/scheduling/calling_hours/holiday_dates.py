@@ -57,9 +57,11 @@ class DateRule:
         return nth_weekday(year, self.month, self.weekday, self.nth) + timedelta(days=self.shift)
 
 
-@dataclass(frozen=True)
+# Compared and hashed by identity: each state's calendar is made once, and its years are
+# cached by it, so a lookup need not hash every rule.
+@dataclass(frozen=True, eq=False)
 class HolidayCalendar:
-    """A state's holidays; ``key`` names it for caching (the state's code)."""
+    """A state's holidays; ``key`` names it (the state's code)."""
 
     key: str
     rules: tuple[DateRule, ...]
