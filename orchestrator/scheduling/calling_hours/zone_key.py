@@ -79,12 +79,11 @@ def _key_of(zones: tuple[str, ...], state: str | None) -> str:
 
 
 def _state_suffix(number: str | None) -> str:
-    if not number:
+    # No other calling code starts with 1, so only "+1..." can be a number of a US state.
+    if not number or not number.startswith("+1"):
         return ""
     if _E164.fullmatch(number) is not None:
-        # No other calling code starts with 1, so "+1" is always the NANP's.
-        national = number[2:] if number.startswith("+1") else ""
-        state = state_of_area_code(NANP_COUNTRY_CODE, national) if national else None
+        state = state_of_area_code(NANP_COUNTRY_CODE, number[2:])
     else:
         parsed = _parsed(number)
         state = _state_of(parsed) if parsed is not None else None
