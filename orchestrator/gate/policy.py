@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
 
 from orchestrator.gate.caps import Cap, org_caps
 from orchestrator.models import Campaign, Org
 from orchestrator.policy.schemas import policy_of
+from orchestrator.scheduling.calling_hours.profiles import subject_caps
+from orchestrator.scheduling.calling_hours.schemas import CallingHoursIn
+from orchestrator.scheduling.policy import calling_hours_of, direct_calling_hours
 
 # Caps on one subject by the recipient's calling-hours zone key.
 SubjectCaps = Callable[[str], tuple[Cap, ...]]
@@ -20,6 +25,16 @@ def caps_of(org: Org) -> tuple[Cap, ...]:
 def subject_caps_of(campaign: Campaign | None, org: Org) -> SubjectCaps | None:
     """The caps a campaign (None: the org's direct calls) sets on its own attempts to a
     recipient, by the recipient's zone key, beyond the org's; None when it sets none, so
-    callers need not work out zone keys. A legal calling-hours profile's limits per caller
-    (a state's attempts per 24 hours) are such caps; the calling hours here set none."""
-    return None
+    callers need not work out zone keys. A legal calling-hours profile's limits on one subject
+    (Florida's 3 attempts per 24 hours, say) are such caps."""
+    hours = calling_hours_of(campaign, org) if campaign is not None else direct_calling_hours(org)
+    if hours is None or hours.profile is None:
+        return None
+    return partial(_profile_caps, hours)
+
+
+def _profile_caps(hours: CallingHoursIn, zone_key: str) -> tuple[Cap, ...]:
+    return tuple(
+        Cap(cap.max_attempts, timedelta(seconds=cap.period_seconds), per_subject=True)
+        for cap in subject_caps(hours, zone_key)
+    )

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
     func,
     text,
@@ -95,8 +96,9 @@ class Contact(Timestamped, Base):
     status: Mapped[ContactStatus] = mapped_column(String(20), default=ContactStatus.PENDING)
     status_reason: Mapped[str | None] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    # Zone key for calling hours ("" when unknown): see scheduling.calling_hours.
-    zone_key: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Zone key for calling hours ("" when unknown; zones, then "|" and the US state if any):
+    # see scheduling.calling_hours. Text: a number spanning many zones has a long key.
+    zone_key: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Not dialed before this instant (retry delays); the tick reads it through ix_contacts_due.
     not_before: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, server_default=func.now()

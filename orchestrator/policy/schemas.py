@@ -3,16 +3,15 @@ profile, and the opt-out plan campaigns inherit."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from orchestrator.models import Org
+from orchestrator.scheduling.calling_hours.schemas import CallingHoursProfile
 from orchestrator.wire import CAMEL_MODEL_CONFIG, RESPONSE_MODEL_CONFIG, Omitted, Text
 
-# The legal calling-hours profiles the scheduler knows (see scheduling.calling_hours).
-CallingHoursProfile = Literal["us-tcpa"]
 MAX_FREQUENCY_CAPS = 10
 # A year: caps count attempts back this far at most.
 MAX_CAP_PERIOD_SECONDS = 366 * 86400

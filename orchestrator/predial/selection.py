@@ -64,7 +64,7 @@ def start_checks(
         session, campaign_id=campaign.id, groups=groups, now=now, where=repository.unasked(now)
     )
     lease_until = now + QUEUE_WAIT + timedelta(seconds=plan.timeout_seconds)
-    marked = repository.mark_checking(
-        session, contact_ids=[contact_id for contact_id, *_ in rows[:room]], lease_until=lease_until
-    )
-    return [CheckToSend(contact_id, lease_until) for contact_id in marked]
+    chosen = [contact_id for contact_id, *_ in rows[:room]]
+    marked = set(repository.mark_checking(session, contact_ids=chosen, lease_until=lease_until))
+    # In dial order: an UPDATE returns rows in whatever order its plan happens to read them.
+    return [CheckToSend(contact_id, lease_until) for contact_id in chosen if contact_id in marked]

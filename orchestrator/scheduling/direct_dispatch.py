@@ -2,10 +2,12 @@
 
 Direct calls compete for the org's capacity as one more claimant beside its campaigns, under
 every limit campaigns obey (the org's concurrency limit, each caller number's cap and rate).
-They wait in the database like contacts: ``scheduled`` with an optional not-before time. With
-the org's default calling hours switched on, a call whose customer is outside them is moved to
-the next opening instead of being dialed. The compliance gate judges them as it does
-contacts: the org's direct calls are one subject of its frequency caps.
+They wait in the database like contacts: ``scheduled`` with an optional not-before time. Under
+the org's calling hours (its default profile, else its default policy when switched on; see
+``policy.direct_calling_hours``), a call whose customer is outside them is not claimed: it is
+moved to the next opening, and one still waiting at its ``schedulePlan.latestAt`` ends there.
+The compliance gate judges them as it does contacts: the org's direct calls are one
+subject of its frequency caps.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from orchestrator.gate.policy import SubjectCaps, subject_caps_of
 from orchestrator.models import Call, Org
 from orchestrator.reasons import WINDOW_CLOSED, WINDOW_CLOSED_MESSAGE
 from orchestrator.scheduling.calling_hours.opening import is_open, next_open
-from orchestrator.scheduling.calling_hours.schemas import DEFAULT_CALLING_HOURS
+from orchestrator.scheduling.calling_hours.schemas import CallingHoursIn
 from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key
 from orchestrator.scheduling.capacity import CampaignDemand, Candidate
+from orchestrator.scheduling.policy import direct_calling_hours
 
 # The claimant key of an org's direct calls in the fair share (no campaign has this id).
 DIRECT_CALLS = uuid.UUID(int=0)
@@ -45,7 +48,8 @@ def direct_demand(
     """The org's due direct calls, oldest first, as candidates for the fair share, and as the
     compliance gate sees them."""
     calls = calls_repo.due_direct_calls(session, org_id=org.id, limits=limits, now=now)
-    due = [call for call in calls if inside_calling_hours(session, call=call, org=org, now=now)]
+    hours = direct_calling_hours(org)
+    due = [call for call in calls if inside_calling_hours(session, call=call, hours=hours, now=now)]
     in_zone = subject_caps_of(None, org)
     prospects = [_prospect(call, in_zone) for call in due]
     demand = CampaignDemand(
@@ -72,17 +76,19 @@ def _prospect(call: Call, in_zone: SubjectCaps | None) -> Prospect:
     return Prospect(call.id, recipient_key(number), None, call.not_after, subject_caps)
 
 
-def inside_calling_hours(session: Session, *, call: Call, org: Org, now: datetime) -> bool:
+def inside_calling_hours(
+    session: Session, *, call: Call, hours: CallingHoursIn | None, now: datetime
+) -> bool:
     """True when the call may go now; otherwise it is deferred to its customer's next opening."""
-    if not org.default_calling_hours:
+    if hours is None:
         return True
     customer = call.customer or {}
     zone = contact_zone_key(
         number=customer.get("number"), customer_timezone=customer.get("timezone")
     )
-    if is_open(DEFAULT_CALLING_HOURS, zone, now):
+    if is_open(hours, zone, now):
         return True
-    opening = next_open(DEFAULT_CALLING_HOURS, zone, now) or now + NEVER_OPEN_RETRY
+    opening = next_open(hours, zone, now) or now + NEVER_OPEN_RETRY
     calls_repo.defer_direct_call(session, call_id=call.id, until=opening)
     return False
 

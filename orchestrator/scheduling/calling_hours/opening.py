@@ -1,4 +1,9 @@
-"""Opening times: whether a zone key is inside its calling hours, and when that changes."""
+"""Opening times: whether a zone key is inside its calling hours, and when that changes.
+
+Calling hours come down to conditions (``conditions``): the campaign's windows in each zone of
+the key, and its profile's rules. A key is open when all of them hold, so explicit windows
+only ever narrow a profile.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from orchestrator.scheduling.calling_hours.conditions import Condition, Span, spans_of
+from orchestrator.scheduling.calling_hours.holiday_dates import HolidayCalendar
+from orchestrator.scheduling.calling_hours.profiles import profile_conditions
 from orchestrator.scheduling.calling_hours.schemas import CONTACT_TIMEZONE, DAYS, CallingHoursIn
+from orchestrator.scheduling.calling_hours.zone_key import key_zones
 
 # How far ahead next_open and next_close look before giving up.
 HORIZON = timedelta(days=8)
@@ -26,18 +35,27 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def zones_for_key(hours: CallingHoursIn, key: str) -> tuple[str, ...]:
-    """The zones whose local time decides whether contacts with ``key`` may be dialed."""
+    """The zones whose local time decides whether ``hours``' windows admit contacts with ``key``."""
     if hours.timezone != CONTACT_TIMEZONE:
         return (hours.timezone,)
-    if not key:
-        return (hours.fallback_timezone,)
-    return tuple(key.split(","))
+    return key_zones(key) or (hours.fallback_timezone,)
+
+
+def conditions_for(hours: CallingHoursIn, key: str) -> tuple[Condition, ...]:
+    """Everything an instant must satisfy for contacts with ``key`` to be dialed."""
+    found: list[Condition] = []
+    if hours.windows is not None:
+        spans = spans_of(hours.windows)
+        found += [Condition(zone, spans) for zone in zones_for_key(hours, key)]
+    if hours.profile is not None:
+        found += profile_conditions(hours.profile, key, hours.fallback_timezone)
+    return tuple(found)
 
 
 def is_open(hours: CallingHoursIn, key: str, at: datetime) -> bool:
-    """Whether ``at`` is inside a window in every zone of ``key``."""
+    """Whether ``at`` satisfies every condition of ``hours`` for ``key``."""
     moment = _as_utc(at)
-    return all(_open_in(hours, _zone(name), moment) for name in zones_for_key(hours, key))
+    return all(_holds(condition, moment) for condition in conditions_for(hours, key))
 
 
 def next_open(hours: CallingHoursIn, key: str, after: datetime) -> datetime | None:
@@ -66,14 +84,13 @@ def _as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _open_in(hours: CallingHoursIn, zone: ZoneInfo, moment: datetime) -> bool:
-    local = moment.astimezone(zone)
+def _holds(condition: Condition, moment: datetime) -> bool:
+    local = moment.astimezone(_zone(condition.zone))
+    if condition.closed is not None and condition.closed.closes(local.date()):
+        return False
     day = DAYS[local.weekday()]
     minute = local.hour * 60 + local.minute
-    return any(
-        day in window.days and window.start_minute <= minute < window.end_minute
-        for window in hours.windows
-    )
+    return any(day in span.days and span.start <= minute < span.end for span in condition.spans)
 
 
 def _open_intervals(
@@ -81,38 +98,47 @@ def _open_intervals(
 ) -> list[_Interval]:
     """The open stretches of [start, stop) in UTC, in order, touching ones joined."""
     result: list[_Interval] | None = None
-    for name in zones_for_key(hours, key):
-        intervals = _zone_intervals(hours, _zone(name), start=start, stop=stop)
+    for condition in conditions_for(hours, key):
+        intervals = _condition_intervals(condition, start=start, stop=stop)
         result = intervals if result is None else _intersection(result, intervals)
     return result or []
 
 
-def _zone_intervals(
-    hours: CallingHoursIn, zone: ZoneInfo, *, start: datetime, stop: datetime
+def _condition_intervals(
+    condition: Condition, *, start: datetime, stop: datetime
 ) -> list[_Interval]:
     # Within a stretch of constant offset local time is UTC shifted, so windows map as
     # intervals: skipped wall times simply never occur, repeated ones occur twice.
     pieces = [
         piece
-        for begin, end, offset in _offset_stretches(zone, start=start, stop=stop)
-        for piece in _window_pieces(hours, begin=begin, end=end, offset=offset)
+        for begin, end, offset in _offset_stretches(_zone(condition.zone), start=start, stop=stop)
+        for piece in _window_pieces(
+            condition.spans, condition.closed, begin=begin, end=end, offset=offset
+        )
     ]
     return _joined(sorted(pieces))
 
 
 def _window_pieces(
-    hours: CallingHoursIn, *, begin: datetime, end: datetime, offset: timedelta
+    spans: tuple[Span, ...],
+    closed: HolidayCalendar | None,
+    *,
+    begin: datetime,
+    end: datetime,
+    offset: timedelta,
 ) -> Iterator[_Interval]:
     """Window time within [begin, end), throughout which the zone is ``offset`` from UTC."""
     local_begin = (begin + offset).replace(tzinfo=None)
     local_end = (end + offset).replace(tzinfo=None)
     for day in _dates(local_begin.date(), local_end.date()):
+        if closed is not None and closed.closes(day):
+            continue
         midnight = datetime.combine(day, time())
-        for window in hours.windows:
-            if DAYS[day.weekday()] not in window.days:
+        for span in spans:
+            if DAYS[day.weekday()] not in span.days:
                 continue
-            low = max(midnight + timedelta(minutes=window.start_minute), local_begin)
-            high = min(midnight + timedelta(minutes=window.end_minute), local_end)
+            low = max(midnight + timedelta(minutes=span.start), local_begin)
+            high = min(midnight + timedelta(minutes=span.end), local_end)
             if low < high:
                 yield (low - offset).replace(tzinfo=UTC), (high - offset).replace(tzinfo=UTC)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Literal
+from typing import Final, Literal
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from orchestrator.wire import CAMEL_MODEL_CONFIG
@@ -16,6 +16,9 @@ DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 CONTACT_TIMEZONE = "contact"
 MAX_WINDOWS = 50
+# The legal profiles (see ``profiles``): one name for the campaign field and the org policy.
+US_TCPA: Final = "us-tcpa"
+CallingHoursProfile = Literal["us-tcpa"]
 
 _MINUTES_PER_DAY = 24 * 60
 # [0-9], not \d: \d would accept other scripts' digits, which int() reads but nobody means.
@@ -109,13 +112,29 @@ class CallingWindowIn(BaseModel):
 
 
 class CallingHoursIn(BaseModel):
-    """When contacts may be dialed: inside one of ``windows``, in the contacts' local time."""
+    """When contacts may be dialed: inside one of ``windows``, in the contacts' local time, and
+    inside what ``profile`` allows (windows given with a profile narrow it, never widen it)."""
 
     model_config = CAMEL_MODEL_CONFIG
 
-    windows: list[CallingWindowIn] = Field(min_length=1, max_length=MAX_WINDOWS)
+    # Left out of answers when absent, as they were stored.
+    windows: list[CallingWindowIn] | None = Field(
+        None, min_length=1, max_length=MAX_WINDOWS, exclude_if=lambda value: value is None
+    )
+    profile: CallingHoursProfile | None = Field(
+        None,
+        exclude_if=lambda value: value is None,
+        description="A legal calling-hours profile: us-tcpa is 08:00-21:00 in the recipient's "
+        "local time plus the rules of the number's US state.",
+    )
     timezone: str = CONTACT_TIMEZONE
     fallback_timezone: str = Field("UTC", alias="fallbackTimezone")
+
+    @model_validator(mode="after")
+    def _windows_or_profile(self) -> CallingHoursIn:
+        if self.windows is None and self.profile is None:
+            raise PydanticCustomError("calling_hours", "must set windows or profile (or both)")
+        return self
 
     @field_validator("timezone")
     @classmethod
@@ -126,6 +145,11 @@ class CallingHoursIn(BaseModel):
     @classmethod
     def _fallback_zone(cls, value: str) -> str:
         return check_timezone_name(value)
+
+
+def profile_hours(profile: CallingHoursProfile) -> CallingHoursIn:
+    """A profile alone: what an org's default profile means for a campaign without hours."""
+    return CallingHoursIn(profile=profile)
 
 
 # The policy an org can switch on for campaigns that bring no callingHours of their own.

@@ -1,4 +1,9 @@
-"""A contact's zone key: its own zone, else the zones of its number's region, else "".
+"""A contact's zone key: its own zone, else the zones of its number's region, else "";
+then, for a number of a US state, ``|`` and the state's code: "America/New_York|FL".
+
+The state comes from the number's area code whoever gives the zone, so the legal rules of the
+number's state apply however its zone was set. Keys without ``|`` (a number outside the US
+states, or a contact created before states were recorded) say nothing about the state.
 
 phonenumbers takes ~20 µs a number (parse, then validation against every region sharing the
 country code), too slow for every customer of a large create. Its answer for a number is
@@ -20,18 +25,38 @@ from phonenumbers.timezone import UNKNOWN_TIMEZONE, time_zones_for_number
 from phonenumbers.tzdata import TIMEZONE_LONGEST_PREFIX
 
 from orchestrator.scheduling.calling_hours.pattern_depth import pattern_depth
+from orchestrator.scheduling.calling_hours.us_states import NANP_COUNTRY_CODE, state_of_area_code
+
+STATE_SEPARATOR = "|"
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _MAX_COUNTRY_CODE_DIGITS = 3
 # Bounds memory in a long-lived worker; the rare refill costs one phonenumbers call a prefix.
 _ZONE_KEY_CACHE_LIMIT = 100_000
 _zone_keys: dict[tuple[str, int], str] = {}
+# The state is a function of the area code, the first 4 digits with the country code: inside
+# the TIMEZONE_LONGEST_PREFIX digits a cached key is shared by, so caching stays exact.
+_AREA_CODE_DIGITS = 4
+assert _AREA_CODE_DIGITS <= TIMEZONE_LONGEST_PREFIX
+
+
+def key_zones(key: str) -> tuple[str, ...]:
+    """The zones of a zone key (none for "")."""
+    zones = key.partition(STATE_SEPARATOR)[0]
+    return tuple(zones.split(",")) if zones else ()
+
+
+def key_states(key: str) -> tuple[str, ...] | None:
+    """The US states of a zone key; None when it does not say (no ``|``)."""
+    _, separator, states = key.partition(STATE_SEPARATOR)
+    return tuple(states.split(",")) if separator and states else None
 
 
 def contact_zone_key(*, number: str | None, customer_timezone: str | None) -> str:
-    """The zone key stored on a contact: the customer's zone, else the number's zones, else ""."""
+    """The zone key stored on a contact: the customer's zone, else the number's zones, else "";
+    with the number's US state after ``|`` when it has one."""
     if customer_timezone:
-        return customer_timezone
+        return customer_timezone + _state_suffix(number)
     if number is None:
         return ""
     if _E164.fullmatch(number) is None:
@@ -47,17 +72,41 @@ def contact_zone_key(*, number: str | None, customer_timezone: str | None) -> st
     return key
 
 
-def _key_of(zones: tuple[str, ...]) -> str:
-    return ",".join(sorted(zone for zone in zones if zone != UNKNOWN_TIMEZONE))
+def _key_of(zones: tuple[str, ...], state: str | None) -> str:
+    key = ",".join(sorted(zone for zone in zones if zone != UNKNOWN_TIMEZONE))
+    # A number phonenumbers cannot place (too short, say) is no number of the state either.
+    return key if state is None or not key else f"{key}{STATE_SEPARATOR}{state}"
+
+
+def _state_suffix(number: str | None) -> str:
+    # No other calling code starts with 1, so only "+1..." can be a number of a US state.
+    if not number or not number.startswith("+1"):
+        return ""
+    if _E164.fullmatch(number) is not None:
+        state = state_of_area_code(NANP_COUNTRY_CODE, number[2:])
+    else:
+        parsed = _parsed(number)
+        state = _state_of(parsed) if parsed is not None else None
+    return "" if state is None else STATE_SEPARATOR + state
+
+
+def _parsed(number: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def _state_of(parsed: phonenumbers.PhoneNumber) -> str | None:
+    return state_of_area_code(parsed.country_code or 0, str(parsed.national_number))
 
 
 def _parsed_zone_key(number: str) -> str:
     """phonenumbers' own answer, from a full parse."""
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
+    parsed = _parsed(number)
+    if parsed is None:
         return ""
-    return _key_of(time_zones_for_number(parsed))
+    return _key_of(time_zones_for_number(parsed), _state_of(parsed))
 
 
 def _e164_zone_key(number: str) -> tuple[str, bool]:
@@ -72,7 +121,8 @@ def _e164_zone_key(number: str) -> tuple[str, bool]:
         # Such numbers are rare (a trunk 0 kept after the country code): take parse's answer.
         return _parsed_zone_key(number), False
     zones = time_zones_for_number(_phone_number(country_code, national))
-    return _key_of(zones), _settled_by_prefix(country_code)
+    state = state_of_area_code(country_code, national)
+    return _key_of(zones, state), _settled_by_prefix(country_code)
 
 
 def _country_code(digits: str) -> int | None:

@@ -1,8 +1,8 @@
-"""The callingHours schema: windows, days, times of day and zone names."""
+"""The callingHours schema: windows, a legal profile, days, times of day and zone names."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from pydantic import ValidationError
@@ -12,9 +12,12 @@ from orchestrator.scheduling.calling_hours.schemas import (
     CONTACT_TIMEZONE,
     DAYS,
     DEFAULT_CALLING_HOURS,
+    US_TCPA,
     CallingHoursIn,
+    CallingHoursProfile,
     CallingWindowIn,
     check_timezone_name,
+    profile_hours,
 )
 from orchestrator.wire import nest_messages
 from tests.factories import calling_hours, calling_window
@@ -40,6 +43,7 @@ def test_window_minutes_with_24_00_as_end_of_day() -> None:
 def test_default_policy_is_every_day_8_to_21_in_the_contacts_zone() -> None:
     assert DEFAULT_CALLING_HOURS.timezone == CONTACT_TIMEZONE
     assert DEFAULT_CALLING_HOURS.fallback_timezone == "UTC"
+    assert DEFAULT_CALLING_HOURS.windows is not None
     [window] = DEFAULT_CALLING_HOURS.windows
     assert (window.days, window.start, window.end) == (list(DAYS), "08:00", "21:00")
 
@@ -136,7 +140,7 @@ def test_unknown_fields_are_rejected(body: dict[str, Any], message: str) -> None
 def test_between_one_and_fifty_windows() -> None:
     assert _errors({"windows": []}) != []
     assert _errors({"windows": [calling_window("09:00", "10:00")] * 51}) != []
-    assert len(calling_hours(*[calling_window("09:00", "10:00")] * 50).windows) == 50
+    assert len(calling_hours(*[calling_window("09:00", "10:00")] * 50).windows or []) == 50
 
 
 def test_check_timezone_name() -> None:
@@ -145,3 +149,40 @@ def test_check_timezone_name() -> None:
         check_timezone_name("Europe/Atlantis")
     assert caught.value.type == "timezone"
     assert "valid IANA time zone name" in caught.value.message()
+
+
+def test_a_profile_alone_or_with_windows_and_nothing_else_refused() -> None:
+    alone = CallingHoursIn.model_validate({"profile": US_TCPA})
+    assert (alone.profile, alone.windows) == (US_TCPA, None)
+    both = CallingHoursIn.model_validate(
+        {"profile": US_TCPA, "windows": [calling_window("07:00", "22:00")]}
+    )
+    assert both.profile == US_TCPA
+    assert both.windows is not None
+    assert _errors({"timezone": "contact"}) == ["body must set windows or profile (or both)"]
+    assert _errors({"profile": None}) == ["body must set windows or profile (or both)"]
+
+
+def test_an_unknown_profile_is_refused_naming_the_known_ones() -> None:
+    assert _errors({"profile": "eu-gdpr"}) == [
+        "profile must be one of the following values: us-tcpa"
+    ]
+
+
+def test_a_profile_is_stored_and_shown_without_the_absent_field() -> None:
+    stored = profile_hours(US_TCPA).model_dump(by_alias=True)
+    assert stored == {"profile": US_TCPA, "timezone": "contact", "fallbackTimezone": "UTC"}
+    assert CallingHoursIn.model_validate(stored) == profile_hours(US_TCPA)
+    windows_only = calling_hours(calling_window("09:00", "17:00")).model_dump(by_alias=True)
+    assert "profile" not in windows_only
+
+
+def test_the_org_policy_takes_exactly_the_known_profiles() -> None:
+    from pydantic import ValidationError
+
+    from orchestrator.policy.schemas import PolicyIn
+
+    for profile in get_args(CallingHoursProfile):
+        assert PolicyIn.model_validate({"callingHoursProfile": profile}).calling_hours_profile
+    with pytest.raises(ValidationError):
+        PolicyIn.model_validate({"callingHoursProfile": "us-tcpa-lite"})

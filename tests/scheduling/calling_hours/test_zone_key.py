@@ -1,4 +1,5 @@
-"""A contact's zone key: its own zone, else its number's, always phonenumbers' answer."""
+"""A contact's zone key: its own zone, else its number's, always phonenumbers' answer; then
+the number's US state, from its area code."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from phonenumbers.timezone import time_zones_for_number
 
-from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key
+from orchestrator.scheduling.calling_hours.us_states import state_of_area_code
+from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key, key_states, key_zones
 
 NEW_YORK = "America/New_York"
 LONDON = "Europe/London"
@@ -16,44 +18,80 @@ SYDNEY = "Australia/Sydney"
 KOLKATA = "Asia/Kolkata"
 # Idaho: the region of +1 208 222 spans Mountain and Pacific time.
 IDAHO_NUMBER = "+12082222222"
-IDAHO_KEY = "America/Boise,America/Los_Angeles"
+IDAHO_KEY = "America/Boise,America/Los_Angeles|ID"
 
 
 def _reference_key(number: str) -> str:
-    """phonenumbers' own answer, uncached."""
+    """phonenumbers' own answer, uncached, and the state of the parsed number's area code."""
     try:
         parsed = phonenumbers.parse(number, None)
     except phonenumbers.NumberParseException:
         return ""
     zones = time_zones_for_number(parsed)
-    return ",".join(sorted(zone for zone in zones if zone != "Etc/Unknown"))
+    key = ",".join(sorted(zone for zone in zones if zone != "Etc/Unknown"))
+    state = state_of_area_code(parsed.country_code or 0, str(parsed.national_number))
+    return key if state is None or not key else f"{key}|{state}"
 
 
-def test_customer_timezone_wins_over_the_number() -> None:
+def test_customer_timezone_wins_over_the_number_and_the_number_gives_the_state() -> None:
     key = contact_zone_key(number="+12125550123", customer_timezone=KOLKATA)
-    assert key == KOLKATA
+    assert key == f"{KOLKATA}|NY"
+    assert contact_zone_key(number="+442079460958", customer_timezone=KOLKATA) == KOLKATA
+    assert contact_zone_key(number=None, customer_timezone=KOLKATA) == KOLKATA
+    assert contact_zone_key(number="+1 (305) 555-0123", customer_timezone=NEW_YORK) == (
+        f"{NEW_YORK}|FL"
+    )
 
 
 @pytest.mark.parametrize(
     ("number", "key"),
     [
-        ("+12125550123", NEW_YORK),
-        ("+13125550123", "America/Chicago"),
-        ("+12135550123", "America/Los_Angeles"),
-        ("+18085550123", "Pacific/Honolulu"),
+        ("+12125550123", f"{NEW_YORK}|NY"),
+        ("+13055550123", f"{NEW_YORK}|FL"),
+        ("+13125550123", "America/Chicago|IL"),
+        ("+12135550123", "America/Los_Angeles|CA"),
+        ("+18085550123", "Pacific/Honolulu|HI"),
+        ("+16025550123", "America/Phoenix|AZ"),
+        ("+12065550123", "America/Los_Angeles|WA"),
+        ("+12025550123", f"{NEW_YORK}|DC"),
+        ("+14165550123", "America/Toronto"),  # Canada: no US state
+        ("+17875550123", "America/Puerto_Rico"),  # a territory, not a state
         ("+442079460958", LONDON),
         ("+61291234567", SYDNEY),
-        ("+1 (212) 555-0123", NEW_YORK),
+        ("+1 (212) 555-0123", f"{NEW_YORK}|NY"),
     ],
 )
-def test_zone_of_the_number(number: str, key: str) -> None:
+def test_zone_and_state_of_the_number(number: str, key: str) -> None:
     assert contact_zone_key(number=number, customer_timezone=None) == key
+
+
+def test_a_non_geographic_us_number_has_no_state() -> None:
+    key = contact_zone_key(number="+18005550123", customer_timezone=None)
+    assert key_states(key) is None
+    assert NEW_YORK in key_zones(key)
+
+
+@pytest.mark.parametrize(
+    ("key", "zones", "states"),
+    [
+        ("", (), None),
+        (LONDON, (LONDON,), None),
+        (f"{IDAHO_KEY}", ("America/Boise", "America/Los_Angeles"), ("ID",)),
+        ("|FL", (), ("FL",)),
+        (f"{NEW_YORK}|", (NEW_YORK,), None),
+    ],
+)
+def test_a_key_reads_back_as_zones_and_states(
+    key: str, zones: tuple[str, ...], states: tuple[str, ...] | None
+) -> None:
+    assert key_zones(key) == zones
+    assert key_states(key) == states
 
 
 def test_number_spanning_several_zones_lists_them_all_sorted() -> None:
     assert contact_zone_key(number=IDAHO_NUMBER, customer_timezone=None) == IDAHO_KEY
     russian = contact_zone_key(number="+79123456789", customer_timezone="")
-    zones = russian.split(",")
+    zones = list(key_zones(russian))
     assert len(zones) > 5
     assert zones == sorted(zones)
     assert "Europe/Moscow" in zones
