@@ -178,6 +178,18 @@ def _celery(args: list[str]) -> None:
     raise typer.Exit(subprocess.call(command, env=os.environ.copy()))
 
 
+def _pool_for_threads(threads: int) -> None:
+    """A sending thread holds two connections at once (one keeps the org's suppression lock
+    until the provider has answered): a pool of fewer than two per thread could be used up by
+    threads each waiting for its second. Raise the overflow for this worker when it is short."""
+    settings = get_settings()
+    wanted = 2 * threads + 2
+    have = settings.database_pool_size + settings.database_pool_overflow
+    if have < wanted:
+        overflow = wanted - settings.database_pool_size
+        os.environ["ORCH_DATABASE_POOL_OVERFLOW"] = str(overflow)
+
+
 @app.command()
 def worker(
     concurrency: Annotated[int, typer.Option(help="Processes (or threads) per worker.")] = 8,
@@ -194,6 +206,8 @@ def worker(
     ] = DEFAULT_QUEUE,
 ) -> None:
     """Run a Celery worker."""
+    if pool == "threads":
+        _pool_for_threads(concurrency)
     args = ["worker", f"--concurrency={concurrency}", f"--pool={pool}", f"--loglevel={loglevel}"]
     args.append(f"--queues={queues}")
     if hostname:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -89,3 +91,16 @@ def test_org_create_shows_a_signing_secret_once_and_rotation_replaces_it(engine:
         assert org is not None and org.signing_secret == secret
     missing = CliRunner().invoke(app, ["org", "rotate-signing-secret", str(uuid.uuid4())])
     assert missing.exit_code == 2 and "Org not found" in missing.output
+
+
+def test_a_threaded_worker_gets_two_connections_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator.cli import _pool_for_threads
+    from orchestrator.config import get_settings
+
+    monkeypatch.setenv("ORCH_DATABASE_POOL_OVERFLOW", "20")
+    size = get_settings().database_pool_size
+    _pool_for_threads(64)
+    assert int(os.environ["ORCH_DATABASE_POOL_OVERFLOW"]) + size == 2 * 64 + 2
+    monkeypatch.setenv("ORCH_DATABASE_POOL_OVERFLOW", "20")
+    _pool_for_threads(8)
+    assert os.environ["ORCH_DATABASE_POOL_OVERFLOW"] == "20", "enough already: left as it is"

@@ -22,7 +22,6 @@ from orchestrator.calls.placing import (
     pass_rate_gate,
 )
 from orchestrator.calls.service import fail_call, record_provider_call
-from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.db import UnitOfWork, session_scope
 from orchestrator.decisions.recording import dial_decisions, record_decisions
@@ -103,7 +102,7 @@ def _gate(target: SendTarget | None, unit_of_work: UnitOfWork) -> GateDecision |
     if target is None:
         return None
     with unit_of_work() as session:
-        return pass_send_gate(session, target=target, now=utcnow())
+        return pass_send_gate(session, target=target)
 
 
 def _create(request: CreateCallRequest) -> ProviderCall | ProviderError:

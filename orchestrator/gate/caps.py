@@ -33,6 +33,8 @@ class Attempt:
 
     at: datetime
     subject: uuid.UUID | None
+    # False for a call claimed and not sent yet: counted from now, but it may be withdrawn.
+    sent: bool = True
 
 
 def org_caps(policy: PolicyIn) -> tuple[Cap, ...]:

@@ -55,7 +55,7 @@ def _history(
     for raw, campaign_id in repository.unsent_calls(session, org_id=org_id):
         key = recipient_key(raw)
         if key is not None and key in numbers:
-            history.setdefault(key, []).append(Attempt(now, campaign_id))
+            history.setdefault(key, []).append(Attempt(now, campaign_id, sent=False))
     return history
 
 
@@ -72,7 +72,9 @@ def screen(
     numbers = {p.number for p in prospects if p.number is not None}
     if not numbers:
         return screening
-    suppressed = suppressed_numbers(session, org_id=org_id, numbers=numbers, now=now)
+    forms = {form for p in prospects for form in p.listed_as}
+    listed = suppressed_numbers(session, org_id=org_id, numbers=forms, now=now)
+    suppressed = {p.number for p in prospects if listed.intersection(p.listed_as)}
     every_cap = [*caps, *(cap for p in prospects for cap in p.subject_caps)]
     history = _history(
         session, org_id=org_id, numbers=numbers - suppressed, caps=every_cap, now=now

@@ -10,7 +10,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 import phonenumbers
@@ -25,17 +25,27 @@ NUMBER_KEY_MAX_LENGTH = 64
 
 
 def recipient_key(number: str | None) -> str | None:
-    """The number as the suppression list and the attempt ledger hold it: E.164 where it can
-    be read as such (a number taken without the E.164 check may be formatted), else as written."""
+    """The number as the attempt ledger counts it and the suppression list's writers store it:
+    its canonical E.164 where phonenumbers can read it (``+4402079460958`` and
+    ``0014155550100`` are ``+442079460958`` and ``+14155550100``), else as written."""
     if not number:
         return None
-    if E164_SHAPE.match(number):
-        return number
+    written = re.sub(r"\s", "", number)[:NUMBER_KEY_MAX_LENGTH] or None
+    readable = number if E164_SHAPE.match(number) else re.sub(r"^00", "+", written or "")
     try:
-        parsed = phonenumbers.parse(number, None)
+        parsed = phonenumbers.parse(readable, None)
     except phonenumbers.NumberParseException:
-        return re.sub(r"\s", "", number)[:NUMBER_KEY_MAX_LENGTH] or None
+        return written
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def listed_forms(number: str | None) -> tuple[str, ...]:
+    """What to look up on the suppression list for ``number``: its canonical form and, when it
+    differs, the form it was written in (a CSV import stores E.164-shaped strings as written)."""
+    key = recipient_key(number)
+    if key is None or number is None:
+        return ()
+    return (key,) if key == number else (key, number)
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,8 @@ class Prospect:
     window_end: datetime | None
     # Caps on its subject beyond the org's (a calling-hours profile's, by its zone).
     subject_caps: tuple[Cap, ...] = ()
+    # Its number as looked up on the suppression list (``listed_forms``).
+    listed_as: tuple[str, ...] = ()
 
     @property
     def is_direct_call(self) -> bool:
@@ -61,6 +73,15 @@ class Verdict(StrEnum):
     CLEAR = "clear"
     SUPPRESSED = "suppressed"
     CAPPED = "capped"
+    # Outside its calling hours at the send (the claim saw them open): it waits for them.
+    CLOSED = "closed"
+
+
+# Why a due contact waits when its hours closed between its claim and its send.
+CALLING_HOURS_DEFERRAL = "calling-hours"
+# How soon a contact held back only by attempts not yet sent is judged again: by then they
+# were sent (and count) or withdrawn (and do not).
+UNSENT_RECHECK = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -73,6 +94,11 @@ class GateDecision:
     @property
     def clear(self) -> bool:
         return self.verdict == Verdict.CLEAR
+
+    @property
+    def deferral(self) -> str:
+        """What a contact it holds back waits for (``Contact.deferral``)."""
+        return CALLING_HOURS_DEFERRAL if self.verdict == Verdict.CLOSED else FREQUENCY_CAP_DEFERRAL
 
     @property
     def skip_reason(self) -> str | None:
@@ -99,9 +125,16 @@ def decide(
         return GateDecision(prospect, Verdict.CLEAR)
     if suppressed:
         return GateDecision(prospect, Verdict.SUPPRESSED)
-    until = next_allowance(
-        (*caps, *prospect.subject_caps), attempts, subject=prospect.subject, now=now
-    )
-    if until is not None:
-        return GateDecision(prospect, Verdict.CAPPED, until)
-    return GateDecision(prospect, Verdict.CLEAR)
+    every_cap = (*caps, *prospect.subject_caps)
+    until = next_allowance(every_cap, attempts, subject=prospect.subject, now=now)
+    if until is None:
+        return GateDecision(prospect, Verdict.CLEAR)
+    end = prospect.window_end
+    if end is not None and until >= end and any(not attempt.sent for attempt in attempts):
+        # A skip is final, and attempts claimed but not sent may yet be withdrawn: skip only on
+        # attempts that were sent; while the unsent ones decide, wait and judge again.
+        sent = [attempt for attempt in attempts if attempt.sent]
+        if_withdrawn = next_allowance(every_cap, sent, subject=prospect.subject, now=now)
+        if if_withdrawn is None or if_withdrawn < end:
+            until = max(if_withdrawn or now, now + UNSENT_RECHECK)
+    return GateDecision(prospect, Verdict.CAPPED, until)

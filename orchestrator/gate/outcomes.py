@@ -162,18 +162,16 @@ def refuse_send(session: Session, *, call_id: uuid.UUID, decision: GateDecision)
     elif call.campaign_id is None:
         calls_repo.defer_dialing_call(session, call_id=call_id, until=decision.until)
     else:
-        _contact_waits(session, call, until=decision.until)
+        _contact_waits(session, call, until=decision.until, deferral=decision.deferral)
 
 
-def _contact_waits(session: Session, call: Call, *, until: datetime) -> None:
+def _contact_waits(session: Session, call: Call, *, until: datetime, deferral: str) -> None:
     contact_id = call.contact_id
     if not return_call_to_pending(session, call) or contact_id is None:
         return
     # The claim cleared the contact's reason to wait, so this wait is recorded; the recording
     # sets the reason (``deferral``).
-    record_each_deferral(
-        session, [Deferral(contact_id, FREQUENCY_CAP_DEFERRAL, until)], now=utcnow()
-    )
+    record_each_deferral(session, [Deferral(contact_id, deferral, until)], now=utcnow())
     contact = session.get(Contact, contact_id)
     if contact is not None:
         contact.not_before = until

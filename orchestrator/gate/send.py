@@ -12,17 +12,30 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from orchestrator.clock import utcnow
 from orchestrator.gate import repository
 from orchestrator.gate.caps import Attempt, Cap, longest_period
-from orchestrator.gate.decisions import GateDecision, Prospect, Verdict, decide, recipient_key
+from orchestrator.gate.decisions import (
+    GateDecision,
+    Prospect,
+    Verdict,
+    decide,
+    listed_forms,
+    recipient_key,
+)
 from orchestrator.gate.policy import caps_of, subject_caps_of
 from orchestrator.models import Campaign, Org
+from orchestrator.scheduling.calling_hours.opening import is_open, next_open
 from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key
+from orchestrator.scheduling.policy import calling_hours_of, direct_calling_hours
 from orchestrator.suppression.repository import suppressed_numbers
+
+# How long a call whose hours will not open within the horizon waits before it is judged again.
+HOURS_RECHECK = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,7 @@ def send_target(session: Session, *, call_id: uuid.UUID) -> SendTarget | None:
         number=recipient_key(number),
         subject=campaign_id,
         window_end=window_end,
+        listed_as=listed_forms(number),
     )
     if zone_key is None:  # a direct call's, as its contact's would be
         zone_key = contact_zone_key(number=number, customer_timezone=customer.get("timezone"))
@@ -64,14 +78,34 @@ def _attempts(
     return [Attempt(sent_at, campaign_id) for _, campaign_id, sent_at in rows]
 
 
-def pass_send_gate(session: Session, *, target: SendTarget, now: datetime) -> GateDecision:
-    """May the call go now? If so its attempt is recorded, sent at ``now``; the caller commits
-    and sends at once."""
+def _hours_closed(
+    target: SendTarget, campaign: Campaign | None, org: Org, now: datetime
+) -> GateDecision | None:
+    """Its calling hours closed since the claim (a wait for a rate slot, a provider's 429):
+    it waits for them to open again, an hour at most before it is judged again."""
+    hours = calling_hours_of(campaign, org) if campaign is not None else direct_calling_hours(org)
+    if hours is None or is_open(hours, target.zone_key, now):
+        return None
+    opening = next_open(hours, target.zone_key, now) or now + HOURS_RECHECK
+    return GateDecision(target.prospect, Verdict.CLOSED, opening)
+
+
+def pass_send_gate(
+    session: Session, *, target: SendTarget, now: datetime | None = None
+) -> GateDecision:
+    """May the call go now? If so its attempt is recorded, sent now (``now`` is read once the
+    number's lock is held, unless given); the caller commits and sends at once."""
     number = target.prospect.number
     org = session.get(Org, target.org_id)
     if number is None or org is None:
         return GateDecision(target.prospect, Verdict.CLEAR)
+    # Always, caps or not: a policy stored meanwhile is then read by the next check.
+    repository.lock_recipient(session, org_id=target.org_id, number=number)
+    now = now or utcnow()
     campaign = session.get(Campaign, target.campaign_id) if target.campaign_id else None
+    closed = _hours_closed(target, campaign, org, now)
+    if closed is not None:
+        return closed
     caps = caps_of(org)
     prospect = target.prospect
     in_zone = subject_caps_of(campaign, org)
@@ -79,9 +113,8 @@ def pass_send_gate(session: Session, *, target: SendTarget, now: datetime) -> Ga
     if subject_caps:
         prospect = replace(prospect, subject_caps=subject_caps)
     every_cap = (*caps, *subject_caps)
-    if every_cap:
-        repository.lock_recipient(session, org_id=target.org_id, number=number)
-    suppressed = bool(suppressed_numbers(session, org_id=org.id, numbers=[number], now=now))
+    listed = prospect.listed_as or (number,)
+    suppressed = bool(suppressed_numbers(session, org_id=org.id, numbers=listed, now=now))
     counting = every_cap and not suppressed
     attempts = _attempts(session, target, number, every_cap, now) if counting else []
     decision = decide(prospect, suppressed=suppressed, caps=caps, attempts=attempts, now=now)

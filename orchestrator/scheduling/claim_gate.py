@@ -12,7 +12,7 @@ from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from orchestrator.gate.claim import screen
-from orchestrator.gate.decisions import Prospect, recipient_key
+from orchestrator.gate.decisions import Prospect, listed_forms, recipient_key
 from orchestrator.gate.outcomes import finish_campaigns, hold_back_contacts, hold_back_direct_calls
 from orchestrator.gate.policy import caps_of, subject_caps_of
 from orchestrator.models import Campaign, Org
@@ -31,6 +31,7 @@ def campaign_prospects(
             campaign.id,
             campaign.latest_at,
             in_zone(zone_key) if in_zone is not None else (),
+            listed_forms(number),
         )
         for contact_id, _, number, zone_key in rows
     ]

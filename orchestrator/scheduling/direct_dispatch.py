@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from orchestrator.calls import repository as calls_repo
 from orchestrator.calls.service import fail_call
 from orchestrator.gate.caps import Cap
-from orchestrator.gate.decisions import Prospect, recipient_key
+from orchestrator.gate.decisions import Prospect, listed_forms, recipient_key
 from orchestrator.gate.policy import SubjectCaps, subject_caps_of
 from orchestrator.models import Call, Org
 from orchestrator.reasons import WINDOW_CLOSED, WINDOW_CLOSED_MESSAGE
@@ -73,7 +73,9 @@ def _prospect(call: Call, in_zone: SubjectCaps | None) -> Prospect:
     if in_zone is not None:
         zone = contact_zone_key(number=number, customer_timezone=customer.get("timezone"))
         subject_caps = in_zone(zone)
-    return Prospect(call.id, recipient_key(number), None, call.not_after, subject_caps)
+    return Prospect(
+        call.id, recipient_key(number), None, call.not_after, subject_caps, listed_forms(number)
+    )
 
 
 def inside_calling_hours(

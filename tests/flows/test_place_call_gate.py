@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from orchestrator.calls.placing import PlaceOutcome
 from orchestrator.campaigns.counters import counter_drift
-from orchestrator.clock import utcnow
+from orchestrator.clock import ManualClock, utcnow
 from orchestrator.db import session_scope
 from orchestrator.flows import place_call as place_call_flow
 from orchestrator.flows.place_call import place_call, settle_failed_create
@@ -325,3 +325,44 @@ def test_an_entry_waits_for_the_send_in_flight_and_stops_every_send_after_it(
         ).all()
     )
     assert statuses == {NUMBER: ContactStatus.DISPATCHED, later_number: ContactStatus.SKIPPED}
+
+
+@pytest.mark.usefixtures("sends_to", "limiter")
+def test_hours_that_closed_between_claim_and_send_hold_the_call_until_they_open(
+    session: Session, provider: Sim, clock: ManualClock
+) -> None:
+    hours = {
+        "windows": [
+            {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "14:00", "end": "15:30"}
+        ],
+        "timezone": "UTC",
+    }
+    _, call = _campaign_call(session, callingHours=hours)
+    session.commit()
+    clock.advance(3600)  # 16:00 UTC on Monday: closed until Tuesday 14:00
+    assert _place(session, call.id) == PlaceOutcome.HELD_BACK
+    assert _creates_for(provider, call.id) == []
+    (contact,) = contacts_of(session, campaign_id=_campaign(call))
+    assert (contact.status, contact.attempts, contact.deferral) == (
+        ContactStatus.PENDING,
+        0,
+        "calling-hours",
+    )
+    assert contact.not_before == datetime(2026, 3, 3, 14, 0, tzinfo=UTC)
+    assert kinds_of(session, contact_id=contact.id)[-1] == ("deferred", "calling-hours")
+    _exact(session, call.campaign_id)
+
+
+@pytest.mark.usefixtures("sends_to", "limiter")
+def test_a_contact_written_with_a_trunk_zero_is_held_by_its_canonical_entry(
+    session: Session, provider: Sim
+) -> None:
+    org = make_org(session, name=f"gate-forms-{uuid.uuid4()}")
+    campaign_id = make_campaign(session, org=org, customers=[{"number": "+4402079460958"}])
+    (call_id,) = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=1)
+    suppress_rows(session, org=org, numbers=["+442079460958"])
+    session.commit()
+    assert _place(session, call_id) == PlaceOutcome.HELD_BACK
+    assert _creates_for(provider, call_id) == []
+    (contact,) = contacts_of(session, campaign_id=campaign_id)
+    assert (contact.status, contact.status_reason) == (ContactStatus.SKIPPED, SUPPRESSED)

@@ -8,7 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from orchestrator.gate.caps import Attempt, Cap
-from orchestrator.gate.decisions import GateDecision, Prospect, Verdict, decide, recipient_key
+from orchestrator.gate.decisions import (
+    UNSENT_RECHECK,
+    GateDecision,
+    Prospect,
+    Verdict,
+    decide,
+    listed_forms,
+    recipient_key,
+)
 from orchestrator.reasons import FREQUENCY_CAP, SUPPRESSED
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -76,6 +84,9 @@ def test_without_a_number_there_is_nothing_to_check() -> None:
         ("+14155550100", "+14155550100"),
         ("+1 (415) 555-0100", "+14155550100"),
         ("+44 20 7946 0958", "+442079460958"),
+        # A trunk zero kept after the country code, and an international prefix: one person.
+        ("+4402079460958", "+442079460958"),
+        ("0014155550100", "+14155550100"),
         ("415 555 0100", "4155550100"),
         (None, None),
         ("", None),
@@ -85,3 +96,25 @@ def test_numbers_are_compared_in_e164_where_they_can_be_read_so(
     written: str | None, key: str | None
 ) -> None:
     assert recipient_key(written) == key
+
+
+def test_the_list_is_read_for_the_canonical_form_and_the_form_written() -> None:
+    assert listed_forms("+14155550100") == ("+14155550100",)
+    assert listed_forms("+4402079460958") == ("+442079460958", "+4402079460958")
+    assert listed_forms(None) == ()
+
+
+def test_attempts_claimed_but_not_sent_defer_and_never_skip() -> None:
+    """A skip is final; a claim not sent yet may be withdrawn (a pause, a refusal)."""
+    end = NOW + timedelta(hours=2)
+    unsent = [Attempt(NOW, uuid.uuid4(), sent=False)]
+    decision = decide(
+        prospect(window_end=end), suppressed=False, caps=[Cap(1, DAY)], attempts=unsent, now=NOW
+    )
+    assert (decision.verdict, decision.skip_reason) == (Verdict.CAPPED, None)
+    assert decision.until == NOW + UNSENT_RECHECK
+    sent_too = [*unsent, Attempt(NOW - timedelta(hours=1), None)]
+    final = decide(
+        prospect(window_end=end), suppressed=False, caps=[Cap(1, DAY)], attempts=sent_too, now=NOW
+    )
+    assert final.skip_reason == FREQUENCY_CAP, "a sent attempt alone already caps it to the end"
