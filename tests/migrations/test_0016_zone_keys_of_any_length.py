@@ -6,15 +6,17 @@ from __future__ import annotations
 import json
 import uuid
 
+import phonenumbers
 import pytest
 from alembic import command
+from phonenumbers.timezone import time_zones_for_number
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import DataError
 
 from orchestrator.migrate import alembic_config
-from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key
 
-TOLL_FREE_KEY = contact_zone_key(number="+18005550123", customer_timezone=None)
+# A key as stored for a toll-free number before those became "|*": every NANP zone.
+TOLL_FREE_KEY = ",".join(sorted(time_zones_for_number(phonenumbers.parse("+18005550123"))))
 
 
 def _seed_campaign(engine: Engine, zone_keys: list[str]) -> uuid.UUID:

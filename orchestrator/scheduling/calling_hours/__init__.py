@@ -8,7 +8,10 @@ number whose region spans several zones is dialed only while the window is open 
 of them. A profile is always judged in the contact's own zones.
 
 A contact's zones are fixed once, at creation, as a *zone key*: zone names joined with ``,``
-(``""`` when unknown), then ``|`` and the US state of the number's area code when it has one.
+(``""`` when unknown), then ``|`` and the US state of the number's area code when it has one
+(``"|FL"``: a Florida number in no zone, judged in Florida's zones; ``"|*"``: a non-geographic
+US number, anywhere in the 50 states and DC). A profile judges a key with no zones in every
+zone it may be in, never in the fallback zone.
 The dispatcher groups contacts by key and asks whether each key is open.
 
 ``schemas``: the ``callingHours`` field. ``zone_key``: a contact's key, from its number or its

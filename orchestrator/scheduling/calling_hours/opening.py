@@ -17,7 +17,7 @@ from orchestrator.scheduling.calling_hours.conditions import Condition, Span, sp
 from orchestrator.scheduling.calling_hours.holiday_dates import HolidayCalendar
 from orchestrator.scheduling.calling_hours.profiles import profile_conditions
 from orchestrator.scheduling.calling_hours.schemas import CONTACT_TIMEZONE, DAYS, CallingHoursIn
-from orchestrator.scheduling.calling_hours.zone_key import key_zones
+from orchestrator.scheduling.calling_hours.zone_key import key_places
 
 # How far ahead next_open and next_close look before giving up.
 HORIZON = timedelta(days=8)
@@ -35,10 +35,11 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def zones_for_key(hours: CallingHoursIn, key: str) -> tuple[str, ...]:
-    """The zones whose local time decides whether ``hours``' windows admit contacts with ``key``."""
+    """The zones whose local time decides whether ``hours``' windows admit contacts with ``key``:
+    its zones, else its state's ("|FL"), else the fallback zone."""
     if hours.timezone != CONTACT_TIMEZONE:
         return (hours.timezone,)
-    return key_zones(key) or (hours.fallback_timezone,)
+    return key_places(key) or (hours.fallback_timezone,)
 
 
 def conditions_for(hours: CallingHoursIn, key: str) -> tuple[Condition, ...]:
@@ -48,7 +49,7 @@ def conditions_for(hours: CallingHoursIn, key: str) -> tuple[Condition, ...]:
         spans = spans_of(hours.windows)
         found += [Condition(zone, spans) for zone in zones_for_key(hours, key)]
     if hours.profile is not None:
-        found += profile_conditions(hours.profile, key, hours.fallback_timezone)
+        found += profile_conditions(hours.profile, key)
     return tuple(found)
 
 

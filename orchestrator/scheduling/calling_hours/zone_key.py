@@ -2,8 +2,12 @@
 then, for a number of a US state, ``|`` and the state's code: "America/New_York|FL".
 
 The state comes from the number's area code whoever gives the zone, so the legal rules of the
-number's state apply however its zone was set. Keys without ``|`` (a number outside the US
-states, or a contact created before states were recorded) say nothing about the state.
+number's state apply however its zone was set; a number phonenumbers places in no zone keeps
+its state ("|FL"), and the state's zones stand for its own. A non-geographic US number (toll
+free, premium rate, personal: valid in the US, no state) is "|*", somewhere in the 50 states
+and DC: phonenumbers gives it every NANP zone, Guam to Newfoundland, which no one lives in at
+once. Keys without ``|`` (a number outside the US states, or a contact created before states
+were recorded) say nothing about the state.
 
 phonenumbers takes ~20 µs a number (parse, then validation against every region sharing the
 country code), too slow for every customer of a large create. Its answer for a number is
@@ -25,9 +29,24 @@ from phonenumbers.timezone import UNKNOWN_TIMEZONE, time_zones_for_number
 from phonenumbers.tzdata import TIMEZONE_LONGEST_PREFIX
 
 from orchestrator.scheduling.calling_hours.pattern_depth import pattern_depth
-from orchestrator.scheduling.calling_hours.us_states import NANP_COUNTRY_CODE, state_of_area_code
+from orchestrator.scheduling.calling_hours.us_states import (
+    NANP_COUNTRY_CODE,
+    state_of_area_code,
+    state_zones,
+)
 
 STATE_SEPARATOR = "|"
+# The state part of a key whose number is in some US state or DC, which one unknown.
+ANY_STATE = "*"
+_US = "US"
+# What a US number with a state is; every other valid type has no place (toll free, 5XX...).
+_GEOGRAPHIC_TYPES = frozenset(
+    {
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    }
+)
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _MAX_COUNTRY_CODE_DIGITS = 3
@@ -47,9 +66,23 @@ def key_zones(key: str) -> tuple[str, ...]:
 
 
 def key_states(key: str) -> tuple[str, ...] | None:
-    """The US states of a zone key; None when it does not say (no ``|``)."""
+    """The US states of a zone key (every state and DC for ``*``); None when it does not say."""
     _, separator, states = key.partition(STATE_SEPARATOR)
-    return tuple(states.split(",")) if separator and states else None
+    if not separator or not states:
+        return None
+    if states == ANY_STATE:
+        return tuple(sorted(state_zones()))
+    return tuple(states.split(","))
+
+
+def key_places(key: str) -> tuple[str, ...]:
+    """Where a recipient with ``key`` may be: the key's zones, else its states' zones, else
+    none (nothing known)."""
+    zones = key_zones(key)
+    if zones:
+        return zones
+    held = state_zones()
+    return tuple(sorted({zone for state in key_states(key) or () for zone in held.get(state, ())}))
 
 
 def contact_zone_key(*, number: str | None, customer_timezone: str | None) -> str:
@@ -72,10 +105,24 @@ def contact_zone_key(*, number: str | None, customer_timezone: str | None) -> st
     return key
 
 
-def _key_of(zones: tuple[str, ...], state: str | None) -> str:
+def _key_of(number: phonenumbers.PhoneNumber, zones: tuple[str, ...]) -> str:
+    state = _state_of(number)
+    if state is None and _is_non_geographic_us(number):
+        return STATE_SEPARATOR + ANY_STATE
     key = ",".join(sorted(zone for zone in zones if zone != UNKNOWN_TIMEZONE))
-    # A number phonenumbers cannot place (too short, say) is no number of the state either.
-    return key if state is None or not key else f"{key}{STATE_SEPARATOR}{state}"
+    # Without a zone the state still binds (a truncated number of a Florida area code is
+    # presumed to reach Florida): "|FL".
+    return key if state is None else f"{key}{STATE_SEPARATOR}{state}"
+
+
+def _is_non_geographic_us(number: phonenumbers.PhoneNumber) -> bool:
+    # A valid US number is the US region's (it has no leading digits to share), so its type
+    # is read in the US metadata.
+    return (
+        number.country_code == NANP_COUNTRY_CODE
+        and phonenumbers.is_valid_number_for_region(number, _US)
+        and phonenumbers.number_type(number) not in _GEOGRAPHIC_TYPES
+    )
 
 
 def _state_suffix(number: str | None) -> str:
@@ -98,6 +145,8 @@ def _parsed(number: str) -> phonenumbers.PhoneNumber | None:
 
 
 def _state_of(parsed: phonenumbers.PhoneNumber) -> str | None:
+    if parsed.italian_leading_zero:
+        return None  # "+1 0305...": no area code starts with 0
     return state_of_area_code(parsed.country_code or 0, str(parsed.national_number))
 
 
@@ -106,7 +155,7 @@ def _parsed_zone_key(number: str) -> str:
     parsed = _parsed(number)
     if parsed is None:
         return ""
-    return _key_of(time_zones_for_number(parsed), _state_of(parsed))
+    return _key_of(parsed, time_zones_for_number(parsed))
 
 
 def _e164_zone_key(number: str) -> tuple[str, bool]:
@@ -120,9 +169,8 @@ def _e164_zone_key(number: str) -> tuple[str, bool]:
     if _may_strip_national_prefix(country_code, national):
         # Such numbers are rare (a trunk 0 kept after the country code): take parse's answer.
         return _parsed_zone_key(number), False
-    zones = time_zones_for_number(_phone_number(country_code, national))
-    state = state_of_area_code(country_code, national)
-    return _key_of(zones, state), _settled_by_prefix(country_code)
+    phone = _phone_number(country_code, national)
+    return _key_of(phone, time_zones_for_number(phone)), _settled_by_prefix(country_code)
 
 
 def _country_code(digits: str) -> int | None:

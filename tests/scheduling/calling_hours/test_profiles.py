@@ -3,7 +3,7 @@ only narrow it; each judged at instants a test sets."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from orchestrator.scheduling.calling_hours.opening import is_open, next_close, next_open
-from orchestrator.scheduling.calling_hours.profiles import applicable_states, subject_caps
+from orchestrator.scheduling.calling_hours.profiles import (
+    applicable_states,
+    profile_zones,
+    subject_caps,
+)
 from orchestrator.scheduling.calling_hours.schemas import (
     US_TCPA,
     CallingHoursIn,
@@ -208,7 +212,21 @@ PROFILED = [
         {"profile": US_TCPA, "windows": [calling_window("12:00", "13:00", ["sun", "mon"])]}
     ),
 ]
-KEYS = [FLORIDA, TEXAS, ALABAMA, MISSISSIPPI, UTAH, NEW_YORK, "America/New_York", "", "Asia/Tokyo"]
+TOLL_FREE = contact_zone_key(number="+18005550123", customer_timezone=None)
+KEYS = [
+    FLORIDA,
+    TEXAS,
+    ALABAMA,
+    MISSISSIPPI,
+    UTAH,
+    NEW_YORK,
+    "America/New_York",
+    "",
+    "Asia/Tokyo",
+    TOLL_FREE,
+    "|FL",
+    "Europe/London|FL",
+]
 INSTANTS = st.datetimes(
     min_value=datetime(2026, 1, 1),
     max_value=datetime(2028, 1, 10),
@@ -234,3 +252,118 @@ def test_next_open_and_next_close_agree_with_is_open(
         assert closing > opening
         assert not is_open(hours, key, closing)
         assert is_open(hours, key, closing - timedelta(microseconds=1))
+
+
+def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+def test_a_recipient_known_nowhere_is_judged_in_every_us_zone_not_the_fallback() -> None:
+    # 14:30 UTC is 06:30 in Los Angeles and 04:30 in Honolulu.
+    assert not is_open(TCPA, "", _utc(2026, 6, 10, 14, 30))
+    utc_fallback = TCPA.model_copy(update={"fallback_timezone": "UTC"})
+    assert not is_open(utc_fallback, "", _utc(2026, 6, 10, 14, 30))
+    assert profile_zones(US_TCPA, "") == profile_zones(US_TCPA, TOLL_FREE)
+    assert "Pacific/Honolulu" in profile_zones(US_TCPA, "")
+    # Plain windows still read an unknown recipient in the fallback zone.
+    plain = calling_hours(calling_window("09:00", "17:00"))
+    assert is_open(plain, "", _utc(2026, 6, 10, 14, 30))
+    assert not is_open(plain, "", _utc(2026, 6, 10, 17))
+
+
+def test_a_recipient_known_only_by_its_state_is_judged_in_the_state_s_zones() -> None:
+    key = contact_zone_key(number="+13051110123", customer_timezone=None)
+    assert key == "|FL"
+    assert profile_zones(US_TCPA, key) == ("America/Chicago", "America/New_York")
+    # 08:00 in the panhandle (Central) to 20:00 in Miami (Eastern).
+    assert next_open(TCPA, key, _utc(2026, 6, 10, 3)) == _utc(2026, 6, 10, 13)
+    assert next_close(TCPA, key, _utc(2026, 6, 10, 13)) == _utc(2026, 6, 11, 0)
+    assert subject_caps(TCPA, key) == [DAILY_CAP]
+    # Plain windows read it in Florida's zones too, not in the fallback zone.
+    plain = calling_hours(calling_window("09:00", "17:00"))
+    assert not is_open(plain, key, _utc(2026, 6, 10, 9))
+    assert next_open(plain, key, _utc(2026, 6, 10, 9)) == _utc(2026, 6, 10, 14)
+
+
+# The us-tcpa window of a non-geographic US number: 08:00 in Honolulu to Rhode Island's 18:00
+# in Eastern time on weekdays (17:00 on Saturdays); closed on Sundays (Alabama, Louisiana,
+# Mississippi, Rhode Island, Utah) and on every holiday of Alabama, Louisiana, Pennsylvania,
+# Rhode Island and Utah.
+NON_GEOGRAPHIC_WEEK = [
+    # Summer (EDT, UTC-4): weekdays 18:00-22:00 UTC, i.e. 14:00-18:00 ET, 08:00-12:00 HST.
+    (_utc(2026, 6, 8, 3), _utc(2026, 6, 8, 18), _utc(2026, 6, 8, 22)),  # Monday
+    (_utc(2026, 6, 13, 3), _utc(2026, 6, 13, 18), _utc(2026, 6, 13, 21)),  # Saturday
+    # Sunday 14th closed; Monday 15th is Utah's Juneteenth (Friday 19th moves to Monday).
+    (_utc(2026, 6, 14, 3), _utc(2026, 6, 16, 18), _utc(2026, 6, 16, 22)),
+    # Winter (EST, UTC-5): weekdays 18:00-23:00 UTC.
+    (_utc(2027, 1, 13, 3), _utc(2027, 1, 13, 18), _utc(2027, 1, 13, 23)),  # Wednesday
+]
+
+
+@pytest.mark.parametrize(("after", "opening", "closing"), NON_GEOGRAPHIC_WEEK)
+def test_a_non_geographic_number_gets_a_narrow_window_on_weekdays(
+    after: datetime, opening: datetime, closing: datetime
+) -> None:
+    assert TOLL_FREE == "|*"
+    assert next_open(TCPA, TOLL_FREE, after) == opening
+    assert next_close(TCPA, TOLL_FREE, opening) == closing
+    assert not is_open(TCPA, TOLL_FREE, opening - timedelta(minutes=1))
+    assert not is_open(TCPA, TOLL_FREE, closing)
+    assert len(applicable_states(US_TCPA, TOLL_FREE)) == 13
+
+
+def test_a_non_geographic_number_is_closed_all_sunday() -> None:
+    sunday = _utc(2026, 6, 14)
+    assert not any(
+        is_open(TCPA, TOLL_FREE, sunday + timedelta(minutes=minute))
+        for minute in range(0, 24 * 60, 15)
+    )
+
+
+def test_a_non_geographic_number_with_its_customer_s_zone_gets_that_zone_s_states() -> None:
+    eastern = "America/New_York"
+    key = contact_zone_key(number="+18005550123", customer_timezone=eastern)
+    assert key == eastern
+    assert profile_zones(US_TCPA, key) == (eastern,)
+    # Rhode Island may be it: 09:00-18:00 on weekdays, nothing on Sunday.
+    assert next_open(TCPA, key, local(eastern, 2026, 6, 10, 7)) == local(eastern, 2026, 6, 10, 9)
+    assert next_close(TCPA, key, local(eastern, 2026, 6, 10, 9)) == local(eastern, 2026, 6, 10, 18)
+    hawaii = contact_zone_key(number="+18005550123", customer_timezone="Pacific/Honolulu")
+    assert applicable_states(US_TCPA, hawaii) == ()
+    assert is_open(TCPA, hawaii, local("Pacific/Honolulu", 2026, 6, 14, 8))
+
+
+_NANP_NUMBERS = st.builds(
+    lambda npa, rest: f"+1{npa}{rest}",
+    st.integers(min_value=200, max_value=999),
+    st.text("0123456789", min_size=4, max_size=9),
+)
+_OWN_ZONES = st.sampled_from(
+    [None, "America/New_York", "America/Chicago", "Pacific/Honolulu", "Europe/London"]
+)
+ANY_KEY = st.one_of(
+    st.sampled_from(KEYS),
+    st.builds(
+        lambda n, z: contact_zone_key(number=n, customer_timezone=z), _NANP_NUMBERS, _OWN_ZONES
+    ),
+)
+
+
+def _inside_the_floor(key: str, moment: datetime) -> bool:
+    local_times = [moment.astimezone(ZoneInfo(zone)) for zone in profile_zones(US_TCPA, key)]
+    return bool(local_times) and all(8 <= at.hour < 21 for at in local_times)
+
+
+@given(st.sampled_from(PROFILED), ANY_KEY, INSTANTS)
+def test_no_key_ever_opens_outside_eight_to_nine_in_any_of_its_zones(
+    hours: CallingHoursIn, key: str, moment: datetime
+) -> None:
+    if is_open(hours, key, moment):
+        assert _inside_the_floor(key, moment)
+    opening = next_open(hours, key, moment)
+    if opening is not None:
+        assert is_open(hours, key, opening)
+        assert _inside_the_floor(key, opening)
+        closing = next_close(hours, key, opening)
+        if closing is not None:
+            assert _inside_the_floor(key, closing - timedelta(microseconds=1))

@@ -9,8 +9,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from phonenumbers.timezone import time_zones_for_number
 
-from orchestrator.scheduling.calling_hours.us_states import state_of_area_code
-from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key, key_states, key_zones
+from orchestrator.scheduling.calling_hours.us_states import (
+    STATE_CODES,
+    state_of_area_code,
+    state_zones,
+)
+from orchestrator.scheduling.calling_hours.zone_key import (
+    contact_zone_key,
+    key_places,
+    key_states,
+    key_zones,
+)
 
 NEW_YORK = "America/New_York"
 LONDON = "Europe/London"
@@ -29,8 +38,28 @@ def _reference_key(number: str) -> str:
         return ""
     zones = time_zones_for_number(parsed)
     key = ",".join(sorted(zone for zone in zones if zone != "Etc/Unknown"))
-    state = state_of_area_code(parsed.country_code or 0, str(parsed.national_number))
-    return key if state is None or not key else f"{key}|{state}"
+    state = (
+        None
+        if parsed.italian_leading_zero
+        else state_of_area_code(parsed.country_code or 0, str(parsed.national_number))
+    )
+    if state is None and _us_without_place(parsed):
+        return "|*"
+    return key if state is None else f"{key}|{state}"
+
+
+def _us_without_place(parsed: phonenumbers.PhoneNumber) -> bool:
+    kind = phonenumbers.number_type(parsed)
+    return phonenumbers.region_code_for_number(parsed) == "US" and kind in {
+        phonenumbers.PhoneNumberType.TOLL_FREE,
+        phonenumbers.PhoneNumberType.PREMIUM_RATE,
+        phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
+        phonenumbers.PhoneNumberType.SHARED_COST,
+        phonenumbers.PhoneNumberType.VOIP,
+        phonenumbers.PhoneNumberType.UAN,
+        phonenumbers.PhoneNumberType.PAGER,
+        phonenumbers.PhoneNumberType.VOICEMAIL,
+    }
 
 
 def test_customer_timezone_wins_over_the_number_and_the_number_gives_the_state() -> None:
@@ -65,10 +94,40 @@ def test_zone_and_state_of_the_number(number: str, key: str) -> None:
     assert contact_zone_key(number=number, customer_timezone=None) == key
 
 
-def test_a_non_geographic_us_number_has_no_state() -> None:
-    key = contact_zone_key(number="+18005550123", customer_timezone=None)
-    assert key_states(key) is None
-    assert NEW_YORK in key_zones(key)
+@pytest.mark.parametrize("number", ["+18005550123", "+18885550123", "+15005550123", "+19005550123"])
+def test_a_non_geographic_us_number_is_somewhere_in_the_states(number: str) -> None:
+    # phonenumbers gives these every NANP zone, Guam to Newfoundland: none is kept.
+    key = contact_zone_key(number=number, customer_timezone=None)
+    assert key == "|*"
+    assert key_zones(key) == ()
+    assert key_states(key) == tuple(sorted(STATE_CODES))
+    places = key_places(key)
+    assert {NEW_YORK, "Pacific/Honolulu", "America/Anchorage"} <= set(places)
+    assert not {"Pacific/Guam", "America/St_Johns", "America/Toronto"} & set(places)
+    # Its customer's own zone says where it is; the state stays unknown.
+    assert contact_zone_key(number=number, customer_timezone=NEW_YORK) == NEW_YORK
+
+
+@pytest.mark.parametrize(
+    ("number", "key"),
+    [
+        ("+13051110123", "|FL"),  # no exchange starts with 1: phonenumbers places it nowhere
+        ("+1305555", "|FL"),  # too short
+        ("+12125550", "|NY"),
+        ("+1212555012345678", "|NY"),  # too long for E.164: a full parse
+        ("+1 (305) 111-0123", "|FL"),  # through a full parse
+    ],
+)
+def test_a_number_without_a_zone_keeps_its_state(number: str, key: str) -> None:
+    assert contact_zone_key(number=number, customer_timezone=None) == key
+    assert key_zones(key) == ()
+    places = key_places(key)
+    assert places == tuple(sorted(state_zones()[key[1:]]))
+    assert NEW_YORK in places
+
+
+def test_no_area_code_starts_with_zero() -> None:
+    assert contact_zone_key(number="+10305550123", customer_timezone=None) == ""
 
 
 @pytest.mark.parametrize(
@@ -79,6 +138,7 @@ def test_a_non_geographic_us_number_has_no_state() -> None:
         (f"{IDAHO_KEY}", ("America/Boise", "America/Los_Angeles"), ("ID",)),
         ("|FL", (), ("FL",)),
         (f"{NEW_YORK}|", (NEW_YORK,), None),
+        ("|*", (), tuple(sorted(STATE_CODES))),
     ],
 )
 def test_a_key_reads_back_as_zones_and_states(
@@ -86,6 +146,38 @@ def test_a_key_reads_back_as_zones_and_states(
 ) -> None:
     assert key_zones(key) == zones
     assert key_states(key) == states
+
+
+US_ZONES = (
+    "America/Adak",
+    "America/Anchorage",
+    "America/Boise",
+    "America/Chicago",
+    "America/Denver",
+    "America/Juneau",
+    "America/Los_Angeles",
+    NEW_YORK,
+    "America/North_Dakota/Center",
+    "America/Phoenix",
+    "Pacific/Honolulu",
+)
+
+
+@pytest.mark.parametrize(
+    ("key", "places"),
+    [
+        ("", ()),
+        (LONDON, (LONDON,)),
+        (IDAHO_KEY, ("America/Boise", "America/Los_Angeles")),
+        ("|FL", ("America/Chicago", NEW_YORK)),
+        (f"{LONDON}|FL", (LONDON,)),
+        ("|*", US_ZONES),
+    ],
+)
+def test_a_key_s_places_are_its_zones_else_its_states_zones(
+    key: str, places: tuple[str, ...]
+) -> None:
+    assert key_places(key) == places
 
 
 def test_number_spanning_several_zones_lists_them_all_sorted() -> None:
@@ -99,7 +191,7 @@ def test_number_spanning_several_zones_lists_them_all_sorted() -> None:
 
 @pytest.mark.parametrize(
     "number",
-    [None, "", "hello", "+12125550", "+19995550123", "+999123456789", "+1212555012345678"],
+    [None, "", "hello", "+19995550123", "+999123456789"],
 )
 def test_unknown_zone_is_empty(number: str | None) -> None:
     assert contact_zone_key(number=number, customer_timezone=None) == ""
