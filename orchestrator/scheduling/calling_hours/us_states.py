@@ -47,12 +47,23 @@ def state_of_area_code(country_code: int, national_number: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def area_code_states() -> dict[str, str]:
-    """Area code -> state code, for every US area code phonenumbers places in a state."""
+    """Area code -> state code, for every US area code phonenumbers places in a state.
+
+    Most area codes have a description of their own (``1NPA``); some (203, 310, 713, 718...)
+    are described only exchange by exchange (``1NPANXX``): those take the state all their
+    exchanges agree on."""
     states: dict[str, str] = {}
+    by_exchange: dict[str, set[str | None]] = {}
     for prefix, name in _nanp_area_names().items():
         code = _state_code(name)
-        if code is not None:
+        if len(prefix) > len("1NPA"):
+            by_exchange.setdefault(prefix[_NPA], set()).add(code)
+        elif code is not None:
             states[prefix[_NPA]] = code
+    for area_code, codes in by_exchange.items():
+        agreed = codes.pop() if len(codes) == 1 else None
+        if area_code not in states and agreed is not None:
+            states[area_code] = agreed
     return states
 
 
@@ -84,14 +95,14 @@ def _state_code(name: str) -> str | None:
 
 
 def _nanp_area_names() -> dict[str, str]:
-    """``1NPA`` -> English description, read from the geodata parts that hold ``1...``."""
+    """``1NPA...`` -> English description, read from the geodata parts that hold ``1...``."""
     names: dict[str, str] = {}
     for index in itertools.count():
         data: dict[str, dict[str, str]] = _geodata_part(index).data
         names.update(
             (prefix, text["en"])
             for prefix, text in data.items()
-            if len(prefix) == 4 and prefix[0] == "1" and "en" in text
+            if len(prefix) >= 4 and prefix[0] == "1" and "en" in text
         )
         # Parts hold sorted prefixes: one reaching past "1..." holds the last of them.
         if any(prefix[0] != "1" for prefix in data):

@@ -20,13 +20,19 @@ def _geocoder_states() -> dict[str, str]:
     from phonenumbers.geodata import GEOCODE_DATA
 
     states = {}
+    by_exchange: dict[str, set[str | None]] = {}
     for prefix, text in GEOCODE_DATA.items():
-        if len(prefix) == 4 and prefix[0] == "1" and "en" in text:
+        if len(prefix) >= 4 and prefix[0] == "1" and "en" in text:
             name = text["en"]
-            code = {"Washington State": "WA", "Washington D.C.": "DC"}.get(name)
-            code = code or _code_of(name)
-            if code is not None:
+            code = {"Washington State": "WA", "Washington D.C.": "DC"}.get(name) or _code_of(name)
+            if len(prefix) > 4:
+                by_exchange.setdefault(prefix[1:4], set()).add(code)
+            elif code is not None:
                 states[prefix[1:]] = code
+    for area_code, codes in by_exchange.items():
+        agreed = codes.pop() if len(codes) == 1 else None
+        if area_code not in states and agreed is not None:
+            states[area_code] = agreed
     return states
 
 
@@ -60,6 +66,11 @@ def test_area_codes_read_from_the_geodata_parts_equal_phonenumbers_own_loading()
         ("212", "NY"),  # "New York, NY"
         ("210", "TX"),  # "San Antonio, TX"
         ("202", "DC"),
+        # Described only exchange by exchange: the state all their exchanges agree on.
+        ("203", "CT"),
+        ("310", "CA"),
+        ("713", "TX"),
+        ("718", "NY"),
         ("416", None),  # Toronto
         ("787", None),  # Puerto Rico
         ("800", None),  # toll-free
