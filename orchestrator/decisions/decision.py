@@ -18,10 +18,11 @@ class DeferralReason(StrEnum):
 
     CALLING_HOURS = "calling-hours"
     FREQUENCY_CAP = "frequency-cap"
-    # The caller number's calls per second.
-    RATE = "rate"
-    # The org's, the campaign's or the caller number's calls in flight (``detail.limit``).
-    CONCURRENCY = "concurrency"
+    # The dispatch's room: calls in flight (the org's, the campaign's or the caller number's)
+    # or the caller number's calls per second, ``detail.limit`` saying which held it when
+    # first recorded. One reason for them all: which one binds flips from tick to tick while
+    # calls in flight hover at a caller number's limit, and each flip would be a row.
+    CAPACITY = "capacity"
     # The retry plan scheduled another attempt (``retry_at``); recorded when the call ends.
     RETRY = "retry"
 

@@ -50,9 +50,9 @@ def record_deferrals(
     retry_at: datetime | None,
     now: datetime,
     detail: dict[str, Any] | None = None,
-) -> int:
+) -> set[uuid.UUID]:
     """``contact_ids`` wait for ``reason`` until ``retry_at`` (None: not known); recorded for
-    those not already waiting for it. How many were recorded."""
+    those not already waiting for it, as :func:`record_each_deferral`. The contacts recorded."""
     return record_each_deferral(
         session,
         (Deferral(contact_id, reason, retry_at, detail) for contact_id in contact_ids),
@@ -60,11 +60,20 @@ def record_deferrals(
     )
 
 
-def record_each_deferral(session: Session, deferrals: Iterable[Deferral], *, now: datetime) -> int:
-    """Deferrals with reasons and times of their own (one per contact), in one statement."""
+def record_each_deferral(
+    session: Session, deferrals: Iterable[Deferral], *, now: datetime
+) -> set[uuid.UUID]:
+    """Deferrals with reasons and times of their own (one per contact), in one statement; the
+    contacts recorded, whose ``deferral`` is now their reason.
+
+    Left out, their ``deferral`` untouched: contacts already waiting for that reason, those
+    no longer pending, and those another transaction holds (passed over, not waited for). A
+    caller that sets ``deferral`` itself afterwards should do so only for the ids returned,
+    or a held contact's wait is never recorded.
+    """
     unique = list({deferral.contact_id: deferral for deferral in deferrals}.values())
     if not unique:
-        return 0
+        return set()
     return repository.defer(session, repository.deferrals_source(unique), now=now)
 
 

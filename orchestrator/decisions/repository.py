@@ -110,20 +110,26 @@ def deferrals_source(deferrals: Sequence[Deferral]) -> Select[Any]:
     )
 
 
-def defer(session: Session, wanted: Select[Any] | CompoundSelect[Any], *, now: datetime) -> int:
+def defer(
+    session: Session, wanted: Select[Any] | CompoundSelect[Any], *, now: datetime
+) -> set[uuid.UUID]:
     """Set each wanted contact's ``deferral`` to its reason and record a ``deferred`` decision,
-    only for those whose reason changes; one statement. ``wanted`` selects ``(id, reason,
-    retry_at, detail)``, one row per contact. How many were recorded.
+    only for pending contacts whose reason changes; one statement. ``wanted`` selects ``(id,
+    reason, retry_at, detail)``, one row per contact. The contacts recorded.
 
     A contact another transaction holds (a verdict being applied, a call ending) is passed
-    over rather than waited for: it is being decided about, and a wait that lasts is
-    recorded at the next tick.
+    over rather than waited for, neither recorded nor marked: it is being decided about, and
+    a wait that lasts is recorded at the next tick. One that ended meanwhile is found ended
+    once its lock is taken, and gets no ``deferred`` row after its last decision.
     """
     source = wanted.cte("wanted")
     free = (
         select(Contact.id, source.c.reason, source.c.retry_at, source.c.detail)
         .join(source, Contact.id == source.c.id)
-        .where(Contact.deferral.is_distinct_from(source.c.reason))
+        .where(
+            Contact.status == ContactStatus.PENDING,
+            Contact.deferral.is_distinct_from(source.c.reason),
+        )
         .with_for_update(of=Contact, skip_locked=True)
         .cte("free")
     )
@@ -153,7 +159,7 @@ def defer(session: Session, wanted: Select[Any] | CompoundSelect[Any], *, now: d
         changed.c.detail,
     )
     stmt = insert(ContactDecision).from_select(WRITTEN_COLUMNS, rows)
-    return len(session.scalars(stmt.returning(ContactDecision.id)).all())
+    return set(session.scalars(stmt.returning(ContactDecision.contact_id)))
 
 
 def closing_decisions(closed: CTE, *, reason: str, now: datetime) -> Insert:

@@ -21,8 +21,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from orchestrator.decisions.decision import DeferralReason
-
 
 @dataclass(frozen=True)
 class CallerNumberPacing:
@@ -37,12 +35,21 @@ class CallerNumberLoad:
     waiting: int = 0
 
 
+class HeldBy(StrEnum):
+    """The limit that kept a candidate from being claimed (calls in flight, unless a rate)."""
+
+    ORG = "org"
+    CAMPAIGN = "campaign"
+    PHONE_NUMBER_CONCURRENCY = "phone-number-concurrency"
+    PHONE_NUMBER_RATE = "phone-number-rate"
+
+
 @dataclass(frozen=True)
 class CallerNumberRoom:
     """Calls each caller number may start now, and which of its limits sets that."""
 
     allowances: dict[str | None, int]
-    limits: dict[str | None, DeferralReason]
+    limits: dict[str | None, HeldBy]
 
 
 @dataclass(frozen=True)
@@ -75,12 +82,12 @@ def caller_number_allowance(
 
 def caller_number_limit(
     pacing: CallerNumberPacing, load: CallerNumberLoad, *, lookahead_seconds: float
-) -> DeferralReason:
+) -> HeldBy:
     """Which of a caller number's limits sets its allowance: its rate, or its calls in flight."""
     by_rate = max(1, math.ceil(pacing.calls_per_second * lookahead_seconds)) - load.waiting
     if pacing.max_concurrency is not None and pacing.max_concurrency - load.in_flight < by_rate:
-        return DeferralReason.CONCURRENCY
-    return DeferralReason.RATE
+        return HeldBy.PHONE_NUMBER_CONCURRENCY
+    return HeldBy.PHONE_NUMBER_RATE
 
 
 def allocate(
@@ -139,25 +146,19 @@ def _next_candidate(
     return None
 
 
-class HeldBy(StrEnum):
-    """The limit that kept a candidate from being claimed."""
-
-    ORG = "org"
-    CAMPAIGN = "campaign"
-    PHONE_NUMBER = "phone-number"
-
-
 def held_back(
     demands: Sequence[CampaignDemand],
     chosen: Mapping[uuid.UUID, Sequence[Candidate]],
     *,
     org_free: int,
     caller_number_free: Mapping[str | None, int],
+    caller_number_limits: Mapping[str | None, HeldBy],
 ) -> dict[uuid.UUID, HeldBy]:
     """The candidates of ``demands`` that ``allocate`` left, each with the limit that held it.
 
-    Its caller number's, when that has no slot left (``allocate`` passed over it); else its
-    campaign's, when full; else the org's. ``chosen`` is everything ``allocate`` handed out.
+    Its caller number's, when that has no slot left (``allocate`` passed over it): the one
+    ``caller_number_limits`` names (its rate when not named); else its campaign's, when full;
+    else the org's. ``chosen`` is everything ``allocate`` handed out.
     """
     left = dict(caller_number_free)
     for picks in chosen.values():
@@ -173,7 +174,8 @@ def held_back(
             if candidate.id in taken:
                 continue
             if left.get(candidate.phone_number_id, 0) <= 0:
-                held[candidate.id] = HeldBy.PHONE_NUMBER
+                caller = candidate.phone_number_id
+                held[candidate.id] = caller_number_limits.get(caller, HeldBy.PHONE_NUMBER_RATE)
             elif full:
                 held[candidate.id] = HeldBy.CAMPAIGN
             elif org_left <= 0:

@@ -6,9 +6,11 @@ Each costs the dispatch a bounded amount of work, whatever the size of the campa
   of its due queue, as many as the claim would take were it open (one range of
   ``ix_contacts_due``, the claim's own index), waits until the zone opens. After the first
   tick of a closure those contacts already wait for that reason and nothing is written.
-* Capacity: candidates the dispatch read but did not claim wait for the limit that held
-  them back (``capacity.held_back``): the caller number's rate, or calls in flight (the
-  org's, the campaign's or the caller number's: ``detail.limit``).
+* Capacity: candidates the dispatch read but did not claim wait for capacity. Which limit
+  held them back (``capacity.held_back``: calls in flight, the org's, the campaign's or the
+  caller number's, or the caller number's rate) is the decision's ``detail.limit``, not its
+  reason: while calls in flight hover at a caller number's limit, the one that binds flips
+  from tick to tick, and a contact at the head of the queue would collect a row per flip.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def defer_closed_hours(
     ]
     if not fronts:
         return 0
-    return decisions_repo.defer(session, union_all(*fronts), now=now)
+    return len(decisions_repo.defer(session, union_all(*fronts), now=now))
 
 
 # When each closed (calling hours, zone key) next opens, and since when that answer holds: it
@@ -119,20 +121,27 @@ def defer_held_back(
     room: CallerNumberRoom,
     now: datetime,
 ) -> int:
-    """Contacts read but not claimed wait for the limit that held each back (``demands`` are
-    campaigns' only: their candidates are contacts); how many were recorded."""
-    held = held_back(demands, chosen, org_free=org_free, caller_number_free=room.allowances)
+    """Contacts read but not claimed wait for capacity, each naming the limit that held it
+    back (``demands`` are campaigns' only: their candidates are contacts); how many were
+    recorded."""
+    held = held_back(
+        demands,
+        chosen,
+        org_free=org_free,
+        caller_number_free=room.allowances,
+        caller_number_limits=room.limits,
+    )
     if not held:
         return 0
-    callers = {c.id: c.phone_number_id for d in demands for c in d.candidates}
+    # A rate frees a slot by the next tick; calls in flight free one when a call ends.
     next_tick = now + timedelta(seconds=get_settings().tick_interval_seconds)
-    deferrals = []
-    for contact_id, limit in held.items():
-        reason = DeferralReason.CONCURRENCY
-        if limit == HeldBy.PHONE_NUMBER:
-            reason = room.limits.get(callers[contact_id], DeferralReason.RATE)
-        if reason == DeferralReason.RATE:
-            deferrals.append(Deferral(contact_id, reason, next_tick, {"limit": limit.value}))
-        else:
-            deferrals.append(Deferral(contact_id, reason, None, {"limit": limit.value}))
-    return record_each_deferral(session, deferrals, now=now)
+    deferrals = [
+        Deferral(
+            contact_id,
+            DeferralReason.CAPACITY,
+            next_tick if limit == HeldBy.PHONE_NUMBER_RATE else None,
+            {"limit": limit.value},
+        )
+        for contact_id, limit in held.items()
+    ]
+    return len(record_each_deferral(session, deferrals, now=now))

@@ -84,7 +84,7 @@ def test_a_contact_waiting_for_its_retry_is_closed_and_its_wait_ends(
     begin_dial(session, call_id=call_id, settings=get_settings())
     record_provider_call(session, call_id=call_id, provider_call={"id": "p-busy"})
     end_call(session, call_id=call_id, reason="customer-busy")
-    never.deferral = "concurrency"
+    never.deferral = "capacity"
     session.flush()
 
     close_pending_contacts(session, campaign_id=campaign_id, reason=WINDOW_CLOSED)

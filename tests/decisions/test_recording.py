@@ -10,6 +10,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from orchestrator.calls.service import return_call_to_pending
 from orchestrator.clock import ManualClock
 from orchestrator.decisions.decision import DeferralReason, GateStage
 from orchestrator.decisions.recording import (
@@ -20,12 +21,13 @@ from orchestrator.decisions.recording import (
     record_each_deferral,
     suppression_decision,
 )
-from orchestrator.models import Contact, DecisionKind, Org, Suppression
+from orchestrator.models import Call, Contact, ContactStatus, DecisionKind, Org, Suppression
 from orchestrator.orgs.service import CreatedOrg
 from tests.factories import (
     contacts_of,
     decisions_of,
     dispatch_campaign,
+    end_call,
     kinds_of,
     make_campaign,
     make_org,
@@ -67,19 +69,21 @@ def test_a_deferral_is_recorded_once_per_reason_change(
     later = clock.now + timedelta(hours=9)
 
     def defer(reason: str) -> int:
-        return record_deferrals(
+        recorded = record_deferrals(
             session, contact_ids=ids, reason=reason, retry_at=later, now=clock.now
         )
+        assert recorded <= set(ids)
+        return len(recorded)
 
     assert defer(DeferralReason.CALLING_HOURS) == 2
     for _ in range(5):
         assert defer(DeferralReason.CALLING_HOURS) == 0
-    assert defer(DeferralReason.RATE) == 2
+    assert defer(DeferralReason.CAPACITY) == 2
     assert defer(DeferralReason.CALLING_HOURS) == 2
 
     assert kinds_of(session, contact_id=ids[0]) == [
         ("deferred", "calling-hours"),
-        ("deferred", "rate"),
+        ("deferred", "capacity"),
         ("deferred", "calling-hours"),
     ]
     (row, *_) = decisions_of(session, contact_id=ids[0])
@@ -93,23 +97,50 @@ def test_a_claim_ends_the_wait_so_the_same_reason_after_it_is_a_new_decision(
 ) -> None:
     campaign_id = make_campaign(session, org=org, customers=1)
     (contact,) = contacts_of(session, campaign_id=campaign_id)
-    reason = DeferralReason.CONCURRENCY
+    reason = DeferralReason.CAPACITY
     assert record_deferrals(
         session, contact_ids=[contact.id], reason=reason, retry_at=None, now=clock.now
     )
     (call_id,) = dispatch_campaign(session, campaign_id=campaign_id, now=clock.now, batch_limit=1)
     session.refresh(contact)
     assert contact.deferral is None
+    # Held back at send (a frequency cap): the contact waits again, pending.
+    assert return_call_to_pending(session, session.get_one(Call, call_id))
 
     assert record_deferrals(
         session, contact_ids=[contact.id], reason=reason, retry_at=None, now=clock.now
     )
     assert kinds_of(session, contact_id=contact.id) == [
-        ("deferred", "concurrency"),
+        ("deferred", "capacity"),
         ("claimed", None),
-        ("deferred", "concurrency"),
+        ("deferred", "capacity"),
     ]
     assert decisions_of(session, contact_id=contact.id)[1].call_id == call_id
+
+
+def test_a_contact_that_ended_gets_no_deferral_after_its_last_decision(
+    session: Session, org: CreatedOrg, clock: ManualClock
+) -> None:
+    campaign_id = make_campaign(session, org=org, customers=1)
+    (contact,) = contacts_of(session, campaign_id=campaign_id)
+    (call_id,) = dispatch_campaign(session, campaign_id=campaign_id, now=clock.now, batch_limit=1)
+    end_call(session, call_id=call_id, reason="customer-ended-call")
+    session.refresh(contact)
+    assert contact.status == ContactStatus.COMPLETED
+    history = kinds_of(session, contact_id=contact.id)
+
+    recorded = record_deferrals(
+        session,
+        contact_ids=[contact.id],
+        reason=DeferralReason.CAPACITY,
+        retry_at=None,
+        now=clock.now,
+    )
+
+    assert recorded == set()
+    assert kinds_of(session, contact_id=contact.id) == history
+    session.refresh(contact)
+    assert contact.deferral is None
 
 
 def test_each_deferral_keeps_its_own_time_and_detail(
@@ -122,13 +153,13 @@ def test_each_deferral_keeps_its_own_time_and_detail(
         session,
         [
             Deferral(first.id, DeferralReason.FREQUENCY_CAP, soon, {"periodSeconds": 86400}),
-            Deferral(second.id, DeferralReason.RATE),
-            Deferral(second.id, DeferralReason.CONCURRENCY, None, {"limit": "org"}),
+            Deferral(second.id, DeferralReason.CALLING_HOURS),
+            Deferral(second.id, DeferralReason.CAPACITY, None, {"limit": "org"}),
         ],
         now=clock.now,
     )
 
-    assert recorded == 2, "one deferral per contact: the last one given"
+    assert recorded == {first.id, second.id}, "one deferral per contact: the last one given"
     (capped,) = decisions_of(session, contact_id=first.id)
     assert (capped.reason, capped.retry_at, capped.detail) == (
         "frequency-cap",
@@ -136,8 +167,8 @@ def test_each_deferral_keeps_its_own_time_and_detail(
         {"periodSeconds": 86400},
     )
     (held,) = decisions_of(session, contact_id=second.id)
-    assert (held.reason, held.retry_at, held.detail) == ("concurrency", None, {"limit": "org"})
-    assert record_each_deferral(session, [], now=clock.now) == 0
+    assert (held.reason, held.retry_at, held.detail) == ("capacity", None, {"limit": "org"})
+    assert record_each_deferral(session, [], now=clock.now) == set()
 
 
 def test_a_suppression_decision_names_the_entry_and_where_the_gate_found_it(
@@ -191,13 +222,15 @@ def test_a_contact_another_transaction_holds_is_passed_over_not_waited_for(
             recorded = record_deferrals(
                 scheduler,
                 contact_ids=[held.id, free.id],
-                reason=DeferralReason.RATE,
+                reason=DeferralReason.CAPACITY,
                 retry_at=None,
                 now=clock.now,
             )
-            assert recorded == 1
+            assert recorded == {free.id}, "the held contact is left out, so a caller can tell"
             assert [d.contact_id for d in decisions_of(scheduler, contact_id=free.id)] == [free.id]
             assert decisions_of(scheduler, contact_id=held.id) == []
+            unmarked = select(Contact.deferral).where(Contact.id == held.id)
+            assert scheduler.scalar(unmarked) is None, "neither recorded nor marked"
     finally:
         with maker() as cleanup:
             cleanup.execute(delete(Org).where(Org.id == org.org_id))

@@ -16,7 +16,7 @@ from orchestrator.calls.service import record_provider_call
 from orchestrator.clock import ManualClock
 from orchestrator.config import get_settings
 from orchestrator.decisions.decision import DeferralReason
-from orchestrator.models import Contact, ContactDecision
+from orchestrator.models import Call, Contact, ContactDecision
 from orchestrator.orgs.service import CreatedOrg
 from orchestrator.scheduling.capacity import (
     CallerNumberLoad,
@@ -52,6 +52,9 @@ NIGHT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 OPENING = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 
 
+NO_LIMITS: dict[str, dict[str | None, HeldBy]] = {"caller_number_limits": {}}
+
+
 def _candidates(prefix: int, caller: str, count: int) -> list[Candidate]:
     return [Candidate(uuid.UUID(int=prefix * 100 + i), caller) for i in range(count)]
 
@@ -66,25 +69,35 @@ def test_each_candidate_left_is_held_by_its_caller_number_its_campaign_or_the_or
     chosen = allocate([a, b], org_free=4, caller_number_free=free)
     assert [len(chosen[d.campaign_id]) for d in (a, b)] == [2, 2]
 
-    held = held_back([a, b], chosen, org_free=4, caller_number_free=free)
+    limits: dict[str | None, HeldBy] = {"p1": HeldBy.PHONE_NUMBER_CONCURRENCY}
+    held = held_back(
+        [a, b], chosen, org_free=4, caller_number_free=free, caller_number_limits=limits
+    )
 
     # Turns alternate: a takes 100 (p1), b 300 (p1, its last slot), a passes over 101 and
     # 102 for 200 (p2) and is full, b passes over 301 for 400 (p3): the org's four are gone.
     assert {c.id for c in chosen[a.campaign_id]} == {uuid.UUID(int=100), uuid.UUID(int=200)}
     assert held == {
-        uuid.UUID(int=101): HeldBy.PHONE_NUMBER,
-        uuid.UUID(int=102): HeldBy.PHONE_NUMBER,
-        uuid.UUID(int=301): HeldBy.PHONE_NUMBER,
+        uuid.UUID(int=101): HeldBy.PHONE_NUMBER_CONCURRENCY,
+        uuid.UUID(int=102): HeldBy.PHONE_NUMBER_CONCURRENCY,
+        uuid.UUID(int=301): HeldBy.PHONE_NUMBER_CONCURRENCY,
         uuid.UUID(int=401): HeldBy.ORG,
         uuid.UUID(int=402): HeldBy.ORG,
     }
     assert not set(held) & {c.id for picks in chosen.values() for c in picks}
 
 
+def test_a_caller_number_not_named_in_the_limits_holds_by_its_rate() -> None:
+    demand = CampaignDemand(uuid.UUID(int=1), 0, 10, _candidates(1, "p1", 2))
+    chosen = allocate([demand], org_free=5, caller_number_free={"p1": 1})
+    held = held_back([demand], chosen, org_free=5, caller_number_free={"p1": 1}, **NO_LIMITS)
+    assert held == {uuid.UUID(int=101): HeldBy.PHONE_NUMBER_RATE}
+
+
 def test_a_full_campaigns_candidates_wait_for_it_before_the_org() -> None:
     a = CampaignDemand(uuid.UUID(int=1), 1, 2, _candidates(1, "p1", 3))
     chosen = allocate([a], org_free=1, caller_number_free={"p1": 5})
-    assert held_back([a], chosen, org_free=1, caller_number_free={"p1": 5}) == {
+    assert held_back([a], chosen, org_free=1, caller_number_free={"p1": 5}, **NO_LIMITS) == {
         uuid.UUID(int=101): HeldBy.CAMPAIGN,
         uuid.UUID(int=102): HeldBy.CAMPAIGN,
     }
@@ -93,7 +106,7 @@ def test_a_full_campaigns_candidates_wait_for_it_before_the_org() -> None:
 def test_nothing_is_held_when_every_candidate_is_claimed() -> None:
     demand = CampaignDemand(uuid.UUID(int=1), 0, 10, _candidates(1, "p1", 3))
     chosen = allocate([demand], org_free=5, caller_number_free={"p1": 5})
-    assert held_back([demand], chosen, org_free=5, caller_number_free={"p1": 5}) == {}
+    assert held_back([demand], chosen, org_free=5, caller_number_free={"p1": 5}, **NO_LIMITS) == {}
 
 
 def test_a_caller_numbers_limit_is_its_rate_unless_its_calls_in_flight_bind_first() -> None:
@@ -102,10 +115,10 @@ def test_a_caller_numbers_limit_is_its_rate_unless_its_calls_in_flight_bind_firs
         load = CallerNumberLoad(in_flight=in_flight, waiting=0)
         return caller_number_limit(pacing, load, lookahead_seconds=2.0)
 
-    assert limit(1, None, 50) == DeferralReason.RATE
-    assert limit(1, 10, 8) == DeferralReason.RATE  # 2 by rate, 2 by concurrency
-    assert limit(1, 10, 9) == DeferralReason.CONCURRENCY
-    assert limit(100, 10, 0) == DeferralReason.CONCURRENCY
+    assert limit(1, None, 50) == HeldBy.PHONE_NUMBER_RATE
+    assert limit(1, 10, 8) == HeldBy.PHONE_NUMBER_RATE  # 2 by rate, 2 by concurrency
+    assert limit(1, 10, 9) == HeldBy.PHONE_NUMBER_CONCURRENCY
+    assert limit(100, 10, 0) == HeldBy.PHONE_NUMBER_CONCURRENCY
 
 
 # --- calling hours ------------------------------------------------------------------------------
@@ -208,7 +221,7 @@ def _dial_plan_campaign(session: Session, org: CreatedOrg, **extra: Any) -> uuid
     return make_campaign(session, org=org, customers=0, phoneNumberId=None, dialPlan=plan, **extra)
 
 
-def test_candidates_a_full_campaign_leaves_wait_for_concurrency_once(
+def test_candidates_a_full_campaign_leaves_wait_for_capacity_once(
     session: Session, org: CreatedOrg, clock: ManualClock
 ) -> None:
     campaign_id = _dial_plan_campaign(session, org, maxConcurrency=2)
@@ -218,7 +231,7 @@ def test_candidates_a_full_campaign_leaves_wait_for_concurrency_once(
     assert len(first_two) == 2
     assert campaign_decisions(session, campaign_id=campaign_id) == {
         ("claimed", None): 2,
-        ("deferred", "concurrency"): 2,
+        ("deferred", "capacity"): 2,
     }
     (held,) = decisions_of(session, contact_id=contacts[3].id)
     assert (held.detail, held.retry_at) == ({"limit": "campaign"}, None)
@@ -227,7 +240,7 @@ def test_candidates_a_full_campaign_leaves_wait_for_concurrency_once(
     record_provider_call(session, call_id=first_two[0], provider_call={"id": "p-1"})
     end_call(session, call_id=first_two[0], reason="customer-ended-call")
     assert len(dispatch(session, org=org, now=clock.now)) == 1
-    assert kinds_of(session, contact_id=contacts[3].id) == [("deferred", "concurrency")], (
+    assert kinds_of(session, contact_id=contacts[3].id) == [("deferred", "capacity")], (
         "held back again for the same reason: no new row"
     )
 
@@ -249,10 +262,10 @@ def test_candidates_the_orgs_limit_leaves_wait_for_the_org(
         .where(ContactDecision.kind == "deferred")
     ).all()
     assert len(held) == 3
-    assert {(d.reason, str(d.detail)) for d in held} == {("concurrency", "{'limit': 'org'}")}
+    assert {(d.reason, str(d.detail)) for d in held} == {("capacity", "{'limit': 'org'}")}
 
 
-def test_a_caller_numbers_rate_then_its_calls_in_flight_are_two_reasons(
+def test_a_caller_numbers_rate_then_its_calls_in_flight_are_one_reason_to_wait(
     session: Session, clock: ManualClock
 ) -> None:
     org = make_org(session, concurrency_limit=10)
@@ -268,7 +281,7 @@ def test_a_caller_numbers_rate_then_its_calls_in_flight_are_two_reasons(
     assert len(first) == 2, "one second of rate ahead of the limiter: two calls"
     for contact in (a1, b1):
         (rate,) = decisions_of(session, contact_id=contact.id)
-        assert (rate.reason, rate.detail) == ("rate", {"limit": "phone-number"})
+        assert (rate.reason, rate.detail) == ("capacity", {"limit": "phone-number-rate"})
         assert rate.retry_at == clock.now + timedelta(seconds=get_settings().tick_interval_seconds)
 
     for call_id in first:  # sent: they no longer wait for the rate, they are in flight
@@ -284,9 +297,63 @@ def test_a_caller_numbers_rate_then_its_calls_in_flight_are_two_reasons(
         (decisions_of(session, contact_id=c.id) for c in (a1, b1)), key=lambda h: h[-1].kind
     )
     assert [[(d.kind, d.reason) for d in history] for history in histories] == [
-        [("deferred", "rate"), ("claimed", None)],
-        [("deferred", "rate"), ("deferred", "concurrency")],
-    ]
-    assert histories[1][1].detail == {"limit": "phone-number"}
+        [("deferred", "capacity"), ("claimed", None)],
+        [("deferred", "capacity")],
+    ], "now held by the caller number's calls in flight: the same reason to wait, no new row"
+    assert histories[1][0].detail == {"limit": "phone-number-rate"}
     for contact in (a0, b0):
         assert kinds_of(session, contact_id=contact.id) == [("claimed", None), ("dialed", None)]
+
+
+def _send_and_end(session: Session, call_ids: list[uuid.UUID]) -> None:
+    for call_id in call_ids:
+        begin_dial(session, call_id=call_id, settings=get_settings())
+        record_provider_call(session, call_id=call_id, provider_call={"id": f"p-{call_id}"})
+        end_call(session, call_id=call_id, reason="customer-ended-call")
+
+
+def test_a_binding_limit_flipping_between_rate_and_calls_in_flight_adds_no_rows(
+    session: Session, clock: ManualClock
+) -> None:
+    org = make_org(session, concurrency_limit=50)
+    fast_caller_number(session, org=org, calls_per_second=1)
+    fast_caller_number(session, org=org, caller_number_id="phone-2")
+    make_campaign(session, org=org, customers=100)
+    # Five calls in flight on another caller number: phone-1's slots go to the campaign with
+    # fewer, every tick, and the other's first contacts on phone-1 wait at the queue's head.
+    plan = [
+        {"phoneNumberId": "phone-2", "customers": [{"number": n} for n in customer_numbers(5)]},
+        {
+            "phoneNumberId": "phone-1",
+            "customers": [{"number": n} for n in customer_numbers(2, start=5)],
+        },
+    ]
+    loser = make_campaign(session, org=org, customers=0, phoneNumberId=None, dialPlan=plan)
+    waiting = contacts_of(session, campaign_id=loser)[5:]
+
+    idle = CallerNumberLoad(in_flight=0, waiting=0)
+    for tick in range(40):
+        # Calls in flight at one: that limit binds (one call) before the rate (two).
+        max_concurrency = 1 if tick % 2 else None
+        pacing = CallerNumberPacing(1, max_concurrency)
+        expected = HeldBy.PHONE_NUMBER_CONCURRENCY if tick % 2 else HeldBy.PHONE_NUMBER_RATE
+        assert caller_number_limit(pacing, idle, lookahead_seconds=2.0) == expected
+        fast_caller_number(session, org=org, calls_per_second=1, max_concurrency=max_concurrency)
+        claimed = dispatch(session, org=org, now=clock.now + timedelta(seconds=tick))
+        won = [c for c in claimed if c not in _calls_of(session, loser)]
+        assert len(won) == (1 if tick % 2 else 2)
+        _send_and_end(session, won)
+
+    assert campaign_decisions(session, campaign_id=loser) == {
+        ("claimed", None): 5,
+        ("deferred", "capacity"): 2,
+    }, "forty ticks, the binding limit flipping each: one row per waiting contact"
+    for contact in waiting:
+        (waits,) = decisions_of(session, contact_id=contact.id)
+        assert (waits.detail, waits.at) == ({"limit": "phone-number-rate"}, clock.now)
+        session.refresh(contact)
+        assert contact.deferral == DeferralReason.CAPACITY
+
+
+def _calls_of(session: Session, campaign_id: uuid.UUID) -> set[uuid.UUID]:
+    return set(session.scalars(select(Call.id).where(Call.campaign_id == campaign_id)))
