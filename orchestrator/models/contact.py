@@ -115,6 +115,6 @@ class Contact(Timestamped, Base):
     # The last verdict: {"attempt", "verdict": eligible | not-eligible | error, "error", "at"}.
     predial_verdict: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # Why the contact is waiting now that it is due ("calling-hours", "frequency-cap",
-    # "rate", "concurrency"...), NULL when it is not held back: a deferral is recorded in
+    # "capacity"...), NULL when it is not held back: a deferral is recorded in
     # its decision history only when this changes, and the pacing insight counts by it.
     deferral: Mapped[str | None] = mapped_column(String(30))
