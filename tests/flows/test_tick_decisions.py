@@ -5,26 +5,19 @@ against a real (simulated) provider."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import redis
 from sqlalchemy.orm import Session
 
 from orchestrator.calls.placing import PlaceOutcome
 from orchestrator.clock import ManualClock
-from orchestrator.config import get_settings
-from orchestrator.flows import place_call as place_call_flow
 from orchestrator.flows.place_call import place_call
 from orchestrator.flows.tick import run_tick
 from orchestrator.orgs.service import CreatedOrg
-from orchestrator.pacing.limiter import RateLimiter
-from orchestrator.providers import VapiClient
-from orchestrator.simulator import FaultSpec
 from orchestrator.wire import iso
 from tests.factories import contacts_of, decisions_of, fast_caller_number, make_campaign, unit_of
-from tests.support.simulators import Sim, drain, running
 
 HOURS = {
     "windows": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "20:00"}],
@@ -33,34 +26,6 @@ HOURS = {
 # Monday 20:30 in New York (EST): closed until Tuesday 09:00, 14:00 UTC.
 EVENING = datetime(2026, 3, 3, 1, 30, tzinfo=UTC)
 OPENING = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def provider() -> Iterator[Sim]:
-    with running(None, faults=FaultSpec(drop=1.0)) as sim:
-        yield sim
-
-
-@pytest.fixture
-def sends_to(provider: Sim, monkeypatch: pytest.MonkeyPatch) -> Iterator[VapiClient]:
-    with VapiClient(base_url=provider.base_url, api_key="night-test", timeout=5) as client:
-        monkeypatch.setattr(place_call_flow, "provider_client", lambda: client)
-        yield client
-    assert provider.simulator is not None
-    drain(provider.simulator)
-
-
-@pytest.fixture
-def limiter(monkeypatch: pytest.MonkeyPatch) -> Iterator[RateLimiter]:
-    client: redis.Redis[bytes] = redis.Redis.from_url(get_settings().redis_url)
-    prefix = f"test:{uuid.uuid4()}:"
-    limiter = RateLimiter(client, prefix=prefix)
-    limiter.mark_state_complete("test")
-    monkeypatch.setattr(place_call_flow, "pacing_limiter", lambda: limiter)
-    yield limiter
-    for key in client.scan_iter(f"{prefix}*"):
-        client.delete(key)
-    client.close()
 
 
 class Sent:
