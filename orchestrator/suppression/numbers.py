@@ -1,5 +1,11 @@
-"""Numbers as the suppression list keeps them: E.164, the form every number it is compared
-with has (campaign customers and direct calls are checked with ``is_valid_e164``)."""
+"""Numbers as the suppression list keeps them: canonical E.164, phonenumbers' own form of a
+number (``+4402079460958`` is kept as ``+442079460958``), so that however a number was
+written when it was listed, it is found by its canonical form.
+
+One exception: the CSV import stores the numbers already shaped like E.164 as they are
+written, unparsed, at COPY's speed. Whoever looks a number up therefore tries both its
+canonical form and, when it is shaped like E.164, the form it is written in.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import re
 
 import phonenumbers
 
-from orchestrator.wire import is_valid_e164
+from orchestrator.wire import E164_SHAPE
 
 # What people write between digits: spaces, dashes, dots, parentheses.
 _SEPARATORS = re.compile(r"[\s\-.()]")
@@ -18,14 +24,9 @@ MAX_WRITTEN_LENGTH = 64
 E164_SHAPE_SQL = r"^\+[1-9][0-9]{6,14}$"
 
 
-def normalise_number(written: str) -> str | None:
-    """``written`` in E.164, or None when it is no valid number of any country.
-
-    One already in E.164 is kept as it is, as campaign customers are. Otherwise separators
-    go, a leading ``00`` stands for ``+``, and phonenumbers must know the number; a number
-    without its country code names no country, so it is refused rather than guessed.
-    """
-    if is_valid_e164(written):
+def _compact(written: str) -> str | None:
+    """``written`` as ``+`` and digits, or None when it cannot be one."""
+    if E164_SHAPE.match(written):
         return written
     if len(written) > MAX_WRITTEN_LENGTH:
         return None
@@ -34,6 +35,18 @@ def normalise_number(written: str) -> str | None:
         compact = "+" + compact[2:]
     if not compact.startswith("+") or not _DIGITS.match(compact):
         return None
+    return compact
+
+
+def canonical_number(raw: str) -> str | None:
+    """``raw`` in canonical E.164, or None when it is no valid number of any country.
+
+    Separators go and a leading ``00`` stands for ``+``; a number without its country code
+    names no country, so it is refused rather than guessed. One parse, whatever the input.
+    """
+    compact = _compact(raw)
+    if compact is None:
+        return None
     try:
         parsed = phonenumbers.parse(compact, None)
     except phonenumbers.NumberParseException:
@@ -41,3 +54,20 @@ def normalise_number(written: str) -> str | None:
     if not phonenumbers.is_valid_number(parsed):
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+# What every writer of the list stores (but the import's E.164-shaped rows).
+normalise_number = canonical_number
+
+
+def lookup_forms(written: str) -> list[str]:
+    """The forms ``written`` may be listed under: its canonical form first, then the form
+    it is written in when that is shaped like E.164 (as the import stores it, and as an
+    entry the API's validation would refuse, ``+10000000000``, can only be found)."""
+    forms = []
+    canonical = canonical_number(written)
+    if canonical is not None:
+        forms.append(canonical)
+    if E164_SHAPE.match(written) and written != canonical:
+        forms.append(written)
+    return forms

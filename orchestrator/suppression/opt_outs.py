@@ -4,7 +4,9 @@ applies the report.
 
 What counts as an opt-out is the campaign's ``optOutPlan`` extension, else the org's (its
 policy); a direct call follows the org's. The entry's source is our call id (``calls.id``,
-not the provider's), so a listing says which call heard it.
+not the provider's), so a listing says which call heard it. An opt-out is the strongest
+reason: over a live entry of another reason it takes the entry over, and makes it permanent
+(``repository.ON_CONFLICT``).
 
 Lock order: the applier holds its calls' and contacts' row locks when it gets here, then
 takes each org's ``wait_for_sends`` (in org id order, so two appliers never wait on each
@@ -70,9 +72,14 @@ def is_opt_out(
 
 
 def _listed_number(number: str | None) -> str | None:
+    """The number in canonical E.164; one that is no valid number but shaped like E.164 (a
+    call can go to it when the E.164 check is off) as it is written, as the gate finds it."""
     if not number:
         return None
-    return number if E164_SHAPE.match(number) else normalise_number(number)
+    canonical = normalise_number(number)
+    if canonical is None and E164_SHAPE.match(number):
+        return number
+    return canonical
 
 
 def opted_out(session: Session, *, ended: Sequence[EndedCall]) -> list[tuple[uuid.UUID, str, str]]:

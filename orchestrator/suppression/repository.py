@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from orchestrator.models import Campaign, Org, Suppression
 from orchestrator.sql import array_param
+from orchestrator.suppression.schemas import SuppressionReason
 
 
 def _live(now: datetime) -> Any:
@@ -67,13 +68,47 @@ class NewEntries:
         }
 
 
+# An opt-out is the strongest reason: the customer asked us, not a list about them. Added
+# over a live entry of another reason, it takes the entry over (reason and source).
+STRONGEST_REASON = str(SuppressionReason.OPT_OUT)
+
+_EXPIRED = "suppressions.expires_at <= EXCLUDED.created_at"
+_TAKES_OVER = (
+    f"EXCLUDED.reason = '{STRONGEST_REASON}' AND suppressions.reason <> '{STRONGEST_REASON}'"
+)
+# What adding a number already listed does. An expired entry is replaced (it counts as
+# added). A live one counts as already present, but never ends weaker than asked: it keeps
+# the later expiry (none wins), and an opt-out takes it over. Rows nothing changes are not
+# written, so importing a list again rewrites nothing. ``added``: an inserted row (xmax 0),
+# or one whose entry had expired; the subquery reads the statement's snapshot, which still
+# holds the entry as it was.
+ON_CONFLICT = f"""
+    ON CONFLICT (org_id, number) DO UPDATE
+    SET reason = CASE WHEN {_EXPIRED} OR ({_TAKES_OVER})
+            THEN EXCLUDED.reason ELSE suppressions.reason END,
+        source = CASE WHEN {_EXPIRED} OR ({_TAKES_OVER})
+            THEN EXCLUDED.source ELSE suppressions.source END,
+        created_at = CASE WHEN {_EXPIRED}
+            THEN EXCLUDED.created_at ELSE suppressions.created_at END,
+        expires_at = CASE WHEN EXCLUDED.expires_at IS NULL OR suppressions.expires_at IS NULL
+            THEN NULL ELSE GREATEST(suppressions.expires_at, EXCLUDED.expires_at) END
+    WHERE {_EXPIRED} OR ({_TAKES_OVER})
+        OR suppressions.expires_at < COALESCE(EXCLUDED.expires_at, 'infinity')
+    RETURNING CASE WHEN suppressions.xmax = 0 THEN TRUE ELSE EXISTS (
+        SELECT FROM suppressions AS was
+        WHERE was.org_id = suppressions.org_id AND was.number = suppressions.number
+            AND was.expires_at <= :now
+    ) END AS added
+"""
+
+
 def add_statement(numbers_sql: str) -> str:
     """Add the distinct numbers ``numbers_sql`` selects; answers (distinct, added).
 
     One statement, whatever the count: the numbers go in number order, so both indexes are
-    written page after page rather than all over. A live entry is left as it is; an expired
-    one is replaced (it counts as added). The caller holds ``wait_for_sends`` for the org,
-    so no one else adds to its list meanwhile.
+    written page after page rather than all over. What a number already listed becomes:
+    ``ON_CONFLICT``. The caller holds ``wait_for_sends`` for the org, so no one else adds
+    to its list meanwhile.
     """
     return f"""
     WITH given AS MATERIALIZED (
@@ -81,13 +116,9 @@ def add_statement(numbers_sql: str) -> str:
     ), written AS (
         INSERT INTO suppressions (org_id, number, reason, source, created_at, expires_at)
         SELECT :org_id, number, :reason, :source, :now, :expires_at FROM given ORDER BY number
-        ON CONFLICT (org_id, number) DO UPDATE
-        SET reason = EXCLUDED.reason, source = EXCLUDED.source,
-            created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
-        WHERE suppressions.expires_at IS NOT NULL AND suppressions.expires_at <= EXCLUDED.created_at
-        RETURNING 1
+        {ON_CONFLICT}
     )
-    SELECT (SELECT count(*) FROM given), (SELECT count(*) FROM written)
+    SELECT (SELECT count(*) FROM given), (SELECT count(*) FROM written WHERE added)
     """
 
 
@@ -106,15 +137,16 @@ def list_entries(
     session: Session,
     *,
     org_id: uuid.UUID,
-    number: str | None,
+    numbers: Sequence[str] | None,
     reason: str | None,
     limit: int,
     offset: int,
 ) -> tuple[list[Suppression], int]:
-    """A page of the org's entries in number order, expired ones included, and their count."""
+    """A page of the org's entries in number order, expired ones included, and their count;
+    only those listed under one of ``numbers``, when given."""
     conditions = [Suppression.org_id == org_id]
-    if number is not None:
-        conditions.append(Suppression.number == number)
+    if numbers is not None:
+        conditions.append(Suppression.number.in_(list(numbers)))
     if reason is not None:
         conditions.append(Suppression.reason == reason)
     total = session.scalar(select(func.count()).select_from(Suppression).where(*conditions))
@@ -128,31 +160,41 @@ def list_entries(
     return list(session.scalars(stmt)), int(total or 0)
 
 
-def get_entry(session: Session, *, org_id: uuid.UUID, number: str) -> Suppression | None:
-    return session.get(Suppression, (org_id, number))
+def get_entries(
+    session: Session, *, org_id: uuid.UUID, numbers: Sequence[str]
+) -> list[Suppression]:
+    """The org's entries listed under any of ``numbers``, in the order of ``numbers``."""
+    stmt = select(Suppression).where(
+        Suppression.org_id == org_id, Suppression.number.in_(list(numbers))
+    )
+    found = {entry.number: entry for entry in session.scalars(stmt)}
+    return [found[number] for number in numbers if number in found]
 
 
-def delete_entry(session: Session, *, org_id: uuid.UUID, number: str) -> Suppression | None:
-    """The entry removed, or None when the number was not on the list."""
+def delete_entries(
+    session: Session, *, org_id: uuid.UUID, numbers: Sequence[str]
+) -> list[Suppression]:
+    """The org's entries listed under any of ``numbers``, removed; in the order of ``numbers``."""
     stmt = (
         delete(Suppression)
-        .where(Suppression.org_id == org_id, Suppression.number == number)
+        .where(Suppression.org_id == org_id, Suppression.number.in_(list(numbers)))
         .returning(Suppression)
     )
-    return session.scalars(stmt).one_or_none()
+    removed = {entry.number: entry for entry in session.scalars(stmt)}
+    return [removed[number] for number in numbers if number in removed]
 
 
 _ADD_OPT_OUTS = text(
-    """
-    INSERT INTO suppressions (org_id, number, reason, source, created_at, expires_at)
-    SELECT DISTINCT ON (org_id, number) org_id, number, :reason, source, :now, NULL
-    FROM unnest(CAST(:org_ids AS uuid[]), CAST(:numbers AS text[]), CAST(:sources AS text[]))
-        AS heard(org_id, number, source)
-    ORDER BY org_id, number, source
-    ON CONFLICT (org_id, number) DO UPDATE
-    SET reason = EXCLUDED.reason, source = EXCLUDED.source,
-        created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
-    WHERE suppressions.expires_at IS NOT NULL AND suppressions.expires_at <= EXCLUDED.created_at
+    f"""
+    WITH written AS (
+        INSERT INTO suppressions (org_id, number, reason, source, created_at, expires_at)
+        SELECT DISTINCT ON (org_id, number) org_id, number, :reason, source, :now, NULL
+        FROM unnest(CAST(:org_ids AS uuid[]), CAST(:numbers AS text[]), CAST(:sources AS text[]))
+            AS heard(org_id, number, source)
+        ORDER BY org_id, number, source
+        {ON_CONFLICT}
+    )
+    SELECT count(*) FROM written WHERE added
     """
 )
 
@@ -160,8 +202,9 @@ _ADD_OPT_OUTS = text(
 def add_opt_outs(
     session: Session, *, heard: Sequence[tuple[uuid.UUID, str, str]], reason: str, now: datetime
 ) -> int:
-    """Each (org, number, source) on its org's list for good, as ``add_statement`` adds; the
-    caller holds ``wait_for_sends`` for every org. How many were added."""
+    """Each (org, number, source) on its org's list for good, as ``add_statement`` adds (a
+    live entry ends permanent, an opt-out's); the caller holds ``wait_for_sends`` for every
+    org. How many were added."""
     params = {
         "org_ids": [org_id for org_id, _, _ in heard],
         "numbers": [number for _, number, _ in heard],
@@ -169,7 +212,7 @@ def add_opt_outs(
         "reason": reason,
         "now": now,
     }
-    return int(session.execute(_ADD_OPT_OUTS, params).rowcount or 0)  # type: ignore[attr-defined]
+    return int(session.execute(_ADD_OPT_OUTS, params).scalar_one())
 
 
 def opt_out_settings(

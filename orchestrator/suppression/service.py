@@ -15,10 +15,10 @@ from orchestrator.listing import page_metadata
 from orchestrator.models import Suppression
 from orchestrator.suppression import repository
 from orchestrator.suppression.gate_lock import wait_for_sends
-from orchestrator.suppression.numbers import normalise_number
+from orchestrator.suppression.numbers import lookup_forms, normalise_number
 from orchestrator.suppression.repository import NewEntries
 from orchestrator.suppression.schemas import AddSuppressionIn, SuppressionListQuery
-from orchestrator.wire import E164_SHAPE, iso
+from orchestrator.wire import iso
 
 NOT_FOUND = "Number not on the suppression list"
 # Messages one answer lists at most; the rest are counted.
@@ -57,7 +57,10 @@ def check_future(expires_at: datetime | None, *, now: datetime, name: str) -> No
 
 
 def add_numbers(session: Session, *, org_id: uuid.UUID, body: AddSuppressionIn) -> dict[str, int]:
-    """All or nothing: every number valid, or a 400 naming each bad one and nothing written."""
+    """All or nothing: every number valid, or a 400 naming each bad one and nothing written.
+
+    A number already live on the list counts as already present; its entry may still change
+    (``repository.ON_CONFLICT``: its expiry extended, an opt-out taking it over)."""
     now = utcnow()
     check_future(body.expires_at, now=now, name="expiresAt")
     numbers = normalise_all(body.numbers, path="numbers")
@@ -80,21 +83,22 @@ def suppressed_errors(
 ) -> list[str]:
     """For each (path, number) on the org's live list, a 400's message naming it and why.
 
-    A number written otherwise than in E.164 (allowed when the E.164 check is off) is
-    looked up as the list keeps it too.
+    A number is looked up in each form it may be listed under (``lookup_forms``): its
+    canonical E.164, and the form it is written in when that is shaped like E.164.
     """
-    listed_as = {
-        number: number if E164_SHAPE.match(number) else normalise_number(number) or number
-        for _, number in numbers
-    }
+    forms = {number: lookup_forms(number) for _, number in numbers}
     reasons = repository.live_reasons(
-        session, org_id=org_id, numbers=sorted(set(listed_as.values())), now=now
+        session,
+        org_id=org_id,
+        numbers=sorted({form for found in forms.values() for form in found}),
+        now=now,
     )
-    return [
-        f"{path} {number} is on the suppression list ({reasons[listed_as[number]]})"
-        for path, number in numbers
-        if listed_as[number] in reasons
-    ]
+    errors = []
+    for path, number in numbers:
+        listed = next((form for form in forms[number] if form in reasons), None)
+        if listed is not None:
+            errors.append(f"{path} {number} is on the suppression list ({reasons[listed]})")
+    return errors
 
 
 def entry_to_wire(entry: Suppression, *, now: datetime) -> dict[str, Any]:
@@ -111,15 +115,15 @@ def entry_to_wire(entry: Suppression, *, now: datetime) -> dict[str, Any]:
 def list_entries(
     session: Session, *, org_id: uuid.UUID, query: SuppressionListQuery
 ) -> dict[str, Any]:
-    number = None
+    numbers = None
     if query.number is not None:
-        number = normalise_number(query.number)
-        if number is None:
+        numbers = lookup_forms(query.number)
+        if not numbers:
             raise ValidationFailed(["number must be a valid E.164 phone number"])
     entries, total = repository.list_entries(
         session,
         org_id=org_id,
-        number=number,
+        numbers=numbers,
         reason=str(query.reason) if query.reason else None,
         limit=query.limit,
         offset=(query.page - 1) * query.limit,
@@ -131,24 +135,19 @@ def list_entries(
     }
 
 
-def _number_or_not_found(written: str) -> str:
-    """The path's number in E.164; one that is no number is on no list, so a 404 too."""
-    number = normalise_number(written)
-    if number is None:
-        raise NotFound(NOT_FOUND)
-    return number
-
-
 def get_entry(session: Session, *, org_id: uuid.UUID, number: str) -> dict[str, Any]:
-    entry = repository.get_entry(session, org_id=org_id, number=_number_or_not_found(number))
-    if entry is None:
+    """The entry of the path's number, found by ``lookup_forms`` (a string that is no number
+    is on no list: a 404 too); its canonical form's when it is listed under both."""
+    entries = repository.get_entries(session, org_id=org_id, numbers=lookup_forms(number))
+    if not entries:
         raise NotFound(NOT_FOUND)
-    return entry_to_wire(entry, now=utcnow())
+    return entry_to_wire(entries[0], now=utcnow())
 
 
 def delete_entry(session: Session, *, org_id: uuid.UUID, number: str) -> dict[str, Any]:
-    """Removing an entry needs no lock: it only ever lets more calls through."""
-    entry = repository.delete_entry(session, org_id=org_id, number=_number_or_not_found(number))
-    if entry is None:
+    """Removes the number from the list in every form it is listed under, and answers the
+    entry ``get_entry`` would. Removing needs no lock: it only ever lets more calls through."""
+    entries = repository.delete_entries(session, org_id=org_id, numbers=lookup_forms(number))
+    if not entries:
         raise NotFound(NOT_FOUND)
-    return entry_to_wire(entry, now=utcnow())
+    return entry_to_wire(entries[0], now=utcnow())

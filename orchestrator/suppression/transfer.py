@@ -84,7 +84,8 @@ def number_column(source: IO[bytes], *, name: str) -> tuple[int, int]:
 
 
 def _fix_unshaped(session: Session, *, column: int, width: int, report: ImportReport) -> None:
-    """Numbers written otherwise than in E.164 are normalised here; the rest is invalid."""
+    """Numbers written otherwise than in E.164 are normalised here, to canonical E.164; the
+    rest is invalid. Those already shaped like E.164 stay as written (``numbers``)."""
     for batch in transfer_repository.unshaped_rows(session, column=column, width=width):
         fixed = []
         for line, written in batch:
@@ -114,7 +115,8 @@ def _load(session: Session, request: ImportRequest) -> tuple[int, int]:
 
 def import_file(session: Session, *, request: ImportRequest) -> ImportReport:
     """Adds the file's numbers to the org's list in one statement, as ``POST /suppression``
-    adds a request's: a live entry stays, an expired one is replaced."""
+    adds a request's (``repository.ON_CONFLICT``): an expired entry is replaced, a live one
+    counts as already present but keeps the later expiry, and an opt-out takes it over."""
     now = utcnow()
     if session.get(Org, request.org_id) is None:
         raise NotFound("Org not found")

@@ -1,9 +1,12 @@
 """The queries of importing and exporting a suppression list as CSV, streamed with COPY.
 
 A file goes into a temporary table (``suppression_import``, one text column per CSV column
-and the line each row came from) at COPY's speed; numbers that were not written in E.164
-are normalised in Python into a second one (``suppression_import_fixed``); one statement
-then adds them all (``repository.add_statement``). Both tables go at the commit.
+and the line each row came from) at COPY's speed. Numbers shaped like E.164 are checked for
+that shape only and stored as written, unparsed: one phonenumbers writes otherwise
+(``+4402079460958``) or thinks no valid number is listed as the file has it, and lookups
+try that form too. The others are normalised in Python, to canonical E.164, into a second
+table (``suppression_import_fixed``); one statement then adds them all
+(``repository.add_statement``). Both tables go at the commit.
 """
 
 from __future__ import annotations

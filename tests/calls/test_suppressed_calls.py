@@ -15,7 +15,7 @@ from vapi.types import CreateCustomerDto
 from orchestrator.clock import ManualClock
 from orchestrator.models import Call
 from orchestrator.orgs.service import CreatedOrg
-from tests.factories import customer_numbers, make_org, suppress
+from tests.factories import customer_numbers, make_org, suppress, suppress_rows
 
 
 def _calls(session: Session) -> int:
@@ -80,3 +80,21 @@ def test_an_expired_entry_or_another_orgs_lets_the_call_through(
     for number in ("+14155550100", "+14155550101"):
         created = api.post("/call", json={**body, "customer": {"number": number}}, headers=auth)
         assert created.status_code == 201, created.text
+
+
+def test_a_number_is_refused_whichever_form_it_is_listed_under(
+    api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session
+) -> None:
+    suppress_rows(session, org=org, numbers=["+4402079460957"], reason="legal")
+    suppress(session, org=org, numbers=["+44 (0)20 7946 0958"], reason="dnc")
+    body = {
+        "assistantId": "assistant-1",
+        "phoneNumberId": "phone-1",
+        "customers": [{"number": n} for n in ("+4402079460957", "+4402079460958")],
+    }
+    response = api.post("/call", json=body, headers=auth)
+    assert response.status_code == 400
+    assert response.json()["message"] == [
+        "customers.0.number +4402079460957 is on the suppression list (legal)",
+        "customers.1.number +4402079460958 is on the suppression list (dnc)",
+    ], "as the import stored it, and by its canonical form"

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete
@@ -15,7 +16,9 @@ from typer.testing import CliRunner
 
 from orchestrator.cli import app
 from orchestrator.models import Org
-from tests.factories import make_org, suppress, suppression_entries
+from tests.factories import make_org, suppress, suppress_rows, suppression_entries
+
+DAY = timedelta(days=1)
 
 
 def _org(engine: Engine) -> uuid.UUID:
@@ -38,9 +41,11 @@ def _entries(engine: Engine, org_id: uuid.UUID) -> dict[str, tuple[str, str | No
     return {number: (e.reason, e.source) for number, e in entries.items()}
 
 
-def _import(org_id: uuid.UUID | str, path: Path, *args: str) -> tuple[int, str]:
+def _import(
+    org_id: uuid.UUID | str, path: Path, *args: str, reason: str = "dnc"
+) -> tuple[int, str]:
     result = CliRunner().invoke(
-        app, ["suppression", "import", str(path), "--org", str(org_id), "--reason", "dnc", *args]
+        app, ["suppression", "import", str(path), "--org", str(org_id), "--reason", reason, *args]
     )
     return result.exit_code, result.output
 
@@ -132,3 +137,58 @@ def test_a_file_that_cannot_be_read_is_an_error(engine: Engine, tmp_path: Path) 
         _forget(engine, org_id)
     assert "Org not found" in _import(org_id, ragged)[1]
     assert "--org must be an org's id" in _import("acme", ragged)[1]
+
+
+def _expiries(engine: Engine, org_id: uuid.UUID) -> dict[str, tuple[str, datetime | None]]:
+    with Session(engine) as session:
+        entries = suppression_entries(session, org_id=org_id)
+    return {number: (e.reason, e.expires_at) for number, e in entries.items()}
+
+
+def test_an_import_over_live_entries_keeps_the_later_expiry_and_an_opt_out_takes_over(
+    engine: Engine, tmp_path: Path
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    week, year = now + timedelta(days=7), now + timedelta(days=365)
+    with Session(engine) as session:
+        org = make_org(session, name=f"cli-expiries-{uuid.uuid4()}")
+        suppress(session, org=org, numbers=["+14155550101"], reason="other", expires_at=week)
+        suppress(session, org=org, numbers=["+14155550102"], reason="legal", expires_at=year)
+        suppress_rows(session, org=org, numbers=["+14155550103"], expires_at=now - DAY)
+        session.commit()
+    path = tmp_path / "list.csv"
+    path.write_text("number\n+14155550101\n+1 415 555 0102\n+14155550103\n")
+    try:
+        code, output = _import(org.org_id, path, "--expires-at", (now + 30 * DAY).isoformat())
+        assert (code, output.strip()) == (0, "added 1, already present 2")
+        assert _expiries(engine, org.org_id) == {
+            "+14155550101": ("other", now + 30 * DAY),
+            "+14155550102": ("legal", year),
+            "+14155550103": ("dnc", now + 30 * DAY),
+        }
+        code, output = _import(org.org_id, path, "--source", "IVR", reason="opt-out")
+        assert (code, output.strip()) == (0, "added 0, already present 3")
+        assert _entries(engine, org.org_id) == dict.fromkeys(
+            ["+14155550101", "+14155550102", "+14155550103"], ("opt-out", "IVR")
+        )
+        assert {e for _, e in _expiries(engine, org.org_id).values()} == {None}
+    finally:
+        _forget(engine, org.org_id)
+
+
+def test_numbers_not_shaped_like_e164_are_imported_canonical_the_others_as_written(
+    engine: Engine, tmp_path: Path
+) -> None:
+    org_id = _org(engine)
+    path = tmp_path / "list.csv"
+    path.write_text("number\n+44 020 7946 0958\n+4402079460958\n+10000000000\n")
+    try:
+        assert _import(org_id, path)[0] == 0
+        assert set(_entries(engine, org_id)) == {
+            "+14155550100",
+            "+442079460958",
+            "+4402079460958",
+            "+10000000000",
+        }
+    finally:
+        _forget(engine, org_id)

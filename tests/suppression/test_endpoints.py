@@ -11,7 +11,16 @@ from sqlalchemy.orm import Session
 
 from orchestrator.clock import ManualClock
 from orchestrator.orgs.service import CreatedOrg
-from tests.factories import customer_numbers, make_org, suppress, suppression_entries
+from orchestrator.wire import iso
+from tests.factories import (
+    customer_numbers,
+    make_org,
+    suppress,
+    suppress_rows,
+    suppression_entries,
+)
+
+DAY = timedelta(days=1)
 
 
 def _add(api: TestClient, auth: dict[str, str], **body: object) -> tuple[int, object]:
@@ -161,3 +170,81 @@ def test_another_orgs_list_is_out_of_reach(
     assert api.delete("/suppression/+14155550100", headers=auth).status_code == 404
     assert _add(api, auth, numbers=["+14155550100"])[1] == {"added": 1, "alreadyPresent": 0}
     assert api.get("/suppression").status_code == 401
+
+
+def test_a_live_entry_keeps_the_later_expiry_and_an_opt_out_takes_it_over(
+    api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session, clock: ManualClock
+) -> None:
+    week, month = clock.now + timedelta(days=7), clock.now + timedelta(days=30)
+    expiring, permanent, expired = customer_numbers(3)
+    suppress(session, org=org, numbers=[expiring], reason="other", expires_at=week)
+    suppress(session, org=org, numbers=[permanent], reason="dnc", source="registry")
+    suppress(session, org=org, numbers=[expired], reason="other", expires_at=week)
+    clock.advance(8 * 86400)
+    status, answer = _add(api, auth, numbers=[expiring], reason="legal", expiresAt=iso(month))
+    assert (status, answer) == (200, {"added": 1, "alreadyPresent": 0}), "it had expired"
+    suppress(session, org=org, numbers=[expiring], reason="other", expires_at=clock.now + DAY)
+    status, answer = _add(api, auth, numbers=[permanent, expired], expiresAt=iso(month))
+    assert (status, answer) == (200, {"added": 1, "alreadyPresent": 1})
+
+    entries = suppression_entries(session, org_id=org.org_id)
+    assert {n: (e.reason, e.source, e.expires_at) for n, e in entries.items()} == {
+        expiring: ("legal", None, month),
+        permanent: ("dnc", "registry", None),
+        expired: ("dnc", None, month),
+    }, "a live entry keeps the later expiry, never an earlier one"
+    created = entries[expiring].created_at
+    status, answer = _add(api, auth, numbers=[expiring], reason="complaint")
+    assert (status, answer) == (200, {"added": 0, "alreadyPresent": 1})
+    entry = suppression_entries(session, org_id=org.org_id)[expiring]
+    assert (entry.reason, entry.expires_at, entry.created_at) == ("legal", None, created)
+
+    status, answer = _add(api, auth, numbers=[permanent, expiring], reason="opt-out", source="IVR")
+    assert (status, answer) == (200, {"added": 0, "alreadyPresent": 2})
+    entries = suppression_entries(session, org_id=org.org_id)
+    assert {n: (e.reason, e.source, e.expires_at) for n, e in entries.items()} == {
+        expiring: ("opt-out", "IVR", None),
+        permanent: ("opt-out", "IVR", None),
+        expired: ("dnc", None, month),
+    }, "an opt-out is the strongest reason"
+
+
+def test_numbers_are_listed_in_canonical_e164_and_found_by_any_form(
+    api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session
+) -> None:
+    status, answer = _add(api, auth, numbers=["+4402079460958", "0044 20 7946 0958"])
+    assert (status, answer) == (200, {"added": 1, "alreadyPresent": 0})
+    assert list(suppression_entries(session, org_id=org.org_id)) == ["+442079460958"]
+    for written in ("+4402079460958", "+44 (0)20 7946 0958", "+442079460958"):
+        found = api.get(f"/suppression/{written}", headers=auth)
+        assert found.status_code == 200 and found.json()["number"] == "+442079460958", written
+    listed = api.get("/suppression", params={"number": "+4402079460958"}, headers=auth).json()
+    assert [e["number"] for e in listed["results"]] == ["+442079460958"]
+
+
+def test_an_imported_entry_the_api_would_refuse_is_read_and_removed_as_written(
+    api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session
+) -> None:
+    unassigned, written = "+10000000000", "+4402079460958"
+    suppress_rows(session, org=org, numbers=[unassigned, written])
+    for number in (unassigned, written):
+        assert api.get(f"/suppression/{number}", headers=auth).json()["number"] == number
+        listed = api.get("/suppression", params={"number": number}, headers=auth)
+        assert [e["number"] for e in listed.json()["results"]] == [number]
+    assert _add(api, auth, numbers=[unassigned])[0] == 400, "still refused when added"
+    removed = api.delete(f"/suppression/%2B{unassigned[1:]}", headers=auth)
+    assert removed.status_code == 200 and removed.json()["number"] == unassigned
+    assert api.get(f"/suppression/{unassigned}", headers=auth).status_code == 404
+    bad = api.get("/suppression", params={"number": "+1000"}, headers=auth)
+    assert bad.json()["message"] == ["number must be a valid E.164 phone number"]
+
+
+def test_removing_a_number_removes_each_form_it_is_listed_under(
+    api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session
+) -> None:
+    suppress_rows(session, org=org, numbers=["+4402079460958"], reason="legal")
+    suppress(session, org=org, numbers=["+442079460958"], reason="dnc")
+    removed = api.delete("/suppression/+4402079460958", headers=auth)
+    assert removed.status_code == 200
+    assert (removed.json()["number"], removed.json()["reason"]) == ("+442079460958", "dnc")
+    assert suppression_entries(session, org_id=org.org_id) == {}

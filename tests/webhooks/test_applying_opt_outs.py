@@ -4,6 +4,7 @@ inline, and as soon as the applier commits when applied by the worker."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from orchestrator.calls.service import record_provider_call
-from orchestrator.clock import utcnow
+from orchestrator.clock import ManualClock, utcnow
 from orchestrator.config import get_settings
 from orchestrator.flows.apply_webhooks import apply_stored_webhooks
 from orchestrator.models import Call, ContactStatus
@@ -21,6 +22,7 @@ from orchestrator.webhooks.messages import new_event
 from orchestrator.webhooks.storing import store_events
 from tests.factories import (
     contacts_of,
+    customer_numbers,
     direct_call,
     dispatch_campaign,
     make_campaign,
@@ -88,12 +90,12 @@ def test_by_the_worker_the_number_is_listed_when_the_apply_commits_before_a_retr
     }, "so the next claim finds it suppressed"
 
 
-def test_a_direct_call_follows_the_orgs_plan_and_a_live_entry_stays(session: Session) -> None:
-    org = make_org(session, policy={"optOutPlan": {"structuredDataKey": "optOut"}})
-    listed, heard = "+14155550100", "+14155550101"
-    suppress(session, org=org, numbers=[listed], reason="dnc", source="registry")
+def _said_stop_in_direct_calls(
+    session: Session, *, org: CreatedOrg, numbers: list[str]
+) -> list[Call]:
+    """A direct call to each number whose report, applied, says the customer opted out."""
     calls = []
-    for number in (listed, heard):
+    for number in numbers:
         call = session.get(Call, direct_call(session, org=org, customer={"number": number}))
         assert call is not None
         call.provider_call_id = f"p-{call.id}"
@@ -102,11 +104,40 @@ def test_a_direct_call_follows_the_orgs_plan_and_a_live_entry_stays(session: Ses
     store_events(
         session, [new_event(report(c, "customer-ended-call", analysis=SAID_STOP)) for c in calls]
     )
-
     apply_stored_webhooks(enqueue_dispatch=lambda _: None, unit_of_work=unit_of(session))
+    return calls
+
+
+def test_a_direct_call_follows_the_orgs_plan_and_an_opt_out_takes_a_live_entry_over(
+    session: Session, clock: ManualClock
+) -> None:
+    org = make_org(session, policy={"optOutPlan": {"structuredDataKey": "optOut"}})
+    listed, expiring, opted, heard = customer_numbers(4)
+    suppress(session, org=org, numbers=[listed], reason="dnc", source="registry")
+    week = clock.now + timedelta(days=7)
+    suppress(session, org=org, numbers=[expiring], reason="other", expires_at=week)
+    suppress(session, org=org, numbers=[opted], reason="opt-out", source="earlier call")
+    calls = _said_stop_in_direct_calls(session, org=org, numbers=[listed, expiring, opted, heard])
 
     entries = suppression_entries(session, org_id=org.org_id)
-    assert {n: (e.reason, e.source) for n, e in entries.items()} == {
-        listed: ("dnc", "registry"),
-        heard: ("opt-out", str(calls[1].id)),
-    }
+    assert {n: (e.reason, e.source, e.expires_at) for n, e in entries.items()} == {
+        listed: ("opt-out", str(calls[0].id), None),
+        expiring: ("opt-out", str(calls[1].id), None),
+        opted: ("opt-out", "earlier call", None),
+        heard: ("opt-out", str(calls[3].id), None),
+    }, "an opt-out is the strongest reason, and for good"
+    clock.advance(8 * 86400)
+    assert suppressed_numbers(session, org_id=org.org_id, numbers=[expiring], now=clock.now) == {
+        expiring
+    }, "a week later the number is still not dialled"
+
+
+def test_an_opt_out_is_listed_in_canonical_e164(session: Session) -> None:
+    org = make_org(session, policy={"optOutPlan": {"structuredDataKey": "optOut"}})
+    written, unassigned = "+4402079460958", "+10000000000"
+    _said_stop_in_direct_calls(session, org=org, numbers=[written, unassigned])
+
+    assert sorted(suppression_entries(session, org_id=org.org_id)) == [
+        unassigned,
+        "+442079460958",
+    ], "a number no country assigns is kept as it was dialled"
