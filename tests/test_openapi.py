@@ -248,7 +248,8 @@ def _walk_suppression(request: Client) -> None:
     assert request("POST", "/suppression", body=body) == {"added": 3, "alreadyPresent": 0}
     later = {**body, "reason": "opt-out", "expiresAt": "2100-01-01T00:00:00Z"}
     assert request("POST", "/suppression", body=later)["alreadyPresent"] == 3
-    page = request("GET", "/suppression", query={"reason": "dnc", "limit": 2})
+    # An opt-out takes a live entry of another reason over.
+    page = request("GET", "/suppression", query={"reason": "opt-out", "limit": 2})
     assert page["metadata"]["totalItems"] == 3
     by_number = {"number": "+14155550999"}
     assert request("GET", "/suppression/{number}", path_parameters=by_number)["active"]
