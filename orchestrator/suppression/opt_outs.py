@@ -42,7 +42,6 @@ class EndedCall:
     call_id: uuid.UUID
     org_id: uuid.UUID
     campaign_id: uuid.UUID | None
-    number: str | None
     ended_reason: str | None
     analysis: Mapping[str, Any] | None
 
@@ -89,14 +88,22 @@ def opted_out(session: Session, *, ended: Sequence[EndedCall]) -> list[tuple[uui
     policies, extensions = repository.opt_out_settings(
         session, org_ids=org_ids, campaign_ids=campaign_ids
     )
-    heard = []
+    matched = []
     for call in ended:
         own = extensions.get(call.campaign_id) if call.campaign_id is not None else None
         plan = plan_of(own, policies.get(call.org_id))
-        number = _listed_number(call.number)
-        if plan is None or number is None:
-            continue
-        if is_opt_out(plan, ended_reason=call.ended_reason, analysis=call.analysis):
+        if plan is not None and is_opt_out(
+            plan, ended_reason=call.ended_reason, analysis=call.analysis
+        ):
+            matched.append(call)
+    if not matched:
+        return []
+    # Read only for the calls that heard one: the applier loads calls without their customer.
+    numbers = repository.customer_numbers(session, call_ids=[call.call_id for call in matched])
+    heard = []
+    for call in matched:
+        number = _listed_number(numbers.get(call.call_id))
+        if number is not None:
             heard.append((call.org_id, number, str(call.call_id)))
     return heard
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import String, any_, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from orchestrator.models import Campaign, Org, Suppression
+from orchestrator.models import Call, Campaign, Org, Suppression
 from orchestrator.sql import array_param
 from orchestrator.suppression.schemas import SuppressionReason
 
@@ -213,6 +213,12 @@ def add_opt_outs(
         "now": now,
     }
     return int(session.execute(_ADD_OPT_OUTS, params).scalar_one())
+
+
+def customer_numbers(session: Session, *, call_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Each call's customer number, as the call was made (calls without one left out)."""
+    stmt = select(Call.id, Call.customer["number"].astext).where(Call.id.in_(list(call_ids)))
+    return {call_id: number for call_id, number in session.execute(stmt) if number}
 
 
 def opt_out_settings(

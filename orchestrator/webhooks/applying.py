@@ -170,7 +170,6 @@ class _BatchApplication:
                 call_id=call.id,
                 org_id=call.org_id,
                 campaign_id=call.campaign_id,
-                number=call.customer.get("number"),
                 ended_reason=report.ending.ended_reason or call.ended_reason,
                 analysis=report.analysis,
             )
