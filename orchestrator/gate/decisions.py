@@ -81,7 +81,7 @@ class Verdict(StrEnum):
 CALLING_HOURS_DEFERRAL = "calling-hours"
 # How soon a contact held back only by attempts not yet sent is judged again: by then they
 # were sent (and count) or withdrawn (and do not).
-UNSENT_RECHECK = timedelta(minutes=1)
+UNSENT_RECHECK = timedelta(seconds=15)
 
 
 @dataclass(frozen=True)
