@@ -13,39 +13,27 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-import phonenumbers
-
 from orchestrator.gate.caps import Attempt, Cap, next_allowance
 from orchestrator.reasons import FREQUENCY_CAP, SUPPRESSED
-from orchestrator.wire import E164_SHAPE
+from orchestrator.suppression.numbers import MAX_WRITTEN_LENGTH, canonical_number, lookup_forms
 
 # Why a due contact waits when the caps hold it back (``Contact.deferral``).
 FREQUENCY_CAP_DEFERRAL = FREQUENCY_CAP
-NUMBER_KEY_MAX_LENGTH = 64
 
 
 def recipient_key(number: str | None) -> str | None:
     """The number as the attempt ledger counts it and the suppression list's writers store it:
-    its canonical E.164 where phonenumbers can read it (``+4402079460958`` and
-    ``0014155550100`` are ``+442079460958`` and ``+14155550100``), else as written."""
+    its canonical E.164 (``+4402079460958`` and ``0014155550100`` are ``+442079460958`` and
+    ``+14155550100``), else as written, without spaces."""
     if not number:
         return None
-    written = re.sub(r"\s", "", number)[:NUMBER_KEY_MAX_LENGTH] or None
-    readable = number if E164_SHAPE.match(number) else re.sub(r"^00", "+", written or "")
-    try:
-        parsed = phonenumbers.parse(readable, None)
-    except phonenumbers.NumberParseException:
-        return written
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    written = re.sub(r"\s", "", number)[:MAX_WRITTEN_LENGTH] or None
+    return canonical_number(number) or written
 
 
 def listed_forms(number: str | None) -> tuple[str, ...]:
-    """What to look up on the suppression list for ``number``: its canonical form and, when it
-    differs, the form it was written in (a CSV import stores E.164-shaped strings as written)."""
-    key = recipient_key(number)
-    if key is None or number is None:
-        return ()
-    return (key,) if key == number else (key, number)
+    """What to look up on the suppression list for ``number`` (``lookup_forms``)."""
+    return tuple(lookup_forms(number)) if number else ()
 
 
 @dataclass(frozen=True)

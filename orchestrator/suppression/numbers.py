@@ -56,10 +56,6 @@ def canonical_number(raw: str) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-# What every writer of the list stores (but the import's E.164-shaped rows).
-normalise_number = canonical_number
-
-
 def lookup_forms(written: str) -> list[str]:
     """The forms ``written`` may be listed under: its canonical form first, then the form
     it is written in when that is shaped like E.164 (as the import stores it, and as an

@@ -28,9 +28,8 @@ from sqlalchemy.orm import Session
 from orchestrator.policy.schemas import OptOutPlanIn, PolicyIn
 from orchestrator.suppression import repository
 from orchestrator.suppression.gate_lock import wait_for_sends
-from orchestrator.suppression.numbers import normalise_number
+from orchestrator.suppression.numbers import lookup_forms
 from orchestrator.suppression.schemas import SuppressionReason
-from orchestrator.wire import E164_SHAPE
 
 OPT_OUT_PLAN_EXTENSION = "optOutPlan"
 
@@ -73,12 +72,8 @@ def is_opt_out(
 def _listed_number(number: str | None) -> str | None:
     """The number in canonical E.164; one that is no valid number but shaped like E.164 (a
     call can go to it when the E.164 check is off) as it is written, as the gate finds it."""
-    if not number:
-        return None
-    canonical = normalise_number(number)
-    if canonical is None and E164_SHAPE.match(number):
-        return number
-    return canonical
+    forms = lookup_forms(number) if number else []
+    return forms[0] if forms else None
 
 
 def opted_out(session: Session, *, ended: Sequence[EndedCall]) -> list[tuple[uuid.UUID, str, str]]:

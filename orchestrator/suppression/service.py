@@ -15,7 +15,7 @@ from orchestrator.listing import page_metadata
 from orchestrator.models import Suppression
 from orchestrator.suppression import repository
 from orchestrator.suppression.gate_lock import wait_for_sends
-from orchestrator.suppression.numbers import lookup_forms, normalise_number
+from orchestrator.suppression.numbers import canonical_number, lookup_forms
 from orchestrator.suppression.repository import NewEntries
 from orchestrator.suppression.schemas import AddSuppressionIn, SuppressionListQuery
 from orchestrator.wire import iso
@@ -40,7 +40,7 @@ def normalise_all(numbers: Sequence[str], *, path: str) -> list[str]:
     errors: list[str] = []
     for index, written in enumerate(numbers):
         if written not in seen:
-            seen[written] = normalise_number(written)
+            seen[written] = canonical_number(written)
         number = seen[written]
         if number is None:
             errors.append(f"{path}.{index} must be a valid E.164 phone number")

@@ -21,7 +21,7 @@ from orchestrator.exceptions import NotFound, ValidationFailed
 from orchestrator.models import Org
 from orchestrator.suppression import transfer_repository
 from orchestrator.suppression.gate_lock import wait_for_sends
-from orchestrator.suppression.numbers import normalise_number
+from orchestrator.suppression.numbers import canonical_number
 from orchestrator.suppression.repository import NewEntries
 from orchestrator.suppression.schemas import SuppressionReason
 from orchestrator.suppression.service import check_future
@@ -89,7 +89,7 @@ def _fix_unshaped(session: Session, *, column: int, width: int, report: ImportRe
     for batch in transfer_repository.unshaped_rows(session, column=column, width=width):
         fixed = []
         for line, written in batch:
-            number = normalise_number(written) if written else None
+            number = canonical_number(written) if written else None
             if number is None:
                 report.note_invalid(line, written)
             else:

@@ -17,6 +17,7 @@ from orchestrator.scheduling.calling_hours.opening import (
 )
 from orchestrator.scheduling.calling_hours.schemas import DEFAULT_CALLING_HOURS, CallingHoursIn
 from tests.factories import calling_hours, calling_window
+from tests.support.openings import check_openings_agree
 
 NEW_YORK = "America/New_York"
 LONDON = "Europe/London"
@@ -250,18 +251,4 @@ INSTANTS = st.one_of(
 def test_next_open_and_next_close_agree_with_is_open(
     hours: CallingHoursIn, key: str, moment: datetime
 ) -> None:
-    opening = next_open(hours, key, moment)
-    if opening is None:
-        assert not is_open(hours, key, moment)
-        return
-    assert opening >= moment
-    assert is_open(hours, key, opening)
-    if opening > moment:
-        assert not is_open(hours, key, moment)
-        assert not is_open(hours, key, opening - timedelta(microseconds=1))
-        assert not is_open(hours, key, max(moment, opening - timedelta(minutes=1)))
-    closing = next_close(hours, key, opening)
-    if closing is not None:
-        assert closing > opening
-        assert not is_open(hours, key, closing)
-        assert is_open(hours, key, closing - timedelta(microseconds=1))
+    check_openings_agree(hours, key, moment)

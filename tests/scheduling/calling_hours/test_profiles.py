@@ -24,6 +24,7 @@ from orchestrator.scheduling.calling_hours.schemas import (
 from orchestrator.scheduling.calling_hours.state_rules import SubjectCap
 from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key
 from tests.factories import calling_hours, calling_window
+from tests.support.openings import check_openings_agree
 
 TCPA = profile_hours(US_TCPA)
 FLORIDA = contact_zone_key(number="+13055550123", customer_timezone=None)
@@ -238,20 +239,7 @@ INSTANTS = st.datetimes(
 def test_next_open_and_next_close_agree_with_is_open(
     hours: CallingHoursIn, key: str, moment: datetime
 ) -> None:
-    opening = next_open(hours, key, moment)
-    if opening is None:
-        assert not is_open(hours, key, moment)
-        return
-    assert opening >= moment
-    assert is_open(hours, key, opening)
-    if opening > moment:
-        assert not is_open(hours, key, moment)
-        assert not is_open(hours, key, opening - timedelta(microseconds=1))
-    closing = next_close(hours, key, opening)
-    if closing is not None:
-        assert closing > opening
-        assert not is_open(hours, key, closing)
-        assert is_open(hours, key, closing - timedelta(microseconds=1))
+    check_openings_agree(hours, key, moment)
 
 
 def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
