@@ -108,12 +108,14 @@ class Receiver:
                 self.events[request.headers["x-event-id"]] = message
             return Reply()
         kind = ANSWERS[message["contact"]["number"][-1]]
+        # Counted on arrival: a late answer's handler may still sleep when the campaign ends.
+        with self.lock:
+            self.asked[message["contact"]["number"]] += 1
         started = time.monotonic()
         time.sleep(TIMEOUT_SECONDS + 0.5 if kind == "too-late" else THINK_SECONDS)
         ended = started + TIMEOUT_SECONDS if kind == "too-late" else time.monotonic()
         with self.lock:
             self.spans.setdefault(message["campaignId"], []).append((started, ended))
-            self.asked[message["contact"]["number"]] += 1
         if kind == "eligible":
             return Reply.json({"eligible": True})
         if kind == "not-eligible":
