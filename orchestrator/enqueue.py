@@ -30,6 +30,8 @@ PREDIAL_CHECK = "predial.check"
 # on the default queue); each delivery waits on a user's server (the outbound queue).
 DISPATCH_EVENTS = "events.dispatch"
 DELIVER_EVENTS = "events.deliver"
+# Outbound texts: each sent by a ``texts.send`` task (a rate slot, the gate, ``POST /chat``).
+SEND_TEXT = "texts.send"
 
 # Work that waits on the user's servers (pre-dial checks, campaign events out) has a queue
 # and workers of its own: a slow or dead receiver then holds none of the threads that dial,
@@ -80,6 +82,11 @@ class TaskQueue:
     def place_calls(self, call_ids: Sequence[uuid.UUID]) -> None:
         for call_id in call_ids:
             self.send(PLACE_CALL, str(call_id))
+
+    def send_texts(self, chat_ids: Sequence[uuid.UUID]) -> None:
+        """Have each queued text sent (it waits there for its slot and the gate)."""
+        for chat_id in chat_ids:
+            self.send(SEND_TEXT, str(chat_id))
 
     def dispatch_org(self, org_id: uuid.UUID) -> None:
         """Dispatch the org now (capacity freed, or a call waiting): not at the next tick."""

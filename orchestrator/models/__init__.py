@@ -7,6 +7,8 @@ from orchestrator.models.call_lookup import CallLookup
 from orchestrator.models.campaign import Campaign
 from orchestrator.models.campaign_counter_shard import CampaignCounters, CampaignCounterShard
 from orchestrator.models.campaign_event import OutboxEvent
+from orchestrator.models.chat import Chat
+from orchestrator.models.chat_session import ChatSession
 from orchestrator.models.contact import Contact
 from orchestrator.models.contact_decision import ContactDecision, DecisionKind
 from orchestrator.models.enums import (
@@ -15,6 +17,9 @@ from orchestrator.models.enums import (
     CampaignEventStatus,
     CampaignStatus,
     ContactStatus,
+    SessionStatus,
+    TextPurpose,
+    TextStatus,
     WebhookOutcome,
 )
 from orchestrator.models.org import Org
@@ -35,6 +40,8 @@ __all__ = [
     "CampaignEndedReason",
     "CampaignEventStatus",
     "CampaignStatus",
+    "Chat",
+    "ChatSession",
     "Contact",
     "ContactDecision",
     "ContactStatus",
@@ -43,7 +50,10 @@ __all__ = [
     "OutboxEvent",
     "PhoneNumber",
     "RecipientAttempt",
+    "SessionStatus",
     "Suppression",
+    "TextPurpose",
+    "TextStatus",
     "WebhookEvent",
     "WebhookOutcome",
 ]

@@ -61,6 +61,8 @@ class Campaign(Timestamped, Base):
     server: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     server_messages: Mapped[list[str] | None] = mapped_column(JSONB)
     predial_plan: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # "call" (Vapi's campaigns) or "sms": one text per contact instead of a call.
+    channel: Mapped[str] = mapped_column(String(10), default="call", server_default="call")
     extensions: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

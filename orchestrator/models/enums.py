@@ -87,3 +87,34 @@ IN_FLIGHT_CALL_STATUSES: tuple[CallStatus, ...] = (
     CallStatus.FORWARDING,
 )
 TERMINAL_CALL_STATUSES: tuple[CallStatus, ...] = (CallStatus.ENDED, CallStatus.FAILED)
+
+
+class TextStatus(StrEnum):
+    """An outbound text's delivery (a chat with the SMS transport); ``texts.states`` moves it.
+
+    ``queued``: stored, waiting for its turn (a rate slot, calling hours, a frequency cap).
+    ``sending``: a worker won the compare-and-set and is sending ``POST /chat``; one whose
+    answer was lost stays here until it is looked up at the provider, never sent blindly again.
+    ``sent``: the provider accepted it. ``failed``: refused, by the provider or by the gate.
+    """
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class SessionStatus(StrEnum):
+    """Vapi's session statuses."""
+
+    ACTIVE = "active"
+    COMPLETED = "completed"
+
+
+class TextPurpose(StrEnum):
+    """Why a text was sent: asked for through ``POST /chat``, a campaign's text to a contact,
+    or the follow-up of a contact's last call."""
+
+    API = "api"
+    CAMPAIGN = "campaign"
+    FOLLOW_UP = "follow-up"

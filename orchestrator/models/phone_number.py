@@ -19,3 +19,5 @@ class PhoneNumber(Timestamped, Base):
     provider_phone_number_id: Mapped[str] = mapped_column(String(200))
     calls_per_second: Mapped[float | None] = mapped_column(Float)
     max_concurrency: Mapped[int | None] = mapped_column(Integer)
+    # Texts per second from this number (NULL: the default, 1), across every worker.
+    messages_per_second: Mapped[float | None] = mapped_column(Float)

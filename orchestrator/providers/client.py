@@ -6,6 +6,7 @@ import logging
 from functools import lru_cache
 
 from orchestrator.config import get_settings
+from orchestrator.providers.chats import ProviderChats
 from orchestrator.providers.errors import ProviderError
 from orchestrator.providers.vapi import VapiClient
 
@@ -21,6 +22,11 @@ def provider_client() -> VapiClient:
         api_key=settings.provider_api_key,
         timeout=settings.provider_timeout_seconds,
     )
+
+
+def provider_chats() -> ProviderChats:
+    """The provider's chat and session endpoints, on the process's pooled client."""
+    return ProviderChats(provider_client())
 
 
 def warm_up_provider_client() -> None:

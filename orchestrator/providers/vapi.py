@@ -212,6 +212,10 @@ class VapiClient:
         response = self._request("GET", path)
         return self._validate_phone_number(self._json(response), response)
 
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Any endpoint: its JSON body, or a ``ProviderError`` as for the typed methods."""
+        return self._json(self._request(method, path, **kwargs))
+
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = self._http.request(method, path, **kwargs)
