@@ -13,6 +13,8 @@
   filtered by ``createdAt``/``updatedAt{Gt,Lt,Ge,Le}``; ``limit`` defaults to 100, at most
   1000. Every number a call named, and those it was started with (see ``phone_numbers``).
 * ``GET /phone-number/{id}``: one number, or 404.
+* ``/chat`` and ``/session``: Vapi's chat and session endpoints, texts by SMS included; see
+  ``text_api``, ``chats`` and ``replies``.
 * ``GET /simulator/stats``, ``POST /simulator/reset``, ``GET /healthz``: no auth.
 * ``POST /simulator/forget`` (a test hook, no auth): ``{"ids": [...]}`` forgets those calls,
   ``{"inFlight": true}`` every call not ended yet, as if the provider had lost them: their
@@ -34,12 +36,9 @@ list for validation failures.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
 import httpx
@@ -48,27 +47,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from orchestrator.simulator.chats import TextEngine
 from orchestrator.simulator.engine import CallEngine
-from orchestrator.simulator.faults import CreateDecision, CreateFault, decide_create
+from orchestrator.simulator.faults import CreateFault, decide_create
+from orchestrator.simulator.http_errors import (
+    ApiError,
+    fault_response,
+    hold,
+    json_body,
+    nest_error,
+)
 from orchestrator.simulator.phone_numbers import PhoneNumberQuery
 from orchestrator.simulator.state import CallQuery, SimulatorConfig, SimulatorState
+from orchestrator.simulator.text_api import add_text_routes
 from orchestrator.simulator.validation import parse_forget, validate_create
 
 MAX_LIST_LIMIT = 1000
-# How often a held create answer checks whether its client has hung up.
-HOLD_POLL_SECONDS = 0.05
-
-
-class ApiError(Exception):
-    def __init__(self, status_code: int, message: str | list[str]) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.message = message
-
-
-def nest_error(status_code: int, message: str | list[str]) -> JSONResponse:
-    body = {"statusCode": status_code, "error": HTTPStatus(status_code).phrase, "message": message}
-    return JSONResponse(body, status_code=status_code)
 
 
 class Simulator:
@@ -78,6 +72,7 @@ class Simulator:
         self.config = config
         self.state = SimulatorState(config)
         self._engine: CallEngine | None = None
+        self._texts: TextEngine | None = None
         self._http: httpx.AsyncClient | None = None
 
     @property
@@ -85,6 +80,12 @@ class Simulator:
         if self._engine is None:
             raise RuntimeError("the simulator engine runs only inside the app's lifespan")
         return self._engine
+
+    @property
+    def texts(self) -> TextEngine:
+        if self._texts is None:
+            raise RuntimeError("the simulator's texts run only inside the app's lifespan")
+        return self._texts
 
     async def start(self) -> None:
         # trust_env=False: webhook targets are explicit URLs, never meant to go via a proxy.
@@ -94,6 +95,7 @@ class Simulator:
             trust_env=False,
         )
         self._engine = CallEngine(self.state, self.config, self._http)
+        self._texts = TextEngine(self.state, self.config, self._http, self._engine.spawn)
         for cut in self.state.take_interrupted():
             self._engine.finish(cut)
 
@@ -109,6 +111,7 @@ class Simulator:
     async def reset(self) -> None:
         await self.engine.cancel_all()
         await self.state.reset()
+        await self.texts.reset()
 
     async def forget(self, ids: list[str] | None, *, in_flight: bool) -> list[str]:
         forgotten = await self.state.forget(ids, in_flight=in_flight)
@@ -138,10 +141,7 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 async def create_call(request: Request, simulator: SimulatorDep) -> JSONResponse:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ApiError(400, ["body must be valid JSON"]) from None
+    body = await json_body(request)
     errors = validate_create(body)
     if errors:
         raise ApiError(400, errors)
@@ -152,34 +152,14 @@ async def create_call(request: Request, simulator: SimulatorDep) -> JSONResponse
     if decision.fault is not CreateFault.NONE:
         await state.count_fault(decision.fault.value)
     if not decision.fault.creates:
-        return _fault_response(decision, config.faults.retry_after)
+        return fault_response(decision, config.faults.retry_after)
     record = await state.create_call(body, request_index=index)
     simulator.engine.start(record)
     if decision.fault is CreateFault.SERVER_ERROR_CREATED:
-        return _fault_response(decision, config.faults.retry_after)
+        return fault_response(decision, config.faults.retry_after)
     if decision.fault is CreateFault.TIMEOUT:
-        await _hold(request, config.faults.timeout_hold)
+        await hold(request, config.faults.timeout_hold)
     return JSONResponse(record.to_json(), status_code=201)
-
-
-def _fault_response(decision: CreateDecision, retry_after: int) -> JSONResponse:
-    if decision.status_code == 429:
-        response = nest_error(429, "Rate limit exceeded (simulated fault).")
-        response.headers["Retry-After"] = str(retry_after)
-        return response
-    return nest_error(decision.status_code, "Internal error (simulated fault).")
-
-
-async def _hold(request: Request, seconds: float) -> None:
-    """Sit on a create answer until ``seconds`` pass or the client hangs up.
-
-    Returning once the client is gone lets a shutdown proceed instead of waiting out the hold.
-    """
-    deadline = time.monotonic() + seconds
-    while (remaining := deadline - time.monotonic()) > 0:
-        if await request.is_disconnected():
-            return
-        await asyncio.sleep(min(HOLD_POLL_SECONDS, remaining))
 
 
 async def list_calls(
@@ -229,7 +209,9 @@ async def get_phone_number(phone_number_id: str, simulator: SimulatorDep) -> dic
 
 
 async def get_stats(simulator: SimulatorDep) -> dict[str, Any]:
-    return await simulator.state.stats()
+    stats = await simulator.state.stats()
+    stats["texts"] = await simulator.texts.stats()
+    return stats
 
 
 async def reset(simulator: SimulatorDep) -> dict[str, str]:
@@ -238,10 +220,7 @@ async def reset(simulator: SimulatorDep) -> dict[str, str]:
 
 
 async def forget(request: Request, simulator: SimulatorDep) -> dict[str, list[str]]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ApiError(400, ["body must be valid JSON"]) from None
+    body = await json_body(request)
     ids, errors = parse_forget(body)
     if errors:
         raise ApiError(400, errors)
@@ -294,6 +273,7 @@ def create_simulator_app(config: SimulatorConfig) -> FastAPI:
     app.add_api_route(
         "/phone-number/{phone_number_id}", get_phone_number, methods=["GET"], dependencies=authed
     )
+    add_text_routes(app, authed)
     app.add_api_route("/simulator/stats", get_stats, methods=["GET"])
     app.add_api_route("/simulator/reset", reset, methods=["POST"])
     app.add_api_route("/simulator/forget", forget, methods=["POST"])

@@ -2,11 +2,13 @@
 
 A number is known from the first ``POST /call`` that names its id as ``phoneNumberId`` (it was
 created then), or from the start: ``SimulatorConfig.phone_numbers`` (``--phone-numbers``) lists
-ids, each optionally with its digits, ``ID`` or ``ID=+E164``. A number whose digits nobody gave
-gets fictional ones derived from its id (``+1 NPA 555-01XX``), the same in every run.
+ids, each optionally with its digits, ``ID`` or ``ID=+E164``, and optionally ``:nosms`` after
+either (``line-2=+447700900123:nosms``): a number that cannot send texts (``smsEnabled`` false;
+``POST /chat`` refuses it; Vapi's ``VapiPhoneNumber`` has no such field, so it is not shown). A number whose digits nobody gave gets fictional ones derived from
+its id (``+1 NPA 555-01XX``), the same in every run.
 
 In the journal (see ``journal``) a number is ``{"id", "number", "createdAt", "updatedAt"}``,
-times in Unix epoch milliseconds.
+plus ``"smsEnabled": false`` for one that cannot text, times in Unix epoch milliseconds.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from orchestrator.simulator.records import from_ms, iso, to_ms
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 MAX_ID_LENGTH = 200
 MAX_LIST_LIMIT = 1000
+NO_SMS = ":nosms"
 
 
 class PhoneNumberSpecError(ValueError):
@@ -34,7 +37,7 @@ def parse_phone_numbers(specs: tuple[str, ...] | list[str]) -> dict[str, str | N
     """``ID`` or ``ID=+E164`` items (comma-separated lists allowed) as {id: digits or None}."""
     numbers: dict[str, str | None] = {}
     problems: list[str] = []
-    for item in (part.strip() for spec in specs for part in spec.split(",")):
+    for item in (part.strip().removesuffix(NO_SMS) for spec in specs for part in spec.split(",")):
         if not item:
             continue
         phone_id, _, digits = (piece.strip() for piece in item.partition("="))
@@ -47,6 +50,16 @@ def parse_phone_numbers(specs: tuple[str, ...] | list[str]) -> dict[str, str | N
     if problems:
         raise PhoneNumberSpecError("; ".join(problems))
     return numbers
+
+
+def sms_disabled(specs: tuple[str, ...] | list[str]) -> frozenset[str]:
+    """The ids of the ``--phone-numbers`` items flagged ``:nosms``."""
+    items = (part.strip() for spec in specs for part in spec.split(","))
+    return frozenset(
+        item.removesuffix(NO_SMS).partition("=")[0].strip()
+        for item in items
+        if item.endswith(NO_SMS)
+    )
 
 
 def derived_number(phone_id: str) -> str:
@@ -62,6 +75,7 @@ class PhoneNumberRecord:
     number: str
     created_at: datetime
     updated_at: datetime
+    sms_enabled: bool = True
 
     def to_json(self, org_id: str) -> dict[str, Any]:
         return {
@@ -75,12 +89,15 @@ class PhoneNumberRecord:
         }
 
     def to_journal(self) -> dict[str, Any]:
-        return {
+        line: dict[str, Any] = {
             "id": self.id,
             "number": self.number,
             "createdAt": to_ms(self.created_at),
             "updatedAt": to_ms(self.updated_at),
         }
+        if not self.sms_enabled:
+            line["smsEnabled"] = False
+        return line
 
     @classmethod
     def from_journal(cls, data: dict[str, Any]) -> PhoneNumberRecord:
@@ -89,6 +106,7 @@ class PhoneNumberRecord:
             number=str(data["number"]),
             created_at=from_ms(int(data["createdAt"])),
             updated_at=from_ms(int(data["updatedAt"])),
+            sms_enabled=data.get("smsEnabled", True) is not False,
         )
 
 

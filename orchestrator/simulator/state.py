@@ -31,6 +31,7 @@ from orchestrator.simulator.phone_numbers import (
     PhoneNumberRecord,
     derived_number,
     parse_phone_numbers,
+    sms_disabled,
 )
 from orchestrator.simulator.records import (
     CallQuery,
@@ -128,13 +129,19 @@ class SimulatorState:
     def _know_configured_numbers(self) -> None:
         """The numbers it starts with: new ones are created now; digits given at start replace
         the ones a number had (a number keeps its id and creation time across restarts)."""
+        no_sms = sms_disabled(self.config.phone_numbers)
         for phone_id, digits in parse_phone_numbers(self.config.phone_numbers).items():
             known = self._ledger.phone_numbers.get(phone_id)
-            if known is not None and digits in (None, known.number):
+            sms = phone_id not in no_sms
+            if known is not None and digits in (None, known.number) and known.sms_enabled == sms:
                 continue
             at = now_ms()
             record = PhoneNumberRecord(
-                phone_id, digits or derived_number(phone_id), known.created_at if known else at, at
+                phone_id,
+                digits or (known.number if known else derived_number(phone_id)),
+                known.created_at if known else at,
+                at,
+                sms_enabled=sms,
             )
             if (journal := self._journal) is not None:
                 journal.append({"op": "phone", "at": to_ms(at), "phoneNumber": record.to_journal()})
@@ -287,6 +294,10 @@ class SimulatorState:
         async with self.lock:
             record = self._ledger.phone_numbers.get(phone_id)
             return None if record is None else record.to_json(self.config.org_id)
+
+    async def phone_number(self, phone_id: str) -> PhoneNumberRecord | None:
+        async with self.lock:
+            return self._ledger.phone_numbers.get(phone_id)
 
     async def stats(self) -> dict[str, Any]:
         async with self.lock:

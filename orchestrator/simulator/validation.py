@@ -26,11 +26,11 @@ def validate_create(body: Any) -> list[str]:
         errors.append(f"exactly one of {', '.join(CALL_TARGETS)} must be provided")
     if body.get("customers") is not None:
         errors.append("customers (batch calls) is not supported by the simulator")
-    errors.extend(_overrides_errors(body.get("assistantOverrides")))
+    errors.extend(overrides_errors(body.get("assistantOverrides")))
     return errors
 
 
-def _overrides_errors(overrides: Any) -> list[str]:
+def overrides_errors(overrides: Any) -> list[str]:
     if overrides is None:
         return []
     if not isinstance(overrides, dict):

@@ -24,14 +24,13 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
 from orchestrator.simulator.faults import DeliveryPlan, plan_delivery
-from orchestrator.simulator.records import CallRecord
 from orchestrator.simulator.state import SimulatorConfig, SimulatorState
 
 logger = logging.getLogger(__name__)
@@ -42,6 +41,21 @@ SIGNATURE_HEADER = "x-signature"
 
 Message = dict[str, Any]
 Spawn = Callable[[Coroutine[Any, Any, None], str], asyncio.Task[None]]
+CountFault = Callable[[str], Awaitable[None]]
+
+
+class Source(Protocol):
+    """What an outbox sends for (a call, or a text's exchange): where to, and the identity its
+    fault decisions use."""
+
+    @property
+    def server(self) -> dict[str, Any] | None: ...
+
+    @property
+    def number(self) -> str: ...
+
+    @property
+    def request_index(self) -> int: ...
 
 
 def encode(message: Message) -> bytes:
@@ -107,7 +121,8 @@ class _Pending:
 
 
 class Outbox:
-    """One call's messages, delivered in order (unless faults say otherwise).
+    """One call's (or one text exchange's) messages, delivered in order (unless faults say
+    otherwise). Fired faults are counted by ``count_fault``, the state's by default.
 
     Without a server URL, messages are discarded (and no fault is counted). ``first_index`` is
     the message index of the first message put: a call finished after a restart continues
@@ -116,17 +131,18 @@ class Outbox:
 
     def __init__(
         self,
-        record: CallRecord,
+        record: Source,
         *,
         sender: WebhookSender,
         state: SimulatorState,
         config: SimulatorConfig,
         spawn: Spawn,
         first_index: int = 0,
+        count_fault: CountFault | None = None,
     ) -> None:
         self._record = record
         self._sender = sender
-        self._state = state
+        self._count_fault = count_fault or state.count_fault
         self._config = config
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._next_index = first_index
@@ -134,7 +150,8 @@ class Outbox:
         if (server := record.server) is not None:
             self._drainer = spawn(self._drain(server), "webhook-outbox")
 
-    def put(self, message: Message) -> None:
+    def put(self, message: Message, *, last: bool = False) -> None:
+        """Queue a message; ``last`` (like an end-of-call-report) is never held back."""
         if self._drainer is None:
             return
         kind = str(message["message"]["type"])
@@ -144,7 +161,7 @@ class Outbox:
             number=self._record.number,
             request_index=self._record.request_index,
             message_index=self._next_index,
-            last=kind == "end-of-call-report",
+            last=last or kind == "end-of-call-report",
         )
         self._next_index += 1
         self._queue.put_nowait(_Pending(kind, encode(message), plan))
@@ -166,15 +183,15 @@ class Outbox:
         held: list[_Pending] = []
         while (item := await self._queue.get()) is not None:
             if item.plan.drop:
-                await self._state.count_fault("drop")
+                await self._count_fault("drop")
                 if item.plan.whole_call and item.kind == "end-of-call-report":
-                    await self._state.count_fault("drop_call")
+                    await self._count_fault("drop_call")
             elif item.plan.hold_back:
                 held.append(item)
             else:
                 await self._send(url, headers, item)
                 for late in held:
-                    await self._state.count_fault("reorder")
+                    await self._count_fault("reorder")
                     await self._send(url, headers, late)
                 held.clear()
         # Held back with nothing delivered after them: they go out last, still in order.
@@ -183,10 +200,10 @@ class Outbox:
 
     async def _send(self, url: str, headers: dict[str, str], item: _Pending) -> None:
         if item.plan.delay_seconds > 0:
-            await self._state.count_fault("delay")
+            await self._count_fault("delay")
             await asyncio.sleep(item.plan.delay_seconds)
         await self._sender.deliver(url, headers, item.body, item.kind)
         if item.plan.duplicate:
-            await self._state.count_fault("dup")
+            await self._count_fault("dup")
             await asyncio.sleep(self._config.faults.dup_gap)
             await self._sender.deliver(url, headers, item.body, item.kind)
