@@ -4,8 +4,9 @@ A number is known from the first ``POST /call`` that names its id as ``phoneNumb
 created then), or from the start: ``SimulatorConfig.phone_numbers`` (``--phone-numbers``) lists
 ids, each optionally with its digits, ``ID`` or ``ID=+E164``, and optionally ``:nosms`` after
 either (``line-2=+447700900123:nosms``): a number that cannot send texts (``smsEnabled`` false;
-``POST /chat`` refuses it; Vapi's ``VapiPhoneNumber`` has no such field, so it is not shown). A number whose digits nobody gave gets fictional ones derived from
-its id (``+1 NPA 555-01XX``), the same in every run.
+``POST /chat`` refuses it; Vapi's ``VapiPhoneNumber`` has no such field, so it is not shown).
+A number whose digits nobody gave gets fictional ones derived from its id (``+1 NPA 555-01XX``),
+the same in every run.
 
 In the journal (see ``journal``) a number is ``{"id", "number", "createdAt", "updatedAt"}``,
 plus ``"smsEnabled": false`` for one that cannot text, times in Unix epoch milliseconds.

@@ -14,7 +14,7 @@ from vapi import GetPhoneNumbersResponse_Vapi, ListPhoneNumbersResponseItem_Vapi
 from vapi.types import VapiPhoneNumber
 
 from orchestrator.simulator import PhoneNumberSpecError, SimulatorConfig, parse_phone_numbers
-from orchestrator.simulator.phone_numbers import derived_number
+from orchestrator.simulator.phone_numbers import derived_number, sms_disabled
 from orchestrator.simulator.state import DEFAULT_ORG_ID
 from tests.support.sdk import checked, strictly
 from tests.support.simulators import API_KEY, PHONE, SimulatorHandle, running
@@ -166,3 +166,21 @@ def test_a_derived_number_is_fictional_and_stable() -> None:
     assert all(re.match(r"^\+1[2-9]\d\d55501\d\d$", number) for number in numbers)
     assert len(numbers) > 40
     assert derived_number("line-1") == derived_number("line-1")
+
+
+def test_a_number_marked_nosms_cannot_text_and_keeps_it_across_restarts(tmp_path: Path) -> None:
+    specs = ["a:nosms, b=+447700900123:nosms", "c=+14155550123"]
+    assert parse_phone_numbers(specs) == {"a": None, "b": "+447700900123", "c": "+14155550123"}
+    assert sms_disabled(specs) == {"a", "b"}
+    with running(tmp_path, phone_numbers=("line-1:nosms",)) as sim:
+        assert sim.simulator is not None
+        first = sim.simulator.state._ledger.phone_numbers["line-1"]
+        assert not first.sms_enabled
+        assert "smsEnabled" not in number_of(sim.base_url, "line-1").json()  # not Vapi's field
+    with running(tmp_path) as sim:
+        assert sim.simulator is not None
+        assert not sim.simulator.state._ledger.phone_numbers["line-1"].sms_enabled
+    with running(tmp_path, phone_numbers=("line-1",)) as sim:
+        assert sim.simulator is not None
+        again = sim.simulator.state._ledger.phone_numbers["line-1"]
+        assert again.sms_enabled and again.number == first.number
