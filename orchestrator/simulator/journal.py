@@ -16,7 +16,7 @@ of in-process tests) the simulator lives in memory and writes no file. With one
   ``numbersDialedMoreThanOnce`` use, faults, concurrencyRejections, webhooksSent,
   webhookFailures, endedReasons, forgotten and the peaks), plus the next ``seq``, so that it
   stays unique, and every phone number it knows. Only the one-second create-rate windows are
-  not kept.
+  not kept, and chats and sessions, which live in memory only (see ``sessions``).
 
   One JSON object per line, each with ``op`` (its kind) and ``at`` (when it was written, Unix
   epoch milliseconds). Every change is appended as it happens, under the state's lock and
