@@ -103,11 +103,17 @@ def opted_out(session: Session, *, ended: Sequence[EndedCall]) -> list[tuple[uui
     return heard
 
 
-def record_opt_outs(session: Session, *, ended: Sequence[EndedCall], now: datetime) -> int:
-    """Put the numbers of the calls that heard an opt-out on their orgs' lists; how many new."""
-    if not ended:
-        return 0
-    heard = opted_out(session, ended=ended)
+def record_opt_outs(
+    session: Session,
+    *,
+    ended: Sequence[EndedCall],
+    now: datetime,
+    heard_in_texts: Sequence[tuple[uuid.UUID, str, str]] = (),
+) -> int:
+    """Put the numbers of the calls that heard an opt-out on their orgs' lists, with the
+    (org, number, source) opt-outs heard in texts (``text_opt_outs``), in one statement and
+    one org lock order; how many new."""
+    heard = (opted_out(session, ended=ended) if ended else []) + list(heard_in_texts)
     if not heard:
         return 0
     for org_id in sorted({org_id for org_id, _, _ in heard}):

@@ -233,3 +233,36 @@ def opt_out_settings(
         {row.id: row.policy or {} for row in orgs},
         {row.id: row.extensions or {} for row in campaigns},
     )
+
+
+# A source that is a session of the entry's own org: the entry is an opt-out heard in a text.
+# The CASE keeps a source that is no UUID (a call's entries have one too, but no session has
+# a call's id) from ever being cast.
+_WITHDRAW_TEXT_OPT_OUTS = text(
+    """
+    DELETE FROM suppressions AS s
+    USING unnest(CAST(:org_ids AS uuid[]), CAST(:numbers AS text[])) AS w(org_id, number)
+    WHERE s.org_id = w.org_id AND s.number = w.number AND s.reason = :reason
+        AND EXISTS (
+            SELECT FROM sessions
+            WHERE sessions.org_id = s.org_id AND sessions.id = CASE
+                WHEN s.source ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                THEN CAST(s.source AS uuid) END
+        )
+    """
+)
+
+
+def withdraw_text_opt_outs(
+    session: Session, *, numbers: Sequence[tuple[uuid.UUID, str]], reason: str
+) -> int:
+    """Remove each (org, number)'s entry when it is an opt-out heard in one of the org's
+    sessions (never a list's entry, a complaint or an opt-out heard in a call); how many."""
+    if not numbers:
+        return 0
+    params = {
+        "org_ids": [org_id for org_id, _ in numbers],
+        "numbers": [number for _, number in numbers],
+        "reason": reason,
+    }
+    return int(session.execute(_WITHDRAW_TEXT_OPT_OUTS, params).rowcount)  # type: ignore[attr-defined]
