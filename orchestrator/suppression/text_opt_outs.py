@@ -9,9 +9,11 @@ twice, out of order: its messages only grow) the number ends as the last keyword
 
 An entry written here has reason ``opt-out`` and our session id as its source; an opt-in
 removes only such an entry (its source a session of the same org), never one a list, a
-complaint or a call put there. Entries are written set-based, one statement per batch of
-messages, with the opt-outs heard in calls (``opt_outs.record_opt_outs``, which takes
-``wait_for_sends`` first); removing needs no lock.
+complaint or a call put there. So a text's opt-out takes no live entry over (a DNC entry
+stays one, made permanent): a START must never lift what a list put there. Entries are
+written set-based, one statement per batch of messages, with the opt-outs heard in calls
+(``opt_outs.record_opt_outs``, which takes ``wait_for_sends`` first); removing needs no
+lock.
 """
 
 from __future__ import annotations
