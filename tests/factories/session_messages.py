@@ -13,9 +13,9 @@ from orchestrator.models import Chat, ChatSession
 from orchestrator.orgs.service import CreatedOrg
 from tests.factories.texts import queued_text
 
-# Message times: epoch milliseconds, as the provider writes them; just after the texts are
-# queued (a conversation's times are the same whenever it is delivered again).
-FIRST_MESSAGE_MS = (int(time.time()) + 60) * 1000
+# Message times: epoch milliseconds, as the provider writes them; after any text a test run
+# queues (a conversation's times are the same whenever it is delivered again).
+FIRST_MESSAGE_MS = (int(time.time()) + 3600) * 1000
 
 
 def sent_text(
