@@ -86,3 +86,6 @@ class Chat(Timestamped, Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The last news of it from the provider (its create answer, a message, a lookup).
     provider_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the provider said it deleted the chat (``chat.deleted``): our row stays, the
+    # record of what went through us.
+    provider_deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

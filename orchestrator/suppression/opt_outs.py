@@ -103,15 +103,23 @@ def opted_out(session: Session, *, ended: Sequence[EndedCall]) -> list[tuple[uui
     return heard
 
 
-def record_opt_outs(session: Session, *, ended: Sequence[EndedCall], now: datetime) -> int:
-    """Put the numbers of the calls that heard an opt-out on their orgs' lists; how many new."""
-    if not ended:
+def record_opt_outs(
+    session: Session,
+    *,
+    ended: Sequence[EndedCall],
+    now: datetime,
+    heard_in_texts: Sequence[tuple[uuid.UUID, str, str]] = (),
+) -> int:
+    """Put the numbers of the calls that heard an opt-out on their orgs' lists, and the
+    (org, number, source) opt-outs heard in texts (``text_opt_outs``: they take no entry
+    over), every org locked in one order first; how many new."""
+    heard = opted_out(session, ended=ended) if ended else []
+    if not heard and not heard_in_texts:
         return 0
-    heard = opted_out(session, ended=ended)
-    if not heard:
-        return 0
-    for org_id in sorted({org_id for org_id, _, _ in heard}):
+    for org_id in sorted({org_id for org_id, _, _ in [*heard, *heard_in_texts]}):
         wait_for_sends(session, org_id=org_id)
-    return repository.add_opt_outs(
-        session, heard=heard, reason=str(SuppressionReason.OPT_OUT), now=now
+    reason = str(SuppressionReason.OPT_OUT)
+    added = repository.add_opt_outs(session, heard=heard, reason=reason, now=now)
+    return added + repository.add_opt_outs(
+        session, heard=heard_in_texts, reason=reason, now=now, takes_over=False
     )

@@ -76,23 +76,28 @@ _EXPIRED = "suppressions.expires_at <= EXCLUDED.created_at"
 _TAKES_OVER = (
     f"EXCLUDED.reason = '{STRONGEST_REASON}' AND suppressions.reason <> '{STRONGEST_REASON}'"
 )
+
+
 # What adding a number already listed does. An expired entry is replaced (it counts as
 # added). A live one counts as already present, but never ends weaker than asked: it keeps
-# the later expiry (none wins), and an opt-out takes it over. Rows nothing changes are not
-# written, so importing a list again rewrites nothing. ``added``: an inserted row (xmax 0),
-# or one whose entry had expired; the subquery reads the statement's snapshot, which still
-# holds the entry as it was.
-ON_CONFLICT = f"""
+# the later expiry (none wins), and an opt-out takes it over (``takes_over``; an opt-out heard
+# in a text does not: a START could take it off again, and with it the entry it took over).
+# Rows nothing changes are not written, so importing a list again rewrites nothing.
+# ``added``: an inserted row (xmax 0), or one whose entry had expired; the subquery reads the
+# statement's snapshot, which still holds the entry as it was.
+def on_conflict(*, takes_over: bool = True) -> str:
+    over = f"({_TAKES_OVER})" if takes_over else "FALSE"
+    return f"""
     ON CONFLICT (org_id, number) DO UPDATE
-    SET reason = CASE WHEN {_EXPIRED} OR ({_TAKES_OVER})
+    SET reason = CASE WHEN {_EXPIRED} OR {over}
             THEN EXCLUDED.reason ELSE suppressions.reason END,
-        source = CASE WHEN {_EXPIRED} OR ({_TAKES_OVER})
+        source = CASE WHEN {_EXPIRED} OR {over}
             THEN EXCLUDED.source ELSE suppressions.source END,
         created_at = CASE WHEN {_EXPIRED}
             THEN EXCLUDED.created_at ELSE suppressions.created_at END,
         expires_at = CASE WHEN EXCLUDED.expires_at IS NULL OR suppressions.expires_at IS NULL
             THEN NULL ELSE GREATEST(suppressions.expires_at, EXCLUDED.expires_at) END
-    WHERE {_EXPIRED} OR ({_TAKES_OVER})
+    WHERE {_EXPIRED} OR {over}
         OR suppressions.expires_at < COALESCE(EXCLUDED.expires_at, 'infinity')
     RETURNING CASE WHEN suppressions.xmax = 0 THEN TRUE ELSE EXISTS (
         SELECT FROM suppressions AS was
@@ -100,6 +105,9 @@ ON_CONFLICT = f"""
             AND was.expires_at <= :now
     ) END AS added
 """
+
+
+ON_CONFLICT = on_conflict()
 
 
 def add_statement(numbers_sql: str) -> str:
@@ -184,27 +192,38 @@ def delete_entries(
     return [removed[number] for number in numbers if number in removed]
 
 
-_ADD_OPT_OUTS = text(
-    f"""
+def _add_opt_outs(*, takes_over: bool) -> Any:
+    return text(
+        f"""
     WITH written AS (
         INSERT INTO suppressions (org_id, number, reason, source, created_at, expires_at)
         SELECT DISTINCT ON (org_id, number) org_id, number, :reason, source, :now, NULL
         FROM unnest(CAST(:org_ids AS uuid[]), CAST(:numbers AS text[]), CAST(:sources AS text[]))
             AS heard(org_id, number, source)
         ORDER BY org_id, number, source
-        {ON_CONFLICT}
+        {on_conflict(takes_over=takes_over)}
     )
     SELECT count(*) FROM written WHERE added
     """
-)
+    )
+
+
+_ADD_OPT_OUTS = {True: _add_opt_outs(takes_over=True), False: _add_opt_outs(takes_over=False)}
 
 
 def add_opt_outs(
-    session: Session, *, heard: Sequence[tuple[uuid.UUID, str, str]], reason: str, now: datetime
+    session: Session,
+    *,
+    heard: Sequence[tuple[uuid.UUID, str, str]],
+    reason: str,
+    now: datetime,
+    takes_over: bool = True,
 ) -> int:
     """Each (org, number, source) on its org's list for good, as ``add_statement`` adds (a
-    live entry ends permanent, an opt-out's); the caller holds ``wait_for_sends`` for every
-    org. How many were added."""
+    live entry ends permanent, an opt-out's unless ``takes_over`` is false); the caller holds
+    ``wait_for_sends`` for every org. How many were added."""
+    if not heard:
+        return 0
     params = {
         "org_ids": [org_id for org_id, _, _ in heard],
         "numbers": [number for _, number, _ in heard],
@@ -212,7 +231,7 @@ def add_opt_outs(
         "reason": reason,
         "now": now,
     }
-    return int(session.execute(_ADD_OPT_OUTS, params).scalar_one())
+    return int(session.execute(_ADD_OPT_OUTS[takes_over], params).scalar_one())
 
 
 def customer_numbers(session: Session, *, call_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -233,3 +252,36 @@ def opt_out_settings(
         {row.id: row.policy or {} for row in orgs},
         {row.id: row.extensions or {} for row in campaigns},
     )
+
+
+# A source that is a session of the entry's own org: the entry is an opt-out heard in a text.
+# The CASE keeps a source that is no UUID (a call's entries have one too, but no session has
+# a call's id) from ever being cast.
+_WITHDRAW_TEXT_OPT_OUTS = text(
+    """
+    DELETE FROM suppressions AS s
+    USING unnest(CAST(:org_ids AS uuid[]), CAST(:numbers AS text[])) AS w(org_id, number)
+    WHERE s.org_id = w.org_id AND s.number = w.number AND s.reason = :reason
+        AND EXISTS (
+            SELECT FROM sessions
+            WHERE sessions.org_id = s.org_id AND sessions.id = CASE
+                WHEN s.source ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                THEN CAST(s.source AS uuid) END
+        )
+    """
+)
+
+
+def withdraw_text_opt_outs(
+    session: Session, *, numbers: Sequence[tuple[uuid.UUID, str]], reason: str
+) -> int:
+    """Remove each (org, number)'s entry when it is an opt-out heard in one of the org's
+    sessions (never a list's entry, a complaint or an opt-out heard in a call); how many."""
+    if not numbers:
+        return 0
+    params = {
+        "org_ids": [org_id for org_id, _ in numbers],
+        "numbers": [number for _, number in numbers],
+        "reason": reason,
+    }
+    return int(session.execute(_WITHDRAW_TEXT_OPT_OUTS, params).rowcount)  # type: ignore[attr-defined]

@@ -2,8 +2,10 @@
 
 Applied in any order, the messages of a call reach the same end state, and a message changes
 its call once (``calls.provider_reports``). A message for a call we cannot find yet is parked
-and applied once the call's provider id is recorded. Many messages are applied together:
-every row they need is locked up front and the campaign writes are made once, at the end.
+and applied once the call's provider id is recorded. Session and chat messages go to their
+sessions and chats (``session_messages``), in the same transaction. Many messages are applied
+together: every row they need is locked up front and the campaign writes are made once, at
+the end.
 """
 
 from __future__ import annotations
@@ -31,8 +33,11 @@ from orchestrator.decisions.recording import dial_decisions
 from orchestrator.metrics.service import count
 from orchestrator.models import Call, WebhookOutcome
 from orchestrator.suppression.opt_outs import EndedCall, record_opt_outs
+from orchestrator.suppression.text_opt_outs import settle, withdraw_opt_outs
 from orchestrator.webhooks import repository
 from orchestrator.webhooks.messages import (
+    CALL_TYPES,
+    TEXT_TYPES,
     call_report,
     counted_type,
     may_end_call,
@@ -40,6 +45,7 @@ from orchestrator.webhooks.messages import (
     new_event,
 )
 from orchestrator.webhooks.repository import EventOutcome, StoredEvent
+from orchestrator.webhooks.session_messages import TextBatch
 from orchestrator.webhooks.storing import count_events, store_events
 
 # Events applied in one transaction at most: large enough that a backlog is worked off in
@@ -58,6 +64,8 @@ class AppliedEvents:
     freed_org_ids: frozenset[uuid.UUID] = frozenset()
     # Pending events claimed (a full batch means more may be waiting).
     claimed: int = 0
+    # Sessions whose customer's first reply (``sessions.replied_at``) was applied here.
+    replied_session_ids: frozenset[uuid.UUID] = frozenset()
 
 
 class _BatchApplication:
@@ -77,8 +85,13 @@ class _BatchApplication:
         self.correlated = 0
         # Calls whose end-of-call report was applied: an opt-out heard on one is recorded.
         self.ended: list[EndedCall] = []
+        self.texts = TextBatch(session, now=utcnow())
 
     def lock_rows(self, events: Sequence[StoredEvent]) -> None:
+        self.lock_call_rows([e for e in events if e.message_type not in TEXT_TYPES])
+        self.texts.lock_rows([e for e in events if e.message_type in TEXT_TYPES])
+
+    def lock_call_rows(self, events: Sequence[StoredEvent]) -> None:
         provider_ids = {e.provider_call_id for e in events if e.provider_call_id}
         self.add_calls(
             calls_repo.lock_calls_by_ids(self.session, provider_call_ids=provider_ids, call_ids=())
@@ -92,7 +105,7 @@ class _BatchApplication:
                 calls_repo.lock_calls_by_ids(self.session, provider_call_ids=(), call_ids=ids)
             )
         for parked in repository.parked_events_for_update(
-            self.session, provider_call_ids=provider_ids
+            self.session, provider_call_ids=provider_ids, message_types=CALL_TYPES
         ):
             assert parked.provider_call_id is not None
             self.parked.setdefault(parked.provider_call_id, []).append(parked)
@@ -134,6 +147,9 @@ class _BatchApplication:
         return call
 
     def apply(self, event: StoredEvent) -> None:
+        if event.message_type in TEXT_TYPES:
+            self.texts.apply(event)
+            return
         call = self._call_for(event)
         if call is None:
             outcome = (
@@ -190,14 +206,19 @@ class _BatchApplication:
         contacts_repo.write_contact_outcomes(self.session, changed_contacts, now=now)
         self.session.flush()
         self.batch.write(self.session)
-        # Last, once every row lock is held: it may wait for the sends in flight.
-        record_opt_outs(self.session, ended=self.ended, now=now)
+        # Last, once every row lock is held: it may wait for the sends in flight. The opt-outs
+        # heard in calls and in texts in one statement, the opt-ins of texts in another.
+        listed, withdrawn = settle(self.texts.keywords)
+        record_opt_outs(self.session, ended=self.ended, now=now, heard_in_texts=listed)
+        withdraw_opt_outs(self.session, numbers=withdrawn)
+        self.outcomes += self.texts.outcomes
         repository.record_outcomes(self.session, self.outcomes, now=now)
-        count_events(self.tally)
+        count_events(self.tally + self.texts.tally)
         if self.correlated:
             count("orchestrator_calls_correlated", self.correlated)
         outcomes = {o.event_id: o.outcome for o in self.outcomes}
-        return AppliedEvents(outcomes, frozenset(self.freed), claimed)
+        replied = frozenset(self.texts.replied)
+        return AppliedEvents(outcomes, frozenset(self.freed), claimed, replied)
 
 
 def apply_pending_events(
@@ -219,7 +240,9 @@ def apply_parked_events(session: Session, *, call: Call) -> bool:
     applied now it is known. True when one of them ended the call while it held capacity."""
     if call.provider_call_id is None:
         return False
-    parked = repository.parked_events_for_update(session, provider_call_ids=[call.provider_call_id])
+    parked = repository.parked_events_for_update(
+        session, provider_call_ids=[call.provider_call_id], message_types=CALL_TYPES
+    )
     if not parked:
         return False
     application = _BatchApplication(session)

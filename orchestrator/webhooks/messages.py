@@ -1,8 +1,10 @@
 """The provider's messages read: what each is, its dedupe key, and what it reports of a call.
 
 A message has no id of its own: the same message delivered twice is known by its content
-(``dedupe_key``). Only status updates and end-of-call reports are applied to calls; any other
-message is stored and ignored.
+(``dedupe_key``). Status updates and end-of-call reports are applied to calls, session and
+chat messages to our sessions and chats (``session_messages``); any other message is stored
+and ignored. Each is stored with the provider's id of what it is about in
+``provider_call_id``: the call's, the session's or the chat's.
 """
 
 from __future__ import annotations
@@ -21,7 +23,11 @@ from orchestrator.models import CallStatus, WebhookOutcome
 from orchestrator.webhooks.repository import PENDING, NewEvent, StoredEvent
 
 REPORTED_STATUSES = {status.value: status for status in CallStatus}
-APPLIED_TYPES = ("status-update", "end-of-call-report")
+CALL_TYPES = ("status-update", "end-of-call-report")
+SESSION_TYPES = ("session.created", "session.updated", "session.deleted")
+CHAT_TYPES = ("chat.created", "chat.deleted")
+TEXT_TYPES = SESSION_TYPES + CHAT_TYPES
+APPLIED_TYPES = CALL_TYPES + TEXT_TYPES
 
 
 def dedupe_key(message: dict[str, Any]) -> str:
@@ -47,6 +53,21 @@ def _short(value: Any, limit: int) -> str | None:
     return value if isinstance(value, str) and len(value) <= limit else None
 
 
+def message_object(message: dict[str, Any], key: str) -> dict[str, Any]:
+    """The object a message carries under ``key`` (``session``, ``chat``), or an empty one."""
+    found = message.get(key)
+    return found if isinstance(found, dict) else {}
+
+
+def subject_id(message_type: str, message: dict[str, Any], call_obj: dict[str, Any]) -> Any:
+    """The provider's id of what the message is about: its session, its chat, else its call."""
+    if message_type in SESSION_TYPES:
+        return message_object(message, "session").get("id")
+    if message_type in CHAT_TYPES:
+        return message_object(message, "chat").get("id")
+    return call_obj.get("id")
+
+
 def new_event(payload: dict[str, Any], *, raw: str | None = None) -> NewEvent:
     """How a message is stored: an applied type waits to be applied, any other is ignored."""
     message, call_obj = unwrap(payload)
@@ -55,7 +76,7 @@ def new_event(payload: dict[str, Any], *, raw: str | None = None) -> NewEvent:
     return NewEvent(
         message_type=message_type,
         # Longer than the column: not an id of ours to correlate with.
-        provider_call_id=_short(call_obj.get("id"), 200),
+        provider_call_id=_short(subject_id(message_type, message, call_obj), 200),
         status=str(status)[:40] if status else None,
         ended_reason=_short(message.get("endedReason"), 200),
         dedupe_key=dedupe_key(message),

@@ -49,6 +49,9 @@ class StoredEvent:
 
 @dataclass(frozen=True)
 class EventOutcome:
+    """What applying one event did, and to what: a call (``call_id``), or a session or chat of
+    ``org_id`` (``call_id`` None)."""
+
     event_id: int
     outcome: WebhookOutcome
     call_id: uuid.UUID | None = None
@@ -156,26 +159,29 @@ _PARKED = text(
     """
     SELECT id, message_type, provider_call_id, payload::text FROM webhook_events
     WHERE outcome = 'parked' AND provider_call_id = ANY(CAST(:provider_call_ids AS varchar[]))
+        AND message_type = ANY(CAST(:message_types AS varchar[]))
     ORDER BY id FOR UPDATE
     """
 )
 
 
 def parked_events_for_update(
-    session: Session, *, provider_call_ids: Iterable[str]
+    session: Session, *, provider_call_ids: Iterable[str], message_types: Sequence[str]
 ) -> list[StoredEvent]:
-    """Parked events of these provider call ids, locked, oldest first (almost always none)."""
+    """Parked events of these provider ids (calls', sessions' or chats', as ``message_types``
+    say), locked, oldest first (almost always none)."""
     ids = sorted(set(provider_call_ids))
     if not ids:
         return []
-    return _stored_events(session.execute(_PARKED, {"provider_call_ids": ids}).all())
+    params = {"provider_call_ids": ids, "message_types": list(message_types)}
+    return _stored_events(session.execute(_PARKED, params).all())
 
 
 _RECORD = text(
     """
     UPDATE webhook_events AS e
     SET outcome = v.outcome, call_id = v.call_id, org_id = v.org_id,
-        applied_at = CASE WHEN v.call_id IS NULL THEN NULL ELSE CAST(:now AS timestamptz) END
+        applied_at = CASE WHEN v.org_id IS NULL THEN NULL ELSE CAST(:now AS timestamptz) END
     FROM unnest(
         CAST(:ids AS bigint[]), CAST(:outcomes AS varchar[]),
         CAST(:call_ids AS uuid[]), CAST(:org_ids AS uuid[])
