@@ -77,6 +77,8 @@ def _recipient(body: CreateChatIn, context: Context) -> tuple[str, str | None, l
     recipient or assistant."""
     if context.in_session is not None:
         return "sessionId's customer.number", context.in_session.customer_number, []
+    if body.session_id is not None:  # a session not found: already reported
+        return "", None, []
     errors = []
     targets = (body.assistant_id, body.assistant, body.squad_id, body.squad)
     if all(value is None for value in targets):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.models import Chat
+from orchestrator.models import Chat, TextStatus
 from orchestrator.texts.states import wire_status
 from orchestrator.wire import iso
 
@@ -13,7 +13,7 @@ def _delivery(chat: Chat) -> dict[str, Any] | None:
     """Ours: where a text stands; a plain chat has no delivery."""
     if chat.delivery_status is None:
         return None
-    delivery: dict[str, Any] = {"status": wire_status(chat.delivery_status)}
+    delivery: dict[str, Any] = {"status": wire_status(TextStatus(chat.delivery_status))}
     if chat.delivery_reason is not None:
         delivery["reason"] = chat.delivery_reason
     return delivery
