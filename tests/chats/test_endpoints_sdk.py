@@ -42,11 +42,11 @@ def checked_chat(parsed: Chat, raw: dict[str, object]) -> Chat:
 
 
 def sms(**fields: object) -> TwilioSmsChatTransport:
-    return TwilioSmsChatTransport(type="twilio.sms", **fields)  # type: ignore[arg-type]
+    return TwilioSmsChatTransport(type="twilio.sms", **fields)
 
 
 def send_text(vapi: Vapi, answers: list[httpx.Response], **fields: object) -> Chat:
-    created = vapi.chats.create(input="Your appointment is tomorrow at 10.", **fields)  # type: ignore[arg-type]
+    created = vapi.chats.create(input="Your appointment is tomorrow at 10.", **fields)
     assert isinstance(created, Chat)
     return checked(created, answers[-1].json())
 
@@ -100,7 +100,11 @@ def test_chats_are_listed_with_vapis_filters_and_deleted_at_the_provider(
     with pytest.raises(ApiError) as raised:
         vapi.chats.get(first.id)
     assert raised.value.status_code == 404
-    assert raised.value.body == {"statusCode": 404, "error": "Not Found", "message": "Chat not found"}
+    assert raised.value.body == {
+        "statusCode": 404,
+        "error": "Not Found",
+        "message": "Chat not found",
+    }
 
 
 def test_a_text_is_queued_in_a_new_session_and_continued_in_it(
@@ -145,16 +149,17 @@ def test_a_queued_text_deleted_is_withdrawn_and_never_sent(
 
     withdrawn = vapi.chats.delete(text.id)
     checked(withdrawn, answers[-1].json())
-    assert answers[-1].json()["delivery"] == {"status": "failed", "reason": "deleted before it was sent"}
+    assert answers[-1].json()["delivery"] == {
+        "status": "failed",
+        "reason": "deleted before it was sent",
+    }
     row = session.get(ChatRow, uuid.UUID(text.id))
     assert row is not None and row.delivery_status == TextStatus.FAILED
     vapi.chats.delete(text.id)  # ended now: this removes it
     assert session.get(ChatRow, row.id) is None
 
 
-def test_every_problem_of_a_text_is_one_400(
-    vapi: Vapi, session: Session
-) -> None:
+def test_every_problem_of_a_text_is_one_400(vapi: Vapi, session: Session) -> None:
     other = make_org(session, name="other")
     foreign = queued_text(session, org=other)
     with pytest.raises(ApiError) as raised:
@@ -165,7 +170,7 @@ def test_every_problem_of_a_text_is_one_400(
             transport=sms(phone_number_id="phone-1", customer=CreateCustomerDto(number=NUMBER)),
         )
     assert raised.value.status_code == 400
-    assert raised.value.body["message"] == [  # type: ignore[index]
+    assert raised.value.body["message"] == [
         "stream is not supported: a chat is answered whole once the assistant has replied",
         "sessionId cannot be used together with transport.phoneNumberId or transport.customer: "
         "a session already has its phone number and customer",
@@ -174,8 +179,9 @@ def test_every_problem_of_a_text_is_one_400(
 
     with pytest.raises(ApiError) as raised:
         vapi.chats.create(input="hi", transport=sms())
-    assert raised.value.body["message"] == [  # type: ignore[index]
-        "transport.phoneNumberId should not be empty: a text in a new session needs a caller number",
+    assert raised.value.body["message"] == [
+        "transport.phoneNumberId should not be empty: "
+        "a text in a new session needs a caller number",
         "transport.customer.number should not be empty: a text in a new session needs one",
         "one of assistantId, assistant, squadId or squad must be provided: "
         "a text in a new session needs the assistant that writes and answers it",
@@ -198,7 +204,7 @@ def test_a_suppressed_or_invalid_number_is_a_400_naming_it(
                 transport=sms(phone_number_id="phone-1", customer=customer),
             )
         assert raised.value.status_code == 400
-        assert raised.value.body["message"] == [message]  # type: ignore[index]
+        assert raised.value.body["message"] == [message]
     assert session.scalars(select(ChatRow)).all() == []
     assert tasks.sent == []
 
@@ -206,9 +212,17 @@ def test_a_suppressed_or_invalid_number_is_a_400_naming_it(
 @pytest.mark.parametrize(
     ("failure", "status", "message"),
     [
-        ((400, {"message": ["assistantId must be an assistant"]}), 400, ["provider: assistantId must be an assistant"]),
+        (
+            (400, {"message": ["assistantId must be an assistant"]}),
+            400,
+            ["provider: assistantId must be an assistant"],
+        ),
         ((500, {"message": "boom"}), 502, "The provider failed to answer (HTTP 500)."),
-        ((429, {"message": "slow down"}), 503, "The provider is rate limiting our requests; try again shortly."),
+        (
+            (429, {"message": "slow down"}),
+            503,
+            "The provider is rate limiting our requests; try again shortly.",
+        ),
     ],
 )
 def test_a_provider_that_refuses_or_fails_leaves_nothing_stored(
@@ -223,5 +237,5 @@ def test_a_provider_that_refuses_or_fails_leaves_nothing_stored(
     with pytest.raises(ApiError) as raised:
         vapi.chats.create(input="hi", assistant_id="nope")
     assert raised.value.status_code == status
-    assert raised.value.body["message"] == message  # type: ignore[index]
+    assert raised.value.body["message"] == message
     assert session.scalars(select(ChatRow)).all() == []
