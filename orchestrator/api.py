@@ -7,11 +7,13 @@ from fastapi import APIRouter
 from orchestrator.calls.endpoints import router as calls_router
 from orchestrator.campaigns.endpoints import router as campaigns_router
 from orchestrator.campaigns.v2_endpoints import router as campaigns_v2_router
+from orchestrator.chats.endpoints import router as chats_router
 from orchestrator.decisions.endpoints import router as decisions_router
 from orchestrator.events.endpoints import router as events_router
 from orchestrator.metrics.endpoints import router as metrics_router
 from orchestrator.phone_numbers.endpoints import router as phone_numbers_router
 from orchestrator.policy.endpoints import router as policy_router
+from orchestrator.sessions.endpoints import router as sessions_router
 from orchestrator.suppression.endpoints import router as suppression_router
 
 api_router = APIRouter()
@@ -24,3 +26,5 @@ api_router.include_router(events_router)
 api_router.include_router(metrics_router)
 api_router.include_router(policy_router)
 api_router.include_router(suppression_router)
+api_router.include_router(chats_router)
+api_router.include_router(sessions_router)

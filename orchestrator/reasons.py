@@ -45,3 +45,10 @@ PREDIAL_NOT_ELIGIBLE = "predial-not-eligible"
 # The pre-dial check failed (an error, a timeout, an answer that is not a verdict): the
 # contact is ``predial-failed``.
 PREDIAL_ERROR = "predial-error"
+
+# --- an outbound text's delivery reason --------------------------------------------------------
+
+# ``DELETE /chat/{id}`` withdrew a text before it was sent.
+TEXT_DELETED = "deleted before it was sent"
+# ``DELETE /session/{id}`` withdrew the texts still waiting in it.
+TEXT_SESSION_DELETED = "its session was deleted before it was sent"

@@ -38,8 +38,11 @@ from orchestrator.models.enums import CallStatus
 from orchestrator.phone_numbers.cache import LookupCache
 from orchestrator.phone_numbers.provider import ProviderNumbers, provider_numbers
 from orchestrator.providers import VapiClient
+from orchestrator.providers.chats import ProviderChats
+from orchestrator.providers.client import provider_chats
 from orchestrator.webhooks.endpoints import WEBHOOK_PATH
 from tests.factories import campaign_body, customer_numbers, dispatch_campaign, end_call
+from tests.support.chats_provider import serving
 from tests.support.simulators import running
 
 # Fixed, so a run is repeatable and a failure reproduces; bounded, so the run stays short.
@@ -82,9 +85,19 @@ def provider() -> Iterator[VapiClient]:
         yield client
 
 
+@pytest.fixture(scope="module")
+def chats_provider() -> Iterator[VapiClient]:
+    """The provider the chat and session endpoints ask: one that answers over HTTP."""
+    with (
+        serving() as (_, base_url),
+        VapiClient(base_url=base_url, api_key="openapi", timeout=5) as client,
+    ):
+        yield client
+
+
 @pytest.fixture
 def api_key(
-    session: Session, auth: dict[str, str], provider: VapiClient
+    session: Session, auth: dict[str, str], provider: VapiClient, chats_provider: VapiClient
 ) -> Iterator[dict[str, str]]:
     """The org's key; each request is a unit of work inside the test's transaction, as
     ``session_scope`` is one of its own: committed on success, rolled back on error."""
@@ -101,6 +114,7 @@ def api_key(
     APP.dependency_overrides[get_session] = _session
     lookups = ProviderNumbers(provider, LookupCache(ttl_seconds=0))
     APP.dependency_overrides[provider_numbers] = lambda: lookups
+    APP.dependency_overrides[provider_chats] = lambda: ProviderChats(chats_provider)
     yield auth
     APP.dependency_overrides.clear()
 
@@ -256,6 +270,27 @@ def _walk_suppression(request: Client) -> None:
     assert request("DELETE", "/suppression/{number}", path_parameters=by_number)["source"]
 
 
+def _walk_chats_and_sessions(request: Client) -> None:
+    opened = request("POST", "/session", body={"assistantId": "assistant-1", "name": "Desk"})
+    by_session = {"session_id": opened["id"]}
+    patch = {"name": "Front desk", "expirationSeconds": 3600}
+    assert request("PATCH", "/session/{session_id}", path_parameters=by_session, body=patch)
+    plain = request("POST", "/chat", body={"assistantId": "assistant-1", "input": "Hello"})
+    transport = {"type": "twilio.sms", "phoneNumberId": "phone-1"}
+    transport["customer"] = {"number": customer_numbers(1, start=9)[0]}
+    text = request(
+        "POST", "/chat", body={"assistantId": "a-1", "input": "Hi", "transport": transport}
+    )
+    assert text["delivery"] == {"status": "queued"}
+    assert request("GET", "/chat", query={"limit": 10})["metadata"]["totalItems"] == 2
+    assert request("GET", "/session", query={"limit": 10})["metadata"]["totalItems"] == 2
+    request("GET", "/chat/{chat_id}", path_parameters={"chat_id": plain["id"]})
+    withdrawn = request("DELETE", "/chat/{chat_id}", path_parameters={"chat_id": text["id"]})
+    assert withdrawn["delivery"]["status"] == "failed"
+    request("GET", "/session/{session_id}", path_parameters=by_session)
+    assert request("DELETE", "/session/{session_id}", path_parameters=by_session)["name"]
+
+
 def test_answers_about_existing_resources_match_the_document(
     api_key: dict[str, str], session: Session
 ) -> None:
@@ -272,6 +307,7 @@ def test_answers_about_existing_resources_match_the_document(
     _walk_direct_calls(request)
     _walk_campaigns_v2(request, session)
     _walk_suppression(request)
+    _walk_chats_and_sessions(request)
 
     assert len(request("GET", "/phone-number")) == 2
     request("GET", "/phone-number/{phone_number_id}", path_parameters=by_number)

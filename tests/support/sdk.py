@@ -21,6 +21,7 @@ from vapi.types import (
     CampaignContactWithOutcome,
     CampaignPredialPlan,
     CampaignSummary,
+    Chat,
     CreateCustomerDto,
     VapiPhoneNumber,
 )
@@ -37,6 +38,8 @@ EXTENSIONS: dict[type[BaseModel], frozenset[str]] = {
     CampaignContactCounters: frozenset({"total"}),
     CampaignContactWithOutcome: frozenset({"sipUri", "skipReason"}),
     CampaignPredialPlan: frozenset({"onError", "onErrorMaxRetries"}),
+    # Where an outbound text stands (absent on a plain chat).
+    Chat: frozenset({"delivery"}),
     CreateCustomerDto: frozenset({"timezone"}),
     VapiPhoneNumber: frozenset({"pacing"}),
 }

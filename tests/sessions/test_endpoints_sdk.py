@@ -1,0 +1,126 @@
+"""Vapi's Python SDK against ``/session``: opened, changed and deleted at the provider first."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session
+from vapi import CreateCustomerDto, Vapi
+from vapi.core.api_error import ApiError
+from vapi.types import Session as SessionObject
+
+from orchestrator.clock import utcnow
+from orchestrator.models import Chat, ChatSession, TextStatus
+from orchestrator.orgs.service import CreatedOrg
+from tests.factories import customer_numbers, make_org
+from tests.factories.texts import queued_text
+from tests.support.chats_provider import ChatsProvider
+from tests.support.sdk import checked
+
+pytestmark = pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument")
+
+NUMBERS = customer_numbers(2, start=60)
+
+
+def test_a_session_is_created_listed_read_updated_and_deleted(
+    vapi: Vapi,
+    answers: list[httpx.Response],
+    org: CreatedOrg,
+    chats_provider: ChatsProvider,
+    session: Session,
+) -> None:
+    created = vapi.sessions.create(
+        name="Reminders",
+        assistant_id="assistant-1",
+        phone_number_id="phone-1",
+        customer=CreateCustomerDto(number=NUMBERS[0], name="Ada"),
+        expiration_seconds=3600,
+    )
+    checked(created, answers[-1].json())
+    assert answers[-1].status_code == 201
+    assert (created.org_id, created.status, created.name) == (
+        str(org.org_id),
+        "active",
+        "Reminders",
+    )
+    row = session.get(ChatSession, uuid.UUID(created.id))
+    assert row is not None and row.provider_session_id == "psession-1"
+
+    vapi.sessions.create(assistant_id="assistant-2", customer=CreateCustomerDto(number=NUMBERS[1]))
+    page = vapi.sessions.list(customer_number_any=f"{NUMBERS[0]},+15550000000")
+    checked(page, answers[-1].json())
+    assert [found.id for found in page.results] == [created.id]
+    assert vapi.sessions.list(phone_number_id_any=["phone-1"]).metadata.total_items == 1
+    assert vapi.sessions.list(assistant_id_any="assistant-1,assistant-2").metadata.total_items == 2
+    assert checked(vapi.sessions.get(created.id), answers[-1].json()) == created
+
+    updated = vapi.sessions.update(created.id, name="Renamed", status="completed")
+    checked(updated, answers[-1].json())
+    assert (updated.name, updated.status) == ("Renamed", "completed")
+    assert chats_provider.sessions["psession-1"]["status"] == "completed"
+
+    deleted = vapi.sessions.delete(created.id)
+    assert checked(deleted, answers[-1].json()).id == created.id
+    assert "psession-1" not in chats_provider.sessions
+    with pytest.raises(ApiError) as raised:
+        vapi.sessions.get(created.id)
+    assert raised.value.status_code == 404
+
+
+def test_a_silent_session_past_its_expiration_reads_completed(
+    vapi: Vapi, org: CreatedOrg, session: Session
+) -> None:
+    text = queued_text(session, org=org)
+    opened = session.get(ChatSession, text.session_id)
+    assert opened is not None
+    assert vapi.sessions.get(str(opened.id)).status == "active"
+    opened.expiration_seconds = 60
+    opened.last_activity_at = utcnow() - timedelta(seconds=61)
+    session.flush()
+
+    assert vapi.sessions.get(str(opened.id)).status == "completed"
+    with pytest.raises(ApiError) as raised:
+        vapi.chats.create(input="hi", session_id=str(opened.id))
+    assert raised.value.body["message"] == [
+        f"sessionId {opened.id} is completed: only an active session continues"
+    ]
+
+
+def test_deleting_a_session_withdraws_its_texts_not_yet_sent(
+    vapi: Vapi, org: CreatedOrg, session: Session
+) -> None:
+    text = queued_text(session, org=org)
+
+    vapi.sessions.delete(str(text.session_id))
+
+    session.expire_all()
+    row = session.get(Chat, text.id)
+    assert row is not None and row.delivery_status == TextStatus.FAILED
+    assert row.session_id is None
+
+
+def test_bad_changes_and_other_orgs_sessions_are_refused(
+    vapi: Vapi, session: Session, chats_provider: ChatsProvider
+) -> None:
+    created = vapi.sessions.create(assistant_id="assistant-1")
+    with pytest.raises(ApiError) as raised:
+        vapi.sessions.update(created.id, name="x" * 41, expiration_seconds=30)
+    assert raised.value.status_code == 400
+    assert raised.value.body["message"] == [
+        "name must be shorter than or equal to 40 characters",
+        "expirationSeconds must not be less than 60",
+    ]
+    foreign = queued_text(session, org=make_org(session, name="other"))
+    for call in (vapi.sessions.get, vapi.sessions.delete):
+        with pytest.raises(ApiError) as raised:
+            call(str(foreign.session_id))
+        assert raised.value.status_code == 404
+    chats_provider.failure = (500, {"message": "down"})
+    with pytest.raises(ApiError) as raised:
+        vapi.sessions.create(assistant_id="assistant-1")
+    assert raised.value.status_code == 502
+    assert vapi.sessions.list().metadata.total_items == 1
+    assert isinstance(created, SessionObject)
