@@ -276,7 +276,7 @@ def _walk_chats_and_sessions(request: Client) -> None:
     patch = {"name": "Front desk", "expirationSeconds": 3600}
     assert request("PATCH", "/session/{session_id}", path_parameters=by_session, body=patch)
     plain = request("POST", "/chat", body={"assistantId": "assistant-1", "input": "Hello"})
-    transport = {"type": "twilio.sms", "phoneNumberId": "phone-1"}
+    transport: dict[str, Any] = {"type": "twilio.sms", "phoneNumberId": "phone-1"}
     transport["customer"] = {"number": customer_numbers(1, start=9)[0]}
     text = request(
         "POST", "/chat", body={"assistantId": "a-1", "input": "Hi", "transport": transport}
