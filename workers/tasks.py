@@ -192,5 +192,5 @@ def send_text_task(
         kwargs: dict[str, object] = dataclasses.asdict(slot) if slot else {}
         kwargs["lease_until"] = result.lease_until.isoformat()
         # The lease goes by keyword from now on: the dispatcher sent it by position.
-        raise self.retry(countdown=result.retry_after_seconds, args=[chat_id], kwargs=kwargs)
+        raise self.retry(countdown=result.retry_after_seconds, args=(chat_id,), kwargs=kwargs)
     return result.outcome.value
