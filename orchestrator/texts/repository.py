@@ -16,7 +16,9 @@ UNSETTLED = (TextStatus.QUEUED, TextStatus.SENDING)
 
 def get_text_for_update(session: Session, *, chat_id: uuid.UUID) -> Chat | None:
     stmt = select(Chat).where(Chat.id == chat_id, Chat.delivery_status.is_not(None))
-    return session.scalars(stmt.with_for_update()).first()
+    # Locked, so read afresh: a claim's bulk update may have moved it meanwhile.
+    stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(stmt).first()
 
 
 def earlier_text_unsettled(session: Session, *, chat: Chat) -> bool:
@@ -148,5 +150,10 @@ def expire_sessions(
 
 
 def get_session_for_update(session: Session, *, session_id: uuid.UUID) -> ChatSession | None:
-    stmt = select(ChatSession).where(ChatSession.id == session_id).with_for_update()
+    stmt = (
+        select(ChatSession)
+        .where(ChatSession.id == session_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     return session.scalars(stmt).first()
