@@ -4,6 +4,7 @@ dispatcher's lease; and the lookup of a text whose answer was lost."""
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
 from collections.abc import Iterator
@@ -265,7 +266,7 @@ def test_texts_of_a_number_are_spaced_by_its_messages_per_second(
         reservation = held.reservation
         assert reservation is not None
         slots.append(reservation.slot_us)
-    gaps = [b - a for a, b in zip(slots, slots[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(slots)]
     assert all(199_000 <= gap <= 210_000 for gap in gaps), gaps
     key = f"sms:{org.org_id}:sms-caller"
     assert text_limiter.client.exists(text_limiter.redis_key(key))
