@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     allow_private_server_urls: bool = False
     # Pacing of a caller number nobody configured: Twilio's default of one call per second.
     default_calls_per_second: float = 1.0
+    # Texts per second of a caller number nobody configured (``messagesPerSecond``).
+    default_messages_per_second: float = Field(default=1.0, gt=0)
+    # A text being sent is looked up at the provider once its create may no longer be under
+    # way; an active session without news this long is polled (``GET /session/{id}``).
+    session_silence_seconds: float = Field(default=60.0, gt=0)
     # Calls of one caller number claimed ahead of its rate, in seconds of that rate: enough to
     # keep the caller number busy from one tick to the next without a long queue of waiting tasks.
     pacing_lookahead_seconds: float = 2.0

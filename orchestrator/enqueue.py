@@ -32,6 +32,11 @@ DISPATCH_EVENTS = "events.dispatch"
 DELIVER_EVENTS = "events.deliver"
 # Outbound texts: each sent by a ``texts.send`` task (a rate slot, the gate, ``POST /chat``).
 SEND_TEXT = "texts.send"
+# Every beat: queued texts whose time has come are leased and handed to ``texts.send``.
+DISPATCH_TEXTS = "texts.dispatch"
+# Every recovery beat: texts whose create answer was lost are looked up, silent sessions
+# polled, and sessions past their expiration completed.
+RECOVER_TEXTS = "texts.recover"
 
 # Work that waits on the user's servers (pre-dial checks, campaign events out) has a queue
 # and workers of its own: a slow or dead receiver then holds none of the threads that dial,
@@ -87,6 +92,11 @@ class TaskQueue:
         """Have each queued text sent (it waits there for its slot and the gate)."""
         for chat_id in chat_ids:
             self.send(SEND_TEXT, str(chat_id))
+
+    def send_leased_texts(self, leases: Sequence[tuple[uuid.UUID, datetime]]) -> None:
+        """Have each text the dispatcher leased sent by the task carrying its lease."""
+        for chat_id, lease_until in leases:
+            self.send(SEND_TEXT, str(chat_id), lease_until.isoformat())
 
     def dispatch_org(self, org_id: uuid.UUID) -> None:
         """Dispatch the org now (capacity freed, or a call waiting): not at the next tick."""

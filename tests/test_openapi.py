@@ -300,7 +300,7 @@ def test_answers_about_existing_resources_match_the_document(
         "PUT",
         "/phone-number/{phone_number_id}/pacing",
         path_parameters=by_number,
-        body={"callsPerSecond": 5},
+        body={"callsPerSecond": 5, "messagesPerSecond": 20},
     )
 
     _walk_campaigns(request, session)
@@ -313,7 +313,7 @@ def test_answers_about_existing_resources_match_the_document(
     request("GET", "/phone-number/{phone_number_id}", path_parameters=by_number)
     request("GET", "/healthz")
     request("GET", "/metrics")
-    caps = [{"maxAttempts": 2, "periodSeconds": 86400}]
+    caps = [{"maxAttempts": 2, "periodSeconds": 86400, "channels": ["call", "sms"]}]
     policy = {"frequencyCaps": caps, "optOutPlan": {"structuredDataKey": "optOut"}}
     assert request("PUT", "/policy", body=policy)["frequencyCaps"] == caps
     assert request("GET", "/policy")["optOutPlan"] == {"structuredDataKey": "optOut"}

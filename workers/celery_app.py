@@ -8,8 +8,10 @@ from orchestrator.config import get_settings
 from orchestrator.enqueue import (
     APPLY_WEBHOOKS,
     DISPATCH_EVENTS,
+    DISPATCH_TEXTS,
     RECONCILE_CAMPAIGNS,
     RECOVER_CALLS,
+    RECOVER_TEXTS,
     SCHEDULER_TICK,
     create_celery,
 )
@@ -28,6 +30,16 @@ def create_worker_celery() -> Celery:
             },
             "call-recovery": {
                 "task": RECOVER_CALLS,
+                "schedule": settings.recovery_interval_seconds,
+                "options": {"expires": settings.recovery_interval_seconds},
+            },
+            "text-dispatch": {
+                "task": DISPATCH_TEXTS,
+                "schedule": settings.tick_interval_seconds,
+                "options": {"expires": max(settings.tick_interval_seconds, 1.0)},
+            },
+            "text-recovery": {
+                "task": RECOVER_TEXTS,
                 "schedule": settings.recovery_interval_seconds,
                 "options": {"expires": settings.recovery_interval_seconds},
             },

@@ -16,11 +16,14 @@ from orchestrator.enqueue import (
     DELIVER_EVENTS,
     DISPATCH_EVENTS,
     DISPATCH_ORG,
+    DISPATCH_TEXTS,
     PLACE_CALL,
     PREDIAL_CHECK,
     RECONCILE_CAMPAIGNS,
     RECOVER_CALLS,
+    RECOVER_TEXTS,
     SCHEDULER_TICK,
+    SEND_TEXT,
     TaskQueue,
 )
 from orchestrator.flows.apply_webhooks import applier_redis, apply_stored_webhooks_exclusively
@@ -29,11 +32,14 @@ from orchestrator.flows.deliver_events import (
     dispatch_events,
     prune_delivered_events,
 )
+from orchestrator.flows.dispatch_texts import dispatch_texts
 from orchestrator.flows.place_call import place_call
 from orchestrator.flows.predial import check_contact
 from orchestrator.flows.prune_attempts import prune_old_attempts
 from orchestrator.flows.reconcile_counters import reconcile_recent_campaigns
 from orchestrator.flows.recover_calls import run_recovery
+from orchestrator.flows.recover_texts import run_text_recovery
+from orchestrator.flows.send_text import send_text
 from orchestrator.flows.tick import dispatch_org_now, run_tick
 from orchestrator.gc_tuning import tune_collector
 from orchestrator.pacing.limiter import Reservation
@@ -145,4 +151,46 @@ def place_call_task(
         slot = result.reservation
         kwargs = dataclasses.asdict(slot) if slot else {}
         raise self.retry(countdown=result.retry_after_seconds, kwargs=kwargs)
+    return result.outcome.value
+
+
+@celery_app.task(name=DISPATCH_TEXTS)
+def dispatch_texts_task() -> int:
+    """Lease the queued texts whose time has come and have each sent."""
+    return len(dispatch_texts(enqueue=queue.send_leased_texts))
+
+
+@celery_app.task(name=RECOVER_TEXTS)
+def recover_texts_task() -> int:
+    """Settle texts whose create answer was lost, poll silent sessions, expire idle ones."""
+    sweep = run_text_recovery()
+    return sweep.found + sweep.requeued + sweep.polled + sweep.expired
+
+
+# As a call: a text waiting for its slot holds its reservation (and its lease) and comes back
+# exactly then; one whose slot is further off is due again later, for the dispatcher.
+@celery_app.task(name=SEND_TEXT, bind=True, max_retries=None)
+def send_text_task(
+    self: Task[..., str],
+    chat_id: str,
+    lease_until: str | None = None,
+    slot_us: int | None = None,
+    epoch: str | None = None,
+    interval_us: int | None = None,
+    window_calls: int = 1,
+    span_us: int = 0,
+) -> str:
+    held = (
+        Reservation(slot_us, epoch, interval_us, window_calls, span_us)
+        if slot_us is not None and epoch is not None and interval_us is not None
+        else None
+    )
+    lease = datetime.fromisoformat(lease_until) if lease_until else None
+    result = send_text(uuid.UUID(chat_id), lease_until=lease, reservation=held)
+    if result.outcome == PlaceOutcome.WAITING and result.lease_until is not None:
+        slot = result.reservation
+        kwargs: dict[str, object] = dataclasses.asdict(slot) if slot else {}
+        kwargs["lease_until"] = result.lease_until.isoformat()
+        # The lease goes by keyword from now on: the dispatcher sent it by position.
+        raise self.retry(countdown=result.retry_after_seconds, args=(chat_id,), kwargs=kwargs)
     return result.outcome.value

@@ -7,6 +7,7 @@ from ops.bench import (
     campaign_events_out,
     contact_listing,
     pacing_accuracy,
+    sms_dispatch,
     suppression_import_1m,
     tick_cost,
     webhook_ingest,
@@ -23,6 +24,7 @@ def main() -> None:
         webhook_ingest.run,
         campaign_events_out.run,
         suppression_import_1m.run,
+        sms_dispatch.run,
     )
     for bench in benches:
         prepare_bench_database()

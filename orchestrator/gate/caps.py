@@ -5,6 +5,9 @@ counts against it at every instant in ``[t, t + period)``. An org's caps count e
 to the number (all campaigns and direct calls); a cap ``per_subject`` counts only the
 attempts of one subject (a campaign; the org's direct calls are one subject together).
 
+A cap counts the attempts of its channels (calls, texts or both) and holds back only sends on
+them: a call is never held back by a cap on texts alone, nor a text by one on calls.
+
 Attempts are never added by waiting, so a number held back by several caps may be attempted
 again at the latest of the instants each cap frees it.
 """
@@ -18,12 +21,17 @@ from datetime import datetime, timedelta
 
 from orchestrator.policy.schemas import PolicyIn
 
+CALL = "call"
+SMS = "sms"
+CALLS_ONLY = frozenset({CALL})
+
 
 @dataclass(frozen=True)
 class Cap:
     max_attempts: int
     period: timedelta
     per_subject: bool = False
+    channels: frozenset[str] = CALLS_ONLY
 
 
 @dataclass(frozen=True)
@@ -35,14 +43,26 @@ class Attempt:
     subject: uuid.UUID | None
     # False for a call claimed and not sent yet: counted from now, but it may be withdrawn.
     sent: bool = True
+    channel: str = CALL
 
 
-def org_caps(policy: PolicyIn) -> tuple[Cap, ...]:
-    """The org's ``frequencyCaps``: over every attempt to a number."""
+def org_caps(policy: PolicyIn, *, channel: str = CALL) -> tuple[Cap, ...]:
+    """The org's ``frequencyCaps`` that hold back a send on ``channel``: over every attempt
+    to a number on their channels."""
     return tuple(
-        Cap(cap.max_attempts, timedelta(seconds=cap.period_seconds))
+        Cap(
+            cap.max_attempts,
+            timedelta(seconds=cap.period_seconds),
+            channels=frozenset(cap.channels),
+        )
         for cap in policy.frequency_caps
+        if channel in cap.channels
     )
+
+
+def counted_channels(caps: Iterable[Cap]) -> frozenset[str]:
+    """Every channel whose attempts one of ``caps`` counts."""
+    return frozenset(channel for cap in caps for channel in cap.channels)
 
 
 def longest_period(caps: Iterable[Cap]) -> timedelta:
@@ -50,7 +70,11 @@ def longest_period(caps: Iterable[Cap]) -> timedelta:
 
 
 def _counted(cap: Cap, attempts: Iterable[Attempt], subject: uuid.UUID | None) -> list[datetime]:
-    return [a.at for a in attempts if not cap.per_subject or a.subject == subject]
+    return [
+        a.at
+        for a in attempts
+        if a.channel in cap.channels and (not cap.per_subject or a.subject == subject)
+    ]
 
 
 def frees_at(

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from orchestrator.gate import repository
-from orchestrator.gate.caps import Attempt, Cap, attempts_left, longest_period
+from orchestrator.gate.caps import Attempt, Cap, attempts_left, counted_channels, longest_period
 from orchestrator.gate.decisions import GateDecision, Prospect, decide, recipient_key
 from orchestrator.suppression.repository import suppressed_numbers
 
@@ -48,10 +48,14 @@ def _history(
     if not numbers or not caps:
         return history
     rows = repository.attempts_since(
-        session, org_id=org_id, numbers=numbers, since=now - longest_period(caps)
+        session,
+        org_id=org_id,
+        numbers=numbers,
+        since=now - longest_period(caps),
+        channels=counted_channels(caps),
     )
-    for number, campaign_id, sent_at in rows:
-        history.setdefault(number, []).append(Attempt(sent_at, campaign_id))
+    for number, campaign_id, sent_at, channel in rows:
+        history.setdefault(number, []).append(Attempt(sent_at, campaign_id, channel=channel))
     for raw, campaign_id in repository.unsent_calls(session, org_id=org_id):
         key = recipient_key(raw)
         if key is not None and key in numbers:

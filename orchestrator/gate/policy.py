@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 
-from orchestrator.gate.caps import Cap, org_caps
+from orchestrator.gate.caps import CALL, Cap, org_caps
 from orchestrator.models import Campaign, Org
 from orchestrator.policy.schemas import policy_of
 from orchestrator.scheduling.calling_hours.profiles import subject_caps
@@ -17,9 +17,10 @@ from orchestrator.scheduling.policy import calling_hours_of, direct_calling_hour
 SubjectCaps = Callable[[str], tuple[Cap, ...]]
 
 
-def caps_of(org: Org) -> tuple[Cap, ...]:
-    """The org's ``frequencyCaps``, over every campaign and direct call."""
-    return org_caps(policy_of(org))
+def caps_of(org: Org, *, channel: str = CALL) -> tuple[Cap, ...]:
+    """The org's ``frequencyCaps`` on sends over ``channel``, over every campaign and direct
+    call or text."""
+    return org_caps(policy_of(org), channel=channel)
 
 
 def subject_caps_of(campaign: Campaign | None, org: Org) -> SubjectCaps | None:

@@ -38,16 +38,24 @@ def attempts_since(
     org_id: uuid.UUID,
     numbers: Collection[str],
     since: datetime,
+    channels: Collection[str] = (CALL_CHANNEL,),
     except_call: uuid.UUID | None = None,
-) -> Sequence[Row[str, uuid.UUID | None, datetime]]:
-    """``(number, campaign_id, sent_at)`` of the attempts to ``numbers`` sent after ``since``."""
-    if not numbers:
+) -> Sequence[Row[str, uuid.UUID | None, datetime, str]]:
+    """``(number, campaign_id, sent_at, channel)`` of the attempts over ``channels`` to
+    ``numbers`` sent after ``since``."""
+    if not numbers or not channels:
         return []
-    stmt = select(RecipientAttempt.number, RecipientAttempt.campaign_id, RecipientAttempt.sent_at)
+    stmt = select(
+        RecipientAttempt.number,
+        RecipientAttempt.campaign_id,
+        RecipientAttempt.sent_at,
+        RecipientAttempt.channel,
+    )
     stmt = stmt.where(
         RecipientAttempt.org_id == org_id,
         RecipientAttempt.number == any_(array_param("numbers", sorted(numbers), String)),
         RecipientAttempt.sent_at > since,
+        RecipientAttempt.channel == any_(array_param("channels", sorted(channels), String)),
     )
     if except_call is not None:
         stmt = stmt.where(RecipientAttempt.call_id != except_call)
@@ -74,15 +82,16 @@ def record_attempt(
     campaign_id: uuid.UUID | None,
     call_id: uuid.UUID,
     sent_at: datetime,
+    channel: str = CALL_CHANNEL,
 ) -> None:
-    """The call's attempt, sent now; a call dialed again (its earlier create was never made)
-    has its one row moved to now."""
+    """The call's attempt (a text's: ``call_id`` is the chat's id), sent now; a call dialed
+    again (its earlier create was never made) has its one row moved to now."""
     stmt = insert(RecipientAttempt).values(
         org_id=org_id,
         number=number,
         campaign_id=campaign_id,
         call_id=call_id,
-        channel=CALL_CHANNEL,
+        channel=channel,
         sent_at=sent_at,
     )
     stmt = stmt.on_conflict_do_update(

@@ -5,7 +5,8 @@ on a connection of its own from before this check until the provider has answere
 so an entry committed after the check waits for the send, and one committed before it is seen.
 This check runs in a short transaction of its own: under the number's lock it reads the
 suppression list and the ledger and, if the call may go, records its attempt, then commits,
-so the next check of the number (any worker) counts it.
+so the next check of the number (any worker) counts it. A text passes the same check
+(``channel`` ``sms``): its attempt is counted by the caps on texts, under the same hours.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from orchestrator.clock import utcnow
 from orchestrator.gate import repository
-from orchestrator.gate.caps import Attempt, Cap, longest_period
+from orchestrator.gate.caps import CALL, Attempt, Cap, counted_channels, longest_period
 from orchestrator.gate.decisions import (
     GateDecision,
     Prospect,
@@ -45,6 +46,8 @@ class SendTarget:
     campaign_id: uuid.UUID | None
     prospect: Prospect
     zone_key: str
+    # What is sent: a call, or a text (``call_id`` is then the chat's id).
+    channel: str = CALL
 
 
 def send_target(session: Session, *, call_id: uuid.UUID) -> SendTarget | None:
@@ -73,9 +76,12 @@ def _attempts(
         org_id=target.org_id,
         numbers=[number],
         since=now - longest_period(caps),
+        channels=counted_channels(caps),
         except_call=target.call_id,
     )
-    return [Attempt(sent_at, campaign_id) for _, campaign_id, sent_at in rows]
+    return [
+        Attempt(sent_at, campaign_id, channel=channel) for _, campaign_id, sent_at, channel in rows
+    ]
 
 
 def _hours_closed(
@@ -106,9 +112,10 @@ def pass_send_gate(
     closed = _hours_closed(target, campaign, org, now)
     if closed is not None:
         return closed
-    caps = caps_of(org)
+    caps = caps_of(org, channel=target.channel)
     prospect = target.prospect
-    in_zone = subject_caps_of(campaign, org)
+    # A legal profile's limits on one subject count its calls.
+    in_zone = subject_caps_of(campaign, org) if target.channel == CALL else None
     subject_caps = in_zone(target.zone_key) if in_zone is not None else ()
     if subject_caps:
         prospect = replace(prospect, subject_caps=subject_caps)
@@ -126,5 +133,6 @@ def pass_send_gate(
             campaign_id=target.campaign_id,
             call_id=target.call_id,
             sent_at=now,
+            channel=target.channel,
         )
     return decision

@@ -62,6 +62,12 @@ COUNTERS: dict[str, CounterSpec] = {
             ("resolution",),
         ),
         CounterSpec(
+            "orchestrator_ambiguous_text_creates",
+            "Text creates whose answer was lost (timeout, 5xx): pending when it happened, then "
+            "found or not-created when the provider's chats were listed.",
+            ("resolution",),
+        ),
+        CounterSpec(
             "orchestrator_calls_provider_not_found",
             "Calls ended as provider-call-not-found: the provider answered 404 for a call it "
             "had acknowledged, twice, at least a minute apart.",

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from orchestrator.models.base import Base
 
 CALL_CHANNEL = "call"
+SMS_CHANNEL = "sms"
 
 
 class RecipientAttempt(Base):
@@ -28,7 +29,7 @@ class RecipientAttempt(Base):
             "org_id",
             "number",
             "sent_at",
-            postgresql_include=["campaign_id"],
+            postgresql_include=["campaign_id", "channel"],
         ),
         # One attempt per call: a call dialed again (its create was never made) replaces it.
         Index("ix_recipient_attempts_call_id", "call_id", unique=True),
@@ -43,5 +44,6 @@ class RecipientAttempt(Base):
     # The subject of per-campaign caps; NULL for a direct call (one subject per org).
     campaign_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     call_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    # ``call``, or ``sms`` for a text (``call_id`` then holds the chat's id).
     channel: Mapped[str] = mapped_column(String(10), default=CALL_CHANNEL)
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -23,7 +23,7 @@ from orchestrator.pacing.limiter import (
     RateLimiter,
     ReserveResult,
 )
-from orchestrator.phone_numbers.service import pacing_of_caller_numbers
+from orchestrator.phone_numbers.service import messages_per_second_of, pacing_of_caller_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,11 @@ def caller_number_key(org_id: uuid.UUID, phone_number_id: str | None) -> str:
     return f"{org_id}:{phone_number_id or '-'}"
 
 
+def text_number_key(org_id: uuid.UUID, phone_number_id: str | None) -> str:
+    """A caller number's texts-per-second limit: a key of its own, beside its calls'."""
+    return f"sms:{org_id}:{phone_number_id or '-'}"
+
+
 def effective_rate(calls_per_second: float) -> float:
     """The rate calls actually leave at: a margin under the limit absorbs network jitter."""
     return calls_per_second / (1 + get_settings().pacing_safety_margin)
@@ -64,8 +69,15 @@ def _window_span_us(per_second: float) -> int:
 def reserve_slot(
     limiter: RateLimiter, *, org_id: uuid.UUID, phone_number_id: str | None, per_second: float
 ) -> ReserveResult:
+    return reserve_slot_under(
+        limiter, caller_number_key(org_id, phone_number_id), per_second=per_second
+    )
+
+
+def reserve_slot_under(limiter: RateLimiter, key: str, *, per_second: float) -> ReserveResult:
+    """The next slot under ``key`` (a caller number's calls, or its texts)."""
     return limiter.reserve(
-        caller_number_key(org_id, phone_number_id),
+        key,
         per_second=effective_rate(per_second),
         max_wait_seconds=MAX_RESERVATION_SECONDS,
         # At 5 calls per second, any 6 consecutive calls span 5 (stretched) intervals, and
@@ -116,11 +128,27 @@ def rebuild_pacing_state(session: Session, limiter: RateLimiter, *, now: datetim
             )
             limiter.seed(caller_number_key(org_id, caller_number_id), next_allowed_us=next_us)
             restored += 1
+        restored += _restore_texts(session, limiter, now=now, offset_us=offset_us)
         limiter.mark_state_complete(now.isoformat())
         logger.warning("pacing state was missing in Redis: rebuilt %d caller numbers", restored)
         return restored
     finally:
         lock.release()
+
+
+def _restore_texts(session: Session, limiter: RateLimiter, *, now: datetime, offset_us: int) -> int:
+    """Each caller number's texts wait two whole windows after its last text, as calls do."""
+    restored = 0
+    for org_id, caller_number_id, last_sent in repository.last_text_by_caller(
+        session, since=now - REBUILD_LOOKBACK
+    ):
+        if last_sent is None:
+            continue
+        rate = messages_per_second_of(session, org_id=org_id, caller_number_id=caller_number_id)
+        next_us = int(last_sent.timestamp() * 1_000_000) + offset_us + 2 * _window_span_us(rate)
+        limiter.seed(text_number_key(org_id, caller_number_id), next_allowed_us=next_us)
+        restored += 1
+    return restored
 
 
 def ensure_pacing_state(session: Session, limiter: RateLimiter, *, now: datetime) -> bool:

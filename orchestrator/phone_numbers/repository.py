@@ -38,9 +38,14 @@ def upsert_pacing(
     provider_id: str,
     calls_per_second: float,
     max_concurrency: int | None,
+    messages_per_second: float | None = None,
 ) -> PhoneNumber:
     now = utcnow()
-    values = {"calls_per_second": calls_per_second, "max_concurrency": max_concurrency}
+    values = {
+        "calls_per_second": calls_per_second,
+        "max_concurrency": max_concurrency,
+        "messages_per_second": messages_per_second,
+    }
     stmt = (
         pg_insert(PhoneNumber)
         .values(id=uuid.uuid4(), org_id=org_id, provider_phone_number_id=provider_id, **values)

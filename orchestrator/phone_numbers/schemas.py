@@ -33,7 +33,8 @@ MIN_CALLS_PER_SECOND = 0.0001
 
 
 class PacingIn(BaseModel):
-    """``PUT /phone-number/{id}/pacing``: calls per second, and an optional concurrency cap."""
+    """``PUT /phone-number/{id}/pacing``: calls per second, an optional concurrency cap, and
+    texts per second."""
 
     model_config = CAMEL_MODEL_CONFIG
 
@@ -44,12 +45,20 @@ class PacingIn(BaseModel):
         json_schema_extra={"minimum": MIN_CALLS_PER_SECOND},
     )
     max_concurrency: int | None = Field(None, alias="maxConcurrency", ge=1, le=100_000)
+    # Texts per second (None: the default, 1).
+    messages_per_second: float | None = Field(
+        None,
+        alias="messagesPerSecond",
+        gt=0,
+        le=1000,
+        json_schema_extra={"minimum": MIN_CALLS_PER_SECOND},
+    )
 
-    @field_validator("calls_per_second")
+    @field_validator("calls_per_second", "messages_per_second")
     @classmethod
-    def _paceable(cls, value: float) -> float:
+    def _paceable(cls, value: float | None) -> float | None:
         # A bound of its own, after ``gt``: a rate of 0 is still told it must be positive.
-        if value < MIN_CALLS_PER_SECOND:
+        if value is not None and value < MIN_CALLS_PER_SECOND:
             raise PydanticCustomError(
                 "greater_than_equal", "must not be less than {ge}", {"ge": MIN_CALLS_PER_SECOND}
             )
@@ -68,6 +77,7 @@ class NumberPacingOut(BaseModel):
     calls_per_second: float
     max_concurrency: int | None
     is_default: bool
+    messages_per_second: float = Field(description="Extension: texts per second (default 1).")
 
 
 class PacingRecordOut(BaseModel):

@@ -20,7 +20,11 @@ from orchestrator.exceptions import BadGateway, NotFound
 from orchestrator.phone_numbers import repository
 from orchestrator.phone_numbers.provider import ProviderNumbers
 from orchestrator.phone_numbers.schemas import PacingIn, PhoneNumberListQuery
-from orchestrator.phone_numbers.wire import pacing_record_to_wire, phone_number_to_wire
+from orchestrator.phone_numbers.wire import (
+    messages_per_second_or_default,
+    pacing_record_to_wire,
+    phone_number_to_wire,
+)
 from orchestrator.scheduling.capacity import CallerNumberPacing
 
 
@@ -33,6 +37,7 @@ def set_pacing(
         provider_id=provider_id,
         calls_per_second=body.calls_per_second,
         max_concurrency=body.max_concurrency,
+        messages_per_second=body.messages_per_second,
     )
     return pacing_record_to_wire(phone_number)
 
@@ -86,3 +91,13 @@ def pacing_of_caller_numbers(
             row.max_concurrency,
         )
     return pacing
+
+
+def messages_per_second_of(
+    session: Session, *, org_id: uuid.UUID, caller_number_id: str | None
+) -> float:
+    """The caller number's texts per second (the default when nobody set it)."""
+    rows = repository.pacing_rows(
+        session, org_id=org_id, provider_ids=[caller_number_id] if caller_number_id else []
+    )
+    return messages_per_second_or_default(rows[0] if rows else None)

@@ -45,7 +45,13 @@ def pacing_to_wire(row: PhoneNumber | None) -> dict[str, Any]:
         ),
         "maxConcurrency": row.max_concurrency if row is not None else None,
         "isDefault": calls_per_second is None,
+        "messagesPerSecond": messages_per_second_or_default(row),
     }
+
+
+def messages_per_second_or_default(row: PhoneNumber | None) -> float:
+    stored = row.messages_per_second if row is not None else None
+    return stored if stored is not None else get_settings().default_messages_per_second
 
 
 def pacing_record_to_wire(row: PhoneNumber) -> dict[str, Any]:

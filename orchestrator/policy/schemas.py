@@ -3,9 +3,9 @@ profile, and the opt-out plan campaigns inherit."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from orchestrator.models import Org
@@ -16,6 +16,13 @@ MAX_FREQUENCY_CAPS = 10
 # A year: caps count attempts back this far at most.
 MAX_CAP_PERIOD_SECONDS = 366 * 86400
 
+# What a cap counts: calls, texts, or both.
+CapChannel = Literal["call", "sms"]
+
+
+def _calls_only() -> list[CapChannel]:
+    return ["call"]
+
 
 class FrequencyCapIn(BaseModel):
     """At most ``maxAttempts`` attempts to one number within any ``periodSeconds``."""
@@ -24,6 +31,15 @@ class FrequencyCapIn(BaseModel):
 
     max_attempts: int = Field(alias="maxAttempts", ge=1, le=1000)
     period_seconds: int = Field(alias="periodSeconds", ge=60, le=MAX_CAP_PERIOD_SECONDS)
+    # Extension: the attempts it counts (and holds back); calls only unless it says so.
+    channels: list[CapChannel] = Field(default_factory=_calls_only, min_length=1, max_length=2)
+
+    @field_validator("channels")
+    @classmethod
+    def _no_repeats(cls, value: list[CapChannel]) -> list[CapChannel]:
+        if len(set(value)) != len(value):
+            raise PydanticCustomError("unique_items", "must not name a channel twice")
+        return value
 
 
 class OptOutPlanIn(BaseModel):
@@ -69,6 +85,7 @@ class FrequencyCapOut(BaseModel):
 
     max_attempts: int
     period_seconds: int
+    channels: list[CapChannel]
 
 
 class OptOutPlanOut(BaseModel):

@@ -18,7 +18,11 @@ def policy_to_wire(policy: PolicyIn) -> dict[str, Any]:
     plan = policy.opt_out_plan
     return {
         "frequencyCaps": [
-            {"maxAttempts": cap.max_attempts, "periodSeconds": cap.period_seconds}
+            {
+                "maxAttempts": cap.max_attempts,
+                "periodSeconds": cap.period_seconds,
+                "channels": cap.channels,
+            }
             for cap in policy.frequency_caps
         ],
         "callingHoursProfile": policy.calling_hours_profile,

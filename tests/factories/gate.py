@@ -29,8 +29,9 @@ def record_attempt(
     number: str,
     at: datetime,
     campaign_id: uuid.UUID | None = None,
+    channel: str = "call",
 ) -> None:
-    """An attempt to ``number`` sent at ``at`` (by a call that is no longer around)."""
+    """An attempt to ``number`` sent at ``at`` (by a call or text no longer around)."""
     session.add(
         RecipientAttempt(
             org_id=org.org_id,
@@ -38,6 +39,7 @@ def record_attempt(
             campaign_id=campaign_id,
             call_id=uuid.uuid4(),
             sent_at=at,
+            channel=channel,
         )
     )
     session.flush()

@@ -25,6 +25,7 @@ from tests.factories import (
     dispatch_campaign,
     make_campaign,
     make_org,
+    record_attempt,
     set_caps,
     suppress_rows,
     unit_of,
@@ -135,3 +136,24 @@ def test_a_suppressed_number_is_refused_and_nothing_is_recorded(session: Session
     assert target is not None
     assert pass_send_gate(session, target=target, now=utcnow()).verdict == Verdict.SUPPRESSED
     assert attempts_to(session, org=org, number=NUMBER) == []
+
+
+def _check_call_under(session: Session, caps: list[dict[str, object]]) -> GateDecision:
+    """A direct call's check after a text to its number an hour ago, under ``caps``."""
+    org = make_org(session, name=f"gate-channels-{uuid.uuid4()}")
+    session.get_one(Org, org.org_id).policy = {"frequencyCaps": caps}
+    record_attempt(session, org=org, number=NUMBER, at=utcnow() - timedelta(hours=1), channel="sms")
+    call_id = direct_call(session, org=org, customer={"number": NUMBER}, status=CallStatus.CLAIMED)
+    target = send_target(session, call_id=call_id)
+    assert target is not None
+    return pass_send_gate(session, target=target, now=utcnow())
+
+
+def test_a_call_is_not_counted_against_a_cap_on_texts_alone(session: Session) -> None:
+    cap = {"maxAttempts": 1, "periodSeconds": 86_400, "channels": ["sms"]}
+    assert _check_call_under(session, [cap]).clear
+
+
+def test_a_cap_on_calls_and_texts_counts_a_text_against_a_call(session: Session) -> None:
+    cap = {"maxAttempts": 1, "periodSeconds": 86_400, "channels": ["call", "sms"]}
+    assert _check_call_under(session, [cap]).verdict == Verdict.CAPPED

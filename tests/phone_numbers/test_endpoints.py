@@ -22,7 +22,12 @@ from tests.support.simulators import Sim
 # The SDK passes its own timeout on every request, which Starlette's TestClient only warns about.
 pytestmark = pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument")
 
-DEFAULT_PACING = {"callsPerSecond": 1.0, "maxConcurrency": None, "isDefault": True}
+DEFAULT_PACING = {
+    "callsPerSecond": 1.0,
+    "maxConcurrency": None,
+    "isDefault": True,
+    "messagesPerSecond": 1.0,
+}
 
 
 def test_vapis_sdk_parses_every_number_with_its_pacing(
@@ -49,6 +54,7 @@ def test_vapis_sdk_parses_every_number_with_its_pacing(
         "callsPerSecond": 5,
         "maxConcurrency": None,
         "isDefault": False,
+        "messagesPerSecond": 1.0,
     }
     fetched = vapi.phone_numbers.get("line-1")
     assert isinstance(fetched, GetPhoneNumbersResponse_Vapi)
@@ -66,17 +72,24 @@ def test_put_pacing_creates_then_updates(
     )
     assert first.status_code == 200, first.text
     assert first.json()["id"] == "line-1"
-    assert first.json()["pacing"] == {"callsPerSecond": 5, "maxConcurrency": 20, "isDefault": False}
+    assert first.json()["pacing"] == {
+        "callsPerSecond": 5,
+        "maxConcurrency": 20,
+        "isDefault": False,
+        "messagesPerSecond": 1.0,
+    }
     second = api.put(
         "/phone-number/line-1/pacing",
-        json={"callsPerSecond": 2.5, "maxConcurrency": None},
+        json={"callsPerSecond": 2.5, "maxConcurrency": None, "messagesPerSecond": 20},
         headers=auth,
     )
     assert second.json()["pacing"]["callsPerSecond"] == 2.5
+    assert second.json()["pacing"]["messagesPerSecond"] == 20
     assert second.json()["pacing"]["maxConcurrency"] is None
     fetched = api.get("/phone-number/line-1", headers=auth).json()
     assert (fetched["id"], fetched["provider"]) == ("line-1", "vapi")
     assert fetched["pacing"]["callsPerSecond"] == 2.5
+    assert fetched["pacing"]["messagesPerSecond"] == 20
     assert lookups.asked == ["/phone-number/line-1"]
 
 
@@ -167,7 +180,7 @@ def test_bad_pacing_is_400_and_changes_nothing(
     before = session.scalar(select(func.count()).select_from(PhoneNumber))
     response = api.put(
         "/phone-number/caller-1/pacing",
-        json={"callsPerSecond": 0, "maxConcurrency": 0, "burst": 3},
+        json={"callsPerSecond": 0, "maxConcurrency": 0, "messagesPerSecond": 0, "burst": 3},
         headers=auth,
     )
     assert response.status_code == 400
@@ -176,6 +189,7 @@ def test_bad_pacing_is_400_and_changes_nothing(
     assert set(body["message"]) == {
         "callsPerSecond must be greater than 0.0",
         "maxConcurrency must not be less than 1",
+        "messagesPerSecond must be greater than 0.0",
         "property burst should not exist",
     }
     assert session.scalar(select(func.count()).select_from(PhoneNumber)) == before

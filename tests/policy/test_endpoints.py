@@ -19,8 +19,8 @@ from tests.factories import make_org
 EMPTY: dict[str, Any] = {"frequencyCaps": [], "callingHoursProfile": None, "optOutPlan": None}
 FULL = {
     "frequencyCaps": [
-        {"maxAttempts": 3, "periodSeconds": 86400},
-        {"maxAttempts": 7, "periodSeconds": 604800},
+        {"maxAttempts": 3, "periodSeconds": 86400, "channels": ["call"]},
+        {"maxAttempts": 7, "periodSeconds": 604800, "channels": ["call", "sms"]},
     ],
     "callingHoursProfile": "us-tcpa",
     "optOutPlan": {"structuredDataKey": "optOut", "endedReasons": ["customer-ended-call"]},
@@ -39,10 +39,13 @@ def test_put_replaces_the_policy_whole_and_answers_what_is_stored(
 ) -> None:
     assert api.put("/policy", json=FULL, headers=auth).json() == FULL
     assert api.get("/policy", headers=auth).json() == FULL
+    both = frozenset({"call", "sms"})
     assert caps_of(session.get_one(Org, org.org_id, populate_existing=True)) == (
         Cap(3, timedelta(days=1)),
-        Cap(7, timedelta(days=7)),
+        Cap(7, timedelta(days=7), channels=both),
     )
+    texts = caps_of(session.get_one(Org, org.org_id), channel="sms")
+    assert texts == (Cap(7, timedelta(days=7), channels=both),)
     smaller = {"optOutPlan": {"endedReasons": ["customer-ended-call"]}}
     expected = {**EMPTY, "optOutPlan": {"endedReasons": ["customer-ended-call"]}}
     assert api.put("/policy", json=smaller, headers=auth).json() == expected
@@ -97,3 +100,21 @@ def test_the_policy_needs_the_orgs_key(api: TestClient) -> None:
     assert api.get("/policy").status_code == 401
     refused = api.put("/policy", json=EMPTY, headers={"Authorization": "Bearer nope"})
     assert refused.status_code == 401
+
+
+def test_a_cap_counts_calls_unless_it_names_its_channels(
+    api: TestClient, auth: dict[str, str]
+) -> None:
+    body = {"frequencyCaps": [{"maxAttempts": 2, "periodSeconds": 3600}]}
+    shown = api.put("/policy", json=body, headers=auth).json()["frequencyCaps"]
+    assert shown == [{"maxAttempts": 2, "periodSeconds": 3600, "channels": ["call"]}]
+
+
+@pytest.mark.parametrize("channels", [[], ["sms", "sms"], ["fax"], ["call", "sms", "call"]])
+def test_a_caps_channels_are_one_or_both_never_repeated(
+    api: TestClient, auth: dict[str, str], channels: list[str]
+) -> None:
+    body = {"frequencyCaps": [{"maxAttempts": 2, "periodSeconds": 3600, "channels": channels}]}
+    response = api.put("/policy", json=body, headers=auth)
+    assert response.status_code == 400
+    assert any("channels" in message for message in response.json()["message"])

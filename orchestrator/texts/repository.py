@@ -1,0 +1,159 @@
+"""Queries of outbound texts and their sessions for the workers: claims, leases, sweeps."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Row, and_, exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from orchestrator.models import Chat, ChatSession, SessionStatus, TextStatus
+
+UNSETTLED = (TextStatus.QUEUED, TextStatus.SENDING)
+
+
+def get_text_for_update(session: Session, *, chat_id: uuid.UUID) -> Chat | None:
+    stmt = select(Chat).where(Chat.id == chat_id, Chat.delivery_status.is_not(None))
+    # Locked, so read afresh: a claim's bulk update may have moved it meanwhile.
+    stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(stmt).first()
+
+
+def earlier_text_unsettled(session: Session, *, chat: Chat) -> bool:
+    """A text of the same session stored before ``chat`` is still queued or being sent."""
+    if chat.session_id is None:
+        return False
+    earlier = aliased(Chat)
+    stmt = select(
+        exists().where(
+            earlier.session_id == chat.session_id,
+            earlier.delivery_status.in_(UNSETTLED),
+            or_(
+                earlier.created_at < chat.created_at,
+                and_(earlier.created_at == chat.created_at, earlier.id < chat.id),
+            ),
+        )
+    )
+    return bool(session.scalar(stmt))
+
+
+def claim_due_texts(
+    session: Session, *, now: datetime, lease_until: datetime, limit: int
+) -> list[uuid.UUID]:
+    """Queued texts whose time has come, earliest first, leased until ``lease_until``."""
+    due = (
+        select(Chat.id)
+        .where(Chat.delivery_status == TextStatus.QUEUED, Chat.due_at <= now)
+        .order_by(Chat.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    stmt = (
+        update(Chat)
+        .where(Chat.id.in_(due))
+        .values(due_at=lease_until)
+        .returning(Chat.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(session.scalars(stmt))
+
+
+StuckText = Row[uuid.UUID, datetime | None, str | None]
+
+
+def claim_stuck_texts(
+    session: Session, *, now: datetime, left_before: datetime, lease: timedelta, limit: int
+) -> Sequence[StuckText]:
+    """Texts being sent whose create can no longer be under way (its answer was lost, or its
+    worker died): ``(chat id, sent_at, the session's provider id)``, each kept from other
+    sweeps for ``lease`` (``due_at`` of a text being sent is when it is next looked up)."""
+    stuck = (
+        select(Chat.id)
+        .where(
+            Chat.delivery_status == TextStatus.SENDING,
+            func.coalesce(Chat.sent_at, Chat.updated_at) < left_before,
+            or_(Chat.due_at.is_(None), Chat.due_at <= now),
+        )
+        .order_by(Chat.sent_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claimed = list(
+        session.scalars(
+            update(Chat)
+            .where(Chat.id.in_(stuck))
+            .values(due_at=now + lease)
+            .returning(Chat.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    stmt = (
+        select(Chat.id, Chat.sent_at, ChatSession.provider_session_id)
+        .outerjoin(ChatSession, ChatSession.id == Chat.session_id)
+        .where(Chat.id.in_(claimed))
+        .order_by(Chat.sent_at)
+    )
+    return session.execute(stmt).all()
+
+
+def claim_silent_sessions(
+    session: Session, *, now: datetime, silence: timedelta, limit: int
+) -> list[ChatSession]:
+    """Active sessions the provider knows that have had no news for ``silence``, least recently
+    heard first; each is marked polled now, so other sweeps leave it for another ``silence``."""
+    heard = func.coalesce(ChatSession.provider_synced_at, ChatSession.created_at)
+    stmt = (
+        select(ChatSession)
+        .where(
+            ChatSession.status == SessionStatus.ACTIVE,
+            ChatSession.provider_session_id.is_not(None),
+            heard < now - silence,
+        )
+        .order_by(ChatSession.provider_synced_at.asc().nulls_first())
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    silent = list(session.scalars(stmt))
+    for chat_session in silent:
+        chat_session.provider_synced_at = now
+    return silent
+
+
+def expire_sessions(
+    session: Session, *, now: datetime, default_seconds: int, limit: int
+) -> list[uuid.UUID]:
+    """Active sessions silent past their ``expirationSeconds`` end ``completed``."""
+    last = func.coalesce(ChatSession.last_activity_at, ChatSession.created_at)
+    seconds = func.coalesce(ChatSession.expiration_seconds, default_seconds)
+    expired = (
+        select(ChatSession.id)
+        .where(
+            ChatSession.status == SessionStatus.ACTIVE,
+            last + func.make_interval(0, 0, 0, 0, 0, 0, seconds) < now,
+        )
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    stmt = (
+        update(ChatSession)
+        .where(ChatSession.id.in_(expired))
+        .values(status=SessionStatus.COMPLETED, updated_at=now)
+        .returning(ChatSession.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(session.scalars(stmt))
+
+
+def get_session_for_update(session: Session, *, session_id: uuid.UUID) -> ChatSession | None:
+    stmt = (
+        select(ChatSession)
+        .where(ChatSession.id == session_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(stmt).first()

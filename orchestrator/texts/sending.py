@@ -1,0 +1,147 @@
+"""What sending one text decides and records: its request, its gate target, its outcomes.
+
+Every delivery change goes through ``next_text_status``; a text that moved on meanwhile (an
+answer applied twice, a lookup racing a late answer) is left as it is. The transactions
+around these steps, and the ``POST /chat`` itself, are ``flows.send_text``'s.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from orchestrator.gate.caps import SMS
+from orchestrator.gate.decisions import GateDecision, Prospect, listed_forms, recipient_key
+from orchestrator.gate.send import SendTarget
+from orchestrator.models import Campaign, Chat, ChatSession, Contact
+from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key
+from orchestrator.texts.contacts import settle_text_contacts
+from orchestrator.texts.service import SMS_TRANSPORT
+from orchestrator.texts.states import TextEvent, next_text_status
+
+# The key a text is found by at the provider when its create answer was lost.
+CHAT_ID_METADATA = "orchestratorChatId"
+LLM_FLAG = "useLLMGeneratedMessageForOutbound"
+
+
+def move_text(chat: Chat, event: TextEvent, *, now: datetime, **changes: Any) -> bool:
+    """Apply ``event`` (and ``changes`` with it) if it applies to the text as it is now."""
+    after = next_text_status(chat.delivery_status, event) if chat.delivery_status else None
+    if after is None:
+        return False
+    chat.delivery_status = after
+    for name, value in changes.items():
+        setattr(chat, name, value)
+    chat.updated_at = now
+    return True
+
+
+def _overrides(chat: Chat) -> dict[str, Any]:
+    overrides = copy.deepcopy(chat.assistant_overrides or {})
+    metadata = overrides.get("metadata")
+    overrides["metadata"] = {
+        **(metadata if isinstance(metadata, dict) else {}),
+        CHAT_ID_METADATA: str(chat.id),
+    }
+    return overrides
+
+
+def create_body(chat: Chat, provider_session_id: str | None) -> dict[str, Any]:
+    """``POST /chat`` for the text: the first of its session names the assistant, the caller
+    number and the customer (the provider opens the session); a later one names the session
+    only (never the session with a number or a customer)."""
+    flag = (chat.transport or {}).get(LLM_FLAG, True)
+    body: dict[str, Any] = {"input": chat.input, "assistantOverrides": _overrides(chat)}
+    if provider_session_id is not None:
+        body["sessionId"] = provider_session_id
+        body["transport"] = {"type": SMS_TRANSPORT, LLM_FLAG: flag}
+        return body
+    for key, value in (
+        ("assistantId", chat.assistant_id),
+        ("assistant", chat.assistant),
+        ("squadId", chat.squad_id),
+        ("squad", chat.squad),
+        ("name", chat.name),
+    ):
+        if value is not None:
+            body[key] = value
+    body["transport"] = {
+        "type": SMS_TRANSPORT,
+        "phoneNumberId": chat.phone_number_id,
+        "customer": chat.customer,
+        LLM_FLAG: flag,
+    }
+    return body
+
+
+def text_send_target(session: Session, *, chat: Chat) -> SendTarget:
+    """What the send-time check needs of a text (its contact's, for a campaign's)."""
+    number = (chat.customer or {}).get("number")
+    campaign = session.get(Campaign, chat.campaign_id) if chat.campaign_id else None
+    contact = session.get(Contact, chat.contact_id) if chat.contact_id else None
+    prospect = Prospect(
+        id=chat.contact_id or chat.id,
+        number=recipient_key(number),
+        subject=chat.campaign_id,
+        window_end=campaign.latest_at if campaign is not None else None,
+        listed_as=listed_forms(number),
+    )
+    if contact is not None:
+        zone_key = contact.zone_key
+    else:
+        timezone = (chat.customer or {}).get("timezone")
+        zone_key = contact_zone_key(number=number, customer_timezone=timezone)
+    return SendTarget(chat.id, chat.org_id, chat.campaign_id, prospect, zone_key, channel=SMS)
+
+
+def hold_back_text(session: Session, *, chat: Chat, decision: GateDecision, now: datetime) -> None:
+    """A text the send-time check held back (never sent): it ends, or waits for its turn."""
+    reason = decision.skip_reason
+    if reason is not None:
+        if move_text(chat, TextEvent.WITHDRAW, now=now, delivery_reason=reason):
+            settle_text_contacts(session, chats=[chat])
+    elif decision.until is not None:
+        move_text(chat, TextEvent.RELEASE, now=now, due_at=decision.until)
+
+
+def record_accepted(session: Session, *, chat: Chat, answer: dict[str, Any], now: datetime) -> bool:
+    """The provider has the text (its create answer, or a lookup that found it)."""
+    accepted = move_text(
+        chat,
+        TextEvent.ACCEPT,
+        now=now,
+        provider_chat_id=answer["id"],
+        provider_synced_at=now,
+        delivery_reason=None,
+    )
+    if not accepted:
+        return False
+    for field, key in (("messages", "messages"), ("output", "output")):
+        if isinstance(answer.get(key), list):
+            setattr(chat, field, answer[key])
+    if isinstance(answer.get("cost"), int | float):
+        chat.cost = float(answer["cost"])
+    if isinstance(answer.get("costs"), list):
+        chat.costs = answer["costs"]
+    _learn_session(session, chat=chat, answer=answer, now=now)
+    settle_text_contacts(session, chats=[chat])
+    return True
+
+
+def _learn_session(session: Session, *, chat: Chat, answer: dict[str, Any], now: datetime) -> None:
+    provider_session_id = answer.get("sessionId")
+    chat_session = session.get(ChatSession, chat.session_id) if chat.session_id else None
+    if chat_session is None or not isinstance(provider_session_id, str):
+        return
+    if chat_session.provider_session_id is None:
+        chat_session.provider_session_id = provider_session_id
+    chat_session.last_activity_at = now
+    chat_session.updated_at = now
+
+
+def record_refused(session: Session, *, chat: Chat, message: str, now: datetime) -> None:
+    if move_text(chat, TextEvent.REFUSE, now=now, delivery_reason=message[:2000]):
+        settle_text_contacts(session, chats=[chat])
