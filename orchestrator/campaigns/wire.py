@@ -50,6 +50,7 @@ def campaign_to_wire(
     calls: Sequence[Call],
     customers: Sequence[CustomerEntry],
     pacing: dict[str, Any] | None = None,
+    sms_counters: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """Vapi's fields, then our extensions (``callingHours``, ``retryPlan``, ``pacing``...)."""
     body: dict[str, Any] = {
@@ -75,6 +76,8 @@ def campaign_to_wire(
         "calls": _calls_map(calls),
         **counters_to_wire(counters, contacts_total=campaign.contacts_total),
         **(campaign.extensions or {}),
+        "channel": campaign.channel,
+        "smsCounters": sms_counters,
         "pausedAt": iso(campaign.paused_at),
         "pacing": pacing,
     }
