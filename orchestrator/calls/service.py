@@ -160,8 +160,6 @@ def _settle_contact(
         return None  # it no longer waits for this call
     contact.status = after
     contact.updated_at = utcnow()
-    if not unsent:
-        _follow_up(session, call, contact, final=retry is None, batch=batch)
     if retry is not None:
         _wait_for_retry(contact, call, retry)
         _decide(session, _retry_decision_of(contact, call, retry), batch)
@@ -170,6 +168,9 @@ def _settle_contact(
         _record_event(session, contact, before, call_id=None if unsent else call.id, batch=batch)
         if unsent:
             _decide(session, _end_without_call(contact, call), batch)
+    if not unsent:
+        # Last: the contact's row is written once, whatever the follow-up reads or writes.
+        _follow_up(session, call, contact, final=retry is None, batch=batch)
     return before, after
 
 
@@ -179,11 +180,12 @@ def _follow_up(
     """The campaign's follow-up text, if this end calls for one (queued with the batch)."""
     if call.campaign_id is None:
         return
-    campaign = (
-        batch.campaign(session, call.campaign_id)
-        if batch is not None
-        else session.get(Campaign, call.campaign_id)
-    )
+    with session.no_autoflush:
+        campaign = (
+            batch.campaign(session, call.campaign_id)
+            if batch is not None
+            else session.get(Campaign, call.campaign_id)
+        )
     follow_up = follow_up_for(
         campaign,
         contact_id=contact.id,

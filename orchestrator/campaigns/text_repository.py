@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ScalarSelect, Uuid, any_, func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from orchestrator.models import Chat, ChatSession, TextStatus
@@ -77,7 +78,7 @@ def last_texts(session: Session, *, contact_ids: Sequence[uuid.UUID]) -> dict[uu
             Chat.delivery_status.is_not(None),
         )
         .order_by(Chat.contact_id, Chat.created_at.desc(), Chat.id.desc())
-        .distinct(Chat.contact_id)
+        .ext(distinct_on(Chat.contact_id))
     )
     return {
         contact_id: LastText(chat_id, session_id, TextStatus(str(status)), reason)

@@ -11,7 +11,7 @@ from orchestrator.campaigns.counters import counters_to_wire
 from orchestrator.campaigns.text_plans import FOLLOW_UP_PLAN_EXTENSION, SMS_PLAN_EXTENSION
 from orchestrator.campaigns.text_repository import LastText
 from orchestrator.campaigns.v2_schemas import CONTACT_STATUS_PREFIX, SkipReason
-from orchestrator.campaigns.wire import schedule_plan_to_wire
+from orchestrator.campaigns.wire import channel_to_wire, schedule_plan_to_wire
 from orchestrator.contacts.listing_repository import ListedContact
 from orchestrator.contacts.states import ContactStatus
 from orchestrator.listing import page_metadata
@@ -86,7 +86,7 @@ def summary_to_wire(
         "createdAt": iso(campaign.created_at),
         "updatedAt": iso(campaign.updated_at),
         **{key: extensions.get(key) for key in SUMMARY_EXTENSIONS},
-        "channel": campaign.channel,
+        "channel": channel_to_wire(campaign.channel),
         "smsCounters": sms_counters,
         "pausedAt": iso(campaign.paused_at),
         "pacing": pacing,

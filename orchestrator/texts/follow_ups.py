@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Uuid, any_, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from orchestrator.campaigns.text_plans import FollowUpSmsIn, follow_up_of, follows_up
@@ -99,7 +100,7 @@ def _open_sessions(
             ChatSession.status == SessionStatus.ACTIVE,
         )
         .order_by(ChatSession.contact_id, ChatSession.created_at.desc())
-        .distinct(ChatSession.contact_id)
+        .ext(distinct_on(ChatSession.contact_id))
     )
     return {s.contact_id: s for s in session.scalars(stmt) if s.contact_id is not None}
 
