@@ -66,7 +66,8 @@ def test_every_problem_of_the_plans_is_in_one_answer(
         "followUpPlan is only for a campaign whose channel is call",
         "smsPlan.input is required when channel is sms",
     ]
-    response = api.post(path, json=campaign_body(smsPlan=SMS_PLAN), headers=auth)
+    body = campaign_body(customers=_customers(), smsPlan=SMS_PLAN)
+    response = api.post(path, json=body, headers=auth)
     assert response.json()["message"] == ["smsPlan is only for a campaign whose channel is sms"]
 
 
