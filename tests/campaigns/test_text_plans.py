@@ -79,8 +79,7 @@ def test_a_template_that_does_not_render_names_each_contact(
     response = api.post("/campaign", json=body, headers=auth)
     assert response.status_code == 400
     assert response.json()["message"] == [
-        "smsPlan.input does not render for contact 2 (+14155550103): "
-        "'appointmentTime' is undefined"
+        "smsPlan.input does not render for contact 2 (+14155550103): 'appointmentTime' is undefined"
     ]
     broken = campaign_body(followUpPlan={"sms": {**FOLLOW_UP["sms"], "input": "{% if %}"}})
     response = api.post("/campaign", json=broken, headers=auth)
