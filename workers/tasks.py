@@ -68,7 +68,11 @@ def _tune_forked_worker(**_: object) -> None:
 
 @celery_app.task(name=SCHEDULER_TICK)
 def scheduler_tick_task() -> int:
-    results = run_tick(enqueue=queue.place_calls, enqueue_checks=queue.check_predial)
+    results = run_tick(
+        enqueue=queue.place_calls,
+        enqueue_checks=queue.check_predial,
+        enqueue_texts=queue.send_texts,
+    )
     return sum(len(r.call_ids) for r in results)
 
 
@@ -97,7 +101,10 @@ def apply_stored_webhooks_task() -> int:
 @celery_app.task(name=DISPATCH_ORG)
 def dispatch_org_task(org_id: str) -> int:
     result = dispatch_org_now(
-        uuid.UUID(org_id), enqueue=queue.place_calls, enqueue_checks=queue.check_predial
+        uuid.UUID(org_id),
+        enqueue=queue.place_calls,
+        enqueue_checks=queue.check_predial,
+        enqueue_texts=queue.send_texts,
     )
     return len(result.call_ids)
 

@@ -25,6 +25,7 @@ from orchestrator.decisions.decision import DeferralReason
 from orchestrator.decisions.recording import Decision, dial_decisions, record_decisions
 from orchestrator.events.recording import ContactChange, record_contact_changes
 from orchestrator.models import Call, CallStatus, Campaign, Contact, ContactStatus, DecisionKind
+from orchestrator.texts.follow_ups import FollowUp, follow_up_for, queue_follow_ups
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class CallBatch:
     contact_changes: list[ContactChange] = field(default_factory=list)
     # Decisions about contacts (a retry scheduled, a call the provider took), written together.
     decisions: list[Decision] = field(default_factory=list)
+    # Follow-up texts the calls' ends call for, queued after the calls and contacts are written.
+    follow_ups: list[FollowUp] = field(default_factory=list)
 
     def campaign(self, session: Session, campaign_id: uuid.UUID) -> Campaign | None:
         if campaign_id not in self.campaigns:
@@ -81,6 +84,8 @@ class CallBatch:
         self.decisions.clear()
         record_contact_changes(session, self.contact_changes)
         self.contact_changes.clear()
+        queue_follow_ups(session, self.follow_ups, now=utcnow())
+        self.follow_ups.clear()
         for campaign_id in sorted(self.counter_deltas):
             deltas = self.counter_deltas[campaign_id]
             counter_repository.bump_counters(session, campaign_id=campaign_id, deltas=deltas)
@@ -163,7 +168,38 @@ def _settle_contact(
         _record_event(session, contact, before, call_id=None if unsent else call.id, batch=batch)
         if unsent:
             _decide(session, _end_without_call(contact, call), batch)
+    if not unsent:
+        # Last: the contact's row is written once, whatever the follow-up reads or writes.
+        _follow_up(session, call, contact, final=retry is None, batch=batch)
     return before, after
+
+
+def _follow_up(
+    session: Session, call: Call, contact: Contact, *, final: bool, batch: CallBatch | None
+) -> None:
+    """The campaign's follow-up text, if this end calls for one (queued with the batch)."""
+    if call.campaign_id is None:
+        return
+    with session.no_autoflush:
+        campaign = (
+            batch.campaign(session, call.campaign_id)
+            if batch is not None
+            else session.get(Campaign, call.campaign_id)
+        )
+    follow_up = follow_up_for(
+        campaign,
+        contact_id=contact.id,
+        customer=contact.customer,
+        phone_number_id=call.phone_number_id,
+        ended_reason=call.ended_reason,
+        final=final,
+    )
+    if follow_up is None:
+        return
+    if batch is not None:
+        batch.follow_ups.append(follow_up)
+    else:
+        queue_follow_ups(session, [follow_up], now=utcnow())
 
 
 def _decide(session: Session, decision: Decision, batch: CallBatch | None) -> None:

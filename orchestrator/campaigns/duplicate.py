@@ -10,8 +10,8 @@ a group the request gives replaces the source's whole group:
   request's ``phoneNumberId`` or else the source's; a ``dialPlan`` given replaces it all; a
   ``phoneNumberId`` alone moves the source's contacts, in their order, onto that number;
 * every other field (``schedulePlan``, ``maxConcurrency``, the overrides, ``server``,
-  ``serverMessages``, ``predialPlan``, our extensions) is the request's when it names it,
-  ``null`` included (which clears it), else the source's.
+  ``serverMessages``, ``predialPlan``, ``channel``, our extensions) is the request's when it
+  names it, ``null`` included (which clears it), else the source's.
 
 ``name`` stays required, as Vapi's schema has it. The rules a create obeys (one target, one
 caller, customers) are judged on the result. A copied ``schedulePlan`` whose ``latestAt`` has
@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from orchestrator.calls.retry_plan import RETRY_PLAN_EXTENSION
 from orchestrator.campaigns.schemas import CreateCampaignIn, UpdateCampaignIn
+from orchestrator.campaigns.text_plans import FOLLOW_UP_PLAN_EXTENSION, SMS_PLAN_EXTENSION
 from orchestrator.contacts.service import NewContact
 from orchestrator.models import Campaign
 from orchestrator.scheduling.policy import CALLING_HOURS_FIELD
@@ -44,6 +45,8 @@ EXTENSION_FIELDS = {
     "calling_hours": CALLING_HOURS_FIELD,
     "retry_plan": RETRY_PLAN_EXTENSION,
     "opt_out_plan": OPT_OUT_PLAN_EXTENSION,
+    "sms_plan": SMS_PLAN_EXTENSION,
+    "follow_up_plan": FOLLOW_UP_PLAN_EXTENSION,
 }
 TARGET_COLUMNS = ("assistant_id", "workflow_id", "squad_id")
 # Fields named alike on the request and the campaign row, each copied on its own.
@@ -54,6 +57,7 @@ SETTING_COLUMNS = (
     "server",
     "server_messages",
     "predial_plan",
+    "channel",
 )
 
 

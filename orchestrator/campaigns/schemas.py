@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 from orchestrator.calls.retry_plan import RetryPlanIn
 from orchestrator.calls.wire import WireCallStatus
 from orchestrator.campaigns.presence import DUPLICATE_FIELD, presence_errors
+from orchestrator.campaigns.text_plans import Channel, FollowUpPlanIn, SmsPlanIn
 from orchestrator.listing import MAX_LIMIT, TimeRangeQuery
 from orchestrator.models.enums import CampaignEndedReason, CampaignStatus
 from orchestrator.policy.schemas import OptOutPlanIn
@@ -166,6 +167,11 @@ class CreateCampaignIn(BaseModel):
     calling_hours: CallingHoursIn | None = Field(None, alias="callingHours")
     retry_plan: RetryPlanIn | None = Field(None, alias="retryPlan")
     opt_out_plan: OptOutPlanIn | None = Field(None, alias="optOutPlan")
+    channel: Channel = Field(
+        "call", description="call (Vapi's campaigns) or sms: one text per contact (smsPlan)."
+    )
+    sms_plan: SmsPlanIn | None = Field(None, alias="smsPlan")
+    follow_up_plan: FollowUpPlanIn | None = Field(None, alias="followUpPlan")
 
     @model_validator(mode="wrap")
     @classmethod
@@ -212,6 +218,8 @@ class UpdateCampaignIn(BaseModel):
     calling_hours: CallingHoursIn | None = Field(None, alias="callingHours")
     retry_plan: RetryPlanIn | None = Field(None, alias="retryPlan")
     opt_out_plan: OptOutPlanIn | None = Field(None, alias="optOutPlan")
+    sms_plan: SmsPlanIn | None = Field(None, alias="smsPlan")
+    follow_up_plan: FollowUpPlanIn | None = Field(None, alias="followUpPlan")
 
 
 class SortOrder(StrEnum):
@@ -340,6 +348,19 @@ class PacingInsightOut(BaseModel):
     stuck_calls: StuckCallsOut
 
 
+class SmsCountersOut(BaseModel):
+    """Extension: the campaign's texts by delivery (``queued`` includes those being sent),
+    and its sessions the customer replied in or opted out of."""
+
+    model_config = RESPONSE_MODEL_CONFIG
+
+    queued: int
+    sent: int
+    failed: int
+    replied: int
+    opted_out: int
+
+
 class CampaignOut(BaseModel):
     """Vapi's ``Campaign``, then our extensions (``contactCounters``, ``callingHours``...)."""
 
@@ -377,6 +398,12 @@ class CampaignOut(BaseModel):
     calling_hours: CallingHoursIn | Omitted = None
     retry_plan: RetryPlanIn | Omitted = None
     opt_out_plan: OptOutPlanIn | Omitted = None
+    channel: Channel | Omitted = None
+    sms_plan: SmsPlanIn | Omitted = None
+    follow_up_plan: FollowUpPlanIn | Omitted = None
+    sms_counters: SmsCountersOut | Omitted = Field(
+        None, description="Given when one campaign that texts is read."
+    )
     paused_at: Timestamp | Omitted = None
     pacing: PacingInsightOut | Omitted = Field(
         None, description="Given when one campaign is read, updated or deleted."

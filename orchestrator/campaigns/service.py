@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from orchestrator.campaigns import counter_repository, repository
+from orchestrator.campaigns import counter_repository, repository, text_repository
 from orchestrator.campaigns.counters import counter_deltas, counters_to_wire, drift_to_wire
 from orchestrator.campaigns.duplicate import (
     CampaignSetup,
@@ -30,6 +30,7 @@ from orchestrator.campaigns.states import (
     InvalidCampaignTransition,
     next_campaign_state,
 )
+from orchestrator.campaigns.text_plans import texts_of
 from orchestrator.campaigns.validation import (
     PresenceRules,
     UpdateRules,
@@ -145,8 +146,20 @@ def _to_wire(session: Session, campaign: Campaign) -> dict[str, Any]:
         else None
     )
     return campaign_to_wire(
-        campaign, counters=counters, calls=calls, customers=customers, pacing=pacing
+        campaign,
+        counters=counters,
+        calls=calls,
+        customers=customers,
+        pacing=pacing,
+        sms_counters=sms_counters_of(session, campaign),
     )
+
+
+def sms_counters_of(session: Session, campaign: Campaign) -> dict[str, int] | None:
+    """``smsCounters`` of a campaign that texts; None (left out) for one that does not."""
+    if not texts_of(campaign.channel, campaign.extensions):
+        return None
+    return text_repository.sms_counters(session, campaign_id=campaign.id)
 
 
 def get_campaign(session: Session, *, org_id: uuid.UUID, campaign_id: str) -> dict[str, Any]:
@@ -217,7 +230,9 @@ def update_campaign(
     rules: UpdateRules | None = None,
 ) -> dict[str, Any]:
     campaign = require_campaign(session, org_id, campaign_id, lock=True)
-    validate_update(campaign, body, rules=rules)
+    validate_update(
+        campaign, body, rules=rules, customers=_customers_to_render(session, body, campaign)
+    )
     if body.name is not None:
         campaign.name = body.name
     for field in ("assistant_id", "workflow_id", "squad_id"):
@@ -237,6 +252,16 @@ def update_campaign(
     session.flush()
     session.refresh(campaign)
     return _to_wire(session, campaign)
+
+
+def _customers_to_render(
+    session: Session, body: UpdateCampaignIn, campaign: Campaign
+) -> list[dict[str, Any]]:
+    """The campaign's customers, when the update brings a template to render for each."""
+    if body.sms_plan is None and body.follow_up_plan is None:
+        return []
+    entries = contacts_repo.customers_by_campaign(session, campaign_ids=[campaign.id])
+    return [customer for _, customer in entries.get(campaign.id, [])]
 
 
 def _change_status(session: Session, campaign: Campaign, status: UpdateStatus) -> None:

@@ -25,8 +25,10 @@ from orchestrator.campaigns.schemas import (
     PacingInsightOut,
     PaginationMetaOut,
     SchedulePlanOut,
+    SmsCountersOut,
     UpdateCampaignIn,
 )
+from orchestrator.campaigns.text_plans import Channel, FollowUpPlanIn, SmsPlanIn
 from orchestrator.contacts.states import ContactStatus
 from orchestrator.listing import MAX_LIMIT
 from orchestrator.models.enums import CampaignEndedReason, CampaignStatus
@@ -126,6 +128,17 @@ class SkipReason(StrEnum):
     FREQUENCY_CAP = "frequency-cap"
 
 
+class LastTextOut(BaseModel):
+    """Where a contact's last text stands: its delivery and the chat and session it is."""
+
+    model_config = RESPONSE_MODEL_CONFIG
+
+    status: Literal["queued", "sent", "failed"]
+    reason: str | Omitted = None
+    chat_id: str
+    session_id: str | Omitted = None
+
+
 class CampaignContactOut(BaseModel):
     """Vapi's ``CampaignContactWithOutcome``, then our extensions."""
 
@@ -143,6 +156,9 @@ class CampaignContactOut(BaseModel):
     sip_uri: str | Omitted = None
     skip_reason: SkipReason | Omitted = Field(
         None, description="Extension: why a skipped contact was skipped."
+    )
+    last_text: LastTextOut | Omitted = Field(
+        None, description="Extension: the contact's last text (its campaign text or follow-up)."
     )
 
 
@@ -196,6 +212,12 @@ class CampaignSummaryOut(BaseModel):
     calling_hours: CallingHoursIn | Omitted = None
     retry_plan: RetryPlanIn | Omitted = None
     opt_out_plan: OptOutPlanIn | Omitted = None
+    sms_plan: SmsPlanIn | Omitted = None
+    follow_up_plan: FollowUpPlanIn | Omitted = None
+    channel: Channel | Omitted = None
+    sms_counters: SmsCountersOut | Omitted = Field(
+        None, description="Given when one campaign that texts is read with its counters."
+    )
     paused_at: Timestamp | Omitted = None
     pacing: PacingInsightOut | Omitted = Field(
         None, description="Given when one campaign is read with its counters."

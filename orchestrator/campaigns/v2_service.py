@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from orchestrator.campaigns import counter_repository, repository, service
+from orchestrator.campaigns import counter_repository, repository, service, text_repository
 from orchestrator.campaigns.counters import contacts_in
 from orchestrator.campaigns.presence import v2_presence_errors
 from orchestrator.campaigns.schemas import UpdateCampaignIn
@@ -81,6 +81,7 @@ def get_campaign(
         counters=counters,
         call_metrics=metrics.get(campaign.id, NO_CALLS),
         pacing=pacing,
+        sms_counters=service.sms_counters_of(session, campaign),
     )
 
 
@@ -107,4 +108,7 @@ def list_contacts(
         limit=query.limit,
     )
     total = sum(count for status, count in counts.items() if not statuses or status in statuses)
-    return contact_page_to_wire(contacts, total=total, limit=query.limit, page=query.page)
+    texts = text_repository.last_texts(session, contact_ids=[contact.id for contact in contacts])
+    return contact_page_to_wire(
+        contacts, total=total, limit=query.limit, page=query.page, last_texts=texts
+    )

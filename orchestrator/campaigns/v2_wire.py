@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from orchestrator.calls.retry_plan import RETRY_PLAN_EXTENSION
 from orchestrator.campaigns.counters import counters_to_wire
+from orchestrator.campaigns.text_plans import FOLLOW_UP_PLAN_EXTENSION, SMS_PLAN_EXTENSION
+from orchestrator.campaigns.text_repository import LastText
 from orchestrator.campaigns.v2_schemas import CONTACT_STATUS_PREFIX, SkipReason
-from orchestrator.campaigns.wire import schedule_plan_to_wire
+from orchestrator.campaigns.wire import channel_to_wire, schedule_plan_to_wire
 from orchestrator.contacts.listing_repository import ListedContact
 from orchestrator.contacts.states import ContactStatus
 from orchestrator.listing import page_metadata
@@ -22,6 +25,7 @@ from orchestrator.reasons import (
 )
 from orchestrator.scheduling.policy import CALLING_HOURS_FIELD
 from orchestrator.suppression.opt_outs import OPT_OUT_PLAN_EXTENSION
+from orchestrator.texts.states import wire_status
 from orchestrator.wire import iso
 
 # A skipped contact's ``status_reason`` as the ``skipReason`` extension tells it.
@@ -33,7 +37,13 @@ SKIP_REASONS: dict[str, SkipReason] = {
     FREQUENCY_CAP: SkipReason.FREQUENCY_CAP,
 }
 # Our extensions a summary shows, by their key in ``Campaign.extensions``.
-SUMMARY_EXTENSIONS = (CALLING_HOURS_FIELD, RETRY_PLAN_EXTENSION, OPT_OUT_PLAN_EXTENSION)
+SUMMARY_EXTENSIONS = (
+    CALLING_HOURS_FIELD,
+    RETRY_PLAN_EXTENSION,
+    OPT_OUT_PLAN_EXTENSION,
+    SMS_PLAN_EXTENSION,
+    FOLLOW_UP_PLAN_EXTENSION,
+)
 
 
 def call_metrics_to_wire(dialed: int, connected: int) -> dict[str, int]:
@@ -46,6 +56,7 @@ def summary_to_wire(
     counters: CampaignCounters | None = None,
     call_metrics: tuple[int, int] | None = None,
     pacing: dict[str, Any] | None = None,
+    sms_counters: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """Vapi's ``CampaignSummary``; the counters and call metrics when given."""
     extensions = campaign.extensions or {}
@@ -75,6 +86,8 @@ def summary_to_wire(
         "createdAt": iso(campaign.created_at),
         "updatedAt": iso(campaign.updated_at),
         **{key: extensions.get(key) for key in SUMMARY_EXTENSIONS},
+        "channel": channel_to_wire(campaign.channel),
+        "smsCounters": sms_counters,
         "pausedAt": iso(campaign.paused_at),
         "pacing": pacing,
     }
@@ -87,7 +100,19 @@ def skip_reason(contact: ListedContact) -> SkipReason | None:
     return SKIP_REASONS.get(contact.status_reason)
 
 
-def contact_to_wire(contact: ListedContact) -> dict[str, Any]:
+def last_text_to_wire(text: LastText | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    body = {
+        "status": wire_status(text.status),
+        "reason": text.reason,
+        "chatId": str(text.chat_id),
+        "sessionId": str(text.session_id) if text.session_id else None,
+    }
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def contact_to_wire(contact: ListedContact, last_text: LastText | None = None) -> dict[str, Any]:
     """Vapi's ``CampaignContactWithOutcome``: the contact and its last attempt.
 
     Vapi requires a ``number``; a customer reached by SIP has none, so its ``sipUri`` stands
@@ -104,14 +129,21 @@ def contact_to_wire(contact: ListedContact) -> dict[str, Any]:
         "endedReason": contact.ended_reason,
         "sipUri": customer.get("sipUri"),
         "skipReason": skip_reason(contact),
+        "lastText": last_text_to_wire(last_text),
     }
     return {key: value for key, value in body.items() if value is not None}
 
 
 def contact_page_to_wire(
-    contacts: Sequence[ListedContact], *, total: int, limit: int, page: int
+    contacts: Sequence[ListedContact],
+    *,
+    total: int,
+    limit: int,
+    page: int,
+    last_texts: Mapping[uuid.UUID, LastText] | None = None,
 ) -> dict[str, Any]:
+    texts = last_texts or {}
     return {
-        "results": [contact_to_wire(contact) for contact in contacts],
+        "results": [contact_to_wire(contact, texts.get(contact.id)) for contact in contacts],
         "metadata": page_metadata(total=total, limit=limit, page=page),
     }

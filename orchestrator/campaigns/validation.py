@@ -6,11 +6,12 @@ rules here need the whole parsed body.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from orchestrator.campaigns.duplicate import CampaignSetup
+from orchestrator.campaigns.duplicate import CampaignSetup, extensions_of
 from orchestrator.campaigns.schemas import CreateCampaignIn, UpdateCampaignIn, UpdateStatus
+from orchestrator.campaigns.text_plans import channel_errors, template_errors
 from orchestrator.contacts.service import CustomerBatch, NewContact, normalize_customers
 from orchestrator.exceptions import ValidationFailed
 from orchestrator.models import Campaign, CampaignStatus
@@ -53,16 +54,45 @@ def validate_create(
         errors.append(f"customers must contain no more than {max_customers} elements")
         raise ValidationFailed(errors)
     contacts, customer_errors = normalize_customers(batches)
-    errors += customer_errors
+    errors += customer_errors + _text_errors(setup, contacts)
     if errors:
         raise ValidationFailed(errors)
     return contacts
 
 
+def _text_errors(setup: CampaignSetup, contacts: list[NewContact]) -> list[str]:
+    """The channel's rules, and the templates rendered for every contact given (contacts
+    copied from another campaign are rendered when their text is queued)."""
+    columns = setup.columns
+    extensions = columns["extensions"]
+    return channel_errors(channel=columns["channel"], extensions=extensions) + template_errors(
+        extensions=extensions,
+        campaign_overrides=columns["assistant_overrides"],
+        customers=[contact.customer for contact in contacts],
+    )
+
+
+def text_update_errors(
+    campaign: Campaign, body: UpdateCampaignIn, *, customers: Sequence[dict[str, Any]]
+) -> list[str]:
+    """A plan patched in must suit the campaign's channel and render for its contacts."""
+    changed = extensions_of(body)
+    extensions = {**(campaign.extensions or {}), **changed}
+    errors = channel_errors(channel=campaign.channel, extensions=extensions)
+    return errors + template_errors(
+        extensions=changed, campaign_overrides=campaign.assistant_overrides, customers=customers
+    )
+
+
 def validate_update(
-    campaign: Campaign, body: UpdateCampaignIn, *, rules: UpdateRules | None = None
+    campaign: Campaign,
+    body: UpdateCampaignIn,
+    *,
+    rules: UpdateRules | None = None,
+    customers: Sequence[dict[str, Any]] = (),
 ) -> None:
     errors = rules(body) if rules is not None else []
+    errors += text_update_errors(campaign, body, customers=customers)
     scheduled = campaign.status == CampaignStatus.SCHEDULED
     if body.dial_plan is not None:
         errors.append("dialPlan cannot be changed after creation")

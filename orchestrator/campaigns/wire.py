@@ -8,6 +8,7 @@ from typing import Any
 from orchestrator.calls.wire import call_progress
 from orchestrator.campaigns.counters import counters_to_wire
 from orchestrator.campaigns.schemas import CampaignListQuery
+from orchestrator.campaigns.text_plans import CALL_CHANNEL
 from orchestrator.listing import page_metadata
 from orchestrator.models import Call, Campaign, CampaignCounters
 from orchestrator.wire import iso
@@ -43,6 +44,11 @@ def schedule_plan_to_wire(campaign: Campaign) -> dict[str, Any] | None:
     return plan
 
 
+def channel_to_wire(channel: str) -> str | None:
+    """Shown for a campaign that texts: Vapi's campaigns all call, and their answers stay so."""
+    return None if channel == CALL_CHANNEL else channel
+
+
 def campaign_to_wire(
     campaign: Campaign,
     *,
@@ -50,6 +56,7 @@ def campaign_to_wire(
     calls: Sequence[Call],
     customers: Sequence[CustomerEntry],
     pacing: dict[str, Any] | None = None,
+    sms_counters: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """Vapi's fields, then our extensions (``callingHours``, ``retryPlan``, ``pacing``...)."""
     body: dict[str, Any] = {
@@ -75,6 +82,8 @@ def campaign_to_wire(
         "calls": _calls_map(calls),
         **counters_to_wire(counters, contacts_total=campaign.contacts_total),
         **(campaign.extensions or {}),
+        "channel": channel_to_wire(campaign.channel),
+        "smsCounters": sms_counters,
         "pausedAt": iso(campaign.paused_at),
         "pacing": pacing,
     }

@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import Row, Uuid, and_, any_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from orchestrator.events.states import NAMED_ONLY_EVENTS
 from orchestrator.models import Call, Campaign, CampaignEventStatus, Org, OutboxEvent
 from orchestrator.sql import array_param
 
@@ -28,7 +29,8 @@ class NewEvent:
     data: dict[str, Any]
 
 
-# Only campaigns with a server URL whose ``serverMessages`` (when given) select the type.
+# Only campaigns with a server URL whose ``serverMessages`` (when given) select the type;
+# a type of ``NAMED_ONLY_EVENTS`` only when they are given and name it.
 _INSERT = text(
     """
     INSERT INTO campaign_events (id, org_id, campaign_id, event_type, data, occurred_at, status,
@@ -39,7 +41,8 @@ _INSERT = text(
                 CAST(:data AS text[])) WITH ORDINALITY AS v(campaign_id, event_type, data, n)
     JOIN campaigns AS c ON c.id = v.campaign_id
     WHERE c.server ->> 'url' IS NOT NULL
-      AND (jsonb_typeof(c.server_messages) IS DISTINCT FROM 'array'
+      AND ((jsonb_typeof(c.server_messages) IS DISTINCT FROM 'array'
+            AND v.event_type <> ALL(CAST(:named_only AS text[])))
            OR jsonb_exists(c.server_messages, v.event_type))
     ORDER BY v.n
     """
@@ -52,6 +55,7 @@ def insert_events(session: Session, events: Sequence[NewEvent], *, now: datetime
         "event_types": [str(e.event_type) for e in events],
         "data": [orjson.dumps(e.data).decode() for e in events],
         "now": now,
+        "named_only": sorted(NAMED_ONLY_EVENTS),
     }
     result = session.execute(_INSERT, params)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

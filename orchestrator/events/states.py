@@ -23,6 +23,15 @@ class EventType(StrEnum):
     CONTACT_FAILED = "contact.failed"
     CONTACT_SKIPPED = "contact.skipped"
     CONTACT_PREDIAL_FAILED = "contact.predial-failed"
+    # Ours: a contact's text was sent, and the customer replied in its session. Written only
+    # for a campaign whose ``serverMessages`` names them (receivers of Vapi's see none).
+    CONTACT_SMS_SENT = "contact.sms-sent"
+    CONTACT_SMS_REPLIED = "contact.sms-replied"
+
+
+# The types a campaign must name in ``serverMessages`` to get: without the field it gets
+# Vapi's types only.
+NAMED_ONLY_EVENTS = frozenset({EventType.CONTACT_SMS_SENT, EventType.CONTACT_SMS_REPLIED})
 
 
 TERMINAL_CONTACT_EVENTS = frozenset(

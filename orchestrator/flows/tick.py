@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 EnqueueCalls = Callable[[Sequence[uuid.UUID]], None]
 EnqueueChecks = Callable[[Sequence[CheckToSend]], None]
+EnqueueTexts = Callable[[Sequence[uuid.UUID]], None]
 # A claimed call whose task has not placed it by then lost its message (a broker restart):
 # it is sent again, safely, since only one delivery can win the call's compare-and-set.
 STALE_CLAIM_AFTER = timedelta(seconds=60)
@@ -38,12 +39,14 @@ def dispatch_org_now(
     *,
     enqueue: EnqueueCalls,
     enqueue_checks: EnqueueChecks | None = None,
+    enqueue_texts: EnqueueTexts | None = None,
     now: datetime | None = None,
     unit_of_work: UnitOfWork = session_scope,
 ) -> DispatchResult:
     """Dispatch one org, then send its calls and its pre-dial checks (without
     ``enqueue_checks`` the checks started are not sent: their leases lapse and they are
-    started again by a dispatch that sends them)."""
+    started again by a dispatch that sends them; without ``enqueue_texts`` the texts queued
+    wait for the text dispatcher's sweep)."""
     with unit_of_work() as session:
         result = dispatch_org(
             session,
@@ -55,6 +58,8 @@ def dispatch_org_now(
         enqueue(result.call_ids)
     if result.checks and enqueue_checks is not None:
         enqueue_checks(result.checks)
+    if result.text_ids and enqueue_texts is not None:
+        enqueue_texts(result.text_ids)
     return result
 
 
@@ -108,6 +113,7 @@ def run_tick(
     *,
     enqueue: EnqueueCalls,
     enqueue_checks: EnqueueChecks | None = None,
+    enqueue_texts: EnqueueTexts | None = None,
     now: datetime | None = None,
     unit_of_work: UnitOfWork = session_scope,
 ) -> list[DispatchResult]:
@@ -124,6 +130,7 @@ def run_tick(
             org_id,
             enqueue=enqueue,
             enqueue_checks=enqueue_checks,
+            enqueue_texts=enqueue_texts,
             now=moment,
             unit_of_work=unit_of_work,
         )

@@ -44,6 +44,16 @@ class Chat(Timestamped, Base):
             postgresql_where=text("delivery_status = 'sending'"),
         ),
         Index("ix_chats_campaign_contact", "campaign_id", "contact_id"),
+        # One campaign text, and one follow-up, per contact: whatever order reports come in.
+        Index(
+            "ix_chats_one_campaign_text",
+            "contact_id",
+            "purpose",
+            unique=True,
+            postgresql_where=text(
+                "contact_id IS NOT NULL AND purpose IN ('campaign', 'follow-up')"
+            ),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

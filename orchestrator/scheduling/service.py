@@ -22,6 +22,7 @@ from orchestrator.campaigns import counter_repository
 from orchestrator.campaigns import repository as campaigns_repo
 from orchestrator.campaigns.counters import counter_deltas
 from orchestrator.campaigns.states import CampaignEvent, next_campaign_state
+from orchestrator.campaigns.text_plans import SMS_CHANNEL
 from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.contacts.repository import DueGroup
@@ -51,6 +52,7 @@ from orchestrator.scheduling.claim_gate import campaign_prospects, pass_claim_ga
 from orchestrator.scheduling.deferrals import defer_closed_hours, defer_held_back
 from orchestrator.scheduling.direct_dispatch import DIRECT_CALLS, direct_demand
 from orchestrator.scheduling.policy import calling_hours_of
+from orchestrator.scheduling.text_dispatch import dispatch_texts
 
 ORG_LOCK_SPACE = 2
 
@@ -63,6 +65,8 @@ class DispatchResult:
     direct_call_ids: list[uuid.UUID] = field(default_factory=list)
     # Pre-dial checks started in this dispatch: one ``predial.check`` task each.
     checks: list[CheckToSend] = field(default_factory=list)
+    # Texts of sms campaigns queued in this dispatch: one ``texts.send`` task each.
+    text_ids: list[uuid.UUID] = field(default_factory=list)
     locked_out: bool = False
 
     @property
@@ -257,17 +261,28 @@ def dispatch_org(
     defer_closed_hours(
         session, campaigns=campaigns, org=org, open_keys=zone_keys, now=now, batch_limit=batch_limit
     )
+    # Texts hold no line: they are claimed apart from the calls, bounded by their own rate.
+    texting = [c for c in campaigns if c.channel == SMS_CHANNEL]
+    calling = [c for c in campaigns if c.channel != SMS_CHANNEL]
+    result.text_ids = dispatch_texts(
+        session,
+        org_id=org.id,
+        campaigns=texting,
+        zone_keys=zone_keys,
+        now=now,
+        batch_limit=batch_limit,
+    )
     _claim(
         session,
         result,
         org=org,
-        campaigns=campaigns,
+        campaigns=calling,
         zone_keys=zone_keys,
         direct_caller_number_ids=direct_caller_number_ids,
         now=now,
         batch_limit=batch_limit,
     )
-    for campaign in campaigns:
+    for campaign in calling:
         plan = predial_plan_of(campaign)
         if plan is not None:
             result.checks += start_checks(

@@ -28,6 +28,9 @@ CampaignEventType = Literal[
     "contact.skipped",
     "contact.predial-failed",
     "campaign.job.continued",
+    # Ours, sent only when named here.
+    "contact.sms-sent",
+    "contact.sms-replied",
 ]
 
 

@@ -28,7 +28,19 @@ from vapi.types import (
 
 SdkModel = TypeVar("SdkModel", bound=BaseModel)
 
-_CAMPAIGN = frozenset({"callingHours", "retryPlan", "optOutPlan", "pausedAt", "pacing"})
+_CAMPAIGN = frozenset(
+    {
+        "callingHours",
+        "retryPlan",
+        "optOutPlan",
+        "pausedAt",
+        "pacing",
+        "channel",
+        "smsPlan",
+        "followUpPlan",
+        "smsCounters",
+    }
+)
 
 # Our fields beyond Vapi's, by the SDK model they arrive in.
 EXTENSIONS: dict[type[BaseModel], frozenset[str]] = {
@@ -36,7 +48,7 @@ EXTENSIONS: dict[type[BaseModel], frozenset[str]] = {
     # Vapi's summary has no workflowId; ours keeps the one a v1 campaign runs.
     CampaignSummary: _CAMPAIGN | {"workflowId"},
     CampaignContactCounters: frozenset({"total"}),
-    CampaignContactWithOutcome: frozenset({"sipUri", "skipReason"}),
+    CampaignContactWithOutcome: frozenset({"sipUri", "skipReason", "lastText"}),
     CampaignPredialPlan: frozenset({"onError", "onErrorMaxRetries"}),
     # Where an outbound text stands (absent on a plain chat).
     Chat: frozenset({"delivery"}),
