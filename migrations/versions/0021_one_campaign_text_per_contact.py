@@ -5,7 +5,7 @@ text, however often and in whatever order its call's end is reported. The tables
 (0018), so no row can break the index.
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0020
 Create Date: 2027-01-20 12:00:00.000000
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0021"
-down_revision: str | None = "0018"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

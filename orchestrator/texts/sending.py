@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from orchestrator.events.text_events import record_text_events
 from orchestrator.gate.caps import SMS
 from orchestrator.gate.decisions import GateDecision, Prospect, listed_forms, recipient_key
 from orchestrator.gate.send import SendTarget
@@ -21,6 +22,10 @@ from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key
 from orchestrator.texts.contacts import settle_text_contacts
 from orchestrator.texts.service import SMS_TRANSPORT
 from orchestrator.texts.states import TextEvent, next_text_status
+from orchestrator.webhooks.session_messages import (
+    apply_parked_chat_messages,
+    apply_parked_session_messages,
+)
 
 # The key a text is found by at the provider when its create answer was lost.
 CHAT_ID_METADATA = "orchestratorChatId"
@@ -128,18 +133,25 @@ def record_accepted(session: Session, *, chat: Chat, answer: dict[str, Any], now
         chat.costs = answer["costs"]
     _learn_session(session, chat=chat, answer=answer, now=now)
     settle_text_contacts(session, chats=[chat])
+    record_text_events(session, sent_chats=[chat], now=now)
+    # Messages about it that beat this answer waited for its provider ids.
+    apply_parked_chat_messages(session, chat=chat)
     return True
 
 
 def _learn_session(session: Session, *, chat: Chat, answer: dict[str, Any], now: datetime) -> None:
     provider_session_id = answer.get("sessionId")
-    chat_session = session.get(ChatSession, chat.session_id) if chat.session_id else None
+    chat_session = (
+        session.get(ChatSession, chat.session_id, with_for_update=True) if chat.session_id else None
+    )
     if chat_session is None or not isinstance(provider_session_id, str):
         return
-    if chat_session.provider_session_id is None:
-        chat_session.provider_session_id = provider_session_id
     chat_session.last_activity_at = now
     chat_session.updated_at = now
+    if chat_session.provider_session_id is None:
+        chat_session.provider_session_id = provider_session_id
+        session.flush()
+        apply_parked_session_messages(session, chat_session=chat_session)
 
 
 def record_refused(session: Session, *, chat: Chat, message: str, now: datetime) -> None:

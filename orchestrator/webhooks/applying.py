@@ -30,6 +30,7 @@ from orchestrator.calls.states import is_in_flight
 from orchestrator.clock import utcnow
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.decisions.recording import dial_decisions
+from orchestrator.events.text_events import record_text_events
 from orchestrator.metrics.service import count
 from orchestrator.models import Call, WebhookOutcome
 from orchestrator.suppression.opt_outs import EndedCall, record_opt_outs
@@ -211,6 +212,7 @@ class _BatchApplication:
         listed, withdrawn = settle(self.texts.keywords)
         record_opt_outs(self.session, ended=self.ended, now=now, heard_in_texts=listed)
         withdraw_opt_outs(self.session, numbers=withdrawn)
+        record_text_events(self.session, replied_sessions=self.texts.replied_rows, now=now)
         self.outcomes += self.texts.outcomes
         repository.record_outcomes(self.session, self.outcomes, now=now)
         count_events(self.tally + self.texts.tally)

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from orchestrator.clock import utcnow
+from orchestrator.events.text_events import record_text_events
 from orchestrator.models import Chat, ChatSession, WebhookOutcome
 from orchestrator.suppression.text_opt_outs import TextKeyword, record_text_keywords
 from orchestrator.texts.locking import lock_chats, lock_sessions
@@ -61,6 +62,8 @@ def apply_session_snapshot(
     session.flush()
     if applied.keyword is not None:
         record_text_keywords(session, keywords=[applied.keyword], now=now)
+    if applied.first_reply:
+        record_text_events(session, replied_sessions=[chat_session], now=now)
     return applied
 
 
@@ -80,6 +83,8 @@ class TextBatch:
         self.keywords: list[TextKeyword] = []
         # Sessions whose customer's first reply this batch found.
         self.replied: set[uuid.UUID] = set()
+        # The same sessions' rows: their campaign contacts' ``contact.sms-replied`` events.
+        self.replied_rows: list[ChatSession] = []
 
     def lock_rows(self, events: Sequence[StoredEvent]) -> None:
         session_ids = _ids(events, SESSION_TYPES)
@@ -139,8 +144,9 @@ class TextBatch:
         applied = absorb_session(row, snapshot=snapshot, now=self.now)
         if applied.keyword is not None:
             self.keywords.append(applied.keyword)
-        if applied.first_reply:
+        if applied.first_reply and row.id not in self.replied:
             self.replied.add(row.id)
+            self.replied_rows.append(row)
         if message_type == "session.deleted":
             return complete_session(row) or applied.changed
         return applied.changed
@@ -154,6 +160,7 @@ class TextBatch:
         the call applier writes the keywords itself, with the opt-outs heard in calls)."""
         self.session.flush()
         record_text_keywords(self.session, keywords=self.keywords, now=self.now)
+        record_text_events(self.session, replied_sessions=self.replied_rows, now=self.now)
 
 
 def _ids(events: Sequence[StoredEvent], message_types: Sequence[str]) -> set[str]:
