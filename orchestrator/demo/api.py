@@ -7,7 +7,11 @@ from typing import Any
 
 import httpx
 
-from orchestrator.demo.campaign import DEMO_CALLS_PER_SECOND, DEMO_PHONE_NUMBER_IDS
+from orchestrator.demo.campaign import (
+    DEMO_CALLS_PER_SECOND,
+    DEMO_MESSAGES_PER_SECOND,
+    DEMO_PHONE_NUMBER_IDS,
+)
 
 
 class DemoError(RuntimeError):
@@ -28,7 +32,11 @@ def set_pacing(client: httpx.Client) -> None:
     for number_id in DEMO_PHONE_NUMBER_IDS:
         response = client.put(
             f"/phone-number/{number_id}/pacing",
-            json={"callsPerSecond": DEMO_CALLS_PER_SECOND, "maxConcurrency": None},
+            json={
+                "callsPerSecond": DEMO_CALLS_PER_SECOND,
+                "maxConcurrency": None,
+                "messagesPerSecond": DEMO_MESSAGES_PER_SECOND,
+            },
         )
         if response.status_code != 200:
             raise DemoError(f"PUT pacing of {number_id} was refused: {error_text(response)}")

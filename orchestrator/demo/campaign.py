@@ -10,6 +10,12 @@ DEMO_ASSISTANT_ID = "demo-assistant"
 DEMO_PHONE_NUMBER_IDS = ("demo-caller-1", "demo-caller-2")
 # Each demo caller number's pacing, set through ``PUT /phone-number/{id}/pacing``.
 DEMO_CALLS_PER_SECOND = 25.0
+# Act two: texts to the customers the calls did not reach, at this many a second per number.
+DEMO_MESSAGES_PER_SECOND = 20.0
+FOLLOW_UP_ENDED_REASONS = ("customer-did-not-answer", "voicemail")
+FOLLOW_UP_TEXT = (
+    "Hi {{ customer.name }}, sorry we missed you. Reply YES to be called back, STOP to opt out."
+)
 # 555-0100..0199 is the North American range reserved for fiction: 100 numbers per area code.
 AREA_CODES: tuple[str, ...] = ("202", "212", "312", "415", "617", "303", "206", "512", "404")
 AREA_CODES += ("305", "213", "602", "702", "503", "615", "919", "718", "646", "773", "214")
@@ -39,4 +45,12 @@ def campaign_body(customers: list[dict[str, str]], *, max_concurrency: int) -> d
             for number_id, batch in zip(DEMO_PHONE_NUMBER_IDS, batches, strict=True)
             if batch
         ],
+        # Act two: whoever did not answer, or whose voicemail did, gets one text.
+        "followUpPlan": {
+            "sms": {
+                "whenEndedReason": list(FOLLOW_UP_ENDED_REASONS),
+                "input": FOLLOW_UP_TEXT,
+                "afterFinalAttempt": True,
+            }
+        },
     }

@@ -16,13 +16,14 @@ from orchestrator.demo.api import DemoError, create_campaign, error_text, get_ca
 from orchestrator.demo.campaign import (
     DEMO_CALLS_PER_SECOND,
     DEMO_PHONE_NUMBER_IDS,
+    FOLLOW_UP_ENDED_REASONS,
     MAX_CONTACTS,
     campaign_body,
     demo_customers,
 )
 from orchestrator.demo.logs import log_sink
 from orchestrator.demo.report import DemoSummary, render_summary, summarize
-from orchestrator.demo.watch import LiveView, watch
+from orchestrator.demo.watch import LiveView, watch, watch_texts
 from orchestrator.runner import (
     StackError,
     StackInfo,
@@ -69,7 +70,10 @@ def _run_campaign(options: DemoOptions, stack: StackInfo, console: Console) -> D
             LiveView(console, enabled=not options.as_json) as view,
         ):
             campaign = watch(client, stack, campaign_id, timeout=options.timeout, view=view)
-        return summarize(campaign, wall_seconds=time.monotonic() - started)
+        wall_seconds = time.monotonic() - started
+        console.print("act two: a text to each customer the calls did not reach")
+        campaign = watch_texts(client, stack, campaign_id, timeout=options.timeout)
+        return summarize(campaign, wall_seconds=wall_seconds, follow_up_on=FOLLOW_UP_ENDED_REASONS)
 
 
 @contextmanager

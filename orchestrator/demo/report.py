@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
@@ -23,6 +23,8 @@ class DemoSummary:
     contacts: dict[str, int]
     calls_ended: int
     mismatches: list[str]
+    # Act two's follow-up texts: queued, sent, failed, replied, optedOut.
+    texts: dict[str, int] = field(default_factory=dict)
 
     @property
     def calls_per_second(self) -> float:
@@ -39,6 +41,7 @@ class DemoSummary:
             "contacts": self.contacts,
             "countersMatchRecount": not self.mismatches,
             "mismatches": self.mismatches,
+            "texts": self.texts,
         }
 
 
@@ -72,7 +75,25 @@ def counter_mismatches(campaign: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def summarize(campaign: Mapping[str, Any], *, wall_seconds: float) -> DemoSummary:
+def follow_up_mismatches(
+    campaign: Mapping[str, Any], *, follow_up_on: Collection[str]
+) -> list[str]:
+    """Act two's check: one text for each customer whose (only) call ended as the campaign's
+    follow-up plan names, sent or refused, none left waiting."""
+    texts = campaign.get("smsCounters")
+    if texts is None:
+        return []
+    due = sum(1 for call in _calls(campaign) if call.get("endedReason") in follow_up_on)
+    made = int(texts.get("sent", 0)) + int(texts.get("failed", 0)) + int(texts.get("queued", 0))
+    problems = [f"{made} follow-up texts for {due} customers due one"] if made != due else []
+    if texts.get("queued"):
+        problems.append(f"{texts['queued']} follow-up texts still queued")
+    return problems
+
+
+def summarize(
+    campaign: Mapping[str, Any], *, wall_seconds: float, follow_up_on: Collection[str] = ()
+) -> DemoSummary:
     reasons = Counter(str(call.get("endedReason") or "(none)") for call in _calls(campaign))
     return DemoSummary(
         campaign_id=str(campaign["id"]),
@@ -81,7 +102,9 @@ def summarize(campaign: Mapping[str, Any], *, wall_seconds: float) -> DemoSummar
         ended_reasons=dict(reasons.most_common()),
         contacts=dict(campaign.get("contactCounters") or {}),
         calls_ended=int(campaign.get("callsCounterEnded", 0)),
-        mismatches=counter_mismatches(campaign),
+        mismatches=counter_mismatches(campaign)
+        + follow_up_mismatches(campaign, follow_up_on=follow_up_on),
+        texts=dict(campaign.get("smsCounters") or {}),
     )
 
 
@@ -107,9 +130,14 @@ def render_summary(console: Console, summary: DemoSummary) -> None:
     console.print(
         f"throughput {summary.calls_per_second:.1f} calls/s ({summary.calls_ended} ended)"
     )
+    texts = summary.texts
+    console.print(
+        f"texts      sent {texts.get('sent', 0)}, failed {texts.get('failed', 0)}, "
+        f"replies {texts.get('replied', 0)}, opt-outs {texts.get('optedOut', 0)}"
+    )
     if summary.mismatches:
-        console.print("[red]check      counters differ from a recount of the calls map:[/red]")
+        console.print("[red]check      counters or texts differ from a recount of the calls:[/red]")
         for problem in summary.mismatches:
             console.print(f"           [red]{escape(problem)}[/red]")
     else:
-        console.print("check      [green]counters equal a recount of the calls map[/green]")
+        console.print("check      [green]counters and texts equal a recount of the calls[/green]")

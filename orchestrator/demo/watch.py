@@ -98,3 +98,28 @@ def watch(
                 f"(status {campaign.get('status')}; {counters})"
             )
         time.sleep(POLL_INTERVAL_SECONDS)
+
+
+# The customers' replies come within a fraction of a second in the demo's profile: the webhooks
+# that carry them are applied by then too.
+REPLIES_SETTLE_SECONDS = 3.0
+
+
+def watch_texts(
+    client: httpx.Client, stack: StackInfo, campaign_id: str, *, timeout: float
+) -> dict[str, Any]:
+    """Act two: poll until every follow-up text is sent or failed, then let replies arrive."""
+    deadline = time.monotonic() + timeout
+    while True:
+        stack.raise_if_failed()
+        campaign = get_campaign(client, campaign_id)
+        texts = campaign.get("smsCounters") or {}
+        if not texts.get("queued"):
+            time.sleep(REPLIES_SETTLE_SECONDS)
+            return get_campaign(client, campaign_id)
+        if time.monotonic() >= deadline:
+            raise DemoError(
+                f"campaign {campaign_id}: {texts.get('queued')} follow-up texts still queued "
+                f"after {timeout:.0f} s"
+            )
+        time.sleep(POLL_INTERVAL_SECONDS)

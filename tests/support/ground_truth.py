@@ -123,3 +123,31 @@ def calls_at(simulator_url: str, *, campaign_id: str | None = None) -> list[dict
         or call["assistantOverrides"]["metadata"].get("orchestratorCampaignId") == campaign_id
     ]
     return sorted(found, key=lambda call: (call["createdAt"], call["id"]))
+
+
+def all_simulator_chats(stack: Stack) -> list[dict[str, Any]]:
+    """Every chat the simulator really made (oldest first), page after page."""
+    return _paged(stack.simulator_url, "/chat")
+
+
+def all_simulator_sessions(stack: Stack) -> list[dict[str, Any]]:
+    """Every session the simulator holds (oldest first), with its whole message list."""
+    return _paged(stack.simulator_url, "/session")
+
+
+def _paged(simulator_url: str, path: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        response = httpx.get(
+            f"{simulator_url}{path}",
+            params={"limit": 1000, "page": page, "sortOrder": "ASC"},
+            headers={"Authorization": "Bearer e2e"},
+            timeout=30,
+        )
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        found += body["results"]
+        if len(found) >= body["metadata"]["totalItems"] or not body["results"]:
+            return found
+        page += 1

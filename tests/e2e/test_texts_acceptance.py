@@ -1,0 +1,261 @@
+"""Texts end to end, judged on the simulator's ground truth, with its faults on.
+
+A 600-contact call campaign with a follow-up text on no-answer and voicemail, run through a
+simulator that duplicates, reorders, delays and drops webhooks and answers some creates (of
+calls and of chats) with 429s, 5xx errors and held answers:
+
+* every contact whose last call ended with no answer or voicemail got exactly one text, and
+  nobody else got one;
+* no text went to a number on the suppression list, nor to a customer outside quiet hours;
+* the caller number's messages-per-second limit held in every one-second window;
+* every "STOP" the simulated customers replied is on the suppression list afterwards, and a
+  second campaign to the same numbers skips them.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from orchestrator.models import Chat, Suppression
+from orchestrator.orgs.service import create_org
+from orchestrator.runner import StackOptions
+from orchestrator.suppression.text_opt_outs import OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS
+from tests.factories import customer_numbers
+from tests.support.ground_truth import (
+    all_simulator_calls,
+    all_simulator_chats,
+    all_simulator_sessions,
+    max_in_any_second,
+    wait_for_end,
+)
+from tests.support.stack import Stack, e2e_stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.acceptance]
+
+CONTACTS = 600
+SUPPRESSED = 30
+QUIET = 20
+CALLER = "texts-a"
+CALLS_PER_SECOND = 40
+MESSAGES_PER_SECOND = 8
+FOLLOW_UP_ON = ["customer-did-not-answer", "voicemail"]
+FAULTS = (
+    "dup=0.2,reorder=0.2,drop=0.05,delay=0.3:0.5,"
+    "create_5xx=0.04,create_timeout=0.04,create_429=0.04,timeout_hold=4"
+)
+STACK_ENV = {
+    "ORCH_PROVIDER_TIMEOUT_SECONDS": "2",
+    "ORCH_CALL_SILENCE_SECONDS": "5",
+    "ORCH_RECOVERY_INTERVAL_SECONDS": "2",
+}
+# Time zones tried, for one where it is the middle of the day and one where it is night.
+ZONES = (
+    "Pacific/Honolulu",
+    "America/Los_Angeles",
+    "America/Chicago",
+    "America/New_York",
+    "Atlantic/Azores",
+    "Europe/Berlin",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+    "Pacific/Auckland",
+    "Pacific/Kiritimati",
+)
+
+
+@pytest.fixture(scope="module")
+def stack(engine: Engine) -> Iterator[Stack]:
+    options = StackOptions(
+        api_port=0,
+        simulator_port=0,
+        workers=2,
+        concurrency=6,
+        profile="fast",
+        seed=17,
+        simulator_concurrency_limit=500,
+        faults=FAULTS,
+    )
+    with e2e_stack(options, environment=STACK_ENV) as stack:
+        yield stack
+
+
+def _zone_where(hours: range) -> str:
+    now = datetime.now(UTC)
+    for zone in ZONES:
+        if now.astimezone(ZoneInfo(zone)).hour in hours:
+            return zone
+    raise AssertionError(f"no zone at a local hour in {hours}")
+
+
+def _client(stack: Stack, api_key: str) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {api_key}"}
+    return httpx.Client(base_url=stack.api_url, headers=headers, timeout=30)
+
+
+def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = client.post(path, json=body)
+    assert response.status_code == 201, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def _campaign(numbers: list[str], zone: str, name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "assistantId": "assistant-texts",
+        "phoneNumberId": CALLER,
+        "maxConcurrency": 100,
+        "customers": [
+            {"number": n, "name": f"Customer {n[-4:]}", "timezone": zone} for n in numbers
+        ],
+        "followUpPlan": {
+            "sms": {
+                "whenEndedReason": FOLLOW_UP_ON,
+                "input": "Hi {{customer.name}}, we tried to call you. Reply STOP to opt out.",
+                "afterFinalAttempt": True,
+            }
+        },
+    }
+
+
+def _wait_for_texts(session: Session, org_id: uuid.UUID, timeout: float = 180) -> None:
+    """Until no text of the org that can go now is still waiting (the quiet ones wait)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        session.expire_all()
+        waiting = session.scalars(
+            select(Chat.id).where(
+                Chat.org_id == org_id,
+                Chat.delivery_status.in_(("queued", "sending")),
+                Chat.purpose != "api",
+            )
+        ).all()
+        if not waiting:
+            return
+        time.sleep(1)
+    pytest.fail(f"{len(waiting)} texts still waiting")
+
+
+def _customer_of(chat: dict[str, Any], sessions: dict[str, dict[str, Any]]) -> str:
+    return str(sessions[chat["sessionId"]]["customer"]["number"])
+
+
+def _stops(sessions: list[dict[str, Any]]) -> set[str]:
+    """Numbers whose customer's last keyword reply was an opt-out."""
+    stopped: set[str] = set()
+    for found in sessions:
+        said = [
+            str(m.get("content") or m.get("message") or "").strip().upper()
+            for m in found.get("messages") or []
+            if m.get("role") == "user"
+        ]
+        keywords = [word for word in said if word in OPT_OUT_KEYWORDS | OPT_IN_KEYWORDS]
+        if keywords and keywords[-1] in OPT_OUT_KEYWORDS:
+            stopped.add(str(found["customer"]["number"]))
+    return stopped
+
+
+def test_follow_up_texts_exactly_once_under_faults(stack: Stack, committed: Session) -> None:
+    org = create_org(committed, name=f"texts-{uuid.uuid4()}", concurrency_limit=200)
+    committed.commit()
+    open_zone, quiet_zone = _zone_where(range(10, 18)), _zone_where(range(0, 6))
+    numbers = customer_numbers(CONTACTS, start=170_000)
+    listed = numbers[:SUPPRESSED]
+    quiet_numbers = customer_numbers(QUIET, start=171_000)
+    with _client(stack, org.api_key) as client:
+        paced = client.put(
+            f"/phone-number/{CALLER}/pacing",
+            json={"callsPerSecond": CALLS_PER_SECOND, "messagesPerSecond": MESSAGES_PER_SECOND},
+        )
+        assert paced.status_code == 200, paced.text
+        policy = client.put("/policy", json={"callingHoursProfile": "us-tcpa"})
+        assert policy.status_code == 200, policy.text
+        added = client.post("/suppression", json={"numbers": listed, "reason": "dnc"})
+        assert added.status_code in (200, 201), added.text
+        # Texts to customers where it is night: held back by quiet hours, never sent.
+        quiet_chats = [
+            _post(
+                client,
+                "/chat",
+                {
+                    "assistantId": "assistant-texts",
+                    "input": "A text at night",
+                    "transport": {
+                        "type": "twilio.sms",
+                        "phoneNumberId": CALLER,
+                        "customer": {"number": n, "timezone": quiet_zone},
+                        "useLLMGeneratedMessageForOutbound": False,
+                    },
+                },
+            )
+            for n in quiet_numbers
+        ]
+        campaign = _post(client, "/v2/campaign", _campaign(numbers, open_zone, "follow-ups"))
+        wait_for_end(client, campaign["id"], stack, timeout=300)
+        _wait_for_texts(committed, org.org_id)
+        time.sleep(8)  # the customers' replies, and their webhooks
+
+        calls = all_simulator_calls(stack, campaign_id=campaign["id"])
+        sessions = {s["id"]: s for s in all_simulator_sessions(stack)}
+        chats = [c for c in all_simulator_chats(stack) if c.get("sessionId") in sessions]
+        texted = Counter(_customer_of(chat, sessions) for chat in chats)
+
+        last_call: dict[str, dict[str, Any]] = {}
+        for call in calls:  # oldest first: the last one stays
+            last_call[call["customer"]["number"]] = call
+        due = {n for n, call in last_call.items() if call.get("endedReason") in FOLLOW_UP_ON}
+        print(
+            f"texts acceptance: {len(calls)} calls, {len(due)} follow-ups due, "
+            f"{sum(texted.values())} texts at the simulator"
+        )
+        assert due, "some calls ended with no answer or voicemail"
+        assert set(texted) == due, "exactly the contacts due a follow-up got a text"
+        assert set(texted.values()) == {1}, "nobody got two"
+        assert not set(texted) & set(listed), "no text to a suppressed number"
+        assert not set(texted) & set(quiet_numbers), "no text outside quiet hours"
+        for chat in quiet_chats:
+            held = client.get(f"/chat/{chat['id']}").json()
+            assert held["delivery"]["status"] == "queued", held
+
+        sent_at = [
+            datetime.fromisoformat(c["createdAt"].replace("Z", "+00:00")).timestamp() for c in chats
+        ]
+        most = max_in_any_second(sent_at)
+        print(f"texts acceptance: at most {most} texts in any second ({MESSAGES_PER_SECOND}/s)")
+        assert most <= MESSAGES_PER_SECOND
+
+        stopped = _stops(list(sessions.values()))
+        committed.expire_all()
+        suppressed = {
+            row.number: row
+            for row in committed.scalars(
+                select(Suppression).where(Suppression.org_id == org.org_id)
+            )
+        }
+        print(f"texts acceptance: {len(stopped)} customers replied STOP")
+        assert stopped, "some customers replied STOP"
+        for number in stopped:
+            assert suppressed[number].reason == "opt-out", number
+
+        again = _post(client, "/v2/campaign", _campaign(sorted(stopped), open_zone, "again"))
+        wait_for_end(client, again["id"], stack, timeout=120)
+        contacts = client.get(
+            f"/v2/campaign/{again['id']}/contacts", params={"limit": 1000}
+        ).json()["results"]
+        assert {c["status"] for c in contacts} == {"contact.skipped"}
+        assert {c.get("skipReason") for c in contacts} == {"suppressed"}
+        assert not all_simulator_calls(stack, campaign_id=again["id"])
