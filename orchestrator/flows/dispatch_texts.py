@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from orchestrator.clock import utcnow
+from orchestrator.config import get_settings
 from orchestrator.db import UnitOfWork, session_scope
 from orchestrator.texts import repository
 
@@ -34,7 +35,15 @@ def dispatch_texts(
     now = now or utcnow()
     lease_until = now + DISPATCH_LEASE
     with unit_of_work() as session:
-        claimed = repository.claim_due_texts(session, now=now, lease_until=lease_until, limit=limit)
+        settings = get_settings()
+        claimed = repository.claim_due_texts(
+            session,
+            now=now,
+            lease_until=lease_until,
+            limit=limit,
+            ahead_seconds=settings.pacing_lookahead_seconds,
+            default_rate=settings.default_messages_per_second,
+        )
     if claimed:
         enqueue([(chat_id, lease_until) for chat_id in claimed])
     return claimed

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, and_, exists, func, or_, select, update
+from sqlalchemy import Row, and_, exists, func, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from orchestrator.models import Chat, ChatSession, SessionStatus, TextStatus
@@ -39,26 +39,70 @@ def earlier_text_unsettled(session: Session, *, chat: Chat) -> bool:
     return bool(session.scalar(stmt))
 
 
+# Per caller number: the texts in hand (leased to a task, or being sent) are counted against
+# what may be claimed, so a number's tasks hold about ``ahead`` seconds of its rate, never a
+# herd of tasks that find no rate slot and come back every second.
+_CLAIM_DUE_TEXTS = text(
+    """
+    WITH numbers AS (
+        SELECT DISTINCT org_id, phone_number_id FROM chats
+        WHERE delivery_status = 'queued' AND due_at <= :now
+    ),
+    room AS (
+        SELECT n.org_id, n.phone_number_id,
+            ceil(coalesce(p.messages_per_second, :default_rate) * :ahead)::int - (
+                SELECT count(*) FROM chats h
+                WHERE h.org_id = n.org_id
+                  AND h.phone_number_id IS NOT DISTINCT FROM n.phone_number_id
+                  AND ((h.delivery_status = 'queued' AND h.due_at > :now
+                        AND h.due_at <= :lease_until)
+                       OR (h.delivery_status = 'sending'
+                           AND coalesce(h.sent_at, h.updated_at) > :recent))
+            ) AS room
+        FROM numbers n
+        LEFT JOIN phone_numbers p
+          ON p.org_id = n.org_id AND p.provider_phone_number_id = n.phone_number_id
+    ),
+    due AS (
+        SELECT d.id FROM room r
+        CROSS JOIN LATERAL (
+            SELECT c.id FROM chats c
+            WHERE c.org_id = r.org_id
+              AND c.phone_number_id IS NOT DISTINCT FROM r.phone_number_id
+              AND c.delivery_status = 'queued' AND c.due_at <= :now
+            ORDER BY c.due_at
+            LIMIT greatest(r.room, 0)
+            FOR UPDATE SKIP LOCKED
+        ) d
+        LIMIT :limit
+    )
+    UPDATE chats SET due_at = :lease_until FROM due WHERE chats.id = due.id
+    RETURNING chats.id
+    """
+)
+
+
 def claim_due_texts(
-    session: Session, *, now: datetime, lease_until: datetime, limit: int
+    session: Session,
+    *,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    ahead_seconds: float = 2.0,
+    default_rate: float = 1.0,
 ) -> list[uuid.UUID]:
-    """Queued texts whose time has come, earliest first, leased until ``lease_until``."""
-    due = (
-        select(Chat.id)
-        .where(Chat.delivery_status == TextStatus.QUEUED, Chat.due_at <= now)
-        .order_by(Chat.due_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    stmt = (
-        update(Chat)
-        .where(Chat.id.in_(due))
-        .values(due_at=lease_until)
-        .returning(Chat.id)
-        .execution_options(synchronize_session=False)
-    )
-    return list(session.scalars(stmt))
+    """Queued texts whose time has come, earliest first, leased until ``lease_until``: per
+    caller number at most ``ahead_seconds`` of its messages per second, less its texts
+    already in hand."""
+    params = {
+        "now": now,
+        "lease_until": lease_until,
+        "limit": limit,
+        "ahead": ahead_seconds,
+        "default_rate": default_rate,
+        "recent": now - timedelta(minutes=1),
+    }
+    return list(session.scalars(_CLAIM_DUE_TEXTS, params))
 
 
 StuckText = Row[uuid.UUID, datetime | None, str | None]
