@@ -52,3 +52,7 @@ PREDIAL_ERROR = "predial-error"
 TEXT_DELETED = "deleted before it was sent"
 # ``DELETE /session/{id}`` withdrew the texts still waiting in it.
 TEXT_SESSION_DELETED = "its session was deleted before it was sent"
+# The ``status_reason`` of a campaign's contact whose text the user deleted (``DELETE
+# /chat/{id}``, or ``DELETE /session/{id}`` of its session) before it was sent: skipped, as
+# the user chose (its v2 ``skipReason`` is ``ended-by-user``).
+TEXT_WITHDRAWN_BY_USER = "text-deleted-by-user"

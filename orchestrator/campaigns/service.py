@@ -58,6 +58,7 @@ from orchestrator.phone_numbers import repository as phone_numbers_repo
 from orchestrator.reasons import CAMPAIGN_STOPPED
 from orchestrator.scheduling.cancellation import release_unsent_calls, return_unsent_calls
 from orchestrator.scheduling.insight import pacing_insight
+from orchestrator.texts.withdrawal import withdraw_campaign_texts
 
 
 def create_campaign(
@@ -202,16 +203,18 @@ def list_campaigns(
 
 
 def stop_campaign(session: Session, *, campaign: Campaign, event: CampaignEvent) -> None:
-    """End or cancel by the user: pending contacts are skipped, calls in flight finish."""
+    """End or cancel by the user: pending contacts are skipped, texts not yet being sent are
+    withdrawn (their contacts skipped); calls and texts in flight finish."""
     move = _move(campaign, event)
     before = campaign.status
     # Stopped first: the calls released below must not end it as done meanwhile.
     campaign.status = move.status
     campaign.ended_reason = move.ended_reason
-    campaign.ended_at = utcnow()
+    campaign.ended_at = now = utcnow()
     session.flush()
     close_pending_contacts(session, campaign_id=campaign.id, reason=CAMPAIGN_STOPPED)
     release_unsent_calls(session, campaign_id=campaign.id, reason=CAMPAIGN_STOPPED)
+    withdraw_campaign_texts(session, campaign_id=campaign.id, reason=CAMPAIGN_STOPPED, now=now)
     record_campaign_change(
         session,
         campaign_id=campaign.id,

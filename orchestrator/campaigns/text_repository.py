@@ -11,7 +11,7 @@ from sqlalchemy import ScalarSelect, Uuid, any_, func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from orchestrator.models import Chat, ChatSession, TextStatus
+from orchestrator.models import Chat, ChatSession, TextPurpose, TextStatus
 from orchestrator.sql import array_param
 
 
@@ -85,3 +85,19 @@ def last_texts(session: Session, *, contact_ids: Sequence[uuid.UUID]) -> dict[uu
         for contact_id, chat_id, session_id, status, reason in session.execute(stmt)
         if contact_id is not None
     }
+
+
+def queued_texts_for_update(session: Session, *, campaign_id: uuid.UUID) -> Sequence[Chat]:
+    """The campaign's texts (its own and its follow-ups) not yet being sent, locked in id
+    order. A text a sender has already taken (``sending``) is not among them."""
+    stmt = (
+        select(Chat)
+        .where(
+            Chat.campaign_id == campaign_id,
+            Chat.delivery_status == TextStatus.QUEUED,
+            Chat.purpose.in_((TextPurpose.CAMPAIGN, TextPurpose.FOLLOW_UP)),
+        )
+        .order_by(Chat.id)
+        .with_for_update()
+    )
+    return session.scalars(stmt.execution_options(populate_existing=True)).all()

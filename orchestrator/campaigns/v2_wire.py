@@ -21,6 +21,7 @@ from orchestrator.reasons import (
     FREQUENCY_CAP,
     PREDIAL_NOT_ELIGIBLE,
     SUPPRESSED,
+    TEXT_WITHDRAWN_BY_USER,
     WINDOW_CLOSED,
 )
 from orchestrator.scheduling.policy import CALLING_HOURS_FIELD
@@ -35,6 +36,7 @@ SKIP_REASONS: dict[str, SkipReason] = {
     PREDIAL_NOT_ELIGIBLE: SkipReason.NOT_ELIGIBLE,
     SUPPRESSED: SkipReason.SUPPRESSED,
     FREQUENCY_CAP: SkipReason.FREQUENCY_CAP,
+    TEXT_WITHDRAWN_BY_USER: SkipReason.ENDED_BY_USER,
 }
 # Our extensions a summary shows, by their key in ``Campaign.extensions``.
 SUMMARY_EXTENSIONS = (

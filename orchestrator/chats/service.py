@@ -28,7 +28,7 @@ from orchestrator.reasons import TEXT_DELETED
 from orchestrator.sessions.service import continued_session
 from orchestrator.suppression.service import suppressed_errors
 from orchestrator.texts.service import TextRequest, queue_text
-from orchestrator.texts.states import TextEvent, next_text_status
+from orchestrator.texts.withdrawal import withdraw_texts
 from orchestrator.wire import is_valid_e164
 
 NOT_FOUND = "Chat not found"
@@ -168,7 +168,8 @@ class Deleted:
 
 
 def delete_chat(session: Session, *, org_id: uuid.UUID, chat_id: str, now: datetime) -> Deleted:
-    """Withdraw a text not yet sent (kept, ``failed``: it is never sent), or remove a chat.
+    """Withdraw a text not yet sent (kept, ``failed``: it is never sent; a campaign's
+    contact is skipped), or remove a chat.
 
     The row lock orders this against the worker sending the text: one it took first is being
     sent and cannot be withdrawn until the provider has answered for it.
@@ -176,10 +177,7 @@ def delete_chat(session: Session, *, org_id: uuid.UUID, chat_id: str, now: datet
     chat = require_chat(session, org_id=org_id, chat_id=chat_id, lock=True)
     status = TextStatus(chat.delivery_status) if chat.delivery_status is not None else None
     if status == TextStatus.QUEUED:
-        chat.delivery_status = next_text_status(status, TextEvent.WITHDRAW)
-        chat.delivery_reason = TEXT_DELETED
-        chat.updated_at = now
-        session.flush()
+        withdraw_texts(session, chats=[chat], reason=TEXT_DELETED, now=now)
         return Deleted(chat_to_wire(chat), None)
     if status == TextStatus.SENDING:
         raise ValidationFailed(

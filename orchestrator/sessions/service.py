@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from orchestrator.exceptions import NotFound, id_or_not_found
 from orchestrator.listing import page_metadata
-from orchestrator.models import ChatSession, SessionStatus, TextStatus
+from orchestrator.models import ChatSession, SessionStatus
 from orchestrator.sessions import repository
 from orchestrator.sessions.schemas import SessionListQuery, UpdateSessionIn
 from orchestrator.sessions.wire import effective_status, session_to_wire
-from orchestrator.texts.states import TextEvent, next_text_status
+from orchestrator.texts.withdrawal import withdraw_texts
 
 NOT_FOUND = "Session not found"
 
@@ -82,13 +82,7 @@ def apply_update(row: ChatSession, *, body: UpdateSessionIn, now: datetime) -> N
 def withdraw_queued_texts(
     session: Session, *, session_id: uuid.UUID, reason: str, now: datetime
 ) -> None:
-    """Its texts not yet sent will never be: each moves as ``WITHDRAW`` says."""
-    for chat in repository.queued_texts_of(session, session_id=session_id):
-        moved = next_text_status(
-            TextStatus(chat.delivery_status or TextStatus.QUEUED), TextEvent.WITHDRAW
-        )
-        if moved is not None:
-            chat.delivery_status = moved
-            chat.delivery_reason = reason
-            chat.updated_at = now
-    session.flush()
+    """Its texts not yet sent will never be: each moves as ``WITHDRAW`` says, a campaign's
+    contact is skipped."""
+    chats = repository.queued_texts_of(session, session_id=session_id)
+    withdraw_texts(session, chats=chats, reason=reason, now=now)

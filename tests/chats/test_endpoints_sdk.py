@@ -15,13 +15,16 @@ from vapi import CreateCustomerDto, Vapi
 from vapi.core.api_error import ApiError
 from vapi.types import Chat, ChatPaginatedResponse, TwilioSmsChatTransport
 
+from orchestrator.campaigns.counters import counter_drift
+from orchestrator.clock import ManualClock
 from orchestrator.enqueue import SEND_TEXT
+from orchestrator.models import CampaignStatus, ChatSession, ContactStatus, TextStatus
 from orchestrator.models import Chat as ChatRow
-from orchestrator.models import ChatSession, TextStatus
 from orchestrator.orgs.service import CreatedOrg
-from tests.factories import RecordedTasks, customer_numbers, make_org
+from orchestrator.reasons import TEXT_WITHDRAWN_BY_USER
+from tests.factories import RecordedTasks, campaign_of, contacts_of, customer_numbers, make_org
 from tests.factories.suppression import suppress
-from tests.factories.texts import queued_text
+from tests.factories.texts import queued_text, sms_campaign_texts
 from tests.support.chats_provider import ChatsProvider
 from tests.support.sdk import checked, extensions, strictly
 
@@ -239,3 +242,26 @@ def test_a_provider_that_refuses_or_fails_leaves_nothing_stored(
     assert raised.value.status_code == status
     assert raised.value.body["message"] == message
     assert session.scalars(select(ChatRow)).all() == []
+
+
+def test_a_campaigns_queued_text_deleted_skips_its_contact_and_the_campaign_ends(
+    vapi: Vapi,
+    answers: list[httpx.Response],
+    session: Session,
+    org: CreatedOrg,
+    clock: ManualClock,
+) -> None:
+    campaign_id, texts = sms_campaign_texts(session, org=org, customers=1, now=clock.now)
+    assert len(texts) == 1
+
+    withdrawn = vapi.chats.delete(str(texts[0].id))
+    checked(withdrawn, answers[-1].json())
+    assert answers[-1].json()["delivery"]["status"] == "failed"
+    [contact] = contacts_of(session, campaign_id=campaign_id)
+    assert (contact.status, contact.status_reason) == (
+        ContactStatus.SKIPPED,
+        TEXT_WITHDRAWN_BY_USER,
+    )
+    campaign = campaign_of(session, campaign_id=campaign_id)
+    assert campaign.status == CampaignStatus.ENDED
+    assert counter_drift(session, campaign=campaign) == {}

@@ -9,9 +9,11 @@ from sqlalchemy.orm import Session
 from orchestrator.calls.service import move_call
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.clock import ManualClock
-from orchestrator.models import Call, CallStatus, CampaignStatus, ContactStatus
+from orchestrator.models import Call, CallStatus, CampaignStatus, ContactStatus, TextStatus
 from orchestrator.reasons import WINDOW_CLOSED
 from orchestrator.scheduling.window import close_window
+from orchestrator.texts import repository as texts_repo
+from orchestrator.texts.sending import record_refused
 from tests.factories import (
     campaign_of,
     contacts_of,
@@ -21,6 +23,7 @@ from tests.factories import (
     make_campaign,
     make_org,
 )
+from tests.factories.texts import sms_campaign_texts
 
 
 def test_at_latest_at_the_never_dialed_are_skipped_and_calls_in_flight_finish(
@@ -94,4 +97,40 @@ def test_a_campaign_whose_window_passed_before_it_started_ends_with_all_skipped(
     campaign = campaign_of(session, campaign_id=campaign_id)
     assert campaign.status == CampaignStatus.ENDED
     assert campaign.contacts_skipped == 3
+    assert counter_drift(session, campaign=campaign) == {}
+
+
+def test_at_latest_at_queued_texts_are_withdrawn_and_texts_being_sent_finish(
+    session: Session, clock: ManualClock
+) -> None:
+    org = make_org(session)
+    end = clock.now + timedelta(minutes=30)
+    schedule = {"earliestAt": clock.now.isoformat(), "latestAt": end.isoformat()}
+    campaign_id, texts = sms_campaign_texts(
+        session, org=org, customers=3, now=clock.now, schedulePlan=schedule
+    )
+    texts[0].delivery_status = TextStatus.SENDING
+    session.flush()
+
+    assert close_window(session, campaign_id=campaign_id, now=end)
+
+    for text in texts[1:]:
+        session.refresh(text)
+        assert (text.delivery_status, text.delivery_reason) == (TextStatus.FAILED, WINDOW_CLOSED)
+    due = texts_repo.claim_due_texts(session, now=end, lease_until=end, limit=100)
+    assert due == []
+    contacts = {c.id: c for c in contacts_of(session, campaign_id=campaign_id)}
+    assert [contacts[t.contact_id].status for t in texts if t.contact_id] == [
+        ContactStatus.DISPATCHED,
+        ContactStatus.SKIPPED,
+        ContactStatus.SKIPPED,
+    ]
+    campaign = campaign_of(session, campaign_id=campaign_id)
+    assert campaign.status == CampaignStatus.IN_PROGRESS
+    assert counter_drift(session, campaign=campaign) == {}
+
+    record_refused(session, chat=texts[0], message="not SMS enabled", now=end)
+    campaign = campaign_of(session, campaign_id=campaign_id)
+    assert campaign.status == CampaignStatus.ENDED
+    assert (campaign.contacts_failed, campaign.contacts_skipped) == (1, 2)
     assert counter_drift(session, campaign=campaign) == {}

@@ -12,11 +12,13 @@ from vapi import CreateCustomerDto, Vapi
 from vapi.core.api_error import ApiError
 from vapi.types import Session as SessionObject
 
-from orchestrator.clock import utcnow
-from orchestrator.models import Chat, ChatSession, TextStatus
+from orchestrator.campaigns.counters import counter_drift
+from orchestrator.clock import ManualClock, utcnow
+from orchestrator.models import CampaignStatus, Chat, ChatSession, ContactStatus, TextStatus
 from orchestrator.orgs.service import CreatedOrg
-from tests.factories import customer_numbers, make_org
-from tests.factories.texts import queued_text
+from orchestrator.reasons import TEXT_WITHDRAWN_BY_USER
+from tests.factories import campaign_of, contacts_of, customer_numbers, make_org
+from tests.factories.texts import queued_text, sms_campaign_texts
 from tests.support.chats_provider import ChatsProvider
 from tests.support.sdk import checked
 
@@ -100,6 +102,23 @@ def test_deleting_a_session_withdraws_its_texts_not_yet_sent(
     row = session.get(Chat, text.id)
     assert row is not None and row.delivery_status == TextStatus.FAILED
     assert row.session_id is None
+
+
+def test_deleting_the_session_of_a_campaigns_queued_text_skips_its_contact(
+    vapi: Vapi, org: CreatedOrg, session: Session, clock: ManualClock
+) -> None:
+    campaign_id, [text] = sms_campaign_texts(session, org=org, customers=1, now=clock.now)
+
+    vapi.sessions.delete(str(text.session_id))
+
+    [contact] = contacts_of(session, campaign_id=campaign_id)
+    assert (contact.status, contact.status_reason) == (
+        ContactStatus.SKIPPED,
+        TEXT_WITHDRAWN_BY_USER,
+    )
+    campaign = campaign_of(session, campaign_id=campaign_id)
+    assert campaign.status == CampaignStatus.ENDED
+    assert counter_drift(session, campaign=campaign) == {}
 
 
 def test_bad_changes_and_other_orgs_sessions_are_refused(

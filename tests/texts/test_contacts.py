@@ -1,5 +1,6 @@
 """A campaign's text settles its contact when it ends: sent completes it, refused fails it,
-suppressed at the send skips it; counters follow, and a contact that moved on stays."""
+held back at the send (suppressed, capped) or withdrawn skips it with that reason; counters
+follow, and a contact that moved on stays."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from sqlalchemy.orm import Session
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.models import Campaign, Contact, ContactStatus, TextPurpose, TextStatus
 from orchestrator.orgs.service import CreatedOrg
-from orchestrator.reasons import SUPPRESSED
+from orchestrator.reasons import (
+    CAMPAIGN_STOPPED,
+    FREQUENCY_CAP,
+    SUPPRESSED,
+    TEXT_DELETED,
+    TEXT_SESSION_DELETED,
+    TEXT_WITHDRAWN_BY_USER,
+    WINDOW_CLOSED,
+)
 from orchestrator.texts.contacts import settle_text_contacts
 from tests.factories import make_campaign
 from tests.factories.texts import queued_text
@@ -22,6 +31,11 @@ from tests.factories.texts import queued_text
         (TextStatus.SENT, None, (ContactStatus.COMPLETED, None)),
         (TextStatus.FAILED, "not SMS enabled", (ContactStatus.FAILED, "not SMS enabled")),
         (TextStatus.FAILED, SUPPRESSED, (ContactStatus.SKIPPED, SUPPRESSED)),
+        (TextStatus.FAILED, FREQUENCY_CAP, (ContactStatus.SKIPPED, FREQUENCY_CAP)),
+        (TextStatus.FAILED, CAMPAIGN_STOPPED, (ContactStatus.SKIPPED, CAMPAIGN_STOPPED)),
+        (TextStatus.FAILED, WINDOW_CLOSED, (ContactStatus.SKIPPED, WINDOW_CLOSED)),
+        (TextStatus.FAILED, TEXT_DELETED, (ContactStatus.SKIPPED, TEXT_WITHDRAWN_BY_USER)),
+        (TextStatus.FAILED, TEXT_SESSION_DELETED, (ContactStatus.SKIPPED, TEXT_WITHDRAWN_BY_USER)),
     ],
 )
 def test_a_campaign_text_that_ended_settles_its_contact(
