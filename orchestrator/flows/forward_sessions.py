@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from orchestrator.clock import utcnow
-from orchestrator.exceptions import ValidationFailed
+from orchestrator.exceptions import ServiceUnavailable, ValidationFailed
 from orchestrator.flows.forward_chats import provider_failure
 from orchestrator.models import ChatSession, SessionStatus
 from orchestrator.phone_numbers import repository as phone_numbers_repo
@@ -25,6 +25,10 @@ from orchestrator.sessions import repository, service
 from orchestrator.sessions.schemas import CreateSessionIn, UpdateSessionIn, create_rule_errors
 from orchestrator.sessions.wire import session_to_wire
 from orchestrator.texts.service import customer_number_of
+
+# How often the provider is asked when the session changed there meanwhile.
+_ATTEMPTS = 3
+_CHANGING = "The session is changing at the provider; try again shortly."
 
 
 def _float(value: Any) -> float | None:
@@ -75,6 +79,19 @@ def create_session(
     return session_to_wire(row, now=now)
 
 
+def _provider_side(
+    session: Session, *, org_id: uuid.UUID, session_id: str, deleting: bool
+) -> str | None:
+    """The provider's id of the session, read without a lock; the read ends before the
+    provider is asked, so no row stays locked while the provider answers."""
+    row = service.require_session(session, org_id=org_id, session_id=session_id)
+    if deleting:
+        service.refuse_delete_while_sending(session, session_id=row.id)
+    provider_session_id = row.provider_session_id
+    session.commit()
+    return provider_session_id
+
+
 def update_session(
     session: Session,
     *,
@@ -83,18 +100,27 @@ def update_session(
     session_id: str,
     body: UpdateSessionIn,
 ) -> dict[str, Any]:
-    """Change it at the provider (when the provider has it), then here."""
-    row = service.require_session(session, org_id=org_id, session_id=session_id, lock=True)
+    """Change it at the provider (when the provider has it), then here.
+
+    The session may learn its provider's id while the provider answers (its first text was
+    accepted): then the provider is asked again with that id.
+    """
     given = body.given_fields()
-    if row.provider_session_id is not None and given:
-        try:
-            provider.update_session(row.provider_session_id, given)
-        except ProviderError as error:
-            raise provider_failure(error, what="session update") from error
-    now = utcnow()
-    service.apply_update(row, body=body, now=now)
-    session.flush()
-    return session_to_wire(row, now=now)
+    for _ in range(_ATTEMPTS):
+        asked = _provider_side(session, org_id=org_id, session_id=session_id, deleting=False)
+        if asked is not None and given:
+            try:
+                provider.update_session(asked, given)
+            except ProviderError as error:
+                raise provider_failure(error, what="session update") from error
+        row = service.require_session(session, org_id=org_id, session_id=session_id, lock=True)
+        if row.provider_session_id == asked:
+            now = utcnow()
+            service.apply_update(row, body=body, now=now)
+            session.flush()
+            return session_to_wire(row, now=now)
+        session.commit()
+    raise ServiceUnavailable(_CHANGING)
 
 
 def _delete_at_provider(provider: ProviderChats, provider_session_id: str) -> None:
@@ -110,12 +136,27 @@ def _delete_at_provider(provider: ProviderChats, provider_session_id: str) -> No
 def delete_session(
     session: Session, *, provider: ProviderChats, org_id: uuid.UUID, session_id: str
 ) -> dict[str, Any]:
-    """Delete it at the provider, then here; its texts not yet sent never will be."""
-    row = service.require_session(session, org_id=org_id, session_id=session_id, lock=True)
-    if row.provider_session_id is not None:
-        _delete_at_provider(provider, row.provider_session_id)
-    now = utcnow()
-    answered = session_to_wire(row, now=now)
-    service.withdraw_queued_texts(session, session_id=row.id, reason=TEXT_SESSION_DELETED, now=now)
-    repository.delete_session(session, row)
-    return answered
+    """Delete it at the provider, then here; its texts not yet sent never will be.
+
+    Refused while one of its texts is being sent: the provider's answer for it is what tells
+    us the provider's id of the session, which the customer's replies are matched by.
+    """
+    for _ in range(_ATTEMPTS):
+        asked = _provider_side(session, org_id=org_id, session_id=session_id, deleting=True)
+        if asked is not None:
+            _delete_at_provider(provider, asked)
+        row = service.require_session(session, org_id=org_id, session_id=session_id, lock=True)
+        if row.provider_session_id != asked:
+            session.commit()
+            continue
+        now = utcnow()
+        # Its queued texts locked first: none can start being sent after this check.
+        repository.queued_texts_of(session, session_id=row.id)
+        service.refuse_delete_while_sending(session, session_id=row.id)
+        answered = session_to_wire(row, now=now)
+        service.withdraw_queued_texts(
+            session, session_id=row.id, reason=TEXT_SESSION_DELETED, now=now
+        )
+        repository.delete_session(session, row)
+        return answered
+    raise ServiceUnavailable(_CHANGING)

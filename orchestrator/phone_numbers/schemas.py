@@ -33,8 +33,9 @@ MIN_CALLS_PER_SECOND = 0.0001
 
 
 class PacingIn(BaseModel):
-    """``PUT /phone-number/{id}/pacing``: calls per second, an optional concurrency cap, and
-    texts per second."""
+    """``PUT /phone-number/{id}/pacing``: the number's whole pacing, replaced: calls per
+    second, an optional concurrency cap and texts per second. A field left out takes its
+    default (no cap; 1 text per second), whatever it was before."""
 
     model_config = CAMEL_MODEL_CONFIG
 
@@ -44,11 +45,17 @@ class PacingIn(BaseModel):
         le=1000,
         json_schema_extra={"minimum": MIN_CALLS_PER_SECOND},
     )
-    max_concurrency: int | None = Field(None, alias="maxConcurrency", ge=1, le=100_000)
-    # Texts per second (None: the default, 1).
+    max_concurrency: int | None = Field(
+        None,
+        alias="maxConcurrency",
+        ge=1,
+        le=100_000,
+        description="Calls in progress at once at most; left out or null: no cap.",
+    )
     messages_per_second: float | None = Field(
         None,
         alias="messagesPerSecond",
+        description="Extension: texts per second; left out or null: the default, 1.",
         gt=0,
         le=1000,
         json_schema_extra={"minimum": MIN_CALLS_PER_SECOND},

@@ -100,6 +100,13 @@ def queued_texts_of(session: Session, *, session_id: uuid.UUID) -> Sequence[Chat
     return session.scalars(stmt.execution_options(populate_existing=True)).all()
 
 
+def has_text_sending(session: Session, *, session_id: uuid.UUID) -> bool:
+    stmt = select(Chat.id).where(
+        Chat.session_id == session_id, Chat.delivery_status == TextStatus.SENDING
+    )
+    return session.scalars(stmt.limit(1)).first() is not None
+
+
 def touch(session: Session, *, session_id: uuid.UUID, now: datetime) -> None:
     """A message went out in it: its silence starts again."""
     session.execute(

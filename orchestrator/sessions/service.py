@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from orchestrator.exceptions import NotFound, id_or_not_found
+from orchestrator.exceptions import NotFound, ValidationFailed, id_or_not_found
 from orchestrator.listing import page_metadata
 from orchestrator.models import ChatSession, SessionStatus
 from orchestrator.sessions import repository
@@ -77,6 +77,17 @@ def apply_update(row: ChatSession, *, body: UpdateSessionIn, now: datetime) -> N
             row.last_activity_at = now
         row.status = SessionStatus(body.status)
     row.updated_at = now
+
+
+def refuse_delete_while_sending(session: Session, *, session_id: uuid.UUID) -> None:
+    """A 400 while one of its texts is being sent."""
+    if repository.has_text_sending(session, session_id=session_id):
+        raise ValidationFailed(
+            [
+                "a text of the session is being sent: the session can be deleted once the "
+                "provider has answered for it"
+            ]
+        )
 
 
 def withdraw_queued_texts(

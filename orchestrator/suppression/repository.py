@@ -72,6 +72,20 @@ class NewEntries:
 # over a live entry of another reason, it takes the entry over (reason and source).
 STRONGEST_REASON = str(SuppressionReason.OPT_OUT)
 
+_UUID = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'"
+
+
+def from_text_sql(entry: str) -> str:
+    """True when ``entry`` is an opt-out heard in a text: its source a session of its org.
+    The CASE keeps a source that is no UUID (a call's entries have one too, but no session
+    has a call's id) from ever being cast."""
+    return f"""({entry}.reason = '{STRONGEST_REASON}' AND EXISTS (
+        SELECT FROM sessions
+        WHERE sessions.org_id = {entry}.org_id AND sessions.id = CASE
+            WHEN {entry}.source ~* {_UUID} THEN CAST({entry}.source AS uuid) END
+    ))"""
+
+
 _EXPIRED = "suppressions.expires_at <= EXCLUDED.created_at"
 _TAKES_OVER = (
     f"EXCLUDED.reason = '{STRONGEST_REASON}' AND suppressions.reason <> '{STRONGEST_REASON}'"
@@ -80,13 +94,16 @@ _TAKES_OVER = (
 
 # What adding a number already listed does. An expired entry is replaced (it counts as
 # added). A live one counts as already present, but never ends weaker than asked: it keeps
-# the later expiry (none wins), and an opt-out takes it over (``takes_over``; an opt-out heard
-# in a text does not: a START could take it off again, and with it the entry it took over).
+# the later expiry (none wins), and it is taken over (reason and source) by an opt-out, and
+# when it is an opt-out heard in a text, by any other writer (a list, a complaint, a call):
+# a START takes off only what a text put there, so it must not take off what they add.
+# ``takes_over`` is false for an opt-out heard in a text: it takes nothing over (a START could
+# take it off again, and with it the entry it took over).
 # Rows nothing changes are not written, so importing a list again rewrites nothing.
 # ``added``: an inserted row (xmax 0), or one whose entry had expired; the subquery reads the
 # statement's snapshot, which still holds the entry as it was.
 def on_conflict(*, takes_over: bool = True) -> str:
-    over = f"({_TAKES_OVER})" if takes_over else "FALSE"
+    over = f"({_TAKES_OVER} OR {from_text_sql('suppressions')})" if takes_over else "FALSE"
     return f"""
     ON CONFLICT (org_id, number) DO UPDATE
     SET reason = CASE WHEN {_EXPIRED} OR {over}
@@ -254,27 +271,16 @@ def opt_out_settings(
     )
 
 
-# A source that is a session of the entry's own org: the entry is an opt-out heard in a text.
-# The CASE keeps a source that is no UUID (a call's entries have one too, but no session has
-# a call's id) from ever being cast.
 _WITHDRAW_TEXT_OPT_OUTS = text(
-    """
+    f"""
     DELETE FROM suppressions AS s
     USING unnest(CAST(:org_ids AS uuid[]), CAST(:numbers AS text[])) AS w(org_id, number)
-    WHERE s.org_id = w.org_id AND s.number = w.number AND s.reason = :reason
-        AND EXISTS (
-            SELECT FROM sessions
-            WHERE sessions.org_id = s.org_id AND sessions.id = CASE
-                WHEN s.source ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-                THEN CAST(s.source AS uuid) END
-        )
+    WHERE s.org_id = w.org_id AND s.number = w.number AND {from_text_sql("s")}
     """
 )
 
 
-def withdraw_text_opt_outs(
-    session: Session, *, numbers: Sequence[tuple[uuid.UUID, str]], reason: str
-) -> int:
+def withdraw_text_opt_outs(session: Session, *, numbers: Sequence[tuple[uuid.UUID, str]]) -> int:
     """Remove each (org, number)'s entry when it is an opt-out heard in one of the org's
     sessions (never a list's entry, a complaint or an opt-out heard in a call); how many."""
     if not numbers:
@@ -282,6 +288,5 @@ def withdraw_text_opt_outs(
     params = {
         "org_ids": [org_id for org_id, _ in numbers],
         "numbers": [number for _, number in numbers],
-        "reason": reason,
     }
     return int(session.execute(_WITHDRAW_TEXT_OPT_OUTS, params).rowcount)  # type: ignore[attr-defined]

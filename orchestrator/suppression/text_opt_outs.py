@@ -10,7 +10,9 @@ twice, out of order: its messages only grow) the number ends as the last keyword
 An entry written here has reason ``opt-out`` and our session id as its source; an opt-in
 removes only such an entry (its source a session of the same org), never one a list, a
 complaint or a call put there. So a text's opt-out takes no live entry over (a DNC entry
-stays one, made permanent): a START must never lift what a list put there. Entries are
+stays one, made permanent), and any other writer adding the number takes a text's entry
+over (``repository.on_conflict``): a START must never lift what a list put there, before
+or after the STOP. Entries are
 written set-based, one statement per batch of messages, with the opt-outs heard in calls
 (``opt_outs.record_opt_outs``, which takes ``wait_for_sends`` first); removing needs no
 lock.
@@ -28,7 +30,6 @@ from sqlalchemy.orm import Session
 from orchestrator.suppression import repository
 from orchestrator.suppression.numbers import lookup_forms
 from orchestrator.suppression.opt_outs import record_opt_outs
-from orchestrator.suppression.schemas import SuppressionReason
 
 OPT_OUT_KEYWORDS = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
@@ -77,9 +78,7 @@ def settle(
 
 def withdraw_opt_outs(session: Session, *, numbers: Sequence[tuple[uuid.UUID, str]]) -> int:
     """Take these numbers off their orgs' lists where a text opt-out put them; how many."""
-    return repository.withdraw_text_opt_outs(
-        session, numbers=numbers, reason=str(SuppressionReason.OPT_OUT)
-    )
+    return repository.withdraw_text_opt_outs(session, numbers=numbers)
 
 
 def record_text_keywords(

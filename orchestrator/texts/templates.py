@@ -5,6 +5,11 @@ The variables are the customer's fields as posted (``{{customer.name}}``,
 contact's over them (deep-merged), each at the top level (``{{appointmentTime}}``). An
 undefined variable is an error, not an empty string: a reminder without its time is worse
 than none (``{{ x | default: "..." }}`` gives one).
+
+A template is the caller's code run for every contact, so it runs within limits: at most
+:data:`LOOP_ITERATION_LIMIT` loop iterations and :data:`OUTPUT_STREAM_LIMIT` characters
+written, and what it renders is a text of at most :data:`MAX_TEXT_LENGTH` characters (ten
+SMS segments); past any of them it does not render.
 """
 
 from __future__ import annotations
@@ -17,15 +22,25 @@ from liquid import BoundTemplate, Environment, StrictDefaultUndefined
 from liquid.exceptions import LiquidError
 
 VARIABLE_VALUES = "variableValues"
+MAX_TEXT_LENGTH = 1600
+LOOP_ITERATION_LIMIT = 10_000
+# Room for whitespace a template trims away after it is written; far below what would slow
+# a request down.
+OUTPUT_STREAM_LIMIT = 16 * MAX_TEXT_LENGTH
 
 
 class TemplateError(ValueError):
     """A template that does not parse, or does not render for a contact."""
 
 
+class _LimitedEnvironment(Environment):
+    loop_iteration_limit = LOOP_ITERATION_LIMIT
+    output_stream_limit = OUTPUT_STREAM_LIMIT
+
+
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    return Environment(undefined=StrictDefaultUndefined)
+    return _LimitedEnvironment(undefined=StrictDefaultUndefined)
 
 
 @lru_cache(maxsize=256)
@@ -81,6 +96,11 @@ def render_text(
     template = parse_template(source)
     variables = template_variables(customer=customer, campaign_overrides=campaign_overrides)
     try:
-        return template.render(**variables)
+        rendered = template.render(**variables)
     except LiquidError as error:
         raise TemplateError(_first_line(error)) from error
+    if len(rendered) > MAX_TEXT_LENGTH:
+        raise TemplateError(
+            f"the text is {len(rendered)} characters long; at most {MAX_TEXT_LENGTH} are sent"
+        )
+    return rendered

@@ -88,6 +88,30 @@ def test_a_template_that_does_not_render_names_each_contact(
     assert message.startswith("followUpPlan.sms.input is not a valid template")
 
 
+def test_a_template_that_loops_too_long_or_renders_too_long_a_text_is_refused(
+    api: TestClient, auth: dict[str, str]
+) -> None:
+    nested = "{% for i in (1..3000) %}{% for j in (1..3000) %}x{% endfor %}{% endfor %}"
+    body = campaign_body(customers=_customers(), channel="sms", smsPlan={"input": nested})
+    response = api.post("/campaign", json=body, headers=auth)
+    assert response.status_code == 400
+    assert response.json()["message"] == [
+        f"smsPlan.input does not render for contact {index} ({number}): "
+        "loop iteration limit reached"
+        for index, number in enumerate(["+14155550101", "+14155550102"])
+    ]
+    long = {"input": "{{customer.name}}" + "x" * 1598}
+    body = campaign_body(customers=_customers(), channel="sms", smsPlan=long)
+    response = api.post("/campaign", json=body, headers=auth)
+    assert response.status_code == 400
+    assert response.json()["message"] == [
+        "smsPlan.input does not render for contact 0 (+14155550101): "
+        "the text is 1601 characters long; at most 1600 are sent",
+        "smsPlan.input does not render for contact 1 (+14155550102): "
+        "the text is 1601 characters long; at most 1600 are sent",
+    ]
+
+
 def test_follow_up_reasons_must_be_known_reasons_or_categories(
     api: TestClient, auth: dict[str, str]
 ) -> None:

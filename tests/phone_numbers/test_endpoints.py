@@ -91,6 +91,13 @@ def test_put_pacing_creates_then_updates(
     assert fetched["pacing"]["callsPerSecond"] == 2.5
     assert fetched["pacing"]["messagesPerSecond"] == 20
     assert lookups.asked == ["/phone-number/line-1"]
+    third = api.put("/phone-number/line-1/pacing", json={"callsPerSecond": 3}, headers=auth)
+    assert third.json()["pacing"] == {
+        "callsPerSecond": 3,
+        "maxConcurrency": None,
+        "isDefault": False,
+        "messagesPerSecond": 1.0,
+    }, "a PUT replaces the whole pacing: what it leaves out takes its default"
 
 
 def test_a_number_a_campaign_uses_shows_the_default_pacing(

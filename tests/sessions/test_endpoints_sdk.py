@@ -121,6 +121,33 @@ def test_deleting_the_session_of_a_campaigns_queued_text_skips_its_contact(
     assert counter_drift(session, campaign=campaign) == {}
 
 
+def test_a_session_whose_text_is_being_sent_is_not_deleted(
+    vapi: Vapi, org: CreatedOrg, session: Session
+) -> None:
+    first = queued_text(session, org=org)
+    opened = session.get(ChatSession, first.session_id)
+    later = queued_text(session, org=org, in_session=opened)
+    first.delivery_status = TextStatus.SENDING
+    session.flush()
+
+    with pytest.raises(ApiError) as raised:
+        vapi.sessions.delete(str(first.session_id))
+
+    assert raised.value.status_code == 400
+    assert raised.value.body["message"] == [
+        "a text of the session is being sent: the session can be deleted once the provider "
+        "has answered for it"
+    ]
+    session.expire_all()
+    assert session.get(ChatSession, first.session_id) is not None
+    kept = session.get(Chat, later.id)
+    assert kept is not None and kept.delivery_status == TextStatus.QUEUED
+
+    first.delivery_status = TextStatus.SENT
+    session.flush()
+    assert vapi.sessions.delete(str(first.session_id)).id == str(first.session_id)
+
+
 def test_bad_changes_and_other_orgs_sessions_are_refused(
     vapi: Vapi, session: Session, chats_provider: ChatsProvider
 ) -> None:

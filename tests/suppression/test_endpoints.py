@@ -3,7 +3,6 @@ entry, removing it; every answer in the caller's org only."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -82,11 +81,8 @@ def test_a_hundred_thousand_numbers_are_added_in_one_request(
     api: TestClient, auth: dict[str, str], org: CreatedOrg, session: Session
 ) -> None:
     numbers = customer_numbers(100_000)
-    started = time.perf_counter()
     status, answer = _add(api, auth, numbers=numbers)
-    elapsed = time.perf_counter() - started
     assert (status, answer) == (200, {"added": 100_000, "alreadyPresent": 0})
-    assert elapsed < 10, f"{elapsed:.1f} s"
     too_many = api.post("/suppression", json={"numbers": [*numbers, "+1"], "reason": "dnc"})
     assert too_many.status_code in (400, 401)
 

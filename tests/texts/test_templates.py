@@ -40,3 +40,20 @@ def test_a_default_filter_gives_an_undefined_variable_a_value() -> None:
 def test_a_template_that_does_not_parse_is_an_error() -> None:
     with pytest.raises(TemplateError):
         parse_template("Hi {{ customer.name ")
+
+
+@pytest.mark.parametrize(
+    ("source", "error"),
+    [
+        ("{% for i in (1..200) %}{% for j in (1..200) %}{% endfor %}{% endfor %}", "loop"),
+        ("{% for i in (1..9000) %}{{ customer.name }}{% endfor %}", "output stream limit"),
+        ("{{ customer.name }}" + "x" * 1598, "the text is 1601 characters long"),
+    ],
+)
+def test_a_template_runs_within_limits_and_renders_a_text_of_at_most_1600(
+    source: str, error: str
+) -> None:
+    with pytest.raises(TemplateError, match=error):
+        render_text(source, customer={"name": "Ada"}, campaign_overrides=None)
+    exactly = render_text("x" * 1600, customer={}, campaign_overrides=None)
+    assert len(exactly) == 1600

@@ -4,7 +4,9 @@ START changes the org's suppression list in the same transaction, whatever the o
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
@@ -12,10 +14,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.flows.apply_webhooks import apply_stored_webhooks
 from orchestrator.models import ChatSession
 from orchestrator.orgs.service import CreatedOrg
+from orchestrator.suppression.repository import add_opt_outs
+from orchestrator.suppression.schemas import SuppressionReason
+from orchestrator.suppression.transfer import ImportRequest, import_file
 from orchestrator.webhooks.intake import StoredBatch, WebhookIntake
 from orchestrator.webhooks.repository import NewEvent
 from orchestrator.webhooks.storing import store_events
@@ -142,6 +148,36 @@ def test_start_never_lifts_a_dnc_entry_or_a_call_opt_out(
         dnc: ("dnc", "registry"),
         heard_in_call: ("opt-out", "a call"),
     }, "a text's STOP took neither over, so START lifts neither"
+
+
+def test_a_list_a_complaint_or_a_call_added_after_a_stop_takes_its_entry_over(
+    deliver: Deliver, api: TestClient, session: Session, tmp_path: Path
+) -> None:
+    org = make_org(session)
+    dnc, complaint, heard_in_call = "+14155550101", "+14155550102", "+14155550103"
+    rows = {number: sent_text(session, org=org, number=number)[0] for number in (dnc, complaint)}
+    rows[heard_in_call] = sent_text(session, org=org, number=heard_in_call)[0]
+    for row in rows.values():
+        _said(deliver, row, "STOP")
+    listed = tmp_path / "dnc.csv"
+    listed.write_text(f"number\n{dnc}\n")
+    request = ImportRequest(
+        org_id=org.org_id, path=listed, reason=SuppressionReason.DNC, source="registry"
+    )
+    assert import_file(session, request=request).already_present == 1
+    suppress(session, org=org, numbers=[complaint], reason="complaint", source="support")
+    call_id = str(uuid.uuid4())
+    reason, now = str(SuppressionReason.OPT_OUT), utcnow()
+    heard = [(org.org_id, heard_in_call, call_id)]
+    assert add_opt_outs(session, heard=heard, reason=reason, now=now) == 0
+    for row in rows.values():
+        _said(deliver, row, "STOP", "YES")
+
+    assert _listed(api, org) == {
+        dnc: ("dnc", "registry"),
+        complaint: ("complaint", "support"),
+        heard_in_call: ("opt-out", call_id),
+    }, "YES takes off only what a text put there"
 
 
 def test_start_lifts_a_text_opt_out_heard_in_another_session(
