@@ -17,7 +17,15 @@ from orchestrator.events.text_events import record_text_events
 from orchestrator.gate.caps import SMS
 from orchestrator.gate.decisions import GateDecision, Prospect, listed_forms, recipient_key
 from orchestrator.gate.send import SendTarget
-from orchestrator.models import Campaign, CampaignStatus, Chat, ChatSession, Contact, SessionStatus
+from orchestrator.models import (
+    Campaign,
+    CampaignStatus,
+    Chat,
+    ChatSession,
+    Contact,
+    SessionStatus,
+    TextPurpose,
+)
 from orchestrator.reasons import CAMPAIGN_STOPPED, WINDOW_CLOSED
 from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key
 from orchestrator.texts.contacts import settle_text_contacts
@@ -115,7 +123,10 @@ def withdraw_text(session: Session, *, chat: Chat, reason: str, now: datetime) -
 
 
 def _campaign_hold(session: Session, *, chat: Chat, now: datetime) -> str | datetime | None:
-    campaign = session.get(Campaign, chat.campaign_id) if chat.campaign_id else None
+    # A follow-up text follows a call the campaign made: it goes out after the campaign ends.
+    if chat.purpose != TextPurpose.CAMPAIGN or chat.campaign_id is None:
+        return None
+    campaign = session.get(Campaign, chat.campaign_id)
     if campaign is None:
         return None
     if campaign.status in _OVER:
@@ -129,8 +140,8 @@ def _campaign_hold(session: Session, *, chat: Chat, now: datetime) -> str | date
 
 def hold_before_send(session: Session, *, chat: Chat, now: datetime) -> bool:
     """A queued text that must not leave now (locked by the caller): with no number to check
-    and send to, or its campaign over, it ends unsent; its campaign paused, it waits. True when
-    it was held."""
+    and send to, or (a campaign's own text) its campaign over, it ends unsent; its campaign
+    paused, it waits. True when it was held."""
     if recipient_key((chat.customer or {}).get("number")) is None:
         withdraw_text(session, chat=chat, reason=NO_CUSTOMER_NUMBER, now=now)
         return True

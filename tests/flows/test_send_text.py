@@ -355,14 +355,16 @@ def test_a_text_without_a_customer_number_ends_unsent(
     assert provider.creates == []
 
 
-def _campaign_text(session: Session, org: CreatedOrg) -> tuple[Chat, Campaign, Contact]:
+def _campaign_text(
+    session: Session, org: CreatedOrg, *, purpose: TextPurpose = TextPurpose.CAMPAIGN
+) -> tuple[Chat, Campaign, Contact]:
     campaign_id = make_campaign(session, org=org, customers=1)
     contact = session.scalars(select(Contact).where(Contact.campaign_id == campaign_id)).one()
     chat = queued_text(
         session,
         org=org,
         number=NUMBER,
-        purpose=TextPurpose.CAMPAIGN,
+        purpose=purpose,
         campaign_id=campaign_id,
         contact_id=contact.id,
     )
@@ -411,3 +413,11 @@ def test_a_text_of_a_campaign_that_is_over_is_withdrawn_and_settles_its_contact(
     session.refresh(contact)
     assert contact.status in (ContactStatus.FAILED, ContactStatus.SKIPPED)
     assert contact.status_reason == reason and provider.creates == []
+
+
+def test_a_follow_up_text_goes_out_after_its_campaign_ended(
+    session: Session, org: CreatedOrg, provider: ChatServer
+) -> None:
+    chat, campaign, _ = _campaign_text(session, org, purpose=TextPurpose.FOLLOW_UP)
+    campaign.status, campaign.latest_at = CampaignStatus.ENDED, utcnow() - timedelta(seconds=1)
+    assert _send(session, chat) == PlaceOutcome.PLACED
