@@ -26,7 +26,7 @@ from orchestrator.metrics.service import count
 from orchestrator.pacing.service import unfinished_send_stale_seconds
 from orchestrator.providers.chats import ProviderChats
 from orchestrator.providers.client import provider_chats
-from orchestrator.providers.errors import ProviderError
+from orchestrator.providers.errors import ProviderError, ProviderServerError, ProviderTimeout
 from orchestrator.texts import repository
 from orchestrator.texts.sending import CHAT_ID_METADATA, move_text, record_accepted
 from orchestrator.texts.states import TextEvent
@@ -63,24 +63,33 @@ def _ours(chat: dict[str, Any], chat_id: uuid.UUID) -> bool:
     return isinstance(metadata, dict) and metadata.get(CHAT_ID_METADATA) == str(chat_id)
 
 
+class TooManyChats(ProviderError):
+    """The provider's chats in a text's window are more than one sweep reads."""
+
+
 def find_created_text(
     chats: ProviderChats,
     *,
     chat_id: uuid.UUID,
     since: datetime,
+    until: datetime,
     provider_session_id: str | None,
 ) -> dict[str, Any] | None:
     """The provider's chat of our text, or None when the whole listing holds none."""
     for page in range(1, MAX_PAGES + 1):
         listed = chats.list_chats(
-            session_id=provider_session_id, created_at_ge=since, limit=PAGE_SIZE, page=page
+            session_id=provider_session_id,
+            created_at_ge=since,
+            created_at_le=until,
+            limit=PAGE_SIZE,
+            page=page,
         )
         for chat in listed:
             if _ours(chat, chat_id):
                 return chat
         if len(listed) < PAGE_SIZE:
             return None
-    raise ProviderError("the provider's chats since the text left are too many to list")
+    raise TooManyChats("the provider's chats made while the text left are too many to list")
 
 
 def _settle(
@@ -122,13 +131,17 @@ def resolve_lost_texts(
                 chats,
                 chat_id=chat_id,
                 since=sent_at - LISTING_MARGIN,
+                # Its create was made, if at all, before it could still be under way.
+                until=sent_at + latest_send + LISTING_MARGIN,
                 provider_session_id=provider_session_id,
             )
         except ProviderError as error:
             logger.warning("text %s: lookup failed, asking again later: %s", chat_id, error)
             sweep.failed += 1
             _retry_later(chat_id, now + LOOKUP_RETRY, unit)
-            return  # the provider is down or refusing us: the rest wait for the next sweep
+            if isinstance(error, ProviderTimeout | ProviderServerError):
+                return  # the provider is down: the rest wait for the next sweep
+            continue  # this text's listing alone: the others are looked up
         _settle(chat_id, found, sweep, unit)
 
 

@@ -51,6 +51,7 @@ from orchestrator.texts import repository
 from orchestrator.texts.sending import (
     create_body,
     hold_back_text,
+    hold_before_send,
     move_text,
     record_accepted,
     record_refused,
@@ -97,8 +98,9 @@ def _take(
             return TextResult(PlaceOutcome.NOT_MINE)
         if lease_until is None and chat.due_at > now + DUE_TOLERANCE:
             return TextResult(PlaceOutcome.NOT_MINE)  # leased by the dispatcher, or waiting
-        if repository.earlier_text_unsettled(session, chat=chat):
-            chat.due_at = now + IN_ORDER_WAIT
+        earlier_due = repository.earlier_texts_due(session, chat=chat)
+        if earlier_due is not None:
+            chat.due_at = max(earlier_due, now + IN_ORDER_WAIT)
             return TextResult(PlaceOutcome.NOT_MINE)
         if lease_until is None:
             chat.due_at = lease_until = now + SEND_LEASE
@@ -151,16 +153,23 @@ def hold_text_slot(
 
 def _begin(
     chat_id: uuid.UUID, lease_until: datetime, unit_of_work: UnitOfWork
-) -> dict[str, Any] | None:
-    """Compare-and-set ``queued`` → ``sending``: the request to send, or None (not ours)."""
+) -> dict[str, Any] | PlaceOutcome:
+    """Compare-and-set ``queued`` → ``sending``: the request to send, or why there is none
+    (not ours; held back: no number, its campaign paused or over)."""
+    now = utcnow()
     with unit_of_work() as session:
         chat = repository.get_text_for_update(session, chat_id=chat_id)
         if chat is None or chat.due_at != lease_until:
-            return None
+            return PlaceOutcome.NOT_MINE
+        if chat.delivery_status == TextStatus.QUEUED and hold_before_send(
+            session, chat=chat, now=now
+        ):
+            return PlaceOutcome.HELD_BACK
         chat_session = session.get(ChatSession, chat.session_id) if chat.session_id else None
         provider_session_id = chat_session.provider_session_id if chat_session else None
-        if not move_text(chat, TextEvent.SEND, now=utcnow()):
-            return None
+        # Until the gate lets it go, its staleness counts from this attempt (``updated_at``).
+        if not move_text(chat, TextEvent.SEND, now=now, sent_at=None):
+            return PlaceOutcome.NOT_MINE
         return create_body(chat, provider_session_id)
 
 
@@ -183,12 +192,13 @@ def _held_for_send(unit_of_work: UnitOfWork, org_id: uuid.UUID) -> Iterator[None
             session.rollback()
 
 
-def _gate(chat_id: uuid.UUID, unit_of_work: UnitOfWork) -> GateDecision | None:
-    """The send-time check, committed before the send (None: the text is not being sent);
-    a text it holds back ends or waits in the same transaction."""
+def _gate(chat_id: uuid.UUID, lease: datetime, unit_of_work: UnitOfWork) -> GateDecision | None:
+    """The send-time check, committed before the send (None: the text is not this task's to
+    send: the lookup sweep or another task's lease took it meanwhile, both moving its
+    ``due_at``); a text it holds back ends or waits in the same transaction."""
     with unit_of_work() as session:
         chat = repository.get_text_for_update(session, chat_id=chat_id)
-        if chat is None or chat.delivery_status != TextStatus.SENDING:
+        if chat is None or chat.delivery_status != TextStatus.SENDING or chat.due_at != lease:
             return None
         decision = pass_send_gate(session, target=text_send_target(session, chat=chat))
         if decision.clear:
@@ -233,7 +243,7 @@ def _send(
 ) -> TextResult:
     answer: dict[str, Any] | ProviderError | None = None
     with _held_for_send(unit, held.org_id):
-        decision = _gate(chat_id, unit)
+        decision = _gate(chat_id, held.lease_until, unit)
         if decision is not None and decision.clear:
             answer = _create(body)
     finish_send(limiter, held.key, token=str(chat_id))
@@ -269,8 +279,8 @@ def send_text(
     if isinstance(held, TextResult):
         return held
     body = _begin(chat_id, held.lease_until, unit_of_work)
-    if body is None:
-        return TextResult(PlaceOutcome.NOT_MINE)
+    if isinstance(body, PlaceOutcome):
+        return TextResult(body)
     slot = PlaceResult(PlaceOutcome.HOLDING, 0.0, held.reservation, held.key)
     not_yet = pass_rate_gate(limiter, slot, token=str(chat_id))
     if not_yet is not None:

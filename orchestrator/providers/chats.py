@@ -37,6 +37,7 @@ class ProviderChats:
         *,
         session_id: str | None = None,
         created_at_ge: datetime | None = None,
+        created_at_le: datetime | None = None,
         limit: int = 100,
         page: int = 1,
     ) -> list[dict[str, Any]]:
@@ -46,6 +47,8 @@ class ProviderChats:
             params["sessionId"] = session_id
         if created_at_ge is not None:
             params["createdAtGe"] = format_timestamp(created_at_ge)
+        if created_at_le is not None:
+            params["createdAtLe"] = format_timestamp(created_at_le)
         return _results(self._client.request("GET", "/chat", params=params), "chats")
 
     def create_session(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -21,22 +21,24 @@ def get_text_for_update(session: Session, *, chat_id: uuid.UUID) -> Chat | None:
     return session.scalars(stmt).first()
 
 
-def earlier_text_unsettled(session: Session, *, chat: Chat) -> bool:
-    """A text of the same session stored before ``chat`` is still queued or being sent."""
+def earlier_texts_due(session: Session, *, chat: Chat) -> datetime | None:
+    """When the texts of the same session stored before ``chat`` and still queued or being
+    sent are due (the latest of them), or None when there are none."""
     if chat.session_id is None:
-        return False
+        return None
     earlier = aliased(Chat)
-    stmt = select(
-        exists().where(
-            earlier.session_id == chat.session_id,
-            earlier.delivery_status.in_(UNSETTLED),
-            or_(
-                earlier.created_at < chat.created_at,
-                and_(earlier.created_at == chat.created_at, earlier.id < chat.id),
-            ),
-        )
+    stmt = select(func.count(), func.max(earlier.due_at)).where(
+        earlier.session_id == chat.session_id,
+        earlier.delivery_status.in_(UNSETTLED),
+        or_(
+            earlier.created_at < chat.created_at,
+            and_(earlier.created_at == chat.created_at, earlier.id < chat.id),
+        ),
     )
-    return bool(session.scalar(stmt))
+    waiting, due = session.execute(stmt).one()
+    if not waiting:
+        return None
+    return due or chat.created_at
 
 
 # Per caller number: the texts in hand (leased to a task, or being sent) are counted against
@@ -170,7 +172,8 @@ def claim_silent_sessions(
 def expire_sessions(
     session: Session, *, now: datetime, default_seconds: int, limit: int
 ) -> list[uuid.UUID]:
-    """Active sessions silent past their ``expirationSeconds`` end ``completed``."""
+    """Active sessions silent past their ``expirationSeconds``, with no text still queued or
+    being sent in them, end ``completed``."""
     last = func.coalesce(ChatSession.last_activity_at, ChatSession.created_at)
     seconds = func.coalesce(ChatSession.expiration_seconds, default_seconds)
     expired = (
@@ -178,6 +181,8 @@ def expire_sessions(
         .where(
             ChatSession.status == SessionStatus.ACTIVE,
             last + func.make_interval(0, 0, 0, 0, 0, 0, seconds) < now,
+            # A text still to go out reopens it at the provider: it is not over yet.
+            ~exists().where(Chat.session_id == ChatSession.id, Chat.delivery_status.in_(UNSETTLED)),
         )
         .limit(limit)
         .with_for_update(skip_locked=True)

@@ -8,7 +8,7 @@ around these steps, and the ``POST /chat`` itself, are ``flows.send_text``'s.
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -17,7 +17,16 @@ from orchestrator.events.text_events import record_text_events
 from orchestrator.gate.caps import SMS
 from orchestrator.gate.decisions import GateDecision, Prospect, listed_forms, recipient_key
 from orchestrator.gate.send import SendTarget
-from orchestrator.models import Campaign, Chat, ChatSession, Contact
+from orchestrator.models import (
+    Campaign,
+    CampaignStatus,
+    Chat,
+    ChatSession,
+    Contact,
+    SessionStatus,
+    TextPurpose,
+)
+from orchestrator.reasons import CAMPAIGN_STOPPED, WINDOW_CLOSED
 from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key
 from orchestrator.texts.contacts import settle_text_contacts
 from orchestrator.texts.service import SMS_TRANSPORT
@@ -30,6 +39,11 @@ from orchestrator.webhooks.session_messages import (
 # The key a text is found by at the provider when its create answer was lost.
 CHAT_ID_METADATA = "orchestratorChatId"
 LLM_FLAG = "useLLMGeneratedMessageForOutbound"
+# Why a text with no customer number to send to ends unsent (it cannot be checked).
+NO_CUSTOMER_NUMBER = "the text has no customer number to send to"
+# How long a text of a paused campaign waits before it is looked at again.
+PAUSED_RECHECK = timedelta(minutes=1)
+_OVER = (CampaignStatus.ENDED, CampaignStatus.CANCELLED, CampaignStatus.ARCHIVED)
 
 
 def move_text(chat: Chat, event: TextEvent, *, now: datetime, **changes: Any) -> bool:
@@ -102,12 +116,48 @@ def text_send_target(session: Session, *, chat: Chat) -> SendTarget:
     return SendTarget(chat.id, chat.org_id, chat.campaign_id, prospect, zone_key, channel=SMS)
 
 
+def withdraw_text(session: Session, *, chat: Chat, reason: str, now: datetime) -> None:
+    """The text ends unsent, and its campaign contact with it."""
+    if move_text(chat, TextEvent.WITHDRAW, now=now, delivery_reason=reason):
+        settle_text_contacts(session, chats=[chat])
+
+
+def _campaign_hold(session: Session, *, chat: Chat, now: datetime) -> str | datetime | None:
+    # A follow-up text follows a call the campaign made: it goes out after the campaign ends.
+    if chat.purpose != TextPurpose.CAMPAIGN or chat.campaign_id is None:
+        return None
+    campaign = session.get(Campaign, chat.campaign_id)
+    if campaign is None:
+        return None
+    if campaign.status in _OVER:
+        return CAMPAIGN_STOPPED
+    if campaign.latest_at is not None and now >= campaign.latest_at:
+        return WINDOW_CLOSED
+    if campaign.status == CampaignStatus.PAUSED:
+        return now + PAUSED_RECHECK
+    return None
+
+
+def hold_before_send(session: Session, *, chat: Chat, now: datetime) -> bool:
+    """A queued text that must not leave now (locked by the caller): with no number to check
+    and send to, or (a campaign's own text) its campaign over, it ends unsent; its campaign
+    paused, it waits. True when it was held."""
+    if recipient_key((chat.customer or {}).get("number")) is None:
+        withdraw_text(session, chat=chat, reason=NO_CUSTOMER_NUMBER, now=now)
+        return True
+    hold = _campaign_hold(session, chat=chat, now=now)
+    if isinstance(hold, str):
+        withdraw_text(session, chat=chat, reason=hold, now=now)
+    elif hold is not None:
+        chat.due_at, chat.updated_at = hold, now
+    return hold is not None
+
+
 def hold_back_text(session: Session, *, chat: Chat, decision: GateDecision, now: datetime) -> None:
     """A text the send-time check held back (never sent): it ends, or waits for its turn."""
     reason = decision.skip_reason
     if reason is not None:
-        if move_text(chat, TextEvent.WITHDRAW, now=now, delivery_reason=reason):
-            settle_text_contacts(session, chats=[chat])
+        withdraw_text(session, chat=chat, reason=reason, now=now)
     elif decision.until is not None:
         move_text(chat, TextEvent.RELEASE, now=now, due_at=decision.until)
 
@@ -148,6 +198,8 @@ def _learn_session(session: Session, *, chat: Chat, answer: dict[str, Any], now:
         return
     chat_session.last_activity_at = now
     chat_session.updated_at = now
+    # The provider reopens a session a text goes out in: its news is awaited again.
+    chat_session.status = SessionStatus.ACTIVE
     if chat_session.provider_session_id is None:
         chat_session.provider_session_id = provider_session_id
         session.flush()

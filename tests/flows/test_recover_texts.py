@@ -1,17 +1,19 @@
-"""Sessions kept in step by polling when their news stops, and completed once idle past their
-``expirationSeconds``."""
+"""Texts whose answer was lost looked up within the window their create could have been made
+in; sessions kept in step by polling when their news stops, and completed once idle past their
+``expirationSeconds`` with no text still to go out in them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
 
 from orchestrator.clock import utcnow
+from orchestrator.flows import recover_texts as recover_flow
 from orchestrator.flows.recover_texts import run_text_recovery
-from orchestrator.models import ChatSession, SessionStatus
+from orchestrator.models import Chat, ChatSession, SessionStatus, TextStatus
 from orchestrator.orgs.service import CreatedOrg
 from orchestrator.providers import VapiClient
 from orchestrator.providers.chats import ProviderChats
@@ -29,9 +31,54 @@ def provider() -> Iterator[tuple[ChatServer, ProviderChats]]:
         yield server, ProviderChats(client)
 
 
-def _session(session: Session, org: CreatedOrg) -> ChatSession:
+def _session(session: Session, org: CreatedOrg, *, settled: bool = True) -> ChatSession:
     chat = queued_text(session, org=org)
+    if settled:
+        chat.delivery_status = TextStatus.SENT
     return session.get_one(ChatSession, chat.session_id)
+
+
+def _stamp(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def _made(server: ChatServer, *, at: datetime, chat_id: str = "someone-else") -> None:
+    server.create(
+        {"input": "hi", "assistantOverrides": {"metadata": {"orchestratorChatId": chat_id}}}
+    )
+    server.chats[-1]["createdAt"] = _stamp(at)
+
+
+def _lost(session: Session, org: CreatedOrg, *, sent_at: datetime) -> Chat:
+    chat = queued_text(session, org=org)
+    chat.delivery_status, chat.sent_at, chat.due_at = TextStatus.SENDING, sent_at, None
+    return chat
+
+
+def test_a_lookup_reads_only_the_window_and_a_crowded_one_does_not_stop_the_rest(
+    session: Session,
+    org: CreatedOrg,
+    provider: tuple[ChatServer, ProviderChats],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server, chats = provider
+    monkeypatch.setattr(recover_flow, "PAGE_SIZE", 2)
+    monkeypatch.setattr(recover_flow, "MAX_PAGES", 1)
+    now = utcnow()
+    crowded = _lost(session, org, sent_at=now - timedelta(hours=2))
+    found = _lost(session, org, sent_at=now - timedelta(hours=1))
+    for _ in range(3):
+        _made(server, at=now - timedelta(hours=2))  # more than the crowded text's listing holds
+    _made(server, at=now - timedelta(hours=1), chat_id=str(found.id))
+    for _ in range(3):
+        _made(server, at=now)  # made since: outside the found text's window
+    session.commit()
+    sweep = run_text_recovery(now=now, chats=chats, unit_of_work=unit_of(session))
+    assert (sweep.failed, sweep.found) == (1, 1)
+    session.refresh(crowded)
+    session.refresh(found)
+    assert (crowded.delivery_status, found.delivery_status) == (TextStatus.SENDING, TextStatus.SENT)
+    assert crowded.due_at is not None and crowded.due_at > now  # asked again later
 
 
 def test_a_silent_session_is_polled_and_takes_the_providers_messages(
@@ -76,3 +123,16 @@ def test_a_session_idle_past_its_expiration_is_completed(
         SessionStatus.ACTIVE,
         SessionStatus.COMPLETED,
     )
+
+
+def test_a_session_with_a_text_still_to_go_out_is_not_expired(
+    session: Session, org: CreatedOrg, provider: tuple[ChatServer, ProviderChats]
+) -> None:
+    _, chats = provider
+    now = utcnow()
+    waiting = _session(session, org, settled=False)  # its text held back by quiet hours, say
+    waiting.last_activity_at = now - timedelta(days=2)
+    session.commit()
+    sweep = run_text_recovery(now=now, chats=chats, unit_of_work=unit_of(session))
+    session.refresh(waiting)
+    assert (sweep.expired, waiting.status) == (0, SessionStatus.ACTIVE)

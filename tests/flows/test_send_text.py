@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from orchestrator.calls.placing import PlaceOutcome
@@ -21,13 +22,25 @@ from orchestrator.flows.dispatch_texts import DISPATCH_LEASE, dispatch_texts
 from orchestrator.flows.recover_texts import run_text_recovery
 from orchestrator.flows.send_text import send_text
 from orchestrator.gate.repository import attempts_since
-from orchestrator.models import Chat, ChatSession, Org, TextStatus
+from orchestrator.models import (
+    Campaign,
+    CampaignStatus,
+    Chat,
+    ChatSession,
+    Contact,
+    ContactStatus,
+    Org,
+    SessionStatus,
+    TextPurpose,
+    TextStatus,
+)
 from orchestrator.orgs.service import CreatedOrg
 from orchestrator.pacing.limiter import RateLimiter
 from orchestrator.providers import VapiClient
 from orchestrator.providers.chats import ProviderChats
-from orchestrator.reasons import SUPPRESSED
-from tests.factories import unit_of
+from orchestrator.reasons import CAMPAIGN_STOPPED, SUPPRESSED, WINDOW_CLOSED
+from orchestrator.texts.sending import NO_CUSTOMER_NUMBER
+from tests.factories import make_campaign, unit_of
 from tests.factories.gate import record_attempt
 from tests.factories.suppression import suppress
 from tests.factories.texts import queued_text
@@ -270,3 +283,141 @@ def test_texts_of_a_number_are_spaced_by_its_messages_per_second(
     assert all(199_000 <= gap <= 210_000 for gap in gaps), gaps
     key = f"sms:{org.org_id}:sms-caller"
     assert text_limiter.client.exists(text_limiter.redis_key(key))
+
+
+def _hold(session: Session, chat: Chat, limiter: RateLimiter) -> send_flow._Held:
+    """A task's first steps, up to its slot (waited for)."""
+    held = send_flow.hold_text_slot(
+        chat.id, limiter=limiter, lease_until=None, reservation=None, unit_of_work=unit_of(session)
+    )
+    while isinstance(held, send_flow.TextResult):
+        assert held.outcome == PlaceOutcome.WAITING and held.reservation is not None, held
+        time.sleep(held.retry_after_seconds)
+        held = send_flow.hold_text_slot(
+            chat.id,
+            limiter=limiter,
+            lease_until=held.lease_until,
+            reservation=held.reservation,
+            unit_of_work=unit_of(session),
+        )
+    return held
+
+
+def test_a_task_that_stalled_while_its_text_was_taken_again_does_not_send_it(
+    session: Session, org: CreatedOrg, provider: ChatServer, text_limiter: RateLimiter
+) -> None:
+    chat = queued_text(session, org=org, number=NUMBER)
+    session.commit()
+    unit = unit_of(session)
+    stalled = _hold(session, chat, text_limiter)
+    body = send_flow._begin(chat.id, stalled.lease_until, unit)
+    assert isinstance(body, dict)
+    # Stuck before the gate past the staleness: the sweep queues it again, a new task takes it.
+    sweep = run_text_recovery(now=utcnow() + timedelta(minutes=5), unit_of_work=unit)
+    assert sweep.requeued == 1
+    taker = _hold(session, chat, text_limiter)
+    again = send_flow._begin(chat.id, taker.lease_until, unit)
+    assert isinstance(again, dict)
+    late = send_flow._send(chat.id, stalled, body, text_limiter, unit)
+    assert late.outcome == PlaceOutcome.NOT_MINE and provider.creates == []
+    assert send_flow._send(chat.id, taker, again, text_limiter, unit).outcome == PlaceOutcome.PLACED
+    assert len(provider.creates) == 1
+
+
+def test_a_later_text_waits_until_the_earlier_one_is_due(
+    session: Session, org: CreatedOrg, provider: ChatServer
+) -> None:
+    first = queued_text(session, org=org, number=NUMBER)
+    first.due_at = utcnow() + timedelta(hours=3)  # held back by quiet hours, say
+    conversation = session.get_one(ChatSession, first.session_id)
+    later = queued_text(session, org=org, text="And bring your card.", in_session=conversation)
+    assert _send(session, later) == PlaceOutcome.NOT_MINE
+    assert later.due_at == first.due_at and provider.creates == []
+
+
+def test_a_text_sent_in_a_completed_session_makes_it_active_again(
+    session: Session, org: CreatedOrg, provider: ChatServer
+) -> None:
+    chat = queued_text(session, org=org, number=NUMBER)
+    conversation = session.get_one(ChatSession, chat.session_id)
+    conversation.status = SessionStatus.COMPLETED  # idle past its expiration meanwhile
+    assert _send(session, chat) == PlaceOutcome.PLACED
+    session.refresh(conversation)
+    assert conversation.status == SessionStatus.ACTIVE
+
+
+def test_a_text_without_a_customer_number_ends_unsent(
+    session: Session, org: CreatedOrg, provider: ChatServer
+) -> None:
+    chat = queued_text(session, org=org, number=" ")
+    assert _send(session, chat) == PlaceOutcome.HELD_BACK
+    assert (chat.delivery_status, chat.delivery_reason) == (TextStatus.FAILED, NO_CUSTOMER_NUMBER)
+    assert provider.creates == []
+
+
+def _campaign_text(
+    session: Session, org: CreatedOrg, *, purpose: TextPurpose = TextPurpose.CAMPAIGN
+) -> tuple[Chat, Campaign, Contact]:
+    campaign_id = make_campaign(session, org=org, customers=1)
+    contact = session.scalars(select(Contact).where(Contact.campaign_id == campaign_id)).one()
+    chat = queued_text(
+        session,
+        org=org,
+        number=NUMBER,
+        purpose=purpose,
+        campaign_id=campaign_id,
+        contact_id=contact.id,
+    )
+    return chat, session.get_one(Campaign, campaign_id), contact
+
+
+def test_a_paused_campaigns_text_waits_and_keeps_its_contact(
+    session: Session, org: CreatedOrg, provider: ChatServer
+) -> None:
+    chat, campaign, contact = _campaign_text(session, org)
+    campaign.status = CampaignStatus.PAUSED
+    assert _send(session, chat) == PlaceOutcome.HELD_BACK
+    assert chat.delivery_status == TextStatus.QUEUED
+    assert chat.due_at is not None and chat.due_at > utcnow() + timedelta(seconds=30)
+    session.refresh(contact)
+    assert contact.status == ContactStatus.PENDING and provider.creates == []
+    campaign.status = CampaignStatus.IN_PROGRESS
+    chat.due_at = utcnow()
+    assert _send(session, chat) == PlaceOutcome.PLACED
+
+
+@pytest.mark.parametrize(
+    ("status", "window_passed", "reason"),
+    [
+        (CampaignStatus.ENDED, False, CAMPAIGN_STOPPED),
+        (CampaignStatus.CANCELLED, False, CAMPAIGN_STOPPED),
+        (CampaignStatus.ARCHIVED, False, CAMPAIGN_STOPPED),
+        (CampaignStatus.IN_PROGRESS, True, WINDOW_CLOSED),
+        (CampaignStatus.PAUSED, True, WINDOW_CLOSED),
+    ],
+)
+def test_a_text_of_a_campaign_that_is_over_is_withdrawn_and_settles_its_contact(
+    session: Session,
+    org: CreatedOrg,
+    provider: ChatServer,
+    status: CampaignStatus,
+    window_passed: bool,
+    reason: str,
+) -> None:
+    chat, campaign, contact = _campaign_text(session, org)
+    campaign.status = status
+    if window_passed:
+        campaign.latest_at = utcnow() - timedelta(seconds=1)
+    assert _send(session, chat) == PlaceOutcome.HELD_BACK
+    assert (chat.delivery_status, chat.delivery_reason) == (TextStatus.FAILED, reason)
+    session.refresh(contact)
+    assert contact.status in (ContactStatus.FAILED, ContactStatus.SKIPPED)
+    assert contact.status_reason == reason and provider.creates == []
+
+
+def test_a_follow_up_text_goes_out_after_its_campaign_ended(
+    session: Session, org: CreatedOrg, provider: ChatServer
+) -> None:
+    chat, campaign, _ = _campaign_text(session, org, purpose=TextPurpose.FOLLOW_UP)
+    campaign.status, campaign.latest_at = CampaignStatus.ENDED, utcnow() - timedelta(seconds=1)
+    assert _send(session, chat) == PlaceOutcome.PLACED

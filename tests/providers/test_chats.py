@@ -51,6 +51,8 @@ def test_a_text_is_created_got_and_listed(chats: ProviderChats) -> None:
     assert chats.list_chats(session_id=chat["sessionId"]) == [chat]
     later = chats.list_chats(created_at_ge=before + timedelta(milliseconds=1))
     assert chat["id"] in [c["id"] for c in later]
+    earlier = chats.list_chats(created_at_le=before)
+    assert chat["id"] not in [c["id"] for c in earlier] and earlier
     assert chats.list_chats(limit=1, page=5) == []
     assert chats.delete_chat(chat["id"])["id"] == chat["id"]
     with pytest.raises(ProviderRejected) as gone:

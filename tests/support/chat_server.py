@@ -4,7 +4,8 @@
 the ``Chat``; each create is answered as the test says (``ChatServer.next_answers``): made and
 answered, a 429 with Retry-After, a 400 refusal, or made and then a 500 (an ambiguous create),
 or a 500 before anything was made. ``GET /chat`` lists what was made, newest first, filtered by
-``sessionId`` and ``createdAtGe`` and paged; ``GET /session/{id}`` answers the session.
+``sessionId``, ``createdAtGe`` and ``createdAtLe`` and paged; ``GET /session/{id}`` answers
+the session.
 """
 
 from __future__ import annotations
@@ -98,6 +99,9 @@ class ChatServer:
         if "createdAtGe" in query:
             since = query["createdAtGe"][0]
             found = [c for c in found if _instant(c["createdAt"]) >= _instant(since)]
+        if "createdAtLe" in query:
+            until = query["createdAtLe"][0]
+            found = [c for c in found if _instant(c["createdAt"]) <= _instant(until)]
         limit = int(query.get("limit", ["100"])[0])
         page = int(query.get("page", ["1"])[0])
         results = found[(page - 1) * limit : page * limit]
