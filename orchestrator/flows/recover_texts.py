@@ -21,6 +21,7 @@ from typing import Any
 from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.db import UnitOfWork, session_scope
+from orchestrator.flows.text_answers import accept_text
 from orchestrator.gate.repository import forget_attempt
 from orchestrator.metrics.service import count
 from orchestrator.pacing.service import unfinished_send_stale_seconds
@@ -28,7 +29,7 @@ from orchestrator.providers.chats import ProviderChats
 from orchestrator.providers.client import provider_chats
 from orchestrator.providers.errors import ProviderError, ProviderServerError, ProviderTimeout
 from orchestrator.texts import repository
-from orchestrator.texts.sending import CHAT_ID_METADATA, move_text, record_accepted
+from orchestrator.texts.sending import CHAT_ID_METADATA, move_text
 from orchestrator.texts.states import TextEvent
 from orchestrator.webhooks.session_messages import apply_session_snapshot
 
@@ -101,7 +102,7 @@ def _settle(
         if chat is None:
             return
         if found is not None:
-            if record_accepted(session, chat=chat, answer=found, now=now):
+            if accept_text(session, chat=chat, answer=found, now=now):
                 sweep.found += 1
                 count("orchestrator_ambiguous_text_creates", resolution="found")
         elif move_text(chat, TextEvent.NOT_FOUND, now=now, due_at=now, sent_at=None):

@@ -30,6 +30,7 @@ from orchestrator.calls.placing import (
 from orchestrator.clock import utcnow
 from orchestrator.db import UnitOfWork, session_scope
 from orchestrator.flows.place_call import PROVIDER_BUSY_WAIT_SECONDS
+from orchestrator.flows.text_answers import accept_text
 from orchestrator.gate.decisions import GateDecision
 from orchestrator.gate.repository import forget_attempt
 from orchestrator.gate.send import pass_send_gate
@@ -53,7 +54,6 @@ from orchestrator.texts.sending import (
     hold_back_text,
     hold_before_send,
     move_text,
-    record_accepted,
     record_refused,
     text_send_target,
 )
@@ -256,7 +256,7 @@ def _send(
     with unit() as session:
         chat = repository.get_text_for_update(session, chat_id=chat_id)
         if chat is not None:
-            record_accepted(session, chat=chat, answer=answer, now=utcnow())
+            accept_text(session, chat=chat, answer=answer, now=utcnow())
     return TextResult(PlaceOutcome.PLACED)
 
 

@@ -8,6 +8,7 @@ around these steps, and the ``POST /chat`` itself, are ``flows.send_text``'s.
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,10 +32,6 @@ from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key
 from orchestrator.texts.contacts import settle_text_contacts
 from orchestrator.texts.service import SMS_TRANSPORT
 from orchestrator.texts.states import TextEvent, next_text_status
-from orchestrator.webhooks.session_messages import (
-    apply_parked_chat_messages,
-    apply_parked_session_messages,
-)
 
 # The key a text is found by at the provider when its create answer was lost.
 CHAT_ID_METADATA = "orchestratorChatId"
@@ -162,8 +159,20 @@ def hold_back_text(session: Session, *, chat: Chat, decision: GateDecision, now:
         move_text(chat, TextEvent.RELEASE, now=now, due_at=decision.until)
 
 
-def record_accepted(session: Session, *, chat: Chat, answer: dict[str, Any], now: datetime) -> bool:
-    """The provider has the text (its create answer, or a lookup that found it)."""
+@dataclass(frozen=True)
+class Accepted:
+    """A text the provider has, and the session whose provider id it just taught us (the
+    messages about either that beat the answer wait for the caller to apply them)."""
+
+    chat: Chat
+    learned_session: ChatSession | None = None
+
+
+def record_accepted(
+    session: Session, *, chat: Chat, answer: dict[str, Any], now: datetime
+) -> Accepted | None:
+    """The provider has the text (its create answer, or a lookup that found it); None when
+    it had moved on already."""
     accepted = move_text(
         chat,
         TextEvent.ACCEPT,
@@ -173,7 +182,7 @@ def record_accepted(session: Session, *, chat: Chat, answer: dict[str, Any], now
         delivery_reason=None,
     )
     if not accepted:
-        return False
+        return None
     for field, key in (("messages", "messages"), ("output", "output")):
         if isinstance(answer.get(key), list):
             setattr(chat, field, answer[key])
@@ -181,29 +190,31 @@ def record_accepted(session: Session, *, chat: Chat, answer: dict[str, Any], now
         chat.cost = float(answer["cost"])
     if isinstance(answer.get("costs"), list):
         chat.costs = answer["costs"]
-    _learn_session(session, chat=chat, answer=answer, now=now)
+    learned = _learn_session(session, chat=chat, answer=answer, now=now)
     settle_text_contacts(session, chats=[chat])
     record_text_events(session, sent_chats=[chat], now=now)
-    # Messages about it that beat this answer waited for its provider ids.
-    apply_parked_chat_messages(session, chat=chat)
-    return True
+    return Accepted(chat, learned)
 
 
-def _learn_session(session: Session, *, chat: Chat, answer: dict[str, Any], now: datetime) -> None:
+def _learn_session(
+    session: Session, *, chat: Chat, answer: dict[str, Any], now: datetime
+) -> ChatSession | None:
+    """The text's session, active again; returned when its provider id was learned here."""
     provider_session_id = answer.get("sessionId")
     chat_session = (
         session.get(ChatSession, chat.session_id, with_for_update=True) if chat.session_id else None
     )
     if chat_session is None or not isinstance(provider_session_id, str):
-        return
+        return None
     chat_session.last_activity_at = now
     chat_session.updated_at = now
     # The provider reopens a session a text goes out in: its news is awaited again.
     chat_session.status = SessionStatus.ACTIVE
-    if chat_session.provider_session_id is None:
-        chat_session.provider_session_id = provider_session_id
-        session.flush()
-        apply_parked_session_messages(session, chat_session=chat_session)
+    if chat_session.provider_session_id is not None:
+        return None
+    chat_session.provider_session_id = provider_session_id
+    session.flush()
+    return chat_session
 
 
 def record_refused(session: Session, *, chat: Chat, message: str, now: datetime) -> None:
