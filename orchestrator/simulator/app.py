@@ -58,7 +58,8 @@ from orchestrator.simulator.http_errors import (
     nest_error,
 )
 from orchestrator.simulator.phone_numbers import PhoneNumberQuery
-from orchestrator.simulator.state import CallQuery, SimulatorConfig, SimulatorState
+from orchestrator.simulator.records import CallQuery
+from orchestrator.simulator.state import SimulatorConfig, SimulatorState
 from orchestrator.simulator.text_api import add_text_routes
 from orchestrator.simulator.validation import parse_forget, validate_create
 

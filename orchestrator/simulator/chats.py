@@ -9,11 +9,8 @@ false, or when one side is a US/Canada (``+1``) number and the other is not. A c
 the transport is a plain API chat, answered with a deterministic assistant ``output``.
 
 Webhooks go where a call's would: ``assistantOverrides.server`` (else the inline assistant's),
-the session's for a chat that continues one. An SMS exchange sends ``session.created`` (for a
-new session) and ``chat.created``, then the customer's reply (``replies.decide_reply``) as a
-``session.updated`` with the whole session, and for a question the assistant's answer as a
-second one; replies are session messages, never chats, so ``GET /chat`` lists exactly the texts
-that were asked for. Deleting sends ``chat.deleted`` / ``session.deleted``.
+the session's for a chat that continues one; ``text_exchanges`` sends them and plays the
+customer's reply. Every change is journaled when there is a state dir (``text_store``).
 
 Faults. ``POST /chat`` meets the create faults of ``faults`` like ``POST /call``, decided by
 ``decide_create`` with the customer number as ``sms:<number>`` (``chat:<sessionId or api>`` for
@@ -27,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,18 +32,13 @@ import httpx
 from orchestrator.simulator.faults import CreateDecision, CreateFault, decide_create
 from orchestrator.simulator.phone_numbers import derived_number
 from orchestrator.simulator.records import now_ms
-from orchestrator.simulator.replies import Reply, ReplyKind, decide_reply
-from orchestrator.simulator.sessions import (
-    TEXT_COST,
-    ChatRecord,
-    SessionRecord,
-    TextStore,
-    server_of,
-)
+from orchestrator.simulator.replies import Reply, decide_reply
+from orchestrator.simulator.sessions import TEXT_COST, ChatRecord, SessionRecord, server_of
 from orchestrator.simulator.state import SimulatorConfig, SimulatorState
-from orchestrator.simulator.webhooks import Message, Outbox, WebhookSender
+from orchestrator.simulator.text_exchanges import Exchange, ExchangePlayer, Spawn, assistant
+from orchestrator.simulator.text_store import TextStore
+from orchestrator.simulator.webhooks import Message, WebhookSender
 
-Spawn = Callable[[Coroutine[Any, Any, None], str], asyncio.Task[None]]
 RATE_WINDOW_SECONDS = 1.0
 SESSION_FIELDS = ("assistantId", "assistant", "assistantOverrides", "squadId", "squad")
 
@@ -59,15 +50,6 @@ class TextRefused(Exception):
         super().__init__(message)
         self.status_code = status_code
         self.message = message
-
-
-@dataclass(frozen=True, slots=True)
-class Exchange:
-    """The identity of an outbox's messages (see ``webhooks.Source``)."""
-
-    server: dict[str, Any] | None
-    number: str
-    request_index: int
 
 
 def input_text(value: Any) -> str:
@@ -86,22 +68,8 @@ def input_messages(value: Any) -> list[dict[str, Any]]:
     return [{"role": "user", "content": str(value)}]
 
 
-def assistant(content: str) -> dict[str, Any]:
-    return {"role": "assistant", "content": content}
-
-
 def is_us(number: str) -> bool:
     return number.startswith("+1")
-
-
-def envelope(kind: str, key: str, body: dict[str, Any], session: SessionRecord | None) -> Message:
-    message: dict[str, Any] = {"type": kind, "timestamp": int(time.time() * 1000), key: body}
-    if session is not None:
-        if (customer := session.request.get("customer")) is not None:
-            message["customer"] = customer
-        if session.phone_number_id is not None:
-            message["phoneNumber"] = {"id": session.phone_number_id}
-    return {"message": message}
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +81,7 @@ class Created:
 
 
 class TextEngine:
-    """Owns the ``TextStore`` and plays each text's exchange (see the module docstring)."""
+    """Makes chats in the state's ``TextStore`` and has each one's exchange played."""
 
     def __init__(
         self,
@@ -124,15 +92,19 @@ class TextEngine:
     ) -> None:
         self._state = state
         self._config = config
-        self._sender = WebhookSender(state, config, http)
-        self._spawn = spawn
+        sender = WebhookSender(state, config, http)
+        self._player = ExchangePlayer(self, sender=sender, state=state, config=config, spawn=spawn)
         self.lock = asyncio.Lock()
-        self.store = TextStore(config.org_id)
         self._windows: defaultdict[str, deque[float]] = defaultdict(deque)
 
+    @property
+    def store(self) -> TextStore:
+        """The state's, replaced when the state is reset."""
+        return self._state.texts
+
     async def reset(self) -> None:
+        """Forget the rate windows (the state's reset emptied the store)."""
         async with self.lock:
-            self.store = TextStore(self._config.org_id)
             self._windows.clear()
 
     @property
@@ -145,7 +117,7 @@ class TextEngine:
 
     async def count_fault(self, name: str) -> None:
         async with self.lock:
-            self.store.counters.faults[name] += 1
+            self.store.count_fault(name)
 
     # ------------------------------------------------------------------ creating a chat
 
@@ -155,21 +127,19 @@ class TextEngine:
         key = f"sms:{number}" if number else f"chat:{body.get('sessionId') or 'api'}"
         async with self.lock:
             store = self.store
-            store.counters.create_requests += 1
-            store.requests_by_key[key] += 1
-            index = store.requests_by_key[key]
+            index = store.count_request(key)
             config = self._config
             decision = decide_create(
                 config.faults, seed=config.seed, number=key, request_index=index
             )
             if decision.fault is not CreateFault.NONE:
-                store.counters.faults[decision.fault.value] += 1
+                store.count_fault(decision.fault.value)
             if not decision.fault.creates:
                 return Created(None, decision)
             chat, opened = self._make(body, session, number=number, phone_id=phone_id)
         exchange = Exchange(self.server_of_chat(chat), key, index)
         reply = self._reply(number) if number else None
-        self._spawn(self._play(chat, opened, exchange, reply), f"chat-{chat.id}")
+        self._player.play(chat, opened, exchange, reply)
         return Created(chat, decision)
 
     async def _resolve(self, body: dict[str, Any]) -> tuple[SessionRecord | None, str, str]:
@@ -207,7 +177,7 @@ class TextEngine:
             )
         if problem is not None:
             async with self.lock:
-                self.store.counters.refused += 1
+                self.store.count_refused()
             raise TextRefused(400, problem)
 
     def _make(
@@ -234,15 +204,15 @@ class TextEngine:
             output = [assistant(f"Thanks for your message. You said: {text}")]
             added, cost = input_messages(body.get("input")) + output, 0.0
         context = self._context(body, session)
+        reply = self._reply(number).kind.value if number else None
         chat = store.new_chat(
-            body, at=at, context=context, output=output, session=session, cost=cost
+            body, at=at, context=context, output=output, session=session, cost=cost, reply=reply
         )
         if session is not None:
             session.messages.extend(added)
             session.cost += cost
             session.touch(at)
-        if number:
-            store.counters.replies[self._reply(number).kind.value] += 1
+            store.save_session(session)
         return chat, opened
 
     def _context(self, body: dict[str, Any], session: SessionRecord | None) -> list[dict[str, Any]]:
@@ -263,8 +233,7 @@ class TextEngine:
         window.append(now)
         while window[0] <= now - RATE_WINDOW_SECONDS:
             window.popleft()
-        rates = self.store.counters.max_rate_by_phone
-        rates[phone_id] = max(rates.get(phone_id, 0), len(window))
+        self.store.raise_rate(phone_id, len(window))
 
     def _reply(self, number: str) -> Reply:
         return decide_reply(number=number, seed=self._config.seed, profile=self._config.profile)
@@ -273,68 +242,6 @@ class TextEngine:
         session = self.store.sessions.get(chat.session_id or "")
         return server_of(chat.request) or (None if session is None else session.server)
 
-    # ------------------------------------------------------------------ webhooks
-
-    def outbox(self, exchange: Exchange) -> Outbox:
-        return Outbox(
-            exchange,
-            sender=self._sender,
-            state=self._state,
-            config=self._config,
-            spawn=self._spawn,
-            count_fault=self.count_fault,
-        )
-
     def notify(self, exchange: Exchange, message: Message) -> None:
         """Send one message (a deletion's) on its own."""
-
-        async def send() -> None:
-            outbox = self.outbox(exchange)
-            try:
-                outbox.put(message, last=True)
-                await outbox.close()
-            finally:
-                outbox.cancel()
-
-        self._spawn(send(), "text-notify")
-
-    async def _play(
-        self,
-        chat: ChatRecord,
-        opened: SessionRecord | None,
-        exchange: Exchange,
-        reply: Reply | None,
-    ) -> None:
-        outbox = self.outbox(exchange)
-        try:
-            quiet = reply is None or reply.kind is ReplyKind.SILENCE
-            async with self.lock:
-                session = self.store.sessions.get(chat.session_id or "")
-                if opened is not None:
-                    outbox.put(envelope("session.created", "session", opened.to_json(), opened))
-                outbox.put(envelope("chat.created", "chat", chat.to_json(), session), last=quiet)
-            if reply is not None and reply.text is not None and chat.session_id is not None:
-                await self._converse(chat.session_id, reply, outbox)
-            await outbox.close()
-        finally:
-            outbox.cancel()
-
-    async def _converse(self, session_id: str, reply: Reply, outbox: Outbox) -> None:
-        """The customer's reply, and the assistant's answer to a question."""
-        await asyncio.sleep(reply.delay_seconds)
-        turns = [({"role": "user", "content": reply.text}, reply.answer is None)]
-        if reply.answer is not None:
-            turns.append((assistant(reply.answer), True))
-        for position, (message, last) in enumerate(turns):
-            if position:
-                await asyncio.sleep(reply.answer_delay_seconds)
-            async with self.lock:
-                session = self.store.sessions.get(session_id)
-                if session is None:
-                    return  # deleted meanwhile: nobody is there to answer
-                session.messages.append(message)
-                session.status = "active"
-                session.touch(now_ms())
-                outbox.put(
-                    envelope("session.updated", "session", session.to_json(), session), last=last
-                )
+        self._player.notify(exchange, message)

@@ -15,13 +15,16 @@ of in-process tests) the simulator lives in memory and writes no file. With one
   per number that fault decisions use, the dials per number that outcomes and
   ``numbersDialedMoreThanOnce`` use, faults, concurrencyRejections, webhooksSent,
   webhookFailures, endedReasons, forgotten and the peaks), plus the next ``seq``, so that it
-  stays unique, and every phone number it knows. Only the one-second create-rate windows are
-  not kept, and chats and sessions, which live in memory only (see ``sessions``).
+  stays unique, and every phone number it knows; and every chat and session with its messages
+  and status, and the counters of ``texts`` in the stats (their lines are described in
+  ``text_store``). Only the one-second rate windows are not kept, and the replies still to come
+  when it stopped, which are never played.
 
   One JSON object per line, each with ``op`` (its kind) and ``at`` (when it was written, Unix
-  epoch milliseconds). Every change is appended as it happens, under the state's lock and
-  before the change is answered, with one ``write`` of one line on an ``O_APPEND`` descriptor
-  and no fsync: a killed process loses nothing it answered, a machine crash may.
+  epoch milliseconds). Every change is appended as it happens, under the state's lock (the
+  text engine's for texts) and before the change is answered, with one ``write`` of one line
+  on an ``O_APPEND`` descriptor and no fsync: a killed process loses nothing it answered, a
+  machine crash may.
 
   ==========  ============================  ===================================================
   op          other keys                    meaning
@@ -43,6 +46,9 @@ of in-process tests) the simulator lives in memory and writes no file. With one
   counters    nextSeq, counters             every counter (absolute): a compacted journal's
                                             first line, followed by a ``phone`` line per number
   record      call                          a call as it was at compaction; nothing counted
+  text*,      see ``text_store``            chats, sessions and the text counters
+  session*,
+  chat*
   stopped                                   the simulator stopped cleanly
   ==========  ============================  ===================================================
 
@@ -59,7 +65,8 @@ not (``queued`` or ``ringing``) ends ``customer-did-not-answer`` without ``start
 cost; one the concurrency limit had refused ends as it would have. Their analysis says they
 were cut off, their ended reasons are counted, and once the app serves, their ``status-update``
 ended and ``end-of-call-report`` go out as for any call. Then the journal is rewritten
-compacted (``counters``, one ``phone`` per phone number, then one ``record`` per call, into
+compacted (``counters``, one ``phone`` per phone number, one ``record`` per call, then the
+texts: ``textCounters``, one ``sessionRecord`` per session, one ``chatRecord`` per chat, into
 ``journal.jsonl.tmp`` renamed over the journal) and appended to from there. The numbers it is
 started with are added then.
 

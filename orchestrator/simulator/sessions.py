@@ -1,10 +1,8 @@
 """The chats and sessions the simulator knows, as Vapi's ``Chat`` and ``Session`` show them.
 
-``TextStore`` is their ground truth: every chat and session that really exists (a chat whose
-create answer was a 5xx or never arrived included), with the messages the customer and the
-assistant really exchanged, whatever webhooks were lost. It lives in memory only: unlike calls
-it is not journaled, so a restarted simulator (``--state-dir``) knows no chat or session of the
-previous run (texts are short-lived and what a test checks is the run it made).
+``text_store.TextStore`` holds them, journaled like calls when there is a state dir; each
+record has its journal form (``to_journal`` / ``from_journal``: the JSON form plus what the
+API does not show).
 
 A session is ``completed`` once its status was set so or ``expirationSeconds`` passed since it
 was last updated; a text sent into a completed session reopens it.
@@ -12,13 +10,11 @@ was last updated; a text sent into a completed session reopens it.
 
 from __future__ import annotations
 
-import uuid
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from orchestrator.simulator.records import iso, now_ms
+from orchestrator.simulator.records import from_ms, iso, now_ms, to_ms
 
 DEFAULT_EXPIRATION_SECONDS = 86_400
 # What one outbound text costs, in USD.
@@ -111,6 +107,37 @@ class SessionRecord:
             body["name"] = self.name
         return body
 
+    def to_journal(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "seq": self.seq,
+            "orgId": self.org_id,
+            "request": self.request,
+            "createdAt": to_ms(self.created_at),
+            "updatedAt": to_ms(self.updated_at),
+            "messages": self.messages,
+            "status": self.status,
+            "name": self.name,
+            "expirationSeconds": self.expiration_seconds,
+            "cost": self.cost,
+        }
+
+    @classmethod
+    def from_journal(cls, data: dict[str, Any]) -> SessionRecord:
+        return cls(
+            id=str(data["id"]),
+            seq=int(data["seq"]),
+            org_id=str(data["orgId"]),
+            request=dict(data["request"]),
+            created_at=from_ms(int(data["createdAt"])),
+            updated_at=from_ms(int(data["updatedAt"])),
+            messages=list(data["messages"]),
+            status=str(data["status"]),
+            name=data.get("name"),
+            expiration_seconds=int(data["expirationSeconds"]),
+            cost=float(data["cost"]),
+        )
+
 
 @dataclass(slots=True)
 class ChatRecord:
@@ -140,83 +167,30 @@ class ChatRecord:
             body["sessionId"] = self.session_id
         return body
 
-
-@dataclass(slots=True)
-class TextCounters:
-    create_requests: int = 0
-    chats_created: int = 0
-    sessions_created: int = 0
-    refused: int = 0
-    faults: Counter[str] = field(default_factory=Counter)
-    replies: Counter[str] = field(default_factory=Counter)
-    max_rate_by_phone: dict[str, int] = field(default_factory=dict)
-
-
-class TextStore:
-    """Chats, sessions and their counters; callers hold the simulator's state lock."""
-
-    def __init__(self, org_id: str) -> None:
-        self.org_id = org_id
-        self.chats: dict[str, ChatRecord] = {}
-        self.sessions: dict[str, SessionRecord] = {}
-        self.counters = TextCounters()
-        self.requests_by_key: Counter[str] = Counter()
-        self._seq = 0
-
-    def next_seq(self) -> int:
-        self._seq += 1
-        return self._seq
-
-    def new_session(self, request: dict[str, Any], at: datetime) -> SessionRecord:
-        session = SessionRecord(
-            id=str(uuid.uuid4()),
-            seq=self.next_seq(),
-            org_id=self.org_id,
-            request=request,
-            created_at=at,
-            updated_at=at,
-            messages=list(request.get("messages") or []),
-            status=str(request.get("status") or "active"),
-            name=request.get("name"),
-            expiration_seconds=int(request.get("expirationSeconds") or DEFAULT_EXPIRATION_SECONDS),
-        )
-        self.sessions[session.id] = session
-        self.counters.sessions_created += 1
-        return session
-
-    def new_chat(
-        self,
-        request: dict[str, Any],
-        *,
-        at: datetime,
-        context: list[dict[str, Any]],
-        output: list[dict[str, Any]],
-        session: SessionRecord | None,
-        cost: float,
-    ) -> ChatRecord:
-        chat = ChatRecord(
-            id=str(uuid.uuid4()),
-            seq=self.next_seq(),
-            org_id=self.org_id,
-            request=request,
-            created_at=at,
-            messages=context,
-            output=output,
-            session_id=None if session is None else session.id,
-            cost=cost,
-        )
-        self.chats[chat.id] = chat
-        self.counters.chats_created += 1
-        return chat
-
-    def stats(self) -> dict[str, Any]:
-        counters = self.counters
+    def to_journal(self) -> dict[str, Any]:
         return {
-            "createRequests": counters.create_requests,
-            "chatsCreated": counters.chats_created,
-            "sessionsCreated": counters.sessions_created,
-            "refused": counters.refused,
-            "faults": dict(counters.faults),
-            "replies": dict(counters.replies),
-            "maxTextsPerSecondByPhoneNumber": dict(counters.max_rate_by_phone),
+            "id": self.id,
+            "seq": self.seq,
+            "orgId": self.org_id,
+            "request": self.request,
+            "createdAt": to_ms(self.created_at),
+            "messages": self.messages,
+            "output": self.output,
+            "sessionId": self.session_id,
+            "cost": self.cost,
         }
+
+    @classmethod
+    def from_journal(cls, data: dict[str, Any]) -> ChatRecord:
+        session_id = data.get("sessionId")
+        return cls(
+            id=str(data["id"]),
+            seq=int(data["seq"]),
+            org_id=str(data["orgId"]),
+            request=dict(data["request"]),
+            created_at=from_ms(int(data["createdAt"])),
+            messages=list(data["messages"]),
+            output=list(data["output"]),
+            session_id=None if session_id is None else str(session_id),
+            cost=float(data["cost"]),
+        )

@@ -2,7 +2,8 @@
 
 All mutation happens under one ``asyncio.Lock`` in the server's event loop, in three steps:
 decide (outcome, concurrency limit, create rate), write the change to the journal when there
-is a state dir, apply it to the ``ledger.Ledger``. The journal (file format, what is kept, what
+is a state dir, apply it to the ``ledger.Ledger``. Chats and sessions (``texts``, a
+``text_store.TextStore``) share the journal. The journal (file format, what is kept, what
 happens on start to calls that were in flight, the lock on the dir, ``fresh``) is described in
 ``journal``; without a state dir nothing is written anywhere.
 
@@ -18,6 +19,7 @@ import time
 import uuid
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -33,24 +35,8 @@ from orchestrator.simulator.phone_numbers import (
     parse_phone_numbers,
     sms_disabled,
 )
-from orchestrator.simulator.records import (
-    CallQuery,
-    CallRecord,
-    from_ms,
-    iso,
-    now_ms,
-    to_ms,
-)
-
-__all__ = [
-    "DEFAULT_ORG_ID",
-    "CallQuery",
-    "CallRecord",
-    "SimulatorConfig",
-    "SimulatorState",
-    "iso",
-    "now_ms",
-]
+from orchestrator.simulator.records import CallQuery, CallRecord, from_ms, now_ms, to_ms
+from orchestrator.simulator.text_store import TextStore
 
 logger = logging.getLogger(__name__)
 
@@ -92,12 +78,14 @@ class SimulatorConfig:
 
 class SimulatorState:
     """Opening a state dir (in the constructor) takes its lock, replays and compacts it, and
-    may raise ``journal.SimulatorStateLocked``."""
+    may raise ``journal.SimulatorStateLocked``. ``texts`` (the chats and sessions) shares the
+    journal; the text engine (``chats``) guards it with its own lock."""
 
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
         self.lock = asyncio.Lock()
         self._ledger = Ledger()
+        self.texts = TextStore(config.org_id)
         self._rate_windows: defaultdict[str, deque[float]] = defaultdict(deque)
         self._journal: Journal | None = None
         self._interrupted: list[Interrupted] = []
@@ -110,7 +98,9 @@ class SimulatorState:
         try:
             if not self.config.fresh:
                 self._replay(journal)
-            journal.rewrite(self._ledger.snapshot(epoch_ms()))
+            at = epoch_ms()
+            journal.rewrite(chain(self._ledger.snapshot(at), self.texts.snapshot(at)))
+            self.texts.journal = journal
         except BaseException:
             journal.close()
             raise
@@ -119,7 +109,8 @@ class SimulatorState:
     def _replay(self, journal: Journal) -> None:
         for line in journal.replay():
             try:
-                self._ledger.apply(line)
+                if not self.texts.apply(line):
+                    self._ledger.apply(line)
             except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
                 logger.warning("simulator journal: skipping %s line: %r", line.get("op"), exc)
         if journal.last_at is not None:
@@ -160,6 +151,7 @@ class SimulatorState:
     async def reset(self) -> None:
         async with self.lock:
             self._ledger = Ledger()
+            self.texts = TextStore(self.config.org_id, self._journal)
             self._rate_windows.clear()
             self._interrupted = []
             if self._journal is not None:

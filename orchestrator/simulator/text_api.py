@@ -22,11 +22,12 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 
-from orchestrator.simulator.chats import Exchange, TextEngine, TextRefused, envelope
+from orchestrator.simulator.chats import TextEngine, TextRefused
 from orchestrator.simulator.faults import CreateFault
 from orchestrator.simulator.http_errors import ApiError, fault_response, hold, json_body
 from orchestrator.simulator.records import now_ms
 from orchestrator.simulator.sessions import ChatRecord, SessionRecord
+from orchestrator.simulator.text_exchanges import Exchange, envelope
 from orchestrator.simulator.text_queries import ChatQuery, SessionQuery
 from orchestrator.simulator.text_validation import validate_chat, validate_session
 
@@ -85,7 +86,7 @@ async def get_chat(chat_id: str, texts: TextsDep) -> dict[str, Any]:
 
 async def delete_chat(chat_id: str, texts: TextsDep) -> dict[str, Any]:
     async with texts.lock:
-        chat = texts.store.chats.pop(_chat(texts, chat_id).id)
+        chat = texts.store.delete_chat(_chat(texts, chat_id).id)
         session = texts.store.sessions.get(chat.session_id or "")
         body = chat.to_json()
         server = texts.server_of_chat(chat)
@@ -135,12 +136,13 @@ async def update_session(session_id: str, request: Request, texts: TextsDep) -> 
         if body.get("messages") is not None:
             session.messages = list(body["messages"])
         session.touch(now_ms())
+        texts.store.save_session(session)
         return session.to_json()
 
 
 async def delete_session(session_id: str, texts: TextsDep) -> dict[str, Any]:
     async with texts.lock:
-        session = texts.store.sessions.pop(_session(texts, session_id).id)
+        session = texts.store.delete_session(_session(texts, session_id).id)
         body = session.to_json()
     message = envelope("session.deleted", "session", body, session)
     texts.notify(Exchange(session.server, f"delete:{session_id}", 1), message)
