@@ -25,9 +25,9 @@ from orchestrator.enqueue import task_queue
 from orchestrator.exceptions import DomainError, error_body
 from orchestrator.flows.apply_webhooks import InlineStore
 from orchestrator.gc_tuning import tune_collector
+from orchestrator.providers.webhook_server import WEBHOOK_PATH
 from orchestrator.webhooks.endpoints import (
     WEBHOOK_OPENAPI,
-    WEBHOOK_PATH,
     apply_requests,
     redispatcher,
     request_apply,

@@ -40,7 +40,7 @@ from orchestrator.phone_numbers.provider import ProviderNumbers, provider_number
 from orchestrator.providers import VapiClient
 from orchestrator.providers.chats import ProviderChats
 from orchestrator.providers.client import provider_chats
-from orchestrator.webhooks.endpoints import WEBHOOK_PATH
+from orchestrator.providers.webhook_server import WEBHOOK_PATH
 from tests.factories import campaign_body, customer_numbers, dispatch_campaign, end_call
 from tests.support.chats_provider import serving
 from tests.support.simulators import running

@@ -16,7 +16,7 @@ from orchestrator.clock import utcnow
 from orchestrator.config import Settings
 from orchestrator.models import Call, Campaign, CampaignStatus
 from orchestrator.providers.vapi import CreateCallRequest
-from orchestrator.providers.webhook_server import provider_server_auth
+from orchestrator.providers.webhook_server import our_webhook_server
 from orchestrator.reasons import (
     CAMPAIGN_STOPPED,
     CAMPAIGN_STOPPED_MESSAGE,
@@ -24,7 +24,6 @@ from orchestrator.reasons import (
     WINDOW_CLOSED_MESSAGE,
 )
 
-WEBHOOK_PATH = "/webhooks/vapi"
 # Our additions to Vapi's customer: they steer the scheduler and are never sent on.
 CUSTOMER_EXTENSION_FIELDS = ("timezone",)
 
@@ -63,10 +62,7 @@ def _provider_customer(call: Call) -> dict[str, Any]:
 def _with_correlation(overrides: dict[str, Any], call: Call, settings: Settings) -> dict[str, Any]:
     """Our ids in ``metadata`` and our webhook in ``server``: every event finds its call."""
     overrides["metadata"] = {**overrides.get("metadata", {}), **correlation_metadata(call)}
-    overrides["server"] = {
-        "url": settings.public_url.rstrip("/") + WEBHOOK_PATH,
-        **provider_server_auth(settings),
-    }
+    overrides["server"] = our_webhook_server(settings)
     return overrides
 
 

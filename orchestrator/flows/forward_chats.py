@@ -21,6 +21,7 @@ from orchestrator.chats.schemas import CreateChatIn
 from orchestrator.chats.service import Context, chat_context
 from orchestrator.chats.wire import chat_to_wire
 from orchestrator.clock import utcnow
+from orchestrator.config import get_settings
 from orchestrator.exceptions import BadGateway, DomainError, ServiceUnavailable, ValidationFailed
 from orchestrator.models import Chat
 from orchestrator.providers.chats import ProviderChats
@@ -32,6 +33,7 @@ from orchestrator.providers.errors import (
     ProviderTimeout,
     ProviderUnreachable,
 )
+from orchestrator.providers.webhook_server import our_webhook_server
 from orchestrator.sessions import repository as sessions_repo
 
 logger = logging.getLogger(__name__)
@@ -69,6 +71,7 @@ def _tagged(overrides: dict[str, Any] | None, chat_id: uuid.UUID) -> dict[str, A
         **(metadata if isinstance(metadata, dict) else {}),
         CHAT_ID_KEY: str(chat_id),
     }
+    tagged["server"] = our_webhook_server(get_settings())
     return tagged
 
 

@@ -14,12 +14,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from orchestrator.clock import utcnow
+from orchestrator.config import get_settings
 from orchestrator.exceptions import ServiceUnavailable, ValidationFailed
 from orchestrator.flows.forward_chats import provider_failure
 from orchestrator.models import ChatSession, SessionStatus
 from orchestrator.phone_numbers import repository as phone_numbers_repo
 from orchestrator.providers.chats import ProviderChats
 from orchestrator.providers.errors import ProviderError, ProviderRejected
+from orchestrator.providers.webhook_server import our_webhook_server
 from orchestrator.reasons import TEXT_SESSION_DELETED
 from orchestrator.sessions import repository, service
 from orchestrator.sessions.schemas import CreateSessionIn, UpdateSessionIn, create_rule_errors
@@ -44,7 +46,10 @@ def create_session(
     if errors:
         raise ValidationFailed(errors)
     try:
-        made = provider.create_session(given)
+        # The session's messages (its customer's replies) come to our webhook.
+        overrides = dict(given.get("assistantOverrides") or {})
+        overrides["server"] = our_webhook_server(get_settings())
+        made = provider.create_session({**given, "assistantOverrides": overrides})
     except ProviderError as error:
         raise provider_failure(error, what="session create") from error
     now = utcnow()

@@ -10,6 +10,9 @@ from typing import Any
 
 from orchestrator.config import Settings
 
+# Where the provider posts its messages to us (``webhooks.endpoints`` serves it).
+WEBHOOK_PATH = "/webhooks/vapi"
+
 
 def provider_server_auth(settings: Settings) -> dict[str, Any]:
     """The ``server`` fields (besides ``url``) that make the provider authenticate as we check.
@@ -25,3 +28,9 @@ def provider_server_auth(settings: Settings) -> dict[str, Any]:
     if settings.webhook_credential_id:
         fields["credentialId"] = settings.webhook_credential_id
     return fields
+
+
+def our_webhook_server(settings: Settings) -> dict[str, Any]:
+    """Vapi's ``server`` for what we create (a call, a chat, a session): our webhook, with
+    the authentication it checks, so every message about it reaches us."""
+    return {"url": settings.public_url.rstrip("/") + WEBHOOK_PATH, **provider_server_auth(settings)}

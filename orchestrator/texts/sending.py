@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from orchestrator.config import get_settings
 from orchestrator.events.text_events import record_text_events
 from orchestrator.gate.caps import SMS
 from orchestrator.gate.decisions import GateDecision, Prospect, listed_forms, recipient_key
@@ -27,6 +28,7 @@ from orchestrator.models import (
     SessionStatus,
     TextPurpose,
 )
+from orchestrator.providers.webhook_server import our_webhook_server
 from orchestrator.reasons import CAMPAIGN_STOPPED, WINDOW_CLOSED
 from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key
 from orchestrator.texts.contacts import settle_text_contacts
@@ -62,6 +64,8 @@ def _overrides(chat: Chat) -> dict[str, Any]:
         **(metadata if isinstance(metadata, dict) else {}),
         CHAT_ID_METADATA: str(chat.id),
     }
+    # Its session's messages (the customer's replies) come to our webhook.
+    overrides["server"] = our_webhook_server(get_settings())
     return overrides
 
 

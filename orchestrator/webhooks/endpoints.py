@@ -39,7 +39,6 @@ from orchestrator.webhooks.redispatch import Coalescer
 
 logger = logging.getLogger(__name__)
 
-WEBHOOK_PATH = "/webhooks/vapi"
 MAX_BODY_BYTES = 1_000_000
 TOO_LARGE = "too-large"
 MALFORMED_JSON = "malformed-json"

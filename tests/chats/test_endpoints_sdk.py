@@ -74,6 +74,7 @@ def test_a_plain_chat_is_the_providers_answer_under_our_ids(
     assert extensions(chat) == set()
     sent = chats_provider.received[0][2]
     assert sent["assistantOverrides"]["metadata"] == {"orchestratorChatId": chat.id}
+    assert sent["assistantOverrides"]["server"]["url"].endswith("/webhooks/vapi")
     assert checked_chat(vapi.chats.get(chat.id), answers[-1].json()) == chat
     assert chat.messages is not None and chat.messages[0].role == "user"
 

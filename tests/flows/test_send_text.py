@@ -105,6 +105,8 @@ def test_a_text_is_sent_once_and_opens_its_session(
     }
     assert body["assistantId"] == "asst-1"
     assert body["assistantOverrides"]["metadata"] == {"orchestratorChatId": str(chat.id)}
+    # The customer's replies in the session it opens come to our webhook.
+    assert body["assistantOverrides"]["server"]["url"].endswith("/webhooks/vapi")
     (made,) = provider.chats
     assert (chat.delivery_status, chat.provider_chat_id) == (TextStatus.SENT, made["id"])
     assert chat.sent_at is not None and chat.output == made["output"]

@@ -50,6 +50,10 @@ def test_a_session_is_created_listed_read_updated_and_deleted(
     )
     row = session.get(ChatSession, uuid.UUID(created.id))
     assert row is not None and row.provider_session_id == "psession-1"
+    # Its messages come to our webhook; the answer shows the user's overrides only.
+    (opened,) = [body for method, path, body in chats_provider.received if path == "/session"]
+    assert opened["assistantOverrides"]["server"]["url"].endswith("/webhooks/vapi")
+    assert created.assistant_overrides is None
 
     vapi.sessions.create(assistant_id="assistant-2", customer=CreateCustomerDto(number=NUMBERS[1]))
     page = vapi.sessions.list(customer_number_any=f"{NUMBERS[0]},+15550000000")
