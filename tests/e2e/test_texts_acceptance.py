@@ -359,7 +359,7 @@ def test_an_sms_campaign_texts_each_contact_once_paced(stack: Stack, committed: 
     with running_user_server() as receiver, _client(stack, org.api_key) as client:
         paced = client.put(
             f"/phone-number/{SMS_CALLER}/pacing",
-            json={"messagesPerSecond": SMS_MESSAGES_PER_SECOND},
+            json={"callsPerSecond": 10, "messagesPerSecond": SMS_MESSAGES_PER_SECOND},
         )
         assert paced.status_code == 200, paced.text
         added = client.post("/suppression", json={"numbers": sorted(listed), "reason": "dnc"})
@@ -423,9 +423,9 @@ def test_an_sms_campaign_texts_each_contact_once_paced(stack: Stack, committed: 
         events: dict[str, dict[str, Any]] = {}
         for message in receiver.messages():
             events.setdefault(message["eventId"], message)
-    sent_events = [e for e in events.values() if e.get("type") == "contact.sms-sent"]
+    sent_events = [e for e in events.values() if e.get("eventType") == "contact.sms-sent"]
     print(f"sms acceptance: {len(sent_events)} contact.sms-sent events of {len(events)}")
-    assert {e.get("type") for e in events.values()} == {"contact.sms-sent"}
+    assert {e.get("eventType") for e in events.values()} == {"contact.sms-sent"}
     by_chat = Counter(e["data"]["chatId"] for e in sent_events)
     assert len(by_chat) == len(chats) and set(by_chat.values()) == {1}
     sent_ids = {
