@@ -26,7 +26,8 @@ class CampaignTransition:
 
 class InvalidCampaignTransition(ValueError):
     def __init__(self, status: CampaignStatus, event: CampaignEvent) -> None:
-        super().__init__(f"campaign cannot go from {status.value} by {event.value}")
+        # A status read from the database is a plain string: formatted, both read the same.
+        super().__init__(f"campaign cannot go from {status} by {event}")
         self.status = status
         self.event = event
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from orchestrator.campaigns import text_repository
 from orchestrator.campaigns.service import require_campaign
 from orchestrator.contacts import listing_repository
 from orchestrator.decisions import repository
@@ -34,4 +35,7 @@ def contact_history(
         raise NotFound(CONTACT_NOT_FOUND)
     attempts = repository.attempts_of(session, contact_id=parsed)
     decisions, older = repository.decisions_of(session, contact_id=parsed, limit=DECISIONS_SHOWN)
-    return history_to_wire(contact, attempts, decisions, truncated=older)
+    texts = text_repository.last_texts(session, contact_ids=[parsed])
+    return history_to_wire(
+        contact, attempts, decisions, truncated=older, last_text=texts.get(parsed)
+    )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from orchestrator.calls.wire import vapi_status
+from orchestrator.campaigns.text_repository import LastText
 from orchestrator.campaigns.v2_wire import SKIP_REASONS, contact_to_wire
 from orchestrator.contacts.listing_repository import ListedContact
 from orchestrator.models import Call, ContactDecision, DecisionKind
@@ -59,9 +60,10 @@ def history_to_wire(
     decisions: Sequence[ContactDecision],
     *,
     truncated: int,
+    last_text: LastText | None = None,
 ) -> dict[str, Any]:
     return {
-        "contact": contact_to_wire(contact),
+        "contact": contact_to_wire(contact, last_text),
         "attempts": [attempt_to_wire(call) for call in attempts],
         "decisions": [decision_to_wire(decision) for decision in decisions],
         "decisionsTruncated": truncated,

@@ -17,6 +17,8 @@ Shown on ``GET /campaign/{id}`` as the extension field ``pacing``. Waiting reaso
 campaign's caller numbers) that have been in flight for longer than a call can last at the
 provider (``max_call_seconds``): capacity held by calls the provider has most likely lost,
 until the recovery sweep ends them.
+
+A campaign that texts gets the same fields from ``text_insight``: what holds its texts back.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from orchestrator.calls import lookup_repository
 from orchestrator.calls import repository as calls_repo
 from orchestrator.campaigns import counter_repository
 from orchestrator.campaigns.counters import contacts_in
+from orchestrator.campaigns.text_plans import SMS_CHANNEL
 from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.gate.decisions import FREQUENCY_CAP_DEFERRAL
@@ -43,6 +46,7 @@ from orchestrator.scheduling.calling_hours.opening import is_open, next_open
 from orchestrator.scheduling.capacity import CallerNumberPacing
 from orchestrator.scheduling.policy import calling_hours_of
 from orchestrator.scheduling.service import read_org_load
+from orchestrator.scheduling.text_insight import text_pacing_insight
 from orchestrator.wire import iso
 
 # Until calls of the campaign have ended, a call is assumed to last this long.
@@ -218,8 +222,17 @@ def pacing_insight(
     now: datetime,
     counters: CampaignCounters | None = None,
 ) -> dict[str, Any]:
-    throughput = _throughput(session, campaign, org)
     counters = counters or _counters(session, campaign)
+    if campaign.channel == SMS_CHANNEL:
+        return text_pacing_insight(
+            session,
+            campaign=campaign,
+            org=org,
+            now=now,
+            counters=counters,
+            stuck_calls=stuck_calls(session, campaign=campaign, org=org, now=now),
+        )
+    throughput = _throughput(session, campaign, org)
     finish = estimated_finish(
         campaign=campaign, org=org, throughput=throughput, now=now, counters=counters
     )

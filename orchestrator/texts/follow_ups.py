@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from orchestrator.campaigns.text_plans import FollowUpSmsIn, follow_up_of, follows_up
 from orchestrator.models import (
     Campaign,
-    CampaignStatus,
+    CampaignEndedReason,
     Chat,
     ChatSession,
     SessionStatus,
@@ -33,6 +33,10 @@ from orchestrator.texts.service import SMS_TRANSPORT, TextRequest, queue_text
 from orchestrator.texts.templates import TemplateError, render_text
 
 logger = logging.getLogger(__name__)
+
+STOPPED_BY_USER = frozenset(
+    {CampaignEndedReason.SCHEDULED_ENDED_BY_USER, CampaignEndedReason.IN_PROGRESS_ENDED_BY_USER}
+)
 
 
 def sms_transport(
@@ -70,8 +74,12 @@ def follow_up_for(
     final: bool,
 ) -> FollowUp | None:
     """The follow-up a call's end calls for, if any: the plan names how it ended, and it was
-    the contact's last attempt (or the plan does not wait for the last)."""
-    if campaign is None or campaign.status == CampaignStatus.CANCELLED:
+    the contact's last attempt (or the plan does not wait for the last).
+
+    None once the user stopped the campaign (ended, cancelled, or archived while it ran): its
+    calls in flight finish, but what was not sent at the stop, follow-ups included, is not sent.
+    """
+    if campaign is None or campaign.ended_reason in STOPPED_BY_USER:
         return None
     plan = follow_up_of(campaign.extensions)
     if plan is None or not follows_up(plan, ended_reason):

@@ -67,6 +67,12 @@ def test_refused_move(status: CampaignStatus, event: CampaignEvent) -> None:
     assert str(raised.value) == f"campaign cannot go from {status.value} by {event.value}"
 
 
+def test_a_refused_move_from_a_status_read_as_a_string_says_so() -> None:
+    with pytest.raises(InvalidCampaignTransition) as raised:
+        next_campaign_state("ended", CampaignEvent.CANCEL_BY_USER)  # type: ignore[arg-type]
+    assert str(raised.value) == "campaign cannot go from ended by cancel-by-user"
+
+
 @pytest.mark.parametrize("reason", [*CampaignEndedReason, None])
 @pytest.mark.parametrize("status", [S.ENDED, S.CANCELLED])
 def test_archiving_keeps_the_reason_a_campaign_ended_with(

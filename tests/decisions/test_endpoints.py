@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from vapi import Vapi
 from vapi.types import CampaignContactWithOutcome
@@ -20,8 +21,9 @@ from orchestrator.clock import ManualClock
 from orchestrator.config import get_settings
 from orchestrator.decisions.recording import Decision, record_decisions
 from orchestrator.decisions.service import DECISIONS_SHOWN
-from orchestrator.models import DecisionKind
+from orchestrator.models import Chat, DecisionKind, TextStatus
 from orchestrator.orgs.service import CreatedOrg
+from orchestrator.scheduling.service import dispatch_org
 from orchestrator.wire import iso
 from tests.factories import (
     contacts_of,
@@ -173,3 +175,28 @@ def test_what_the_org_does_not_have_is_a_404_in_vapis_shape(
         path = f"/v2/campaign/{campaign}/contacts/{contact_id}"
         assert v2.refused("GET", path, status=404) == message, path
     assert _history(v2, campaign_id, contact.id)["contact"]["id"] == str(contact.id)
+
+
+def test_a_texted_contact_shows_its_last_text_as_the_listing_does(
+    v2: V2Campaigns, session: Session, org: CreatedOrg, clock: ManualClock
+) -> None:
+    campaign_id = make_campaign(
+        session, org=org, customers=1, channel="sms", smsPlan={"input": "Reply YES."}
+    )
+    (contact,) = contacts_of(session, campaign_id=campaign_id)
+    assert "lastText" not in _history(v2, campaign_id, contact.id)["contact"]
+    dispatch_org(session, org_id=org.org_id, now=clock.now, batch_limit=500)
+    text = session.scalars(select(Chat).where(Chat.contact_id == contact.id)).one()
+    text.delivery_status = TextStatus.FAILED
+    text.delivery_reason = "suppressed"
+    session.flush()
+
+    body = _history(v2, campaign_id, contact.id)
+    assert body["contact"]["lastText"] == {
+        "status": "failed",
+        "reason": "suppressed",
+        "chatId": str(text.id),
+        "sessionId": str(text.session_id),
+    }
+    listed = v2.send("GET", f"/v2/campaign/{campaign_id}/contacts").json()["results"]
+    assert body["contact"] == listed[0]

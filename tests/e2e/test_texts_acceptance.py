@@ -10,6 +10,11 @@ calls and of chats) with 429s, 5xx errors and held answers:
 * the caller number's messages-per-second limit held in every one-second window;
 * every "STOP" the simulated customers replied is on the suppression list afterwards, and a
   second campaign to the same numbers skips them.
+
+A 300-contact sms campaign, through the same simulator: every contact not on the suppression
+list got exactly one text, its template rendered for it, none went to a listed number, the
+caller number's messages per second held, the counters equal a recount, and its receiver got
+one ``contact.sms-sent`` per text sent.
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from orchestrator.models import Chat, Suppression
+from orchestrator.campaigns.counters import counter_drift
+from orchestrator.models import Campaign, Chat, ChatSession, Suppression
 from orchestrator.orgs.service import create_org
 from orchestrator.runner import StackOptions
 from orchestrator.suppression.text_opt_outs import OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS
@@ -41,6 +47,7 @@ from tests.support.ground_truth import (
     wait_for_end,
 )
 from tests.support.stack import Stack, e2e_stack
+from tests.support.user_server import UserServer, running_user_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.acceptance]
 
@@ -276,3 +283,157 @@ def test_follow_up_texts_exactly_once_under_faults(stack: Stack, committed: Sess
         assert {c["status"] for c in contacts} == {"contact.skipped"}
         assert {c.get("skipReason") for c in contacts} == {"suppressed"}
         assert not all_simulator_calls(stack, campaign_id=again["id"])
+
+
+SMS_CONTACTS = 300
+SMS_SUPPRESSED = 10
+SMS_CALLER = "texts-b"
+SMS_MESSAGES_PER_SECOND = 10
+SMS_TEMPLATE = "Hi {{customer.name}}, your appointment is {{appointmentTime}}."
+APPOINTMENT = "Tuesday at 3pm"
+
+
+def _sms_campaign(numbers: list[str], receiver: UserServer) -> dict[str, Any]:
+    return {
+        "name": "texts",
+        "assistantId": "assistant-texts",
+        "phoneNumberId": SMS_CALLER,
+        "channel": "sms",
+        "smsPlan": {"input": SMS_TEMPLATE, "useLLMGeneratedMessageForOutbound": False},
+        "assistantOverrides": {"variableValues": {"appointmentTime": APPOINTMENT}},
+        "customers": [{"number": n, "name": f"Customer {n[-4:]}"} for n in numbers],
+        "server": {"url": receiver.url, "timeoutSeconds": 5},
+        "serverMessages": ["contact.sms-sent"],
+    }
+
+
+def _sms_recount(session: Session, campaign_id: str) -> dict[str, int]:
+    """``smsCounters`` recounted from the campaign's texts and sessions."""
+    session.expire_all()
+    campaign = uuid.UUID(campaign_id)
+    texts = Counter(
+        str(status)
+        for status in session.scalars(
+            select(Chat.delivery_status).where(Chat.campaign_id == campaign)
+        )
+    )
+    sessions = session.scalars(select(ChatSession).where(ChatSession.campaign_id == campaign)).all()
+    session.commit()
+    return {
+        "queued": texts["queued"] + texts["sending"],
+        "sent": texts["sent"],
+        "failed": texts["failed"],
+        "replied": sum(s.replied_at is not None for s in sessions),
+        "optedOut": sum(s.opted_out_at is not None for s in sessions),
+    }
+
+
+def _settled_counters(
+    client: httpx.Client, session: Session, campaign_id: str, timeout: float = 60
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """The campaign and its recounted smsCounters once they agree (replies still arriving
+    move both), or the last pair read when time is up."""
+    deadline = time.monotonic() + timeout
+    while True:
+        read = client.get(f"/v2/campaign/{campaign_id}").json()
+        recount = _sms_recount(session, campaign_id)
+        if read.get("smsCounters") == recount or time.monotonic() > deadline:
+            return read, recount
+        time.sleep(1)
+
+
+def _contacts(client: httpx.Client, campaign_id: str) -> list[dict[str, Any]]:
+    response = client.get(f"/v2/campaign/{campaign_id}/contacts", params={"limit": 1000})
+    assert response.status_code == 200, response.text
+    results: list[dict[str, Any]] = response.json()["results"]
+    return results
+
+
+def test_an_sms_campaign_texts_each_contact_once_paced(stack: Stack, committed: Session) -> None:
+    org = create_org(committed, name=f"sms-{uuid.uuid4()}", concurrency_limit=200)
+    committed.commit()
+    numbers = customer_numbers(SMS_CONTACTS, start=172_000)
+    listed = set(numbers[:: SMS_CONTACTS // SMS_SUPPRESSED])
+    assert len(listed) == SMS_SUPPRESSED
+    started = time.monotonic()
+    with running_user_server() as receiver, _client(stack, org.api_key) as client:
+        paced = client.put(
+            f"/phone-number/{SMS_CALLER}/pacing",
+            json={"callsPerSecond": 10, "messagesPerSecond": SMS_MESSAGES_PER_SECOND},
+        )
+        assert paced.status_code == 200, paced.text
+        added = client.post("/suppression", json={"numbers": sorted(listed), "reason": "dnc"})
+        assert added.status_code in (200, 201), added.text
+        campaign = _post(client, "/v2/campaign", _sms_campaign(numbers, receiver))
+        wait_for_end(client, campaign["id"], stack, timeout=300)
+        elapsed = time.monotonic() - started
+        time.sleep(5)  # the customers' replies, and their webhooks
+        read, recount = _settled_counters(client, committed, campaign["id"])
+        contacts = _contacts(client, campaign["id"])
+
+        ours = set(numbers)
+        sessions = {
+            s["id"]: s
+            for s in all_simulator_sessions(stack)
+            if s.get("customer", {}).get("number") in ours
+        }
+        chats = [c for c in all_simulator_chats(stack) if c.get("sessionId") in sessions]
+        texted = Counter(_customer_of(chat, sessions) for chat in chats)
+        sent_at = [
+            datetime.fromisoformat(c["createdAt"].replace("Z", "+00:00")).timestamp() for c in chats
+        ]
+        most = max_in_any_second(sent_at)
+        print(
+            f"sms acceptance: {len(chats)} texts at the simulator in {elapsed:.1f} s "
+            f"({len(chats) / elapsed:.1f}/s), at most {most} in any second "
+            f"({SMS_MESSAGES_PER_SECOND}/s); smsCounters {read.get('smsCounters')}"
+        )
+        assert set(texted) == ours - listed, "every contact not listed got a text"
+        assert set(texted.values()) == {1}, "nobody got two"
+        assert not set(texted) & listed, "no text to a suppressed number"
+        for chat in chats:
+            name = f"Customer {_customer_of(chat, sessions)[-4:]}"
+            body = f"Hi {name}, your appointment is {APPOINTMENT}."
+            assert [m["content"] for m in chat["output"]] == [body]
+            first = sessions[chat["sessionId"]]["messages"][0]
+            assert first == {"role": "assistant", "content": body}
+        assert most <= SMS_MESSAGES_PER_SECOND
+
+        statuses = Counter(c["status"] for c in contacts)
+        assert statuses == {
+            "contact.completed": SMS_CONTACTS - SMS_SUPPRESSED,
+            "contact.skipped": SMS_SUPPRESSED,
+        }
+        assert {c["number"] for c in contacts if c["status"] == "contact.skipped"} == listed
+        counters = read["contactCounters"]
+        assert counters["completed"] == statuses["contact.completed"]
+        assert counters["skipped"] == statuses["contact.skipped"]
+        assert counters["pending"] == counters["dispatched"] == counters["failed"] == 0
+        assert read["smsCounters"] == recount
+        assert recount["sent"] == len(chats)
+        stored = committed.get_one(Campaign, uuid.UUID(campaign["id"]))
+        assert counter_drift(committed, campaign=stored) == {}
+        committed.commit()
+
+        def all_sent(received: list[Any]) -> bool:
+            ids = {r.message.get("eventId") for r in received}
+            return len(ids) >= len(chats)
+
+        receiver.wait_for(all_sent, timeout=60)
+        events: dict[str, dict[str, Any]] = {}
+        for message in receiver.messages():
+            events.setdefault(message["eventId"], message)
+    sent_events = [e for e in events.values() if e.get("eventType") == "contact.sms-sent"]
+    print(f"sms acceptance: {len(sent_events)} contact.sms-sent events of {len(events)}")
+    assert {e.get("eventType") for e in events.values()} == {"contact.sms-sent"}
+    by_chat = Counter(e["data"]["chatId"] for e in sent_events)
+    assert len(by_chat) == len(chats) and set(by_chat.values()) == {1}
+    sent_ids = {
+        str(chat_id)
+        for chat_id in committed.scalars(
+            select(Chat.id).where(
+                Chat.campaign_id == uuid.UUID(campaign["id"]), Chat.delivery_status == "sent"
+            )
+        )
+    }
+    assert set(by_chat) == sent_ids

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from orchestrator.campaigns.service import delete_campaign, stop_campaign
+from orchestrator.campaigns.states import CampaignEvent
 from orchestrator.clock import utcnow
 from orchestrator.models import Call, Campaign, Chat, TextPurpose, TextStatus
 from orchestrator.orgs.service import CreatedOrg
@@ -79,3 +82,34 @@ def test_queueing_twice_for_one_contact_stores_one_text(session: Session) -> Non
     assert follow_up is not None
     assert queue_follow_ups(session, [follow_up, follow_up], now=utcnow()) == []
     assert len(_follow_ups(session, call.contact_id)) == 1
+
+
+@pytest.mark.parametrize("event", [CampaignEvent.END_BY_USER, CampaignEvent.CANCEL_BY_USER])
+def test_a_campaign_the_user_stopped_queues_no_follow_up_after_the_stop(
+    session: Session, event: CampaignEvent
+) -> None:
+    """Its calls in flight finish, but none of them is followed up once the user stopped it;
+    a follow-up queued before the stop and not sent yet is withdrawn with its texts."""
+    org = make_org(session)
+    campaign_id = make_campaign(session, org=org, customers=2, followUpPlan=FOLLOW_UP)
+    first, second = (
+        answer_call(session, call_id=call_id)
+        for call_id in dispatch_campaign(
+            session, campaign_id=campaign_id, now=utcnow(), batch_limit=2
+        )
+    )
+    end_call(session, call_id=first.id, reason="voicemail")
+    (queued,) = _follow_ups(session, first.contact_id)
+    stop_campaign(session, campaign=session.get_one(Campaign, campaign_id), event=event)
+    end_call(session, call_id=second.id, reason="customer-did-not-answer")
+    assert _follow_ups(session, second.contact_id) == []
+    session.refresh(queued)
+    assert queued.delivery_status == TextStatus.FAILED
+
+
+def test_a_campaign_archived_while_it_ran_queues_no_follow_up(session: Session) -> None:
+    org = make_org(session)
+    call = _call(session, org, followUpPlan=FOLLOW_UP)
+    delete_campaign(session, org_id=org.org_id, campaign_id=str(call.campaign_id))
+    end_call(session, call_id=call.id, reason="voicemail")
+    assert _follow_ups(session, call.contact_id) == []
