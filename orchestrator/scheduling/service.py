@@ -266,7 +266,7 @@ def dispatch_org(
     calling = [c for c in campaigns if c.channel != SMS_CHANNEL]
     result.text_ids = dispatch_texts(
         session,
-        org_id=org.id,
+        org=org,
         campaigns=texting,
         zone_keys=zone_keys,
         now=now,

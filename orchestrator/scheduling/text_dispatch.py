@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from orchestrator.campaigns import counter_repository
@@ -25,7 +26,12 @@ from orchestrator.contacts.repository import DueGroup
 from orchestrator.contacts.states import ContactEvent, next_contact_status
 from orchestrator.decisions.recording import Decision, record_decisions
 from orchestrator.events.recording import ContactChange, record_contact_changes
-from orchestrator.models import Campaign, Contact, ContactStatus, DecisionKind, TextPurpose
+from orchestrator.gate.claim import screen
+from orchestrator.gate.decisions import Prospect, listed_forms, recipient_key
+from orchestrator.gate.outcomes import finish_campaigns, hold_back_contacts
+from orchestrator.gate.policy import caps_of
+from orchestrator.models import Campaign, Contact, ContactStatus, DecisionKind, Org, TextPurpose
+from orchestrator.models.recipient_attempt import SMS_CHANNEL
 from orchestrator.texts.follow_ups import sms_transport
 from orchestrator.texts.pending import text_allowances
 from orchestrator.texts.service import TextRequest, queue_text
@@ -35,11 +41,14 @@ logger = logging.getLogger(__name__)
 
 TEMPLATE_FAILED = "template"
 
+# A due contact as ``due_contacts`` reads it: (id, caller number, number, zone key).
+DueRow = Row[uuid.UUID, str | None, str | None, str]
+
 
 def dispatch_texts(
     session: Session,
     *,
-    org_id: uuid.UUID,
+    org: Org,
     campaigns: Sequence[Campaign],
     zone_keys: dict[uuid.UUID, list[str]],
     now: datetime,
@@ -52,15 +61,43 @@ def dispatch_texts(
         {caller for c in campaigns for caller in c.caller_number_ids_to_dial()},
         key=lambda caller: caller or "",
     )
-    allowances = text_allowances(session, org_id=org_id, caller_number_ids=callers)
+    allowances = text_allowances(session, org_id=org.id, caller_number_ids=callers)
     chat_ids: list[uuid.UUID] = []
     for campaign in campaigns:
         plan = sms_plan_of(campaign.extensions)
         if plan is None:
             continue
         rows = _due(session, campaign, zone_keys[campaign.id], allowances, now, batch_limit)
-        chat_ids += claim_texts(session, campaign=campaign, plan=plan, contact_ids=rows, now=now)
+        held = _held_back(session, org, campaign, rows, now)
+        contact_ids = [row[0] for row in rows if row[0] not in held]
+        chat_ids += claim_texts(
+            session, campaign=campaign, plan=plan, contact_ids=contact_ids, now=now
+        )
     return chat_ids
+
+
+def _held_back(
+    session: Session, org: Org, campaign: Campaign, rows: Sequence[DueRow], now: datetime
+) -> set[uuid.UUID]:
+    """The gate at the claim, as for calls: a contact whose number is suppressed ends skipped,
+    one the caps on texts allow nothing now waits; neither gets a text. (The send-time check
+    still decides, exactly, for those that do.)"""
+    prospects = [
+        Prospect(
+            contact_id,
+            recipient_key(number),
+            campaign.id,
+            campaign.latest_at,
+            listed_as=listed_forms(number),
+        )
+        for contact_id, _, number, _ in rows
+    ]
+    caps = caps_of(org, channel=SMS_CHANNEL)
+    screening = screen(session, org_id=org.id, caps=caps, prospects=prospects, now=now)
+    if not screening.held:
+        return set()
+    finish_campaigns(session, hold_back_contacts(session, screening.held, now=now))
+    return screening.held_ids()
 
 
 def _due(
@@ -70,7 +107,7 @@ def _due(
     allowances: dict[str | None, int],
     now: datetime,
     batch_limit: int,
-) -> list[uuid.UUID]:
+) -> list[DueRow]:
     """Due contacts in due order, no more per caller number than its allowance (updated)."""
     groups = [
         DueGroup(caller, zone_key, min(batch_limit, allowances[caller]))
@@ -78,12 +115,13 @@ def _due(
         for zone_key in zone_keys
     ]
     rows = contacts_repo.due_contacts(session, campaign_id=campaign.id, groups=groups, now=now)
-    chosen: list[uuid.UUID] = []
-    for contact_id, caller, _, _ in rows:
+    chosen: list[DueRow] = []
+    for row in rows:
+        caller = row[1]
         key = caller if caller in allowances else campaign.phone_number_id
         if allowances.get(key, 0) > 0 and len(chosen) < batch_limit:
             allowances[key] -= 1
-            chosen.append(contact_id)
+            chosen.append(row)
     return chosen
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.models import Chat, Contact, ContactStatus, PhoneNumber, TextPurpose, TextStatus
+from orchestrator.reasons import SUPPRESSED
 from orchestrator.scheduling.service import dispatch_org
 from orchestrator.texts.pending import TEXT_LOOKAHEAD_SECONDS
-from tests.factories import campaign_of, make_campaign, make_org
+from tests.factories import campaign_of, contacts_of, make_campaign, make_org
+from tests.factories.gate import record_attempt
+from tests.factories.suppression import suppress
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 PLAN = {"input": "Hi {{customer.name | default: 'there'}}, reply YES to confirm."}
@@ -82,3 +85,33 @@ def test_a_contact_whose_text_does_not_render_fails(session: Session) -> None:
     campaign = campaign_of(session, campaign_id=campaign_id)
     assert (campaign.contacts_dispatched, campaign.contacts_failed) == (0, 2)
     assert counter_drift(session, campaign=campaign) == {}
+
+
+def test_the_gate_at_the_claim_skips_suppressed_and_defers_capped_contacts_without_a_text(
+    session: Session,
+) -> None:
+    org = make_org(
+        session,
+        policy={"frequencyCaps": [{"maxAttempts": 1, "periodSeconds": 86400, "channels": ["sms"]}]},
+    )
+    campaign_id = make_campaign(session, org=org, customers=3, channel="sms", smsPlan=PLAN)
+    listed, capped, clear = [c.number for c in contacts_of(session, campaign_id=campaign_id)]
+    assert listed and capped and clear
+    suppress(session, org=org, numbers=[listed])
+    # A text an hour ago takes the number's one text a day; a call would not have.
+    record_attempt(session, org=org, number=capped, at=NOW - timedelta(hours=1), channel="sms")
+    record_attempt(session, org=org, number=clear, at=NOW - timedelta(hours=1), channel="call")
+
+    result = dispatch_org(session, org_id=org.org_id, now=NOW, batch_limit=500)
+
+    (text,) = _texts(session)
+    assert result.text_ids == [text.id] and text.customer_number == clear
+    by_number = {c.number: c for c in contacts_of(session, campaign_id=campaign_id)}
+    assert (by_number[listed].status, by_number[listed].status_reason) == (
+        ContactStatus.SKIPPED,
+        SUPPRESSED,
+    )
+    assert by_number[capped].status == ContactStatus.PENDING
+    assert by_number[capped].deferral is not None
+    assert by_number[clear].status == ContactStatus.DISPATCHED
+    assert counter_drift(session, campaign=campaign_of(session, campaign_id=campaign_id)) == {}
