@@ -16,6 +16,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from http import HTTPStatus
 from typing import Any
 
 from orchestrator.clock import utcnow
@@ -24,10 +25,17 @@ from orchestrator.db import UnitOfWork, session_scope
 from orchestrator.flows.text_answers import accept_text
 from orchestrator.gate.repository import forget_attempt
 from orchestrator.metrics.service import count
+from orchestrator.models import SessionStatus
 from orchestrator.pacing.service import unfinished_send_stale_seconds
 from orchestrator.providers.chats import ProviderChats
 from orchestrator.providers.client import provider_chats
-from orchestrator.providers.errors import ProviderError, ProviderServerError, ProviderTimeout
+from orchestrator.providers.errors import (
+    ProviderError,
+    ProviderRejected,
+    ProviderServerError,
+    ProviderTimeout,
+    ProviderUnreachable,
+)
 from orchestrator.texts import repository
 from orchestrator.texts.sending import CHAT_ID_METADATA, move_text
 from orchestrator.texts.states import TextEvent
@@ -153,6 +161,14 @@ def _retry_later(chat_id: uuid.UUID, at: datetime, unit: UnitOfWork) -> None:
             chat.due_at = at
 
 
+def _forgotten(session_id: uuid.UUID, unit: UnitOfWork) -> None:
+    """The provider no longer knows the session: it is over (its record here is kept)."""
+    with unit() as session:
+        chat_session = repository.get_session_for_update(session, session_id=session_id)
+        if chat_session is not None:
+            chat_session.status = SessionStatus.COMPLETED
+
+
 def poll_silent_sessions(
     chats: ProviderChats, sweep: TextSweep, *, now: datetime, unit: UnitOfWork
 ) -> None:
@@ -169,7 +185,12 @@ def poll_silent_sessions(
         except ProviderError as error:
             logger.warning("session %s: poll failed: %s", session_id, error)
             sweep.failed += 1
-            return
+            if isinstance(error, ProviderRejected) and error.status_code == HTTPStatus.NOT_FOUND:
+                _forgotten(session_id, unit)  # nothing more can come of it
+                continue
+            if isinstance(error, ProviderTimeout | ProviderServerError | ProviderUnreachable):
+                return  # the provider is down: the rest wait for the next sweep
+            continue
         with unit() as session:
             chat_session = repository.get_session_for_update(session, session_id=session_id)
             if chat_session is not None:

@@ -38,7 +38,11 @@ def test_text_events_reach_only_campaigns_that_name_them(session: Session) -> No
     written = record_text_events(session, sent_chats=chats, replied_sessions=replied)
     assert written == 2
     texts = ("contact.sms-sent", "contact.sms-replied")
-    events = session.scalars(select(OutboxEvent).where(OutboxEvent.event_type.in_(texts))).all()
+    events = session.scalars(
+        select(OutboxEvent).where(
+            OutboxEvent.event_type.in_(texts), OutboxEvent.campaign_id.in_((named, vapi_only))
+        )
+    ).all()
     assert {(e.campaign_id, e.event_type) for e in events} == {
         (named, "contact.sms-sent"),
         (named, "contact.sms-replied"),

@@ -74,7 +74,8 @@ def test_a_lookup_reads_only_the_window_and_a_crowded_one_does_not_stop_the_rest
         _made(server, at=now)  # made since: outside the found text's window
     session.commit()
     sweep = run_text_recovery(now=now, chats=chats, unit_of_work=unit_of(session))
-    assert (sweep.failed, sweep.found) == (1, 1)
+    # The sweep is every org's: texts other runs left being sent count too.
+    assert sweep.failed >= 1 and sweep.found >= 1
     session.refresh(crowded)
     session.refresh(found)
     assert (crowded.delivery_status, found.delivery_status) == (TextStatus.SENDING, TextStatus.SENT)
@@ -87,21 +88,29 @@ def test_a_silent_session_is_polled_and_takes_the_providers_messages(
     server, chats = provider
     heard = _session(session, org)
     quiet = _session(session, org)
+    gone = _session(session, org)
     now = utcnow()
     heard.provider_session_id, heard.provider_synced_at = "prov-heard", now
-    quiet.provider_session_id, quiet.provider_synced_at = "prov-quiet", now - timedelta(minutes=5)
+    # Silent for days, so asked before any session other runs left; the provider no longer
+    # knows the first.
+    gone.provider_session_id, gone.provider_synced_at = "prov-gone", now - timedelta(days=3)
+    quiet.provider_session_id, quiet.provider_synced_at = "prov-quiet", now - timedelta(days=2)
     reply = {"role": "user", "message": "YES"}
     for snapshot_id in ("prov-heard", "prov-quiet"):
         server.sessions[snapshot_id] = {"id": snapshot_id, "status": "active", "messages": [reply]}
     session.commit()
+    # The sweep is every org's: sessions other runs left count too, so ours are judged.
     sweep = run_text_recovery(now=now, chats=chats, unit_of_work=unit_of(session))
-    assert sweep.polled == 1
-    session.refresh(heard)
-    session.refresh(quiet)
+    assert sweep.polled >= 1
+    for row in (heard, quiet, gone):
+        session.refresh(row)
     assert (quiet.messages, heard.messages) == ([reply], [])
     assert quiet.provider_synced_at is not None and quiet.provider_synced_at >= now
-    again = run_text_recovery(now=now, chats=chats, unit_of_work=unit_of(session))
-    assert again.polled == 0  # heard from a moment ago
+    assert (gone.status, quiet.status) == (SessionStatus.COMPLETED, SessionStatus.ACTIVE)
+    synced = quiet.provider_synced_at
+    run_text_recovery(now=now, chats=chats, unit_of_work=unit_of(session))
+    session.refresh(quiet)
+    assert quiet.provider_synced_at == synced  # heard from a moment ago: not asked again
 
 
 def test_a_session_idle_past_its_expiration_is_completed(
@@ -115,7 +124,7 @@ def test_a_session_idle_past_its_expiration_is_completed(
     short.expiration_seconds, short.last_activity_at = 60, now - timedelta(seconds=61)
     session.commit()
     sweep = run_text_recovery(now=now, chats=chats, unit_of_work=unit_of(session))
-    assert sweep.expired == 2
+    assert sweep.expired >= 2
     for row in (idle, busy, short):
         session.refresh(row)
     assert (idle.status, busy.status, short.status) == (
@@ -133,6 +142,6 @@ def test_a_session_with_a_text_still_to_go_out_is_not_expired(
     waiting = _session(session, org, settled=False)  # its text held back by quiet hours, say
     waiting.last_activity_at = now - timedelta(days=2)
     session.commit()
-    sweep = run_text_recovery(now=now, chats=chats, unit_of_work=unit_of(session))
+    run_text_recovery(now=now, chats=chats, unit_of_work=unit_of(session))
     session.refresh(waiting)
-    assert (sweep.expired, waiting.status) == (0, SessionStatus.ACTIVE)
+    assert waiting.status == SessionStatus.ACTIVE

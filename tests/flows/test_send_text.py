@@ -173,19 +173,20 @@ def test_a_lost_answer_is_looked_up_never_sent_blindly(
     chat = queued_text(session, org=org, number=NUMBER)
     assert _send(session, chat) == PlaceOutcome.UNKNOWN
     assert chat.delivery_status == TextStatus.SENDING
-    soon = run_text_recovery(now=utcnow(), unit_of_work=unit_of(session))
-    assert (soon.found, soon.requeued) == (0, 0)  # its create might still be under way
+    run_text_recovery(now=utcnow(), unit_of_work=unit_of(session))
+    session.refresh(chat)
+    assert chat.delivery_status == TextStatus.SENDING  # its create might still be under way
     later = utcnow() + timedelta(minutes=5)
     sweep = run_text_recovery(now=later, unit_of_work=unit_of(session))
     session.refresh(chat)
     assert len(provider.creates) == 1
     if made:
-        assert (sweep.found, chat.delivery_status) == (1, TextStatus.SENT)
+        assert (sweep.found >= 1, chat.delivery_status) == (True, TextStatus.SENT)
         assert chat.provider_chat_id == provider.chats[0]["id"]
         conversation = session.get_one(ChatSession, chat.session_id)
         assert conversation.provider_session_id == provider.chats[0]["sessionId"]
     else:
-        assert (sweep.requeued, chat.delivery_status) == (1, TextStatus.QUEUED)
+        assert (sweep.requeued >= 1, chat.delivery_status) == (True, TextStatus.QUEUED)
         assert _send(session, chat) == PlaceOutcome.PLACED
         assert len(provider.creates) == 2
 
@@ -316,7 +317,7 @@ def test_a_task_that_stalled_while_its_text_was_taken_again_does_not_send_it(
     assert isinstance(body, dict)
     # Stuck before the gate past the staleness: the sweep queues it again, a new task takes it.
     sweep = run_text_recovery(now=utcnow() + timedelta(minutes=5), unit_of_work=unit)
-    assert sweep.requeued == 1
+    assert sweep.requeued >= 1
     taker = _hold(session, chat, text_limiter)
     again = send_flow._begin(chat.id, taker.lease_until, unit)
     assert isinstance(again, dict)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.models import Chat, Contact, ContactStatus, PhoneNumber, TextPurpose, TextStatus
+from orchestrator.orgs.service import CreatedOrg
 from orchestrator.reasons import SUPPRESSED
 from orchestrator.scheduling.service import dispatch_org
 from orchestrator.texts.pending import TEXT_LOOKAHEAD_SECONDS
@@ -20,8 +21,9 @@ NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 PLAN = {"input": "Hi {{customer.name | default: 'there'}}, reply YES to confirm."}
 
 
-def _texts(session: Session) -> list[Chat]:
-    return list(session.scalars(select(Chat).order_by(Chat.created_at)))
+def _texts(session: Session, org: CreatedOrg) -> list[Chat]:
+    stmt = select(Chat).where(Chat.org_id == org.org_id).order_by(Chat.created_at)
+    return list(session.scalars(stmt))
 
 
 def test_each_claimed_contact_gets_one_queued_text_not_bounded_by_concurrency(
@@ -33,7 +35,7 @@ def test_each_claimed_contact_gets_one_queued_text_not_bounded_by_concurrency(
     )
     result = dispatch_org(session, org_id=org.org_id, now=NOW, batch_limit=500)
     assert result.call_ids == []
-    texts = _texts(session)
+    texts = _texts(session, org)
     assert sorted(result.text_ids) == sorted(t.id for t in texts)
     assert len(texts) == 3
     assert {t.purpose for t in texts} == {TextPurpose.CAMPAIGN}
@@ -61,7 +63,7 @@ def test_a_dispatch_queues_a_few_seconds_of_each_numbers_rate_less_those_waiting
     assert len(first.text_ids) == int(2 * TEXT_LOOKAHEAD_SECONDS)
     # None of them sent yet: nothing more is queued.
     assert dispatch_org(session, org_id=org.org_id, now=NOW, batch_limit=500).text_ids == []
-    sent = _texts(session)[:4]
+    sent = _texts(session, org)[:4]
     for text in sent:
         text.delivery_status = TextStatus.SENT
     session.flush()
@@ -104,7 +106,7 @@ def test_the_gate_at_the_claim_skips_suppressed_and_defers_capped_contacts_witho
 
     result = dispatch_org(session, org_id=org.org_id, now=NOW, batch_limit=500)
 
-    (text,) = _texts(session)
+    (text,) = _texts(session, org)
     assert result.text_ids == [text.id] and text.customer_number == clear
     by_number = {c.number: c for c in contacts_of(session, campaign_id=campaign_id)}
     assert (by_number[listed].status, by_number[listed].status_reason) == (
