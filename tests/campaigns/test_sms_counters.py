@@ -23,7 +23,8 @@ def test_counters_and_last_texts_follow_the_texts(
     body = campaign_body(customers=3, channel="sms", smsPlan={"input": "Reply YES."})
     campaign_id = api.post("/v2/campaign", json=body, headers=auth).json()["id"]
     dispatch_org(session, org_id=org.org_id, now=utcnow(), batch_limit=500)
-    texts = list(session.scalars(select(Chat).order_by(Chat.created_at)))
+    stmt = select(Chat).where(Chat.org_id == org.org_id).order_by(Chat.created_at)
+    texts = list(session.scalars(stmt))
     texts[0].delivery_status = TextStatus.SENT
     texts[1].delivery_status = TextStatus.FAILED
     texts[1].delivery_reason = "suppressed"

@@ -113,6 +113,7 @@ def test_chats_are_listed_with_vapis_filters_and_deleted_at_the_provider(
 
 def test_a_text_is_queued_in_a_new_session_and_continued_in_it(
     vapi: Vapi,
+    org: CreatedOrg,
     answers: list[httpx.Response],
     tasks: RecordedTasks,
     session: Session,
@@ -136,7 +137,9 @@ def test_a_text_is_queued_in_a_new_session_and_continued_in_it(
 
     again = send_text(vapi, answers, session_id=first.session_id, transport=sms())
     assert again.session_id == first.session_id
-    rows = session.scalars(select(ChatRow).order_by(ChatRow.created_at)).all()
+    rows = session.scalars(
+        select(ChatRow).where(ChatRow.org_id == org.org_id).order_by(ChatRow.created_at)
+    ).all()
     assert [row.customer_number for row in rows] == [NUMBER, NUMBER]
     assert all(row.delivery_status == TextStatus.QUEUED for row in rows)
 
@@ -209,7 +212,7 @@ def test_a_suppressed_or_invalid_number_is_a_400_naming_it(
             )
         assert raised.value.status_code == 400
         assert raised.value.body["message"] == [message]
-    assert session.scalars(select(ChatRow)).all() == []
+    assert session.scalars(select(ChatRow).where(ChatRow.org_id == org.org_id)).all() == []
     assert tasks.sent == []
 
 
@@ -231,6 +234,7 @@ def test_a_suppressed_or_invalid_number_is_a_400_naming_it(
 )
 def test_a_provider_that_refuses_or_fails_leaves_nothing_stored(
     vapi: Vapi,
+    org: CreatedOrg,
     chats_provider: ChatsProvider,
     session: Session,
     failure: tuple[int, object],
@@ -242,7 +246,7 @@ def test_a_provider_that_refuses_or_fails_leaves_nothing_stored(
         vapi.chats.create(input="hi", assistant_id="nope")
     assert raised.value.status_code == status
     assert raised.value.body["message"] == message
-    assert session.scalars(select(ChatRow)).all() == []
+    assert session.scalars(select(ChatRow).where(ChatRow.org_id == org.org_id)).all() == []
 
 
 def test_a_campaigns_queued_text_deleted_skips_its_contact_and_the_campaign_ends(
