@@ -241,16 +241,28 @@ def settle_failed_text(
 def _send(
     chat_id: uuid.UUID, held: _Held, body: dict[str, Any], limiter: RateLimiter, unit: UnitOfWork
 ) -> TextResult:
+    """The send-time check, then the rate gate, then the create: the gate's window at the
+    provider then holds the create alone, not the database's work before it."""
     answer: dict[str, Any] | ProviderError | None = None
+    not_yet: PlaceResult | None = None
     with _held_for_send(unit, held.org_id):
         decision = _gate(chat_id, held.lease_until, unit)
         if decision is not None and decision.clear:
-            answer = _create(body)
-    finish_send(limiter, held.key, token=str(chat_id))
+            slot = PlaceResult(PlaceOutcome.HOLDING, 0.0, held.reservation, held.key)
+            not_yet = pass_rate_gate(limiter, slot, token=str(chat_id))
+            if not_yet is None:
+                answer = _create(body)
     if decision is None:
         return TextResult(PlaceOutcome.NOT_MINE)
+    if not_yet is not None:
+        # Not sent: back in line, its attempt forgotten, the task back at its slot.
+        _release(chat_id, unit, due_at=held.lease_until)
+        return TextResult(
+            PlaceOutcome.WAITING, not_yet.retry_after_seconds, not_yet.reservation, held.lease_until
+        )
     if answer is None:
         return TextResult(PlaceOutcome.HELD_BACK)
+    finish_send(limiter, held.key, token=str(chat_id))
     if isinstance(answer, ProviderError):
         return TextResult(settle_failed_text(chat_id, answer, unit_of_work=unit))
     with unit() as session:
@@ -281,14 +293,4 @@ def send_text(
     body = _begin(chat_id, held.lease_until, unit_of_work)
     if isinstance(body, PlaceOutcome):
         return TextResult(body)
-    slot = PlaceResult(PlaceOutcome.HOLDING, 0.0, held.reservation, held.key)
-    not_yet = pass_rate_gate(limiter, slot, token=str(chat_id))
-    if not_yet is not None:
-        _release(chat_id, unit_of_work, due_at=held.lease_until)
-        return TextResult(
-            PlaceOutcome.WAITING,
-            not_yet.retry_after_seconds,
-            not_yet.reservation,
-            held.lease_until,
-        )
     return _send(chat_id, held, body, limiter, unit_of_work)
