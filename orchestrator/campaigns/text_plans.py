@@ -15,13 +15,12 @@ from pydantic import BaseModel, Field
 
 from orchestrator.calls.ended_reasons import ended_reason_table
 from orchestrator.calls.retry_plan import RetryOnEntry, base_category
+from orchestrator.models.recipient_attempt import SMS_CHANNEL
 from orchestrator.texts.templates import TemplateError, parse_template, render_text
 from orchestrator.wire import CAMEL_MODEL_CONFIG, Text
 
 SMS_PLAN_EXTENSION = "smsPlan"
 FOLLOW_UP_PLAN_EXTENSION = "followUpPlan"
-SMS_CHANNEL = "sms"
-CALL_CHANNEL = "call"
 Channel = Literal["call", "sms"]
 # A text's body: long enough for a few concatenated SMS segments and some Liquid.
 TEMPLATE_MAX_LENGTH = 4000

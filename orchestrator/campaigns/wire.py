@@ -8,9 +8,9 @@ from typing import Any
 from orchestrator.calls.wire import call_progress
 from orchestrator.campaigns.counters import counters_to_wire
 from orchestrator.campaigns.schemas import CampaignListQuery
-from orchestrator.campaigns.text_plans import CALL_CHANNEL
 from orchestrator.listing import page_metadata
 from orchestrator.models import Call, Campaign, CampaignCounters
+from orchestrator.models.recipient_attempt import CALL_CHANNEL
 from orchestrator.wire import iso
 
 

@@ -19,10 +19,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from orchestrator.models.recipient_attempt import CALL_CHANNEL
 from orchestrator.policy.schemas import PolicyIn
 
-CALL = "call"
-SMS = "sms"
+# The channels an attempt goes over, as the attempt ledger records them.
+CALL = CALL_CHANNEL
 CALLS_ONLY = frozenset({CALL})
 
 

@@ -34,11 +34,11 @@ from orchestrator.calls import lookup_repository
 from orchestrator.calls import repository as calls_repo
 from orchestrator.campaigns import counter_repository
 from orchestrator.campaigns.counters import contacts_in
-from orchestrator.campaigns.text_plans import SMS_CHANNEL
 from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.gate.decisions import FREQUENCY_CAP_DEFERRAL
 from orchestrator.models import Campaign, CampaignCounters, CampaignStatus, ContactStatus, Org
+from orchestrator.models.recipient_attempt import SMS_CHANNEL
 from orchestrator.phone_numbers.service import pacing_of_caller_numbers
 from orchestrator.predial import repository as predial_repository
 from orchestrator.predial.plan import predial_plan_of

@@ -22,7 +22,6 @@ from orchestrator.campaigns import counter_repository
 from orchestrator.campaigns import repository as campaigns_repo
 from orchestrator.campaigns.counters import counter_deltas
 from orchestrator.campaigns.states import CampaignEvent, next_campaign_state
-from orchestrator.campaigns.text_plans import SMS_CHANNEL
 from orchestrator.config import get_settings
 from orchestrator.contacts import repository as contacts_repo
 from orchestrator.contacts.repository import DueGroup
@@ -34,6 +33,7 @@ from orchestrator.events.recording import (
 )
 from orchestrator.gate.decisions import Prospect
 from orchestrator.models import Call, CallStatus, Campaign, CampaignStatus, ContactStatus, Org
+from orchestrator.models.recipient_attempt import SMS_CHANNEL
 from orchestrator.phone_numbers.service import pacing_of_caller_numbers
 from orchestrator.predial import repository as predial_repo
 from orchestrator.predial.plan import predial_plan_of

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from orchestrator.config import get_settings
 from orchestrator.events.text_events import record_text_events
-from orchestrator.gate.caps import SMS
 from orchestrator.gate.decisions import GateDecision, Prospect, listed_forms, recipient_key
 from orchestrator.gate.send import SendTarget
 from orchestrator.models import (
@@ -28,6 +27,7 @@ from orchestrator.models import (
     SessionStatus,
     TextPurpose,
 )
+from orchestrator.models.recipient_attempt import SMS_CHANNEL
 from orchestrator.providers.webhook_server import our_webhook_server
 from orchestrator.reasons import CAMPAIGN_STOPPED, WINDOW_CLOSED
 from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key
@@ -114,7 +114,9 @@ def text_send_target(session: Session, *, chat: Chat) -> SendTarget:
     else:
         timezone = (chat.customer or {}).get("timezone")
         zone_key = contact_zone_key(number=number, customer_timezone=timezone)
-    return SendTarget(chat.id, chat.org_id, chat.campaign_id, prospect, zone_key, channel=SMS)
+    return SendTarget(
+        chat.id, chat.org_id, chat.campaign_id, prospect, zone_key, channel=SMS_CHANNEL
+    )
 
 
 def withdraw_text(session: Session, *, chat: Chat, reason: str, now: datetime) -> None:
