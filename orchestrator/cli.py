@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from orchestrator.config import get_settings
+from orchestrator.console.campaign_app import campaign_app
 from orchestrator.devstack import devstack_app
 from orchestrator.enqueue import DEFAULT_QUEUE, OUTBOUND_QUEUE
 from orchestrator.events.cli import events_app
@@ -28,6 +29,7 @@ app.add_typer(org_app, name="org")
 app.add_typer(devstack_app, name="devstack")
 app.add_typer(events_app, name="events")
 app.add_typer(suppression_app, name="suppression")
+app.add_typer(campaign_app, name="campaign")
 console = Console()
 
 

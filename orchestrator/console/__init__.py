@@ -1,0 +1,1 @@
+"""Commands for operators that speak to a running API over HTTP (``orchestrator campaign``)."""

@@ -1,0 +1,9 @@
+"""``orchestrator campaign``: campaigns seen and steered through the HTTP API."""
+
+from __future__ import annotations
+
+import typer
+
+campaign_app = typer.Typer(
+    help="Campaigns, through the API (ORCH_API_URL, ORCH_API_KEY).", no_args_is_help=True
+)
