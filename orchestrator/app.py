@@ -21,11 +21,13 @@ from orchestrator.calls.recovery import note_api_start
 from orchestrator.clock import utcnow
 from orchestrator.config import Settings, get_settings
 from orchestrator.db import session_scope
+from orchestrator.docs_pages import add_offline_docs
 from orchestrator.enqueue import task_queue
 from orchestrator.exceptions import DomainError, error_body
 from orchestrator.flows.apply_webhooks import InlineStore
 from orchestrator.gc_tuning import tune_collector
 from orchestrator.providers.webhook_server import WEBHOOK_PATH
+from orchestrator.safety import refuse_unsafe_settings
 from orchestrator.webhooks.endpoints import (
     WEBHOOK_OPENAPI,
     apply_requests,
@@ -142,7 +144,10 @@ def create_app() -> OrchestratorApp:
         version=__version__,
         description="Vapi-compatible campaign API with local-time pacing and exact counters.",
         lifespan=_lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    add_offline_docs(app)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -158,6 +163,7 @@ def create_app() -> OrchestratorApp:
 
 def create_served_app() -> OrchestratorApp:
     """The app as ``orchestrator api`` serves it, in a process of its own."""
+    refuse_unsafe_settings(get_settings())
     app = create_app()
     app.state.recover_on_start = True
     tune_collector()

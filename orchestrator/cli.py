@@ -165,6 +165,7 @@ def api(
     """Serve the HTTP API."""
     import uvicorn
 
+    _refuse_unsafe_settings()
     uvicorn.run(
         "orchestrator.app:create_served_app",
         factory=True,
@@ -173,6 +174,21 @@ def api(
         workers=workers,
         log_level=get_settings().log_level.lower(),
     )
+
+
+def _refuse_unsafe_settings() -> None:
+    from orchestrator.safety import unsafe_settings
+
+    problems = unsafe_settings(get_settings())
+    if problems:
+        console.print(
+            "[red]error:[/red] refusing to start with development settings outside "
+            "ORCH_ENV=development:",
+            highlight=False,
+        )
+        for problem in problems:
+            console.print(f"  - {problem}", highlight=False)
+        raise typer.Exit(2)
 
 
 def _celery(args: list[str]) -> None:
@@ -208,6 +224,7 @@ def worker(
     ] = DEFAULT_QUEUE,
 ) -> None:
     """Run a Celery worker."""
+    _refuse_unsafe_settings()
     if pool == "threads":
         _pool_for_threads(concurrency)
     args = ["worker", f"--concurrency={concurrency}", f"--pool={pool}", f"--loglevel={loglevel}"]
@@ -223,6 +240,7 @@ def beat(
     schedule: Annotated[str | None, typer.Option(help="Beat's state file.")] = None,
 ) -> None:
     """Run the scheduler's clock (Celery beat): one tick every second."""
+    _refuse_unsafe_settings()
     # One state file per broker, so two stacks on different Redis databases never share one.
     broker = hashlib.sha256(get_settings().redis_url.encode()).hexdigest()[:12]
     default = Path(tempfile.gettempdir()) / f"orchestrator-beat-{broker}"

@@ -11,9 +11,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEVSTACK_PG_PORT = 55432
 DEVSTACK_REDIS_PORT = 56379
 
+DEVELOPMENT = "development"
+# Values every copy of the code knows: fine on a laptop, never in production (``safety.py``).
+DEVELOPMENT_WEBHOOK_SECRET = "dev-webhook-secret"  # noqa: S105 - the refused default
+SIMULATOR_API_KEY = "simulator-key"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ORCH_", extra="ignore")
+
+    # "development" (set by ``orchestrator up``, the demo and the tests) allows the defaults
+    # below that anyone can read in this code; any other value is production, where the API
+    # and the workers refuse to start with them.
+    env: str = "production"
 
     database_url: str = (
         f"postgresql+psycopg://orchestrator@127.0.0.1:{DEVSTACK_PG_PORT}/orchestrator"
@@ -25,7 +35,7 @@ class Settings(BaseSettings):
     database_pool_overflow: int = Field(default=20, ge=0)
     redis_url: str = f"redis://127.0.0.1:{DEVSTACK_REDIS_PORT}/0"
     provider_base_url: str = "http://127.0.0.1:8200"
-    provider_api_key: str = Field(default="simulator-key", repr=False)
+    provider_api_key: str = Field(default=SIMULATOR_API_KEY, repr=False)
     provider_timeout_seconds: float = 10.0
     # How long the provider's answer to a phone-number lookup is kept, per org and query
     # (0: not kept). Numbers change rarely (bought, released or renamed at the provider), while
@@ -33,7 +43,7 @@ class Settings(BaseSettings):
     # dials use: a few seconds bound both how stale a listing is and what polling costs.
     phone_number_cache_seconds: float = Field(default=5.0, ge=0)
     public_url: str = "http://127.0.0.1:8000"
-    webhook_secret: str = Field(default="dev-webhook-secret", repr=False)
+    webhook_secret: str = Field(default=DEVELOPMENT_WEBHOOK_SECRET, repr=False)
     webhook_secret_header: str = "X-Vapi-Secret"  # noqa: S105 - a header name, not a secret
     # How provider webhooks prove where they come from (Vapi's modes): "secret" checks
     # ``webhook_secret_header``, "bearer" checks ``Authorization: Bearer``, "hmac" checks a

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from vapi import Vapi
 
 from orchestrator.clock import ManualClock, use_clock
-from orchestrator.config import DEVSTACK_PG_PORT, get_settings
+from orchestrator.config import DEVELOPMENT, DEVSTACK_PG_PORT, get_settings
 from orchestrator.models import WebhookEvent
 from orchestrator.orgs.service import CreatedOrg
 from tests.factories import RecordedTasks, make_org
@@ -48,6 +48,8 @@ def _prepare_environment() -> None:
         redis_base = os.environ.get("ORCH_REDIS_URL", get_settings().redis_url)
         os.environ["ORCH_REDIS_URL"] = redis_base.rsplit("/", 1)[0] + "/1"
     os.environ.setdefault("ORCH_WEBHOOK_SECRET", "test-webhook-secret")
+    # Tests run with development's well-known defaults (tests/test_safety.py checks production).
+    os.environ["ORCH_ENV"] = DEVELOPMENT
     # The user's servers tests stand up (pre-dial, events out) listen on loopback.
     os.environ.setdefault("ORCH_ALLOW_PRIVATE_SERVER_URLS", "true")
     get_settings.cache_clear()

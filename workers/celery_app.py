@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from celery import Celery
+from typing import Any
+
+from celery import Celery, signals
 
 from orchestrator.config import get_settings
 from orchestrator.enqueue import (
@@ -15,6 +17,7 @@ from orchestrator.enqueue import (
     SCHEDULER_TICK,
     create_celery,
 )
+from orchestrator.safety import UnsafeSettings, unsafe_settings
 
 
 def create_worker_celery() -> Celery:
@@ -62,6 +65,16 @@ def create_worker_celery() -> Celery:
         },
     )
     return app
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def refuse_unsafe_settings(**_: Any) -> None:
+    """A worker or beat started with ``celery`` directly checks what ``orchestrator worker``
+    checks. SystemExit, because Celery logs and ignores a handler's ordinary exceptions."""
+    problems = unsafe_settings(get_settings())
+    if problems:
+        raise SystemExit(str(UnsafeSettings(problems)))
 
 
 celery_app = create_worker_celery()

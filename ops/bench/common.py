@@ -16,9 +16,12 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from orchestrator.config import get_settings
+from orchestrator.config import DEVELOPMENT, get_settings
 from orchestrator.devstack import ensure_devstack
 from orchestrator.migrate import upgrade_to_head
+
+# Benchmarks run the stack against the devstack and the simulator, with development's defaults.
+os.environ["ORCH_ENV"] = DEVELOPMENT
 
 BENCH_DATABASE = "orchestrator_bench"
 

@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+from orchestrator.config import DEVELOPMENT
 from orchestrator.devstack import DevstackError, DevstackInfo, ensure_devstack
 from orchestrator.enqueue import OUTBOUND_QUEUE
 from orchestrator.migrate import upgrade_to_head
@@ -78,6 +79,8 @@ def child_environment(
     """The environment every child gets: the caller's, with the settings they must agree on."""
     env = dict(os.environ if base is None else base)
     env.update(
+        # The stack runs the simulator as its provider, with a secret made for this run.
+        ORCH_ENV=DEVELOPMENT,
         ORCH_PUBLIC_URL=options.api_url,
         ORCH_PROVIDER_BASE_URL=options.simulator_url,
         ORCH_WEBHOOK_SECRET=webhook_secret,
