@@ -253,8 +253,8 @@ def flower(
         )
     except FlowerConfigError as exc:
         raise typer.BadParameter(str(exc), param_hint="'--basic-auth'") from None
-    env = flower_environment(os.environ, command)
-    raise typer.Exit(subprocess.call(command.argv, env=env))
+    # Flower takes this process's place: a signal sent to it (a stop) reaches Flower itself.
+    os.execve(command.argv[0], command.argv, flower_environment(os.environ, command))  # noqa: S606
 
 
 FaultsOption = Annotated[

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi.testclient import TestClient
+import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 
@@ -31,7 +31,8 @@ class Scrape:
         ]
 
 
-def scrape(api: TestClient) -> Scrape:
+def scrape(api: httpx.Client) -> Scrape:
+    """The API's ``/metrics`` (a ``TestClient`` of the app, or a client of a running API)."""
     response = api.get("/metrics")
     assert response.status_code == 200, response.text
     samples: dict[str, list[tuple[dict[str, str], float]]] = {}
