@@ -249,9 +249,30 @@ def beat(
 
 
 @app.command()
-def flower(port: int = 5555, host: str = "127.0.0.1") -> None:
-    """Run Flower, the live Celery dashboard."""
-    _celery(["flower", f"--port={port}", f"--address={host}"])
+def flower(
+    port: int = 5555,
+    host: str = "127.0.0.1",
+    basic_auth: Annotated[
+        str | None,
+        typer.Option(
+            help="Flower's credentials, user:password (several: comma-separated). Default: "
+            "ORCH_FLOWER_BASIC_AUTH. Required unless --host is a loopback address.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Run Flower, the live Celery dashboard (every task and its state)."""
+    from orchestrator.runner.flower import FlowerConfigError, flower_command, flower_environment
+
+    credentials = basic_auth or get_settings().flower_basic_auth or None
+    try:
+        command = flower_command(
+            python=sys.executable, host=host, port=port, basic_auth=credentials
+        )
+    except FlowerConfigError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--basic-auth'") from None
+    # Flower takes this process's place: a signal sent to it (a stop) reaches Flower itself.
+    os.execve(command.argv[0], command.argv, flower_environment(os.environ, command))  # noqa: S606
 
 
 FaultsOption = Annotated[

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     phone_number_cache_seconds: float = Field(default=5.0, ge=0)
     public_url: str = "http://127.0.0.1:8000"
     webhook_secret: str = Field(default=DEVELOPMENT_WEBHOOK_SECRET, repr=False)
+    # ``orchestrator flower``'s basic-auth credentials (user:password), when not given as
+    # ``--basic-auth``; Flower on a non-loopback address refuses to start without them.
+    flower_basic_auth: str = Field(default="", repr=False)
     webhook_secret_header: str = "X-Vapi-Secret"  # noqa: S105 - a header name, not a secret
     # How provider webhooks prove where they come from (Vapi's modes): "secret" checks
     # ``webhook_secret_header``, "bearer" checks ``Authorization: Bearer``, "hmac" checks a

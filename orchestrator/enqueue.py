@@ -60,6 +60,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "enable_utc": True,
         "broker_connection_retry_on_startup": True,
         "worker_hijack_root_logger": False,
+        # Task events, for Flower: every task sent (by the API or a worker), received,
+        # started and finished, with its state. Published to Redis; kept only while someone
+        # listens.
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
         "task_default_queue": DEFAULT_QUEUE,
         # Names first, then patterns: the events dispatcher never waits on a user's server.
         "task_routes": {

@@ -261,3 +261,16 @@ def in_flight_by_age(session: Session, *, now: datetime, bounds: Sequence[float]
         .group_by(bucket)
     )
     return {int(index): int(n) for index, n in session.execute(stmt).all()}
+
+
+def in_flight_by_caller(session: Session) -> list[tuple[uuid.UUID, str | None, int]]:
+    """Calls in flight (every org) by (org, caller number), most first: the in-flight
+    caller index's groups, one pass over the calls in flight only."""
+    n = func.count()
+    stmt = (
+        select(Call.org_id, Call.phone_number_id, n)
+        .where(Call.status.in_(IN_FLIGHT_CALL_STATUSES))
+        .group_by(Call.org_id, Call.phone_number_id)
+        .order_by(n.desc(), Call.org_id, Call.phone_number_id)
+    )
+    return [(org_id, number, int(count)) for org_id, number, count in session.execute(stmt).all()]

@@ -224,3 +224,19 @@ def finish_done_campaigns(session: Session) -> list[uuid.UUID]:
     if done:
         _end_campaigns(session, done)
     return done
+
+
+def active_campaigns(
+    session: Session, *, limit: int
+) -> tuple[list[tuple[uuid.UUID, uuid.UUID, str, str]], int]:
+    """The latest ``limit`` campaigns not over yet (id, org, name, status), and how many there
+    are in all (both read through the active campaigns' index)."""
+    active = Campaign.status.in_(ACTIVE_STATUSES)
+    rows = session.execute(
+        select(Campaign.id, Campaign.org_id, Campaign.name, Campaign.status)
+        .where(active)
+        .order_by(Campaign.created_at.desc(), Campaign.id)
+        .limit(limit)
+    ).all()
+    total = session.scalar(select(func.count()).select_from(Campaign).where(active)) or 0
+    return [(row[0], row[1], row[2], str(row[3])) for row in rows], int(total)

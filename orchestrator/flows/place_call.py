@@ -8,9 +8,11 @@ and the provider's answer is recorded in a transaction of its own after it.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from orchestrator.calls import repository
 from orchestrator.calls.dialing import begin_dial
@@ -29,6 +31,7 @@ from orchestrator.gate.decisions import GateDecision
 from orchestrator.gate.outcomes import refuse_send
 from orchestrator.gate.repository import forget_attempt
 from orchestrator.gate.send import SendTarget, pass_send_gate, send_target
+from orchestrator.metrics.creates import record_call_create
 from orchestrator.metrics.service import count
 from orchestrator.pacing.limiter import RateLimiter, Reservation
 from orchestrator.pacing.service import pacing_limiter
@@ -105,11 +108,25 @@ def _gate(target: SendTarget | None, unit_of_work: UnitOfWork) -> GateDecision |
         return pass_send_gate(session, target=target)
 
 
-def _create(request: CreateCallRequest) -> ProviderCall | ProviderError:
+@dataclass
+class _Create:
+    """The provider's answer to one create (or its error), and how long it took."""
+
+    answer: ProviderCall | ProviderError
+    seconds: float
+
+    @property
+    def error(self) -> ProviderError | None:
+        return self.answer if isinstance(self.answer, ProviderError) else None
+
+
+def _create(request: CreateCallRequest) -> _Create:
+    started = time.perf_counter()
     try:
-        return provider_client().create_call(request)
+        answer: ProviderCall | ProviderError = provider_client().create_call(request)
     except ProviderError as error:
-        return error
+        answer = error
+    return _Create(answer, time.perf_counter() - started)
 
 
 def _send(
@@ -120,18 +137,21 @@ def _send(
     request: CreateCallRequest,
     unit_of_work: UnitOfWork,
 ) -> PlaceResult:
-    answer: ProviderCall | ProviderError | None = None
+    created: _Create | None = None
     with _held_for_send(unit_of_work, call_id) as target:
         decision = _gate(target, unit_of_work)
-        if decision is not None and decision.clear:
-            answer = _create(request)
+        if target is not None and decision is not None and decision.clear:
+            created = _create(request)
     finish_send(limiter, held.rate_key, token=str(call_id))
     if decision is None:
         return PlaceResult(PlaceOutcome.NOT_MINE)
-    if answer is None:
+    if target is None or created is None:
         with unit_of_work() as session:
             refuse_send(session, call_id=call_id, decision=decision)
         return PlaceResult(PlaceOutcome.HELD_BACK)
+    # Counted once the org's suppression lock is let go: the lock waits on nothing but the send.
+    record_call_create(org_id=target.org_id, error=created.error, seconds=created.seconds)
+    answer = created.answer
     if isinstance(answer, ProviderError):
         return settle_failed_create(call_id, answer, unit_of_work=unit_of_work)
     with unit_of_work() as session:

@@ -34,6 +34,7 @@ from orchestrator.flows.text_answers import accept_text
 from orchestrator.gate.decisions import GateDecision
 from orchestrator.gate.repository import forget_attempt
 from orchestrator.gate.send import pass_send_gate
+from orchestrator.metrics.creates import record_text_create
 from orchestrator.metrics.service import count
 from orchestrator.models import ChatSession, TextStatus
 from orchestrator.pacing.limiter import RateLimiter, Reservation
@@ -263,6 +264,7 @@ def _send(
     if answer is None:
         return TextResult(PlaceOutcome.HELD_BACK)
     finish_send(limiter, held.key, token=str(chat_id))
+    record_text_create(answer if isinstance(answer, ProviderError) else None)
     if isinstance(answer, ProviderError):
         return TextResult(settle_failed_text(chat_id, answer, unit_of_work=unit))
     with unit() as session:

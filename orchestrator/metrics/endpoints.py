@@ -7,8 +7,14 @@ from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from orchestrator.db import SessionDep
-from orchestrator.metrics.gauges import CallsInFlight, CampaignEventsPending
+from orchestrator.metrics.gauges import (
+    Backlog,
+    CallsInFlight,
+    CallsInFlightByNumber,
+    CampaignEventsPending,
+)
 from orchestrator.metrics.histograms import RedisHistograms
+from orchestrator.metrics.progress import CampaignProgress
 from orchestrator.metrics.service import RedisCounters
 
 router = APIRouter(tags=["Metrics"])
@@ -20,6 +26,9 @@ def _registry(session: SessionDep) -> CollectorRegistry:
     registry.register(CallsInFlight(session))
     registry.register(RedisHistograms())
     registry.register(CampaignEventsPending(session))
+    registry.register(CallsInFlightByNumber(session))
+    registry.register(Backlog(session))
+    registry.register(CampaignProgress(session))
     return registry
 
 

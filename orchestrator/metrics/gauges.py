@@ -13,7 +13,11 @@ from orchestrator.calls import lookup_repository
 from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.events.repository import pending_count
+from orchestrator.texts import repository as texts_repository
+from orchestrator.webhooks import repository as webhooks_repository
 
+# The caller numbers with calls in flight shown one by one; the rest are summed as "other".
+MAX_NUMBER_SERIES = 200
 # Upper bounds (seconds) of the age buckets of calls in flight; the last bucket is open.
 AGE_BOUNDS = (60.0, 300.0, 900.0, 3600.0)
 
@@ -53,6 +57,61 @@ class CallsInFlight(Collector):
             "their capacity is probably held by calls the provider has lost.",
             value=stuck,
         )
+
+
+class CallsInFlightByNumber(Collector):
+    """Calls in flight by org and caller number: the numbers with the most calls in flight,
+    the rest summed under ``other`` (so the series stay bounded however many numbers exist).
+    A number with nothing in flight has no series."""
+
+    def __init__(self, session: Session, *, max_series: int = MAX_NUMBER_SERIES) -> None:
+        self.session = session
+        self.max_series = max_series
+
+    def collect(self) -> Iterator[Metric]:
+        groups = lookup_repository.in_flight_by_caller(self.session)
+        family = GaugeMetricFamily(
+            "orchestrator_calls_in_flight_by_number",
+            "Calls holding capacity now, by org and caller number (phone_number_id; none for "
+            f"calls without one); past the {self.max_series} busiest numbers, summed as other.",
+            labels=("org", "phone_number_id"),
+        )
+        for org_id, number, calls in groups[: self.max_series]:
+            family.add_metric([str(org_id), number or "none"], calls)
+        rest = sum(calls for _, _, calls in groups[self.max_series :])
+        if rest:
+            family.add_metric(["other", "other"], rest)
+        yield family
+
+
+class Backlog(Collector):
+    """Work stored and not done yet: provider webhooks not applied, texts not sent."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def collect(self) -> Iterator[Metric]:
+        pending, oldest = webhooks_repository.pending_backlog(self.session)
+        yield GaugeMetricFamily(
+            "orchestrator_webhooks_pending",
+            "Provider webhooks stored and not applied yet.",
+            value=pending,
+        )
+        age = max((utcnow() - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
+        yield GaugeMetricFamily(
+            "orchestrator_webhooks_pending_oldest_seconds",
+            "How long the oldest provider webhook not applied yet has waited (0: none waits).",
+            value=age,
+        )
+        texts = GaugeMetricFamily(
+            "orchestrator_texts_waiting",
+            "Outbound texts not sent yet, by delivery status: queued (waiting for their turn) "
+            "or sending (being sent, or their create answer was lost and is looked up).",
+            labels=("status",),
+        )
+        for status, count in texts_repository.waiting_texts(self.session).items():
+            texts.add_metric([str(status)], count)
+        yield texts
 
 
 class CampaignEventsPending(Collector):

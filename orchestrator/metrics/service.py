@@ -91,6 +91,19 @@ COUNTERS: dict[str, CounterSpec] = {
             "create answer, or the answer was lost (a timeout or 5xx after the call was made).",
         ),
         CounterSpec(
+            "orchestrator_call_creates",
+            "Call creates sent to the provider (POST /call), by org and outcome: accepted, "
+            "refused (a 4xx or 429: nothing made), unreachable (no connection: nothing made) or "
+            "ambiguous (a timeout or 5xx: the call may exist). Its rate is the dial rate.",
+            ("org", "outcome"),
+        ),
+        CounterSpec(
+            "orchestrator_texts_sent",
+            "Text creates sent to the provider (POST /chat), by outcome: accepted, refused, "
+            "unreachable or ambiguous, as for calls.",
+            ("outcome",),
+        ),
+        CounterSpec(
             "orchestrator_predial_checks",
             "Pre-dial checks answered, by verdict (eligible, not-eligible, error) and what it "
             "did (cleared, refused, failed, retry-later, ignored).",
@@ -107,7 +120,7 @@ def redis_client() -> redis.Redis[bytes]:
     )
 
 
-def _field(spec: CounterSpec, labels: Mapping[str, str]) -> str:
+def counter_field(spec: CounterSpec, labels: Mapping[str, str]) -> str:
     if set(labels) != set(spec.labels):
         raise ValueError(f"{spec.name} takes labels {spec.labels}, got {sorted(labels)}")
     return json.dumps([str(labels[name]) for name in spec.labels])
@@ -116,7 +129,7 @@ def _field(spec: CounterSpec, labels: Mapping[str, str]) -> str:
 def count(name: str, amount: float = 1, **labels: str) -> None:
     """Add ``amount`` to counter ``name`` with these labels, for every process to see."""
     spec = COUNTERS[name]
-    field = _field(spec, labels)
+    field = counter_field(spec, labels)
     try:
         redis_client().hincrbyfloat(KEY_PREFIX + name, field, amount)
     except redis.RedisError as error:
@@ -126,7 +139,7 @@ def count(name: str, amount: float = 1, **labels: str) -> None:
 def counted(name: str, **labels: str) -> float:
     """The current total of one labelled counter (0 when never counted)."""
     spec = COUNTERS[name]
-    value = redis_client().hget(KEY_PREFIX + name, _field(spec, labels))
+    value = redis_client().hget(KEY_PREFIX + name, counter_field(spec, labels))
     return float(value) if value is not None else 0.0
 
 

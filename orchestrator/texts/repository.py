@@ -206,3 +206,12 @@ def get_session_for_update(session: Session, *, session_id: uuid.UUID) -> ChatSe
         .execution_options(populate_existing=True)
     )
     return session.scalars(stmt).first()
+
+
+def waiting_texts(session: Session) -> dict[TextStatus, int]:
+    """Texts ``queued`` and ``sending`` now (every org), each read from its partial index."""
+    counts = {
+        status: select(func.count()).select_from(Chat).where(Chat.delivery_status == status)
+        for status in (TextStatus.QUEUED, TextStatus.SENDING)
+    }
+    return {status: int(session.scalar(query) or 0) for status, query in counts.items()}

@@ -47,7 +47,7 @@ from orchestrator.webhooks.messages import (
 )
 from orchestrator.webhooks.repository import EventOutcome, StoredEvent
 from orchestrator.webhooks.session_messages import TextBatch
-from orchestrator.webhooks.storing import count_events, store_events
+from orchestrator.webhooks.storing import count_events, observe_apply_lag, store_events
 
 # Events applied in one transaction at most: large enough that a backlog is worked off in
 # few transactions (a call's messages fold into one update, each query serves hundreds of
@@ -214,8 +214,9 @@ class _BatchApplication:
         withdraw_opt_outs(self.session, numbers=withdrawn)
         record_text_events(self.session, replied_sessions=self.texts.replied_rows, now=now)
         self.outcomes += self.texts.outcomes
-        repository.record_outcomes(self.session, self.outcomes, now=now)
+        lags = repository.record_outcomes(self.session, self.outcomes, now=now)
         count_events(self.tally + self.texts.tally)
+        observe_apply_lag(lags)
         if self.correlated:
             count("orchestrator_calls_correlated", self.correlated)
         outcomes = {o.event_id: o.outcome for o in self.outcomes}

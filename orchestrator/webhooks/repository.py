@@ -187,13 +187,17 @@ _RECORD = text(
         CAST(:call_ids AS uuid[]), CAST(:org_ids AS uuid[])
     ) AS v(id, outcome, call_id, org_id)
     WHERE e.id = v.id
+    RETURNING EXTRACT(EPOCH FROM e.applied_at - e.received_at)
     """
 )
 
 
-def record_outcomes(session: Session, outcomes: Sequence[EventOutcome], *, now: datetime) -> None:
+def record_outcomes(
+    session: Session, outcomes: Sequence[EventOutcome], *, now: datetime
+) -> list[float]:
+    """Each event's outcome; the seconds each applied one waited since it was stored."""
     if not outcomes:
-        return
+        return []
     params = {
         "ids": [o.event_id for o in outcomes],
         "outcomes": [o.outcome for o in outcomes],
@@ -201,4 +205,21 @@ def record_outcomes(session: Session, outcomes: Sequence[EventOutcome], *, now: 
         "org_ids": [o.org_id for o in outcomes],
         "now": now,
     }
-    session.execute(_RECORD, params)
+    lags = session.scalars(_RECORD, params)
+    return [max(float(lag), 0.0) for lag in lags if lag is not None]
+
+
+_BACKLOG = text(
+    """
+    SELECT count(*),
+        (SELECT received_at FROM webhook_events WHERE outcome IS NULL ORDER BY id LIMIT 1)
+    FROM webhook_events WHERE outcome IS NULL
+    """
+)
+
+
+def pending_backlog(session: Session) -> tuple[int, datetime | None]:
+    """Messages stored and not applied yet, and when the oldest of them was stored; both read
+    through the pending index (the oldest is the lowest id)."""
+    count, oldest = session.execute(_BACKLOG).one()
+    return int(count), oldest

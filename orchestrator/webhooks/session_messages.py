@@ -43,7 +43,7 @@ from orchestrator.webhooks.messages import (
     unwrap,
 )
 from orchestrator.webhooks.repository import EventOutcome, StoredEvent
-from orchestrator.webhooks.storing import count_events
+from orchestrator.webhooks.storing import count_events, observe_apply_lag
 
 __all__ = [
     "TextBatch",
@@ -182,8 +182,9 @@ def _apply_parked(
         return frozenset()
     batch.apply_parked(provider_id, row)
     batch.finish()
-    repository.record_outcomes(session, batch.outcomes, now=batch.now)
+    lags = repository.record_outcomes(session, batch.outcomes, now=batch.now)
     count_events(batch.tally)
+    observe_apply_lag(lags)
     return frozenset(batch.replied)
 
 

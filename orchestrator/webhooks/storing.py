@@ -1,4 +1,5 @@
-"""Provider messages stored once each, and counted by type and outcome.
+"""Provider messages stored once each, counted by type and outcome, and timed to their
+application.
 
 A message delivered twice is stored once: its dedupe key is taken by the first, and a repeat
 (in the same batch or a later one) is a duplicate, counted and not stored again.
@@ -14,11 +15,14 @@ import anyio.to_thread
 import psycopg
 from sqlalchemy.orm import Session
 
+from orchestrator.metrics.histograms import observe
 from orchestrator.metrics.service import count
 from orchestrator.models import WebhookOutcome
 from orchestrator.webhooks import repository
 from orchestrator.webhooks.messages import counted_type
 from orchestrator.webhooks.repository import NewEvent
+
+APPLY_LAG = "orchestrator_webhook_apply_lag_seconds"
 
 
 def _stored_ids(
@@ -64,3 +68,8 @@ def count_events(tally: Counter[tuple[str, WebhookOutcome]]) -> None:
     """Count messages by (counted type, outcome)."""
     for (message_type, outcome), amount in tally.items():
         count("orchestrator_webhook_events", amount, type=message_type, outcome=outcome)
+
+
+def observe_apply_lag(lags: Sequence[float]) -> None:
+    """Seconds each applied message waited since it was stored."""
+    observe(APPLY_LAG, *lags)
