@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from orchestrator.activity.endpoints import router as activity_router
 from orchestrator.calls.endpoints import router as calls_router
 from orchestrator.campaigns.endpoints import router as campaigns_router
 from orchestrator.campaigns.v2_endpoints import router as campaigns_v2_router
@@ -28,3 +29,4 @@ api_router.include_router(policy_router)
 api_router.include_router(suppression_router)
 api_router.include_router(chats_router)
 api_router.include_router(sessions_router)
+api_router.include_router(activity_router)
