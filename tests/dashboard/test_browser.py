@@ -1,0 +1,134 @@
+"""The dashboard in headless Chromium against the real API: signing in, a running campaign's
+counters appearing and moving as its calls end, and pausing it from its page."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy.orm import Session
+
+from orchestrator.clock import utcnow
+from orchestrator.db import get_session
+from orchestrator.models import Campaign, CampaignStatus
+from orchestrator.orgs.service import CreatedOrg
+from tests.factories import answer_call, dispatch_campaign, end_call, make_campaign
+from tests.support.servers import serve
+
+KEY_ITEM = "orchestrator.apiKey"
+# A name that would be markup if the page ever wrote data as HTML.
+NAME = 'Spring <img src=x onerror="document.title=1"> reminders'
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    # Held by each request and by the test while it changes rows: one session, one user at once.
+    lock: threading.Lock
+
+
+@pytest.fixture
+def served(api: TestClient, session: Session) -> Iterator[Served]:
+    """The API on a real port, each request a unit of work in the test's transaction."""
+    lock = threading.Lock()
+
+    def _session() -> Iterator[Session]:
+        with lock:
+            yield session
+            session.commit()
+
+    api.app.dependency_overrides[get_session] = _session  # type: ignore[attr-defined]
+    with serve(api.app, lifespan="off") as url:  # type: ignore[arg-type]
+        yield Served(url, lock)
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        # Debian's Chromium (make system-deps), not a browser Playwright downloads.
+        launched = playwright.chromium.launch(executable_path=shutil.which("chromium"))
+        yield launched
+        launched.close()
+
+
+def _settle_calls(served: Served, session: Session, campaign_id: uuid.UUID) -> None:
+    """Three contacts dialed: two of the calls end, one rings on."""
+    with served.lock:
+        calls = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=3)
+        for call_id in calls:
+            answer_call(session, call_id=call_id)
+        for call_id in calls[:2]:
+            end_call(session, call_id=call_id, reason="customer-ended-call")
+        session.commit()
+
+
+def _sign_in(page: Page, key: str) -> None:
+    page.fill("#api-key", key)
+    page.click("#sign-in button[type=submit]")
+
+
+def test_a_running_campaigns_counters_appear_and_move(
+    served: Served, browser: Browser, session: Session, org: CreatedOrg
+) -> None:
+    with served.lock:
+        campaign_id = make_campaign(session, org=org, customers=5, name=NAME)
+        session.commit()
+    page = browser.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    page.goto(f"{served.url}/dashboard")
+
+    _sign_in(page, "not-a-key")
+    expect(page.locator("#errors")).to_have_text("Invalid API key")
+    _sign_in(page, org.api_key)
+
+    row = page.locator(f'[data-campaign-id="{campaign_id}"]')
+    expect(row.locator("a")).to_have_text(NAME)
+    expect(row.locator('[data-counter="pending"]')).to_have_text("5")
+    expect(row.locator('[data-counter="completed"]')).to_have_text("0")
+    _settle_calls(served, session, campaign_id)
+    expect(row.locator('[data-counter="completed"]')).to_have_text("2")
+    expect(row.locator('[data-counter="dispatched"]')).to_have_text("1")
+    expect(row.locator('[data-counter="pending"]')).to_have_text("2")
+
+    assert org.api_key not in page.url
+    assert page.evaluate(f"sessionStorage.getItem('{KEY_ITEM}')") == org.api_key
+    assert page.context.cookies() == []
+    assert page.title() == "Campaigns"
+    assert all(url.startswith(served.url) for url in requested)
+    assert not [text for text in console if "Content Security Policy" in text]
+
+
+def test_a_campaigns_page_shows_its_calls_and_pauses_it(
+    served: Served, browser: Browser, session: Session, org: CreatedOrg
+) -> None:
+    with served.lock:
+        campaign_id = make_campaign(session, org=org, customers=5)
+        session.commit()
+    _settle_calls(served, session, campaign_id)
+    page = browser.new_page()
+    page.goto(f"{served.url}/dashboard#/campaign/{campaign_id}")
+    _sign_in(page, org.api_key)
+
+    outcomes = page.locator('[data-panel="Outcomes by endedReason"]')
+    expect(outcomes.locator("td")).to_have_text(["customer-ended-call", "2"])
+    expect(page.locator('[data-figure="in-flight"]')).to_have_text("1")
+    expect(page.locator("svg.chart rect.rate")).to_have_count(60)
+    expect(page.locator('[data-panel^="Failed webhook deliveries"]')).to_contain_text("(0)")
+    page.click('button[data-status="paused"]')
+    expect(page.locator("h1 + .status")).to_have_text("paused")
+
+    with served.lock:
+        campaign = session.get(Campaign, campaign_id, populate_existing=True)
+        assert campaign is not None and campaign.status == CampaignStatus.PAUSED
+    expect(page.locator('button[data-status="in-progress"]')).to_have_text("Resume")
+    assert f"#/campaign/{campaign_id}" in page.url
+    assert org.api_key not in page.url
