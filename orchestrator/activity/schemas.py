@@ -12,6 +12,9 @@ class ActivityQuery(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
     minutes: int = Field(10, ge=1, le=60, description="How far back the buckets reach.")
+    # Outcomes count every call of the campaign: a page that refreshes often asks for them
+    # now and then, not on every refresh.
+    include_outcomes: bool = Field(True, alias="includeOutcomes")
 
     @property
     def bucket_seconds(self) -> int:
@@ -38,7 +41,9 @@ class CampaignActivityOut(BaseModel):
     bucket_seconds: int
     buckets: list[ActivityBucketOut]
     in_flight: int = Field(description="Calls sent and not ended now.")
-    outcomes: dict[str, int] = Field(
-        description="Every ended call of the campaign by endedReason (``unknown`` when none)."
+    outcomes: dict[str, int] | Omitted = Field(
+        None,
+        description="Every ended call of the campaign by endedReason (``unknown`` when none); "
+        "left out with includeOutcomes=false.",
     )
     texts: SmsCountersOut | Omitted = Field(None, description="Given for a campaign that texts.")

@@ -55,8 +55,9 @@ def campaign_activity(
         "bucketSeconds": window.step,
         "buckets": buckets,
         "inFlight": in_flight[-1],
-        "outcomes": repository.outcomes(session, campaign_id=campaign.id),
     }
+    if query.include_outcomes:
+        activity["outcomes"] = repository.outcomes(session, campaign_id=campaign.id)
     texts = sms_counters_of(session, campaign)
     if texts is not None:
         activity["texts"] = texts

@@ -142,3 +142,15 @@ def test_another_orgs_campaign_is_not_found(
         response = api.get(f"/campaign/{path_id}/activity", headers=auth)
         assert error_messages(response, 404) == "Campaign not found"
     assert api.get(f"/campaign/{campaign_id}/activity").status_code == 401
+
+
+def test_outcomes_are_left_out_when_not_asked_for(
+    api: TestClient, auth: dict[str, str], session: Session, org: CreatedOrg, clock: ManualClock
+) -> None:
+    campaign_id = make_campaign(session, org=org)
+    _calls(session, org, campaign_id, clock.now)
+
+    activity = _activity(api, auth, campaign_id, includeOutcomes="false")
+
+    assert "outcomes" not in activity
+    assert activity["inFlight"] == 2
