@@ -3,58 +3,37 @@ counters appearing and moving as its calls end, and pausing it from its page."""
 
 from __future__ import annotations
 
-import shutil
-import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from sqlalchemy.orm import Session
 
 from orchestrator.clock import utcnow
-from orchestrator.db import get_session
 from orchestrator.models import Campaign, CampaignStatus
 from orchestrator.orgs.service import CreatedOrg
 from tests.factories import answer_call, dispatch_campaign, end_call, make_campaign
-from tests.support.servers import serve
+from tests.support.dashboard import KEY_ITEM, Served, chromium, serve_in_session, sign_in
 
-KEY_ITEM = "orchestrator.apiKey"
 # A name that would be markup if the page ever wrote data as HTML.
 NAME = 'Spring <img src=x onerror="document.title=1"> reminders'
-
-
-@dataclass(frozen=True)
-class Served:
-    url: str
-    # Held by each request and by the test while it changes rows: one session, one user at once.
-    lock: threading.Lock
 
 
 @pytest.fixture
 def served(api: TestClient, session: Session) -> Iterator[Served]:
     """The API on a real port, each request a unit of work in the test's transaction."""
-    lock = threading.Lock()
-
-    def _session() -> Iterator[Session]:
-        with lock:
-            yield session
-            session.commit()
-
-    api.app.dependency_overrides[get_session] = _session  # type: ignore[attr-defined]
-    with serve(api.app, lifespan="off") as url:  # type: ignore[arg-type]
-        yield Served(url, lock)
+    assert isinstance(api.app, FastAPI)
+    with serve_in_session(api.app, session) as served:
+        yield served
 
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        # Debian's Chromium (make system-deps), not a browser Playwright downloads.
-        launched = playwright.chromium.launch(executable_path=shutil.which("chromium"))
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def _settle_calls(served: Served, session: Session, campaign_id: uuid.UUID) -> None:
@@ -66,11 +45,6 @@ def _settle_calls(served: Served, session: Session, campaign_id: uuid.UUID) -> N
         for call_id in calls[:2]:
             end_call(session, call_id=call_id, reason="customer-ended-call")
         session.commit()
-
-
-def _sign_in(page: Page, key: str) -> None:
-    page.fill("#api-key", key)
-    page.click("#sign-in button[type=submit]")
 
 
 def test_a_running_campaigns_counters_appear_and_move(
@@ -86,9 +60,9 @@ def test_a_running_campaigns_counters_appear_and_move(
     page.on("console", lambda message: console.append(message.text))
     page.goto(f"{served.url}/dashboard")
 
-    _sign_in(page, "not-a-key")
+    sign_in(page, "not-a-key")
     expect(page.locator("#errors")).to_have_text("Invalid API key")
-    _sign_in(page, org.api_key)
+    sign_in(page, org.api_key)
 
     row = page.locator(f'[data-campaign-id="{campaign_id}"]')
     expect(row.locator("a")).to_have_text(NAME)
@@ -116,7 +90,7 @@ def test_a_campaigns_page_shows_its_calls_and_pauses_it(
     _settle_calls(served, session, campaign_id)
     page = browser.new_page()
     page.goto(f"{served.url}/dashboard#/campaign/{campaign_id}")
-    _sign_in(page, org.api_key)
+    sign_in(page, org.api_key)
 
     outcomes = page.locator('[data-panel="Outcomes by endedReason"]')
     expect(outcomes.locator("td")).to_have_text(["customer-ended-call", "2"])

@@ -200,14 +200,14 @@
   function chart(activity) {
     const width = 600;
     const height = 150;
-    const top = 14;
+    const top = 4;
     const buckets = activity.buckets;
     const step = activity.bucketSeconds;
     const rates = buckets.map((bucket) => bucket.dials / step);
     const maxRate = Math.max(...rates, 0.1);
     const maxFlight = Math.max(...buckets.map((bucket) => bucket.inFlight), 1);
     const slot = width / Math.max(buckets.length, 1);
-    const graph = svg("svg", { class: "chart", viewBox: `0 0 ${width} ${height + 20}`, preserveAspectRatio: "none", role: "img" });
+    const graph = svg("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", role: "img" });
     graph.setAttribute("aria-label", "calls per second and calls in flight");
     graph.append(svg("line", { class: "axis", x1: 0, y1: height, x2: width, y2: height }));
     rates.forEach((rate, index) => {
@@ -218,12 +218,11 @@
       const y = height - (bucket.inFlight / maxFlight) * (height - top);
       return `${(index + 0.5) * slot},${y}`;
     });
-    graph.append(svg("polyline", { class: "in-flight", points: points.join(" ") }));
-    graph.append(svg("text", { x: 2, y: 11 }, `${maxRate.toFixed(1)} calls/s`));
-    graph.append(svg("text", { x: width - 2, y: 11, "text-anchor": "end" }, `${maxFlight} in flight`));
+    graph.append(svg("polyline", { class: "in-flight", points: points.join(" "), "vector-effect": "non-scaling-stroke" }));
+    // Labels in HTML: text inside a stretched drawing would stretch with it.
     const minutes = Math.round((buckets.length * step) / 60);
-    graph.append(svg("text", { x: 2, y: height + 15 }, `${minutes} min ago`));
-    graph.append(svg("text", { x: width - 2, y: height + 15, "text-anchor": "end" }, "now"));
+    const scale = el("div", { class: "scale" }, el("span", {}, `${maxRate.toFixed(1)} calls/s`), el("span", {}, `${maxFlight} in flight`));
+    const times = el("div", { class: "scale" }, el("span", {}, `${minutes} min ago`), el("span", {}, "now"));
     const latest = buckets.slice(-3);
     const recentRate = latest.reduce((sum, bucket) => sum + bucket.dials, 0) / (latest.length * step || 1);
     const legend = el(
@@ -232,7 +231,7 @@
       el("span", { class: "rate" }, "calls/s ", el("b", { "data-figure": "rate" }, recentRate.toFixed(2))),
       el("span", { class: "in-flight" }, "in flight ", el("b", { "data-figure": "in-flight" }, activity.inFlight)),
     );
-    return el("div", { class: "panel" }, el("h2", {}, "Calls over the last minutes"), legend, graph);
+    return el("div", { class: "panel" }, el("h2", {}, "Calls over the last minutes"), legend, scale, graph, times);
   }
 
   function table(title, headings, rows, emptyText) {
