@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     Integer,
     and_,
@@ -45,17 +46,16 @@ class BucketCounts:
     ends: list[int]
 
 
-def bucket_counts(session: Session, *, campaign_id: uuid.UUID, window: Window) -> BucketCounts:
-    """One statement: the campaign's recent and in-flight calls (two index ranges, whatever
-    the campaign's size), their sends and ends by bucket, and those in flight at the start."""
+def _recent_calls(campaign_id: uuid.UUID, window: Window) -> CTE:
+    """The campaign's calls sent since the lookback, and those in flight now: when each was
+    sent, and when it ended (NULL while in flight). Two index ranges, whatever the campaign's
+    size."""
     in_flight = text(IN_FLIGHT_SQL)
-    calls = (
-        select(
-            Call.dialed_at.label("sent"),
-            case((in_flight, None), else_=func.coalesce(Call.ended_at, Call.updated_at)).label(
-                "ended"
-            ),
-        )
+    # A call ended by a report that gave no end time ended, as far as we know, when its row
+    # last changed.
+    ended = case((in_flight, None), else_=func.coalesce(Call.ended_at, Call.updated_at))
+    return (
+        select(Call.dialed_at.label("sent"), ended.label("ended"))
         .where(
             Call.campaign_id == campaign_id,
             Call.dialed_at.is_not(None),
@@ -63,6 +63,12 @@ def bucket_counts(session: Session, *, campaign_id: uuid.UUID, window: Window) -
         )
         .cte("recent")
     )
+
+
+def bucket_counts(session: Session, *, campaign_id: uuid.UUID, window: Window) -> BucketCounts:
+    """One statement: the campaign's sends and ends by bucket, and its calls in flight at the
+    window's start."""
+    calls = _recent_calls(campaign_id, window)
     start = literal(window.start)
 
     def bucket(column: ColumnElement[datetime]) -> ColumnElement[int]:

@@ -164,7 +164,9 @@
       ),
     );
     const empty = el("p", { class: "muted" }, "No campaigns yet.");
-    view.replaceChildren(el("h1", {}, "Campaigns"), ...(rows.length ? rows : [empty]));
+    const total = page.metadata.totalItems;
+    const more = total > rows.length ? el("p", { class: "muted" }, `The latest ${rows.length} of ${total}.`) : null;
+    view.replaceChildren(el("h1", {}, "Campaigns"), ...(rows.length ? rows : [empty]), ...(more ? [more] : []));
   }
 
   // --- one campaign -----------------------------------------------------------------------------
