@@ -4,10 +4,14 @@ address but the API's own."""
 from __future__ import annotations
 
 import re
+import tomllib
+from fnmatch import fnmatch
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+import orchestrator
 from orchestrator.dashboard.endpoints import ASSETS, static_file
 
 PAGES = ["/dashboard", *(f"/dashboard/assets/{name}" for name in ASSETS)]
@@ -58,3 +62,18 @@ def test_other_files_are_not_served(api: TestClient, name: str) -> None:
     response = api.get(f"/dashboard/assets/{name}")
 
     assert response.status_code == 404
+
+
+def test_an_installed_package_has_the_assets() -> None:
+    """Every file of the page is package data, so a non-editable install serves it too."""
+    package = Path(orchestrator.__file__).parent
+    pyproject = tomllib.loads((package.parent / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["orchestrator"]
+    files = [
+        str(path.relative_to(package))
+        for path in (package / "dashboard" / "static").rglob("*")
+        if path.is_file()
+    ]
+
+    assert sorted(files) == sorted(f"dashboard/static/{name}" for name in [*ASSETS, "index.html"])
+    assert all(any(fnmatch(name, pattern) for pattern in patterns) for name in files)
