@@ -12,10 +12,11 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, expect
 from sqlalchemy.orm import Session
 
-from orchestrator.clock import utcnow
+from orchestrator.clock import ManualClock, utcnow
 from orchestrator.models import Campaign, CampaignStatus
 from orchestrator.orgs.service import CreatedOrg
 from tests.factories import answer_call, dispatch_campaign, end_call, make_campaign
+from tests.factories.texts import sms_campaign_texts
 from tests.support.dashboard import KEY_ITEM, Served, chromium, serve_in_session, sign_in
 
 # A name that would be markup if the page ever wrote data as HTML.
@@ -106,3 +107,20 @@ def test_a_campaigns_page_shows_its_calls_and_pauses_it(
     expect(page.locator('button[data-status="in-progress"]')).to_have_text("Resume")
     assert f"#/campaign/{campaign_id}" in page.url
     assert org.api_key not in page.url
+
+
+def test_a_campaign_that_texts_shows_its_texts(
+    served: Served, browser: Browser, session: Session, org: CreatedOrg, clock: ManualClock
+) -> None:
+    # At a time the texts may be sent (a weekday afternoon), for the API as for the test.
+    with served.lock:
+        campaign_id, texts = sms_campaign_texts(session, org=org, customers=3, now=clock.now)
+        session.commit()
+    assert len(texts) == 3
+    page = browser.new_page()
+    page.goto(f"{served.url}/dashboard#/campaign/{campaign_id}")
+    sign_in(page, org.api_key)
+
+    cells = page.locator('[data-panel="Texts"] td')
+    counts = {"queued": 3, "sent": 0, "failed": 0, "replied": 0, "optedOut": 0}
+    expect(cells).to_have_text([str(cell) for pair in counts.items() for cell in pair])
