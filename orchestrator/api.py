@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from orchestrator.activity.endpoints import router as activity_router
 from orchestrator.calls.endpoints import router as calls_router
 from orchestrator.campaigns.endpoints import router as campaigns_router
 from orchestrator.campaigns.v2_endpoints import router as campaigns_v2_router
 from orchestrator.chats.endpoints import router as chats_router
+from orchestrator.dashboard.endpoints import router as dashboard_router
 from orchestrator.decisions.endpoints import router as decisions_router
 from orchestrator.events.endpoints import router as events_router
 from orchestrator.metrics.endpoints import router as metrics_router
@@ -28,3 +30,5 @@ api_router.include_router(policy_router)
 api_router.include_router(suppression_router)
 api_router.include_router(chats_router)
 api_router.include_router(sessions_router)
+api_router.include_router(activity_router)
+api_router.include_router(dashboard_router)

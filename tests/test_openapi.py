@@ -202,6 +202,8 @@ def _walk_campaigns_v2(request: Client, session: Session) -> None:
     by_id = {"campaign_id": campaign_id}
     summary = request("GET", "/v2/campaign/{campaign_id}", path_parameters=by_id)
     assert summary["callMetrics"] == {"dialed": 2, "connected": 1}
+    activity = request("GET", "/campaign/{campaign_id}/activity", path_parameters=by_id)
+    assert (activity["inFlight"], activity["outcomes"]) == (1, {"customer-ended-call": 1})
     contacts = request(
         "GET",
         "/v2/campaign/{campaign_id}/contacts",
