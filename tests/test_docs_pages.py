@@ -46,6 +46,15 @@ def test_every_asset_a_page_names_is_served(client: TestClient, page: str, kinds
     assert {kind for kind in kinds if any(kind in name for name in served)} == kinds
 
 
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_pages_may_load_from_this_server_only(client: TestClient, page: str) -> None:
+    policy = client.get(page).headers["content-security-policy"]
+    sources = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    for directive in ("default-src", "img-src", "connect-src", "font-src", "script-src"):
+        assert sources[directive].startswith("'self'"), directive
+        assert "http" not in sources[directive] and "*" not in sources[directive], directive
+
+
 def test_swagger_ui_asks_no_outside_validator(client: TestClient) -> None:
     assert '"validatorUrl": null' in client.get("/docs").text
 
