@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from orchestrator.calls.endpoints import router as calls_router
+from orchestrator.campaigns.append_endpoints import router as campaigns_append_router
 from orchestrator.campaigns.endpoints import router as campaigns_router
 from orchestrator.campaigns.v2_endpoints import router as campaigns_v2_router
 from orchestrator.chats.endpoints import router as chats_router
@@ -18,6 +19,7 @@ from orchestrator.suppression.endpoints import router as suppression_router
 
 api_router = APIRouter()
 api_router.include_router(campaigns_router)
+api_router.include_router(campaigns_append_router)
 api_router.include_router(campaigns_v2_router)
 api_router.include_router(decisions_router)
 api_router.include_router(calls_router)
