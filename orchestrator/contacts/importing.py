@@ -53,13 +53,10 @@ class ImportTally:
     def messages(self) -> list[str]:
         """The problems as Vapi's error messages: the first ones, then how many in all."""
         shown = [problem.message(csv_rows=self.csv_rows) for problem in self.problems]
-        if self.problem_count > len(shown):
-            more = self.problem_count - len(shown)
-            shown.append(
-                f"... and {more} more problems: {self.problem_count} problems in "
-                f"{self.rejected} rows in all"
-            )
-        return shown
+        listed = "" if self.problem_count == len(shown) else f", the first {len(shown)} listed"
+        rows = "rows" if self.csv_rows else "customers"
+        total = f"{self.problem_count} problems in {self.rejected} {rows}{listed}: nothing added"
+        return [*shown, total]
 
 
 def dedupe_key(customer: dict[str, Any]) -> str | None:

@@ -93,6 +93,7 @@ def test_json_customers_are_checked_as_creation_checks_them(
     assert error_messages(bad, 400) == [
         "customers.0.number must be longer than or equal to 3 characters",
         "customers.1 must have a number or a sipUri",
+        "2 problems in 2 customers: nothing added",
     ]
     good = api.post(url, json={"customers": [{"number": number, "name": "Ada"}]}, headers=auth)
     assert good.status_code == 201, good.text
@@ -126,6 +127,7 @@ def test_any_bad_row_refuses_the_file_naming_every_problem_and_nothing_is_writte
         "row 5, column number: duplicates a contact already in the campaign",
         "row 6, column name: must be shorter than or equal to 40 characters",
         "row 7: has 1 cells where the header has 3 columns",
+        "5 problems in 5 rows: nothing added",
     ]
     assert len(contacts_of(session, campaign_id=uuid.UUID(created["id"]))) == 1
     assert _campaign(session, created["id"]).contacts_total == 1
@@ -236,7 +238,8 @@ def test_an_sms_campaign_renders_its_template_for_each_row_with_spaced_headers(
     second, third = customer_numbers(2, start=800)
     body = f"number,name,appointment date\n{second},Bob,Friday at 3\n{third},Cy,\n"
     response = _append(api, auth, created["id"], body)
-    [message] = error_messages(response, 400)
+    message, total = error_messages(response, 400)
+    assert total == "1 problems in 1 rows: nothing added"
     assert message.startswith("row 3: smsPlan.input does not render:"), message
     response = _append(api, auth, created["id"], body, onError="skip")
     assert response.json()["added"] == 1
