@@ -8,6 +8,7 @@ keys seen are kept (a million fit in about a hundred megabytes); the customers a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from orchestrator.campaigns.schemas import CustomerIn
 from orchestrator.contacts.csv_rows import CsvColumns, RowProblem, customer_of_row, problems_of
 from orchestrator.contacts.service import NewContact
 from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key
+from orchestrator.wire import E164_SHAPE
 
 # Problems an answer lists one by one; the rest are counted.
 SHOWN_PROBLEMS = 1_000
@@ -63,11 +65,15 @@ def dedupe_key(customer: dict[str, Any]) -> str | None:
     """``service.customer_key`` of a customer as ``CustomerIn`` dumps one."""
     number = customer.get("number")
     if number:
-        digits = "".join(ch for ch in number if ch.isdigit() or ch == "+") or number.strip()
+        digits = number if E164_SHAPE.fullmatch(number) else _digits(number)
         extension = customer.get("extension")
         return f"tel:{digits}" + (f";ext={extension}" if extension else "")
     sip = customer.get("sipUri")
     return f"sip:{sip.strip().lower()}" if sip else None
+
+
+def _digits(number: str) -> str:
+    return re.sub(r"[^\d+]", "", number) or number.strip()
 
 
 @dataclass
