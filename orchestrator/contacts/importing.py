@@ -139,7 +139,7 @@ def _duplicate(
     column = "number" if key.startswith("tel:") else "sipUri"
     if first == ALREADY_THERE:
         return [RowProblem(row, column, "duplicates a contact already in the campaign")]
-    where = f"row {first}" if tally.csv_rows else f"customers.{first}"
+    where = f"row {first}" if tally.csv_rows else f"customers.{first}.{column}"
     return [RowProblem(row, column, f"duplicates {where}")]
 
 

@@ -95,6 +95,11 @@ def test_json_customers_are_checked_as_creation_checks_them(
         "customers.1 must have a number or a sipUri",
         "2 problems in 2 customers: nothing added",
     ]
+    twice = {"customers": [{"number": number}, {"number": number, "name": "Ada"}]}
+    assert error_messages(api.post(url, json=twice, headers=auth), 400) == [
+        "customers.1.number duplicates customers.0.number",
+        "1 problems in 1 customers: nothing added",
+    ]
     good = api.post(url, json={"customers": [{"number": number, "name": "Ada"}]}, headers=auth)
     assert good.status_code == 201, good.text
     assert good.json()["added"] == 1
