@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from orchestrator.activity.endpoints import router as activity_router
 from orchestrator.calls.endpoints import router as calls_router
+from orchestrator.campaigns.append_endpoints import router as campaigns_append_router
 from orchestrator.campaigns.endpoints import router as campaigns_router
 from orchestrator.campaigns.v2_endpoints import router as campaigns_v2_router
 from orchestrator.chats.endpoints import router as chats_router
@@ -20,6 +21,7 @@ from orchestrator.suppression.endpoints import router as suppression_router
 
 api_router = APIRouter()
 api_router.include_router(campaigns_router)
+api_router.include_router(campaigns_append_router)
 api_router.include_router(campaigns_v2_router)
 api_router.include_router(decisions_router)
 api_router.include_router(calls_router)

@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     # alone guarantees the limit at the provider).
     pacing_safety_margin: float = 0.02
     max_customers_per_request: int = 10_000
+    # Rows of one CSV body appended to a campaign (POST /campaign/{id}/customers).
+    max_import_rows: int = 1_000_000
     tick_interval_seconds: float = 1.0
     dispatch_batch_limit: int = 500
     # How often the recovery sweep asks the provider about calls whose news was lost.

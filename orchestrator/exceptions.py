@@ -83,6 +83,7 @@ _ERROR_MEANINGS = {
     400: "The request is invalid: `message` lists every problem found in it.",
     401: "No API key, or not a valid one (`Authorization: Bearer <key>`).",
     404: "No such resource in the caller's org.",
+    413: "The request carries more than one request may: `message` says the limit.",
     502: "The provider answered with an error or with something that could not be read.",
     503: "The provider could not be reached, did not answer in time, or is rate limiting us: "
     "try again shortly.",

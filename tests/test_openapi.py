@@ -191,9 +191,28 @@ def _walk_campaigns(request: Client, session: Session) -> None:
     )
     assert paused["pausedAt"]
     request("POST", "/campaign/{campaign_id}/reconcile", path_parameters=by_id)
+    _walk_appends(request, by_id)
     planned_by_id = {"campaign_id": planned_id}
     deleted = request("DELETE", "/campaign/{campaign_id}", path_parameters=planned_by_id)
     assert deleted["status"] == "archived"
+
+
+def _walk_appends(request: Client, by_id: dict[str, str]) -> None:
+    """Customers appended from CSV (one row rejected) and from JSON."""
+    rows = f"number,appointment date\n{customer_numbers(1, start=3)[0]},Friday\n+1,x\n"
+    appended = request(
+        "POST",
+        "/campaign/{campaign_id}/customers",
+        path_parameters=by_id,
+        query={"onError": "skip"},
+        body=rows,
+        media_type="text/csv",
+    )
+    assert (appended["added"], appended["rejected"], appended["errorCount"]) == (1, 1, 1)
+    customers = {"customers": [{"number": customer_numbers(1, start=4)[0]}]}
+    path = "/campaign/{campaign_id}/customers"
+    json_body = {"body": customers, "media_type": "application/json"}
+    assert request("POST", path, path_parameters=by_id, **json_body)["added"] == 1
 
 
 def _walk_campaigns_v2(request: Client, session: Session) -> None:

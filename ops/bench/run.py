@@ -6,6 +6,7 @@ from ops.bench import (
     campaign_create,
     campaign_events_out,
     contact_listing,
+    contacts_import_1m,
     pacing_accuracy,
     sms_dispatch,
     suppression_import_1m,
@@ -24,6 +25,7 @@ def main() -> None:
         webhook_ingest.run,
         campaign_events_out.run,
         suppression_import_1m.run,
+        contacts_import_1m.run,
         sms_dispatch.run,
     )
     for bench in benches:

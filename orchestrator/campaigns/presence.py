@@ -14,10 +14,13 @@ from typing import Any
 TARGET_FIELDS = ("assistantId", "workflowId", "squadId")
 V2_TARGET_FIELDS = ("assistantId", "squadId")
 DUPLICATE_FIELD = "duplicateFromCampaignId"
+# Extension: a campaign created paused may wait for its customers (``POST .../customers``).
+CREATED_STATUS_FIELD = "status"
 # What a v2 campaign cannot have, and what it takes instead.
 V1_ONLY_FIELDS = {
     "workflowId": "a v2 campaign runs an assistantId or a squadId",
     "dialPlan": "a v2 campaign calls its customers from one phoneNumberId",
+    CREATED_STATUS_FIELD: "a v2 campaign is created scheduled",
 }
 
 
@@ -36,7 +39,8 @@ def presence_errors(fields: Mapping[str, Any]) -> list[str]:
         errors.append("customers must not be given with dialPlan")
     if has_plan and fields.get("dialPlan") == []:
         errors.append("dialPlan should not be empty")
-    if not has_plan and not fields.get("customers"):
+    waits_for_customers = fields.get(CREATED_STATUS_FIELD) == "paused"
+    if not has_plan and not fields.get("customers") and not waits_for_customers:
         errors.append("customers should not be empty")
     return errors + server_errors(fields)
 

@@ -219,8 +219,13 @@ def finish_if_done(session: Session, *, campaign_id: uuid.UUID) -> bool:
 
 
 def finish_done_campaigns(session: Session) -> list[uuid.UUID]:
-    """End every active campaign whose summed counters say it is done (the tick's sweep)."""
-    done = list(session.scalars(_finished().order_by(Campaign.id)))
+    """End every active campaign whose summed counters say it is done (the tick's sweep).
+
+    A paused campaign without contacts is not done: it was created to have its customers
+    appended (``POST /campaign/{id}/customers``) before it is resumed, and ends once resumed
+    if it still has none (or when its window closes)."""
+    waiting = (Campaign.status == CampaignStatus.PAUSED) & (Campaign.contacts_total == 0)
+    done = list(session.scalars(_finished(~waiting).order_by(Campaign.id)))
     if done:
         _end_campaigns(session, done)
     return done

@@ -19,7 +19,11 @@ from pydantic_core import PydanticCustomError
 
 from orchestrator.calls.retry_plan import RetryPlanIn
 from orchestrator.calls.wire import WireCallStatus
-from orchestrator.campaigns.presence import DUPLICATE_FIELD, presence_errors
+from orchestrator.campaigns.presence import (
+    CREATED_STATUS_FIELD,
+    DUPLICATE_FIELD,
+    presence_errors,
+)
 from orchestrator.campaigns.text_plans import Channel, FollowUpPlanIn, SmsPlanIn
 from orchestrator.listing import MAX_LIMIT, TimeRangeQuery
 from orchestrator.models.enums import CampaignEndedReason, CampaignStatus
@@ -172,6 +176,11 @@ class CreateCampaignIn(BaseModel):
     )
     sms_plan: SmsPlanIn | None = Field(None, alias="smsPlan")
     follow_up_plan: FollowUpPlanIn | None = Field(None, alias="followUpPlan")
+    status: Literal["paused"] | None = Field(
+        None,
+        description="paused: the campaign is created paused, and may have no customers yet "
+        "(POST /campaign/{id}/customers adds them; resume it with PATCH status).",
+    )
 
     @model_validator(mode="wrap")
     @classmethod
@@ -190,6 +199,7 @@ class CreateCampaignIn(BaseModel):
             "server": self.server,
             "predialPlan": self.predial_plan,
             DUPLICATE_FIELD: self.duplicate_from_campaign_id,
+            CREATED_STATUS_FIELD: self.status,
         }
 
 

@@ -68,18 +68,21 @@ def create_campaign(
     body: CreateCampaignIn,
     rules: PresenceRules = presence_errors,
 ) -> dict[str, Any]:
-    """``POST /campaign`` (and ``/v2/campaign``, with its ``rules``): a new scheduled campaign."""
+    """``POST /campaign`` (and ``/v2/campaign``, with its ``rules``): a new scheduled campaign,
+    or a paused one when asked (``status``), which may wait for its customers."""
     setup = _setup(session, org_id, body)
     contacts = validate_create(
         body, setup, rules=rules, max_customers=get_settings().max_customers_per_request
     )
+    paused = body.status == "paused"
     campaign = repository.add_campaign(
         session,
         Campaign(
             id=uuid.uuid4(),
             org_id=org_id,
             name=body.name,
-            status=CampaignStatus.SCHEDULED,
+            status=CampaignStatus.PAUSED if paused else CampaignStatus.SCHEDULED,
+            paused_at=utcnow() if paused else None,
             **setup.columns,
             **audience_columns(setup, contacts),
         ),

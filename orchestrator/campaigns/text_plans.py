@@ -150,3 +150,20 @@ def _contact_errors(
         more = len(failed) - MAX_CONTACT_ERRORS
         return [*failed[:MAX_CONTACT_ERRORS], f"{path} does not render for {more} more contacts"]
     return failed
+
+
+def customer_template_errors(
+    *,
+    extensions: Mapping[str, Any],
+    campaign_overrides: Mapping[str, Any] | None,
+    customer: dict[str, Any],
+) -> list[str]:
+    """Each of the campaign's templates that does not render for one more customer (the
+    templates themselves were checked when the campaign was made)."""
+    failed: list[str] = []
+    for path, source in _templates(extensions):
+        try:
+            render_text(source, customer=customer, campaign_overrides=campaign_overrides)
+        except TemplateError as error:
+            failed.append(f"{path} does not render: {error}")
+    return failed

@@ -59,8 +59,10 @@ def copy_contacts(
     *,
     campaign_id: uuid.UUID,
     org_id: uuid.UUID,
-    contacts: Sequence[NewContact],
+    contacts: Iterable[NewContact],
 ) -> None:
+    """The contacts, new and pending, in one COPY: read as they are written, so a generator
+    is streamed to the server (and the server's work overlaps the caller's)."""
     now = utcnow()
     raw = session.connection().connection.driver_connection
     assert raw is not None
