@@ -192,6 +192,25 @@ def _finished(*where: ColumnElement[bool]) -> Select[uuid.UUID]:
     )
 
 
+def _still_done(session: Session, locked: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    """Of the campaigns just locked by ``_finished``, those done by a fresh read.
+
+    A row updated and committed after ``_finished``'s statement began is rechecked by Postgres
+    in its new version, but the counters' subqueries keep the statement's first snapshot: an
+    append of customers committed in between (contacts, counters and campaign row together)
+    would not be seen. This second statement reads after the locks are held, so it sees
+    everything committed before them, and nothing can commit on these rows until we do.
+    """
+    if not locked:
+        return []
+    stmt = select(Campaign.id).where(
+        Campaign.id.in_(locked),
+        Campaign.status.in_(ACTIVE_STATUSES),
+        *(getattr(Campaign, CONTACT_COUNTER[status]) == 0 for status in OPEN_CONTACT_STATUSES),
+    )
+    return sorted(session.scalars(stmt))
+
+
 def _end_campaigns(session: Session, campaign_ids: Sequence[uuid.UUID]) -> None:
     move = next_campaign_state(CampaignStatus.IN_PROGRESS, CampaignEvent.COMPLETE)
     now = utcnow()
@@ -212,7 +231,7 @@ def finish_if_done(session: Session, *, campaign_id: uuid.UUID) -> bool:
     transactions ending a campaign's last two calls at once each see the other's delta
     uncommitted, so neither ends it; ``finish_done_campaigns`` (every scheduler tick) does.
     """
-    done = list(session.scalars(_finished(Campaign.id == campaign_id)))
+    done = _still_done(session, list(session.scalars(_finished(Campaign.id == campaign_id))))
     if done:
         _end_campaigns(session, done)
     return bool(done)
@@ -225,7 +244,7 @@ def finish_done_campaigns(session: Session) -> list[uuid.UUID]:
     appended (``POST /campaign/{id}/customers``) before it is resumed, and ends once resumed
     if it still has none (or when its window closes)."""
     waiting = (Campaign.status == CampaignStatus.PAUSED) & (Campaign.contacts_total == 0)
-    done = list(session.scalars(_finished(~waiting).order_by(Campaign.id)))
+    done = _still_done(session, list(session.scalars(_finished(~waiting).order_by(Campaign.id))))
     if done:
         _end_campaigns(session, done)
     return done

@@ -316,6 +316,8 @@ def _change_caller(session: Session, campaign: Campaign, phone_number_id: str) -
         session, org_id=campaign.org_id, provider_ids=[phone_number_id]
     )
     campaign.phone_number_id = phone_number_id
+    # The tick dials only the numbers listed here: every contact now calls from the new one.
+    campaign.caller_number_ids = [phone_number_id]
 
 
 def delete_campaign(session: Session, *, org_id: uuid.UUID, campaign_id: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from orchestrator.campaigns.counters import counter_drift
+from orchestrator.clock import utcnow
 from orchestrator.models import Call, CallStatus, Campaign, Contact, ContactStatus, PhoneNumber
 from orchestrator.orgs.service import CreatedOrg
 from tests.factories import (
@@ -406,6 +407,13 @@ def test_patch_phone_number_moves_every_contact(
     assert callers == ["phone-new", "phone-new"]
     known = session.scalars(select(PhoneNumber.provider_phone_number_id)).all()
     assert sorted(known) == ["phone-1", "phone-new"]
+    # And they are dialed, from the new number: the tick goes through the campaign's numbers.
+    campaign_id = uuid.UUID(created["id"])
+    start_campaign(session, campaign_id=created["id"])
+    claimed = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=10)
+    assert len(claimed) == 2
+    dialed_from = session.scalars(select(Call.phone_number_id).where(Call.id.in_(claimed))).all()
+    assert dialed_from == ["phone-new", "phone-new"]
 
 
 def test_patch_phone_number_once_started_or_with_a_dial_plan(

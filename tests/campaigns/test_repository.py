@@ -17,7 +17,12 @@ from orchestrator.calls import repository as calls_repo
 from orchestrator.calls.service import CallEnding, move_call
 from orchestrator.campaigns.counter_repository import bump_counters, counters_of
 from orchestrator.campaigns.counters import counter_drift
-from orchestrator.campaigns.repository import call_metrics, finish_done_campaigns, finish_if_done
+from orchestrator.campaigns.repository import (
+    _still_done,
+    call_metrics,
+    finish_done_campaigns,
+    finish_if_done,
+)
 from orchestrator.clock import utcnow
 from orchestrator.flows.tick import run_tick
 from orchestrator.models import Call, CallStatus, Campaign, CampaignStatus
@@ -147,6 +152,23 @@ def test_the_sweep_ends_only_campaigns_with_nothing_pending_or_in_flight(
     assert _status_seen_by(session, done) == CampaignStatus.ENDED
     assert _status_seen_by(session, waiting) == CampaignStatus.SCHEDULED
     assert finish_done_campaigns(session) == []
+
+
+def test_a_campaign_locked_as_done_is_read_again_before_it_ends(
+    session: Session, org: CreatedOrg
+) -> None:
+    """The sweep's lock may come after an append committed unseen by its first read: the
+    second read is what decides."""
+    done = make_campaign(session, org=org, customers=1)
+    appended = make_campaign(session, org=org, customers=1)
+    for campaign_id in (done, appended):
+        bump_counters(
+            session, campaign_id=campaign_id, deltas={"contacts_pending": -1, "contacts_skipped": 1}
+        )
+    # As an append would leave it once committed: a contact pending again.
+    bump_counters(session, campaign_id=appended, deltas={"contacts_pending": 1})
+    assert _still_done(session, [done, appended]) == [done]
+    assert _still_done(session, []) == []
 
 
 def test_call_metrics_count_contacts_not_attempts(session: Session) -> None:
