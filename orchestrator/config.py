@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     # ``orchestrator flower``'s basic-auth credentials (user:password), when not given as
     # ``--basic-auth``; Flower on a non-loopback address refuses to start without them.
     flower_basic_auth: str = Field(default="", repr=False)
+    # When set, ``GET /metrics`` answers only ``Authorization: Bearer <token>`` (Prometheus's
+    # ``authorization`` setting): its series name orgs, campaigns and caller numbers, and the
+    # API's port also faces the provider's webhooks.
+    metrics_token: str = Field(default="", repr=False)
     webhook_secret_header: str = "X-Vapi-Secret"  # noqa: S105 - a header name, not a secret
     # How provider webhooks prove where they come from (Vapi's modes): "secret" checks
     # ``webhook_secret_header``, "bearer" checks ``Authorization: Bearer``, "hmac" checks a

@@ -1,12 +1,18 @@
-"""``GET /metrics`` in Prometheus's text format (no API key: scrape it from the private network)."""
+"""``GET /metrics`` in Prometheus's text format: open on a private network, or behind the
+bearer token of ``ORCH_METRICS_TOKEN`` (not an org's API key: the series span every org)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from orchestrator.config import get_settings
 from orchestrator.db import SessionDep
+from orchestrator.exceptions import Unauthorized, error_responses
 from orchestrator.metrics.gauges import (
     Backlog,
     CallsInFlight,
@@ -32,6 +38,16 @@ def _registry(session: SessionDep) -> CollectorRegistry:
     return registry
 
 
-@router.get("/metrics", response_class=PlainTextResponse)
-def metrics(session: SessionDep) -> Response:
+def _check_token(authorization: str | None) -> None:
+    token = get_settings().metrics_token
+    if not token:
+        return
+    given = (authorization or "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        raise Unauthorized("Invalid metrics token (Authorization: Bearer <ORCH_METRICS_TOKEN>)")
+
+
+@router.get("/metrics", response_class=PlainTextResponse, responses=error_responses(401))
+def metrics(session: SessionDep, authorization: Annotated[str | None, Header()] = None) -> Response:
+    _check_token(authorization)
     return Response(generate_latest(_registry(session)), media_type=CONTENT_TYPE_LATEST)
