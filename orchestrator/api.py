@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from orchestrator.calls.endpoints import router as calls_router
 from orchestrator.campaigns.endpoints import router as campaigns_router
+from orchestrator.campaigns.export_endpoints import router as campaign_export_router
 from orchestrator.campaigns.v2_endpoints import router as campaigns_v2_router
 from orchestrator.chats.endpoints import router as chats_router
 from orchestrator.decisions.endpoints import router as decisions_router
@@ -19,6 +20,7 @@ from orchestrator.suppression.endpoints import router as suppression_router
 api_router = APIRouter()
 api_router.include_router(campaigns_router)
 api_router.include_router(campaigns_v2_router)
+api_router.include_router(campaign_export_router)
 api_router.include_router(decisions_router)
 api_router.include_router(calls_router)
 api_router.include_router(phone_numbers_router)
