@@ -7,3 +7,6 @@ import typer
 campaign_app = typer.Typer(
     help="Campaigns, through the API (ORCH_API_URL, ORCH_API_KEY).", no_args_is_help=True
 )
+
+# Each module registers its commands on ``campaign_app`` when imported.
+from orchestrator.console import campaign_commands, campaign_events, campaign_watch  # noqa: E402,F401
