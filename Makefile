@@ -19,6 +19,7 @@ system-deps:
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	{ command -v node && command -v npm; } >/dev/null || missing="$$missing nodejs npm"; \
+	command -v tmux >/dev/null || missing="$$missing tmux"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then echo "please install:$$missing" >&2; exit 1; fi; \
 	  echo "installing system packages:$$missing"; \

@@ -121,6 +121,7 @@ def watch_campaign(
             return
         summary = _follow(api, campaign_id, interval=interval)
     if summary["status"] in ENDED_STATUSES:
-        console.print(final_summary(summary, watched_seconds=time.monotonic() - started))
+        done = final_summary(summary, watched_seconds=time.monotonic() - started)
+        console.print(done, soft_wrap=True, highlight=False)
     else:
         console.print("stopped watching; the campaign goes on", highlight=False)
