@@ -51,6 +51,7 @@ class ExportPlan:
     campaign_id: uuid.UUID
     variables: tuple[str, ...]
     overflow: bool
+    texts: bool
 
     @property
     def header(self) -> list[str]:
@@ -69,6 +70,7 @@ def plan_export(session: Session, *, org_id: uuid.UUID, campaign_id: str) -> Exp
         campaign_id=campaign.id,
         variables=tuple(columns),
         overflow=len(columns) < len(names),
+        texts=export_repository.has_texts(session, campaign_id=campaign.id),
     )
 
 
@@ -97,7 +99,10 @@ def csv_chunks(
     writer.writerow(plan.header)
     yield buffer.take()
     statement = export_repository.export_statement(
-        campaign_id=plan.campaign_id, variables=plan.variables, overflow=plan.overflow
+        campaign_id=plan.campaign_id,
+        variables=plan.variables,
+        overflow=plan.overflow,
+        texts=plan.texts,
     )
     rows: Sequence[object]
     for rows in export_repository.export_rows(

@@ -26,7 +26,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.selectable import LateralFromClause
 
 from orchestrator.campaigns.v2_schemas import CONTACT_STATUS_PREFIX
@@ -119,13 +119,32 @@ def _variable_columns(columns: Sequence[str], *, overflow: bool) -> list[ColumnE
     return named
 
 
-def export_statement(*, campaign_id: uuid.UUID, variables: Sequence[str], overflow: bool) -> Any:
+def has_texts(session: Session, *, campaign_id: uuid.UUID) -> bool:
+    """Whether any contact of the campaign was texted (else no row looks for a text)."""
+    texted = select(Chat.id).where(
+        Chat.campaign_id == campaign_id,
+        Chat.contact_id.is_not(None),
+        Chat.delivery_status.is_not(None),
+    )
+    return bool(session.scalar(select(texted.exists())))
+
+
+def _as_text(column: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[str]:
+    # Postgres writes numbers and ids as the CSV shows them: the reader converts nothing.
+    return cast(column, String)
+
+
+def export_statement(
+    *, campaign_id: uuid.UUID, variables: Sequence[str], overflow: bool, texts: bool
+) -> Any:
     """Every contact's row, in dial order: ``export.FIXED_COLUMNS``, then one column per name
-    in ``variables`` and, with ``overflow``, the other variables as one JSON object."""
-    call, text = _last_call(), _last_text()
+    in ``variables`` and, with ``overflow``, the other variables as one JSON object. Every
+    column is text. Without ``texts`` the text status is left empty without looking."""
+    call = _last_call()
     customer = Contact.customer
     duration = func.extract("epoch", call.c.ended_at - call.c.started_at)
-    return (
+    text = _last_text() if texts else None
+    stmt = (
         select(
             func.coalesce(customer["number"].astext, customer["sipUri"].astext),
             customer["name"].astext,
@@ -134,23 +153,23 @@ def export_statement(*, campaign_id: uuid.UUID, variables: Sequence[str], overfl
             customer["timezone"].astext,
             literal(CONTACT_STATUS_PREFIX) + Contact.status,
             _skip_reason(),
-            Contact.attempts,
-            call.c.id,
+            _as_text(Contact.attempts),
+            _as_text(call.c.id),
             call.c.ended_reason,
             _iso(call.c.started_at),
             _iso(call.c.ended_at),
-            func.round(duration, 3),
-            call.c.cost,
+            _as_text(func.round(duration, 3)),
+            _as_text(call.c.cost),
             call.c.summary,
-            _text_status(text.c.delivery_status),
+            _text_status(text.c.delivery_status) if text is not None else null(),
             *_variable_columns(variables, overflow=overflow),
         )
         .select_from(Contact)
         .outerjoin(call, true())
-        .outerjoin(text, true())
         .where(Contact.campaign_id == campaign_id)
         .order_by(Contact.position)
     )
+    return stmt.outerjoin(text, true()) if text is not None else stmt
 
 
 def export_rows(

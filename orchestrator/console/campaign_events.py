@@ -53,8 +53,9 @@ def campaign_events(
     api_url: ApiUrlOption = DEFAULT_API_URL,
     api_key: ApiKeyOption = "",
 ) -> None:
-    """The campaign's events to its server with their delivery status; --redeliver sends
-    failed ones again."""
+    """The campaign's events to its server, with their delivery status.
+
+    --redeliver sends the failed ones again, or only those named with --event."""
     with connected(api_url, api_key) as api:
         if redeliver or event_ids:
             body = {"eventIds": event_ids} if event_ids else None

@@ -111,8 +111,10 @@ def watch_campaign(
     api_url: ApiUrlOption = DEFAULT_API_URL,
     api_key: ApiKeyOption = "",
 ) -> None:
-    """A live view of the campaign: counters, dial rate, calls in flight, why contacts wait,
-    the estimated finish. Ends with the campaign, or on Ctrl-C."""
+    """A live view of the campaign, redrawn at every poll.
+
+    Counters, dial rate, calls in flight, why contacts wait and the estimated finish; ends
+    with a summary when the campaign ends, or on Ctrl-C."""
     started = time.monotonic()
     with connected(api_url, api_key) as api:
         if once:

@@ -118,8 +118,9 @@ def export_numbers(
     api_url: ApiUrlOption = DEFAULT_API_URL,
     api_key: ApiKeyOption = "",
 ) -> None:
-    """Write the entries as CSV: number, reason, source, created_at, expires_at (org_id first
-    when every org is exported); expired entries are included.
+    """Write the org's entries as CSV, expired ones included.
+
+    Columns: number, reason, source, created_at, expires_at (org_id first with --all-orgs).
 
     Through the API (the org of ORCH_API_KEY), or from the database with --org or --all-orgs."""
     from orchestrator.db import session_scope
