@@ -233,6 +233,8 @@ def test_the_answer_streams_in_chunks(
         assert answer.headers["transfer-encoding"] == "chunked"
         assert "content-length" not in answer.headers
         chunks = list(answer.iter_bytes())
+    # The header goes out before the rows are read, then each 25 rows as they come.
+    assert len(chunks) > 1 and chunks[0].startswith(b"number,name,email,externalId,")
     assert b"".join(chunks).decode() == whole
     assert len(whole.splitlines()) == 201
 
