@@ -8,6 +8,7 @@ from orchestrator.activity.endpoints import router as activity_router
 from orchestrator.calls.endpoints import router as calls_router
 from orchestrator.campaigns.append_endpoints import router as campaigns_append_router
 from orchestrator.campaigns.endpoints import router as campaigns_router
+from orchestrator.campaigns.export_endpoints import router as campaign_export_router
 from orchestrator.campaigns.v2_endpoints import router as campaigns_v2_router
 from orchestrator.chats.endpoints import router as chats_router
 from orchestrator.dashboard.endpoints import router as dashboard_router
@@ -23,6 +24,7 @@ api_router = APIRouter()
 api_router.include_router(campaigns_router)
 api_router.include_router(campaigns_append_router)
 api_router.include_router(campaigns_v2_router)
+api_router.include_router(campaign_export_router)
 api_router.include_router(decisions_router)
 api_router.include_router(calls_router)
 api_router.include_router(phone_numbers_router)

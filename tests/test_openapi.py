@@ -192,6 +192,7 @@ def _walk_campaigns(request: Client, session: Session) -> None:
     assert paused["pausedAt"]
     request("POST", "/campaign/{campaign_id}/reconcile", path_parameters=by_id)
     _walk_appends(request, by_id)
+    request("GET", "/campaign/{campaign_id}/export", path_parameters=by_id)
     planned_by_id = {"campaign_id": planned_id}
     deleted = request("DELETE", "/campaign/{campaign_id}", path_parameters=planned_by_id)
     assert deleted["status"] == "archived"

@@ -8,5 +8,10 @@ campaign_app = typer.Typer(
     help="Campaigns, through the API (ORCH_API_URL, ORCH_API_KEY).", no_args_is_help=True
 )
 
-# Each command module registers itself on ``campaign_app``.
-from orchestrator.console import campaign_create  # noqa: E402, F401
+# Each module registers its commands on ``campaign_app`` when imported.
+from orchestrator.console import (  # noqa: E402, F401
+    campaign_commands,
+    campaign_create,
+    campaign_events,
+    campaign_watch,
+)

@@ -13,6 +13,7 @@ from typing import IO, Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from orchestrator.console.client import DEFAULT_API_URL, ApiKeyOption, ApiUrlOption
 from orchestrator.exceptions import DomainError
 from orchestrator.suppression.schemas import SuppressionReason
 
@@ -51,8 +52,11 @@ def _expiry(value: str | None) -> datetime | None:
 @suppression_app.command("import")
 def import_numbers(
     file: Annotated[Path, typer.Argument(help="CSV with a header naming a 'number' column.")],
-    org: Annotated[str, typer.Option("--org", help="The org's id.")],
     reason: Annotated[SuppressionReason, typer.Option(help="Why these numbers are listed.")],
+    org: Annotated[
+        str | None,
+        typer.Option("--org", help="The org's id: write to the database, not through the API."),
+    ] = None,
     source: Annotated[str | None, typer.Option(help="Free text: where the list came from.")] = None,
     expires_at: Annotated[
         str | None, typer.Option(help="When the entries stop applying (ISO 8601, with offset).")
@@ -61,11 +65,21 @@ def import_numbers(
         bool, typer.Option(help="Add the valid rows and report the others, rather than none.")
     ] = False,
     as_json: JsonOption = False,
+    api_url: ApiUrlOption = DEFAULT_API_URL,
+    api_key: ApiKeyOption = "",
 ) -> None:
-    """Add every number of FILE to the org's list: all of them, or none if one is invalid."""
+    """Add every number of FILE to the org's list: all of them, or none if one is invalid.
+
+    Through the API (the org of ORCH_API_KEY), or straight into the database with --org."""
     from orchestrator.db import session_scope
     from orchestrator.suppression.transfer import ImportRequest, import_file
 
+    if org is None:
+        from orchestrator.console.suppression_commands import ImportOverApi, import_over_api
+
+        over_api = ImportOverApi(file, reason, source, expires_at, skip_invalid, as_json)
+        import_over_api(over_api, api_url=api_url, api_key=api_key)
+        return
     request = ImportRequest(
         org_id=_org_id(org),
         path=file,
@@ -93,27 +107,43 @@ def import_numbers(
 
 @suppression_app.command("export")
 def export_numbers(
-    org: Annotated[str | None, typer.Option("--org", help="One org's list (default: all).")] = None,
+    org: Annotated[
+        str | None, typer.Option("--org", help="One org's list, read from the database.")
+    ] = None,
+    all_orgs: Annotated[
+        bool, typer.Option("--all-orgs", help="Every org's list, read from the database.")
+    ] = False,
     reason: Annotated[SuppressionReason | None, typer.Option(help="Entries of one reason.")] = None,
     output: Annotated[str, typer.Option(help="A file, or - for standard output.")] = "-",
+    api_url: ApiUrlOption = DEFAULT_API_URL,
+    api_key: ApiKeyOption = "",
 ) -> None:
-    """Write the entries as CSV: number, reason, source, created_at, expires_at (org_id first
-    when every org is exported); expired entries are included."""
+    """Write the org's entries as CSV, expired ones included.
+
+    Columns: number, reason, source, created_at, expires_at (org_id first with --all-orgs).
+
+    Through the API (the org of ORCH_API_KEY), or from the database with --org or --all-orgs."""
     from orchestrator.db import session_scope
     from orchestrator.suppression.transfer import export_file
 
     org_id = _org_id(org) if org is not None else None
+    by_reason = str(reason) if reason else None
     sink: IO[bytes]
     try:
-        with (
-            nullcontext(sys.stdout.buffer) if output == "-" else Path(output).open("wb") as sink,
-            session_scope() as session,
-        ):
-            count = export_file(
-                session, org_id=org_id, reason=str(reason) if reason else None, sink=sink
-            )
+        with nullcontext(sys.stdout.buffer) if output == "-" else Path(output).open("wb") as sink:
+            if org_id is None and not all_orgs:
+                from orchestrator.console.suppression_commands import export_over_api
+
+                count = export_over_api(sink, reason=by_reason, api_url=api_url, api_key=api_key)
+            else:
+                with session_scope() as session:
+                    count = export_file(session, org_id=org_id, reason=by_reason, sink=sink)
     except DomainError as error:
         _fail(error.messages)
     except OSError as error:
         _fail([f"{output}: {error.strerror or error}"])
     console.print(f"{count} entries exported", highlight=False)
+
+
+# The commands that only speak to the API register themselves here.
+from orchestrator.console import suppression_commands  # noqa: E402,F401
