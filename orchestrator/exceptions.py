@@ -95,3 +95,16 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {
         status: {"model": VapiError, "description": _ERROR_MEANINGS[status]} for status in statuses
     }
+
+
+def json_error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``error_responses`` of a route whose own answer is not JSON (CSV, Prometheus text): a
+    model would be documented under the route's media type, which errors are not written in."""
+    schema = {"$ref": f"#/components/schemas/{VAPI_ERROR_NAME}"}
+    return {
+        status: {
+            "description": response["description"],
+            "content": {"application/json": {"schema": schema}},
+        }
+        for status, response in error_responses(*statuses).items()
+    }

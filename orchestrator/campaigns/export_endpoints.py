@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from orchestrator.campaigns.export import csv_chunks, plan_export
 from orchestrator.db import SessionDep, get_session
-from orchestrator.exceptions import VAPI_ERROR_NAME, error_responses
+from orchestrator.exceptions import json_error_responses
 from orchestrator.orgs.auth import CallerDep
 
 router = APIRouter(tags=["Campaigns"])
@@ -24,19 +24,6 @@ class CsvResponse(StreamingResponse):
     media_type = "text/csv"
 
 
-def _json_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """``error_responses`` documented as JSON: a model would be placed under the route's
-    own media type, ``text/csv``, which errors are not written in."""
-    schema = {"$ref": f"#/components/schemas/{VAPI_ERROR_NAME}"}
-    return {
-        status: {
-            "description": response["description"],
-            "content": {"application/json": {"schema": schema}},
-        }
-        for status, response in error_responses(*statuses).items()
-    }
-
-
 @router.get(
     "/campaign/{campaign_id}/export",
     response_class=CsvResponse,
@@ -45,7 +32,7 @@ def _json_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "description": "Every contact of the campaign in dial order, one CSV row each.",
             "content": {"text/csv": {"schema": {"type": "string"}}},
         },
-        **_json_errors(401, 404),
+        **json_error_responses(401, 404),
     },
 )
 def export_campaign(

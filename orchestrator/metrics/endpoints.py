@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from orchestrator.config import get_settings
 from orchestrator.db import SessionDep
-from orchestrator.exceptions import Unauthorized, error_responses
+from orchestrator.exceptions import Unauthorized, json_error_responses
 from orchestrator.metrics.gauges import (
     Backlog,
     CallsInFlight,
@@ -47,7 +47,7 @@ def _check_token(authorization: str | None) -> None:
         raise Unauthorized("Invalid metrics token (Authorization: Bearer <ORCH_METRICS_TOKEN>)")
 
 
-@router.get("/metrics", response_class=PlainTextResponse, responses=error_responses(401))
+@router.get("/metrics", response_class=PlainTextResponse, responses=json_error_responses(401))
 def metrics(session: SessionDep, authorization: Annotated[str | None, Header()] = None) -> Response:
     _check_token(authorization)
     return Response(generate_latest(_registry(session)), media_type=CONTENT_TYPE_LATEST)
