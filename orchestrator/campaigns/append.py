@@ -1,10 +1,12 @@
 """``POST /campaign/{id}/customers`` (extension): customers appended to a campaign that has
 not ended, from JSON or a CSV body, with creation's validation and de-duplication.
 
-The rows are checked and COPY'd into ``contacts`` as they arrive, so the server writes while
-the next rows are read; nothing holds more than a block of the body. Appends to one campaign
-take turns (``import_repository.lock_appends``). The campaign row is locked only at the end,
-after the COPY: the new contacts are invisible until the commit, so the campaign could only
+The rows are checked and COPY'd into a staging table as they arrive, so the server writes
+while the next rows are read; the database then moves those whose key is free into
+``contacts`` in one statement. Nothing holds more than a block of the body, nor anything of
+the campaign's contacts. Appends to one campaign take turns
+(``import_repository.lock_appends``). The campaign row is locked only at the end, after the
+copy: the new contacts are invisible until the commit, so the campaign could only
 have ended meanwhile (then the append is refused and nothing is kept), and the scheduler is
 not held up while a million rows are written. No commits.
 """
@@ -27,15 +29,15 @@ from orchestrator.campaigns.text_plans import (
 )
 from orchestrator.clock import utcnow
 from orchestrator.contacts import import_repository
-from orchestrator.contacts import repository as contacts_repo
 from orchestrator.contacts.csv_rows import RowProblem, csv_records
 from orchestrator.contacts.importing import (
-    ALREADY_THERE,
+    SHOWN_PROBLEMS,
     CustomerCheck,
     ImportTally,
     Placement,
     Row,
     csv_rows,
+    duplicate_problems,
     json_rows,
     new_contacts,
 )
@@ -106,24 +108,39 @@ def _append(
     tally: ImportTally,
 ) -> dict[str, Any]:
     import_repository.lock_appends(session, campaign_id=campaign.id)
+    last = import_repository.last_position(session, campaign_id=campaign.id)
     placement = Placement(
-        first_position=import_repository.last_position(session, campaign_id=campaign.id),
-        phone_number_id=campaign.phone_number_id,
-        seen=dict.fromkeys(
-            import_repository.contact_keys(session, campaign_id=campaign.id), ALREADY_THERE
-        ),
-        checks=_checks(campaign),
+        first_position=last, phone_number_id=campaign.phone_number_id, checks=_checks(campaign)
     )
     contacts = new_contacts(_at_most(rows, target.max_rows), placement=placement, tally=tally)
     # A savepoint: a refused append leaves nothing behind, whatever its caller does next.
     with session.begin_nested():
-        contacts_repo.copy_contacts(
-            session, campaign_id=campaign.id, org_id=campaign.org_id, contacts=contacts
-        )
+        import_repository.stage_contacts(session, contacts=contacts)
         if tally.rejected and not tally.skip_rejected:
-            raise ValidationFailed(tally.messages())
+            _refuse_duplicates(session, campaign.id, last, tally)
+        zones = import_repository.insert_staged(
+            session, campaign_id=campaign.id, org_id=campaign.org_id, now=utcnow()
+        )
+        tally.added, tally.zone_keys = sum(zones.values()), set(zones)
+        tally.duplicates = tally.staged - tally.added
+        if tally.duplicates and not tally.skip_rejected:
+            _refuse_duplicates(session, campaign.id, last, tally)
+        import_repository.drop_staging(session)
         _count_in(session, campaign.id, tally)
     return _answer(campaign.id, tally)
+
+
+def _refuse_duplicates(
+    session: Session, campaign_id: uuid.UUID, last_position: int, tally: ImportTally
+) -> None:
+    """Without onError=skip a duplicate is a problem of its row, as at creation: the append
+    is refused, naming every problem."""
+    duplicates, count = import_repository.staged_duplicates(
+        session, campaign_id=campaign_id, last_position=last_position, limit=SHOWN_PROBLEMS
+    )
+    problems = duplicate_problems(duplicates, csv_rows=tally.csv_rows)
+    tally.reject_duplicates(problems, count=count)
+    raise ValidationFailed(tally.messages())
 
 
 def _at_most(rows: Iterator[Row], limit: int) -> Iterator[Row]:
