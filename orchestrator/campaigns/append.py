@@ -4,11 +4,11 @@ not ended, from JSON or a CSV body, with creation's validation and de-duplicatio
 The rows are checked and COPY'd into a staging table as they arrive, so the server writes
 while the next rows are read; the database then moves those whose key is free into
 ``contacts`` in one statement. Nothing holds more than a block of the body, nor anything of
-the campaign's contacts. Appends to one campaign take turns
-(``import_repository.lock_appends``). The campaign row is locked only at the end, after the
-copy: the new contacts are invisible until the commit, so the campaign could only
-have ended meanwhile (then the append is refused and nothing is kept), and the scheduler is
-not held up while a million rows are written. No commits.
+the campaign's contacts. A second append to a campaign while one runs is refused (409)
+rather than left waiting (``import_repository.try_lock_appends``). The campaign row is
+locked only at the end, after the copy: the new contacts are invisible until the commit, so
+the campaign could only have ended meanwhile (then the append is refused and nothing is
+kept), and the scheduler is not held up while a million rows are written. No commits.
 """
 
 from __future__ import annotations
@@ -41,7 +41,13 @@ from orchestrator.contacts.importing import (
     json_rows,
     new_contacts,
 )
-from orchestrator.exceptions import NotFound, PayloadTooLarge, ValidationFailed, id_or_not_found
+from orchestrator.exceptions import (
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+    id_or_not_found,
+)
 from orchestrator.models import Campaign, ContactStatus
 
 
@@ -76,7 +82,8 @@ def append_json(session: Session, *, target: AppendTarget, customers: list[Any])
 
 
 def _open_campaign(session: Session, target: AppendTarget) -> Campaign:
-    """The campaign to append to, refused early when it cannot take customers."""
+    """The campaign to append to, refused early when it cannot take customers, and held
+    against other appends (before its body is read)."""
     campaign_id = id_or_not_found(target.campaign_id, message="Campaign not found")
     campaign = repository.get_campaign(session, org_id=target.org_id, campaign_id=campaign_id)
     if campaign is None:
@@ -86,6 +93,8 @@ def _open_campaign(session: Session, target: AppendTarget) -> Campaign:
         raise ValidationFailed(
             ["customers cannot be appended to a campaign with a dialPlan: each entry has its own"]
         )
+    if not import_repository.try_lock_appends(session, campaign_id=campaign.id):
+        raise Conflict("another append to this campaign is under way: try again when it ends")
     return campaign
 
 
@@ -107,7 +116,6 @@ def _append(
     target: AppendTarget,
     tally: ImportTally,
 ) -> dict[str, Any]:
-    import_repository.lock_appends(session, campaign_id=campaign.id)
     last = import_repository.last_position(session, campaign_id=campaign.id)
     placement = Placement(
         first_position=last, phone_number_id=campaign.phone_number_id, checks=_checks(campaign)

@@ -87,11 +87,12 @@ class Duplicate:
     first_row: int | None
 
 
-def lock_appends(session: Session, *, campaign_id: uuid.UUID) -> None:
+def try_lock_appends(session: Session, *, campaign_id: uuid.UUID) -> bool:
     """Appends to one campaign run one at a time, until this transaction ends: each places its
-    contacts after the last one."""
+    contacts after the last one. False, at once, when another append holds the campaign."""
     key = zlib.crc32(campaign_id.bytes) - (1 << 31)
-    session.execute(select(func.pg_advisory_xact_lock(APPEND_LOCK_SPACE, key)))
+    locked = session.scalar(select(func.pg_try_advisory_xact_lock(APPEND_LOCK_SPACE, key)))
+    return bool(locked)
 
 
 def last_position(session: Session, *, campaign_id: uuid.UUID) -> int:
