@@ -13,6 +13,7 @@ kept), and the scheduler is not held up while a million rows are written. No com
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -116,6 +117,7 @@ def _append(
     target: AppendTarget,
     tally: ImportTally,
 ) -> dict[str, Any]:
+    read_as = _what_rows_depend_on(campaign)
     last = import_repository.last_position(session, campaign_id=campaign.id)
     placement = Placement(
         first_position=last, phone_number_id=campaign.phone_number_id, checks=_checks(campaign)
@@ -134,7 +136,7 @@ def _append(
         if tally.duplicates and not tally.skip_rejected:
             _refuse_duplicates(session, campaign.id, last, tally)
         import_repository.drop_staging(session)
-        _count_in(session, campaign.id, tally)
+        _count_in(session, campaign.id, tally, read_as=read_as)
     return _answer(campaign.id, tally)
 
 
@@ -174,12 +176,27 @@ def _checks(campaign: Campaign) -> list[CustomerCheck]:
     return [templates_render]
 
 
-def _count_in(session: Session, campaign_id: uuid.UUID, tally: ImportTally) -> None:
-    """Under the campaign's row lock: it has not ended meanwhile; its audience and counters
-    take the new contacts in."""
+def _what_rows_depend_on(campaign: Campaign) -> str:
+    """The settings the rows were checked and placed with: the caller number, the texts'
+    templates and the overrides they render with."""
+    settings = [campaign.phone_number_id, campaign.extensions, campaign.assistant_overrides]
+    return json.dumps(settings, sort_keys=True)
+
+
+def _count_in(
+    session: Session, campaign_id: uuid.UUID, tally: ImportTally, *, read_as: str
+) -> None:
+    """Under the campaign's row lock: it has not ended nor changed what the rows depend on
+    meanwhile (a PATCH during a long upload); its audience and counters take the new
+    contacts in."""
     campaign = repository.lock_campaign(session, campaign_id=campaign_id)
     assert campaign is not None
     _check_open(campaign)
+    if _what_rows_depend_on(campaign) != read_as:
+        raise Conflict(
+            "the campaign's phoneNumberId, assistantOverrides or texts changed while the "
+            "customers were read: nothing was added, send them again"
+        )
     if not tally.added:
         return
     campaign.contacts_total += tally.added
