@@ -17,15 +17,13 @@ import codecs
 import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic_core import PydanticCustomError
 
 from orchestrator.campaigns.schemas import CustomerIn
 from orchestrator.exceptions import ValidationFailed
-from orchestrator.scheduling.calling_hours.schemas import check_timezone_name
+from orchestrator.scheduling.calling_hours.schemas import is_zone_name
 from orchestrator.wire import E164_SHAPE, is_valid_e164, nest_message
 
 NUMBER_COLUMN = "number"
@@ -140,15 +138,6 @@ def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
         start = reader.line_num + 1
 
 
-@cache
-def _known_zone(name: str) -> bool:
-    try:
-        check_timezone_name(name)
-    except PydanticCustomError:
-        return False
-    return True
-
-
 def _quickly_valid(fields: dict[str, str]) -> bool:
     """True only where ``CustomerIn`` would accept ``fields`` too (the common case, cheaply);
     the others go through ``CustomerIn`` itself for its messages."""
@@ -161,7 +150,7 @@ def _quickly_valid(fields: dict[str, str]) -> bool:
     if number is None and "sipUri" not in fields:
         return False
     zone = fields.get("timezone")
-    return zone is None or _known_zone(zone)
+    return zone is None or is_zone_name(zone)
 
 
 def customer_of_row(
