@@ -138,6 +138,11 @@ def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
         start = reader.line_num + 1
 
 
+def _plain_sip_uri(sip_uri: str) -> bool:
+    """Its lower-cased form (the de-duplication key's) is not longer than allowed."""
+    return sip_uri.isascii() or len(sip_uri.strip().lower()) <= FIELD_COLUMNS["sipUri"]
+
+
 def _quickly_valid(fields: dict[str, str]) -> bool:
     """True only where ``CustomerIn`` would accept ``fields`` too (the common case, cheaply);
     the others go through ``CustomerIn`` itself for its messages."""
@@ -147,7 +152,10 @@ def _quickly_valid(fields: dict[str, str]) -> bool:
     number = fields.get(NUMBER_COLUMN)
     if number is not None and not (E164_SHAPE.match(number) and is_valid_e164(number)):
         return False
-    if number is None and "sipUri" not in fields:
+    sip_uri = fields.get("sipUri")
+    if sip_uri is None and number is None:
+        return False
+    if sip_uri is not None and not _plain_sip_uri(sip_uri):
         return False
     zone = fields.get("timezone")
     return zone is None or is_zone_name(zone)

@@ -1,0 +1,30 @@
+"""``POST /campaign/{id}/customers`` refuses, as a problem of its row or customer, what
+creation refuses: a SIP URI too long once lower-cased."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.factories import post_campaign
+from tests.support.errors import error_messages
+
+CSV = {"Content-Type": "text/csv"}
+# 255 characters, twice as many once lower-cased: "İ".lower() is "i" and a combining dot.
+LENGTHENED_SIP_URI = "sip:" + "İ" * 251
+
+
+def test_a_sip_uri_too_long_once_lower_cased_is_a_problem_of_its_row(
+    api: TestClient, auth: dict[str, str]
+) -> None:
+    created = post_campaign(api, auth, customers=1)
+    url = f"/campaign/{created['id']}/customers"
+    csv = api.post(url, content=f"number,sipUri\n,{LENGTHENED_SIP_URI}\n", headers={**auth, **CSV})
+    assert error_messages(csv, 400) == [
+        "row 2, column sipUri: must be shorter than or equal to 255 characters once lower-cased",
+        "1 problems in 1 rows: nothing added",
+    ]
+    body = {"customers": [{"sipUri": LENGTHENED_SIP_URI}]}
+    assert error_messages(api.post(url, json=body, headers=auth), 400) == [
+        "customers.0.sipUri must be shorter than or equal to 255 characters once lower-cased",
+        "1 problems in 1 customers: nothing added",
+    ]
