@@ -76,6 +76,8 @@ class CustomerIn(BaseModel):
     @field_validator("sip_uri")
     @classmethod
     def _sip_key(cls, sip_uri: str | None) -> str | None:
+        if sip_uri is not None and not sip_uri.strip():
+            raise PydanticCustomError("blank", "must not be empty or blank")
         # Duplicates are found by the lower-cased URI, which some letters lengthen ("İ").
         if sip_uri is not None and len(sip_uri.strip().lower()) > SIP_URI_MAX_LENGTH:
             raise PydanticCustomError(

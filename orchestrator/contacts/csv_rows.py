@@ -139,7 +139,9 @@ def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
 
 
 def _plain_sip_uri(sip_uri: str) -> bool:
-    """Its lower-cased form (the de-duplication key's) is not longer than allowed."""
+    """Not blank, and its lower-cased form (the de-duplication key's) not longer than allowed."""
+    if not sip_uri.strip():
+        return False
     return sip_uri.isascii() or len(sip_uri.strip().lower()) <= FIELD_COLUMNS["sipUri"]
 
 
