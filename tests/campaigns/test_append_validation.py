@@ -1,5 +1,5 @@
 """``POST /campaign/{id}/customers`` refuses, as a problem of its row or customer, what
-creation refuses: a SIP URI too long once lower-cased, or blank."""
+creation refuses: a SIP URI too long once lower-cased, or blank, a number with a newline."""
 
 from __future__ import annotations
 
@@ -54,3 +54,24 @@ def test_a_blank_sip_uri_refuses_a_campaign(
     body = campaign_body(customers=[{"sipUri": sip_uri}])
     response = api.post("/campaign", json=body, headers=auth)
     assert error_messages(response, 400) == ["customers.0.sipUri must not be empty or blank"]
+
+
+def test_a_number_ending_in_a_newline_is_no_e164_number(
+    api: TestClient, auth: dict[str, str]
+) -> None:
+    created = post_campaign(api, auth, customers=1)
+    url = f"/campaign/{created['id']}/customers"
+    csv = api.post(url, content='number\n"+14155550300\n"\n', headers={**auth, **CSV})
+    assert error_messages(csv, 400) == [
+        "row 2, column number: must be a valid E.164 phone number",
+        "1 problems in 1 rows: nothing added",
+    ]
+    body = {"customers": [{"number": "+14155550300\n"}]}
+    assert error_messages(api.post(url, json=body, headers=auth), 400) == [
+        "customers.0.number must be a valid E.164 phone number",
+        "1 problems in 1 customers: nothing added",
+    ]
+    creation = campaign_body(customers=[{"number": "+14155550300\n"}])
+    assert error_messages(api.post("/campaign", json=creation, headers=auth), 400) == [
+        "customers.0.number must be a valid E.164 phone number"
+    ]
