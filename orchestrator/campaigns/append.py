@@ -1,9 +1,9 @@
 """``POST /campaign/{id}/customers`` (extension): customers appended to a campaign that has
 not ended, from JSON or a CSV body, with creation's validation and de-duplication.
 
-The rows are checked and COPY'd into a staging table as they arrive, so the server writes
-while the next rows are read; the database then moves those whose key is free into
-``contacts`` in one statement. Nothing holds more than a block of the body, nor anything of
+The rows are checked and COPY'd into a staging table as they arrive, and the database moves
+those whose key is free into ``contacts`` a chunk at a time, while the next rows are read
+(``staging``). Nothing holds more than a block of the body, nor anything of
 the campaign's contacts. A second append to a campaign while one runs is refused (409)
 rather than left waiting (``import_repository.try_lock_appends``). The campaign row is
 locked only at the end, after the copy: the new contacts are invisible until the commit, so
@@ -31,6 +31,7 @@ from orchestrator.campaigns.text_plans import (
 from orchestrator.clock import utcnow
 from orchestrator.contacts import import_repository
 from orchestrator.contacts.csv_rows import RowProblem, csv_records
+from orchestrator.contacts.import_repository import ChunkTarget
 from orchestrator.contacts.importing import (
     SHOWN_PROBLEMS,
     CustomerCheck,
@@ -42,6 +43,7 @@ from orchestrator.contacts.importing import (
     json_rows,
     new_contacts,
 )
+from orchestrator.contacts.staging import stage_and_move
 from orchestrator.exceptions import (
     Conflict,
     NotFound,
@@ -123,17 +125,18 @@ def _append(
         first_position=last, phone_number_id=campaign.phone_number_id, checks=_checks(campaign)
     )
     contacts = new_contacts(_at_most(rows, target.max_rows), placement=placement, tally=tally)
+    target_rows = ChunkTarget(campaign.id, campaign.org_id, utcnow())
     # A savepoint: a refused append leaves nothing behind, whatever its caller does next.
     with session.begin_nested():
-        import_repository.stage_contacts(session, contacts=contacts)
-        if tally.rejected and not tally.skip_rejected:
-            _refuse_duplicates(session, campaign.id, last, tally)
-        zones = import_repository.insert_staged(
-            session, campaign_id=campaign.id, org_id=campaign.org_id, now=utcnow()
+        zones = stage_and_move(
+            session,
+            target=target_rows,
+            contacts=contacts,
+            into_contacts=lambda: tally.skip_rejected or not tally.rejected,
         )
         tally.added, tally.zone_keys = sum(zones.values()), set(zones)
         tally.duplicates = tally.staged - tally.added
-        if tally.duplicates and not tally.skip_rejected:
+        if not tally.skip_rejected and (tally.rejected or tally.duplicates):
             _refuse_duplicates(session, campaign.id, last, tally)
         import_repository.drop_staging(session)
         _count_in(session, campaign.id, tally, read_as=read_as)

@@ -1,9 +1,11 @@
 """The queries of appending contacts to a campaign.
 
-The appended rows are COPY'd into a temporary staging table (``append_rows``, dropped at the
-end of the append or of the transaction), then moved into ``contacts`` by one statement that
-leaves out the ones whose key the campaign already has or an earlier row took: the database
-de-duplicates, so the caller holds nothing of the campaign however large it is.
+The appended rows are COPY'd a chunk at a time into a temporary staging table
+(``append_chunk``, dropped at the end of the append or of the transaction), then moved into
+``contacts`` by one statement that leaves out the ones whose key the campaign already has or
+an earlier row took: the database de-duplicates, so the caller holds nothing of the campaign
+however large it is. Every staged row's key stays in ``append_keys`` for the duplicates to be
+named.
 """
 
 from __future__ import annotations
@@ -34,25 +36,37 @@ STAGED_COLUMNS = (
     "zone_key",
 )
 
-_CREATE_STAGING = """
-CREATE TEMPORARY TABLE append_rows (
-    row integer NOT NULL,
-    position integer NOT NULL,
-    phone_number_id text,
-    number text,
-    dedupe_key text NOT NULL,
-    customer jsonb NOT NULL,
-    zone_key text NOT NULL
-) ON COMMIT DROP
-"""
+_CREATE_STAGING = (
+    """
+    CREATE TEMPORARY TABLE append_chunk (
+        row integer NOT NULL,
+        position integer NOT NULL,
+        phone_number_id text,
+        number text,
+        dedupe_key text NOT NULL,
+        customer jsonb NOT NULL,
+        zone_key text NOT NULL
+    ) ON COMMIT DROP
+    """,
+    """
+    CREATE TEMPORARY TABLE append_keys (
+        row integer NOT NULL,
+        dedupe_key text NOT NULL
+    ) ON COMMIT DROP
+    """,
+)
 
-# ``ORDER BY row``: of two rows with one key the first is inserted, the second conflicts.
-_INSERT_STAGED = f"""
-WITH added AS (
+# ``ORDER BY row``: of two rows with one key the first is inserted, the second conflicts
+# (chunks are moved in row order too).
+_MOVE_CHUNK = f"""
+WITH kept AS (
+    INSERT INTO append_keys SELECT row, dedupe_key FROM append_chunk
+), added AS (
     INSERT INTO contacts ({", ".join(COPY_COLUMNS)})
     SELECT gen_random_uuid(), :campaign_id, :org_id, position, phone_number_id, number,
            dedupe_key, customer, :status, 0, zone_key, :now, :now, :now
-    FROM append_rows
+    FROM append_chunk
+    WHERE :into_contacts
     ORDER BY row
     ON CONFLICT (campaign_id, dedupe_key) DO NOTHING
     RETURNING zone_key
@@ -70,7 +84,7 @@ SELECT row, dedupe_key, first_row, count(*) OVER () FROM (
                WHERE c.campaign_id = :campaign_id AND c.dedupe_key = s.dedupe_key
                  AND c.position <= :last_position
            ) THEN NULL ELSE min(s.row) OVER (PARTITION BY s.dedupe_key) END AS first_row
-    FROM append_rows s
+    FROM append_keys s
 ) marked
 WHERE first_row IS NULL OR first_row < row
 ORDER BY row
@@ -103,12 +117,17 @@ def last_position(session: Session, *, campaign_id: uuid.UUID) -> int:
     return -1 if last is None else int(last)
 
 
-def stage_contacts(session: Session, *, contacts: Iterable[tuple[int, NewContact]]) -> None:
-    """The contacts with their rows, into ``append_rows`` in one COPY, streamed as given."""
-    session.execute(text(_CREATE_STAGING))
+def create_staging(session: Session) -> None:
+    """``append_chunk`` (the rows of one chunk) and ``append_keys`` (every staged row's key)."""
+    for statement in _CREATE_STAGING:
+        session.execute(text(statement))
+
+
+def stage_chunk(session: Session, *, contacts: Iterable[tuple[int, NewContact]]) -> None:
+    """The contacts with their rows, into ``append_chunk`` in one COPY, streamed as given."""
     raw = session.connection().connection.driver_connection
     assert raw is not None
-    statement = f"COPY append_rows ({', '.join(STAGED_COLUMNS)}) FROM STDIN"
+    statement = f"COPY append_chunk ({', '.join(STAGED_COLUMNS)}) FROM STDIN"
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
         for row, contact in contacts:
             copy.write_row(
@@ -124,17 +143,25 @@ def stage_contacts(session: Session, *, contacts: Iterable[tuple[int, NewContact
             )
 
 
-def insert_staged(
-    session: Session, *, campaign_id: uuid.UUID, org_id: uuid.UUID, now: datetime
-) -> dict[str, int]:
-    """The staged contacts whose key is free, new and pending: how many of each zone key."""
+@dataclass(frozen=True)
+class ChunkTarget:
+    campaign_id: uuid.UUID
+    org_id: uuid.UUID
+    now: datetime
+
+
+def move_chunk(session: Session, *, target: ChunkTarget, into_contacts: bool) -> dict[str, int]:
+    """The chunk's keys kept, its contacts whose key is free inserted, new and pending (unless
+    the append is already refused), and the chunk emptied: how many of each zone key."""
     params = {
-        "campaign_id": campaign_id,
-        "org_id": org_id,
+        "campaign_id": target.campaign_id,
+        "org_id": target.org_id,
         "status": ContactStatus.PENDING.value,
-        "now": now,
+        "now": target.now,
+        "into_contacts": into_contacts,
     }
-    rows = session.execute(text(_INSERT_STAGED), params)
+    rows = session.execute(text(_MOVE_CHUNK), params).all()
+    session.execute(text("TRUNCATE append_chunk"))
     return {zone_key: int(count) for zone_key, count in rows}
 
 
@@ -149,4 +176,4 @@ def staged_duplicates(
 
 
 def drop_staging(session: Session) -> None:
-    session.execute(text("DROP TABLE append_rows"))
+    session.execute(text("DROP TABLE append_chunk, append_keys"))

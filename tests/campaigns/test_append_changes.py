@@ -1,6 +1,6 @@
 """An append whose campaign changes what its rows depend on while they are read (a PATCH
 during a long upload) is refused with a 409 and keeps nothing: the change is made at the
-point a concurrent one would land, after the rows are staged and before the row lock."""
+point a concurrent one would land, after the rows are moved and before the row lock."""
 
 from __future__ import annotations
 
@@ -39,13 +39,13 @@ def test_a_campaign_changed_during_an_append_refuses_it_and_keeps_nothing(
     customer = {"number": customer_numbers(1)[0], "name": "Ada"}
     created = post_campaign(api, auth, customers=[customer], channel="sms", smsPlan=SMS_PLAN)
     campaign_id = uuid.UUID(created["id"])
-    stage = import_repository.stage_contacts
+    drop = import_repository.drop_staging
 
-    def stage_then_change(session: Session, **given: Any) -> None:
-        stage(session, **given)
+    def drop_then_change(session: Session) -> None:
+        drop(session)
         session.execute(update(Campaign).where(Campaign.id == campaign_id).values(**change))
 
-    monkeypatch.setattr(import_repository, "stage_contacts", stage_then_change)
+    monkeypatch.setattr(import_repository, "drop_staging", drop_then_change)
     body = f"number,name\n{customer_numbers(1, start=990)[0]},Bob\n"
     response = api.post(
         f"/campaign/{created['id']}/customers",
