@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     max_customers_per_request: int = 10_000
     # Rows of one CSV body appended to a campaign (POST /campaign/{id}/customers).
     max_import_rows: int = 1_000_000
+    # Appends each API process runs at once: each holds a database connection and a worker
+    # thread while its body arrives; one more is answered 429 before its body is read.
+    max_concurrent_imports: int = 4
     tick_interval_seconds: float = 1.0
     dispatch_batch_limit: int = 500
     # How often the recovery sweep asks the provider about calls whose news was lost.

@@ -43,8 +43,16 @@ def id_or_not_found(value: str, *, message: str) -> uuid.UUID:
         raise NotFound(message) from None
 
 
+class Conflict(DomainError):
+    status_code = 409
+
+
 class PayloadTooLarge(DomainError):
     status_code = 413
+
+
+class TooManyRequests(DomainError):
+    status_code = 429
 
 
 class BadGateway(DomainError):
@@ -83,7 +91,9 @@ _ERROR_MEANINGS = {
     400: "The request is invalid: `message` lists every problem found in it.",
     401: "No API key, or not a valid one (`Authorization: Bearer <key>`).",
     404: "No such resource in the caller's org.",
+    409: "The resource is busy or changed meanwhile: `message` says why; nothing was done.",
     413: "The request carries more than one request may: `message` says the limit.",
+    429: "Too many such requests are under way: try again shortly.",
     502: "The provider answered with an error or with something that could not be read.",
     503: "The provider could not be reached, did not answer in time, or is rate limiting us: "
     "try again shortly.",

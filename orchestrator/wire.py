@@ -115,7 +115,8 @@ def _storable_object(value: dict[str, Any]) -> dict[str, Any]:
 # A free-form JSON object taken as given (``assistantOverrides``, ``server``...) and stored.
 JsonObject = Annotated[dict[str, Any], AfterValidator(_storable_object)]
 
-E164_SHAPE = re.compile(r"^\+[1-9]\d{6,14}$")
+# \A and \Z: ``$`` would also match before a final newline. [0-9]: \d takes any script's digits.
+E164_SHAPE = re.compile(r"\A\+[1-9][0-9]{6,14}\Z")
 
 
 def is_valid_e164(number: str) -> bool:

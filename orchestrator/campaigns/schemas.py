@@ -73,6 +73,20 @@ class CustomerIn(BaseModel):
     def _zone(cls, value: str | None) -> str | None:
         return None if value is None else check_timezone_name(value)
 
+    @field_validator("sip_uri")
+    @classmethod
+    def _sip_key(cls, sip_uri: str | None) -> str | None:
+        if sip_uri is not None and not sip_uri.strip():
+            raise PydanticCustomError("blank", "must not be empty or blank")
+        # Duplicates are found by the lower-cased URI, which some letters lengthen ("İ").
+        if sip_uri is not None and len(sip_uri.strip().lower()) > SIP_URI_MAX_LENGTH:
+            raise PydanticCustomError(
+                "sip_uri_length",
+                f"must be shorter than or equal to {SIP_URI_MAX_LENGTH} characters "
+                "once lower-cased",
+            )
+        return sip_uri
+
     @field_validator("number")
     @classmethod
     def _e164(cls, number: str | None, info: ValidationInfo) -> str | None:

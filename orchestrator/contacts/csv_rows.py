@@ -17,15 +17,13 @@ import codecs
 import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic_core import PydanticCustomError
 
 from orchestrator.campaigns.schemas import CustomerIn
 from orchestrator.exceptions import ValidationFailed
-from orchestrator.scheduling.calling_hours.schemas import check_timezone_name
+from orchestrator.scheduling.calling_hours.schemas import is_zone_name
 from orchestrator.wire import E164_SHAPE, is_valid_e164, nest_message
 
 NUMBER_COLUMN = "number"
@@ -140,13 +138,11 @@ def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
         start = reader.line_num + 1
 
 
-@cache
-def _known_zone(name: str) -> bool:
-    try:
-        check_timezone_name(name)
-    except PydanticCustomError:
+def _plain_sip_uri(sip_uri: str) -> bool:
+    """Not blank, and its lower-cased form (the de-duplication key's) not longer than allowed."""
+    if not sip_uri.strip():
         return False
-    return True
+    return sip_uri.isascii() or len(sip_uri.strip().lower()) <= FIELD_COLUMNS["sipUri"]
 
 
 def _quickly_valid(fields: dict[str, str]) -> bool:
@@ -158,10 +154,13 @@ def _quickly_valid(fields: dict[str, str]) -> bool:
     number = fields.get(NUMBER_COLUMN)
     if number is not None and not (E164_SHAPE.match(number) and is_valid_e164(number)):
         return False
-    if number is None and "sipUri" not in fields:
+    sip_uri = fields.get("sipUri")
+    if sip_uri is None and number is None:
+        return False
+    if sip_uri is not None and not _plain_sip_uri(sip_uri):
         return False
     zone = fields.get("timezone")
-    return zone is None or _known_zone(zone)
+    return zone is None or is_zone_name(zone)
 
 
 def customer_of_row(

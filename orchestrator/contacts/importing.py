@@ -1,9 +1,10 @@
-"""Customers appended to a campaign, one at a time: de-duplicated, placed in dial order, and
-their problems counted.
+"""Customers appended to a campaign, one at a time: checked, placed in dial order, and their
+problems counted.
 
 A duplicate is what creation calls one (``service.customer_key``): the same phone (number
 and extension) or SIP URI, whether earlier in the request or already in the campaign. The
-keys seen are kept (a million fit in about a hundred megabytes); the customers are not.
+database finds them (``import_repository``) once the rows are staged, so nothing here holds
+more than one row; ``duplicate_problems`` names them as creation does.
 """
 
 from __future__ import annotations
@@ -17,14 +18,13 @@ from pydantic import ValidationError
 
 from orchestrator.campaigns.schemas import CustomerIn
 from orchestrator.contacts.csv_rows import CsvColumns, RowProblem, customer_of_row, problems_of
+from orchestrator.contacts.import_repository import Duplicate
 from orchestrator.contacts.service import NewContact
 from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key
 from orchestrator.wire import E164_SHAPE
 
 # Problems an answer lists one by one; the rest are counted.
 SHOWN_PROBLEMS = 1_000
-# The row a key of a contact already in the campaign is seen at.
-ALREADY_THERE = -1
 
 # A row: its line (or index), its customer if it is one, its problems.
 Row = tuple[int, dict[str, Any] | None, list[RowProblem]]
@@ -39,6 +39,8 @@ class ImportTally:
     csv_rows: bool
     # onError=skip: rows with problems are left out, duplicates counted rather than refused.
     skip_rejected: bool = False
+    # Rows given to the database, which adds those whose key is free.
+    staged: int = 0
     added: int = 0
     duplicates: int = 0
     rejected: int = 0
@@ -51,6 +53,14 @@ class ImportTally:
         self.problem_count += len(problems)
         room = SHOWN_PROBLEMS - len(self.problems)
         self.problems.extend(problems[: max(room, 0)])
+
+    def reject_duplicates(self, problems: list[RowProblem], *, count: int) -> None:
+        """``count`` staged rows are duplicates, ``problems`` naming the first of them; rows
+        are either staged or rejected before, so the problems shown stay in row order."""
+        self.rejected += count
+        self.problem_count += count
+        merged = sorted([*self.problems, *problems], key=lambda problem: problem.row)
+        self.problems = merged[:SHOWN_PROBLEMS]
 
     def messages(self) -> list[str]:
         """The problems as Vapi's error messages: the first ones, then how many in all."""
@@ -76,14 +86,12 @@ def _digits(number: str) -> str:
     return re.sub(r"[^\d+]", "", number) or number.strip()
 
 
-@dataclass
+@dataclass(frozen=True)
 class Placement:
     """Where the appended contacts go: after ``first_position``, from this caller number."""
 
     first_position: int
     phone_number_id: str | None
-    # Keys already taken: the campaign's, then the request's, each with the row it came from.
-    seen: dict[str, int]
     checks: list[CustomerCheck] = field(default_factory=list)
 
 
@@ -92,55 +100,51 @@ def new_contacts(
     *,
     placement: Placement,
     tally: ImportTally,
-) -> Iterator[NewContact]:
-    """The contacts of the good rows, in order; once a row is bad none is given (the append
-    will be refused), but every row is still read so that all problems are named."""
-    key: str | None = None
+) -> Iterator[tuple[int, NewContact]]:
+    """The contacts of the good rows with their rows, in order. Every row is read so that all
+    problems are named; once one is bad the append will be refused, but the good rows are
+    still given, for their duplicates to be named too."""
     for row, customer, problems in rows:
-        if customer is not None:
-            key = dedupe_key(customer)
-            problems = problems or _duplicate(placement.seen, key, row, tally=tally)
-            for check in placement.checks if not problems else ():
+        key = None if customer is None else dedupe_key(customer)
+        if customer is not None and not problems:
+            for check in placement.checks:
                 problems += check(row, customer)
         if problems:
             tally.reject(problems)
             continue
         if customer is None or key is None:
             continue
-        if key in placement.seen:
-            tally.duplicates += 1
-            continue
-        placement.seen[key] = row
         zone_key = contact_zone_key(
             number=customer.get("number"), customer_timezone=customer.get("timezone")
         )
-        tally.zone_keys.add(zone_key)
-        tally.added += 1
-        if tally.rejected and not tally.skip_rejected:
-            continue
-        yield NewContact(
-            position=placement.first_position + tally.added,
-            phone_number_id=placement.phone_number_id,
-            number=customer.get("number"),
-            dedupe_key=key,
-            customer=customer,
-            zone_key=zone_key,
+        tally.staged += 1
+        # A duplicate leaves its position unused: positions only order the contacts.
+        yield (
+            row,
+            NewContact(
+                position=placement.first_position + tally.staged,
+                phone_number_id=placement.phone_number_id,
+                number=customer.get("number"),
+                dedupe_key=key,
+                customer=customer,
+                zone_key=zone_key,
+            ),
         )
 
 
-def _duplicate(
-    seen: dict[str, int], key: str | None, row: int, *, tally: ImportTally
-) -> list[RowProblem]:
-    """A duplicate is a problem of its row (as at creation); counted instead when rows with
-    problems are skipped (``new_contacts`` sees the key taken and counts it)."""
-    if key is None or key not in seen or tally.skip_rejected:
-        return []
-    first = seen[key]
-    column = "number" if key.startswith("tel:") else "sipUri"
-    if first == ALREADY_THERE:
-        return [RowProblem(row, column, "duplicates a contact already in the campaign")]
-    where = f"row {first}" if tally.csv_rows else f"customers.{first}.{column}"
-    return [RowProblem(row, column, f"duplicates {where}")]
+def duplicate_problems(duplicates: Iterable[Duplicate], *, csv_rows: bool) -> list[RowProblem]:
+    """Each duplicate as a problem of its row, worded as creation words it."""
+    problems = []
+    for duplicate in duplicates:
+        column = "number" if duplicate.dedupe_key.startswith("tel:") else "sipUri"
+        if duplicate.first_row is None:
+            reason = "duplicates a contact already in the campaign"
+        elif csv_rows:
+            reason = f"duplicates row {duplicate.first_row}"
+        else:
+            reason = f"duplicates customers.{duplicate.first_row}.{column}"
+        problems.append(RowProblem(duplicate.row, column, reason))
+    return problems
 
 
 def json_rows(customers: Iterable[Any]) -> Iterator[Row]:

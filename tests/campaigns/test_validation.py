@@ -262,6 +262,10 @@ def test_too_long_values(reject: Reject, field: str, size: int, message: str) ->
     ("customer", "message"),
     [
         ({"sipUri": "sip:" + "a" * 252}, "customers.0.sipUri must be shorter than or equal to 255"),
+        (
+            {"sipUri": "sip:" + "İ" * 251},
+            "customers.0.sipUri must be shorter than or equal to 255 characters once lower-cased",
+        ),
         ({"number": "+1" + "4" * 39}, "customers.0.number must be shorter than or equal to 40"),
         ({"number": "+14155550100", "name": "n" * 41}, "customers.0.name must be shorter"),
         ({"number": "+14155550100", "extension": "1" * 11}, "customers.0.extension must be"),

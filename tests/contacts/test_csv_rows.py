@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import pytest
 
 from orchestrator.contacts.csv_rows import CsvColumns, RowProblem, csv_records, customer_of_row
@@ -61,3 +63,18 @@ def test_every_header_problem_is_named_at_once() -> None:
         "CSV header: column 'name' appears twice",
         "CSV header: column 4 has no name",
     ]
+
+
+def test_rows_with_ever_new_time_zones_leave_nothing_behind() -> None:
+    columns = CsvColumns.of_header(["number", "timezone"])
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        for line in range(2, 20_002):
+            cells = ["+14155550123", f"Mars/Crater-{line}"]
+            customer, problems = customer_of_row(columns, line, cells)
+            assert customer is None and problems[0].column == "timezone"
+        after, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert after - before < 256 << 10, after - before

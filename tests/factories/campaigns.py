@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from fastapi.testclient import TestClient
+import httpx
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -46,7 +46,7 @@ def make_campaign(session: Session, *, org: CreatedOrg, **body: Any) -> uuid.UUI
     return uuid.UUID(created["id"])
 
 
-def post_campaign(api: TestClient, auth: dict[str, str], **body: Any) -> dict[str, Any]:
+def post_campaign(api: httpx.Client, auth: dict[str, str], **body: Any) -> dict[str, Any]:
     """A campaign created over HTTP (``campaign_body`` of ``body``); its answer."""
     response = api.post("/campaign", json=campaign_body(**body), headers=auth)
     assert response.status_code == 201, response.text

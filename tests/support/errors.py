@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from httpx import Response
@@ -13,6 +14,5 @@ def error_messages(response: Response, status_code: int) -> Any:
     body = response.json()
     assert set(body) == {"statusCode", "error", "message"}
     assert body["statusCode"] == status_code
-    phrases = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}
-    assert body["error"] == phrases[status_code]
+    assert body["error"] == HTTPStatus(status_code).phrase
     return body["message"]

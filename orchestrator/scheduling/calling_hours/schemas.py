@@ -31,9 +31,14 @@ def _zone_names() -> frozenset[str]:
     return frozenset(available_timezones() - {"localtime"})
 
 
+def is_zone_name(value: str) -> bool:
+    """Whether ``value`` names a zone zoneinfo knows (a set lookup: nothing is kept)."""
+    return value in _zone_names()
+
+
 def check_timezone_name(value: str) -> str:
     """``value`` when it names a zone zoneinfo knows, else a validation error."""
-    if value not in _zone_names():
+    if not is_zone_name(value):
         raise PydanticCustomError(
             "timezone", "must be a valid IANA time zone name (e.g. America/New_York)"
         )
