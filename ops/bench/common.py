@@ -34,7 +34,14 @@ def database_url_for(database: str) -> str:
 
 def prepare_bench_database() -> str:
     """Point every component at an empty, migrated ``orchestrator_bench`` database."""
-    url = database_url_for(BENCH_DATABASE)
+    url = prepare_database(BENCH_DATABASE)
+    checkpoint(url)
+    return url
+
+
+def prepare_database(database: str) -> str:
+    """Point every component at ``database`` on the same server, emptied and migrated."""
+    url = database_url_for(database)
     os.environ["ORCH_DATABASE_URL"] = url
     get_settings.cache_clear()
     ensure_devstack()
@@ -44,7 +51,6 @@ def prepare_bench_database() -> str:
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     upgrade_to_head(url)
-    checkpoint(url)
     return url
 
 

@@ -9,7 +9,6 @@ back at the end.
 
 from __future__ import annotations
 
-import os
 import random
 import sys
 import uuid
@@ -19,13 +18,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from playwright.sync_api import expect
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import create_engine, select, update
 from sqlalchemy.orm import Session
 
+from ops.bench.common import prepare_database
 from orchestrator.clock import ManualClock, use_clock, utcnow
-from orchestrator.config import get_settings
-from orchestrator.devstack import ensure_devstack
-from orchestrator.migrate import upgrade_to_head
 from orchestrator.models import Call, OutboxEvent
 from orchestrator.orgs.service import CreatedOrg
 from tests.factories import answer_call, dispatch_campaign, end_call, make_campaign, make_org
@@ -45,19 +42,8 @@ STEP = 2
 
 
 def _database_url() -> str:
-    os.environ.setdefault("ORCH_ENV", "development")
-    base = os.environ.get("ORCH_DATABASE_URL", get_settings().database_url)
-    url = base.rsplit("/", 1)[0] + f"/{DATABASE}"
-    os.environ["ORCH_DATABASE_URL"] = url
-    get_settings.cache_clear()
-    ensure_devstack()
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade_to_head(url)
-    return url
+    # A database of its own: the tests' stays theirs.
+    return prepare_database(DATABASE)
 
 
 @contextmanager
