@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,7 @@ from orchestrator.console.client import (
     connected,
     fail,
 )
-from orchestrator.suppression.cli import suppression_app
+from orchestrator.suppression.cli import print_import_report, suppression_app
 from orchestrator.suppression.numbers import canonical_number
 from orchestrator.suppression.schemas import MAX_NUMBERS, SuppressionReason
 
@@ -116,16 +115,14 @@ def import_over_api(request: ImportOverApi, *, api_url: str, api_key: str) -> No
             answer = api.json("POST", "/suppression", json=body)
             added += answer["added"]
             present += answer["alreadyPresent"]
-    if request.as_json:
-        lines = [line for line, _ in read.invalid]
-        report = {"added": added, "alreadyPresent": present, "invalid": len(read.invalid)}
-        typer.echo(json.dumps({**report, "invalidLines": lines}))
-        return
-    typer.echo(f"added {added}, already present {present}")
-    if read.invalid:
-        typer.echo(f"skipped {len(read.invalid)} invalid rows:")
-        for message in read.invalid_messages():
-            typer.echo(f"  {message}")
+    print_import_report(
+        added=added,
+        already_present=present,
+        invalid_lines=[line for line, _ in read.invalid],
+        invalid=len(read.invalid),
+        messages=read.invalid_messages(),
+        as_json=request.as_json,
+    )
 
 
 def _pages(api: ApiClient, reason: str | None) -> Iterator[list[dict[str, Any]]]:

@@ -93,15 +93,34 @@ def import_numbers(
             report = import_file(session, request=request)
     except DomainError as error:
         _fail(error.messages)
+    print_import_report(
+        added=report.added,
+        already_present=report.already_present,
+        invalid_lines=[line for line, _ in report.invalid_lines],
+        invalid=report.invalid,
+        messages=report.invalid_messages(),
+        as_json=as_json,
+    )
+
+
+def print_import_report(
+    *,
+    added: int,
+    already_present: int,
+    invalid_lines: list[int],
+    invalid: int,
+    messages: list[str],
+    as_json: bool,
+) -> None:
+    """What an import did, however it reached the list (the database or the API)."""
     if as_json:
-        lines = [line for line, _ in report.invalid_lines]
-        answer = {"added": report.added, "alreadyPresent": report.already_present}
-        typer.echo(json.dumps({**answer, "invalid": report.invalid, "invalidLines": lines}))
+        answer = {"added": added, "alreadyPresent": already_present}
+        typer.echo(json.dumps({**answer, "invalid": invalid, "invalidLines": invalid_lines}))
         return
-    typer.echo(f"added {report.added}, already present {report.already_present}")
-    if report.invalid:
-        typer.echo(f"skipped {report.invalid} invalid rows:")
-        for message in report.invalid_messages():
+    typer.echo(f"added {added}, already present {already_present}")
+    if invalid:
+        typer.echo(f"skipped {invalid} invalid rows:")
+        for message in messages:
             typer.echo(f"  {message}")
 
 
