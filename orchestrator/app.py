@@ -26,6 +26,7 @@ from orchestrator.enqueue import task_queue
 from orchestrator.exceptions import DomainError, error_body
 from orchestrator.flows.apply_webhooks import InlineStore
 from orchestrator.gc_tuning import tune_collector
+from orchestrator.log_volume import quiet_webhook_access_log
 from orchestrator.providers.webhook_server import WEBHOOK_PATH
 from orchestrator.safety import refuse_unsafe_settings
 from orchestrator.webhooks.endpoints import (
@@ -167,4 +168,5 @@ def create_served_app() -> OrchestratorApp:
     app = create_app()
     app.state.recover_on_start = True
     tune_collector()
+    quiet_webhook_access_log()
     return app

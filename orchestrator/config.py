@@ -148,6 +148,9 @@ class Settings(BaseSettings):
     # holds at most this many, and other campaigns' checks and events keep the rest.
     predial_max_checks_per_campaign: int = Field(default=16, ge=1)
     log_level: str = "INFO"
+    # A line per stored webhook (the API's access log) and per task (Celery): off by default,
+    # since at full speed they cost more than the work they report (orchestrator.log_volume).
+    log_each_request: bool = False
     # How often the ``campaigns.reconcile`` task recounts active and recently ended campaigns.
     reconcile_interval_seconds: float = Field(default=60.0, gt=0)
 

@@ -9,7 +9,7 @@ workers send through a ``TaskQueue`` on their own Celery app.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Annotated, Any
@@ -21,6 +21,11 @@ from orchestrator.config import Settings, get_settings
 
 SCHEDULER_TICK = "scheduler.tick"
 PLACE_CALL = "calls.place"
+# Calls placed together: one task reads, claims and checks them in one transaction each, and
+# sends each at its own slot (``flows.place_calls``); a call not due within the batch is
+# handed back to ``calls.place`` with its slot.
+PLACE_CALLS = "calls.place_batch"
+PLACE_BATCH_SIZE = 20
 RECOVER_CALLS = "calls.recover"
 RECONCILE_CAMPAIGNS = "campaigns.reconcile"
 APPLY_WEBHOOKS = "webhooks.apply"
@@ -90,8 +95,18 @@ class TaskQueue:
         self._app.send_task(name, args=list(args))
 
     def place_calls(self, call_ids: Sequence[uuid.UUID]) -> None:
-        for call_id in call_ids:
-            self.send(PLACE_CALL, str(call_id))
+        """In batches of ``PLACE_BATCH_SIZE``, in the order given (the dispatcher's)."""
+        ids = [str(call_id) for call_id in call_ids]
+        for start in range(0, len(ids), PLACE_BATCH_SIZE):
+            self._app.send_task(PLACE_CALLS, args=[ids[start : start + PLACE_BATCH_SIZE]])
+
+    def place_call_later(
+        self, call_id: uuid.UUID, *, countdown: float, slot: Mapping[str, Any]
+    ) -> None:
+        """One call on its own, when its slot comes, holding it (``slot``: the reservation)."""
+        self._app.send_task(
+            PLACE_CALL, args=[str(call_id)], kwargs=dict(slot), countdown=max(countdown, 0.0)
+        )
 
     def send_texts(self, chat_ids: Sequence[uuid.UUID]) -> None:
         """Have each queued text sent (it waits there for its slot and the gate)."""

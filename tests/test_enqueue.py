@@ -18,7 +18,9 @@ from orchestrator.enqueue import (
     DISPATCH_EVENTS,
     DISPATCH_ORG,
     OUTBOUND_QUEUE,
+    PLACE_BATCH_SIZE,
     PLACE_CALL,
+    PLACE_CALLS,
     PREDIAL_CHECK,
     RECONCILE_CAMPAIGNS,
     RECOVER_CALLS,
@@ -35,7 +37,8 @@ def test_every_name_the_port_sends_is_a_task_of_the_workers() -> None:
     import workers.tasks  # noqa: F401  (a worker imports it: that registers the tasks)
     from workers.celery_app import celery_app
 
-    names = {SCHEDULER_TICK, PLACE_CALL, RECOVER_CALLS, RECONCILE_CAMPAIGNS, APPLY_WEBHOOKS}
+    names = {SCHEDULER_TICK, PLACE_CALL, PLACE_CALLS, RECOVER_CALLS, RECONCILE_CAMPAIGNS}
+    names.add(APPLY_WEBHOOKS)
     assert names | {DISPATCH_ORG, PREDIAL_CHECK, DISPATCH_EVENTS, DELIVER_EVENTS} <= set(
         celery_app.tasks
     )
@@ -53,10 +56,14 @@ def test_tasks_are_sent_by_name_with_string_arguments() -> None:
     broker: redis.Redis[bytes] = redis.Redis.from_url(settings.redis_url)
     broker.delete(QUEUE)
     call_ids = [uuid.uuid4(), uuid.uuid4()]
+    batch = [uuid.uuid4() for _ in range(PLACE_BATCH_SIZE + 1)]
     org_id = uuid.uuid4()
+    slot = {"slot_us": 5, "epoch": "e", "interval_us": 1000, "window_calls": 1, "span_us": 0}
     try:
         queue = TaskQueue(app)
         queue.place_calls(call_ids)
+        queue.place_calls(batch)
+        queue.place_call_later(call_ids[0], countdown=0.5, slot=slot)
         queue.dispatch_org(org_id)
         queue.recover_calls()
         queue.apply_webhooks()
@@ -67,9 +74,15 @@ def test_tasks_are_sent_by_name_with_string_arguments() -> None:
         broker.delete(QUEUE)
         broker.close()
     sent = [(m["headers"]["task"], _arguments(m)) for m in messages]
+    later = messages[3]
+    assert _keywords(later) == slot
+    assert later["headers"]["eta"] is not None, "it comes back when its slot does"
+    batch_ids = [str(call_id) for call_id in batch]
     assert sent == [
+        (PLACE_CALLS, [[str(call_ids[0]), str(call_ids[1])]]),
+        (PLACE_CALLS, [batch_ids[:PLACE_BATCH_SIZE]]),
+        (PLACE_CALLS, [batch_ids[PLACE_BATCH_SIZE:]]),
         (PLACE_CALL, [str(call_ids[0])]),
-        (PLACE_CALL, [str(call_ids[1])]),
         (DISPATCH_ORG, [str(org_id)]),
         (RECOVER_CALLS, []),
         (APPLY_WEBHOOKS, []),
@@ -96,6 +109,12 @@ def test_a_predial_check_carries_its_contact_and_lease() -> None:
     assert (sent_id, datetime.fromisoformat(sent_lease)) == (str(contact_id), lease)
 
 
+def _keywords(message: dict[str, Any]) -> dict[str, Any]:
+    _args, kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+    assert isinstance(kwargs, dict)
+    return kwargs
+
+
 def _arguments(message: dict[str, Any]) -> list[Any]:
     args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
     assert isinstance(args, list)
@@ -108,5 +127,5 @@ def test_work_waiting_on_users_servers_goes_to_the_outbound_queue() -> None:
     for name in ("predial.check", "events.deliver"):
         assert router.route({}, name)["queue"].name == OUTBOUND_QUEUE, name
     # The events dispatcher is quick database work: it never waits on a user's server.
-    for name in (PLACE_CALL, SCHEDULER_TICK, APPLY_WEBHOOKS, DISPATCH_EVENTS):
+    for name in (PLACE_CALL, PLACE_CALLS, SCHEDULER_TICK, APPLY_WEBHOOKS, DISPATCH_EVENTS):
         assert router.route({}, name)["queue"].name == DEFAULT_QUEUE, name

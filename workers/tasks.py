@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
+from collections import Counter
 from datetime import datetime
 
 from celery import Task
 from celery.signals import worker_process_init, worker_ready
 
-from orchestrator.calls.placing import PlaceOutcome
+from orchestrator.calls.placing import PlaceOutcome, PlaceResult
 from orchestrator.enqueue import (
     APPLY_WEBHOOKS,
     DELIVER_EVENTS,
@@ -18,6 +19,7 @@ from orchestrator.enqueue import (
     DISPATCH_ORG,
     DISPATCH_TEXTS,
     PLACE_CALL,
+    PLACE_CALLS,
     PREDIAL_CHECK,
     RECONCILE_CAMPAIGNS,
     RECOVER_CALLS,
@@ -34,6 +36,7 @@ from orchestrator.flows.deliver_events import (
 )
 from orchestrator.flows.dispatch_texts import dispatch_texts
 from orchestrator.flows.place_call import place_call
+from orchestrator.flows.place_calls import place_calls
 from orchestrator.flows.predial import check_contact
 from orchestrator.flows.prune_attempts import prune_old_attempts
 from orchestrator.flows.reconcile_counters import reconcile_recent_campaigns
@@ -42,6 +45,7 @@ from orchestrator.flows.recover_texts import run_text_recovery
 from orchestrator.flows.send_text import send_text
 from orchestrator.flows.tick import dispatch_org_now, run_tick
 from orchestrator.gc_tuning import tune_collector
+from orchestrator.log_volume import quiet_task_lines
 from orchestrator.pacing.limiter import Reservation
 from orchestrator.providers.client import warm_up_provider_client
 from workers.celery_app import celery_app
@@ -59,6 +63,7 @@ queue = TaskQueue(celery_app)
 def _warm_up(**_: object) -> None:
     warm_up_provider_client()
     tune_collector()
+    quiet_task_lines()
 
 
 @worker_process_init.connect
@@ -133,6 +138,18 @@ def deliver_events_task(event_ids: list[str]) -> int:
     """Send a batch of campaign events to their receiver; how many were delivered."""
     event_uuids = [uuid.UUID(event_id) for event_id in event_ids]
     return deliver_events(event_uuids, keep_going_seconds=DELIVERY_KEEPS_GOING_SECONDS).delivered
+
+
+@celery_app.task(name=PLACE_CALLS)
+def place_calls_task(call_ids: list[str]) -> dict[str, int]:
+    """A batch of claimed calls; how many ended up each way."""
+    outcomes = place_calls([uuid.UUID(call_id) for call_id in call_ids], hand_back=_hand_back)
+    return dict(Counter(outcome.value for outcome in outcomes.values()))
+
+
+def _hand_back(call_id: uuid.UUID, result: PlaceResult) -> None:
+    slot = dataclasses.asdict(result.reservation) if result.reservation else {}
+    queue.place_call_later(call_id, countdown=result.retry_after_seconds, slot=slot)
 
 
 # A call waiting for its caller number's calls-per-second slot holds a reservation for it and comes

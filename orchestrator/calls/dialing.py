@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -125,6 +125,27 @@ def begin_dial(
     call = repository.get_call_for_update(session, call_id=call_id)
     if call is None:
         return None
+    return request_for_dialing(session, call, settings)
+
+
+def begin_dials(
+    session: Session, *, call_ids: Sequence[uuid.UUID], settings: Settings
+) -> dict[uuid.UUID, CreateCallRequest]:
+    """``begin_dial`` for many calls at once: one compare-and-set, one read of the rows won
+    (locked in id order), then each call's request; those absent must not be sent."""
+    won = repository.claim_many_for_dialing(session, call_ids=call_ids)
+    requests: dict[uuid.UUID, CreateCallRequest] = {}
+    for call in repository.lock_calls_for_dialing(session, call_ids=won):
+        request = request_for_dialing(session, call, settings)
+        if request is not None:
+            requests[call.id] = request
+    return requests
+
+
+def request_for_dialing(
+    session: Session, call: Call, settings: Settings
+) -> CreateCallRequest | None:
+    """The request of a call just won for dialing, or None (it is then settled here)."""
     if call.campaign_id is None:
         return _direct_call_request(session, call, settings)
     # A plain read: locking the campaign here while holding the call row could deadlock with a

@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 import redis
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from orchestrator.calls import repository
@@ -30,6 +32,7 @@ from orchestrator.pacing.service import (
     unfinished_send_stale_seconds,
 )
 from orchestrator.phone_numbers.service import pacing_of_caller_numbers
+from orchestrator.scheduling.capacity import CallerNumberPacing
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +96,60 @@ def hold_rate_slot(
         )
     except redis.RedisError as error:
         logger.warning("call %s waits: pacing state unreadable: %s", call_id, error)
+        return PlaceResult(PlaceOutcome.WAITING, FAIL_CLOSED_WAIT_SECONDS)
+    return _after_reserving(result, key)
+
+
+def hold_rate_slots(
+    session: Session, *, call_ids: Sequence[uuid.UUID], limiter: RateLimiter
+) -> dict[uuid.UUID, PlaceResult]:
+    """``hold_rate_slot`` for many calls (none holding a reservation yet), in their order:
+    one read of them, one of their numbers' pacing per org, then each call's slot."""
+    claimed = {
+        row.id: row
+        for row in repository.dial_targets(session, call_ids=call_ids)
+        if row.status == CallStatus.CLAIMED
+    }
+    results = {cid: PlaceResult(PlaceOutcome.NOT_MINE) for cid in call_ids if cid not in claimed}
+    try:
+        pacing = _pacing_by_org(session, claimed.values())
+        if claimed and not ensure_pacing_state(session, limiter, now=utcnow()):
+            wait = PlaceResult(PlaceOutcome.WAITING, FAIL_CLOSED_WAIT_SECONDS)
+            return results | dict.fromkeys(claimed, wait)
+    except redis.RedisError as error:
+        logger.warning("%d calls wait: pacing state unreadable: %s", len(claimed), error)
+        return results | dict.fromkeys(claimed, PlaceResult(PlaceOutcome.WAITING, 1.0))
+    for call_id in (cid for cid in call_ids if cid in claimed):
+        _, _, org_id, caller = claimed[call_id]
+        results[call_id] = _reserve(limiter, org_id, caller, pacing[org_id][caller])
+    return results
+
+
+DialTarget = Row[uuid.UUID, CallStatus, uuid.UUID, str | None]
+
+
+def _pacing_by_org(
+    session: Session, targets: Iterable[DialTarget]
+) -> dict[uuid.UUID, dict[str | None, CallerNumberPacing]]:
+    callers: dict[uuid.UUID, set[str | None]] = {}
+    for _, _, org_id, caller in targets:
+        callers.setdefault(org_id, set()).add(caller)
+    return {
+        org_id: pacing_of_caller_numbers(session, org_id=org_id, caller_number_ids=list(ids))
+        for org_id, ids in callers.items()
+    }
+
+
+def _reserve(
+    limiter: RateLimiter, org_id: uuid.UUID, caller: str | None, pacing: CallerNumberPacing
+) -> PlaceResult:
+    key = caller_number_key(org_id, caller)
+    try:
+        result = reserve_slot(
+            limiter, org_id=org_id, phone_number_id=caller, per_second=pacing.calls_per_second
+        )
+    except redis.RedisError as error:
+        logger.warning("a call of %s waits: pacing state unreadable: %s", key, error)
         return PlaceResult(PlaceOutcome.WAITING, FAIL_CLOSED_WAIT_SECONDS)
     return _after_reserving(result, key)
 

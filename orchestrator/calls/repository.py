@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Uuid,
     any_,
+    bindparam,
     delete,
     false,
     func,
@@ -93,16 +94,65 @@ def write_call_states(session: Session, calls: Sequence[Call], *, now: datetime)
     _CALL_STATE.write(session, calls, now=now)
 
 
+# Built once: every placed call runs it, and building a statement costs more than running it.
+_CLAIM_FOR_DIALING = (
+    update(Call)
+    .where(Call.id == bindparam("call_id"), Call.status == bindparam("source"))
+    .values(status=bindparam("target"), dialed_at=bindparam("now"), updated_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+
+
 def claim_for_dialing(session: Session, *, call_id: uuid.UUID) -> bool:
     """Compare-and-set ``claimed`` → ``dialing``: of two deliveries of one task, one wins."""
     source, target = call_event_move(CallEvent.DIAL)
-    result = session.execute(
-        update(Call)
-        .where(Call.id == call_id, Call.status == source)
-        .values(status=target, dialed_at=utcnow(), updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    params = {"call_id": call_id, "source": source, "target": target, "now": utcnow()}
+    result = session.execute(_CLAIM_FOR_DIALING, params)
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+_CLAIM_MANY_FOR_DIALING = (
+    update(Call)
+    .where(Call.id == any_(array_param("call_ids", [], Uuid)), Call.status == bindparam("source"))
+    .values(status=bindparam("target"), dialed_at=bindparam("now"), updated_at=bindparam("now"))
+    .returning(Call.id)
+    .execution_options(synchronize_session=False)
+)
+
+
+def claim_many_for_dialing(session: Session, *, call_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    """``claim_for_dialing`` for many calls in one statement: the ids won, in id order."""
+    if not call_ids:
+        return []
+    source, target = call_event_move(CallEvent.DIAL)
+    params = {"call_ids": list(call_ids), "source": source, "target": target, "now": utcnow()}
+    return sorted(session.scalars(_CLAIM_MANY_FOR_DIALING, params))
+
+
+def lock_calls_for_dialing(session: Session, *, call_ids: Sequence[uuid.UUID]) -> Sequence[Call]:
+    """The calls, locked in id order and read afresh (their requests are built from them)."""
+    if not call_ids:
+        return []
+    stmt = (
+        select(Call)
+        .where(Call.id == any_(array_param("ids", sorted(call_ids), Uuid)))
+        .order_by(Call.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(stmt).all()
+
+
+def dial_targets(
+    session: Session, *, call_ids: Sequence[uuid.UUID]
+) -> Sequence[Row[uuid.UUID, CallStatus, uuid.UUID, str | None]]:
+    """``dial_target`` of many calls: ``(id, status, org, caller number id)``, any order."""
+    if not call_ids:
+        return []
+    stmt = select(Call.id, Call.status, Call.org_id, Call.phone_number_id).where(
+        Call.id == any_(array_param("ids", list(call_ids), Uuid))
+    )
+    return session.execute(stmt).all()
 
 
 def release_dialing(session: Session, *, call_id: uuid.UUID) -> bool:
@@ -269,8 +319,12 @@ def dial_target(
     session: Session, *, call_id: uuid.UUID
 ) -> Row[CallStatus, uuid.UUID, str | None] | None:
     """What placing a call needs before it may take a rate slot: status, org, caller number id."""
-    stmt = select(Call.status, Call.org_id, Call.phone_number_id).where(Call.id == call_id)
-    return session.execute(stmt).first()
+    return session.execute(_DIAL_TARGET, {"call_id": call_id}).first()
+
+
+_DIAL_TARGET = select(Call.status, Call.org_id, Call.phone_number_id).where(
+    Call.id == bindparam("call_id")
+)
 
 
 def stale_claimed_call_ids(session: Session, *, before: datetime) -> list[uuid.UUID]:

@@ -109,7 +109,7 @@ def _gate(target: SendTarget | None, unit_of_work: UnitOfWork) -> GateDecision |
 
 
 @dataclass
-class _Create:
+class TimedCreate:
     """The provider's answer to one create (or its error), and how long it took."""
 
     answer: ProviderCall | ProviderError
@@ -120,13 +120,13 @@ class _Create:
         return self.answer if isinstance(self.answer, ProviderError) else None
 
 
-def _create(request: CreateCallRequest) -> _Create:
+def create_timed(request: CreateCallRequest) -> TimedCreate:
     started = time.perf_counter()
     try:
         answer: ProviderCall | ProviderError = provider_client().create_call(request)
     except ProviderError as error:
         answer = error
-    return _Create(answer, time.perf_counter() - started)
+    return TimedCreate(answer, time.perf_counter() - started)
 
 
 def _send(
@@ -137,11 +137,11 @@ def _send(
     request: CreateCallRequest,
     unit_of_work: UnitOfWork,
 ) -> PlaceResult:
-    created: _Create | None = None
+    created: TimedCreate | None = None
     with _held_for_send(unit_of_work, call_id) as target:
         decision = _gate(target, unit_of_work)
         if target is not None and decision is not None and decision.clear:
-            created = _create(request)
+            created = create_timed(request)
     finish_send(limiter, held.rate_key, token=str(call_id))
     if decision is None:
         return PlaceResult(PlaceOutcome.NOT_MINE)
@@ -171,11 +171,12 @@ def place_call(
     """Slot, compare-and-set, gate, send: the gate is passed the instant before sending, after
     the database work, so the provider sees the calls spaced as the gate let them through."""
     limiter = pacing_limiter()
+    # One transaction: the slot is read and held (in Redis) while the call is still claimed,
+    # then the compare-and-set makes it dialing, committed before anything is sent.
     with unit_of_work() as session:
         held = hold_rate_slot(session, call_id=call_id, limiter=limiter, reservation=reservation)
-    if held.outcome != PlaceOutcome.HOLDING:
-        return held
-    with unit_of_work() as session:
+        if held.outcome != PlaceOutcome.HOLDING:
+            return held
         request = begin_dial(session, call_id=call_id, settings=get_settings())
     if request is None:
         return PlaceResult(PlaceOutcome.NOT_MINE)

@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, String, any_, delete, exists, func, select
+from sqlalchemy import Integer, Row, String, any_, bindparam, delete, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -25,11 +25,26 @@ def _recipient_key(org_id: uuid.UUID, number: str) -> int:
     return zlib.crc32(org_id.bytes + number.encode()) - (1 << 31)
 
 
+_LOCK_RECIPIENT = select(
+    func.pg_advisory_xact_lock(bindparam("space", type_=Integer), bindparam("key", type_=Integer))
+)
+
+
 def lock_recipient(session: Session, *, org_id: uuid.UUID, number: str) -> None:
     """One send-time check of a number at a time, until the transaction ends: the next one
     counts the attempt the first recorded."""
     key = _recipient_key(org_id, number)
-    session.execute(select(func.pg_advisory_xact_lock(RECIPIENT_LOCK_SPACE, key)))
+    session.execute(_LOCK_RECIPIENT, {"space": RECIPIENT_LOCK_SPACE, "key": key})
+
+
+def lock_recipients(
+    session: Session, *, recipients: Collection[tuple[uuid.UUID, str | None]]
+) -> None:
+    """``lock_recipient`` of each ``(org, number)``, in key order: two transactions locking
+    overlapping sets never wait for each other in a cycle. A number of None is not locked."""
+    keys = sorted({_recipient_key(org_id, n) for org_id, n in recipients if n is not None})
+    for key in keys:
+        session.execute(_LOCK_RECIPIENT, {"space": RECIPIENT_LOCK_SPACE, "key": key})
 
 
 def attempts_since(
@@ -86,19 +101,30 @@ def record_attempt(
 ) -> None:
     """The call's attempt (a text's: ``call_id`` is the chat's id), sent now; a call dialed
     again (its earlier create was never made) has its one row moved to now."""
+    params = {
+        "org_id": org_id,
+        "number": number,
+        "campaign_id": campaign_id,
+        "call_id": call_id,
+        "channel": channel,
+        "sent_at": sent_at,
+    }
+    session.execute(_RECORD_ATTEMPT, params)
+
+
+def _record_attempt_statement() -> Any:
     stmt = insert(RecipientAttempt).values(
-        org_id=org_id,
-        number=number,
-        campaign_id=campaign_id,
-        call_id=call_id,
-        channel=channel,
-        sent_at=sent_at,
+        {name: bindparam(name) for name in ATTEMPT_COLUMNS},
     )
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=[RecipientAttempt.call_id],
         set_={"sent_at": stmt.excluded.sent_at, "number": stmt.excluded.number},
     )
-    session.execute(stmt)
+
+
+ATTEMPT_COLUMNS = ("org_id", "number", "campaign_id", "call_id", "channel", "sent_at")
+# Built once: every send runs it, and building a statement costs more than running it.
+_RECORD_ATTEMPT = _record_attempt_statement()
 
 
 def forget_attempt(session: Session, *, call_id: uuid.UUID) -> bool:
@@ -128,18 +154,19 @@ SendTargetRow = Row[
 def send_target(session: Session, *, call_id: uuid.UUID) -> SendTargetRow | None:
     """What the send-time check needs of a call: ``(org_id, campaign_id, contact_id, customer,
     end of its window, its contact's zone key)``; None if the call is gone."""
-    window_end = func.coalesce(Campaign.latest_at, Call.not_after)
-    stmt = (
-        select(
-            Call.org_id,
-            Call.campaign_id,
-            Call.contact_id,
-            Call.customer,
-            window_end,
-            Contact.zone_key,
-        )
-        .outerjoin(Campaign, Campaign.id == Call.campaign_id)
-        .outerjoin(Contact, Contact.id == Call.contact_id)
-        .where(Call.id == call_id)
+    return session.execute(_SEND_TARGET, {"call_id": call_id}).first()
+
+
+_SEND_TARGET = (
+    select(
+        Call.org_id,
+        Call.campaign_id,
+        Call.contact_id,
+        Call.customer,
+        func.coalesce(Campaign.latest_at, Call.not_after),
+        Contact.zone_key,
     )
-    return session.execute(stmt).first()
+    .outerjoin(Campaign, Campaign.id == Call.campaign_id)
+    .outerjoin(Contact, Contact.id == Call.contact_id)
+    .where(Call.id == bindparam("call_id"))
+)

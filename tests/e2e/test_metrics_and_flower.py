@@ -15,10 +15,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from orchestrator.enqueue import APPLY_WEBHOOKS, PLACE_CALL
+from orchestrator.enqueue import APPLY_WEBHOOKS, PLACE_CALL, PLACE_CALLS
+from orchestrator.models import Call
 from orchestrator.orgs.service import create_org
 from orchestrator.runner import StackOptions
 from tests.factories import customer_numbers
@@ -117,7 +119,12 @@ def test_a_campaign_is_seen_in_the_metrics_and_each_task_in_flower(
     by_name: dict[str, set[str]] = {}
     for task in tasks.values():
         by_name.setdefault(task["name"], set()).add(task["state"])
-    assert "SUCCESS" in by_name.get(PLACE_CALL, set()), f"{stack.logs()}\n{by_name}"
+    assert "SUCCESS" in by_name.get(PLACE_CALLS, set()), f"{stack.logs()}\n{by_name}"
     assert "SUCCESS" in by_name.get(APPLY_WEBHOOKS, set()), by_name
-    dials = [t for t in tasks.values() if t["name"] == PLACE_CALL]
-    assert len(dials) >= CONTACTS, "every dial is listed"
+    # Calls are placed in batches; one whose slot is further off is placed on its own.
+    dialed = " ".join(
+        str(t.get("args")) for t in tasks.values() if t["name"] in (PLACE_CALLS, PLACE_CALL)
+    )
+    call_ids = committed.scalars(select(Call.id).where(Call.campaign_id == uuid.UUID(campaign_id)))
+    missing = [call_id for call_id in call_ids if str(call_id) not in dialed]
+    assert missing == [], "every dial is listed"

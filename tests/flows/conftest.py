@@ -11,6 +11,7 @@ import redis
 
 from orchestrator.config import get_settings
 from orchestrator.flows import place_call as place_call_flow
+from orchestrator.flows import place_calls as place_calls_flow
 from orchestrator.pacing.limiter import RateLimiter
 from orchestrator.providers import VapiClient
 from orchestrator.simulator import FaultSpec
@@ -42,6 +43,7 @@ def limiter(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rate
     limiter = RateLimiter(client, prefix=prefix)
     limiter.mark_state_complete("test")
     monkeypatch.setattr(place_call_flow, "pacing_limiter", lambda: limiter)
+    monkeypatch.setattr(place_calls_flow, "pacing_limiter", lambda: limiter)
     yield limiter
     for key in client.scan_iter(f"{prefix}*"):
         client.delete(key)

@@ -1,0 +1,229 @@
+"""Placing a batch of claimed calls: the database work done once for all of them, each call
+still sent on its own, at its own slot, the instant it passes the rate gate.
+
+The steps and their transactions are ``place_call``'s, each made once for the batch:
+
+1. One transaction reads the calls and their numbers' pacing, takes each call's slot, wins
+   the compare-and-set of those whose slot is now (or within the rate gate's wait), and builds
+   their requests; it commits before anything is sent.
+2. One connection holds the org's suppression lock shared from before the send-time check
+   until the last create is answered. The check of every call runs in one transaction that
+   first locks every recipient of the batch in key order (two batches sharing numbers never
+   deadlock), records the attempts of those that may go, and commits before the first send.
+3. In slot order, each call passes the rate gate and is sent; its end of send is recorded.
+4. One transaction records the provider's ids (and applies any webhook that came first).
+
+A call that cannot go within the batch (its slot is further off, the provider said 429) is
+handed back with what it holds, to be placed on its own by ``place_call`` later. A worker
+that dies anywhere in between leaves its calls where ``place_call`` would: ``claimed`` (sent
+again by the tick), or ``dialing`` (looked up by the recovery sweep, dialed again only if
+the provider has no such call).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from orchestrator.calls import repository
+from orchestrator.calls.dialing import begin_dials
+from orchestrator.calls.placing import (
+    MAX_GATE_WAIT_SECONDS,
+    PlaceOutcome,
+    PlaceResult,
+    finish_send,
+    hold_rate_slots,
+    pass_rate_gate,
+)
+from orchestrator.calls.service import record_provider_call
+from orchestrator.config import get_settings
+from orchestrator.db import UnitOfWork, session_scope
+from orchestrator.flows.place_call import create_timed, settle_failed_create
+from orchestrator.gate.decisions import GateDecision
+from orchestrator.gate.outcomes import refuse_send
+from orchestrator.gate.repository import forget_attempt, lock_recipients
+from orchestrator.gate.send import SendTarget, pass_send_gate, send_target
+from orchestrator.metrics.creates import record_call_create
+from orchestrator.pacing.limiter import RateLimiter
+from orchestrator.pacing.service import pacing_limiter
+from orchestrator.providers.errors import ProviderError
+from orchestrator.providers.vapi import CreateCallRequest, ProviderCall
+from orchestrator.suppression.gate_lock import hold_for_send
+from orchestrator.webhooks.applying import apply_parked_events
+
+logger = logging.getLogger(__name__)
+
+# A call handed back to be placed on its own, with what it holds (its slot, its wait).
+HandBack = Callable[[uuid.UUID, PlaceResult], None]
+
+
+@dataclass
+class _Batch:
+    """The calls won for dialing, in slot order, and what became of each."""
+
+    held: dict[uuid.UUID, PlaceResult]
+    requests: dict[uuid.UUID, CreateCallRequest]
+    outcomes: dict[uuid.UUID, PlaceOutcome] = field(default_factory=dict)
+    answers: dict[uuid.UUID, ProviderCall] = field(default_factory=dict)
+    failed: dict[uuid.UUID, ProviderError] = field(default_factory=dict)
+    refused: dict[uuid.UUID, GateDecision] = field(default_factory=dict)
+    # Won and checked, but the rate gate said not yet: released, then handed back.
+    not_yet: dict[uuid.UUID, PlaceResult] = field(default_factory=dict)
+
+    def in_slot_order(self) -> list[uuid.UUID]:
+        def slot(call_id: uuid.UUID) -> int:
+            reservation = self.held[call_id].reservation
+            return reservation.slot_us if reservation is not None else 0
+
+        return sorted(self.requests, key=slot)
+
+
+def place_calls(
+    call_ids: Sequence[uuid.UUID],
+    *,
+    hand_back: HandBack,
+    unit_of_work: UnitOfWork = session_scope,
+) -> dict[uuid.UUID, PlaceOutcome]:
+    """Place the claimed calls among ``call_ids``; what became of each (WAITING: handed back)."""
+    limiter = pacing_limiter()
+    batch, outcomes = _begin(call_ids, limiter, hand_back, unit_of_work)
+    if batch.requests:
+        _check_and_send(batch, limiter, unit_of_work)
+        _settle(batch, hand_back, unit_of_work)
+    return outcomes | batch.outcomes
+
+
+def _begin(
+    call_ids: Sequence[uuid.UUID],
+    limiter: RateLimiter,
+    hand_back: HandBack,
+    unit_of_work: UnitOfWork,
+) -> tuple[_Batch, dict[uuid.UUID, PlaceOutcome]]:
+    """Slots for all, then the compare-and-set of those whose slot is (nearly) now."""
+    outcomes: dict[uuid.UUID, PlaceOutcome] = {}
+    with unit_of_work() as session:
+        held = hold_rate_slots(session, call_ids=call_ids, limiter=limiter)
+        ready: dict[uuid.UUID, PlaceResult] = {}
+        for call_id, result in held.items():
+            if _ready_soon(result):
+                ready[call_id] = result
+                continue
+            outcomes[call_id] = result.outcome
+            if result.outcome == PlaceOutcome.WAITING:
+                hand_back(call_id, result)
+        requests = begin_dials(session, call_ids=list(ready), settings=get_settings())
+    outcomes.update((cid, PlaceOutcome.NOT_MINE) for cid in ready if cid not in requests)
+    return _Batch({cid: ready[cid] for cid in requests}, requests), outcomes
+
+
+def _ready_soon(result: PlaceResult) -> bool:
+    """Holding its slot, or waiting for one the rate gate will wait for within the batch."""
+    if result.outcome == PlaceOutcome.HOLDING:
+        return True
+    return (
+        result.outcome == PlaceOutcome.WAITING
+        and result.reservation is not None
+        and result.retry_after_seconds <= MAX_GATE_WAIT_SECONDS
+    )
+
+
+@contextmanager
+def _held_for_sends(
+    unit_of_work: UnitOfWork, call_ids: Sequence[uuid.UUID]
+) -> Iterator[dict[uuid.UUID, SendTarget]]:
+    """``place_call._held_for_send`` for the batch: each org's suppression lock held shared
+    on a connection of its own until the block ends, then let go (a rollback)."""
+    with unit_of_work() as session:
+        targets = {
+            call_id: target
+            for call_id in call_ids
+            if (target := send_target(session, call_id=call_id)) is not None
+        }
+        for org_id in sorted({target.org_id for target in targets.values()}):
+            hold_for_send(session, org_id=org_id)
+        try:
+            yield targets
+        finally:
+            session.rollback()
+
+
+def _gate_all(
+    targets: dict[uuid.UUID, SendTarget], unit_of_work: UnitOfWork
+) -> dict[uuid.UUID, GateDecision]:
+    """Every call's send-time check in one transaction, committed before the first send."""
+    with unit_of_work() as session:
+        lock_recipients(
+            session,
+            recipients=[(t.org_id, t.prospect.number) for t in targets.values()],
+        )
+        return {call_id: pass_send_gate(session, target=t) for call_id, t in targets.items()}
+
+
+def _check_and_send(batch: _Batch, limiter: RateLimiter, unit_of_work: UnitOfWork) -> None:
+    order = batch.in_slot_order()
+    with _held_for_sends(unit_of_work, order) as targets:
+        decisions = _gate_all(targets, unit_of_work)
+        for call_id in order:
+            decision = decisions.get(call_id)
+            if decision is None:  # the call is gone
+                batch.outcomes[call_id] = PlaceOutcome.NOT_MINE
+                continue
+            if not decision.clear:
+                batch.refused[call_id] = decision
+                continue
+            _send_one(batch, limiter, call_id, targets[call_id])
+
+
+def _send_one(batch: _Batch, limiter: RateLimiter, call_id: uuid.UUID, target: SendTarget) -> None:
+    held = batch.held[call_id]
+    not_yet = pass_rate_gate(limiter, held, token=str(call_id))
+    if not_yet is not None:
+        batch.not_yet[call_id] = not_yet
+        return
+    created = create_timed(batch.requests[call_id])
+    finish_send(limiter, held.rate_key, token=str(call_id))
+    record_call_create(org_id=target.org_id, error=created.error, seconds=created.seconds)
+    if isinstance(created.answer, ProviderError):
+        batch.failed[call_id] = created.answer
+    else:
+        batch.answers[call_id] = created.answer
+
+
+def _settle(batch: _Batch, hand_back: HandBack, unit_of_work: UnitOfWork) -> None:
+    """After the last send, with the suppression lock let go: answers first (their webhooks
+    are arriving), then the failed creates, the refused calls and those not yet due."""
+    if batch.answers:
+        with unit_of_work() as session:
+            for call_id, answer in batch.answers.items():
+                _record_answer(session, call_id, answer)
+                batch.outcomes[call_id] = PlaceOutcome.PLACED
+    for call_id, error in batch.failed.items():
+        result = settle_failed_create(call_id, error, unit_of_work=unit_of_work)
+        batch.outcomes[call_id] = result.outcome
+        if result.outcome == PlaceOutcome.WAITING:
+            hand_back(call_id, result)
+    for call_id, decision in batch.refused.items():
+        with unit_of_work() as session:
+            refuse_send(session, call_id=call_id, decision=decision)
+        batch.outcomes[call_id] = PlaceOutcome.HELD_BACK
+    if batch.not_yet:
+        with unit_of_work() as session:
+            for call_id in batch.not_yet:
+                # Checked but never sent: nothing reached the person.
+                repository.release_dialing(session, call_id=call_id)
+                forget_attempt(session, call_id=call_id)
+        for call_id, result in batch.not_yet.items():
+            batch.outcomes[call_id] = result.outcome
+            hand_back(call_id, result)
+
+
+def _record_answer(session: Session, call_id: uuid.UUID, answer: ProviderCall) -> None:
+    call = record_provider_call(session, call_id=call_id, provider_call=answer.model_dump())
+    if call is not None:
+        # Messages that beat this answer without our metadata waited for the provider id.
+        apply_parked_events(session, call=call)
