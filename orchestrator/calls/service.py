@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -366,6 +366,22 @@ def fail_call(
         ending=CallEnding(ended_reason=reason),
         unsent=unsent,
     )
+
+
+def record_provider_calls(
+    session: Session, *, provider_calls: Mapping[uuid.UUID, Mapping[str, Any]]
+) -> list[Call]:
+    """``record_provider_call`` for many created calls in one go: their rows locked in id
+    order, their ``dialed`` decisions and counter moves written once."""
+    batch = CallBatch()
+    calls = list(repository.lock_calls_for_dialing(session, call_ids=list(provider_calls)))
+    for call in calls:
+        if call.provider_call_id is None:
+            call.provider_call_id = str(provider_calls[call.id]["id"])
+            batch.decisions.extend(dial_decisions([call]))
+        move_call(session, call, CallStatus.QUEUED, batch=batch)
+    batch.write(session)
+    return calls
 
 
 def record_provider_call(

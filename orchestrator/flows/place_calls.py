@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -40,7 +41,8 @@ from orchestrator.calls.placing import (
     hold_rate_slots,
     pass_rate_gate,
 )
-from orchestrator.calls.service import record_provider_call
+from orchestrator.calls.service import record_provider_calls
+from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.db import UnitOfWork, session_scope
 from orchestrator.flows.place_call import create_timed, settle_failed_create
@@ -54,7 +56,8 @@ from orchestrator.pacing.service import pacing_limiter
 from orchestrator.providers.errors import ProviderError
 from orchestrator.providers.vapi import CreateCallRequest, ProviderCall
 from orchestrator.suppression.gate_lock import hold_for_send
-from orchestrator.webhooks.applying import apply_parked_events
+from orchestrator.suppression.repository import suppressed_numbers
+from orchestrator.webhooks.applying import apply_parked_events_of
 
 logger = logging.getLogger(__name__)
 
@@ -161,7 +164,27 @@ def _gate_all(
             session,
             recipients=[(t.org_id, t.prospect.number) for t in targets.values()],
         )
-        return {call_id: pass_send_gate(session, target=t) for call_id, t in targets.items()}
+        now = utcnow()
+        listed = _listed(session, targets.values(), now)
+        return {
+            call_id: pass_send_gate(session, target=t, now=now, listed=listed[t.org_id])
+            for call_id, t in targets.items()
+        }
+
+
+def _listed(
+    session: Session, targets: Iterable[SendTarget], now: datetime
+) -> dict[uuid.UUID, set[str]]:
+    """Each org's numbers among the targets' that are on its suppression list at ``now``: one
+    read per org, where each call's check would read its own."""
+    forms: dict[uuid.UUID, set[str]] = {}
+    for target in targets:
+        numbers = target.prospect.listed_as or (target.prospect.number,)
+        forms.setdefault(target.org_id, set()).update(n for n in numbers if n is not None)
+    return {
+        org_id: suppressed_numbers(session, org_id=org_id, numbers=sorted(numbers), now=now)
+        for org_id, numbers in forms.items()
+    }
 
 
 def _check_and_send(batch: _Batch, limiter: RateLimiter, unit_of_work: UnitOfWork) -> None:
@@ -198,10 +221,12 @@ def _settle(batch: _Batch, hand_back: HandBack, unit_of_work: UnitOfWork) -> Non
     """After the last send, with the suppression lock let go: answers first (their webhooks
     are arriving), then the failed creates, the refused calls and those not yet due."""
     if batch.answers:
+        answers = {call_id: answer.model_dump() for call_id, answer in batch.answers.items()}
         with unit_of_work() as session:
-            for call_id, answer in batch.answers.items():
-                _record_answer(session, call_id, answer)
-                batch.outcomes[call_id] = PlaceOutcome.PLACED
+            calls = record_provider_calls(session, provider_calls=answers)
+            # Messages that beat these answers without our metadata waited for the ids.
+            apply_parked_events_of(session, calls=calls)
+        batch.outcomes.update(dict.fromkeys(answers, PlaceOutcome.PLACED))
     for call_id, error in batch.failed.items():
         result = settle_failed_create(call_id, error, unit_of_work=unit_of_work)
         batch.outcomes[call_id] = result.outcome
@@ -220,10 +245,3 @@ def _settle(batch: _Batch, hand_back: HandBack, unit_of_work: UnitOfWork) -> Non
         for call_id, result in batch.not_yet.items():
             batch.outcomes[call_id] = result.outcome
             hand_back(call_id, result)
-
-
-def _record_answer(session: Session, call_id: uuid.UUID, answer: ProviderCall) -> None:
-    call = record_provider_call(session, call_id=call_id, provider_call=answer.model_dump())
-    if call is not None:
-        # Messages that beat this answer without our metadata waited for the provider id.
-        apply_parked_events(session, call=call)

@@ -12,6 +12,7 @@ so the next check of the number (any worker) counts it. A text passes the same c
 from __future__ import annotations
 
 import uuid
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -97,10 +98,16 @@ def _hours_closed(
 
 
 def pass_send_gate(
-    session: Session, *, target: SendTarget, now: datetime | None = None
+    session: Session,
+    *,
+    target: SendTarget,
+    now: datetime | None = None,
+    listed: AbstractSet[str] | None = None,
 ) -> GateDecision:
     """May the call go now? If so its attempt is recorded, sent now (``now`` is read once the
-    number's lock is held, unless given); the caller commits and sends at once."""
+    number's lock is held, unless given); the caller commits and sends at once. ``listed``:
+    the numbers of the org's list live at ``now``, when the caller read them for many calls
+    (holding the org's suppression lock, so the list cannot change meanwhile)."""
     number = target.prospect.number
     org = session.get(Org, target.org_id)
     if number is None or org is None:
@@ -120,8 +127,12 @@ def pass_send_gate(
     if subject_caps:
         prospect = replace(prospect, subject_caps=subject_caps)
     every_cap = (*caps, *subject_caps)
-    listed = prospect.listed_as or (number,)
-    suppressed = bool(suppressed_numbers(session, org_id=org.id, numbers=listed, now=now))
+    forms = prospect.listed_as or (number,)
+    suppressed = (
+        bool(suppressed_numbers(session, org_id=org.id, numbers=forms, now=now))
+        if listed is None
+        else not listed.isdisjoint(forms)
+    )
     counting = every_cap and not suppressed
     attempts = _attempts(session, target, number, every_cap, now) if counting else []
     decision = decide(prospect, suppressed=suppressed, caps=caps, attempts=attempts, now=now)

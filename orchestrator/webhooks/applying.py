@@ -256,6 +256,18 @@ def apply_parked_events(session: Session, *, call: Call) -> bool:
     return bool(application.finish().freed_org_ids)
 
 
+def apply_parked_events_of(session: Session, *, calls: Sequence[Call]) -> bool:
+    """``apply_parked_events`` for many calls: one look for parked messages (almost always
+    none), then each call that has some. True when one of them freed capacity."""
+    provider_ids = [call.provider_call_id for call in calls if call.provider_call_id]
+    if not repository.parked_events_for_update(
+        session, provider_call_ids=provider_ids, message_types=CALL_TYPES
+    ):
+        return False
+    freed = [apply_parked_events(session, call=call) for call in calls]
+    return any(freed)
+
+
 def mark_failed(session: Session, *, event_id: int) -> None:
     """A message whose application raised: it stops waiting, and is counted."""
     failed = WebhookOutcome.FAILED
