@@ -115,13 +115,14 @@ class Simulator:
         return forgotten
 
 
-def get_simulator(request: Request) -> Simulator:
+# The dependencies are coroutines: FastAPI runs plain functions on a thread, a hop per request.
+async def get_simulator(request: Request) -> Simulator:
     simulator = request.app.state.simulator
     assert isinstance(simulator, Simulator)
     return simulator
 
 
-def require_bearer(authorization: Annotated[str | None, Header()] = None) -> None:
+async def require_bearer(authorization: Annotated[str | None, Header()] = None) -> None:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "Missing or invalid bearer token in the Authorization header.")
