@@ -59,8 +59,8 @@ def test_a_page_is_what_filtering_and_sorting_every_call_gives(
         by_id[call.id] = call
         index.add(call)
     for seq in forgotten:
-        if (call := by_id.pop(f"call-{seq}", None)) is not None:
-            index.remove(call)
+        if f"call-{seq}" in by_id:
+            index.remove(by_id.pop(f"call-{seq}"))
 
     assert index.page(query, by_id) == naive(list(by_id.values()), query)
 

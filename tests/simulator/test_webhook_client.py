@@ -162,7 +162,7 @@ def test_a_kept_connection_the_target_closed_is_replaced_without_a_failure() -> 
 
     async def scenario(url: str, _: Server) -> None:
         client = WebhookClient(timeout=5.0)
-        for _ in range(5):
+        for _attempt in range(5):
             assert await post(client, url, b"{}") == 200
         await client.aclose()
 
