@@ -2,8 +2,10 @@
 
 Each message is the JSON body ``{"message": {...}}`` POSTed to the call's server URL with the
 server's headers. A call's messages go out one at a time from its own outbox, so a slow
-receiver delays delivery but never the call's timeline (as with Vapi). A delivery is retried on
-connection errors and 5xx answers with exponential backoff.
+receiver delays delivery but never the call's timeline (as with Vapi). Every outbox posts
+through the simulator's one ``webhook_client.WebhookClient``, whose keep-alive connections to a
+target are shared by all calls. A delivery is retried on connection errors and 5xx answers
+with exponential backoff.
 
 Faults (``faults.plan_delivery``) are applied here: a dropped message is skipped, a held-back
 one goes out right after the next delivered message, a delayed one waits before it is sent,
