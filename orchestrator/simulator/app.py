@@ -41,7 +41,6 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-import httpx
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -62,6 +61,7 @@ from orchestrator.simulator.records import CallQuery
 from orchestrator.simulator.state import SimulatorConfig, SimulatorState
 from orchestrator.simulator.text_api import add_text_routes
 from orchestrator.simulator.validation import parse_forget, validate_create
+from orchestrator.simulator.webhook_client import WebhookClient
 
 MAX_LIST_LIMIT = 1000
 
@@ -74,7 +74,7 @@ class Simulator:
         self.state = SimulatorState(config)
         self._engine: CallEngine | None = None
         self._texts: TextEngine | None = None
-        self._http: httpx.AsyncClient | None = None
+        self._http: WebhookClient | None = None
 
     @property
     def engine(self) -> CallEngine:
@@ -89,12 +89,7 @@ class Simulator:
         return self._texts
 
     async def start(self) -> None:
-        # trust_env=False: webhook targets are explicit URLs, never meant to go via a proxy.
-        self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(self.config.webhook_timeout_seconds, pool=None),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-            trust_env=False,
-        )
+        self._http = WebhookClient(timeout=self.config.webhook_timeout_seconds)
         self._engine = CallEngine(self.state, self.config, self._http)
         self._texts = TextEngine(self.state, self.config, self._http, self._engine.spawn)
         for cut in self.state.take_interrupted():
@@ -120,13 +115,14 @@ class Simulator:
         return forgotten
 
 
-def get_simulator(request: Request) -> Simulator:
+# The dependencies are coroutines: FastAPI runs plain functions on a thread, a hop per request.
+async def get_simulator(request: Request) -> Simulator:
     simulator = request.app.state.simulator
     assert isinstance(simulator, Simulator)
     return simulator
 
 
-def require_bearer(authorization: Annotated[str | None, Header()] = None) -> None:
+async def require_bearer(authorization: Annotated[str | None, Header()] = None) -> None:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "Missing or invalid bearer token in the Authorization header.")

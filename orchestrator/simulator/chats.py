@@ -27,8 +27,6 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from orchestrator.simulator.faults import CreateDecision, CreateFault, decide_create
 from orchestrator.simulator.phone_numbers import derived_number
 from orchestrator.simulator.records import now_ms
@@ -37,6 +35,7 @@ from orchestrator.simulator.sessions import TEXT_COST, ChatRecord, SessionRecord
 from orchestrator.simulator.state import SimulatorConfig, SimulatorState
 from orchestrator.simulator.text_exchanges import Exchange, ExchangePlayer, Spawn, assistant
 from orchestrator.simulator.text_store import TextStore
+from orchestrator.simulator.webhook_client import WebhookClient
 from orchestrator.simulator.webhooks import Message, WebhookSender
 
 RATE_WINDOW_SECONDS = 1.0
@@ -87,7 +86,7 @@ class TextEngine:
         self,
         state: SimulatorState,
         config: SimulatorConfig,
-        http: httpx.AsyncClient,
+        http: WebhookClient,
         spawn: Spawn,
     ) -> None:
         self._state = state

@@ -24,11 +24,10 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
-import httpx
-
 from orchestrator.simulator.ledger import Interrupted
 from orchestrator.simulator.records import CallRecord
 from orchestrator.simulator.state import SimulatorConfig, SimulatorState
+from orchestrator.simulator.webhook_client import WebhookClient
 from orchestrator.simulator.webhooks import Message, Outbox, WebhookSender
 
 logger = logging.getLogger(__name__)
@@ -71,9 +70,7 @@ def end_of_call_report(call: dict[str, Any]) -> Message:
 
 
 class CallEngine:
-    def __init__(
-        self, state: SimulatorState, config: SimulatorConfig, http: httpx.AsyncClient
-    ) -> None:
+    def __init__(self, state: SimulatorState, config: SimulatorConfig, http: WebhookClient) -> None:
         self._state = state
         self._config = config
         self._sender = WebhookSender(state, config, http)

@@ -264,7 +264,7 @@ def decide_create(spec: FaultSpec, *, seed: int, number: str, request_index: int
     """What happens to the ``request_index``-th valid ``POST /call`` for ``number``."""
 
     def fires(name: str, probability: float) -> bool:
-        return fault_uniform(seed, name, number, request_index) < probability
+        return probability > 0 and fault_uniform(seed, name, number, request_index) < probability
 
     if fires("create_429", spec.create_429):
         return CreateDecision(CreateFault.RATE_LIMITED, 429)
@@ -291,9 +291,15 @@ class DeliveryPlan:
     delay_seconds: float = 0.0
 
 
+NO_FAULT: Final = DeliveryPlan()
+
+
 def call_dropped(spec: FaultSpec, *, seed: int, number: str, request_index: int) -> bool:
     """Whether every message of the call made by that request is lost (``drop_call``)."""
-    return fault_uniform(seed, "drop_call", number, request_index) < spec.drop_call
+    return (
+        spec.drop_call > 0
+        and fault_uniform(seed, "drop_call", number, request_index) < spec.drop_call
+    )
 
 
 def plan_delivery(
@@ -307,16 +313,23 @@ def plan_delivery(
 ) -> DeliveryPlan:
     """The faults of message ``message_index`` of the call made by that request."""
 
+    # A draw is made only for a fault that can fire: ``u < 0`` never holds, so skipping it
+    # changes no decision, and without faults a message costs no hashing.
+    def fires(name: str, probability: float) -> bool:
+        return probability > 0 and draw(name) < probability
+
     def draw(name: str) -> float:
         return fault_uniform(seed, name, number, request_index, message_index)
 
     if call_dropped(spec, seed=seed, number=number, request_index=request_index):
         return DeliveryPlan(drop=True, whole_call=True)
-    if draw("drop") < spec.drop:
+    if fires("drop", spec.drop):
         return DeliveryPlan(drop=True)
-    delayed = spec.delay_seconds > 0 and draw("delay") < spec.delay
+    if not (spec.dup or spec.reorder or spec.delay):
+        return NO_FAULT
+    delayed = spec.delay_seconds > 0 and fires("delay", spec.delay)
     return DeliveryPlan(
-        duplicate=draw("dup") < spec.dup,
-        hold_back=not last and draw("reorder") < spec.reorder,
+        duplicate=fires("dup", spec.dup),
+        hold_back=not last and fires("reorder", spec.reorder),
         delay_seconds=draw("delay_seconds") * spec.delay_seconds if delayed else 0.0,
     )

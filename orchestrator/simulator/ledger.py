@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from orchestrator.simulator.call_index import CallIndex
 from orchestrator.simulator.endings import Ending, cut_off
 from orchestrator.simulator.faults import FAULT_COUNTERS
 from orchestrator.simulator.phone_numbers import PhoneNumberRecord, derived_number
@@ -47,6 +48,13 @@ class Counters:
     max_in_flight_by_phone: dict[str, int] = field(default_factory=dict)
     max_rate_by_phone: dict[str, int] = field(default_factory=dict)
     forgotten: int = 0
+    # The numbers dialed more than once, kept as dials are counted (derived, not journaled).
+    redialed: set[str] = field(default_factory=set)
+
+    def count_dial(self, number: str) -> None:
+        self.dials_by_number[number] += 1
+        if self.dials_by_number[number] == 2:
+            self.redialed.add(number)
 
     def to_journal(self) -> dict[str, Any]:
         return {
@@ -67,11 +75,12 @@ class Counters:
 
     @classmethod
     def from_journal(cls, data: dict[str, Any]) -> Counters:
+        dials: Counter[str] = Counter(data["dialsByNumber"])
         return cls(
             calls_placed=int(data["callsPlaced"]),
             create_requests=int(data["createRequests"]),
             requests_by_number=Counter(data["requestsByNumber"]),
-            dials_by_number=Counter(data["dialsByNumber"]),
+            dials_by_number=dials,
             faults=Counter(data["faults"]),
             concurrency_rejections=int(data["concurrencyRejections"]),
             webhooks_sent=int(data["webhooksSent"]),
@@ -81,12 +90,16 @@ class Counters:
             max_in_flight_by_phone=dict(data["maxInFlightByPhoneNumber"]),
             max_rate_by_phone=dict(data["maxCallsPerSecondByPhoneNumber"]),
             forgotten=int(data.get("forgotten", 0)),
+            redialed={number for number, count in dials.items() if count > 1},
         )
 
 
 class Ledger:
     def __init__(self) -> None:
         self.calls: dict[str, CallRecord] = {}
+        self.index = CallIndex()
+        # Every call not ended yet, in creation order: in flight, or refused and ending.
+        self.unended: dict[str, None] = {}
         self.in_flight: set[str] = set()
         self.in_flight_by_phone: Counter[str] = Counter()
         self.counters = Counters()
@@ -120,7 +133,7 @@ class Ledger:
         if record.outcome is None:
             counters.concurrency_rejections += 1
         else:
-            counters.dials_by_number[record.number] += 1
+            counters.count_dial(record.number)
         self.restore_call(record)
         if record.outcome is not None:
             counters.max_in_flight = max(counters.max_in_flight, len(self.in_flight))
@@ -130,7 +143,12 @@ class Ledger:
 
     def restore_call(self, record: CallRecord) -> None:
         """A call as a compacted journal keeps it: in place, nothing counted."""
+        if (known := self.calls.get(record.id)) is not None:
+            self.index.remove(known)
         self.calls[record.id] = record
+        self.index.add(record)
+        if record.status != "ended":
+            self.unended[record.id] = None
         self._know_phone_number(record)
         self.next_seq = max(self.next_seq, record.seq + 1)
         if record.outcome is not None and record.status != "ended":
@@ -163,6 +181,7 @@ class Ledger:
         record.analysis = how.analysis
         record.artifact = how.artifact
         self.counters.ended_reasons[how.reason] += 1
+        self.unended.pop(record.id, None)
         self._leave_flight(record)
 
     def forget(self, ids: list[str]) -> list[str]:
@@ -171,6 +190,8 @@ class Ledger:
         for call_id in ids:
             record = self.calls.pop(call_id, None)
             if record is not None:
+                self.index.remove(record)
+                self.unended.pop(call_id, None)
                 self._leave_flight(record)
                 forgotten.append(call_id)
         self.counters.forgotten += len(forgotten)
@@ -185,8 +206,7 @@ class Ledger:
         """End every call not ended yet, as cut off at ``stopped_at``; returns them."""
         interrupted = [
             Interrupted(record, record.status)
-            for record in self.calls.values()
-            if record.status != "ended"
+            for record in map(self.calls.__getitem__, list(self.unended))
         ]
         for cut in interrupted:
             # A clock stepped back must not end a call before it started.
@@ -224,9 +244,7 @@ class Ledger:
             "maxInFlightByPhoneNumber": dict(counters.max_in_flight_by_phone),
             "maxCallsPerSecondByPhoneNumber": dict(counters.max_rate_by_phone),
             "concurrencyRejections": counters.concurrency_rejections,
-            "numbersDialedMoreThanOnce": sorted(
-                number for number, dials in counters.dials_by_number.items() if dials > 1
-            ),
+            "numbersDialedMoreThanOnce": sorted(counters.redialed),
             "webhooksSent": counters.webhooks_sent,
             "webhookFailures": counters.webhook_failures,
             "endedReasons": dict(counters.ended_reasons),

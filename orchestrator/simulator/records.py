@@ -43,7 +43,8 @@ def now_ms() -> datetime:
 def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # isoformat is several times faster than strftime; [:23] drops the UTC offset.
+    return value.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def to_ms(value: datetime) -> int:

@@ -46,4 +46,7 @@ def run_simulator(
     )
     app = create_simulator_app(config)
     # One worker: the simulator's ground truth lives in this process's memory (and its journal).
-    uvicorn.run(app, host=host, port=port, log_level=log_level.lower(), workers=1)
+    # A line per request only when asked for (below info nothing would print it anyway).
+    level = log_level.lower()
+    access_log = level in ("trace", "debug", "info")
+    uvicorn.run(app, host=host, port=port, log_level=level, access_log=access_log, workers=1)

@@ -253,7 +253,7 @@ class SimulatorState:
         async with self.lock:
             calls = self._ledger.calls
             if in_flight:
-                ids = [call_id for call_id, call in calls.items() if call.status != "ended"]
+                ids = list(self._ledger.unended)
             known = [call_id for call_id in dict.fromkeys(ids or []) if call_id in calls]
             if known:
                 if (journal := self._journal) is not None:
@@ -268,10 +268,9 @@ class SimulatorState:
 
     async def list_calls(self, query: CallQuery) -> list[dict[str, Any]]:
         async with self.lock:
-            found = [record for record in self._ledger.calls.values() if query.matches(record)]
             # createdAt has millisecond precision; creation order breaks ties.
-            found.sort(key=lambda r: (r.created_at, r.seq), reverse=query.newest_first)
-            return [record.to_json() for record in found[: query.limit]]
+            ledger = self._ledger
+            return [record.to_json() for record in ledger.index.page(query, ledger.calls)]
 
     async def list_phone_numbers(self, query: PhoneNumberQuery) -> list[dict[str, Any]]:
         """Newest first; of numbers created in the same millisecond, the one known last."""

@@ -32,7 +32,7 @@ from orchestrator.simulator.text_queries import ChatQuery, SessionQuery
 from orchestrator.simulator.text_validation import validate_chat, validate_session
 
 
-def get_texts(request: Request) -> TextEngine:
+async def get_texts(request: Request) -> TextEngine:
     texts = request.app.state.simulator.texts
     assert isinstance(texts, TextEngine)
     return texts
