@@ -44,10 +44,27 @@ logger = logging.getLogger(__name__)
 
 APPLIER_LOCK_KEY = "orch:webhooks:applier"
 APPLY_WANTED_KEY = "orch:webhooks:apply-wanted"
+# Set while a ``webhooks.apply`` task the API asked for waits in the queue: the API asks again
+# only once it has been taken, not every few milliseconds of a stream of webhooks (each such
+# task would find the work done). A task lost while it is set is covered by the beat's sweep.
+APPLY_QUEUED_KEY = "orch:webhooks:apply-queued"
+APPLY_QUEUED_SECONDS = 5
 # An org's ticks come every second; capacity freed in between is reused this much sooner.
 REDISPATCH_SECONDS = 0.5
 # An applier renews its lock after every batch; one that died frees it after this long.
 APPLIER_LOCK_SECONDS = 30
+
+
+def request_applier(client: redis.Redis[bytes], enqueue: Callable[[], None]) -> bool:
+    """Have the stored webhooks applied: ``enqueue`` a task, unless one is already waiting.
+    True when one was sent. Without Redis's answer it is sent anyway."""
+    try:
+        first = bool(client.set(APPLY_QUEUED_KEY, 1, nx=True, ex=APPLY_QUEUED_SECONDS))
+    except redis.RedisError:
+        first = True
+    if first:
+        enqueue()
+    return first
 
 
 @lru_cache(maxsize=1)
@@ -131,6 +148,7 @@ def apply_stored_webhooks_exclusively(
     that one checks for a note after letting go of its lock, and this one, after leaving the
     note, tries the lock once more, so one of the two sees the other.
     """
+    client.delete(APPLY_QUEUED_KEY)
     lock = client.lock(APPLIER_LOCK_KEY, timeout=APPLIER_LOCK_SECONDS)
     dispatch = _PacedDispatch(enqueue_dispatch)
     claimed = 0

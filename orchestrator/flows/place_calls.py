@@ -10,7 +10,9 @@ The steps and their transactions are ``place_call``'s, each made once for the ba
    until the last create is answered. The check of every call runs in one transaction that
    first locks every recipient of the batch in key order (two batches sharing numbers never
    deadlock), records the attempts of those that may go, and commits before the first send.
-3. In slot order, each call passes the rate gate and is sent; its end of send is recorded.
+3. In slot order, each call passes the rate gate and is sent at once, on a thread of the
+   process's senders, without waiting for the answer to the call before it; each answer's
+   end of send is recorded, and all are in before the suppression lock is let go.
 4. One transaction records the provider's ids (and applies any webhook that came first).
 
 A call that cannot go within the batch (its slot is further off, the provider said 429) is
@@ -25,9 +27,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
@@ -45,12 +49,12 @@ from orchestrator.calls.service import record_provider_calls
 from orchestrator.clock import utcnow
 from orchestrator.config import get_settings
 from orchestrator.db import UnitOfWork, session_scope
-from orchestrator.flows.place_call import create_timed, settle_failed_create
+from orchestrator.flows.place_call import TimedCreate, create_timed, settle_failed_create
 from orchestrator.gate.decisions import GateDecision
 from orchestrator.gate.outcomes import refuse_send
 from orchestrator.gate.repository import forget_attempt, lock_recipients
-from orchestrator.gate.send import SendTarget, pass_send_gate, send_target
-from orchestrator.metrics.creates import record_call_create
+from orchestrator.gate.send import SendTarget, pass_send_gate, send_targets
+from orchestrator.metrics.creates import record_call_creates
 from orchestrator.pacing.limiter import RateLimiter
 from orchestrator.pacing.service import pacing_limiter
 from orchestrator.providers.errors import ProviderError
@@ -61,6 +65,8 @@ from orchestrator.webhooks.applying import apply_parked_events_of
 
 logger = logging.getLogger(__name__)
 
+# Creates in flight at once from one worker process, across all its batches.
+SENDER_THREADS = 32
 # A call handed back to be placed on its own, with what it holds (its slot, its wait).
 HandBack = Callable[[uuid.UUID, PlaceResult], None]
 
@@ -142,11 +148,7 @@ def _held_for_sends(
     """``place_call._held_for_send`` for the batch: each org's suppression lock held shared
     on a connection of its own until the block ends, then let go (a rollback)."""
     with unit_of_work() as session:
-        targets = {
-            call_id: target
-            for call_id in call_ids
-            if (target := send_target(session, call_id=call_id)) is not None
-        }
+        targets = send_targets(session, call_ids=call_ids)
         for org_id in sorted({target.org_id for target in targets.values()}):
             hold_for_send(session, org_id=org_id)
         try:
@@ -167,7 +169,9 @@ def _gate_all(
         now = utcnow()
         listed = _listed(session, targets.values(), now)
         return {
-            call_id: pass_send_gate(session, target=t, now=now, listed=listed[t.org_id])
+            call_id: pass_send_gate(
+                session, target=t, now=now, listed=listed[t.org_id], recipient_locked=True
+            )
             for call_id, t in targets.items()
         }
 
@@ -191,30 +195,47 @@ def _check_and_send(batch: _Batch, limiter: RateLimiter, unit_of_work: UnitOfWor
     order = batch.in_slot_order()
     with _held_for_sends(unit_of_work, order) as targets:
         decisions = _gate_all(targets, unit_of_work)
+        sending: dict[uuid.UUID, Future[TimedCreate]] = {}
         for call_id in order:
             decision = decisions.get(call_id)
             if decision is None:  # the call is gone
                 batch.outcomes[call_id] = PlaceOutcome.NOT_MINE
-                continue
-            if not decision.clear:
+            elif not decision.clear:
                 batch.refused[call_id] = decision
-                continue
-            _send_one(batch, limiter, call_id, targets[call_id])
+            elif not_yet := pass_rate_gate(limiter, batch.held[call_id], token=str(call_id)):
+                batch.not_yet[call_id] = not_yet
+            else:
+                sending[call_id] = _senders().submit(
+                    _send, limiter, batch.held[call_id], call_id, batch.requests[call_id]
+                )
+        # Every create answered before the suppression lock is let go.
+        answered = {call_id: future.result() for call_id, future in sending.items()}
+    for call_id, created in answered.items():
+        if isinstance(created.answer, ProviderError):
+            batch.failed[call_id] = created.answer
+        else:
+            batch.answers[call_id] = created.answer
+    record_call_creates(
+        [(targets[cid].org_id, created.error, created.seconds) for cid, created in answered.items()]
+    )
 
 
-def _send_one(batch: _Batch, limiter: RateLimiter, call_id: uuid.UUID, target: SendTarget) -> None:
-    held = batch.held[call_id]
-    not_yet = pass_rate_gate(limiter, held, token=str(call_id))
-    if not_yet is not None:
-        batch.not_yet[call_id] = not_yet
-        return
-    created = create_timed(batch.requests[call_id])
-    finish_send(limiter, held.rate_key, token=str(call_id))
-    record_call_create(org_id=target.org_id, error=created.error, seconds=created.seconds)
-    if isinstance(created.answer, ProviderError):
-        batch.failed[call_id] = created.answer
-    else:
-        batch.answers[call_id] = created.answer
+def _send(
+    limiter: RateLimiter, held: PlaceResult, call_id: uuid.UUID, request: CreateCallRequest
+) -> TimedCreate:
+    """One create, sent the moment its call passed the rate gate; its end of send recorded."""
+    try:
+        return create_timed(request)
+    finally:
+        finish_send(limiter, held.rate_key, token=str(call_id))
+
+
+@lru_cache(maxsize=1)
+def _senders() -> ThreadPoolExecutor:
+    """The process's threads that send creates: a batch's calls are sent as each passes the
+    rate gate, without waiting for the answer to the one before (the gate itself waits for
+    the answers it must, at rates where one matters)."""
+    return ThreadPoolExecutor(max_workers=SENDER_THREADS, thread_name_prefix="create")
 
 
 def _settle(batch: _Batch, hand_back: HandBack, unit_of_work: UnitOfWork) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, String, any_, bindparam, delete, exists, func, select
+from sqlalchemy import Integer, Row, String, Uuid, any_, bindparam, delete, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -155,6 +155,27 @@ def send_target(session: Session, *, call_id: uuid.UUID) -> SendTargetRow | None
     """What the send-time check needs of a call: ``(org_id, campaign_id, contact_id, customer,
     end of its window, its contact's zone key)``; None if the call is gone."""
     return session.execute(_SEND_TARGET, {"call_id": call_id}).first()
+
+
+def send_targets(session: Session, *, call_ids: Sequence[uuid.UUID]) -> Sequence[Row[Any]]:
+    """``send_target`` of many calls, each row led by the call's id; gone ones are absent."""
+    if not call_ids:
+        return []
+    stmt = (
+        select(
+            Call.id,
+            Call.org_id,
+            Call.campaign_id,
+            Call.contact_id,
+            Call.customer,
+            func.coalesce(Campaign.latest_at, Call.not_after),
+            Contact.zone_key,
+        )
+        .outerjoin(Campaign, Campaign.id == Call.campaign_id)
+        .outerjoin(Contact, Contact.id == Call.contact_id)
+        .where(Call.id == any_(array_param("call_ids", list(call_ids), Uuid)))
+    )
+    return session.execute(stmt).all()
 
 
 _SEND_TARGET = (

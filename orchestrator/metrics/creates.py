@@ -4,8 +4,10 @@ for a call, how long the provider took to answer it."""
 from __future__ import annotations
 
 import uuid
+from collections import Counter
+from collections.abc import Sequence
 
-from orchestrator.metrics.histograms import count_and_observe
+from orchestrator.metrics.histograms import count_and_observe, count_many_and_observe
 from orchestrator.metrics.service import count
 from orchestrator.providers.errors import ProviderError, ProviderUnreachable
 
@@ -33,6 +35,17 @@ def record_call_create(*, org_id: uuid.UUID, error: ProviderError | None, second
         org=str(org_id),
         outcome=create_outcome(error),
     )
+
+
+def record_call_creates(creates: Sequence[tuple[uuid.UUID, ProviderError | None, float]]) -> None:
+    """``record_call_create`` of many creates ``(org, error, seconds)``, in one round trip."""
+    if not creates:
+        return
+    counts: Counter[tuple[tuple[str, str], ...]] = Counter(
+        (("org", str(org_id)), ("outcome", create_outcome(error))) for org_id, error, _ in creates
+    )
+    values = [max(seconds, 0.0) for _, _, seconds in creates]
+    count_many_and_observe(CALL_CREATES, CALL_CREATE_SECONDS, counts, values)
 
 
 def record_text_create(error: ProviderError | None) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import redis
@@ -92,6 +92,26 @@ def count_and_observe(counter: str, histogram: str, value: float, **labels: str)
         pipe = redis_client().pipeline(transaction=False)
         pipe.hincrbyfloat(KEY_PREFIX + counter, field, 1)
         _add_observations(pipe, histogram, (value,))
+        pipe.execute()
+    except redis.RedisError as error:
+        logger.warning("metrics %s, %s not recorded: %s", counter, histogram, error)
+
+
+def count_many_and_observe(
+    counter: str,
+    histogram: str,
+    counts: Mapping[tuple[tuple[str, str], ...], int],
+    values: Sequence[float],
+) -> None:
+    """``count_and_observe`` for many at once: ``counts`` by their labels (as item tuples),
+    every value observed, in one round trip."""
+    try:
+        pipe = redis_client().pipeline(transaction=False)
+        for labels, n in counts.items():
+            pipe.hincrbyfloat(
+                KEY_PREFIX + counter, counter_field(COUNTERS[counter], dict(labels)), n
+            )
+        _add_observations(pipe, histogram, values)
         pipe.execute()
     except redis.RedisError as error:
         logger.warning("metrics %s, %s not recorded: %s", counter, histogram, error)

@@ -10,6 +10,7 @@ canonical form and, when it is shaped like E.164, the form it is written in.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -38,6 +39,9 @@ def _compact(written: str) -> str | None:
     return compact
 
 
+# Pure, and asked of one number several times on its way to the provider (the claim, the
+# send, the applying of its webhooks): a parse costs more than the rest of a check.
+@lru_cache(maxsize=65_536)
 def canonical_number(raw: str) -> str | None:
     """``raw`` in canonical E.164, or None when it is no valid number of any country.
 

@@ -31,6 +31,7 @@ from orchestrator.exceptions import (
     ValidationFailed,
     error_body,
 )
+from orchestrator.flows.apply_webhooks import applier_redis, request_applier
 from orchestrator.metrics.service import count
 from orchestrator.webhooks import auth
 from orchestrator.webhooks.intake import WebhookIntake
@@ -161,7 +162,7 @@ def _enqueue_dispatch(org_id: uuid.UUID) -> None:
 
 
 def _enqueue_apply(_: None) -> None:
-    task_queue().apply_webhooks()
+    request_applier(applier_redis(), task_queue().apply_webhooks)
 
 
 # Capacity freed by an ended call is reused at once instead of at the next tick.

@@ -191,3 +191,26 @@ def test_a_message_that_cannot_be_applied_is_marked_failed_and_holds_back_nothin
         session.refresh(call)
         assert call.status == CallStatus.ENDED, "its call's other messages still applied"
     assert campaign_drift(session, campaign_id=campaign_id) == {}
+
+
+def test_the_api_asks_for_an_applier_once_until_one_has_taken_the_request(
+    session: Session, applier_redis: redis.Redis[bytes]
+) -> None:
+    applier_redis.delete(apply_webhooks.APPLY_QUEUED_KEY)
+    sent: list[int] = []
+    try:
+        assert apply_webhooks.request_applier(applier_redis, lambda: sent.append(1)) is True
+        for _ in range(5):  # a stream of webhooks while the task waits in the queue
+            assert apply_webhooks.request_applier(applier_redis, lambda: sent.append(1)) is False
+        assert sent == [1]
+        ttl = applier_redis.ttl(apply_webhooks.APPLY_QUEUED_KEY)
+        assert 0 < ttl <= apply_webhooks.APPLY_QUEUED_SECONDS, "a lost task holds it briefly"
+        apply_stored_webhooks_exclusively(
+            applier_redis,
+            enqueue_dispatch=lambda _: None,
+            unit_of_work=lambda: nullcontext(session),
+        )
+        assert apply_webhooks.request_applier(applier_redis, lambda: sent.append(1)) is True
+        assert sent == [1, 1], "taken: the next webhook asks again"
+    finally:
+        applier_redis.delete(apply_webhooks.APPLY_QUEUED_KEY)

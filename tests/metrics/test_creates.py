@@ -4,6 +4,7 @@ provider over real HTTP, is counted by org and outcome and timed, and read at ``
 from __future__ import annotations
 
 import socket
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -11,8 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from orchestrator.calls.placing import PlaceOutcome
+from orchestrator.clock import utcnow
 from orchestrator.flows import place_call as place_call_flow
 from orchestrator.flows.place_call import place_call
+from orchestrator.flows.place_calls import place_calls
 from orchestrator.metrics.creates import create_outcome
 from orchestrator.models import Call
 from orchestrator.providers import VapiClient
@@ -24,7 +27,14 @@ from orchestrator.providers.errors import (
     ProviderTimeout,
     ProviderUnreachable,
 )
-from tests.factories import claimed_call, end_call, unit_of
+from tests.factories import (
+    claimed_call,
+    dispatch_campaign,
+    end_call,
+    make_campaign,
+    make_org,
+    unit_of,
+)
 from tests.support.metrics import Scrape, scrape
 
 CREATES = "orchestrator_call_creates_total"
@@ -101,3 +111,17 @@ def test_a_create_that_reached_nobody_is_counted_unreachable_and_timed(
 )
 def test_each_answer_has_its_outcome(error: ProviderError | None, outcome: str) -> None:
     assert create_outcome(error) == outcome
+
+
+@pytest.mark.usefixtures("sends_to", "limiter")
+def test_a_batch_of_calls_is_counted_and_timed_in_one_go(api: TestClient, session: Session) -> None:
+    org = make_org(session, name=f"metrics-batch-{uuid.uuid4()}", concurrency_limit=10)
+    campaign_id = make_campaign(session, org=org, customers=3)
+    call_ids = dispatch_campaign(session, campaign_id=campaign_id, now=utcnow(), batch_limit=3)
+    session.commit()
+    before = scrape(api)
+    outcomes = place_calls(call_ids, hand_back=lambda *_: None, unit_of_work=unit_of(session))
+    assert set(outcomes.values()) == {PlaceOutcome.PLACED}
+    after = scrape(api)
+    assert after.value(CREATES, org=str(org.org_id), outcome="accepted") == 3
+    assert _observed(after) == _observed(before) + 3
