@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -52,9 +53,10 @@ from orchestrator.db import UnitOfWork, session_scope
 from orchestrator.flows.place_call import TimedCreate, create_timed, settle_failed_create
 from orchestrator.gate.decisions import GateDecision
 from orchestrator.gate.outcomes import refuse_send
-from orchestrator.gate.repository import forget_attempt, lock_recipients
-from orchestrator.gate.send import SendTarget, pass_send_gate, send_targets
+from orchestrator.gate.repository import forget_attempt, lock_recipients, record_attempts
+from orchestrator.gate.send import SendTarget, attempt_of, pass_send_gate, send_targets
 from orchestrator.metrics.creates import record_call_creates
+from orchestrator.models import Campaign, Org
 from orchestrator.pacing.limiter import RateLimiter
 from orchestrator.pacing.service import pacing_limiter
 from orchestrator.providers.errors import ProviderError
@@ -160,7 +162,10 @@ def _held_for_sends(
 def _gate_all(
     targets: dict[uuid.UUID, SendTarget], unit_of_work: UnitOfWork
 ) -> dict[uuid.UUID, GateDecision]:
-    """Every call's send-time check in one transaction, committed before the first send."""
+    """Every call's send-time check in one transaction, committed before the first send.
+
+    The attempts of the calls cleared are written together, except that a number met again
+    in the batch has the attempts so far written first, so its next check counts them."""
     with unit_of_work() as session:
         lock_recipients(
             session,
@@ -168,12 +173,41 @@ def _gate_all(
         )
         now = utcnow()
         listed = _listed(session, targets.values(), now)
-        return {
-            call_id: pass_send_gate(
-                session, target=t, now=now, listed=listed[t.org_id], recipient_locked=True
+        # Held for the whole check: the identity map alone would let them go between calls.
+        policies = _policy_rows(session, targets.values())
+        decisions: dict[uuid.UUID, GateDecision] = {}
+        attempts: list[dict[str, Any]] = []
+        numbers: set[tuple[uuid.UUID, str | None]] = set()
+        for call_id, target in targets.items():
+            recipient = (target.org_id, target.prospect.number)
+            if recipient in numbers:
+                record_attempts(session, attempts)
+                attempts, numbers = [], set()
+            decision = pass_send_gate(
+                session,
+                target=target,
+                now=now,
+                listed=listed[target.org_id],
+                recipient_locked=True,
+                record=False,
             )
-            for call_id, t in targets.items()
-        }
+            decisions[call_id] = decision
+            if decision.clear and target.prospect.number is not None:
+                attempts.append(attempt_of(target, sent_at=now))
+                numbers.add(recipient)
+        record_attempts(session, attempts)
+        del policies
+        return decisions
+
+
+def _policy_rows(session: Session, targets: Iterable[SendTarget]) -> list[object]:
+    """The orgs and campaigns the checks read (each once: then from the session)."""
+    org_ids = sorted({target.org_id for target in targets})
+    campaign_ids = sorted({t.campaign_id for t in targets if t.campaign_id is not None})
+    return [
+        *(session.get(Org, org_id) for org_id in org_ids),
+        *(session.get(Campaign, campaign_id) for campaign_id in campaign_ids),
+    ]
 
 
 def _listed(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 import zlib
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -110,6 +110,12 @@ def record_attempt(
         "sent_at": sent_at,
     }
     session.execute(_RECORD_ATTEMPT, params)
+
+
+def record_attempts(session: Session, attempts: Sequence[Mapping[str, Any]]) -> None:
+    """``record_attempt`` of many (rows of ``ATTEMPT_COLUMNS``), in one round of statements."""
+    if attempts:
+        session.execute(_RECORD_ATTEMPT, [dict(attempt) for attempt in attempts])
 
 
 def _record_attempt_statement() -> Any:

@@ -79,6 +79,18 @@ def _target(call_id: uuid.UUID, row: Sequence[Any]) -> SendTarget:
     return SendTarget(call_id, org_id, campaign_id, prospect, zone_key)
 
 
+def attempt_of(target: SendTarget, *, sent_at: datetime) -> dict[str, Any]:
+    """The ledger row of a call ``pass_send_gate`` cleared without recording it."""
+    return {
+        "org_id": target.org_id,
+        "number": target.prospect.number,
+        "campaign_id": target.campaign_id,
+        "call_id": target.call_id,
+        "channel": target.channel,
+        "sent_at": sent_at,
+    }
+
+
 def _attempts(
     session: Session, target: SendTarget, number: str, caps: tuple[Cap, ...], now: datetime
 ) -> list[Attempt]:
@@ -114,11 +126,14 @@ def pass_send_gate(
     now: datetime | None = None,
     listed: AbstractSet[str] | None = None,
     recipient_locked: bool = False,
+    record: bool = True,
 ) -> GateDecision:
     """May the call go now? If so its attempt is recorded, sent now (``now`` is read once the
     number's lock is held, unless given); the caller commits and sends at once. ``listed``:
     the numbers of the org's list live at ``now``, when the caller read them for many calls
-    (holding the org's suppression lock, so the list cannot change meanwhile)."""
+    (holding the org's suppression lock, so the list cannot change meanwhile). Without
+    ``record`` the caller records a clear call's attempt (``attempt_of``) before the next
+    check of its number."""
     number = target.prospect.number
     org = session.get(Org, target.org_id)
     if number is None or org is None:
@@ -149,7 +164,7 @@ def pass_send_gate(
     counting = every_cap and not suppressed
     attempts = _attempts(session, target, number, every_cap, now) if counting else []
     decision = decide(prospect, suppressed=suppressed, caps=caps, attempts=attempts, now=now)
-    if decision.clear:
+    if decision.clear and record:
         repository.record_attempt(
             session,
             org_id=target.org_id,

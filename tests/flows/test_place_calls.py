@@ -22,7 +22,9 @@ from orchestrator.reasons import SUPPRESSED
 from tests.factories import (
     attempts_to,
     contacts_of,
+    direct_call,
     dispatch_campaign,
+    fast_caller_number,
     make_campaign,
     make_org,
     record_attempt,
@@ -175,3 +177,22 @@ def test_a_capped_number_in_a_batch_waits_and_the_others_go(
     contact = next(c for c in contacts_of(session, campaign_id=campaign_id) if c.number == number)
     assert contact.status == ContactStatus.PENDING, "capped: it waits for its allowance"
     _exact(session, ids[1])
+
+
+def test_two_calls_to_one_number_in_a_batch_take_its_one_allowance_once(
+    session: Session, provider: Sim
+) -> None:
+    org = make_org(session, name=f"batch-{uuid.uuid4()}", concurrency_limit=10)
+    fast_caller_number(session, org=org)
+    set_caps(session, org=org, caps=[(1, 86_400)])
+    customer = {"number": "+14155550177"}
+    ids = [
+        direct_call(session, org=org, status=CallStatus.CLAIMED, customer=customer)
+        for _ in range(2)
+    ]
+    session.commit()
+    outcomes = _place(session, ids, HandedBack())
+    assert outcomes == {ids[0]: PlaceOutcome.PLACED, ids[1]: PlaceOutcome.HELD_BACK}
+    assert [len(_creates_for(provider, call_id)) for call_id in ids] == [1, 0]
+    (attempt,) = attempts_to(session, org=org, number="+14155550177")
+    assert attempt.call_id == ids[0]
