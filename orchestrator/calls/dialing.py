@@ -134,11 +134,16 @@ def begin_dials(
     """``begin_dial`` for many calls at once: one compare-and-set, one read of the rows won
     (locked in id order), then each call's request; those absent must not be sent."""
     won = repository.claim_many_for_dialing(session, call_ids=call_ids)
+    calls = repository.lock_calls_for_dialing(session, call_ids=won)
+    # Held while the requests are built: the identity map alone would let each campaign go
+    # between calls, and read it again for the next.
+    campaigns = [session.get(Campaign, cid) for cid in {c.campaign_id for c in calls} if cid]
     requests: dict[uuid.UUID, CreateCallRequest] = {}
-    for call in repository.lock_calls_for_dialing(session, call_ids=won):
+    for call in calls:
         request = request_for_dialing(session, call, settings)
         if request is not None:
             requests[call.id] = request
+    del campaigns
     return requests
 
 

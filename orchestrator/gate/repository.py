@@ -8,7 +8,19 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, String, Uuid, any_, bindparam, delete, exists, func, select
+from sqlalchemy import (
+    Integer,
+    Row,
+    String,
+    Uuid,
+    any_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -30,6 +42,15 @@ _LOCK_RECIPIENT = select(
 )
 
 
+# One statement: the keys come sorted from the subquery and are locked in that order.
+_LOCK_RECIPIENTS = text(
+    """
+    SELECT count(pg_advisory_xact_lock(CAST(:space AS integer), k))
+    FROM (SELECT k FROM unnest(CAST(:keys AS integer[])) AS k ORDER BY k) AS sorted_keys
+    """
+)
+
+
 def lock_recipient(session: Session, *, org_id: uuid.UUID, number: str) -> None:
     """One send-time check of a number at a time, until the transaction ends: the next one
     counts the attempt the first recorded."""
@@ -43,8 +64,8 @@ def lock_recipients(
     """``lock_recipient`` of each ``(org, number)``, in key order: two transactions locking
     overlapping sets never wait for each other in a cycle. A number of None is not locked."""
     keys = sorted({_recipient_key(org_id, n) for org_id, n in recipients if n is not None})
-    for key in keys:
-        session.execute(_LOCK_RECIPIENT, {"space": RECIPIENT_LOCK_SPACE, "key": key})
+    if keys:
+        session.execute(_LOCK_RECIPIENTS, {"space": RECIPIENT_LOCK_SPACE, "keys": keys})
 
 
 def attempts_since(
