@@ -8,7 +8,9 @@ from ops.bench import (
     contact_listing,
     contacts_export_1m,
     contacts_import_1m,
+    dispatch_throughput,
     pacing_accuracy,
+    simulator_cost,
     sms_dispatch,
     suppression_import_1m,
     tick_cost,
@@ -29,6 +31,8 @@ def main() -> None:
         suppression_import_1m.run,
         contacts_import_1m.run,
         sms_dispatch.run,
+        simulator_cost.run,
+        dispatch_throughput.run,
     )
     for bench in benches:
         prepare_bench_database()
