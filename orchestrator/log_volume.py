@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import logging
 
+from celery.app.trace import LOG_RECEIVED, LOG_SUCCESS
+
 from orchestrator.config import get_settings
 
 WEBHOOK_PATH = "/webhooks/vapi"
-# Celery's per-task lines: "Task ... received" and "Task ... succeeded in ...s" (and retries).
+# Where Celery logs its per-task lines: "Task ... received" and "Task ... succeeded in ...s".
 CELERY_TASK_LOGGERS = ("celery.app.trace", "celery.worker.strategy")
+# Only those two: a retry, a rejection or a failure still reaches the log.
+QUIET_TASK_MESSAGES = frozenset({LOG_RECEIVED, LOG_SUCCESS})
 
 
 class QuietWebhookAccess(logging.Filter):
@@ -42,9 +46,18 @@ def quiet_webhook_access_log() -> None:
         access.addFilter(QuietWebhookAccess())
 
 
+class QuietTaskLines(logging.Filter):
+    """Drops Celery's "received" and "succeeded" line of each task; keeps every other."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg not in QUIET_TASK_MESSAGES
+
+
 def quiet_task_lines() -> None:
-    """Celery's per-task INFO lines off (failures are logged at ERROR either way)."""
+    """Celery's per-task received and succeeded lines off."""
     if get_settings().log_each_request:
         return
     for name in CELERY_TASK_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+        found = logging.getLogger(name)
+        if not any(isinstance(f, QuietTaskLines) for f in found.filters):
+            found.addFilter(QuietTaskLines())

@@ -6,10 +6,12 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from celery.app.trace import LOG_RECEIVED, LOG_RETRY, LOG_SUCCESS
 
 from orchestrator.config import get_settings
 from orchestrator.log_volume import (
     CELERY_TASK_LOGGERS,
+    QuietTaskLines,
     QuietWebhookAccess,
     quiet_task_lines,
     quiet_webhook_access_log,
@@ -50,41 +52,50 @@ def test_a_record_of_another_shape_is_kept() -> None:
     assert QuietWebhookAccess().filter(record) is True
 
 
+@pytest.mark.parametrize(
+    ("message", "kept"),
+    [(LOG_RECEIVED, False), (LOG_SUCCESS, False), (LOG_RETRY, True), ("Task %s raised", True)],
+)
+def test_only_received_and_succeeded_task_lines_go(message: str, kept: bool) -> None:
+    record = logging.LogRecord("celery.app.trace", logging.INFO, __file__, 1, message, {}, None)
+    assert QuietTaskLines().filter(record) is kept
+
+
 @pytest.fixture
-def restored_loggers() -> Iterator[None]:
-    access = logging.getLogger("uvicorn.access")
-    filters = list(access.filters)
-    levels = {name: logging.getLogger(name).level for name in CELERY_TASK_LOGGERS}
+def bare_loggers() -> Iterator[None]:
+    """The loggers without any filter of ours; as they were afterwards."""
+    names = ("uvicorn.access", *CELERY_TASK_LOGGERS)
+    saved = {name: list(logging.getLogger(name).filters) for name in names}
+    for name in names:
+        found = logging.getLogger(name)
+        found.filters[:] = [
+            f for f in found.filters if not isinstance(f, QuietWebhookAccess | QuietTaskLines)
+        ]
     yield
-    access.filters[:] = filters
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
+    for name, filters in saved.items():
+        logging.getLogger(name).filters[:] = filters
     get_settings.cache_clear()
 
 
-@pytest.mark.usefixtures("restored_loggers")
-def test_by_default_the_quiet_settings_apply_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def _ours(name: str) -> int:
+    kinds = QuietWebhookAccess | QuietTaskLines
+    return sum(isinstance(f, kinds) for f in logging.getLogger(name).filters)
+
+
+@pytest.mark.usefixtures("bare_loggers")
+def test_by_default_the_quiet_filters_are_installed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ORCH_LOG_EACH_REQUEST", raising=False)
     get_settings.cache_clear()
-    quiet_webhook_access_log()
-    quiet_webhook_access_log()
-    access = logging.getLogger("uvicorn.access")
-    assert sum(isinstance(f, QuietWebhookAccess) for f in access.filters) == 1
-    quiet_task_lines()
-    for name in CELERY_TASK_LOGGERS:
-        assert not logging.getLogger(name).isEnabledFor(logging.INFO)
-        assert logging.getLogger(name).isEnabledFor(logging.ERROR)
+    for _ in range(2):
+        quiet_webhook_access_log()
+        quiet_task_lines()
+    assert [_ours(n) for n in ("uvicorn.access", *CELERY_TASK_LOGGERS)] == [1, 1, 1]
 
 
-@pytest.mark.usefixtures("restored_loggers")
+@pytest.mark.usefixtures("bare_loggers")
 def test_log_each_request_keeps_every_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ORCH_LOG_EACH_REQUEST", "true")
     get_settings.cache_clear()
-    for name in CELERY_TASK_LOGGERS:
-        logging.getLogger(name).setLevel(logging.NOTSET)
     quiet_webhook_access_log()
     quiet_task_lines()
-    access = logging.getLogger("uvicorn.access")
-    assert not any(isinstance(f, QuietWebhookAccess) for f in access.filters)
-    for name in CELERY_TASK_LOGGERS:
-        assert logging.getLogger(name).level == logging.NOTSET
+    assert [_ours(n) for n in ("uvicorn.access", *CELERY_TASK_LOGGERS)] == [0, 0, 0]

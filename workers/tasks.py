@@ -143,7 +143,15 @@ def deliver_events_task(event_ids: list[str]) -> int:
 @celery_app.task(name=PLACE_CALLS)
 def place_calls_task(call_ids: list[str]) -> dict[str, int]:
     """A batch of claimed calls; how many ended up each way."""
-    outcomes = place_calls([uuid.UUID(call_id) for call_id in call_ids], hand_back=_hand_back)
+    ids = [uuid.UUID(call_id) for call_id in call_ids]
+    try:
+        outcomes = place_calls(ids, hand_back=_hand_back)
+    except Exception:
+        # One call's trouble must not hold its neighbours: each is placed on its own (a call
+        # already dialing is left alone there), and this batch fails visibly.
+        for call_id in ids:
+            queue.place_call_later(call_id, countdown=0.0, slot={})
+        raise
     return dict(Counter(outcome.value for outcome in outcomes.values()))
 
 

@@ -134,9 +134,10 @@ def due_contacts(
     groups: Sequence[DueGroup],
     now: datetime,
     where: Sequence[ColumnElement[bool]] = (),
+    limit: int | None = None,
 ) -> Sequence[Row[uuid.UUID, str | None, str | None, str]]:
     """The first due contacts of each group, merged in due order (one index range per group):
-    ``(id, phone_number_id, number, zone_key)``.
+    ``(id, phone_number_id, number, zone_key)``; the first ``limit`` of them, if given.
 
     ``where`` narrows them further (a pre-dial check's state: see ``predial.repository``).
     """
@@ -151,6 +152,8 @@ def due_contacts(
     stmt = select(
         merged.c.id, merged.c.phone_number_id, merged.c.number, merged.c.zone_key
     ).order_by(merged.c.not_before, merged.c.position)
+    if limit is not None:
+        stmt = stmt.limit(limit)
     return session.execute(stmt).all()
 
 

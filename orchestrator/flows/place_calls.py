@@ -10,9 +10,12 @@ The steps and their transactions are ``place_call``'s, each made once for the ba
    until the last create is answered. The check of every call runs in one transaction that
    first locks every recipient of the batch in key order (two batches sharing numbers never
    deadlock), records the attempts of those that may go, and commits before the first send.
-3. In slot order, each call passes the rate gate and is sent at once, on a thread of the
-   process's senders, without waiting for the answer to the call before it; each answer's
-   end of send is recorded, and all are in before the suppression lock is let go.
+3. In slot order, each call takes one of the process's sending threads, passes the rate gate
+   and is sent at once on that thread, without waiting for the answer to the call before
+   it; each answer's end of send is recorded, and all are in before the suppression lock is
+   let go. A call that cannot go within ``SEND_DEADLINE_SECONDS`` of its compare-and-set
+   (no thread free, its slot not come) goes back to ``claimed`` at once, its attempt
+   forgotten, and is handed back: its dial time stays where the recovery sweep looks.
 4. One transaction records the provider's ids (and applies any webhook that came first).
 
 A call that cannot go within the batch (its slot is further off, the provider said 429) is
@@ -25,13 +28,15 @@ the provider has no such call).
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -67,8 +72,13 @@ from orchestrator.webhooks.applying import apply_parked_events_of
 
 logger = logging.getLogger(__name__)
 
-# Creates in flight at once from one worker process, across all its batches.
+# Creates in flight at once from one worker process, across all its batches. A call takes
+# one of them before it passes the rate gate, so no create ever waits after the gate.
 SENDER_THREADS = 32
+_SENDING_THREADS = threading.BoundedSemaphore(SENDER_THREADS)
+# A call not sent this long after its compare-and-set is let go (released, handed back):
+# its dial time must stay close to its send, where the recovery sweep looks for it.
+SEND_DEADLINE_SECONDS = 2.0
 # A call handed back to be placed on its own, with what it holds (its slot, its wait).
 HandBack = Callable[[uuid.UUID, PlaceResult], None]
 
@@ -102,21 +112,23 @@ def place_calls(
 ) -> dict[uuid.UUID, PlaceOutcome]:
     """Place the claimed calls among ``call_ids``; what became of each (WAITING: handed back)."""
     limiter = pacing_limiter()
-    batch, outcomes = _begin(call_ids, limiter, hand_back, unit_of_work)
+    batch, outcomes, later = _begin(call_ids, limiter, unit_of_work)
+    begun = time.monotonic()
+    for call_id, result in later.items():  # after the commit
+        hand_back(call_id, result)
     if batch.requests:
-        _check_and_send(batch, limiter, unit_of_work)
+        _check_and_send(batch, limiter, unit_of_work, begun=begun)
         _settle(batch, hand_back, unit_of_work)
     return outcomes | batch.outcomes
 
 
 def _begin(
-    call_ids: Sequence[uuid.UUID],
-    limiter: RateLimiter,
-    hand_back: HandBack,
-    unit_of_work: UnitOfWork,
-) -> tuple[_Batch, dict[uuid.UUID, PlaceOutcome]]:
-    """Slots for all, then the compare-and-set of those whose slot is (nearly) now."""
+    call_ids: Sequence[uuid.UUID], limiter: RateLimiter, unit_of_work: UnitOfWork
+) -> tuple[_Batch, dict[uuid.UUID, PlaceOutcome], dict[uuid.UUID, PlaceResult]]:
+    """Slots for all, then the compare-and-set of those whose slot is (nearly) now; also the
+    calls to hand back (their slot is further off), once this has committed."""
     outcomes: dict[uuid.UUID, PlaceOutcome] = {}
+    later: dict[uuid.UUID, PlaceResult] = {}
     with unit_of_work() as session:
         held = hold_rate_slots(session, call_ids=call_ids, limiter=limiter)
         ready: dict[uuid.UUID, PlaceResult] = {}
@@ -126,10 +138,10 @@ def _begin(
                 continue
             outcomes[call_id] = result.outcome
             if result.outcome == PlaceOutcome.WAITING:
-                hand_back(call_id, result)
+                later[call_id] = result
         requests = begin_dials(session, call_ids=list(ready), settings=get_settings())
     outcomes.update((cid, PlaceOutcome.NOT_MINE) for cid in ready if cid not in requests)
-    return _Batch({cid: ready[cid] for cid in requests}, requests), outcomes
+    return _Batch({cid: ready[cid] for cid in requests}, requests), outcomes, later
 
 
 def _ready_soon(result: PlaceResult) -> bool:
@@ -225,7 +237,9 @@ def _listed(
     }
 
 
-def _check_and_send(batch: _Batch, limiter: RateLimiter, unit_of_work: UnitOfWork) -> None:
+def _check_and_send(
+    batch: _Batch, limiter: RateLimiter, unit_of_work: UnitOfWork, *, begun: float
+) -> None:
     order = batch.in_slot_order()
     with _held_for_sends(unit_of_work, order) as targets:
         decisions = _gate_all(targets, unit_of_work)
@@ -236,14 +250,13 @@ def _check_and_send(batch: _Batch, limiter: RateLimiter, unit_of_work: UnitOfWor
                 batch.outcomes[call_id] = PlaceOutcome.NOT_MINE
             elif not decision.clear:
                 batch.refused[call_id] = decision
-            elif not_yet := pass_rate_gate(limiter, batch.held[call_id], token=str(call_id)):
-                batch.not_yet[call_id] = not_yet
+            elif (future := _send_when_due(batch, limiter, call_id, begun)) is not None:
+                sending[call_id] = future
             else:
-                sending[call_id] = _senders().submit(
-                    _send, limiter, batch.held[call_id], call_id, batch.requests[call_id]
-                )
+                _let_go_unsent(unit_of_work, call_id)
         # Every create answered before the suppression lock is let go.
-        answered = {call_id: future.result() for call_id, future in sending.items()}
+        wait(sending.values())
+    answered = {call_id: _answer_of(future) for call_id, future in sending.items()}
     for call_id, created in answered.items():
         if isinstance(created.answer, ProviderError):
             batch.failed[call_id] = created.answer
@@ -254,6 +267,25 @@ def _check_and_send(batch: _Batch, limiter: RateLimiter, unit_of_work: UnitOfWor
     )
 
 
+def _send_when_due(
+    batch: _Batch, limiter: RateLimiter, call_id: uuid.UUID, begun: float
+) -> Future[TimedCreate] | None:
+    """The call's create, on a sending thread held for it before the rate gate (so it leaves
+    the moment the gate lets it through); None when it could not go within
+    ``SEND_DEADLINE_SECONDS`` of its compare-and-set (``batch.not_yet`` says why)."""
+    left = SEND_DEADLINE_SECONDS - (time.monotonic() - begun)
+    if left <= 0 or not _SENDING_THREADS.acquire(timeout=left):
+        batch.not_yet[call_id] = PlaceResult(PlaceOutcome.WAITING, 0.0)
+        return None
+    held = batch.held[call_id]
+    not_yet = pass_rate_gate(limiter, held, token=str(call_id))
+    if not_yet is not None:
+        _SENDING_THREADS.release()
+        batch.not_yet[call_id] = not_yet
+        return None
+    return _senders().submit(_send, limiter, held, call_id, batch.requests[call_id])
+
+
 def _send(
     limiter: RateLimiter, held: PlaceResult, call_id: uuid.UUID, request: CreateCallRequest
 ) -> TimedCreate:
@@ -262,6 +294,25 @@ def _send(
         return create_timed(request)
     finally:
         finish_send(limiter, held.rate_key, token=str(call_id))
+        _SENDING_THREADS.release()
+
+
+def _answer_of(future: Future[TimedCreate]) -> TimedCreate:
+    """The create's answer; one that raised anything else may have reached the provider: it
+    is ambiguous, and the call waits for a webhook or the recovery sweep."""
+    try:
+        return future.result()
+    except Exception as error:
+        logger.exception("a create failed unexpectedly")
+        return TimedCreate(ProviderError(f"create failed: {error!r}", ambiguous=True), 0.0)
+
+
+def _let_go_unsent(unit_of_work: UnitOfWork, call_id: uuid.UUID) -> None:
+    """Checked but not sent: back to ``claimed`` at once, and its attempt forgotten, so no
+    other check of its number counts an attempt that never happened."""
+    with unit_of_work() as session:
+        repository.release_dialing(session, call_id=call_id)
+        forget_attempt(session, call_id=call_id)
 
 
 @lru_cache(maxsize=1)
@@ -273,30 +324,51 @@ def _senders() -> ThreadPoolExecutor:
 
 
 def _settle(batch: _Batch, hand_back: HandBack, unit_of_work: UnitOfWork) -> None:
-    """After the last send, with the suppression lock let go: answers first (their webhooks
-    are arriving), then the failed creates, the refused calls and those not yet due."""
-    if batch.answers:
-        answers = {call_id: answer.model_dump() for call_id, answer in batch.answers.items()}
-        with unit_of_work() as session:
-            calls = record_provider_calls(session, provider_calls=answers)
-            # Messages that beat these answers without our metadata waited for the ids.
-            apply_parked_events_of(session, calls=calls)
-        batch.outcomes.update(dict.fromkeys(answers, PlaceOutcome.PLACED))
+    """After the last send, with the suppression lock let go: those not sent are handed back,
+    the refused settled, the answers recorded (together, or each on its own if that fails),
+    then the failed creates. Each part stands alone: one that raises stops none of the
+    others (what it left is found by the stale-claim redrive or the recovery sweep)."""
+    for call_id, result in batch.not_yet.items():
+        batch.outcomes[call_id] = PlaceOutcome.WAITING
+        hand_back(call_id, result)
+    for call_id, decision in batch.refused.items():
+        _each(call_id, partial(_refuse, unit_of_work, call_id, decision))
+        batch.outcomes[call_id] = PlaceOutcome.HELD_BACK
+    _record_answers(batch, unit_of_work)
     for call_id, error in batch.failed.items():
         result = settle_failed_create(call_id, error, unit_of_work=unit_of_work)
         batch.outcomes[call_id] = result.outcome
         if result.outcome == PlaceOutcome.WAITING:
             hand_back(call_id, result)
-    for call_id, decision in batch.refused.items():
-        with unit_of_work() as session:
-            refuse_send(session, call_id=call_id, decision=decision)
-        batch.outcomes[call_id] = PlaceOutcome.HELD_BACK
-    if batch.not_yet:
-        with unit_of_work() as session:
-            for call_id in batch.not_yet:
-                # Checked but never sent: nothing reached the person.
-                repository.release_dialing(session, call_id=call_id)
-                forget_attempt(session, call_id=call_id)
-        for call_id, result in batch.not_yet.items():
-            batch.outcomes[call_id] = result.outcome
-            hand_back(call_id, result)
+
+
+def _refuse(unit_of_work: UnitOfWork, call_id: uuid.UUID, decision: GateDecision) -> None:
+    with unit_of_work() as session:
+        refuse_send(session, call_id=call_id, decision=decision)
+
+
+def _record_answers(batch: _Batch, unit_of_work: UnitOfWork) -> None:
+    answers = {call_id: answer.model_dump() for call_id, answer in batch.answers.items()}
+    if not answers:
+        return
+    batch.outcomes.update(dict.fromkeys(answers, PlaceOutcome.PLACED))
+    try:
+        _record(unit_of_work, answers)
+    except Exception:
+        logger.exception("%d answers not recorded together: recording each", len(answers))
+        for call_id, answer in answers.items():
+            _each(call_id, partial(_record, unit_of_work, {call_id: answer}))
+
+
+def _record(unit_of_work: UnitOfWork, answers: dict[uuid.UUID, dict[str, Any]]) -> None:
+    with unit_of_work() as session:
+        calls = record_provider_calls(session, provider_calls=answers)
+        # Messages that beat these answers without our metadata waited for the ids.
+        apply_parked_events_of(session, calls=calls)
+
+
+def _each(call_id: uuid.UUID, step: Callable[[], None]) -> None:
+    try:
+        step()
+    except Exception:
+        logger.exception("call %s: left for the recovery sweep", call_id)

@@ -135,6 +135,10 @@ def open_zone_keys(*, campaign: Campaign, org: Org, now: datetime) -> list[str]:
     return [key for key in zone_keys if is_open(hours, key, now)]
 
 
+# How many due contacts a campaign's dispatch reads, per contact it has room to claim.
+DUE_READ_FACTOR = 2
+
+
 def _campaign_demand(
     session: Session,
     *,
@@ -156,8 +160,16 @@ def _campaign_demand(
     ]
     # With pre-dial checks only contacts cleared for this attempt may be claimed.
     where = predial_repo.cleared(now) if predial_plan_of(campaign) is not None else []
+    # The first ones in due order are all a dispatch can claim, bar those of a number whose
+    # allowance they exceed: twice the room leaves space for those, where reading every
+    # group's full share would read (and defer) the room again for each number and zone.
     rows = contacts_repo.due_contacts(
-        session, campaign_id=campaign.id, groups=groups, now=now, where=where
+        session,
+        campaign_id=campaign.id,
+        groups=groups,
+        now=now,
+        where=where,
+        limit=DUE_READ_FACTOR * room,
     )
     prospects = campaign_prospects(campaign, org, rows)
     demand = CampaignDemand(

@@ -39,10 +39,22 @@ def _compact(written: str) -> str | None:
     return compact
 
 
-# Pure, and asked of one number several times on its way to the provider (the claim, the
-# send, the applying of its webhooks): a parse costs more than the rest of a check.
-@lru_cache(maxsize=65_536)
 def canonical_number(raw: str) -> str | None:
+    """``raw`` in canonical E.164, or None when it is no valid number of any country (see
+    ``_canonical_number``). Remembered for strings a number could be: one is asked about
+    several times on its way to the provider (the claim, the send, its webhooks), and a parse
+    costs more than the rest of a check."""
+    if len(raw) > CACHED_LENGTH:
+        return _canonical_number.__wrapped__(raw)
+    return _canonical_number(raw)
+
+
+# Longer input (anything a request may hold) is parsed every time, never kept.
+CACHED_LENGTH = 64
+
+
+@lru_cache(maxsize=65_536)
+def _canonical_number(raw: str) -> str | None:
     """``raw`` in canonical E.164, or None when it is no valid number of any country.
 
     Separators go and a leading ``00`` stands for ``+``; a number without its country code

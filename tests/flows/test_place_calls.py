@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 from orchestrator.calls.placing import PlaceOutcome, PlaceResult
 from orchestrator.campaigns.counters import counter_drift
 from orchestrator.clock import utcnow
-from orchestrator.flows.place_call import place_call
+from orchestrator.flows import place_calls as place_calls_flow
+from orchestrator.flows.place_call import TimedCreate, create_timed, place_call
 from orchestrator.flows.place_calls import place_calls
 from orchestrator.models import Call, CallStatus, Campaign, ContactStatus
 from orchestrator.phone_numbers.repository import upsert_pacing
+from orchestrator.providers.vapi import CreateCallRequest
 from orchestrator.reasons import SUPPRESSED
 from tests.factories import (
     attempts_to,
@@ -196,3 +198,45 @@ def test_two_calls_to_one_number_in_a_batch_take_its_one_allowance_once(
     assert [len(_creates_for(provider, call_id)) for call_id in ids] == [1, 0]
     (attempt,) = attempts_to(session, org=org, number="+14155550177")
     assert attempt.call_id == ids[0]
+
+
+def test_calls_that_cannot_go_soon_after_their_claim_are_let_go_and_handed_back(
+    session: Session, provider: Sim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org, ids = _claimed(session, customers=3)
+    # No time left at all: as if every sending thread stayed busy past the deadline.
+    monkeypatch.setattr(place_calls_flow, "SEND_DEADLINE_SECONDS", 0.0)
+    back = HandedBack()
+    assert _place(session, ids, back) == dict.fromkeys(ids, PlaceOutcome.WAITING)
+    assert [call_id for call_id, _ in back] == ids
+    for call_id in ids:
+        call = _call(session, call_id)
+        assert (call.status, call.dialed_at) == (CallStatus.CLAIMED, None)
+        assert _creates_for(provider, call_id) == []
+        assert attempts_to(session, org=org, number=call.customer["number"]) == []
+    _exact(session, ids[0])
+
+
+def test_a_create_that_fails_unexpectedly_leaves_its_call_for_the_lookup_and_the_rest_go(
+    session: Session, provider: Sim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, ids = _claimed(session, customers=3)
+
+    def flaky(request: CreateCallRequest) -> TimedCreate:
+        overrides = request.assistant_overrides or {}
+        if overrides["metadata"]["orchestratorCallId"] == str(ids[1]):
+            raise RuntimeError("the connection pool broke")
+        return create_timed(request)
+
+    monkeypatch.setattr(place_calls_flow, "create_timed", flaky)
+    outcomes = _place(session, ids, HandedBack())
+    assert outcomes == {
+        ids[0]: PlaceOutcome.PLACED,
+        ids[1]: PlaceOutcome.UNKNOWN,
+        ids[2]: PlaceOutcome.PLACED,
+    }
+    # It may have reached the provider: it stays dialing until a webhook or the sweep says.
+    unknown = _call(session, ids[1])
+    assert (unknown.status, unknown.provider_call_id) == (CallStatus.DIALING, None)
+    assert _call(session, ids[2]).status == CallStatus.QUEUED
+    _exact(session, ids[0])

@@ -245,6 +245,35 @@ def test_candidates_a_full_campaign_leaves_wait_for_capacity_once(
     )
 
 
+def test_a_dispatch_reads_and_defers_twice_its_room_at_most_whatever_the_numbers(
+    session: Session, clock: ManualClock
+) -> None:
+    org = make_org(session, concurrency_limit=4)
+    callers = [f"phone-{index}" for index in range(8)]
+    plan = [
+        {
+            "phoneNumberId": caller,
+            "customers": [{"number": n} for n in customer_numbers(5, start=5 * i)],
+        }
+        for i, caller in enumerate(callers)
+    ]
+    for caller in callers:
+        fast_caller_number(session, org=org, caller_number_id=caller)
+    campaign_id = make_campaign(session, org=org, customers=0, phoneNumberId=None, dialPlan=plan)
+
+    claimed = dispatch(session, org=org, now=clock.now)
+    assert len(claimed) == 4
+    # Every number has due contacts: reading each one's share of the room would read 32 and
+    # defer 28. Only the first eight in dial order are read; the four left wait for the org.
+    assert campaign_decisions(session, campaign_id=campaign_id) == {
+        ("claimed", None): 4,
+        ("deferred", "capacity"): 4,
+    }
+    contacts = contacts_of(session, campaign_id=campaign_id)
+    waiting = [c for c in contacts if c.deferral == DeferralReason.CAPACITY]
+    assert len(waiting) == 4
+
+
 def test_candidates_the_orgs_limit_leaves_wait_for_the_org(
     session: Session, clock: ManualClock
 ) -> None:
