@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     Integer,
     Row,
+    Select,
     String,
     Uuid,
     any_,
@@ -188,9 +189,16 @@ def send_targets(session: Session, *, call_ids: Sequence[uuid.UUID]) -> Sequence
     """``send_target`` of many calls, each row led by the call's id; gone ones are absent."""
     if not call_ids:
         return []
-    stmt = (
+    stmt = _send_target_of(Call.id).where(
+        Call.id == any_(array_param("call_ids", list(call_ids), Uuid))
+    )
+    return session.execute(stmt).all()
+
+
+def _send_target_of(*leading: Any) -> Select[Any]:
+    return (
         select(
-            Call.id,
+            *leading,
             Call.org_id,
             Call.campaign_id,
             Call.contact_id,
@@ -200,21 +208,7 @@ def send_targets(session: Session, *, call_ids: Sequence[uuid.UUID]) -> Sequence
         )
         .outerjoin(Campaign, Campaign.id == Call.campaign_id)
         .outerjoin(Contact, Contact.id == Call.contact_id)
-        .where(Call.id == any_(array_param("call_ids", list(call_ids), Uuid)))
     )
-    return session.execute(stmt).all()
 
 
-_SEND_TARGET = (
-    select(
-        Call.org_id,
-        Call.campaign_id,
-        Call.contact_id,
-        Call.customer,
-        func.coalesce(Campaign.latest_at, Call.not_after),
-        Contact.zone_key,
-    )
-    .outerjoin(Campaign, Campaign.id == Call.campaign_id)
-    .outerjoin(Contact, Contact.id == Call.contact_id)
-    .where(Call.id == bindparam("call_id"))
-)
+_SEND_TARGET = _send_target_of().where(Call.id == bindparam("call_id"))

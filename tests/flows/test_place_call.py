@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from sqlalchemy import delete
@@ -117,16 +116,6 @@ def test_a_refused_create_fails_the_contact_with_the_providers_message(
 # --- placing a call, inside the test's transaction ----------------------------------------------
 
 
-def _creates_for(provider: Sim, call_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The provider's calls created for ``call_id`` (found by the metadata we sent)."""
-    return [
-        created
-        for created in provider.calls()
-        if (created.get("assistantOverrides") or {}).get("metadata", {}).get("orchestratorCallId")
-        == str(call_id)
-    ]
-
-
 def _place(session: Session, call_id: uuid.UUID) -> PlaceOutcome:
     return place_call(call_id, unit_of_work=unit_of(session)).outcome
 
@@ -145,7 +134,7 @@ def test_a_claimed_call_is_sent_once_and_queued_with_the_providers_id(
     session.commit()
     assert _place(session, call.id) == PlaceOutcome.PLACED
     placed = _call(session, call.id)
-    (created,) = _creates_for(provider, call.id)
+    (created,) = provider.creates_for(call.id)
     assert (placed.status, placed.provider_call_id) == (CallStatus.QUEUED, created["id"])
     assert placed.dialed_at is not None
     _exact(session, placed)
@@ -160,7 +149,7 @@ def test_placing_the_same_call_again_sends_nothing_more(session: Session, provid
     assert _place(session, call.id) == PlaceOutcome.NOT_MINE
     again = _call(session, call.id)
     assert (again.status, again.provider_call_id) == (CallStatus.QUEUED, provider_call_id)
-    assert len(_creates_for(provider, call.id)) == 1
+    assert len(provider.creates_for(call.id)) == 1
     _exact(session, again)
 
 
@@ -185,5 +174,5 @@ def test_a_call_no_longer_claimed_is_not_mine_and_nothing_is_sent(
     session.commit()
     assert _place(session, call.id) == PlaceOutcome.NOT_MINE
     assert _call(session, call.id).status == status
-    assert _creates_for(provider, call.id) == []
+    assert provider.creates_for(call.id) == []
     _exact(session, call)

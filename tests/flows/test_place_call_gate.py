@@ -57,16 +57,6 @@ DAY = 86_400
 NUMBER = customer_numbers(1, start=9_000)[0]
 
 
-def _creates_for(provider: Sim, call_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The provider's calls created for ``call_id`` (found by the metadata we sent)."""
-    return [
-        created
-        for created in provider.calls()
-        if (created.get("assistantOverrides") or {}).get("metadata", {}).get("orchestratorCallId")
-        == str(call_id)
-    ]
-
-
 def _place(session: Session, call_id: uuid.UUID) -> PlaceOutcome:
     return place_call(call_id, unit_of_work=unit_of(session)).outcome
 
@@ -108,7 +98,7 @@ def test_a_sent_call_records_its_attempt_at_the_moment_it_is_sent(
         "call",
     )
     assert before <= attempt.sent_at <= utcnow()
-    assert len(_creates_for(provider, call.id)) == 1
+    assert len(provider.creates_for(call.id)) == 1
 
 
 @pytest.mark.usefixtures("sends_to", "limiter")
@@ -121,7 +111,7 @@ def test_a_number_suppressed_after_the_claim_is_never_sent_and_its_contact_skipp
     assert _place(session, call.id) == PlaceOutcome.HELD_BACK
     assert provider.simulator is not None
     drain(provider.simulator)
-    assert _creates_for(provider, call.id) == []
+    assert provider.creates_for(call.id) == []
     unsent = _call(session, call.id)
     assert unsent is not None
     assert (unsent.status, unsent.ended_reason) == (CallStatus.FAILED, SUPPRESSED)
@@ -147,7 +137,7 @@ def test_a_direct_call_suppressed_after_it_was_accepted_ends_failed_unsent(
     assert _place(session, call_id) == PlaceOutcome.HELD_BACK
     call = _call(session, call_id)
     assert call is not None and (call.status, call.ended_reason) == (CallStatus.FAILED, SUPPRESSED)
-    assert call.provider_call_id is None and _creates_for(provider, call_id) == []
+    assert call.provider_call_id is None and provider.creates_for(call_id) == []
 
 
 @pytest.mark.usefixtures("sends_to", "limiter")
@@ -161,7 +151,7 @@ def test_capped_at_its_send_a_contact_waits_pending_until_its_allowance_frees(
     session.commit()
     assert _place(session, call.id) == PlaceOutcome.HELD_BACK
     assert _call(session, call.id) is None, "the attempt never happened"
-    assert _creates_for(provider, call.id) == []
+    assert provider.creates_for(call.id) == []
     (contact,) = contacts_of(session, campaign_id=_campaign(call))
     assert (contact.status, contact.attempts, contact.deferral) == (
         ContactStatus.PENDING,
@@ -209,7 +199,7 @@ def test_capped_at_its_send_a_direct_call_is_scheduled_again_for_its_allowance(
         sent + timedelta(days=1),
         None,
     )
-    assert _creates_for(provider, call_id) == []
+    assert provider.creates_for(call_id) == []
 
 
 def _with_attempt(session: Session) -> Call:
@@ -302,10 +292,10 @@ def test_an_entry_waits_for_the_send_in_flight_and_stops_every_send_after_it(
     sending = threading.Thread(target=place_call, args=(first,))
     sending.start()
     deadline = time.monotonic() + 5
-    while not _creates_for(slow_provider, first) and time.monotonic() < deadline:
+    while not slow_provider.creates_for(first) and time.monotonic() < deadline:
         time.sleep(0.01)
     created = time.monotonic()
-    assert _creates_for(slow_provider, first), "the first call reached the provider"
+    assert slow_provider.creates_for(first), "the first call reached the provider"
     locked: list[float] = []
     writer = threading.Thread(target=_add_entry, args=(org.org_id, later_number, locked))
     writer.start()
@@ -316,7 +306,7 @@ def test_an_entry_waits_for_the_send_in_flight_and_stops_every_send_after_it(
     assert locked and locked[0] - created >= 0.5, "it was written once the answer came"
     # Sent after the entry was committed: the check sees it, and nothing leaves.
     assert place_call(second).outcome == PlaceOutcome.HELD_BACK
-    assert _creates_for(slow_provider, second) == []
+    assert slow_provider.creates_for(second) == []
     statuses = dict(
         committed.execute(
             select(Contact.number, Contact.status)
@@ -341,7 +331,7 @@ def test_hours_that_closed_between_claim_and_send_hold_the_call_until_they_open(
     session.commit()
     clock.advance(3600)  # 16:00 UTC on Monday: closed until Tuesday 14:00
     assert _place(session, call.id) == PlaceOutcome.HELD_BACK
-    assert _creates_for(provider, call.id) == []
+    assert provider.creates_for(call.id) == []
     (contact,) = contacts_of(session, campaign_id=_campaign(call))
     assert (contact.status, contact.attempts, contact.deferral) == (
         ContactStatus.PENDING,
@@ -363,6 +353,6 @@ def test_a_contact_written_with_a_trunk_zero_is_held_by_its_canonical_entry(
     suppress_rows(session, org=org, numbers=["+442079460958"])
     session.commit()
     assert _place(session, call_id) == PlaceOutcome.HELD_BACK
-    assert _creates_for(provider, call_id) == []
+    assert provider.creates_for(call_id) == []
     (contact,) = contacts_of(session, campaign_id=campaign_id)
     assert (contact.status, contact.status_reason) == (ContactStatus.SKIPPED, SUPPRESSED)

@@ -44,15 +44,6 @@ class HandedBack(list[tuple[uuid.UUID, PlaceResult]]):
         self.append((call_id, result))
 
 
-def _creates_for(provider: Sim, call_id: uuid.UUID) -> list[dict[str, Any]]:
-    return [
-        created
-        for created in provider.calls()
-        if (created.get("assistantOverrides") or {}).get("metadata", {}).get("orchestratorCallId")
-        == str(call_id)
-    ]
-
-
 def _claimed(session: Session, *, customers: int, **campaign: Any) -> tuple[Any, list[uuid.UUID]]:
     org = make_org(session, name=f"batch-{uuid.uuid4()}", concurrency_limit=100)
     campaign_id = make_campaign(session, org=org, customers=customers, **campaign)
@@ -91,12 +82,12 @@ def test_each_call_of_a_batch_is_sent_once_and_queued_with_its_providers_id(
     assert back == []
     for call_id in ids:
         call = _call(session, call_id)
-        (created,) = _creates_for(provider, call_id)
+        (created,) = provider.creates_for(call_id)
         assert (call.status, call.provider_call_id) == (CallStatus.QUEUED, created["id"])
         (attempt,) = attempts_to(session, org=org, number=call.customer["number"])
         assert attempt.call_id == call_id
     assert _place(session, ids, back) == dict.fromkeys(ids, PlaceOutcome.NOT_MINE)
-    assert all(len(_creates_for(provider, call_id)) == 1 for call_id in ids)
+    assert all(len(provider.creates_for(call_id)) == 1 for call_id in ids)
     _exact(session, ids[0])
 
 
@@ -120,14 +111,14 @@ def test_calls_not_due_within_the_batch_are_handed_back_holding_their_slots(
         assert result.reservation is not None
         call = _call(session, call_id)
         assert (call.status, call.dialed_at) == (CallStatus.CLAIMED, None)
-        assert _creates_for(provider, call_id) == []
+        assert provider.creates_for(call_id) == []
         assert attempts_to(session, org=org, number=call.customer["number"]) == []
     # Handed back, a call is placed on its own once its slot comes, holding it.
     call_id, result = back[0]
     time.sleep(result.retry_after_seconds)
     placed = place_call(call_id, reservation=result.reservation, unit_of_work=unit_of(session))
     assert placed.outcome == PlaceOutcome.PLACED
-    assert len(_creates_for(provider, call_id)) == 1
+    assert len(provider.creates_for(call_id)) == 1
     _exact(session, call_id)
 
 
@@ -145,7 +136,7 @@ def test_a_suppressed_number_in_a_batch_is_held_back_and_the_others_go(
         ids[1]: PlaceOutcome.HELD_BACK,
         ids[2]: PlaceOutcome.PLACED,
     }
-    assert _creates_for(provider, ids[1]) == []
+    assert provider.creates_for(ids[1]) == []
     assert _call(session, ids[1]).status == CallStatus.FAILED
     assert held.campaign_id is not None
     contact = next(
@@ -171,7 +162,7 @@ def test_a_capped_number_in_a_batch_waits_and_the_others_go(
         ids[1]: PlaceOutcome.PLACED,
         ids[2]: PlaceOutcome.PLACED,
     }
-    assert _creates_for(provider, ids[0]) == []
+    assert provider.creates_for(ids[0]) == []
     assert len(attempts_to(session, org=org, number=number)) == 1
     assert _call_or_none(session, ids[0]) is None, "its claim is let go"
     campaign_id = _call(session, ids[1]).campaign_id
@@ -195,7 +186,7 @@ def test_two_calls_to_one_number_in_a_batch_take_its_one_allowance_once(
     session.commit()
     outcomes = _place(session, ids, HandedBack())
     assert outcomes == {ids[0]: PlaceOutcome.PLACED, ids[1]: PlaceOutcome.HELD_BACK}
-    assert [len(_creates_for(provider, call_id)) for call_id in ids] == [1, 0]
+    assert [len(provider.creates_for(call_id)) for call_id in ids] == [1, 0]
     (attempt,) = attempts_to(session, org=org, number="+14155550177")
     assert attempt.call_id == ids[0]
 
@@ -212,7 +203,7 @@ def test_calls_that_cannot_go_soon_after_their_claim_are_let_go_and_handed_back(
     for call_id in ids:
         call = _call(session, call_id)
         assert (call.status, call.dialed_at) == (CallStatus.CLAIMED, None)
-        assert _creates_for(provider, call_id) == []
+        assert provider.creates_for(call_id) == []
         assert attempts_to(session, org=org, number=call.customer["number"]) == []
     _exact(session, ids[0])
 

@@ -8,6 +8,7 @@ same dir); ``SimulatorHandle`` is what the ``start_simulator`` fixture serves.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -71,6 +72,17 @@ class Sim:
         response.raise_for_status()
         found: list[dict[str, Any]] = response.json()
         return found
+
+    def creates_for(self, call_id: uuid.UUID) -> list[dict[str, Any]]:
+        """The calls created for our call ``call_id`` (found by the metadata we sent)."""
+        return [
+            created
+            for created in self.calls()
+            if (created.get("assistantOverrides") or {})
+            .get("metadata", {})
+            .get("orchestratorCallId")
+            == str(call_id)
+        ]
 
     def stats(self) -> dict[str, Any]:
         found: dict[str, Any] = httpx.get(f"{self.base_url}/simulator/stats").json()
