@@ -172,11 +172,12 @@ def test_a_kept_connection_the_target_closed_is_replaced_without_a_failure() -> 
 
 def test_a_post_a_reused_connection_lost_unanswered_is_sent_again_on_a_new_one() -> None:
     """A keep-alive target may close a connection just as a request goes out on it."""
-    served: dict[int, int] = {}
+    # Keyed by the writer itself, held here: an id could be reused by a later connection.
+    served: dict[asyncio.StreamWriter, int] = {}
 
     async def one_per_connection(body: bytes, writer: asyncio.StreamWriter) -> bool:
-        served[id(writer)] = served.get(id(writer), 0) + 1
-        if served[id(writer)] > 1:
+        served[writer] = served.get(writer, 0) + 1
+        if served[writer] > 1:
             return False  # hangs up on the second request without answering
         return await ok(body, writer)
 
