@@ -29,6 +29,7 @@ from orchestrator.pacing.service import (
     caller_number_key,
     ensure_pacing_state,
     reserve_slot,
+    slot_wanted,
     unfinished_send_stale_seconds,
 )
 from orchestrator.phone_numbers.service import pacing_of_caller_numbers
@@ -119,10 +120,31 @@ def hold_rate_slots(
     except redis.RedisError as error:
         logger.warning("%d calls wait: pacing state unreadable: %s", len(claimed), error)
         return results | dict.fromkeys(claimed, PlaceResult(PlaceOutcome.WAITING, 1.0))
-    for call_id in (cid for cid in call_ids if cid in claimed):
-        _, _, org_id, caller = claimed[call_id]
-        results[call_id] = _reserve(limiter, org_id, caller, pacing[org_id][caller])
-    return results
+    order = [cid for cid in call_ids if cid in claimed]
+    return results | _reserve_all(limiter, [claimed[cid] for cid in order], pacing)
+
+
+def _reserve_all(
+    limiter: RateLimiter,
+    targets: Sequence[DialTarget],
+    pacing: dict[uuid.UUID, dict[str | None, CallerNumberPacing]],
+) -> dict[uuid.UUID, PlaceResult]:
+    """Each call's slot, in the given order, in one round trip to Redis."""
+    keys = [caller_number_key(org_id, caller) for _, _, org_id, caller in targets]
+    wanted = [
+        slot_wanted(key, per_second=pacing[org_id][caller].calls_per_second)
+        for key, (_, _, org_id, caller) in zip(keys, targets, strict=True)
+    ]
+    try:
+        reserved = limiter.reserve_many(wanted)
+    except redis.RedisError as error:
+        logger.warning("%d calls wait: pacing state unreadable: %s", len(targets), error)
+        wait = PlaceResult(PlaceOutcome.WAITING, FAIL_CLOSED_WAIT_SECONDS)
+        return {target[0]: wait for target in targets}
+    return {
+        target[0]: _after_reserving(result, key)
+        for target, result, key in zip(targets, reserved, keys, strict=True)
+    }
 
 
 DialTarget = Row[uuid.UUID, CallStatus, uuid.UUID, str | None]
@@ -138,20 +160,6 @@ def _pacing_by_org(
         org_id: pacing_of_caller_numbers(session, org_id=org_id, caller_number_ids=list(ids))
         for org_id, ids in callers.items()
     }
-
-
-def _reserve(
-    limiter: RateLimiter, org_id: uuid.UUID, caller: str | None, pacing: CallerNumberPacing
-) -> PlaceResult:
-    key = caller_number_key(org_id, caller)
-    try:
-        result = reserve_slot(
-            limiter, org_id=org_id, phone_number_id=caller, per_second=pacing.calls_per_second
-        )
-    except redis.RedisError as error:
-        logger.warning("a call of %s waits: pacing state unreadable: %s", key, error)
-        return PlaceResult(PlaceOutcome.WAITING, FAIL_CLOSED_WAIT_SECONDS)
-    return _after_reserving(result, key)
 
 
 def _after_reserving(result: ReserveResult, key: str) -> PlaceResult:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from orchestrator.calls import repository
@@ -372,14 +373,19 @@ def record_provider_calls(
     session: Session, *, provider_calls: Mapping[uuid.UUID, Mapping[str, Any]]
 ) -> list[Call]:
     """``record_provider_call`` for many created calls in one go: their rows locked in id
-    order, their ``dialed`` decisions and counter moves written once."""
+    order (without the request sent, which is not read again), written in one statement,
+    their ``dialed`` decisions and counter moves written once."""
     batch = CallBatch()
-    calls = list(repository.lock_calls_for_dialing(session, call_ids=list(provider_calls)))
+    calls = list(
+        repository.lock_calls_by_ids(session, provider_call_ids=(), call_ids=provider_calls)
+    )
     for call in calls:
         if call.provider_call_id is None:
             call.provider_call_id = str(provider_calls[call.id]["id"])
             batch.decisions.extend(dial_decisions([call]))
         move_call(session, call, CallStatus.QUEUED, batch=batch)
+    changed = [call for call in calls if inspect(call).modified]
+    repository.write_call_states(session, changed, now=utcnow())
     batch.write(session)
     return calls
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -77,7 +77,15 @@ def record_each_deferral(
     return repository.defer(session, repository.deferrals_source(unique), now=now)
 
 
-def claim_decisions(calls: Iterable[Call]) -> list[Decision]:
+class _AttemptOfContact(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def contact_id(self) -> uuid.UUID | None: ...
+
+
+def claim_decisions(calls: Iterable[_AttemptOfContact]) -> list[Decision]:
     """``claimed`` for the contacts of campaign calls just claimed."""
     return [
         Decision(call.contact_id, DecisionKind.CLAIMED, call_id=call.id)

@@ -10,8 +10,10 @@ Redis itself (``TIME``) so hosts with skewed clocks still share one limit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import redis
 
@@ -163,6 +165,17 @@ class Reservation:
         return self.span_us or self.window_calls * self.interval_us
 
 
+@dataclass(frozen=True)
+class SlotWanted:
+    """What ``RateLimiter.reserve`` is asked: a slot under ``key`` at ``per_second``."""
+
+    key: str
+    per_second: float
+    max_wait_seconds: float
+    window_calls: int = 1
+    window_span_us: int = 0
+
+
 class RateLimiter:
     """One GCRA limit per key (for example a caller phone number)."""
 
@@ -212,13 +225,38 @@ class RateLimiter:
         now_us: int | None = None,
     ) -> ReserveResult:
         """Hold the next evenly spaced slot under ``per_second`` if it is close enough."""
-        if per_second <= 0:
+        wanted = SlotWanted(key, per_second, max_wait_seconds, window_calls, window_span_us)
+        return self._reserved(wanted, self._reserve(**self._reserve_call(wanted, now_us)))
+
+    def reserve_many(self, wanted: Sequence[SlotWanted]) -> list[ReserveResult]:
+        """``reserve`` for each in turn, in one round trip (a pipeline, not a transaction:
+        each script is atomic, and a slot held by a call that then fails is only skipped)."""
+        if not wanted:
+            return []
+        calls = [self._reserve_call(one, None) for one in wanted]  # ValueError before any
+        with self._client.pipeline(transaction=False) as pipe:
+            for call in calls:
+                self._reserve(**call, client=pipe)
+            answers = pipe.execute()
+        return [self._reserved(one, answer) for one, answer in zip(wanted, answers, strict=True)]
+
+    def _reserve_call(self, wanted: SlotWanted, now_us: int | None) -> dict[str, list[Any]]:
+        if wanted.per_second <= 0:
             raise ValueError("per_second must be positive")
-        interval = max(1, round(1_000_000 / per_second))
-        granted, wait_us, now, epoch = self._reserve(
-            keys=[self._prefix + key, self._epoch_key],
-            args=[interval, -1 if now_us is None else now_us, round(max_wait_seconds * 1e6)],
-        )
+        interval = max(1, round(1_000_000 / wanted.per_second))
+        return {
+            "keys": [self._prefix + wanted.key, self._epoch_key],
+            "args": [
+                interval,
+                -1 if now_us is None else now_us,
+                round(wanted.max_wait_seconds * 1e6),
+            ],
+        }
+
+    def _reserved(self, wanted: SlotWanted, answer: Any) -> ReserveResult:
+        granted, wait_us, now, epoch = answer
+        interval = max(1, round(1_000_000 / wanted.per_second))
+        window_calls, window_span_us = wanted.window_calls, wanted.window_span_us
         if int(granted) < 0:
             return ReserveResult(False, 0.0, state_lost=True)
         wait = int(wait_us) / 1_000_000

@@ -19,10 +19,7 @@ from sqlalchemy.orm import Session
 
 from orchestrator.config import get_settings
 from orchestrator.pacing import repository
-from orchestrator.pacing.limiter import (
-    RateLimiter,
-    ReserveResult,
-)
+from orchestrator.pacing.limiter import RateLimiter, ReserveResult, SlotWanted
 from orchestrator.phone_numbers.service import messages_per_second_of, pacing_of_caller_numbers
 
 logger = logging.getLogger(__name__)
@@ -76,10 +73,22 @@ def reserve_slot(
 
 def reserve_slot_under(limiter: RateLimiter, key: str, *, per_second: float) -> ReserveResult:
     """The next slot under ``key`` (a caller number's calls, or its texts)."""
+    wanted = slot_wanted(key, per_second=per_second)
     return limiter.reserve(
         key,
-        per_second=effective_rate(per_second),
-        max_wait_seconds=MAX_RESERVATION_SECONDS,
+        per_second=wanted.per_second,
+        max_wait_seconds=wanted.max_wait_seconds,
+        window_calls=wanted.window_calls,
+        window_span_us=wanted.window_span_us,
+    )
+
+
+def slot_wanted(key: str, *, per_second: float) -> SlotWanted:
+    """What a call (or text) asks the limiter for under ``key`` at ``per_second``."""
+    return SlotWanted(
+        key,
+        effective_rate(per_second),
+        MAX_RESERVATION_SECONDS,
         # At 5 calls per second, any 6 consecutive calls span 5 (stretched) intervals, and
         # are at least a second apart at the provider.
         window_calls=max(1, math.floor(per_second)),

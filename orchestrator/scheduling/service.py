@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from orchestrator.calls import repository as calls_repo
+from orchestrator.calls.repository import ClaimedCall
 from orchestrator.campaigns import counter_repository
 from orchestrator.campaigns import repository as campaigns_repo
 from orchestrator.campaigns.counters import counter_deltas
@@ -32,7 +33,7 @@ from orchestrator.events.recording import (
     record_contact_changes,
 )
 from orchestrator.gate.decisions import Prospect
-from orchestrator.models import Call, CallStatus, Campaign, CampaignStatus, ContactStatus, Org
+from orchestrator.models import CallStatus, Campaign, CampaignStatus, ContactStatus, Org
 from orchestrator.models.recipient_attempt import SMS_CHANNEL
 from orchestrator.phone_numbers.service import pacing_of_caller_numbers
 from orchestrator.predial import repository as predial_repo
@@ -218,19 +219,18 @@ def claim_calls(
     """Pending contacts become dispatched with a ``claimed`` call each; counters move with them."""
     rows = contacts_repo.claim_contacts(session, contact_ids=[c.id for c in candidates])
     calls = [
-        Call(
+        ClaimedCall(
             id=uuid.uuid4(),
             org_id=campaign.org_id,
             campaign_id=campaign.id,
             contact_id=contact_id,
             attempt=attempt,
-            status=CallStatus.CLAIMED,
             phone_number_id=caller_number_id or campaign.phone_number_id,
             customer=customer,
         )
         for contact_id, _, attempt, caller_number_id, customer in rows
     ]
-    calls_repo.add_calls(session, calls)
+    calls_repo.insert_claimed_calls(session, calls)
     record_decisions(session, claim_decisions(calls))
     record_contact_changes(
         session,

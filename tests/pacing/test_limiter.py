@@ -8,7 +8,13 @@ import time
 
 import pytest
 
-from orchestrator.pacing.limiter import RateLimiter, Reservation, ReservationCheck, ReserveResult
+from orchestrator.pacing.limiter import (
+    RateLimiter,
+    Reservation,
+    ReservationCheck,
+    ReserveResult,
+    SlotWanted,
+)
 
 SECOND = 1_000_000
 # A send nobody reported finished counts as finished this long after it went.
@@ -103,6 +109,34 @@ def test_reservations_hand_out_evenly_spaced_slots(limiter: RateLimiter) -> None
     assert not too_far.granted
     assert too_far.reservation is None
     assert too_far.wait_seconds == pytest.approx(1.0)
+
+
+def test_many_reservations_in_one_round_trip_are_taken_in_turn(limiter: RateLimiter) -> None:
+    wanted = [
+        SlotWanted("a", 5, 0.5, window_calls=5),
+        SlotWanted("b", 2, 0.5),
+        SlotWanted("a", 5, 0.5, window_calls=5),
+        SlotWanted("a", 5, 0.5, window_calls=5),
+        SlotWanted("a", 5, 0.5, window_calls=5),
+        SlotWanted("b", 2, 0.4),
+    ]
+    results = limiter.reserve_many(wanted)
+    assert [r.granted for r in results] == [True, True, True, True, False, False]
+    assert [r.wait_seconds for r in results[:4]] == pytest.approx([0, 0, 0.2, 0.4], abs=0.01)
+    assert results[4].wait_seconds == pytest.approx(0.6, abs=0.01)
+    assert results[5].wait_seconds == pytest.approx(0.5, abs=0.01)
+    held = [r.reservation for r in results[:4]]
+    assert all(r is not None for r in held)
+    a_first, _, a_second, a_third = (r.slot_us for r in held if r is not None)
+    assert (a_second - a_first, a_third - a_second) == (SECOND // 5, SECOND // 5)
+    assert held[0] is not None and held[0].window_calls == 5
+    assert limiter.reserve_many([]) == []
+
+
+def test_many_reservations_refuse_a_bad_rate_before_taking_any(limiter: RateLimiter) -> None:
+    with pytest.raises(ValueError, match="positive"):
+        limiter.reserve_many([SlotWanted("a", 5, 0.5), SlotWanted("b", 0, 0.5)])
+    assert limiter.reserve("a", per_second=5, max_wait_seconds=0).wait_seconds == 0
 
 
 def test_a_held_slot_is_used_once_its_time_has_come(limiter: RateLimiter) -> None:
