@@ -26,7 +26,7 @@ from orchestrator.enqueue import task_queue
 from orchestrator.exceptions import DomainError, error_body
 from orchestrator.flows.apply_webhooks import InlineStore
 from orchestrator.gc_tuning import tune_collector
-from orchestrator.log_volume import quiet_webhook_access_log
+from orchestrator.log_volume import quiet_http_client_lines, quiet_webhook_access_log
 from orchestrator.providers.webhook_server import WEBHOOK_PATH
 from orchestrator.safety import refuse_unsafe_settings
 from orchestrator.webhooks.endpoints import (
@@ -169,4 +169,5 @@ def create_served_app() -> OrchestratorApp:
     app.state.recover_on_start = True
     tune_collector()
     quiet_webhook_access_log()
+    quiet_http_client_lines()
     return app

@@ -1,9 +1,11 @@
 """Lines logged once per call at full speed: off unless ``ORCH_LOG_EACH_REQUEST`` asks for them.
 
-At hundreds of calls a second, the API's access line for every provider webhook (four a call)
-and Celery's received/succeeded lines for every task cost more CPU than the work they report;
-Flower, the metrics and the webhook rejection warnings say the same. Anything that is not a
-success still reaches the log.
+At hundreds of calls a second, the API's access line for every provider webhook (four a call),
+Celery's received/succeeded lines for every task and httpx's line for every request to the
+provider (one a call) cost more CPU than the work they report; Flower, the metrics and the
+webhook rejection warnings say the same. Anything that is not a success still reaches the
+log: httpx logs each request at INFO whatever its answer, and a failed create is logged by the
+flow that placed it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ WEBHOOK_PATH = "/webhooks/vapi"
 CELERY_TASK_LOGGERS = ("celery.app.trace", "celery.worker.strategy")
 # Only those two: a retry, a rejection or a failure still reaches the log.
 QUIET_TASK_MESSAGES = frozenset({LOG_RECEIVED, LOG_SUCCESS})
+# httpx's logger: one "HTTP Request: ..." line at INFO for every request it sends.
+HTTP_CLIENT_LOGGER = "httpx"
 
 
 class QuietWebhookAccess(logging.Filter):
@@ -61,3 +65,13 @@ def quiet_task_lines() -> None:
         found = logging.getLogger(name)
         if not any(isinstance(f, QuietTaskLines) for f in found.filters):
             found.addFilter(QuietTaskLines())
+
+
+def quiet_http_client_lines() -> None:
+    """httpx's line for each request off: below WARNING its logger makes no record at all,
+    where a filter would still pay for making each one."""
+    if get_settings().log_each_request:
+        return
+    http_client = logging.getLogger(HTTP_CLIENT_LOGGER)
+    if http_client.getEffectiveLevel() < logging.WARNING:
+        http_client.setLevel(logging.WARNING)

@@ -11,8 +11,10 @@ from celery.app.trace import LOG_RECEIVED, LOG_RETRY, LOG_SUCCESS
 from orchestrator.config import get_settings
 from orchestrator.log_volume import (
     CELERY_TASK_LOGGERS,
+    HTTP_CLIENT_LOGGER,
     QuietTaskLines,
     QuietWebhookAccess,
+    quiet_http_client_lines,
     quiet_task_lines,
     quiet_webhook_access_log,
 )
@@ -99,3 +101,33 @@ def test_log_each_request_keeps_every_line(monkeypatch: pytest.MonkeyPatch) -> N
     quiet_webhook_access_log()
     quiet_task_lines()
     assert [_ours(n) for n in ("uvicorn.access", *CELERY_TASK_LOGGERS)] == [0, 0, 0]
+
+
+@pytest.fixture
+def http_client_logger() -> Iterator[logging.Logger]:
+    """httpx's logger at INFO, as a worker's ``--loglevel=INFO`` leaves it; as it was after."""
+    found = logging.getLogger(HTTP_CLIENT_LOGGER)
+    saved = found.level
+    found.setLevel(logging.INFO)
+    yield found
+    found.setLevel(saved)
+    get_settings.cache_clear()
+
+
+def test_by_default_httpx_makes_no_record_of_each_request(
+    monkeypatch: pytest.MonkeyPatch, http_client_logger: logging.Logger
+) -> None:
+    monkeypatch.delenv("ORCH_LOG_EACH_REQUEST", raising=False)
+    get_settings.cache_clear()
+    quiet_http_client_lines()
+    assert not http_client_logger.isEnabledFor(logging.INFO)
+    assert http_client_logger.isEnabledFor(logging.WARNING)
+
+
+def test_log_each_request_keeps_httpx_lines(
+    monkeypatch: pytest.MonkeyPatch, http_client_logger: logging.Logger
+) -> None:
+    monkeypatch.setenv("ORCH_LOG_EACH_REQUEST", "true")
+    get_settings.cache_clear()
+    quiet_http_client_lines()
+    assert http_client_logger.isEnabledFor(logging.INFO)

@@ -45,7 +45,7 @@ from orchestrator.flows.recover_texts import run_text_recovery
 from orchestrator.flows.send_text import send_text
 from orchestrator.flows.tick import dispatch_org_now, run_tick
 from orchestrator.gc_tuning import tune_collector
-from orchestrator.log_volume import quiet_task_lines
+from orchestrator.log_volume import quiet_http_client_lines, quiet_task_lines
 from orchestrator.pacing.limiter import Reservation
 from orchestrator.providers.client import warm_up_provider_client
 from workers.celery_app import celery_app
@@ -64,6 +64,7 @@ def _warm_up(**_: object) -> None:
     warm_up_provider_client()
     tune_collector()
     quiet_task_lines()
+    quiet_http_client_lines()
 
 
 @worker_process_init.connect

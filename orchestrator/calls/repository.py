@@ -308,7 +308,9 @@ def claim_direct_calls(session: Session, *, call_ids: Sequence[uuid.UUID]) -> li
     source, target = call_event_move(CallEvent.CLAIM)
     result = session.execute(
         update(Call)
-        .where(Call.id.in_(call_ids), Call.status == source)
+        .where(
+            Call.id == any_(array_param("call_ids", list(call_ids), Uuid)), Call.status == source
+        )
         .values(status=target, updated_at=utcnow())
         .returning(Call.id)
         .execution_options(synchronize_session=False)

@@ -212,7 +212,10 @@ def claim_contacts(
         return []
     stmt = (
         update(Contact)
-        .where(Contact.id.in_(contact_ids), Contact.status == ContactStatus.PENDING)
+        .where(
+            Contact.id == any_(array_param("contact_ids", list(contact_ids), Uuid)),
+            Contact.status == ContactStatus.PENDING,
+        )
         .values(
             status=_from_pending(ContactEvent.CLAIM),
             attempts=Contact.attempts + 1,

@@ -134,10 +134,25 @@ def record_attempt(
     session.execute(_RECORD_ATTEMPT, params)
 
 
+_RECORD_ATTEMPTS = text(
+    """
+    INSERT INTO recipient_attempts (org_id, number, campaign_id, call_id, channel, sent_at)
+    SELECT * FROM unnest(
+        CAST(:org_id AS uuid[]), CAST(:number AS varchar[]), CAST(:campaign_id AS uuid[]),
+        CAST(:call_id AS uuid[]), CAST(:channel AS varchar[]), CAST(:sent_at AS timestamptz[])
+    )
+    ON CONFLICT (call_id) DO UPDATE SET sent_at = excluded.sent_at, number = excluded.number
+    """
+)
+
+
 def record_attempts(session: Session, attempts: Sequence[Mapping[str, Any]]) -> None:
-    """``record_attempt`` of many (rows of ``ATTEMPT_COLUMNS``), in one round of statements."""
-    if attempts:
-        session.execute(_RECORD_ATTEMPT, [dict(attempt) for attempt in attempts])
+    """``record_attempt`` of many (rows of ``ATTEMPT_COLUMNS``), in one statement: one row per
+    call, the last given (a statement may not write one row twice)."""
+    by_call = {attempt["call_id"]: attempt for attempt in attempts}
+    if by_call:
+        columns = {name: [row[name] for row in by_call.values()] for name in ATTEMPT_COLUMNS}
+        session.execute(_RECORD_ATTEMPTS, columns)
 
 
 def _record_attempt_statement() -> Any:

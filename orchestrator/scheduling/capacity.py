@@ -153,12 +153,15 @@ def held_back(
     org_free: int,
     caller_number_free: Mapping[str | None, int],
     caller_number_limits: Mapping[str | None, HeldBy],
+    org_binds: bool = True,
 ) -> dict[uuid.UUID, HeldBy]:
     """The candidates of ``demands`` that ``allocate`` left, each with the limit that held it.
 
     Its caller number's, when that has no slot left (``allocate`` passed over it): the one
     ``caller_number_limits`` names (its rate when not named); else its campaign's, when full;
-    else the org's. ``chosen`` is everything ``allocate`` handed out.
+    else the org's, when ``org_free`` is what its limit leaves (``org_binds``). A candidate
+    none of them held (the dispatch's own batch was full) is not held back: it is next in
+    line. ``chosen`` is everything ``allocate`` handed out.
     """
     left = dict(caller_number_free)
     for picks in chosen.values():
@@ -178,6 +181,6 @@ def held_back(
                 held[candidate.id] = caller_number_limits.get(caller, HeldBy.PHONE_NUMBER_RATE)
             elif full:
                 held[candidate.id] = HeldBy.CAMPAIGN
-            elif org_left <= 0:
+            elif org_left <= 0 and org_binds:
                 held[candidate.id] = HeldBy.ORG
     return held

@@ -118,18 +118,20 @@ def defer_held_back(
     chosen: Mapping[uuid.UUID, Sequence[Candidate]],
     *,
     org_free: int,
+    org_binds: bool,
     room: CallerNumberRoom,
     now: datetime,
 ) -> int:
     """Contacts read but not claimed wait for capacity, each naming the limit that held it
     back (``demands`` are campaigns' only: their candidates are contacts); how many were
-    recorded."""
+    recorded. Those only the dispatch's batch left are not: the next dispatch takes them."""
     held = held_back(
         demands,
         chosen,
         org_free=org_free,
         caller_number_free=room.allowances,
         caller_number_limits=room.limits,
+        org_binds=org_binds,
     )
     if not held:
         return 0

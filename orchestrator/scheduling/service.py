@@ -366,7 +366,8 @@ def _claim(
         session, org_id=org.id, caller_number_ids=caller_number_ids, load=load
     )
     allowances = room.allowances
-    org_free = min(org.concurrency_limit - load.total, batch_limit)
+    org_room = org.concurrency_limit - load.total
+    org_free = min(org_room, batch_limit)
     if org_free <= 0:
         return
     demands, prospects = _demands(
@@ -388,7 +389,15 @@ def _claim(
     )
     # Campaigns' demands only: the direct calls' candidates are calls, not contacts.
     campaign_demands = demands[: len(campaigns)]
-    defer_held_back(session, campaign_demands, chosen, org_free=org_free, room=room, now=now)
+    defer_held_back(
+        session,
+        campaign_demands,
+        chosen,
+        org_free=org_free,
+        org_binds=org_room <= batch_limit,
+        room=room,
+        now=now,
+    )
     for campaign in campaigns:
         if chosen[campaign.id]:
             result.calls_by_campaign[campaign.id] = claim_calls(

@@ -52,9 +52,6 @@ NIGHT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 OPENING = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 
 
-NO_LIMITS: dict[str, dict[str | None, HeldBy]] = {"caller_number_limits": {}}
-
-
 def _candidates(prefix: int, caller: str, count: int) -> list[Candidate]:
     return [Candidate(uuid.UUID(int=prefix * 100 + i), caller) for i in range(count)]
 
@@ -87,17 +84,41 @@ def test_each_candidate_left_is_held_by_its_caller_number_its_campaign_or_the_or
     assert not set(held) & {c.id for picks in chosen.values() for c in picks}
 
 
+def test_candidates_only_the_dispatchs_batch_left_are_next_in_line_not_held() -> None:
+    demand = CampaignDemand(uuid.UUID(int=1), 0, 10, _candidates(1, "p1", 4))
+    free: dict[str | None, int] = {"p1": 10}
+    chosen = allocate([demand], org_free=2, caller_number_free=free)
+    assert len(chosen[demand.campaign_id]) == 2
+    by_batch = held_back(
+        [demand],
+        chosen,
+        org_free=2,
+        caller_number_free=free,
+        org_binds=False,
+        caller_number_limits={},
+    )
+    assert by_batch == {}
+    by_org = held_back(
+        [demand], chosen, org_free=2, caller_number_free=free, caller_number_limits={}
+    )
+    assert by_org == {uuid.UUID(int=102): HeldBy.ORG, uuid.UUID(int=103): HeldBy.ORG}
+
+
 def test_a_caller_number_not_named_in_the_limits_holds_by_its_rate() -> None:
     demand = CampaignDemand(uuid.UUID(int=1), 0, 10, _candidates(1, "p1", 2))
     chosen = allocate([demand], org_free=5, caller_number_free={"p1": 1})
-    held = held_back([demand], chosen, org_free=5, caller_number_free={"p1": 1}, **NO_LIMITS)
+    held = held_back(
+        [demand], chosen, org_free=5, caller_number_free={"p1": 1}, caller_number_limits={}
+    )
     assert held == {uuid.UUID(int=101): HeldBy.PHONE_NUMBER_RATE}
 
 
 def test_a_full_campaigns_candidates_wait_for_it_before_the_org() -> None:
     a = CampaignDemand(uuid.UUID(int=1), 1, 2, _candidates(1, "p1", 3))
     chosen = allocate([a], org_free=1, caller_number_free={"p1": 5})
-    assert held_back([a], chosen, org_free=1, caller_number_free={"p1": 5}, **NO_LIMITS) == {
+    assert held_back(
+        [a], chosen, org_free=1, caller_number_free={"p1": 5}, caller_number_limits={}
+    ) == {
         uuid.UUID(int=101): HeldBy.CAMPAIGN,
         uuid.UUID(int=102): HeldBy.CAMPAIGN,
     }
@@ -106,7 +127,12 @@ def test_a_full_campaigns_candidates_wait_for_it_before_the_org() -> None:
 def test_nothing_is_held_when_every_candidate_is_claimed() -> None:
     demand = CampaignDemand(uuid.UUID(int=1), 0, 10, _candidates(1, "p1", 3))
     chosen = allocate([demand], org_free=5, caller_number_free={"p1": 5})
-    assert held_back([demand], chosen, org_free=5, caller_number_free={"p1": 5}, **NO_LIMITS) == {}
+    assert (
+        held_back(
+            [demand], chosen, org_free=5, caller_number_free={"p1": 5}, caller_number_limits={}
+        )
+        == {}
+    )
 
 
 def test_a_caller_numbers_limit_is_its_rate_unless_its_calls_in_flight_bind_first() -> None:
