@@ -63,6 +63,9 @@ class PlaceResult:
     # A slot held for this call: the task brings it back when it comes again.
     reservation: Reservation | None = None
     rate_key: str = ""
+    # When the slot comes on this process's monotonic clock, as of its reservation (0: not
+    # known): the gate is not asked before then, when it could only say "not yet".
+    due_at: float = 0.0
 
 
 def hold_rate_slot(
@@ -141,8 +144,9 @@ def _reserve_all(
         logger.warning("%d calls wait: pacing state unreadable: %s", len(targets), error)
         wait = PlaceResult(PlaceOutcome.WAITING, FAIL_CLOSED_WAIT_SECONDS)
         return {target[0]: wait for target in targets}
+    answered = time.monotonic()
     return {
-        target[0]: _after_reserving(result, key)
+        target[0]: _after_reserving(result, key, answered=answered)
         for target, result, key in zip(targets, reserved, keys, strict=True)
     }
 
@@ -162,12 +166,15 @@ def _pacing_by_org(
     }
 
 
-def _after_reserving(result: ReserveResult, key: str) -> PlaceResult:
+def _after_reserving(result: ReserveResult, key: str, *, answered: float = 0.0) -> PlaceResult:
+    """What the reservation means for the call; ``answered``: when Redis's answer came, on
+    the monotonic clock (the slot is then due ``wait_seconds`` later, or a little sooner)."""
     if result.state_lost or result.reservation is None:
         wait = result.wait_seconds - MAX_RESERVATION_SECONDS
         return PlaceResult(PlaceOutcome.WAITING, max(wait, FAIL_CLOSED_WAIT_SECONDS))
     outcome = PlaceOutcome.WAITING if result.wait_seconds > 0 else PlaceOutcome.HOLDING
-    return PlaceResult(outcome, result.wait_seconds, result.reservation, key)
+    due_at = answered + result.wait_seconds if answered else 0.0
+    return PlaceResult(outcome, result.wait_seconds, result.reservation, key, due_at)
 
 
 def pass_rate_gate(limiter: RateLimiter, held: PlaceResult, *, token: str) -> PlaceResult | None:
@@ -178,6 +185,10 @@ def pass_rate_gate(limiter: RateLimiter, held: PlaceResult, *, token: str) -> Pl
     """
     assert held.reservation is not None
     waited = 0.0
+    early = held.due_at - time.monotonic()
+    if early > 0:  # the gate would only say when to come back
+        time.sleep(early)
+        waited = early
     while True:
         try:
             check, wait = limiter.check(

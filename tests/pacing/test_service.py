@@ -5,11 +5,18 @@ from __future__ import annotations
 import itertools
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
-from orchestrator.calls.placing import PlaceOutcome, PlaceResult, hold_rate_slot, pass_rate_gate
+from orchestrator.calls.placing import (
+    PlaceOutcome,
+    PlaceResult,
+    hold_rate_slot,
+    hold_rate_slots,
+    pass_rate_gate,
+)
 from orchestrator.clock import ManualClock
 from orchestrator.models import Call, CallStatus
 from orchestrator.orgs.service import CreatedOrg
@@ -48,6 +55,35 @@ def test_a_second_call_of_a_number_waits_exactly_one_interval(
     due = hold_rate_slot(session, call_id=second, limiter=limiter, reservation=waiting.reservation)
     assert due.outcome == PlaceOutcome.HOLDING
     assert pass_rate_gate(limiter, due, token=str(second)) is None
+
+
+class _CountedChecks(RateLimiter):
+    """The real limiter, counting how often the gate is asked."""
+
+    checks = 0
+
+    def check(self, *args: Any, **kwargs: Any) -> Any:
+        self.checks += 1
+        return super().check(*args, **kwargs)
+
+
+def test_a_batchs_call_asks_the_gate_once_its_slot_is_due_not_before(
+    session: Session, org: CreatedOrg, limiter: RateLimiter
+) -> None:
+    fast_caller_number(session, org=org, calls_per_second=20)
+    calls = [claimed_direct_call(session, org=org) for _ in range(3)]
+    counted = _CountedChecks(limiter.client)
+    held = hold_rate_slots(session, call_ids=calls, limiter=counted)
+    interval = 1 / effective_rate(20)
+    slots = [held[call_id] for call_id in calls]
+    assert [r.outcome for r in slots] == [PlaceOutcome.HOLDING] + [PlaceOutcome.WAITING] * 2
+    gaps = [later.due_at - earlier.due_at for earlier, later in itertools.pairwise(slots)]
+    assert gaps == pytest.approx([interval, interval], abs=1e-3)
+    for call_id, result in zip(calls, slots, strict=True):
+        assert pass_rate_gate(counted, result, token=str(call_id)) is None
+        assert time.monotonic() >= result.due_at
+    # Each call asked once: it waited for its slot here, where the gate would say "not yet".
+    assert counted.checks == 3
 
 
 def test_numbers_and_orgs_have_separate_limits(
