@@ -177,15 +177,19 @@ def _after_reserving(result: ReserveResult, key: str, *, answered: float = 0.0) 
     return PlaceResult(outcome, result.wait_seconds, result.reservation, key, due_at)
 
 
-def pass_rate_gate(limiter: RateLimiter, held: PlaceResult, *, token: str) -> PlaceResult | None:
+def pass_rate_gate(
+    limiter: RateLimiter, held: PlaceResult, *, token: str, not_before: float = 0.0
+) -> PlaceResult | None:
     """None once the call may be sent this instant; otherwise when to come back.
 
     A wait of a few milliseconds (the call it must be spaced from is still being answered)
-    is spent here, holding the call ready, rather than queueing it again.
+    is spent here, holding the call ready, rather than queueing it again. The gate is not
+    asked before the slot is due, nor before ``not_before`` (monotonic clock), when the
+    caller knows it would only say "not yet".
     """
     assert held.reservation is not None
     waited = 0.0
-    early = held.due_at - time.monotonic()
+    early = max(held.due_at, not_before) - time.monotonic()
     if early > 0:  # the gate would only say when to come back
         time.sleep(early)
         waited = early

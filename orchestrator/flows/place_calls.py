@@ -95,6 +95,16 @@ class _Batch:
     refused: dict[uuid.UUID, GateDecision] = field(default_factory=dict)
     # Won and checked, but the rate gate said not yet: released, then handed back.
     not_yet: dict[uuid.UUID, PlaceResult] = field(default_factory=dict)
+    # When each caller number's latest call here passed the rate gate (monotonic clock).
+    passed_at: dict[str, float] = field(default_factory=dict)
+
+    def gate_opens(self, held: PlaceResult) -> float:
+        """When the gate may let this call through, as far as the batch knows: half an
+        interval after its number's call before it here (the gate's spacing)."""
+        passed = self.passed_at.get(held.rate_key)
+        if passed is None or held.reservation is None:
+            return 0.0
+        return passed + held.reservation.interval_us / 2_000_000
 
     def in_slot_order(self) -> list[uuid.UUID]:
         def slot(call_id: uuid.UUID) -> int:
@@ -278,11 +288,12 @@ def _send_when_due(
         batch.not_yet[call_id] = PlaceResult(PlaceOutcome.WAITING, 0.0)
         return None
     held = batch.held[call_id]
-    not_yet = pass_rate_gate(limiter, held, token=str(call_id))
+    not_yet = pass_rate_gate(limiter, held, token=str(call_id), not_before=batch.gate_opens(held))
     if not_yet is not None:
         _SENDING_THREADS.release()
         batch.not_yet[call_id] = not_yet
         return None
+    batch.passed_at[held.rate_key] = time.monotonic()
     return _senders().submit(_send, limiter, held, call_id, batch.requests[call_id])
 
 
