@@ -98,15 +98,8 @@ def _delete_committed(keys: Sequence[str]) -> None:
     engine.dispose()
 
 
-def test_worker_mode_stores_on_its_own_connection_in_few_commits_then_asks_for_an_apply(
-    session: Session,
-) -> None:
-    _, calls = placed_calls(session, customers=8)
-    per_call = [
-        whole_call(c, ended_reason="voicemail") + whole_call(c, ended_reason="voicemail")[3:]
-        for c in calls
-    ]
-    keys = sorted({new_event(m).dedupe_key for messages in per_call for m in messages})
+def _counted_store() -> tuple[ConnectionStore, list[int]]:
+    """The worker mode's store, and the size of each statement it runs, in order."""
     store = ConnectionStore(get_settings().database_url)
     statements: list[int] = []
     real_store = store.store
@@ -116,6 +109,19 @@ def test_worker_mode_stores_on_its_own_connection_in_few_commits_then_asks_for_a
         return await real_store(events)
 
     store.store = counted_store  # type: ignore[method-assign]
+    return store, statements
+
+
+def test_worker_mode_stores_on_its_own_connection_in_few_commits_then_asks_for_an_apply(
+    session: Session,
+) -> None:
+    _, calls = placed_calls(session, customers=8)
+    per_call = [
+        whole_call(c, ended_reason="voicemail") + whole_call(c, ended_reason="voicemail")[3:]
+        for c in calls
+    ]
+    keys = sorted({new_event(m).dedupe_key for messages in per_call for m in messages})
+    store, statements = _counted_store()
     asked: list[int] = []
     intake = WebhookIntake(store, on_stored=lambda: asked.append(1), on_freed=lambda _: None)
     try:
@@ -136,15 +142,7 @@ def test_messages_that_come_a_moment_apart_are_stored_in_one_statement(
     _, calls = placed_calls(session, customers=8)
     messages = [status_update(call, "ringing") for call in calls]
     keys = [new_event(m).dedupe_key for m in messages]
-    store = ConnectionStore(get_settings().database_url)
-    statements: list[int] = []
-    real_store = store.store
-
-    async def counted_store(events: Sequence[NewEvent]) -> StoredBatch:
-        statements.append(len(events))
-        return await real_store(events)
-
-    store.store = counted_store  # type: ignore[method-assign]
+    store, statements = _counted_store()
     intake = WebhookIntake(store, on_stored=lambda: None, on_freed=lambda _: None)
 
     async def one_by_one(delay: float, message: dict[str, Any]) -> None:
