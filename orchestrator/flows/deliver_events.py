@@ -217,6 +217,13 @@ def _record(
             plan = event.server.get("backoffPlan")
             retry_at = next_attempt_at(attempt, default=backoff, backoff_plan=plan)
             error = answer.describe()
+            logger.warning(
+                "campaign event %s (campaign %s) not delivered: %s; %s",
+                event.id,
+                event.campaign_id,
+                error,
+                f"retry at {retry_at.isoformat()}" if retry_at is not None else "given up",
+            )
             if repository.mark_attempt_failed(
                 session, event_id=event.id, error=error, retry_at=retry_at
             ):

@@ -10,6 +10,7 @@ Redis itself (``TIME``) so hosts with skewed clocks still share one limit.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -46,6 +47,9 @@ local new_tat = tat + interval
 redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 1000)
 return {1, tat - now, now, epoch}
 """
+
+# Redis names a script by its SHA-1 (a name, not a safeguard).
+RESERVE_SHA = hashlib.sha1(RESERVE_SCRIPT.encode(), usedforsecurity=False).hexdigest()
 
 # The gate a call passes the instant before it is sent, once its slot has come. It keeps the
 # last K calls let through under the key (K = calls per second) and lets a call through only
@@ -234,11 +238,22 @@ class RateLimiter:
         if not wanted:
             return []
         calls = [self._reserve_call(one, None) for one in wanted]  # ValueError before any
+        try:
+            answers = self._reserve_in_pipeline(calls)
+        except redis.exceptions.NoScriptError:
+            # Redis lost its scripts (a restart): every reserve of the pipeline failed alike.
+            self._client.execute_command("SCRIPT LOAD", RESERVE_SCRIPT)
+            answers = self._reserve_in_pipeline(calls)
+        return [self._reserved(one, answer) for one, answer in zip(wanted, answers, strict=True)]
+
+    def _reserve_in_pipeline(self, calls: Sequence[dict[str, list[Any]]]) -> list[Any]:
+        # EVALSHA itself: a script object in a pipeline asks Redis whether it has the script
+        # first, one more round trip each time.
         with self._client.pipeline(transaction=False) as pipe:
             for call in calls:
-                self._reserve(**call, client=pipe)
-            answers = pipe.execute()
-        return [self._reserved(one, answer) for one, answer in zip(wanted, answers, strict=True)]
+                keys, args = call["keys"], call["args"]
+                pipe.evalsha(RESERVE_SHA, len(keys), *keys, *args)
+            return list(pipe.execute())
 
     def _reserve_call(self, wanted: SlotWanted, now_us: int | None) -> dict[str, list[Any]]:
         if wanted.per_second <= 0:

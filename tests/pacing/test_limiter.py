@@ -133,6 +133,14 @@ def test_many_reservations_in_one_round_trip_are_taken_in_turn(limiter: RateLimi
     assert limiter.reserve_many([]) == []
 
 
+def test_many_reservations_survive_redis_losing_its_scripts(limiter: RateLimiter) -> None:
+    limiter.client.script_flush()
+    first, second = limiter.reserve_many([SlotWanted("a", 5, 0.5), SlotWanted("a", 5, 0.5)])
+    assert (first.granted, second.granted) == (True, True)
+    assert first.reservation is not None and second.reservation is not None
+    assert second.reservation.slot_us - first.reservation.slot_us == SECOND // 5
+
+
 def test_many_reservations_refuse_a_bad_rate_before_taking_any(limiter: RateLimiter) -> None:
     with pytest.raises(ValueError, match="positive"):
         limiter.reserve_many([SlotWanted("a", 5, 0.5), SlotWanted("b", 0, 0.5)])

@@ -70,11 +70,13 @@ class _CountedChecks(RateLimiter):
 def test_a_batchs_call_asks_the_gate_once_its_slot_is_due_not_before(
     session: Session, org: CreatedOrg, limiter: RateLimiter
 ) -> None:
-    fast_caller_number(session, org=org, calls_per_second=20)
+    # Slots a fifth of a second apart (the gate waits a quarter at most): a stall of the
+    # test's thread shorter than half of that still finds each call's gate open on time.
+    fast_caller_number(session, org=org, calls_per_second=5)
     calls = [claimed_direct_call(session, org=org) for _ in range(3)]
-    counted = _CountedChecks(limiter.client)
+    counted = _CountedChecks(limiter.client, prefix=limiter.redis_key(""))
     held = hold_rate_slots(session, call_ids=calls, limiter=counted)
-    interval = 1 / effective_rate(20)
+    interval = 1 / effective_rate(5)
     slots = [held[call_id] for call_id in calls]
     assert [r.outcome for r in slots] == [PlaceOutcome.HOLDING] + [PlaceOutcome.WAITING] * 2
     gaps = [later.due_at - earlier.due_at for earlier, later in itertools.pairwise(slots)]
@@ -84,6 +86,21 @@ def test_a_batchs_call_asks_the_gate_once_its_slot_is_due_not_before(
         assert time.monotonic() >= result.due_at
     # Each call asked once: it waited for its slot here, where the gate would say "not yet".
     assert counted.checks == 3
+
+
+def test_a_slot_further_off_than_the_gate_waits_is_handed_back_without_asking(
+    session: Session, org: CreatedOrg, limiter: RateLimiter
+) -> None:
+    fast_caller_number(session, org=org, calls_per_second=1)
+    calls = [claimed_direct_call(session, org=org) for _ in range(2)]
+    counted = _CountedChecks(limiter.client, prefix=limiter.redis_key(""))
+    held = hold_rate_slots(session, call_ids=calls, limiter=counted)
+    later = held[calls[1]]
+    assert later.outcome == PlaceOutcome.WAITING and later.due_at > time.monotonic() + 0.5
+    came_back = pass_rate_gate(counted, later, token=str(calls[1]))
+    assert came_back is not None and came_back.outcome == PlaceOutcome.WAITING
+    assert came_back.reservation == later.reservation and came_back.retry_after_seconds > 0.5
+    assert counted.checks == 0
 
 
 def test_numbers_and_orgs_have_separate_limits(

@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -318,6 +319,34 @@ def test_candidates_the_orgs_limit_leaves_wait_for_the_org(
     ).all()
     assert len(held) == 3
     assert {(d.reason, str(d.detail)) for d in held} == {("capacity", "{'limit': 'org'}")}
+
+
+@pytest.mark.parametrize(("concurrency_limit", "deferred"), [(10, 0), (2, 2)])
+def test_candidates_only_the_dispatchs_batch_leaves_are_not_held_by_the_org(
+    session: Session, clock: ManualClock, concurrency_limit: int, deferred: int
+) -> None:
+    org = make_org(session, concurrency_limit=concurrency_limit)
+    callers = ["phone-1", "phone-2"]
+    plan = [
+        {
+            "phoneNumberId": caller,
+            "customers": [{"number": n} for n in customer_numbers(5, start=5 * i)],
+        }
+        for i, caller in enumerate(callers)
+    ]
+    for caller in callers:
+        fast_caller_number(session, org=org, caller_number_id=caller)
+    campaign_id = make_campaign(session, org=org, customers=0, phoneNumberId=None, dialPlan=plan)
+
+    # Each number's first two are read (the dispatch's room), four in all; two are claimed.
+    result = dispatch_org(session, org_id=org.org_id, now=clock.now, batch_limit=2)
+
+    # Room for 10 and a batch of 2: the two read and left are next in line, held by nothing.
+    # Room for 2 only: the org's limit holds them, whatever the batch.
+    assert len(result.call_ids) == 2
+    decisions = campaign_decisions(session, campaign_id=campaign_id)
+    assert decisions.get(("deferred", "capacity"), 0) == deferred
+    assert decisions[("claimed", None)] == 2
 
 
 def test_a_caller_numbers_rate_then_its_calls_in_flight_are_one_reason_to_wait(
