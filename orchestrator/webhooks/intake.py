@@ -2,8 +2,7 @@
 
 Every message that arrives while a batch is being stored waits for the next batch: the
 messages of all concurrent requests are written in one statement and one commit (a group
-commit), and each request is answered when the commit of its batch returns, never before. A
-small batch first waits ``LINGER_SECONDS`` for more to join it.
+commit), and each request is answered when the commit of its batch returns, never before.
 
 Where a batch goes depends on the apply mode. In ``worker`` mode (the default) it is stored on
 an asyncio connection of the intake's own, in autocommit (one statement: committed when it
@@ -33,9 +32,6 @@ from orchestrator.webhooks.storing import store_events_async
 logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_SECONDS = 5
-# A batch smaller than this waits so long for more messages before it is written.
-LINGER_BELOW = 32
-LINGER_SECONDS = 0.002
 
 
 @dataclass(frozen=True)
@@ -131,11 +127,6 @@ class WebhookIntake:
 
     async def _write_batches(self) -> None:
         while self._queue:
-            if len(self._queue) < LINGER_BELOW:
-                # A provider sends a few messages a millisecond at most: waiting a moment for
-                # the next ones makes one statement of several, at a cost of microseconds of
-                # CPU each rather than a statement's fraction of a millisecond.
-                await asyncio.sleep(LINGER_SECONDS)
             batch, self._queue = self._queue, []
             try:
                 stored = [await self._store.store([w.event for w in batch])]

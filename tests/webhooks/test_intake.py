@@ -21,12 +21,7 @@ from orchestrator.models import (
     ContactStatus,
     WebhookEvent,
 )
-from orchestrator.webhooks.intake import (
-    LINGER_SECONDS,
-    ConnectionStore,
-    StoredBatch,
-    WebhookIntake,
-)
+from orchestrator.webhooks.intake import ConnectionStore, StoredBatch, WebhookIntake
 from orchestrator.webhooks.messages import new_event
 from orchestrator.webhooks.repository import NewEvent
 from tests.factories import (
@@ -132,34 +127,6 @@ def test_worker_mode_stores_on_its_own_connection_in_few_commits_then_asks_for_a
         assert sorted(str(e.dedupe_key) for e in stored if e.outcome is None) == keys
         assert sum(statements) == 40 and len(statements) < 40, "group commits"
         assert 1 <= len(asked) <= len(statements), "an apply asked for after each commit"
-    finally:
-        _delete_committed(keys)
-
-
-def test_messages_that_come_a_moment_apart_are_stored_in_one_statement(
-    session: Session,
-) -> None:
-    _, calls = placed_calls(session, customers=8)
-    messages = [status_update(call, "ringing") for call in calls]
-    keys = [new_event(m).dedupe_key for m in messages]
-    store, statements = _counted_store()
-    intake = WebhookIntake(store, on_stored=lambda: None, on_freed=lambda _: None)
-
-    async def one_by_one(delay: float, message: dict[str, Any]) -> None:
-        await asyncio.sleep(delay)
-        await intake.submit(new_event(message))
-
-    async def scenario() -> None:
-        # All of them within half the time the first one's batch waits for company.
-        spread = LINGER_SECONDS / 2 / len(messages)
-        await asyncio.gather(*(one_by_one(i * spread, m) for i, m in enumerate(messages)))
-        await intake.close()
-
-    try:
-        asyncio.run(scenario())
-        assert statements == [8]
-        stored = select(WebhookEvent.dedupe_key).where(WebhookEvent.dedupe_key.in_(keys))
-        assert sorted(str(key) for key in session.scalars(stored)) == sorted(keys)
     finally:
         _delete_committed(keys)
 
