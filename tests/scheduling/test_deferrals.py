@@ -272,11 +272,9 @@ def test_candidates_a_full_campaign_leaves_wait_for_capacity_once(
     )
 
 
-def test_a_dispatch_reads_and_defers_twice_its_room_at_most_whatever_the_numbers(
-    session: Session, clock: ManualClock
-) -> None:
-    org = make_org(session, concurrency_limit=4)
-    callers = [f"phone-{index}" for index in range(8)]
+def _campaign_over_numbers(session: Session, org: CreatedOrg, *, numbers: int) -> uuid.UUID:
+    """A campaign dialing five contacts from each of ``numbers`` fast caller numbers."""
+    callers = [f"phone-{index}" for index in range(numbers)]
     plan = [
         {
             "phoneNumberId": caller,
@@ -286,7 +284,14 @@ def test_a_dispatch_reads_and_defers_twice_its_room_at_most_whatever_the_numbers
     ]
     for caller in callers:
         fast_caller_number(session, org=org, caller_number_id=caller)
-    campaign_id = make_campaign(session, org=org, customers=0, phoneNumberId=None, dialPlan=plan)
+    return make_campaign(session, org=org, customers=0, phoneNumberId=None, dialPlan=plan)
+
+
+def test_a_dispatch_reads_and_defers_twice_its_room_at_most_whatever_the_numbers(
+    session: Session, clock: ManualClock
+) -> None:
+    org = make_org(session, concurrency_limit=4)
+    campaign_id = _campaign_over_numbers(session, org, numbers=8)
 
     claimed = dispatch(session, org=org, now=clock.now)
     assert len(claimed) == 4
@@ -326,17 +331,7 @@ def test_candidates_only_the_dispatchs_batch_leaves_are_not_held_by_the_org(
     session: Session, clock: ManualClock, concurrency_limit: int, deferred: int
 ) -> None:
     org = make_org(session, concurrency_limit=concurrency_limit)
-    callers = ["phone-1", "phone-2"]
-    plan = [
-        {
-            "phoneNumberId": caller,
-            "customers": [{"number": n} for n in customer_numbers(5, start=5 * i)],
-        }
-        for i, caller in enumerate(callers)
-    ]
-    for caller in callers:
-        fast_caller_number(session, org=org, caller_number_id=caller)
-    campaign_id = make_campaign(session, org=org, customers=0, phoneNumberId=None, dialPlan=plan)
+    campaign_id = _campaign_over_numbers(session, org, numbers=2)
 
     # Each number's first two are read (the dispatch's room), four in all; two are claimed.
     result = dispatch_org(session, org_id=org.org_id, now=clock.now, batch_limit=2)
