@@ -11,6 +11,8 @@ flow that placed it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from celery.app.trace import LOG_RECEIVED, LOG_SUCCESS
 
@@ -25,21 +27,37 @@ QUIET_TASK_MESSAGES = frozenset({LOG_RECEIVED, LOG_SUCCESS})
 HTTP_CLIENT_LOGGER = "httpx"
 
 
+def _is_stored_webhook(args: object) -> bool:
+    # uvicorn's access line's arguments: (client, method, path with query, version, status).
+    if not isinstance(args, tuple) or len(args) != 5:
+        return False
+    path, status = args[2], args[4]
+    return (
+        isinstance(path, str)
+        and path.split("?", 1)[0] == WEBHOOK_PATH
+        and isinstance(status, int)
+        and 200 <= status < 300
+    )
+
+
 class QuietWebhookAccess(logging.Filter):
     """Drops uvicorn's access line of a webhook that was stored (a 2xx); keeps every other."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        # uvicorn's access record: (client, method, path with query, http version, status).
-        if not isinstance(args, tuple) or len(args) != 5:
-            return True
-        path, status = args[2], args[4]
-        return not (
-            isinstance(path, str)
-            and path.split("?", 1)[0] == WEBHOOK_PATH
-            and isinstance(status, int)
-            and 200 <= status < 300
-        )
+        return not _is_stored_webhook(record.args)
+
+
+class _QuietAccessInfo:
+    """uvicorn's access logger's ``info``, which drops a stored webhook's line before any
+    record is made (a filter is only asked once the record exists, which costs more than the
+    rest of the line's handling)."""
+
+    def __init__(self, info: Callable[..., None]) -> None:
+        self.info = info
+
+    def __call__(self, msg: object, *args: object, **kwargs: Any) -> None:
+        if not _is_stored_webhook(args):
+            self.info(msg, *args, **kwargs)
 
 
 def quiet_webhook_access_log() -> None:
@@ -48,6 +66,9 @@ def quiet_webhook_access_log() -> None:
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, QuietWebhookAccess) for f in access.filters):
         access.addFilter(QuietWebhookAccess())
+    if not isinstance(access.info, _QuietAccessInfo):
+        # On the instance: the class's ``info`` stays every other logger's.
+        setattr(access, "info", _QuietAccessInfo(access.info))  # noqa: B010
 
 
 class QuietTaskLines(logging.Filter):

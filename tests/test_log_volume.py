@@ -73,9 +73,13 @@ def bare_loggers() -> Iterator[None]:
         found.filters[:] = [
             f for f in found.filters if not isinstance(f, QuietWebhookAccess | QuietTaskLines)
         ]
+    info = logging.getLogger("uvicorn.access").__dict__.pop("info", None)
     yield
     for name, filters in saved.items():
         logging.getLogger(name).filters[:] = filters
+    logging.getLogger("uvicorn.access").__dict__.pop("info", None)
+    if info is not None:
+        logging.getLogger("uvicorn.access").info = info  # type: ignore[method-assign]
     get_settings.cache_clear()
 
 
@@ -92,6 +96,45 @@ def test_by_default_the_quiet_filters_are_installed_once(monkeypatch: pytest.Mon
         quiet_webhook_access_log()
         quiet_task_lines()
     assert [_ours(n) for n in ("uvicorn.access", *CELERY_TASK_LOGGERS)] == [1, 1, 1]
+
+
+class _Made(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.paths: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        assert isinstance(record.args, tuple)
+        self.paths.append(str(record.args[2]))
+
+
+@pytest.mark.usefixtures("bare_loggers")
+def test_a_stored_webhooks_access_line_is_never_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ORCH_LOG_EACH_REQUEST", raising=False)
+    get_settings.cache_clear()
+    access = logging.getLogger("uvicorn.access")
+    made: list[str] = []
+    make_record = logging.Logger.makeRecord
+
+    def counted(self: logging.Logger, *args: object, **kwargs: object) -> logging.LogRecord:
+        made.append(self.name)
+        return make_record(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(logging.Logger, "makeRecord", counted)
+    monkeypatch.setattr(access, "level", logging.INFO)
+    handler = _Made()
+    access.addHandler(handler)
+    try:
+        quiet_webhook_access_log()
+        quiet_webhook_access_log()
+        line = '%s - "%s %s HTTP/%s" %d'
+        access.info(line, "127.0.0.1:1", "POST", "/webhooks/vapi", "1.1", 200)
+        access.info(line, "127.0.0.1:1", "POST", "/webhooks/vapi", "1.1", 401)
+        access.info(line, "127.0.0.1:1", "GET", "/campaign", "1.1", 200)
+    finally:
+        access.removeHandler(handler)
+    assert handler.paths == ["/webhooks/vapi", "/campaign"]
+    assert made == ["uvicorn.access", "uvicorn.access"]
 
 
 @pytest.mark.usefixtures("bare_loggers")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from orchestrator.calls.repository import write_call_states
 from orchestrator.contacts.repository import write_contact_outcomes
 from orchestrator.models import CallStatus, Contact, ContactStatus
+from orchestrator.sql import json_recordset, json_rows
 from tests.factories import placed_calls
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -76,3 +79,46 @@ def test_contacts_are_written_in_one_statement(session: Session) -> None:
         assert (contact.status, contact.last_ended_reason, contact.transient_failures) == (
             ContactStatus.COMPLETED, "customer-ended-call", 2)  # fmt: skip
         assert contact.updated_at == NOW
+
+
+def test_json_rows_keep_every_type_and_null_through_the_recordset(session: Session) -> None:
+    columns = [("id", "uuid"), ("status", "varchar"), ("at", "timestamptz"), ("cost", "float8"),
+               ("tries", "integer"), ("body", "jsonb"), ("note", "text")]  # fmt: skip
+    ids = [uuid.uuid4(), uuid.uuid4()]
+    awkward = 'quote " backslash \\ comma , brace { newline \n é \u2028'
+    rows = [
+        (ids[0], CallStatus.ENDED, NOW, 0.25, 7, {"a": [1, None, "x"], "é": {}}, awkward),
+        (ids[1], None, None, None, None, None, None),
+    ]
+    names = [name for name, _ in columns]
+    found = session.execute(
+        text(f"SELECT * FROM {json_recordset('rows', columns, ordinality=True)} ORDER BY v.n"),
+        {"rows": json_rows(names, rows)},
+    ).all()
+    assert [tuple(row) for row in found] == [
+        (*rows[0][:1], "ended", *rows[0][2:], 1),
+        (ids[1], None, None, None, None, None, None, 2),
+    ]
+
+
+def test_a_json_null_in_a_jsonb_column_is_sql_null_and_a_json_string_stays_json(
+    session: Session,
+) -> None:
+    columns = [("body", "jsonb")]
+    found = session.execute(
+        text(f"SELECT body IS NULL, body FROM {json_recordset('rows', columns)}"),
+        {"rows": json_rows(["body"], [(None,), ("text",), (orjson.Fragment(b'{"raw": 1}'),)])},
+    ).all()
+    assert [tuple(row) for row in found] == [(True, None), (False, "text"), (False, {"raw": 1})]
+
+
+def test_ordinality_numbers_many_rows_in_the_order_given(session: Session) -> None:
+    values = [(index,) for index in reversed(range(1_000))]
+    found = session.scalars(
+        text(
+            f"SELECT x FROM {json_recordset('rows', [('x', 'integer')], ordinality=True)} "
+            "ORDER BY v.n"
+        ),
+        {"rows": json_rows(["x"], values)},
+    ).all()
+    assert found == [value for (value,) in values]

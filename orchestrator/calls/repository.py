@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import (
     ColumnElement,
     Row,
@@ -32,7 +31,7 @@ from orchestrator.clock import utcnow
 from orchestrator.listing import time_range_filters
 from orchestrator.models import Call, CallStatus, Campaign, WebhookEvent
 from orchestrator.models.enums import IN_FLIGHT_CALL_STATUSES
-from orchestrator.sql import BulkUpdate, array_param
+from orchestrator.sql import BulkUpdate, array_param, json_recordset, json_rows
 
 # Statuses in which the provider has the call and we wait to hear how it goes.
 PROVIDER_HELD_STATUSES = (
@@ -61,16 +60,22 @@ class ClaimedCall:
     customer: dict[str, Any]
 
 
+_CLAIMED_COLUMNS = (
+    ("id", "uuid"),
+    ("org_id", "uuid"),
+    ("campaign_id", "uuid"),
+    ("contact_id", "uuid"),
+    ("attempt", "integer"),
+    ("phone_number_id", "varchar"),
+    ("customer", "jsonb"),
+)
 _INSERT_CLAIMED = text(
-    """
+    f"""
     INSERT INTO calls (id, org_id, campaign_id, contact_id, attempt, status, phone_number_id,
                        customer, created_at, updated_at)
     SELECT v.id, v.org_id, v.campaign_id, v.contact_id, v.attempt, :status, v.phone_number_id,
-           CAST(v.customer AS jsonb), :now, :now
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:org_ids AS uuid[]), CAST(:campaign_ids AS uuid[]),
-                CAST(:contact_ids AS uuid[]), CAST(:attempts AS integer[]),
-                CAST(:phone_number_ids AS varchar[]), CAST(:customers AS text[]))
-        AS v(id, org_id, campaign_id, contact_id, attempt, phone_number_id, customer)
+           v.customer, :now, :now
+    FROM {json_recordset("calls", _CLAIMED_COLUMNS)}
     """
 )
 
@@ -80,16 +85,11 @@ def insert_claimed_calls(session: Session, calls: Sequence[ClaimedCall]) -> None
     per row than the insert itself, and nothing reads them back as objects."""
     if not calls:
         return
+    names = [name for name, _ in _CLAIMED_COLUMNS]
     params = {
         "status": CallStatus.CLAIMED.value,
         "now": utcnow(),
-        "ids": [call.id for call in calls],
-        "org_ids": [call.org_id for call in calls],
-        "campaign_ids": [call.campaign_id for call in calls],
-        "contact_ids": [call.contact_id for call in calls],
-        "attempts": [call.attempt for call in calls],
-        "phone_number_ids": [call.phone_number_id for call in calls],
-        "customers": [orjson.dumps(call.customer).decode() for call in calls],
+        "calls": json_rows(names, ([getattr(call, n) for n in names] for call in calls)),
     }
     with session.no_autoflush:
         session.execute(_INSERT_CLAIMED, params)

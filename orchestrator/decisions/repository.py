@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from orchestrator.decisions.decision import Decision, DecisionKind, Deferral
 from orchestrator.models import Call, Contact, ContactDecision, ContactStatus
-from orchestrator.sql import array_param
+from orchestrator.sql import array_param, json_recordset, json_rows
 
 WRITTEN_COLUMNS = (
     "org_id",
@@ -50,15 +50,21 @@ WRITTEN_COLUMNS = (
     "detail",
 )
 
+_DECISION_COLUMNS = (
+    ("contact_id", "uuid"),
+    ("at", "timestamptz"),
+    ("kind", "varchar"),
+    ("reason", "varchar"),
+    ("retry_at", "timestamptz"),
+    ("call_id", "uuid"),
+    ("detail", "jsonb"),
+)
 # ``WITH ORDINALITY`` and ``ORDER BY``: ids are drawn in the order the decisions were given.
 _INSERT_DECISIONS = text(
     f"INSERT INTO contact_decisions ({', '.join(WRITTEN_COLUMNS)}) "
     "SELECT c.org_id, c.campaign_id, v.contact_id, v.at, v.kind, v.reason, v.retry_at, "
-    "v.call_id, CAST(v.detail AS jsonb) "
-    "FROM unnest(CAST(:contact_ids AS uuid[]), CAST(:ats AS timestamptz[]), "
-    "CAST(:kinds AS varchar[]), CAST(:reasons AS varchar[]), CAST(:retry_ats AS timestamptz[]), "
-    "CAST(:call_ids AS uuid[]), CAST(:details AS text[])) WITH ORDINALITY "
-    "AS v(contact_id, at, kind, reason, retry_at, call_id, detail, n) "
+    "v.call_id, v.detail "
+    f"FROM {json_recordset('decisions', _DECISION_COLUMNS, ordinality=True)} "
     "JOIN contacts c ON c.id = v.contact_id "
     "ORDER BY v.n"
 )
@@ -73,16 +79,12 @@ def insert_decisions(session: Session, decisions: Sequence[Decision], *, now: da
     about a contact that is gone is dropped)."""
     if not decisions:
         return 0
-    params = {
-        "contact_ids": [d.contact_id for d in decisions],
-        "ats": [d.at or now for d in decisions],
-        "kinds": [d.kind.value for d in decisions],
-        "reasons": [d.reason for d in decisions],
-        "retry_ats": [d.retry_at for d in decisions],
-        "call_ids": [d.call_id for d in decisions],
-        "details": [_json(d.detail) for d in decisions],
-    }
-    result = session.execute(_INSERT_DECISIONS, params)
+    rows = (
+        (d.contact_id, d.at or now, d.kind, d.reason, d.retry_at, d.call_id, d.detail)
+        for d in decisions
+    )
+    names = [name for name, _ in _DECISION_COLUMNS]
+    result = session.execute(_INSERT_DECISIONS, {"decisions": json_rows(names, rows)})
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import Row, Uuid, and_, any_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from orchestrator.events.states import NAMED_ONLY_EVENTS
 from orchestrator.models import Call, Campaign, CampaignEventStatus, Org, OutboxEvent
-from orchestrator.sql import array_param
+from orchestrator.sql import array_param, json_recordset, json_rows
 
 # Numbering is quick and runs in one place at a time; so does claiming, so that two claimers
 # never both see room for a receiver and take it twice.
@@ -31,14 +30,14 @@ class NewEvent:
 
 # Only campaigns with a server URL whose ``serverMessages`` (when given) select the type;
 # a type of ``NAMED_ONLY_EVENTS`` only when they are given and name it.
+_EVENT_COLUMNS = (("campaign_id", "uuid"), ("event_type", "text"), ("data", "jsonb"))
 _INSERT = text(
-    """
+    f"""
     INSERT INTO campaign_events (id, org_id, campaign_id, event_type, data, occurred_at, status,
                                  attempts, next_attempt_at, retry_window_from)
-    SELECT gen_random_uuid(), c.org_id, c.id, v.event_type, CAST(v.data AS jsonb), :now,
+    SELECT gen_random_uuid(), c.org_id, c.id, v.event_type, v.data, :now,
            'pending', 0, :now, :now
-    FROM unnest(CAST(:campaign_ids AS uuid[]), CAST(:event_types AS text[]),
-                CAST(:data AS text[])) WITH ORDINALITY AS v(campaign_id, event_type, data, n)
+    FROM {json_recordset("events", _EVENT_COLUMNS, ordinality=True)}
     JOIN campaigns AS c ON c.id = v.campaign_id
     WHERE c.server ->> 'url' IS NOT NULL
       AND ((jsonb_typeof(c.server_messages) IS DISTINCT FROM 'array'
@@ -51,9 +50,10 @@ _INSERT = text(
 
 def insert_events(session: Session, events: Sequence[NewEvent], *, now: datetime) -> int:
     params = {
-        "campaign_ids": [e.campaign_id for e in events],
-        "event_types": [str(e.event_type) for e in events],
-        "data": [orjson.dumps(e.data).decode() for e in events],
+        "events": json_rows(
+            [name for name, _ in _EVENT_COLUMNS],
+            ((e.campaign_id, str(e.event_type), e.data) for e in events),
+        ),
         "now": now,
         "named_only": sorted(NAMED_ONLY_EVENTS),
     }

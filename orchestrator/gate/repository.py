@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from orchestrator.models import Call, CallStatus, Campaign, Contact, RecipientAttempt
 from orchestrator.models.recipient_attempt import CALL_CHANNEL
-from orchestrator.sql import array_param
+from orchestrator.sql import array_param, json_recordset, json_rows
 
 RECIPIENT_LOCK_SPACE = 8
 # Calls that may be sent any moment and whose attempt is not in the ledger yet.
@@ -134,13 +134,18 @@ def record_attempt(
     session.execute(_RECORD_ATTEMPT, params)
 
 
+_ATTEMPT_TYPES = (
+    ("org_id", "uuid"),
+    ("number", "varchar"),
+    ("campaign_id", "uuid"),
+    ("call_id", "uuid"),
+    ("channel", "varchar"),
+    ("sent_at", "timestamptz"),
+)
 _RECORD_ATTEMPTS = text(
-    """
+    f"""
     INSERT INTO recipient_attempts (org_id, number, campaign_id, call_id, channel, sent_at)
-    SELECT * FROM unnest(
-        CAST(:org_id AS uuid[]), CAST(:number AS varchar[]), CAST(:campaign_id AS uuid[]),
-        CAST(:call_id AS uuid[]), CAST(:channel AS varchar[]), CAST(:sent_at AS timestamptz[])
-    )
+    SELECT * FROM {json_recordset("attempts", _ATTEMPT_TYPES)}
     ON CONFLICT (call_id) DO UPDATE SET sent_at = excluded.sent_at, number = excluded.number
     """
 )
@@ -151,8 +156,8 @@ def record_attempts(session: Session, attempts: Sequence[Mapping[str, Any]]) -> 
     call, the last given (a statement may not write one row twice)."""
     by_call = {attempt["call_id"]: attempt for attempt in attempts}
     if by_call:
-        columns = {name: [row[name] for row in by_call.values()] for name in ATTEMPT_COLUMNS}
-        session.execute(_RECORD_ATTEMPTS, columns)
+        rows = ([row[name] for name in ATTEMPT_COLUMNS] for row in by_call.values())
+        session.execute(_RECORD_ATTEMPTS, {"attempts": json_rows(ATTEMPT_COLUMNS, rows)})
 
 
 def _record_attempt_statement() -> Any:

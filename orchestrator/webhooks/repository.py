@@ -6,7 +6,6 @@ the pending ones, one records what applying them did.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from sqlalchemy import Row, text
 from sqlalchemy.orm import Session
 
 from orchestrator.models import WebhookOutcome
+from orchestrator.sql import json_recordset, json_rows
 
 # Applied types wait here (outcome NULL) until applied; the others are stored as ``ignored``.
 PENDING = None
@@ -58,21 +58,23 @@ class EventOutcome:
     org_id: uuid.UUID | None = None
 
 
+_STORE_COLUMNS = (
+    ("message_type", "varchar"),
+    ("provider_call_id", "varchar"),
+    ("status", "varchar"),
+    ("ended_reason", "varchar"),
+    ("dedupe_key", "varchar"),
+    ("outcome", "varchar"),
+    ("payload", "jsonb"),
+)
 # In the driver's own parameter style: the API's intake runs it on an asyncio connection of
 # its own (``store_events_async``), everything else through the session (``store_events``).
-_STORE = """
+_STORE = f"""
     INSERT INTO webhook_events
         (message_type, provider_call_id, status, ended_reason, dedupe_key, outcome, payload)
     SELECT m.message_type, m.provider_call_id, m.status, m.ended_reason, m.dedupe_key,
-           m.outcome, p.payload
-    FROM unnest(
-        %(message_types)s::varchar[], %(provider_call_ids)s::varchar[],
-        %(statuses)s::varchar[], %(ended_reasons)s::varchar[],
-        %(dedupe_keys)s::varchar[], %(outcomes)s::varchar[]
-    ) WITH ORDINALITY
-        AS m(message_type, provider_call_id, status, ended_reason, dedupe_key, outcome, n)
-    JOIN jsonb_array_elements(%(payloads)s::jsonb) WITH ORDINALITY AS p(payload, n)
-        USING (n)
+           m.outcome, m.payload
+    FROM {json_recordset("%(events)s", _STORE_COLUMNS, alias="m", ordinality=True)}
     ORDER BY m.n
     ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
     RETURNING id, dedupe_key
@@ -80,16 +82,20 @@ _STORE = """
 
 
 def _store_params(events: Sequence[NewEvent]) -> dict[str, Any]:
-    return {
-        "message_types": [e.message_type for e in events],
-        "provider_call_ids": [e.provider_call_id for e in events],
-        "statuses": [e.status for e in events],
-        "ended_reasons": [e.ended_reason for e in events],
-        "dedupe_keys": [e.dedupe_key for e in events],
-        "outcomes": [e.outcome for e in events],
-        # One JSON array of the bodies as received: a single parameter, sent as it is.
-        "payloads": "[" + ",".join(e.raw_payload or json.dumps(e.payload) for e in events) + "]",
-    }
+    rows = (
+        (
+            e.message_type,
+            e.provider_call_id,
+            e.status,
+            e.ended_reason,
+            e.dedupe_key,
+            e.outcome,
+            # The body as received, sent as it is (a fragment orjson copies, not parses).
+            orjson.Fragment(e.raw_payload) if e.raw_payload else e.payload,
+        )
+        for e in events
+    )
+    return {"events": json_rows([name for name, _ in _STORE_COLUMNS], rows)}
 
 
 def store_events(session: Session, events: Sequence[NewEvent]) -> dict[str, int]:
@@ -177,15 +183,18 @@ def parked_events_for_update(
     return _stored_events(session.execute(_PARKED, params).all())
 
 
+_OUTCOME_COLUMNS = (
+    ("id", "bigint"),
+    ("outcome", "varchar"),
+    ("call_id", "uuid"),
+    ("org_id", "uuid"),
+)
 _RECORD = text(
-    """
+    f"""
     UPDATE webhook_events AS e
     SET outcome = v.outcome, call_id = v.call_id, org_id = v.org_id,
         applied_at = CASE WHEN v.org_id IS NULL THEN NULL ELSE CAST(:now AS timestamptz) END
-    FROM unnest(
-        CAST(:ids AS bigint[]), CAST(:outcomes AS varchar[]),
-        CAST(:call_ids AS uuid[]), CAST(:org_ids AS uuid[])
-    ) AS v(id, outcome, call_id, org_id)
+    FROM {json_recordset("outcomes", _OUTCOME_COLUMNS)}
     WHERE e.id = v.id
     RETURNING EXTRACT(EPOCH FROM e.applied_at - e.received_at)
     """
@@ -198,13 +207,9 @@ def record_outcomes(
     """Each event's outcome; the seconds each applied one waited since it was stored."""
     if not outcomes:
         return []
-    params = {
-        "ids": [o.event_id for o in outcomes],
-        "outcomes": [o.outcome for o in outcomes],
-        "call_ids": [o.call_id for o in outcomes],
-        "org_ids": [o.org_id for o in outcomes],
-        "now": now,
-    }
+    rows = ((o.event_id, o.outcome, o.call_id, o.org_id) for o in outcomes)
+    names = [name for name, _ in _OUTCOME_COLUMNS]
+    params = {"outcomes": json_rows(names, rows), "now": now}
     lags = session.scalars(_RECORD, params)
     return [max(float(lag), 0.0) for lag in lags if lag is not None]
 
