@@ -121,7 +121,11 @@ def test_a_stored_webhooks_access_line_is_never_made(monkeypatch: pytest.MonkeyP
         return make_record(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(logging.Logger, "makeRecord", counted)
-    monkeypatch.setattr(access, "level", logging.INFO)
+    # As a server runs it, whatever an earlier test's logging configuration left.
+    monkeypatch.setattr(access, "disabled", False)
+    monkeypatch.setattr(logging.root.manager, "disable", logging.NOTSET)
+    level = access.level
+    access.setLevel(logging.INFO)  # and its cached answers cleared
     handler = _Made()
     access.addHandler(handler)
     try:
@@ -133,6 +137,7 @@ def test_a_stored_webhooks_access_line_is_never_made(monkeypatch: pytest.MonkeyP
         access.info(line, "127.0.0.1:1", "GET", "/campaign", "1.1", 200)
     finally:
         access.removeHandler(handler)
+        access.setLevel(level)
     assert handler.paths == ["/webhooks/vapi", "/campaign"]
     assert made == ["uvicorn.access", "uvicorn.access"]
 
