@@ -6,6 +6,7 @@ the pending ones, one records what applying them did.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -90,8 +91,10 @@ def _store_params(events: Sequence[NewEvent]) -> dict[str, Any]:
             e.ended_reason,
             e.dedupe_key,
             e.outcome,
-            # The body as received, sent as it is (a fragment orjson copies, not parses).
-            orjson.Fragment(e.raw_payload) if e.raw_payload else e.payload,
+            # The body as received, sent as it is (a fragment orjson copies, not parses); one
+            # made here goes through the standard library, which writes any JSON it was given
+            # (integers past 64 bits, for one) where orjson would refuse.
+            orjson.Fragment(e.raw_payload or json.dumps(e.payload)),
         )
         for e in events
     )

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from orchestrator.metrics.service import counted
@@ -30,3 +34,23 @@ def test_a_batch_is_stored_in_one_go_with_duplicates_stored_once(session: Sessio
         == duplicates_before + 1
     )
     assert store_events(session, [new_event(ringing)]) == [None], "and in a later batch too"
+
+
+def test_a_body_is_stored_as_received_and_one_made_here_as_any_json(session: Session) -> None:
+    raw = '{"message": {"type": "transcript", "x": 1.50, "s": "é \\u0001"}}'
+    received = new_event(orjson.loads(raw), raw=raw)
+    made = new_event({"message": {"type": "transcript", "big": 2**70, "nested": {"n": [1]}}})
+
+    stored = store_events(session, [received, made])
+    ids = [event_id for event_id in stored if event_id is not None]
+    assert len(ids) == 2
+
+    bodies: dict[int, Any] = dict(
+        session.execute(
+            text("SELECT id, payload FROM webhook_events WHERE id = ANY(:ids)"),
+            {"ids": ids},
+        ).all()
+    )
+    assert bodies[ids[0]] == {"message": {"type": "transcript", "x": 1.5, "s": "é \x01"}}
+    assert bodies[ids[1]]["message"]["big"] == 2**70
+    assert bodies[ids[1]]["message"]["nested"] == {"n": [1]}
