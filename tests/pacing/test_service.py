@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -67,15 +68,22 @@ class _CountedChecks(RateLimiter):
         return super().check(*args, **kwargs)
 
 
+def _held_slots(
+    session: Session, org: CreatedOrg, limiter: RateLimiter, *, calls_per_second: int, count: int
+) -> tuple[list[uuid.UUID], _CountedChecks, dict[uuid.UUID, PlaceResult]]:
+    """``count`` direct calls of one number, their slots held through a counting limiter."""
+    fast_caller_number(session, org=org, calls_per_second=calls_per_second)
+    calls = [claimed_direct_call(session, org=org) for _ in range(count)]
+    counted = _CountedChecks(limiter.client, prefix=limiter.redis_key(""))
+    return calls, counted, hold_rate_slots(session, call_ids=calls, limiter=counted)
+
+
 def test_a_batchs_call_asks_the_gate_once_its_slot_is_due_not_before(
     session: Session, org: CreatedOrg, limiter: RateLimiter
 ) -> None:
     # Slots a fifth of a second apart (the gate waits a quarter at most): a stall of the
     # test's thread shorter than half of that still finds each call's gate open on time.
-    fast_caller_number(session, org=org, calls_per_second=5)
-    calls = [claimed_direct_call(session, org=org) for _ in range(3)]
-    counted = _CountedChecks(limiter.client, prefix=limiter.redis_key(""))
-    held = hold_rate_slots(session, call_ids=calls, limiter=counted)
+    calls, counted, held = _held_slots(session, org, limiter, calls_per_second=5, count=3)
     interval = 1 / effective_rate(5)
     slots = [held[call_id] for call_id in calls]
     assert [r.outcome for r in slots] == [PlaceOutcome.HOLDING] + [PlaceOutcome.WAITING] * 2
@@ -91,10 +99,7 @@ def test_a_batchs_call_asks_the_gate_once_its_slot_is_due_not_before(
 def test_a_slot_further_off_than_the_gate_waits_is_handed_back_without_asking(
     session: Session, org: CreatedOrg, limiter: RateLimiter
 ) -> None:
-    fast_caller_number(session, org=org, calls_per_second=1)
-    calls = [claimed_direct_call(session, org=org) for _ in range(2)]
-    counted = _CountedChecks(limiter.client, prefix=limiter.redis_key(""))
-    held = hold_rate_slots(session, call_ids=calls, limiter=counted)
+    calls, counted, held = _held_slots(session, org, limiter, calls_per_second=1, count=2)
     later = held[calls[1]]
     assert later.outcome == PlaceOutcome.WAITING and later.due_at > time.monotonic() + 0.5
     came_back = pass_rate_gate(counted, later, token=str(calls[1]))
