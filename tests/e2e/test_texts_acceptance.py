@@ -23,9 +23,8 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -37,6 +36,9 @@ from orchestrator.campaigns.counters import counter_drift
 from orchestrator.models import Campaign, Chat, ChatSession, Suppression
 from orchestrator.orgs.service import create_org
 from orchestrator.runner import StackOptions
+from orchestrator.scheduling.calling_hours.opening import is_open, next_close, next_open
+from orchestrator.scheduling.calling_hours.schemas import US_TCPA, CallingHoursIn, profile_hours
+from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key
 from orchestrator.suppression.text_opt_outs import OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS
 from tests.factories import customer_numbers
 from tests.support.ground_truth import (
@@ -84,6 +86,8 @@ ZONES = (
     "Pacific/Auckland",
     "Pacific/Kiritimati",
 )
+# How long the chosen zones must stay as they are: well past the longest run of the test.
+ZONE_MARGIN = timedelta(minutes=60)
 
 
 @pytest.fixture(scope="module")
@@ -102,12 +106,30 @@ def stack(engine: Engine) -> Iterator[Stack]:
         yield stack
 
 
-def _zone_where(hours: range) -> str:
+def _zone_where(numbers: list[str], *, open_now: bool) -> str:
+    """A zone in which the ``us-tcpa`` profile lets ``numbers`` be called now and for the next
+    ZONE_MARGIN (``open_now``), or keeps them closed now and for ZONE_MARGIN; read from the
+    profile itself, so the numbers' state's weekday rules (Texas: noon on Sundays) count."""
     now = datetime.now(UTC)
+    hours = profile_hours(US_TCPA)
+    until = _open_until if open_now else _closed_until
     for zone in ZONES:
-        if now.astimezone(ZoneInfo(zone)).hour in hours:
+        keys = {contact_zone_key(number=n, customer_timezone=zone) for n in numbers}
+        if all(until(hours, key, now) >= now + ZONE_MARGIN for key in keys):
             return zone
-    raise AssertionError(f"no zone at a local hour in {hours}")
+    raise AssertionError(f"no zone {'open' if open_now else 'closed'} for {ZONE_MARGIN}")
+
+
+def _open_until(hours: CallingHoursIn, key: str, now: datetime) -> datetime:
+    closing = next_close(hours, key, now)
+    return datetime.max.replace(tzinfo=UTC) if closing is None else closing
+
+
+def _closed_until(hours: CallingHoursIn, key: str, now: datetime) -> datetime:
+    if is_open(hours, key, now):
+        return now
+    opening = next_open(hours, key, now)
+    return datetime.max.replace(tzinfo=UTC) if opening is None else opening
 
 
 def _client(stack: Stack, api_key: str) -> httpx.Client:
@@ -203,10 +225,11 @@ def _stops(sessions: list[dict[str, Any]]) -> set[str]:
 def test_follow_up_texts_exactly_once_under_faults(stack: Stack, committed: Session) -> None:
     org = create_org(committed, name=f"texts-{uuid.uuid4()}", concurrency_limit=200)
     committed.commit()
-    open_zone, quiet_zone = _zone_where(range(10, 18)), _zone_where(range(0, 6))
     numbers = customer_numbers(CONTACTS, start=170_000)
     listed = numbers[:SUPPRESSED]
     quiet_numbers = customer_numbers(QUIET, start=171_000)
+    open_zone = _zone_where(numbers, open_now=True)
+    quiet_zone = _zone_where(quiet_numbers, open_now=False)
     with _client(stack, org.api_key) as client:
         paced = client.put(
             f"/phone-number/{CALLER}/pacing",
