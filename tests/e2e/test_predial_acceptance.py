@@ -44,7 +44,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.acceptance]
 CONTACTS = 500
 MAX_CONCURRENCY = 20
 CALLS_PER_SECOND = 25
-TIMEOUT_SECONDS = 1
+# Long enough that an answer in time stays in time on a loaded machine.
+TIMEOUT_SECONDS = 2
 # By the last digit of the customer's number: what the server answers.
 ANSWERS = {
     **dict.fromkeys("012345", "eligible"),
