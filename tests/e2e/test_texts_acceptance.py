@@ -36,8 +36,8 @@ from orchestrator.campaigns.counters import counter_drift
 from orchestrator.models import Campaign, Chat, ChatSession, Suppression
 from orchestrator.orgs.service import create_org
 from orchestrator.runner import StackOptions
-from orchestrator.scheduling.calling_hours.opening import is_open, next_close, next_open
-from orchestrator.scheduling.calling_hours.schemas import US_TCPA, CallingHoursIn, profile_hours
+from orchestrator.scheduling.calling_hours.opening import next_close, next_open
+from orchestrator.scheduling.calling_hours.schemas import US_TCPA, profile_hours
 from orchestrator.scheduling.calling_hours.zone_key import contact_zone_key
 from orchestrator.suppression.text_opt_outs import OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS
 from tests.factories import customer_numbers
@@ -88,6 +88,8 @@ ZONES = (
 )
 # How long the chosen zones must stay as they are: well past the longest run of the test.
 ZONE_MARGIN = timedelta(minutes=60)
+# What no change within the calling-hours horizon stands for.
+NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -109,27 +111,16 @@ def stack(engine: Engine) -> Iterator[Stack]:
 def _zone_where(numbers: list[str], *, open_now: bool) -> str:
     """A zone in which the ``us-tcpa`` profile lets ``numbers`` be called now and for the next
     ZONE_MARGIN (``open_now``), or keeps them closed now and for ZONE_MARGIN; read from the
-    profile itself, so the numbers' state's weekday rules (Texas: noon on Sundays) count."""
+    profile itself, so the numbers' state's weekday rules (Texas: noon on Sundays) count.
+    An open key's next opening is now, a closed one's next close is now: each fails its test."""
     now = datetime.now(UTC)
     hours = profile_hours(US_TCPA)
-    until = _open_until if open_now else _closed_until
+    change = next_close if open_now else next_open
     for zone in ZONES:
         keys = {contact_zone_key(number=n, customer_timezone=zone) for n in numbers}
-        if all(until(hours, key, now) >= now + ZONE_MARGIN for key in keys):
+        if all((change(hours, key, now) or NEVER) >= now + ZONE_MARGIN for key in keys):
             return zone
     raise AssertionError(f"no zone {'open' if open_now else 'closed'} for {ZONE_MARGIN}")
-
-
-def _open_until(hours: CallingHoursIn, key: str, now: datetime) -> datetime:
-    closing = next_close(hours, key, now)
-    return datetime.max.replace(tzinfo=UTC) if closing is None else closing
-
-
-def _closed_until(hours: CallingHoursIn, key: str, now: datetime) -> datetime:
-    if is_open(hours, key, now):
-        return now
-    opening = next_open(hours, key, now)
-    return datetime.max.replace(tzinfo=UTC) if opening is None else opening
 
 
 def _client(stack: Stack, api_key: str) -> httpx.Client:
